@@ -47,8 +47,8 @@ class TrainingConfig(BaseModel):
         2e-4, gt=0.0, le=1.0, description="Peak learning rate. 1e-4–3e-4 is typical for LoRA; lower if loss spikes."
     )
     weight_decay: float = Field(0.01, ge=0.0, le=1.0, description="AdamW weight decay. 0.01 is a good start.")
-    lr_scheduler_type: Literal["constant", "constant_with_warmup", "cosine", "cosine_with_restarts", "linear"] = (
-        Field("cosine", description="Learning-rate schedule. Cosine with warmup tends to beat linear decay.")
+    lr_scheduler_type: Literal["constant", "constant_with_warmup", "cosine", "cosine_with_restarts", "linear"] = Field(
+        "cosine", description="Learning-rate schedule. Cosine with warmup tends to beat linear decay."
     )
     warmup_ratio: float = Field(
         0.03, ge=0.0, le=0.5, description="Share of all steps spent warming the learning rate up from zero."
@@ -73,7 +73,10 @@ class TrainingConfig(BaseModel):
         False, description="Recompute activations in the backward pass: less memory, ~30% more compute."
     )
     max_seq_length: int = Field(
-        256, ge=16, le=32768, description="Tokens per example; longer ones are truncated. Shorter allows bigger batches."
+        256,
+        ge=16,
+        le=32768,
+        description="Tokens per example; longer ones are truncated. Shorter allows bigger batches.",
     )
     completion_only_loss: bool = Field(
         True, description="Train only on the response tokens (prompt masked with -100). Off: learn the whole text."

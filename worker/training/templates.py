@@ -32,7 +32,9 @@ def render_alpaca(example: Example) -> RenderedExample:
             + f"\n\n### Instruction:\n{example.instruction}\n\n### Input:\n{example.input}\n\n### Response:\n"
         )
     else:
-        prompt = ALPACA_PREAMBLE.format(with_input="") + f"\n\n### Instruction:\n{example.instruction}\n\n### Response:\n"
+        prompt = (
+            ALPACA_PREAMBLE.format(with_input="") + f"\n\n### Instruction:\n{example.instruction}\n\n### Response:\n"
+        )
     return RenderedExample(prompt=prompt, completion=example.output)
 
 

@@ -1,0 +1,49 @@
+"""The one settings object. Nothing else reads the environment."""
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="STUDIO_", env_file=".env", extra="ignore")
+
+    data_dir: Path = Field(Path(".studio"), description="Database, broker, uploads, models and run artifacts.")
+    database_url: str = Field("", description="e.g. postgresql+psycopg://user@host/db. Empty: SQLite in the data dir.")
+    broker_url: str = Field("", description="e.g. redis://host:6379/0. Empty: SQLite in the data dir.")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    max_upload_bytes: int = 500 * 1024 * 1024
+    sse_max_connection_seconds: int = Field(
+        900,
+        description="SSE streams end after this long with a 'reconnect' event, so proxies never hold them forever.",
+    )
+    sse_poll_seconds: float = 1.0
+    frontend_dist: Path = Path(__file__).resolve().parents[2] / "frontend" / "dist"
+
+    @model_validator(mode="after")
+    def _embedded_defaults(self) -> "Settings":
+        # The zero-setup default: everything in one folder, no server to install.
+        self.data_dir = self.data_dir.resolve()
+        if not self.database_url:
+            self.database_url = f"sqlite:///{self.data_dir / 'studio.sqlite'}"
+        if not self.broker_url:
+            self.broker_url = f"sqla+sqlite:///{self.data_dir / 'broker.sqlite'}"
+        return self
+
+    @property
+    def storage_dir(self) -> Path:
+        return self.data_dir / "artifacts"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.data_dir / "models"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    settings = Settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return settings

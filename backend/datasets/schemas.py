@@ -1,0 +1,31 @@
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict
+
+from backend.models import Split
+
+
+class DatasetOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    name: str
+    format: str
+    num_rows: int
+    num_train: int
+    num_validation: int
+    num_test: int
+    split_seed: int
+    split_hash: str
+    created_at: datetime
+
+
+class ExampleOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    row_number: int
+    split: Split
+    instruction: str
+    input: str
+    output: str

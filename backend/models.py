@@ -1,0 +1,178 @@
+"""Database tables. Relationships refuse lazy loading: a query says what it needs."""
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, MetaData, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+# Until accounts arrive, everything belongs to the one local user created by the first migration.
+LOCAL_USER_ID = 1
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(
+        naming_convention={
+            "ix": "ix_%(column_0_label)s",
+            "uq": "uq_%(table_name)s_%(column_0_name)s",
+            "ck": "ck_%(table_name)s_%(constraint_name)s",
+            "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+            "pk": "pk_%(table_name)s",
+        }
+    )
+    type_annotation_map = {dict[str, Any]: JSON, datetime: DateTime(timezone=True)}
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Split(StrEnum):
+    TRAIN = "train"
+    VALIDATION = "validation"
+    TEST = "test"
+
+
+class Dataset(Base):
+    __tablename__ = "datasets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    format: Mapped[str] = mapped_column(String(40))
+    num_rows: Mapped[int]
+    num_train: Mapped[int]
+    num_validation: Mapped[int]
+    num_test: Mapped[int]
+    split_seed: Mapped[int]
+    split_hash: Mapped[str] = mapped_column(String(64))
+    file_key: Mapped[str] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    examples: Mapped[list["DatasetExample"]] = relationship(
+        back_populates="dataset", lazy="raise", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class DatasetExample(Base):
+    __tablename__ = "dataset_examples"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dataset_id: Mapped[int] = mapped_column(ForeignKey("datasets.id", ondelete="CASCADE"), index=True)
+    row_number: Mapped[int]  # 1-based line/row in the uploaded file, for error messages and search
+    split: Mapped[Split] = mapped_column(String(20), index=True)
+    instruction: Mapped[str] = mapped_column(Text)
+    input: Mapped[str] = mapped_column(Text, default="")
+    output: Mapped[str] = mapped_column(Text)
+
+    dataset: Mapped[Dataset] = relationship(back_populates="examples", lazy="raise")
+
+
+class BaseModelEntry(Base):
+    """A base model users can fine-tune: the bundled one, a local directory or a hub id."""
+
+    __tablename__ = "base_models"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(300), unique=True)
+    source: Mapped[str] = mapped_column(String(20))  # bundled | local | hub
+    location: Mapped[str] = mapped_column(String(1000))
+    description: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Preset(Base):
+    __tablename__ = "presets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)  # None: built-in
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    hyperparameters: Mapped[dict[str, Any]]
+    builtin: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RunStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def finished(self) -> bool:
+        return self in {RunStatus.SUCCEEDED, RunStatus.FAILED, RunStatus.CANCELLED}
+
+
+class Run(Base):
+    __tablename__ = "runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    dataset_id: Mapped[int] = mapped_column(ForeignKey("datasets.id"), index=True)
+    base_model: Mapped[str] = mapped_column(String(300))
+    preset_id: Mapped[int | None] = mapped_column(ForeignKey("presets.id"))
+    preset_snapshot: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    config: Mapped[dict[str, Any]]  # the full resolved TrainingConfig
+    split_hash: Mapped[str] = mapped_column(String(64))
+    status: Mapped[RunStatus] = mapped_column(String(20), default=RunStatus.QUEUED, index=True)
+    status_message: Mapped[str] = mapped_column(Text, default="")  # latest progress line from the worker
+    error: Mapped[str | None] = mapped_column(Text)
+    cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    task_id: Mapped[str | None] = mapped_column(String(200))
+    environment: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # device, quantisation, library versions
+    base_eval_loss: Mapped[float | None] = mapped_column(Float)
+    final_eval_loss: Mapped[float | None] = mapped_column(Float)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Metric(Base):
+    __tablename__ = "metrics"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
+    step: Mapped[int]
+    epoch: Mapped[float | None]
+    name: Mapped[str] = mapped_column(String(100))
+    value: Mapped[float]
+    time: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Checkpoint(Base):
+    __tablename__ = "checkpoints"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
+    step: Mapped[int]
+    storage_key: Mapped[str] = mapped_column(String(500))
+    eval_loss: Mapped[float | None]
+    is_final: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Prediction(Base):
+    __tablename__ = "predictions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
+    example_id: Mapped[int] = mapped_column(ForeignKey("dataset_examples.id"))
+    prompt: Mapped[str] = mapped_column(Text)
+    expected: Mapped[str] = mapped_column(Text)
+    generated: Mapped[str] = mapped_column(Text)
+    base_generated: Mapped[str | None] = mapped_column(Text)  # the base model's answer, for an honest comparison
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,46 @@
+from typing import Any
+
+from fastapi import APIRouter, status
+
+from backend.core.db import SessionDep
+from backend.core.errors import Invalid, NotFound, error_responses
+from backend.core.schemas import Page
+from backend.models import Preset
+from backend.presets import service
+from backend.presets.schemas import PresetCreate, PresetOut
+from worker.training.config import TrainingConfig
+
+router = APIRouter(prefix="/api", tags=["presets"])
+
+
+@router.get("/presets", response_model=Page[PresetOut], operation_id="listPresets")
+def list_presets(session: SessionDep) -> Page[PresetOut]:
+    presets = service.list_presets(session)
+    return Page(items=[PresetOut.model_validate(p) for p in presets], total=len(presets))
+
+
+@router.post(
+    "/presets",
+    status_code=status.HTTP_201_CREATED,
+    response_model=PresetOut,
+    operation_id="createPreset",
+    responses=error_responses(Invalid),
+)
+def create_preset(session: SessionDep, request: PresetCreate) -> Preset:
+    return service.create_preset(session, request)
+
+
+@router.get(
+    "/presets/{preset_id}",
+    response_model=PresetOut,
+    operation_id="getPreset",
+    responses=error_responses(NotFound),
+)
+def get_preset(session: SessionDep, preset_id: int) -> Preset:
+    return service.get_preset(session, preset_id)
+
+
+@router.get("/hyperparameters", operation_id="getHyperparameterSchema")
+def hyperparameter_schema() -> dict[str, Any]:
+    """JSON schema of every hyperparameter with its default and one-line help text (the UI's form)."""
+    return TrainingConfig.model_json_schema()

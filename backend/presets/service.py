@@ -1,0 +1,68 @@
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from backend.core.errors import Invalid, NotFound
+from backend.models import LOCAL_USER_ID, Preset
+from backend.presets.builtin import BUILTIN_PRESETS
+from backend.presets.schemas import PresetCreate
+from worker.training.config import TrainingConfig
+
+
+def resolve_config(overrides: dict[str, Any], *, field_prefix: str = "hyperparameters") -> TrainingConfig:
+    """Defaults < overrides, validated; errors name the field and say what is allowed."""
+    try:
+        return TrainingConfig.model_validate(overrides)
+    except ValidationError as exc:
+        messages = [
+            f"{field_prefix}.{'.'.join(str(part) for part in error['loc'])}: {error['msg']}" for error in exc.errors()
+        ]
+        first_field = f"{field_prefix}.{'.'.join(str(part) for part in exc.errors()[0]['loc'])}"
+        raise Invalid(messages[0], field=first_field, errors=messages) from exc
+
+
+def sync_builtins(session: Session) -> None:
+    existing = {p.name: p for p in session.scalars(select(Preset).where(Preset.builtin.is_(True)))}
+    for builtin in BUILTIN_PRESETS:
+        preset = existing.get(builtin.name)
+        if preset is None:
+            session.add(
+                Preset(
+                    owner_id=None,
+                    name=builtin.name,
+                    description=builtin.description,
+                    hyperparameters=builtin.hyperparameters,
+                    builtin=True,
+                )
+            )
+        elif preset.hyperparameters != builtin.hyperparameters or preset.description != builtin.description:
+            preset.hyperparameters = builtin.hyperparameters
+            preset.description = builtin.description
+            preset.version += 1
+
+
+def list_presets(session: Session) -> list[Preset]:
+    query = select(Preset).where(or_(Preset.owner_id == LOCAL_USER_ID, Preset.builtin.is_(True)))
+    return list(session.scalars(query.order_by(Preset.builtin.desc(), Preset.id)))
+
+
+def get_preset(session: Session, preset_id: int) -> Preset:
+    preset = session.get(Preset, preset_id)
+    if preset is None or not (preset.builtin or preset.owner_id == LOCAL_USER_ID):
+        raise NotFound(f"preset {preset_id} not found")
+    return preset
+
+
+def create_preset(session: Session, request: PresetCreate) -> Preset:
+    resolve_config(request.hyperparameters)
+    preset = Preset(
+        owner_id=LOCAL_USER_ID,
+        name=request.name,
+        description=request.description,
+        hyperparameters=request.hyperparameters,
+    )
+    session.add(preset)
+    session.flush()
+    return preset

@@ -1,0 +1,100 @@
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Query, status
+from sse_starlette import EventSourceResponse, ServerSentEvent
+from starlette.concurrency import run_in_threadpool
+
+from backend.core.db import SessionDep
+from backend.core.errors import Conflict, Invalid, NotFound, error_responses
+from backend.core.schemas import Page
+from backend.models import Run
+from backend.runs import service
+from backend.runs.events import ensure_run_exists, run_events
+from backend.runs.schemas import MetricOut, PredictionOut, RunCreate, RunEvent, RunOut
+
+router = APIRouter(prefix="/api/runs", tags=["runs"])
+
+
+def load_run(session: SessionDep, run_id: int) -> Run:
+    return service.get_run(session, run_id)
+
+
+RunDep = Annotated[Run, Depends(load_run)]
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=RunOut,
+    operation_id="createRun",
+    responses=error_responses(Invalid, NotFound),
+)
+def create_run(session: SessionDep, request: RunCreate) -> Run:
+    return service.create_run(session, request)
+
+
+@router.get("", response_model=Page[RunOut], operation_id="listRuns")
+def list_runs(session: SessionDep) -> Page[RunOut]:
+    runs = service.list_runs(session)
+    return Page(items=[RunOut.model_validate(r) for r in runs], total=len(runs))
+
+
+@router.get("/{run_id}", response_model=RunOut, operation_id="getRun", responses=error_responses(NotFound))
+def get_run(run: RunDep) -> Run:
+    return run
+
+
+@router.post(
+    "/{run_id}/cancel",
+    response_model=RunOut,
+    operation_id="cancelRun",
+    responses=error_responses(NotFound, Conflict),
+)
+def cancel_run(session: SessionDep, run: RunDep) -> Run:
+    return service.cancel_run(session, run)
+
+
+@router.get(
+    "/{run_id}/metrics",
+    response_model=Page[MetricOut],
+    operation_id="listRunMetrics",
+    responses=error_responses(NotFound),
+)
+def list_metrics(session: SessionDep, run: RunDep, after_id: Annotated[int, Query(ge=0)] = 0) -> Page[MetricOut]:
+    metrics = service.list_metrics(session, run, after_id)
+    return Page(items=[MetricOut.model_validate(m) for m in metrics], total=len(metrics))
+
+
+@router.get(
+    "/{run_id}/predictions",
+    response_model=Page[PredictionOut],
+    operation_id="listRunPredictions",
+    responses=error_responses(NotFound),
+)
+def list_predictions(session: SessionDep, run: RunDep) -> Page[PredictionOut]:
+    predictions = service.list_predictions(session, run)
+    return Page(items=[PredictionOut.model_validate(p) for p in predictions], total=len(predictions))
+
+
+@router.get(
+    "/{run_id}/events",
+    operation_id="streamRunEvents",
+    responses={200: {"model": RunEvent, "content": {"text/event-stream": {}}, "description": "RunEvent per SSE"}}
+    | error_responses(NotFound),
+)
+async def stream_events(
+    run_id: int,
+    last_event_id: Annotated[int, Header(alias="Last-Event-ID")] = 0,
+) -> EventSourceResponse:
+    """Server-Sent Events: every metric after Last-Event-ID, then status changes, until the run ends."""
+    # No session dependency here: it would hold a database connection for the stream's whole life.
+    await run_in_threadpool(ensure_run_exists, run_id)
+
+    async def _encoded() -> AsyncIterator[ServerSentEvent]:
+        async for event in run_events(run_id, last_event_id):
+            yield ServerSentEvent(
+                data=event.model_dump_json(), event=event.type, id=str(event.id) if event.id else None
+            )
+
+    return EventSourceResponse(_encoded(), ping=15)

@@ -1,0 +1,74 @@
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from backend.base_models.service import resolve_base_model
+from backend.core.errors import Conflict, NotFound
+from backend.core.queue import enqueue_training
+from backend.datasets.service import get_dataset
+from backend.models import LOCAL_USER_ID, Metric, Prediction, Run, RunStatus, utcnow
+from backend.presets.service import get_preset, resolve_config
+from backend.runs.schemas import RunCreate
+
+
+def create_run(session: Session, request: RunCreate) -> Run:
+    dataset = get_dataset(session, request.dataset_id)
+    base_model = resolve_base_model(session, request.base_model)
+    preset = get_preset(session, request.preset_id) if request.preset_id is not None else None
+    preset_values = preset.hyperparameters if preset else {}
+    config = resolve_config({**preset_values, **request.hyperparameters})
+    run = Run(
+        owner_id=LOCAL_USER_ID,
+        name=request.name or f"{dataset.name} on {base_model.name}",
+        dataset_id=dataset.id,
+        base_model=base_model.name,
+        preset_id=preset.id if preset else None,
+        preset_snapshot=(
+            {"name": preset.name, "version": preset.version, "hyperparameters": preset.hyperparameters}
+            if preset
+            else None
+        ),
+        config=config.model_dump(mode="json"),
+        split_hash=dataset.split_hash,
+        status=RunStatus.QUEUED,
+        status_message="waiting for a worker",
+    )
+    session.add(run)
+    # Commit before enqueueing: a worker that picks the task up at once must find the run.
+    session.commit()
+    run.task_id = enqueue_training(run.id)
+    return run
+
+
+def list_runs(session: Session) -> list[Run]:
+    return list(session.scalars(select(Run).where(Run.owner_id == LOCAL_USER_ID).order_by(Run.id.desc())))
+
+
+def get_run(session: Session, run_id: int) -> Run:
+    run = session.get(Run, run_id)
+    if run is None or run.owner_id != LOCAL_USER_ID:
+        raise NotFound(f"run {run_id} not found")
+    return run
+
+
+def cancel_run(session: Session, run: Run) -> Run:
+    """A queued run is cancelled at once (the worker skips it); a running one stops at its next step."""
+    session.refresh(run, with_for_update=True)  # a worker may be changing the status right now
+    if run.status.finished:
+        raise Conflict(f"run {run.id} is already {run.status.value}; only queued or running runs can be cancelled")
+    run.cancel_requested = True
+    if run.status == RunStatus.QUEUED:
+        run.status = RunStatus.CANCELLED
+        run.status_message = "cancelled before it started"
+        run.finished_at = utcnow()
+    else:
+        run.status_message = "cancelling: stopping at the next step"
+    return run
+
+
+def list_metrics(session: Session, run: Run, after_id: int = 0) -> list[Metric]:
+    query = select(Metric).where(Metric.run_id == run.id, Metric.id > after_id).order_by(Metric.id)
+    return list(session.scalars(query))
+
+
+def list_predictions(session: Session, run: Run) -> list[Prediction]:
+    return list(session.scalars(select(Prediction).where(Prediction.run_id == run.id).order_by(Prediction.id)))
