@@ -5,6 +5,7 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, MetaData, String, Text
+from sqlalchemy import Enum as SAEnum
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 # Until accounts arrive, everything belongs to the one local user created by the first migration.
@@ -13,6 +14,11 @@ LOCAL_USER_ID = 1
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def _string_enum(enum: type[StrEnum]) -> SAEnum:
+    """Stored as its plain value in a VARCHAR, so adding a member needs no database type change."""
+    return SAEnum(enum, native_enum=False, length=20, values_callable=lambda members: [m.value for m in members])
 
 
 class Base(DeclarativeBase):
@@ -69,7 +75,7 @@ class DatasetExample(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     dataset_id: Mapped[int] = mapped_column(ForeignKey("datasets.id", ondelete="CASCADE"), index=True)
     row_number: Mapped[int]  # 1-based line/row in the uploaded file, for error messages and search
-    split: Mapped[Split] = mapped_column(String(20), index=True)
+    split: Mapped[Split] = mapped_column(_string_enum(Split), index=True)
     instruction: Mapped[str] = mapped_column(Text)
     input: Mapped[str] = mapped_column(Text, default="")
     output: Mapped[str] = mapped_column(Text)
@@ -127,7 +133,7 @@ class Run(Base):
     preset_snapshot: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     config: Mapped[dict[str, Any]]  # the full resolved TrainingConfig
     split_hash: Mapped[str] = mapped_column(String(64))
-    status: Mapped[RunStatus] = mapped_column(String(20), default=RunStatus.QUEUED, index=True)
+    status: Mapped[RunStatus] = mapped_column(_string_enum(RunStatus), default=RunStatus.QUEUED, index=True)
     status_message: Mapped[str] = mapped_column(Text, default="")  # latest progress line from the worker
     error: Mapped[str | None] = mapped_column(Text)
     cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)

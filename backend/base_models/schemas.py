@@ -1,6 +1,6 @@
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class BaseModelOut(BaseModel):
@@ -12,3 +12,11 @@ class BaseModelOut(BaseModel):
     location: str
     description: str
     created_at: datetime
+
+
+class BaseModelRegister(BaseModel):
+    name_or_path: str = Field(
+        min_length=1,
+        max_length=1000,
+        description="An absolute path to a local Hugging Face model directory, or a hub id such as org/name.",
+    )

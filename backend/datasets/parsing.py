@@ -9,6 +9,7 @@ from worker.training.templates import Example
 
 MAX_REPORTED_ERRORS = 20
 MIN_EXAMPLES = 10
+UTF8_BOM = b"\xef\xbb\xbf"
 
 
 @dataclass(frozen=True)
@@ -41,10 +42,23 @@ def _example_from_object(obj: object, where: str) -> Example:
     return Example(instruction=fields["instruction"], input=fields["input"], output=fields["output"])
 
 
+def _decode_line(raw: bytes, line_number: int) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise DatasetFileError(
+            f"line {line_number}: not UTF-8 text (byte 0x{raw[exc.start]:02x} at column {exc.start + 1}); "
+            "save the file as UTF-8 and upload again",
+            [],
+        ) from exc
+
+
 def _jsonl_rows(path: Path) -> Iterator[ParsedRow | str]:
-    # utf-8-sig strips a BOM; iterating the file keeps memory flat however long it is.
-    with path.open(encoding="utf-8-sig", newline=None) as lines:
-        for line_number, line in enumerate(lines, start=1):
+    # Binary lines decoded one by one: memory stays flat however long the file is, and a bad byte
+    # is reported with its line. Universal newlines: a CRLF file parses like an LF one.
+    with path.open("rb") as lines:
+        for line_number, raw in enumerate(lines, start=1):
+            line = _decode_line(raw.removeprefix(UTF8_BOM) if line_number == 1 else raw, line_number)
             if not line.strip():
                 continue
             where = f"line {line_number}"
@@ -63,6 +77,8 @@ def _json_array_rows(path: Path) -> Iterator[ParsedRow | str]:
     try:
         with path.open(encoding="utf-8-sig") as handle:
             items = json.load(handle)
+    except UnicodeDecodeError as exc:
+        raise DatasetFileError(f"the file is not UTF-8 text (bad byte at offset {exc.start})", []) from exc
     except json.JSONDecodeError as exc:
         yield f"line {exc.lineno}: invalid JSON ({exc.msg} at column {exc.colno})"
         return
@@ -81,12 +97,8 @@ def detect_format(path: Path) -> str:
         head = handle.read(4096)
     if b"\x00" in head:
         raise DatasetFileError("the file is binary (it contains NUL bytes): upload JSONL or JSON text", [])
-    try:
-        text = head.decode("utf-8-sig", errors="strict")
-    except UnicodeDecodeError:
-        # A multi-byte character may be cut at the 4096-byte edge; only a clean failure earlier counts.
-        text = head[:-4].decode("utf-8-sig", errors="strict")
-    stripped = text.lstrip()
+    # Only the first non-blank character matters; the readers report bad bytes with their line.
+    stripped = head.removeprefix(UTF8_BOM).decode("utf-8", errors="replace").lstrip()
     if not stripped:
         raise DatasetFileError("the file is empty", [])
     return "json" if stripped.startswith("[") else "jsonl"
@@ -99,16 +111,13 @@ def parse_examples(path: Path) -> tuple[str, list[ParsedRow]]:
     errors: list[str] = []
     error_count = 0
     reader = _json_array_rows if file_format == "json" else _jsonl_rows
-    try:
-        for item in reader(path):
-            if isinstance(item, str):
-                error_count += 1
-                if len(errors) < MAX_REPORTED_ERRORS:
-                    errors.append(item)
-            else:
-                rows.append(item)
-    except UnicodeDecodeError as exc:
-        raise DatasetFileError(f"the file is not UTF-8 text (bad byte at offset {exc.start})", []) from exc
+    for item in reader(path):
+        if isinstance(item, str):
+            error_count += 1
+            if len(errors) < MAX_REPORTED_ERRORS:
+                errors.append(item)
+        else:
+            rows.append(item)
     if error_count:
         more = f" (showing the first {len(errors)})" if error_count > len(errors) else ""
         raise DatasetFileError(f"{error_count} invalid rows{more}; fix them and upload again", errors)

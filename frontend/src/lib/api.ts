@@ -1,0 +1,121 @@
+/**
+ * Wiring for the ONE generated API client (src/client, from openapi.json by `npm run generate-client`).
+ * Every request in the app goes through it; this module only configures it and normalises errors.
+ */
+import { client } from "../client/client.gen";
+
+/** An API failure with the backend's error body flattened: {detail, field, errors}. */
+export class ApiError extends Error {
+  readonly status: number;
+  /** The request field the error is about, e.g. "hyperparameters.learning_rate" (422s). */
+  readonly field: string | null;
+  /** Per-item details, e.g. "line 3: invalid JSON (...)". */
+  readonly errors: string[];
+
+  constructor(status: number, detail: string, field: string | null = null, errors: string[] = []) {
+    super(detail);
+    this.name = "ApiError";
+    this.status = status;
+    this.field = field;
+    this.errors = errors;
+  }
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** FastAPI's own request-validation body: {detail: [{loc, msg}]}. */
+function fromValidationList(status: number, detail: unknown[]): ApiError {
+  const messages: string[] = [];
+  let field: string | null = null;
+  for (const item of detail) {
+    if (!isRecord(item)) continue;
+    const loc = Array.isArray(item.loc) ? item.loc.filter((p) => p !== "body" && p !== "query" && p !== "path") : [];
+    const path = loc.map(String).join(".");
+    const msg = typeof item.msg === "string" ? item.msg : "invalid";
+    field ??= path || null;
+    messages.push(path ? `${path}: ${msg}` : msg);
+  }
+  return new ApiError(status, messages[0] ?? "Invalid request", field, messages.length > 1 ? messages : []);
+}
+
+export function toApiError(body: unknown, status: number, statusText = ""): ApiError {
+  if (body instanceof ApiError) return body;
+  if (isRecord(body)) {
+    const { detail, field, errors } = body;
+    if (typeof detail === "string") {
+      return new ApiError(
+        status,
+        detail,
+        typeof field === "string" ? field : null,
+        Array.isArray(errors) ? errors.map(String) : [],
+      );
+    }
+    if (Array.isArray(detail)) return fromValidationList(status, detail);
+  }
+  if (typeof body === "string" && body.trim()) return new ApiError(status, body.trim().slice(0, 500));
+  if (body instanceof Error) return new ApiError(status, `Network error: ${body.message}`);
+  return new ApiError(status, statusText || `Request failed (${status || "network error"})`);
+}
+
+let configured = false;
+
+export function configureApiClient(): void {
+  if (configured) return;
+  configured = true;
+  // Same origin: the API serves the built app, and Vite proxies /api in development.
+  client.setConfig({ baseUrl: "" });
+  client.interceptors.error.use((error, response) =>
+    toApiError(error, response?.status ?? 0, response?.statusText),
+  );
+}
+
+type ProgressHandler = (loaded: number, total: number) => void;
+
+function parseHeaders(raw: string): Headers {
+  const headers = new Headers();
+  for (const line of raw.trim().split(/[\r\n]+/)) {
+    const index = line.indexOf(":");
+    if (index > 0) headers.append(line.slice(0, index).trim(), line.slice(index + 1).trim());
+  }
+  return headers;
+}
+
+/**
+ * A `fetch` for the generated client that reports upload progress (fetch cannot).
+ * `body` is sent as it is (a FormData streams the file from disk; the browser sets the boundary).
+ */
+export function progressFetch(body: XMLHttpRequestBodyInit, onProgress: ProgressHandler) {
+  return (request: Request): Promise<Response> =>
+    new Promise<Response>((resolve, reject) => {
+      const xhr = new XMLHttpRequest();
+      xhr.open(request.method, request.url);
+      request.headers.forEach((value, key) => {
+        if (key.toLowerCase() !== "content-type") xhr.setRequestHeader(key, value);
+      });
+      xhr.responseType = "text";
+      xhr.upload.onprogress = (event) => {
+        onProgress(event.loaded, event.lengthComputable ? event.total : 0);
+      };
+      xhr.onload = () => {
+        const status = xhr.status;
+        const nullBody = status === 204 || status === 205 || status === 304;
+        resolve(
+          new Response(nullBody ? null : xhr.responseText, {
+            status,
+            statusText: xhr.statusText,
+            headers: parseHeaders(xhr.getAllResponseHeaders()),
+          }),
+        );
+      };
+      xhr.onerror = () => reject(new TypeError("the upload failed (connection lost or refused)"));
+      xhr.onabort = () => reject(new DOMException("Upload cancelled", "AbortError"));
+      if (request.signal.aborted) {
+        reject(new DOMException("Upload cancelled", "AbortError"));
+        return;
+      }
+      request.signal.addEventListener("abort", () => xhr.abort());
+      xhr.send(body);
+    });
+}

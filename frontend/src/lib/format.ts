@@ -1,0 +1,77 @@
+/** Parse an API timestamp. SQLite drops the offset, and the API always stores UTC, so a bare one is UTC. */
+export function parseApiDate(value: string): Date {
+  const hasZone = /(?:Z|[+-]\d{2}:?\d{2})$/.test(value);
+  return new Date(hasZone ? value : `${value}Z`);
+}
+
+const dateTimeFormat = new Intl.DateTimeFormat(undefined, {
+  year: "numeric",
+  month: "short",
+  day: "numeric",
+  hour: "2-digit",
+  minute: "2-digit",
+});
+
+export function formatDateTime(value: string | null | undefined): string {
+  if (!value) return "—";
+  return dateTimeFormat.format(parseApiDate(value));
+}
+
+const relativeFormat = new Intl.RelativeTimeFormat(undefined, { numeric: "auto" });
+
+export function formatRelative(value: string | null | undefined, now = Date.now()): string {
+  if (!value) return "—";
+  const seconds = Math.round((parseApiDate(value).getTime() - now) / 1000);
+  const abs = Math.abs(seconds);
+  if (abs < 45) return "just now";
+  if (abs < 3600) return relativeFormat.format(Math.round(seconds / 60), "minute");
+  if (abs < 86400) return relativeFormat.format(Math.round(seconds / 3600), "hour");
+  if (abs < 86400 * 30) return relativeFormat.format(Math.round(seconds / 86400), "day");
+  return formatDateTime(value);
+}
+
+export function formatDuration(ms: number): string {
+  if (!Number.isFinite(ms) || ms < 0) return "—";
+  const total = Math.floor(ms / 1000);
+  const h = Math.floor(total / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  const s = total % 60;
+  if (h > 0) return `${h}h ${String(m).padStart(2, "0")}m ${String(s).padStart(2, "0")}s`;
+  if (m > 0) return `${m}m ${String(s).padStart(2, "0")}s`;
+  return `${s}s`;
+}
+
+export function formatNumber(value: number): string {
+  return value.toLocaleString();
+}
+
+/** Losses and similar: 4 significant digits, scientific notation for tiny values (learning rates). */
+export function formatMetric(value: number | null | undefined): string {
+  if (value === null || value === undefined || !Number.isFinite(value)) return "—";
+  const abs = Math.abs(value);
+  if (abs !== 0 && (abs < 1e-3 || abs >= 1e6)) return value.toExponential(2);
+  return String(Number(value.toPrecision(4)));
+}
+
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  const units = ["KB", "MB", "GB"];
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit] ?? "GB"}`;
+}
+
+/** Relative change of the validation loss against the base model; negative is better. */
+export function relativeChange(base: number, value: number): number {
+  return base === 0 ? 0 : (value - base) / base;
+}
+
+export function formatPercent(fraction: number): string {
+  const pct = fraction * 100;
+  const sign = pct > 0 ? "+" : pct < 0 ? "−" : "±";
+  return `${sign}${Math.abs(pct).toFixed(1)}%`;
+}

@@ -1,0 +1,124 @@
+import json
+
+from fastapi.testclient import TestClient
+
+from tests.factories import create_dataset
+
+
+class TestCreateRun:
+    def test_defaults_are_resolved_and_snapshotted(self, client: TestClient) -> None:
+        dataset = create_dataset(client)
+        response = client.post("/api/runs", json={"dataset_id": dataset["id"], "hyperparameters": {"lora_r": 8}})
+
+        assert response.status_code == 201, response.text
+        run = response.json()
+        assert run["status"] == "queued"
+        assert run["base_model"] == "smollm2-135m-instruct"
+        assert run["config"]["lora_r"] == 8
+        assert run["config"]["learning_rate"] == 2e-4
+        assert run["split_hash"] == dataset["split_hash"]
+
+    def test_preset_values_apply_under_overrides(self, client: TestClient) -> None:
+        dataset = create_dataset(client)
+        presets = client.get("/api/presets").json()["items"]
+        qlora = next(p for p in presets if p["name"].startswith("QLoRA paper"))
+        run = client.post(
+            "/api/runs",
+            json={"dataset_id": dataset["id"], "preset_id": qlora["id"], "hyperparameters": {"lora_r": 32}},
+        ).json()
+
+        assert run["config"]["method"] == "qlora"
+        assert run["config"]["lora_alpha"] == 16
+        assert run["config"]["lora_r"] == 32
+        assert run["preset_snapshot"]["name"] == qlora["name"]
+        assert run["preset_snapshot"]["version"] == 1
+
+    def test_out_of_range_hyperparameter_is_422_naming_the_field(self, client: TestClient) -> None:
+        dataset = create_dataset(client)
+        response = client.post(
+            "/api/runs", json={"dataset_id": dataset["id"], "hyperparameters": {"learning_rate": -1}}
+        )
+        assert response.status_code == 422
+        assert response.json()["field"] == "hyperparameters.learning_rate"
+        assert "greater than 0" in response.json()["detail"]
+        assert client.get("/api/runs").json()["total"] == 0
+
+    def test_unknown_hyperparameter_is_422(self, client: TestClient) -> None:
+        dataset = create_dataset(client)
+        response = client.post("/api/runs", json={"dataset_id": dataset["id"], "hyperparameters": {"lr": 0.1}})
+        assert response.status_code == 422
+        assert response.json()["field"] == "hyperparameters.lr"
+
+    def test_unknown_base_model_is_422(self, client: TestClient) -> None:
+        dataset = create_dataset(client)
+        response = client.post("/api/runs", json={"dataset_id": dataset["id"], "base_model": "nonsense"})
+        assert response.status_code == 422
+        assert response.json()["field"] == "base_model"
+
+    def test_unknown_dataset_is_404(self, client: TestClient) -> None:
+        assert client.post("/api/runs", json={"dataset_id": 12345}).status_code == 404
+
+
+class TestCancelQueuedRun:
+    def test_queued_run_is_cancelled_at_once_and_cannot_be_cancelled_twice(self, client: TestClient) -> None:
+        dataset = create_dataset(client)
+        run = client.post("/api/runs", json={"dataset_id": dataset["id"]}).json()
+
+        cancelled = client.post(f"/api/runs/{run['id']}/cancel")
+        assert cancelled.status_code == 200
+        assert cancelled.json()["status"] == "cancelled"
+        again = client.post(f"/api/runs/{run['id']}/cancel")
+        assert again.status_code == 409
+        assert "already cancelled" in again.json()["detail"]
+
+
+class TestRunEvents:
+    def test_finished_run_streams_its_status_and_ends(self, client: TestClient) -> None:
+        dataset = create_dataset(client)
+        run = client.post("/api/runs", json={"dataset_id": dataset["id"]}).json()
+        client.post(f"/api/runs/{run['id']}/cancel")
+
+        with client.stream("GET", f"/api/runs/{run['id']}/events") as response:
+            assert response.headers["content-type"].startswith("text/event-stream")
+            data = [json.loads(line[5:]) for line in response.iter_lines() if line.startswith("data:")]
+        assert data[-1]["type"] == "status"
+        assert data[-1]["payload"]["status"] == "cancelled"
+        assert data[-1]["run_id"] == run["id"]
+
+    def test_unknown_run_is_404(self, client: TestClient) -> None:
+        assert client.get("/api/runs/999/events").status_code == 404
+
+
+class TestCatalog:
+    def test_health_names_the_database(self, client: TestClient, stack: object) -> None:
+        body = client.get("/api/health").json()
+        assert body["status"] == "ok"
+        assert body["database"] in {"sqlite", "postgresql"}
+
+    def test_bundled_model_is_listed(self, client: TestClient) -> None:
+        names = [m["name"] for m in client.get("/api/models").json()["items"]]
+        assert names == ["smollm2-135m-instruct"]
+
+    def test_register_local_model_requires_a_model_directory(self, client: TestClient, tmp_path: object) -> None:
+        response = client.post("/api/models", json={"name_or_path": str(tmp_path)})
+        assert response.status_code == 422
+        assert "no config.json" in response.json()["detail"]
+
+    def test_hyperparameter_schema_has_help_texts(self, client: TestClient) -> None:
+        schema = client.get("/api/hyperparameters").json()
+        assert schema["properties"]["learning_rate"]["default"] == 2e-4
+        assert all(field.get("description") for field in schema["properties"].values())
+
+
+class TestPresets:
+    def test_create_and_list(self, client: TestClient) -> None:
+        response = client.post("/api/presets", json={"name": "mine", "hyperparameters": {"lora_r": 4}})
+        assert response.status_code == 201
+        names = [p["name"] for p in client.get("/api/presets").json()["items"]]
+        assert "mine" in names
+        assert "Quick CPU check" in names
+
+    def test_invalid_preset_is_rejected(self, client: TestClient) -> None:
+        response = client.post("/api/presets", json={"name": "bad", "hyperparameters": {"lora_r": 0}})
+        assert response.status_code == 422
+        assert response.json()["field"] == "hyperparameters.lora_r"

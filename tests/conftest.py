@@ -1,0 +1,99 @@
+"""The two stacks every API test runs on: the embedded default and the production services, both real."""
+
+import os
+import socket
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+# Before anything imports the settings or transformers: no network, and a throwaway data dir.
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ.setdefault("STUDIO_DATA_DIR", tempfile.mkdtemp(prefix="studio-test-"))
+
+import pytest
+from alembic import command
+from alembic.config import Config
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+
+from backend.core.config import get_settings
+from backend.core.db import get_engine, get_sessionmaker, make_engine
+from backend.core.queue import get_celery
+
+REPO = Path(__file__).resolve().parents[1]
+POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+REDIS_URL = "redis://127.0.0.1:6379/15"
+
+
+@dataclass(frozen=True)
+class Stack:
+    name: str
+    data_dir: Path
+    database_url: str
+    broker_url: str
+
+    def env(self) -> dict[str, str]:
+        return {
+            "STUDIO_DATA_DIR": str(self.data_dir),
+            "STUDIO_DATABASE_URL": self.database_url,
+            "STUDIO_BROKER_URL": self.broker_url,
+        }
+
+
+def _reachable(port: int) -> bool:
+    with socket.socket() as probe:
+        probe.settimeout(1)
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+def reset_caches() -> None:
+    if get_engine.cache_info().currsize:
+        get_engine().dispose()
+    for cached in (get_settings, get_engine, get_sessionmaker, get_celery):
+        cached.cache_clear()
+
+
+def _reset_production_services() -> None:
+    engine = make_engine(POSTGRES_URL)
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+    import redis
+
+    redis.Redis.from_url(REDIS_URL).flushdb()
+
+
+def make_stack(name: str, data_dir: Path) -> Stack:
+    if name == "production":
+        if not _reachable(5432):
+            pytest.skip("PostgreSQL is not running on 127.0.0.1:5432 (.ci/run starts it)")
+        if not _reachable(6379):
+            pytest.skip("Redis is not running on 127.0.0.1:6379 (.ci/run starts it)")
+        _reset_production_services()
+        return Stack(name, data_dir, POSTGRES_URL, REDIS_URL)
+    return Stack(
+        name, data_dir, f"sqlite:///{data_dir / 'studio.sqlite'}", f"sqla+sqlite:///{data_dir / 'broker.sqlite'}"
+    )
+
+
+@pytest.fixture(params=["embedded", "production"])
+def stack(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
+    """A migrated, empty database and broker: SQLite + SQLite transport, or PostgreSQL + Redis."""
+    current = make_stack(request.param, tmp_path / "data")
+    for key, value in current.env().items():
+        monkeypatch.setenv(key, value)
+    reset_caches()
+    config = Config(str(REPO / "alembic.ini"))
+    command.upgrade(config, "head")
+    yield current
+    reset_caches()
+
+
+@pytest.fixture
+def client(stack: Stack) -> Iterator[TestClient]:
+    from backend.main import create_app
+
+    with TestClient(create_app()) as test_client:
+        yield test_client

@@ -1,0 +1,70 @@
+"""Celery tasks: thin wrappers that take ids, re-read the run, and call the plain training functions."""
+
+import logging
+
+from celery.exceptions import Ignore
+
+from backend.core.config import get_settings
+from backend.core.storage import LocalStorage
+from backend.models import RunStatus
+from worker import run_store
+from worker.celery_app import app
+from worker.sinks import DatabaseSink
+from worker.training.base_models import materialize_bundled_model
+from worker.training.generate import generate_answers
+from worker.training.sft import train
+from worker.training.templates import render
+from worker.training.types import RunPaths
+
+log = logging.getLogger(__name__)
+
+
+def describe_failure(exc: BaseException, batch_size: int) -> str:
+    """What the user reads on the run page: what went wrong and what to try."""
+    if "out of memory" in str(exc).lower():
+        return (
+            f"Out of memory at batch size {batch_size}: try {max(1, batch_size // 2)}, a shorter max_seq_length, "
+            "or enable gradient_checkpointing."
+        )
+    return f"{type(exc).__name__}: {exc}"
+
+
+@app.task(name="runs.train")
+def train_run(run_id: int) -> None:
+    if not run_store.claim(run_id):
+        log.info("run %s is no longer queued; skipping", run_id)
+        raise Ignore()
+    sink = DatabaseSink(run_id)
+    batch_size = 0
+    try:
+        inputs = run_store.load_inputs(run_id)
+        batch_size = inputs.config.per_device_train_batch_size
+        settings = get_settings()
+        if inputs.base_model.source == "bundled":
+            sink.event("preparing the bundled base model (first use converts it once)")
+            base_model = str(materialize_bundled_model(settings.models_dir))
+        else:
+            base_model = inputs.base_model.location
+        output_dir = LocalStorage(settings.storage_dir).local_path(f"runs/{run_id}")
+        result = train(inputs.config, inputs.data, RunPaths(base_model=base_model, output_dir=output_dir), sink)
+        facts = {
+            "environment": {**result.environment, "device": result.device, "quantization": result.quantization},
+            "base_eval_loss": result.base_eval_loss,
+            "final_eval_loss": result.final_eval_loss,
+        }
+        if result.cancelled or result.adapter_dir is None:
+            run_store.finish(run_id, RunStatus.CANCELLED, f"cancelled at step {result.global_step}", **facts)
+            return
+
+        rendered = [render(inputs.config.prompt_template, example) for example in inputs.data.test]
+        prompts = [r.prompt for r in rendered]
+        tuned, base = generate_answers(
+            base_model, result.adapter_dir, prompts, inputs.config.max_new_tokens, sink=sink
+        )
+        run_store.save_predictions(
+            run_id, inputs.test_example_ids, prompts, [r.completion for r in rendered], tuned, base
+        )
+        run_store.finish(run_id, RunStatus.SUCCEEDED, f"finished after {result.global_step} steps", **facts)
+    except Exception as exc:
+        log.exception("run %s failed", run_id)
+        run_store.finish(run_id, RunStatus.FAILED, "failed", error=describe_failure(exc, batch_size))
