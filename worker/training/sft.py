@@ -13,7 +13,7 @@ from typing import Any, Literal
 import torch
 from datasets import Dataset
 from peft import LoraConfig, PeftModel
-from transformers import AutoModelForCausalLM, AutoTokenizer, BitsAndBytesConfig
+from transformers import AutoModelForCausalLM, AutoTokenizer, BitsAndBytesConfig, PrinterCallback
 from trl import SFTConfig, SFTTrainer
 
 from worker.training.callbacks import SinkCallback
@@ -169,6 +169,8 @@ def train(config: TrainingConfig, data: SplitData, paths: RunPaths, sink: Traini
         peft_config=lora_config,
         callbacks=[callback],
     )
+    # With tqdm disabled the Trainer prints every log dict to stdout; the sink already has them.
+    trainer.remove_callback(PrinterCallback)
     peft_model = trainer.model
     assert isinstance(peft_model, PeftModel)
     # TRL casts QLoRA adapters to bf16; fp32 adapters under autocast update more precisely and cost little.

@@ -66,9 +66,11 @@ export function configureApiClient(): void {
   configured = true;
   // Same origin: the API serves the built app, and Vite proxies /api in development.
   client.setConfig({ baseUrl: "" });
-  client.interceptors.error.use((error, response) =>
-    toApiError(error, response?.status ?? 0, response?.statusText),
-  );
+  client.interceptors.error.use((error, response) => {
+    // On a network failure there is no response, whatever the type says.
+    const res = response as Response | undefined;
+    return toApiError(error, res ? res.status : 0, res ? res.statusText : "");
+  });
 }
 
 type ProgressHandler = (loaded: number, total: number) => void;
@@ -87,8 +89,9 @@ function parseHeaders(raw: string): Headers {
  * `body` is sent as it is (a FormData streams the file from disk; the browser sets the boundary).
  */
 export function progressFetch(body: XMLHttpRequestBodyInit, onProgress: ProgressHandler) {
-  return (request: Request): Promise<Response> =>
+  return (input: RequestInfo | URL, init?: RequestInit): Promise<Response> =>
     new Promise<Response>((resolve, reject) => {
+      const request = input instanceof Request ? input : new Request(input, init);
       const xhr = new XMLHttpRequest();
       xhr.open(request.method, request.url);
       request.headers.forEach((value, key) => {

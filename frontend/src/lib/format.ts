@@ -53,6 +53,13 @@ export function formatMetric(value: number | null | undefined): string {
   return String(Number(value.toPrecision(4)));
 }
 
+/** Losses: three decimals, so "2.350 → 1.200" line up; tiny or huge values fall back to formatMetric. */
+export function formatLoss(value: number | null | undefined): string {
+  if (value === null || value === undefined || !Number.isFinite(value)) return "—";
+  const abs = Math.abs(value);
+  return abs >= 1e-3 && abs < 1e4 ? value.toFixed(3) : formatMetric(value);
+}
+
 export function formatBytes(bytes: number): string {
   if (bytes < 1024) return `${bytes} B`;
   const units = ["KB", "MB", "GB"];

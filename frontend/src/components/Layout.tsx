@@ -1,0 +1,82 @@
+import { useQuery } from "@tanstack/react-query";
+import { queryOptions } from "@tanstack/react-query";
+import { NavLink, Outlet } from "react-router";
+import { getHealth } from "../client/sdk.gen";
+
+const healthQuery = queryOptions({
+  queryKey: ["health"] as const,
+  queryFn: async ({ signal }) => (await getHealth({ signal, throwOnError: true })).data,
+  refetchInterval: 30_000,
+  retry: false,
+});
+
+function Icon({ d }: { d: string }) {
+  return (
+    <svg className="nav-icon" viewBox="0 0 24 24" aria-hidden="true">
+      <path d={d} fill="none" stroke="currentColor" strokeWidth="1.7" strokeLinecap="round" strokeLinejoin="round" />
+    </svg>
+  );
+}
+
+const ICONS = {
+  datasets: "M4 6c0-1.1 3.6-2 8-2s8 .9 8 2-3.6 2-8 2-8-.9-8-2Zm0 0v12c0 1.1 3.6 2 8 2s8-.9 8-2V6M4 12c0 1.1 3.6 2 8 2s8-.9 8-2",
+  runs: "M4 19h16M6 16l4-6 4 3 5-8",
+  newRun: "M12 5v14M5 12h14",
+};
+
+export function Layout() {
+  const health = useQuery(healthQuery);
+  return (
+    <div className="app">
+      <aside className="sidebar">
+        <div className="sidebar-inner">
+        <div className="brand">
+          <span className="brand-mark" aria-hidden="true">
+            <svg viewBox="0 0 32 32">
+              <path
+                d="M8 22 L14 14 L18 18 L24 9"
+                stroke="#fff"
+                strokeWidth="3"
+                fill="none"
+                strokeLinecap="round"
+                strokeLinejoin="round"
+              />
+            </svg>
+          </span>
+          <span className="brand-name">Fine-tuning Studio</span>
+        </div>
+        <nav className="nav" aria-label="Main">
+          <NavLink to="/datasets" className="nav-link" data-testid="nav-datasets">
+            <Icon d={ICONS.datasets} />
+            Datasets
+          </NavLink>
+          <NavLink to="/runs" end className="nav-link" data-testid="nav-runs">
+            <Icon d={ICONS.runs} />
+            Runs
+          </NavLink>
+          <NavLink to="/runs/new" className="nav-link" data-testid="nav-new-run">
+            <Icon d={ICONS.newRun} />
+            New run
+          </NavLink>
+        </nav>
+        <div className="sidebar-footer" data-testid="api-health">
+          <span
+            className={`health-dot ${health.isSuccess ? "health-ok" : health.isError ? "health-down" : ""}`}
+            aria-hidden="true"
+          />
+          {health.isSuccess
+            ? `API ${health.data.status} · v${health.data.version}`
+            : health.isError
+              ? "API unreachable"
+              : "Connecting…"}
+        </div>
+        </div>
+      </aside>
+      <main className="main">
+        <div className="content">
+          <Outlet />
+        </div>
+      </main>
+    </div>
+  );
+}

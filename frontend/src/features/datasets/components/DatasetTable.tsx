@@ -1,0 +1,58 @@
+import { Link, useNavigate } from "react-router";
+import type { DatasetOut } from "../../../client/types.gen";
+import { formatDateTime, formatNumber, formatRelative } from "../../../lib/format";
+
+export function DatasetTable({ datasets }: { datasets: DatasetOut[] }) {
+  const navigate = useNavigate();
+  return (
+    <div className="table-wrap">
+      <table className="table table-clickable" data-testid="datasets-table">
+        <thead>
+          <tr>
+            <th>Name</th>
+            <th className="num">Rows</th>
+            <th className="num">Train</th>
+            <th className="num">Validation</th>
+            <th className="num">Test</th>
+            <th>Format</th>
+            <th>Created</th>
+            <th />
+          </tr>
+        </thead>
+        <tbody>
+          {datasets.map((dataset) => (
+            <tr
+              key={dataset.id}
+              data-testid="dataset-row"
+              data-dataset-id={dataset.id}
+              onClick={(event) => {
+                if ((event.target as HTMLElement).closest("a,button")) return;
+                void navigate(`/datasets/${dataset.id}`);
+              }}
+            >
+              <td>
+                <Link to={`/datasets/${dataset.id}`} className="strong-link" data-testid="dataset-name">
+                  {dataset.name}
+                </Link>
+                <span className="muted id-suffix">#{dataset.id}</span>
+              </td>
+              <td className="num">{formatNumber(dataset.num_rows)}</td>
+              <td className="num">{formatNumber(dataset.num_train)}</td>
+              <td className="num">{formatNumber(dataset.num_validation)}</td>
+              <td className="num">{formatNumber(dataset.num_test)}</td>
+              <td>
+                <span className="tag">{dataset.format}</span>
+              </td>
+              <td title={formatDateTime(dataset.created_at)}>{formatRelative(dataset.created_at)}</td>
+              <td className="row-actions">
+                <Link to={`/runs/new?dataset=${dataset.id}`} className="btn btn-sm">
+                  Fine-tune
+                </Link>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}

@@ -1,0 +1,125 @@
+import { type QueryClient, useQueryClient } from "@tanstack/react-query";
+import { useEffect } from "react";
+import type { MetricOut, RunOut, RunStatus } from "../../../client/types.gen";
+import { isActive, runQueries } from "./queries";
+
+type MetricPayload = { name: string; value: number; epoch: number | null };
+type StatusPayload = Pick<RunOut, "status" | "status_message" | "error" | "base_eval_loss" | "final_eval_loss">;
+type RunEventEnvelope<P> = { id: number | null; type: string; run_id: number; step: number | null; payload: P };
+
+function parse<P>(event: MessageEvent<string>): RunEventEnvelope<P> | null {
+  try {
+    return JSON.parse(event.data) as RunEventEnvelope<P>;
+  } catch {
+    return null;
+  }
+}
+
+/** Append streamed metrics to the cached list, skipping any already there (ids only grow). */
+export function appendMetrics(queryClient: QueryClient, runId: number, batch: MetricOut[]): void {
+  if (batch.length === 0) return;
+  queryClient.setQueryData(runQueries.metrics(runId).queryKey, (old) => {
+    const items = old?.items ?? [];
+    let lastId = items.length > 0 ? (items[items.length - 1]?.id ?? 0) : 0;
+    const fresh: MetricOut[] = [];
+    for (const metric of batch) {
+      if (metric.id > lastId) {
+        fresh.push(metric);
+        lastId = metric.id;
+      }
+    }
+    if (fresh.length === 0 && old) return old;
+    const merged = items.concat(fresh);
+    return { items: merged, total: merged.length };
+  });
+}
+
+const FLUSH_MS = 120;
+const REOPEN_MS = 5000;
+
+/**
+ * Follow a live run over Server-Sent Events and write what arrives into the query cache:
+ * metrics into runQueries.metrics(id), status changes into runQueries.detail(id). No second store.
+ *
+ * Open it only once the metrics query has loaded, so the stream's replay merges into fetched data.
+ * The server ends a stream after a while with a "reconnect" event; EventSource then reconnects by
+ * itself and sends Last-Event-ID, so the stream resumes after the last metric it delivered.
+ */
+export function useRunEvents(runId: number, enabled: boolean): void {
+  const queryClient = useQueryClient();
+
+  useEffect(() => {
+    if (!enabled) return;
+    let source: EventSource | null = null;
+    let pending: MetricOut[] = [];
+    let flushTimer: ReturnType<typeof setTimeout> | undefined;
+    let reopenTimer: ReturnType<typeof setTimeout> | undefined;
+    let stopped = false;
+
+    const flush = () => {
+      flushTimer = undefined;
+      const batch = pending;
+      pending = [];
+      appendMetrics(queryClient, runId, batch);
+    };
+
+    const onMetric = (event: MessageEvent<string>) => {
+      const envelope = parse<MetricPayload>(event);
+      if (envelope?.id == null) return;
+      pending.push({
+        id: envelope.id,
+        step: envelope.step ?? 0,
+        epoch: envelope.payload.epoch,
+        name: envelope.payload.name,
+        value: envelope.payload.value,
+        time: new Date().toISOString(),
+      });
+      flushTimer ??= setTimeout(flush, FLUSH_MS);
+    };
+
+    const onStatus = (event: MessageEvent<string>) => {
+      const envelope = parse<StatusPayload>(event);
+      if (!envelope) return;
+      const status: RunStatus = envelope.payload.status;
+      const detailKey = runQueries.detail(runId).queryKey;
+      const previous = queryClient.getQueryData(detailKey);
+      if (previous) queryClient.setQueryData(detailKey, { ...previous, ...envelope.payload });
+      if (previous?.status !== status) {
+        // Timestamps (started_at, finished_at) and the like come with the full run.
+        void queryClient.invalidateQueries({ queryKey: runQueries.detail(runId).queryKey, exact: true });
+        void queryClient.invalidateQueries({ queryKey: runQueries.list().queryKey });
+      }
+      if (!isActive(status)) {
+        // Finished: the server closes the stream; stop EventSource from reconnecting, then settle up.
+        stop();
+        flush();
+        void queryClient.invalidateQueries({ queryKey: runQueries.detailKey(runId) });
+      }
+    };
+
+    const open = () => {
+      source = new EventSource(`/api/runs/${runId}/events`);
+      source.addEventListener("metric", onMetric);
+      source.addEventListener("status", onStatus);
+      source.onerror = () => {
+        // CONNECTING: the browser retries by itself. CLOSED: it gave up (e.g. an HTTP error); try again later.
+        if (!stopped && source?.readyState === EventSource.CLOSED) {
+          reopenTimer = setTimeout(open, REOPEN_MS);
+        }
+      };
+    };
+
+    const stop = () => {
+      stopped = true;
+      source?.close();
+      clearTimeout(reopenTimer);
+    };
+
+    open();
+    return () => {
+      stop();
+      clearTimeout(flushTimer);
+      flush();
+    };
+  }, [runId, enabled, queryClient]);
+}

@@ -1,0 +1,316 @@
+import { useState, type SubmitEvent } from "react";
+import { Link, useNavigate } from "react-router";
+import type { BaseModelOut, DatasetOut, PresetOut } from "../../../client/types.gen";
+import { ErrorNotice } from "../../../components/ui/ErrorNotice";
+import { ApiError } from "../../../lib/api";
+import { formatNumber } from "../../../lib/format";
+import { formatDefault, parseOverride, type HyperparameterSpec } from "../api/hyperparameters";
+import { useCreateRun } from "../api/queries";
+import { HyperparameterFields } from "./HyperparameterFields";
+
+type Props = {
+  datasets: DatasetOut[];
+  models: BaseModelOut[];
+  presets: PresetOut[];
+  specs: HyperparameterSpec[];
+  initialDatasetId: number | null;
+};
+
+const TOP_FIELDS = ["name", "dataset_id", "base_model", "preset_id"] as const;
+type TopField = (typeof TOP_FIELDS)[number];
+
+function defaultPreset(presets: PresetOut[]): PresetOut | undefined {
+  return presets.find((p) => p.builtin && Object.keys(p.hyperparameters).length === 0) ?? presets[0];
+}
+
+export function NewRunForm({ datasets, models, presets, specs, initialDatasetId }: Props) {
+  const navigate = useNavigate();
+  const createRun = useCreateRun();
+
+  // undefined = "not chosen yet": fall back to a sensible default derived from the loaded lists.
+  const [name, setName] = useState("");
+  const [datasetChoice, setDatasetChoice] = useState<string | undefined>(undefined);
+  const [modelChoice, setModelChoice] = useState<string | undefined>(undefined);
+  const [presetChoice, setPresetChoice] = useState<string | undefined>(undefined);
+  const [overrides, setOverrides] = useState<Record<string, string>>({});
+  const [clientErrors, setClientErrors] = useState<Record<string, string>>({});
+  const [advancedOpen, setAdvancedOpen] = useState(false);
+
+  const initialDataset = datasets.find((d) => d.id === initialDatasetId) ?? datasets[0];
+  const datasetId = datasetChoice ?? (initialDataset ? String(initialDataset.id) : "");
+  const baseModel = modelChoice ?? models[0]?.name ?? "";
+  const presetId = presetChoice ?? String(defaultPreset(presets)?.id ?? "");
+
+  const dataset = datasets.find((d) => String(d.id) === datasetId);
+  const model = models.find((m) => m.name === baseModel);
+  const preset = presets.find((p) => String(p.id) === presetId);
+  const presetValues = preset?.hyperparameters ?? {};
+
+  // A 422 names its field: "hyperparameters.learning_rate" or a top-level one like "dataset_id".
+  const apiError = createRun.error instanceof ApiError ? createRun.error : null;
+  const serverField = apiError?.field ?? null;
+  const serverHpField = serverField?.startsWith("hyperparameters.") ? serverField.slice("hyperparameters.".length) : null;
+  const serverTopField = TOP_FIELDS.find((f) => f === serverField) ?? null;
+  const hpErrors: Record<string, string> = { ...clientErrors };
+  // Next to the field, "hyperparameters.lora_r: Input should be…" reads better without its prefix.
+  const fieldMessage = apiError && serverField ? apiError.message.replace(`${serverField}: `, "") : "";
+  if (serverHpField && apiError) hpErrors[serverHpField] = fieldMessage;
+  const topError = (field: TopField) => (serverTopField === field && apiError ? fieldMessage : null);
+  const generalError =
+    createRun.error && !(serverHpField && specs.some((s) => s.name === serverHpField)) && !serverTopField
+      ? createRun.error
+      : null;
+
+  const changedCount = Object.values(overrides).filter((v) => v !== "").length;
+
+  const edit = () => {
+    if (createRun.isError) createRun.reset();
+  };
+
+  const onSubmit = (event: SubmitEvent<HTMLFormElement>) => {
+    event.preventDefault();
+    const errors: Record<string, string> = {};
+    const hyperparameters: Record<string, unknown> = {};
+    for (const spec of specs) {
+      const raw = overrides[spec.name];
+      if (raw === undefined || raw.trim() === "" || spec.readOnly) continue;
+      try {
+        hyperparameters[spec.name] = parseOverride(spec, raw);
+      } catch (error) {
+        errors[spec.name] = error instanceof Error ? error.message : String(error);
+      }
+    }
+    setClientErrors(errors);
+    if (Object.keys(errors).length > 0) {
+      setAdvancedOpen(true);
+      return;
+    }
+    if (!dataset) return;
+    createRun.mutate(
+      {
+        dataset_id: dataset.id,
+        base_model: baseModel,
+        preset_id: preset ? preset.id : null,
+        hyperparameters,
+        name: name.trim() ? name.trim() : null,
+      },
+      {
+        onSuccess: (run) => void navigate(`/runs/${run.id}`),
+        onError: (error) => {
+          if (error instanceof ApiError && error.field?.startsWith("hyperparameters.")) setAdvancedOpen(true);
+        },
+      },
+    );
+  };
+
+  if (datasets.length === 0) {
+    return (
+      <div className="notice">
+        <div className="notice-title">No datasets yet</div>
+        <div className="notice-message">
+          A run fine-tunes on a dataset. <Link to="/datasets">Upload one first</Link>.
+        </div>
+      </div>
+    );
+  }
+
+  return (
+    <form className="form" onSubmit={onSubmit} noValidate data-testid="new-run-form">
+      <section className="card">
+        <div className="card-body form-grid">
+          <div className="form-row">
+            <label htmlFor="run-dataset">Dataset</label>
+            <div className="form-control">
+              <select
+                id="run-dataset"
+                className="select"
+                data-testid="run-dataset-select"
+                value={datasetId}
+                onChange={(event) => {
+                  setDatasetChoice(event.target.value);
+                  edit();
+                }}
+                aria-invalid={topError("dataset_id") ? true : undefined}
+              >
+                {datasets.map((d) => (
+                  <option key={d.id} value={String(d.id)}>
+                    {d.name} (#{d.id}, {formatNumber(d.num_rows)} rows)
+                  </option>
+                ))}
+              </select>
+              <FieldError message={topError("dataset_id")} />
+              {dataset ? (
+                <div className="hint">
+                  {formatNumber(dataset.num_train)} train · {formatNumber(dataset.num_validation)} validation ·{" "}
+                  {formatNumber(dataset.num_test)} test. Training uses the train split; validation loss is measured
+                  on the validation split, first for the base model, then while fine-tuning.
+                </div>
+              ) : null}
+            </div>
+          </div>
+
+          <div className="form-row">
+            <label htmlFor="run-model">Base model</label>
+            <div className="form-control">
+              <select
+                id="run-model"
+                className="select"
+                data-testid="run-model-select"
+                value={baseModel}
+                onChange={(event) => {
+                  setModelChoice(event.target.value);
+                  edit();
+                }}
+                aria-invalid={topError("base_model") ? true : undefined}
+              >
+                {models.map((m) => (
+                  <option key={m.id} value={m.name}>
+                    {m.name}
+                  </option>
+                ))}
+              </select>
+              <FieldError message={topError("base_model")} />
+              {model ? (
+                <div className="hint">
+                  {model.description} <span className="tag">{model.source}</span>
+                </div>
+              ) : null}
+            </div>
+          </div>
+
+          <div className="form-row">
+            <label htmlFor="run-preset">Preset</label>
+            <div className="form-control">
+              <select
+                id="run-preset"
+                className="select"
+                data-testid="run-preset-select"
+                value={presetId}
+                onChange={(event) => {
+                  setPresetChoice(event.target.value);
+                  edit();
+                }}
+                aria-invalid={topError("preset_id") ? true : undefined}
+              >
+                <option value="">No preset (studio defaults)</option>
+                {presets.map((p) => (
+                  <option key={p.id} value={String(p.id)}>
+                    {p.name}
+                    {p.builtin ? "" : " (custom)"}
+                  </option>
+                ))}
+              </select>
+              <FieldError message={topError("preset_id")} />
+              <div className="hint" data-testid="preset-description">
+                {preset ? preset.description || "No description." : "Every hyperparameter at its default."}
+              </div>
+              {preset && Object.keys(presetValues).length > 0 ? (
+                <div className="chips">
+                  {Object.entries(presetValues).map(([key, value]) => (
+                    <span key={key} className="chip mono">
+                      {key}={formatDefault(value)}
+                    </span>
+                  ))}
+                </div>
+              ) : null}
+            </div>
+          </div>
+
+          <div className="form-row">
+            <label htmlFor="run-name">Name</label>
+            <div className="form-control">
+              <input
+                id="run-name"
+                className="input"
+                type="text"
+                maxLength={200}
+                placeholder="Optional — a name is generated otherwise"
+                value={name}
+                onChange={(event) => {
+                  setName(event.target.value);
+                  edit();
+                }}
+                data-testid="run-name-input"
+                aria-invalid={topError("name") ? true : undefined}
+              />
+              <FieldError message={topError("name")} />
+            </div>
+          </div>
+        </div>
+      </section>
+
+      <details
+        className="card collapsible"
+        open={advancedOpen}
+        onToggle={(event) => setAdvancedOpen(event.currentTarget.open)}
+        data-testid="advanced-hyperparameters"
+      >
+        <summary>
+          <span className="collapsible-title">Advanced hyperparameters</span>
+          <span className="muted small">
+            {changedCount > 0
+              ? `${changedCount} override${changedCount === 1 ? "" : "s"} on top of the preset`
+              : "Optional: leave blank to keep the preset's or default value"}
+          </span>
+          {changedCount > 0 ? (
+            <button
+              type="button"
+              className="link-button small summary-action"
+              onClick={(event) => {
+                event.preventDefault();
+                setOverrides({});
+                setClientErrors({});
+                edit();
+              }}
+            >
+              Reset all
+            </button>
+          ) : null}
+        </summary>
+        <div className="collapsible-body">
+          <HyperparameterFields
+            specs={specs}
+            values={overrides}
+            presetValues={presetValues}
+            errors={hpErrors}
+            onChange={(field, value) => {
+              setOverrides((old) => ({ ...old, [field]: value }));
+              setClientErrors((old) => Object.fromEntries(Object.entries(old).filter(([key]) => key !== field)));
+              edit();
+            }}
+          />
+        </div>
+      </details>
+
+      {generalError ? <ErrorNotice error={generalError} title="The run was not created" testId="run-create-error" /> : null}
+      {serverHpField && apiError && !generalError ? (
+        <div className="notice notice-error" role="alert" data-testid="run-create-error">
+          <div className="notice-title">The run was not created</div>
+          <div className="notice-message">
+            <span className="mono">{serverHpField}</span>: {fieldMessage}
+          </div>
+        </div>
+      ) : null}
+
+      <div className="form-actions">
+        <button type="submit" className="btn btn-primary btn-lg" data-testid="launch-run" disabled={createRun.isPending || !dataset}>
+          {createRun.isPending ? "Launching…" : "Launch run"}
+        </button>
+        <span className="muted small">
+          {dataset ? `Fine-tunes ${baseModel || "the base model"} on “${dataset.name}”` : ""}
+          {preset ? ` with “${preset.name}”` : ""}
+          {changedCount > 0 ? ` + ${changedCount} override${changedCount === 1 ? "" : "s"}` : ""}.
+        </span>
+      </div>
+    </form>
+  );
+}
+
+function FieldError({ message }: { message: string | null }) {
+  if (!message) return null;
+  return (
+    <div className="field-error" data-testid="field-error" role="alert">
+      {message}
+    </div>
+  );
+}

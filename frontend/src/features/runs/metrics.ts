@@ -1,0 +1,70 @@
+import type { MetricOut } from "../../client/types.gen";
+
+export type MetricSeries = Map<string, { steps: number[]; values: number[] }>;
+
+/** Group metric rows by name, each in step order (the last value wins for a repeated step). */
+export function groupMetrics(items: MetricOut[]): MetricSeries {
+  const byName = new Map<string, Map<number, number>>();
+  for (const item of items) {
+    let points = byName.get(item.name);
+    if (!points) {
+      points = new Map();
+      byName.set(item.name, points);
+    }
+    points.set(item.step, item.value);
+  }
+  const series: MetricSeries = new Map();
+  for (const [name, points] of byName) {
+    const steps = [...points.keys()].sort((a, b) => a - b);
+    series.set(name, { steps, values: steps.map((step) => points.get(step) ?? Number.NaN) });
+  }
+  return series;
+}
+
+/** Several named series on one shared, sorted x axis (null where a series has no point). */
+export function alignSeries(series: MetricSeries, names: string[]): { x: number[]; ys: (number | null)[][] } {
+  const lookups = names.map((name) => {
+    const s = series.get(name);
+    const map = new Map<number, number>();
+    if (s) s.steps.forEach((step, i) => map.set(step, s.values[i] ?? Number.NaN));
+    return map;
+  });
+  const xs = new Set<number>();
+  for (const lookup of lookups) for (const step of lookup.keys()) xs.add(step);
+  const x = [...xs].sort((a, b) => a - b);
+  return { x, ys: lookups.map((lookup) => x.map((step) => lookup.get(step) ?? null)) };
+}
+
+export function lastValue(series: MetricSeries, name: string): { step: number; value: number } | null {
+  const s = series.get(name);
+  if (!s || s.steps.length === 0) return null;
+  const i = s.steps.length - 1;
+  return { step: s.steps[i] ?? 0, value: s.values[i] ?? Number.NaN };
+}
+
+/** The base model's validation loss: eval_loss measured at step 0, before any training. */
+export function baseEvalLoss(series: MetricSeries): number | null {
+  const s = series.get("eval_loss");
+  if (!s) return null;
+  const index = s.steps.indexOf(0);
+  return index >= 0 ? (s.values[index] ?? null) : null;
+}
+
+/** Latest validation loss measured after training started (step > 0). */
+export function latestTunedEvalLoss(series: MetricSeries): { step: number; value: number } | null {
+  const s = series.get("eval_loss");
+  if (!s) return null;
+  for (let i = s.steps.length - 1; i >= 0; i -= 1) {
+    const step = s.steps[i] ?? 0;
+    if (step > 0) return { step, value: s.values[i] ?? Number.NaN };
+  }
+  return null;
+}
+
+export function lastEpoch(items: MetricOut[]): number | null {
+  for (let i = items.length - 1; i >= 0; i -= 1) {
+    const epoch = items[i]?.epoch;
+    if (epoch !== null && epoch !== undefined) return epoch;
+  }
+  return null;
+}

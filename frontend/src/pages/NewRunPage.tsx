@@ -1,0 +1,41 @@
+import { useQuery } from "@tanstack/react-query";
+import { useSearchParams } from "react-router";
+import { ErrorNotice } from "../components/ui/ErrorNotice";
+import { PageHeader } from "../components/ui/PageHeader";
+import { Loading } from "../components/ui/States";
+import { datasetQueries } from "../features/datasets/api/queries";
+import { catalogQueries } from "../features/runs/api/queries";
+import { NewRunForm } from "../features/runs/components/NewRunForm";
+
+export function NewRunPage() {
+  const [params] = useSearchParams();
+  const datasetParam = Number(params.get("dataset"));
+  const datasets = useQuery(datasetQueries.list());
+  const models = useQuery(catalogQueries.models());
+  const presets = useQuery(catalogQueries.presets());
+  const hyperparameters = useQuery(catalogQueries.hyperparameters());
+  const queries = [datasets, models, presets, hyperparameters];
+  const failed = queries.find((q) => q.isError);
+
+  return (
+    <>
+      <PageHeader
+        title="New run"
+        subtitle="LoRA fine-tuning of a base model on a dataset's train split. The base model's validation loss is measured first, so the result can be compared with it."
+      />
+      {failed ? (
+        <ErrorNotice error={failed.error} title="Could not load what a run needs" />
+      ) : datasets.data && models.data && presets.data && hyperparameters.data ? (
+        <NewRunForm
+          datasets={datasets.data.items}
+          models={models.data.items}
+          presets={presets.data.items}
+          specs={hyperparameters.data}
+          initialDatasetId={Number.isInteger(datasetParam) && datasetParam > 0 ? datasetParam : null}
+        />
+      ) : (
+        <Loading />
+      )}
+    </>
+  );
+}

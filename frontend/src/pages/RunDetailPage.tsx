@@ -1,0 +1,244 @@
+import { useQuery } from "@tanstack/react-query";
+import { useMemo } from "react";
+import { Link, useParams } from "react-router";
+import type { RunOut } from "../client/types.gen";
+import { Card } from "../components/ui/Card";
+import { ErrorNotice } from "../components/ui/ErrorNotice";
+import { PageHeader } from "../components/ui/PageHeader";
+import { EmptyState, Loading } from "../components/ui/States";
+import { datasetQueries } from "../features/datasets/api/queries";
+import { isActive, runQueries, useCancelRun } from "../features/runs/api/queries";
+import { useRunEvents } from "../features/runs/api/useRunEvents";
+import { BaseComparison } from "../features/runs/components/BaseComparison";
+import { Collapsible, KeyValueGrid } from "../features/runs/components/ConfigPanel";
+import { LearningRateChart, LossChart } from "../features/runs/components/MetricCharts";
+import { PredictionsTable } from "../features/runs/components/PredictionsTable";
+import { RunStatusBadge } from "../features/runs/components/RunStatusBadge";
+import {
+  baseEvalLoss,
+  groupMetrics,
+  lastEpoch,
+  lastValue,
+  latestTunedEvalLoss,
+} from "../features/runs/metrics";
+import { formatDateTime, formatDuration, formatLoss, parseApiDate } from "../lib/format";
+import { useNow } from "../lib/useNow";
+
+export function RunDetailPage() {
+  const id = Number(useParams().id);
+  const valid = Number.isInteger(id) && id > 0;
+  const run = useQuery({ ...runQueries.detail(id), enabled: valid });
+  if (!valid) return <ErrorNotice error={new Error("Not a run id")} title="Not found" />;
+  if (run.isPending) return <Loading />;
+  if (run.isError) return <ErrorNotice error={run.error} title="Could not load the run" />;
+  return <RunDetail run={run.data} />;
+}
+
+function elapsedOf(run: RunOut, now: number): string {
+  if (!run.started_at) return run.status === "queued" ? "not started" : "—";
+  const end = run.finished_at ? parseApiDate(run.finished_at).getTime() : now;
+  return formatDuration(end - parseApiDate(run.started_at).getTime());
+}
+
+function Stat({ label, value, testId }: { label: string; value: string; testId?: string }) {
+  return (
+    <div className="stat stat-compact" data-testid={testId}>
+      <div className="stat-label">{label}</div>
+      <div className="stat-value mono">{value}</div>
+    </div>
+  );
+}
+
+function RunDetail({ run }: { run: RunOut }) {
+  const active = isActive(run.status);
+  const metrics = useQuery(runQueries.metrics(run.id));
+  const predictions = useQuery(runQueries.predictions(run.id));
+  const dataset = useQuery(datasetQueries.detail(run.dataset_id));
+  const cancel = useCancelRun(run.id);
+  const now = useNow(active);
+
+  // Live: stream events into the query cache once the fetched metrics are in place.
+  useRunEvents(run.id, active && metrics.isSuccess);
+
+  const items = useMemo(() => metrics.data?.items ?? [], [metrics.data]);
+  const series = useMemo(() => groupMetrics(items), [items]);
+  const base = run.base_eval_loss ?? baseEvalLoss(series);
+  const latestEval = latestTunedEvalLoss(series);
+  const lastTrain = lastValue(series, "train_loss");
+  const lastStep = items.reduce((max, m) => Math.max(max, m.step), 0);
+  const epoch = lastEpoch(items);
+  const accuracy = lastValue(series, "eval_token_accuracy") ?? lastValue(series, "train_token_accuracy");
+  const throughput = lastValue(series, "tokens_per_second");
+  const syncKey = `run-${run.id}`;
+  const presetName =
+    run.preset_snapshot && typeof run.preset_snapshot.name === "string" ? run.preset_snapshot.name : null;
+  const presetOverrides =
+    run.preset_snapshot && typeof run.preset_snapshot.hyperparameters === "object" && run.preset_snapshot.hyperparameters
+      ? new Set(Object.keys(run.preset_snapshot.hyperparameters))
+      : undefined;
+
+  return (
+    <>
+      <PageHeader
+        breadcrumb={
+          <>
+            <Link to="/runs">Runs</Link> <span className="muted">/</span> #{run.id}
+          </>
+        }
+        title={
+          <span className="title-with-badge">
+            {run.name}
+            <RunStatusBadge status={run.status} testId="run-status" />
+          </span>
+        }
+        subtitle={
+          <>
+            <span className="mono">{run.base_model}</span> on{" "}
+            <Link to={`/datasets/${run.dataset_id}`}>{dataset.data?.name ?? `dataset #${run.dataset_id}`}</Link>
+            {presetName ? <> · preset “{presetName}”</> : null} · created {formatDateTime(run.created_at)}
+          </>
+        }
+        actions={
+          active ? (
+            <button
+              type="button"
+              className="btn btn-danger"
+              data-testid="cancel-run"
+              disabled={cancel.isPending || run.cancel_requested}
+              onClick={() => {
+                if (window.confirm(`Cancel run “${run.name}”?`)) cancel.mutate();
+              }}
+            >
+              {run.cancel_requested ? "Cancelling…" : cancel.isPending ? "Cancelling…" : "Cancel run"}
+            </button>
+          ) : null
+        }
+      />
+
+      <div className={`status-strip status-strip-${run.status}`} data-testid="run-progress">
+        <div className="status-strip-main">
+          {active ? <span className="pulse" aria-hidden="true" /> : null}
+          <span className="status-message" data-testid="run-status-message">
+            {run.status_message ||
+              (run.status === "queued" ? "Waiting for a worker to pick this run up…" : "No progress reported.")}
+          </span>
+        </div>
+        <div className="status-strip-meta">
+          <span>
+            <span className="muted">elapsed</span>{" "}
+            <span className="mono" data-testid="run-elapsed">
+              {elapsedOf(run, now)}
+            </span>
+          </span>
+          {lastStep > 0 ? (
+            <span>
+              <span className="muted">step</span> <span className="mono">{lastStep}</span>
+            </span>
+          ) : null}
+          {epoch !== null ? (
+            <span>
+              <span className="muted">epoch</span> <span className="mono">{epoch.toFixed(2)}</span>
+            </span>
+          ) : null}
+        </div>
+      </div>
+
+      {cancel.isError ? <ErrorNotice error={cancel.error} title="Could not cancel the run" /> : null}
+      {run.status === "failed" ? (
+        <div className="notice notice-error" role="alert" data-testid="run-error">
+          <div className="notice-title">The run failed</div>
+          <pre className="notice-pre">{run.error ?? "No error message was recorded."}</pre>
+        </div>
+      ) : null}
+      {run.status === "cancelled" && run.error ? (
+        <div className="notice" data-testid="run-error">
+          <div className="notice-title">Cancelled</div>
+          <pre className="notice-pre">{run.error}</pre>
+        </div>
+      ) : null}
+
+      <div className="run-summary">
+        <BaseComparison run={run} base={base} latest={latestEval} />
+        <div className="stats stats-compact">
+          <Stat label="Train loss (latest)" value={formatLoss(lastTrain?.value)} testId="latest-train-loss" />
+          <Stat label="Val loss (latest)" value={formatLoss(latestEval?.value)} />
+          <Stat
+            label="Token accuracy"
+            value={accuracy ? `${(accuracy.value * 100).toFixed(1)}%` : "—"}
+          />
+          <Stat label="Tokens / s" value={throughput ? throughput.value.toFixed(0) : "—"} />
+        </div>
+      </div>
+
+      <Card
+        title="Loss"
+        actions={
+          <span className="muted small">
+            {active ? "live" : `${items.length.toLocaleString()} points`} · drag to zoom, double-click to reset
+          </span>
+        }
+      >
+        {metrics.isError ? (
+          <ErrorNotice error={metrics.error} title="Could not load metrics" />
+        ) : (
+          <LossChart
+            series={series}
+            baseLoss={base}
+            syncKey={syncKey}
+            emptyText={
+              metrics.isPending
+                ? "Loading metrics…"
+                : active
+                  ? "Waiting for the first metrics…"
+                  : "No metrics were recorded for this run."
+            }
+          />
+        )}
+      </Card>
+
+      {series.has("learning_rate") ? (
+        <Card title="Learning rate">
+          <LearningRateChart series={series} syncKey={syncKey} />
+        </Card>
+      ) : null}
+
+      <Card
+        title="Predictions on held-out examples"
+        flush
+        actions={<span className="muted small">test split, generated after training</span>}
+      >
+        {predictions.isPending ? (
+          <Loading />
+        ) : predictions.isError ? (
+          <ErrorNotice error={predictions.error} title="Could not load predictions" />
+        ) : predictions.data.items.length === 0 ? (
+          <EmptyState title="No predictions yet">
+            {active
+              ? "When training finishes, the fine-tuned and the base model answer held-out prompts here, side by side."
+              : "This run recorded no predictions."}
+          </EmptyState>
+        ) : (
+          <PredictionsTable predictions={predictions.data.items} />
+        )}
+      </Card>
+
+      <Collapsible
+        title="Resolved configuration"
+        summary={`${Object.keys(run.config).length} hyperparameters${presetName ? ` · preset “${presetName}”` : ""}`}
+        testId="run-config"
+      >
+        <KeyValueGrid values={run.config} highlight={presetOverrides} />
+        <div className="muted small kv-footnote">
+          Split hash <span className="mono">{run.split_hash}</span>
+          {presetOverrides ? " · highlighted: set by the preset" : ""}
+        </div>
+      </Collapsible>
+
+      {run.environment ? (
+        <Collapsible title="Environment" summary="library versions and hardware the run used" testId="run-environment">
+          <KeyValueGrid values={run.environment} />
+        </Collapsible>
+      ) : null}
+    </>
+  );
+}

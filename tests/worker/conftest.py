@@ -1,0 +1,47 @@
+"""Fixtures for the worker's ML tests: a tiny random Llama (seconds) and the bundled SmolLM2 (converted once)."""
+
+import os
+
+# No network in tests: anything not on disk must fail fast instead of retrying the hub.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from tests.tiny_model import build_tiny_llama
+
+
+@dataclass
+class RecordingSink:
+    """A TrainingSink that keeps everything; cancels once train_loss has been reported for `cancel_after_step`."""
+
+    cancel_after_step: int | None = None
+    metrics_calls: list[tuple[int, float | None, dict[str, float]]] = field(default_factory=list)
+    events: list[str] = field(default_factory=list)
+
+    def metrics(self, step: int, epoch: float | None, values: Mapping[str, float]) -> None:
+        self.metrics_calls.append((step, epoch, dict(values)))
+
+    def event(self, message: str) -> None:
+        self.events.append(message)
+
+    def cancel_requested(self) -> bool:
+        return self.cancel_after_step is not None and any(
+            step >= self.cancel_after_step and "train_loss" in values for step, _, values in self.metrics_calls
+        )
+
+    def series(self, name: str) -> list[tuple[int, float]]:
+        return [(step, values[name]) for step, _, values in self.metrics_calls if name in values]
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_tiny_llama(tmp_path_factory.mktemp("tiny-llama"))
+
+
+@pytest.fixture(scope="session")
+def models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("models")

@@ -1,0 +1,27 @@
+"""Converting the bundled GGUF model once and resolving base model names."""
+
+import time
+from pathlib import Path
+
+from worker.training.base_models import BUNDLED_MODEL_NAME, materialize_bundled_model, resolve_base_model
+
+
+def test_materialize_is_idempotent(models_dir: Path) -> None:
+    first = materialize_bundled_model(models_dir)  # ~20 s: dequantise the GGUF and write safetensors
+    assert first == models_dir / BUNDLED_MODEL_NAME
+    assert (first / "config.json").is_file()
+    assert (first / "tokenizer.json").is_file()
+    assert "quantization_config" not in (first / "config.json").read_text()
+    weights = first / "model.safetensors"
+    written = weights.stat().st_mtime_ns
+    start = time.monotonic()
+    assert materialize_bundled_model(models_dir) == first
+    assert time.monotonic() - start < 1
+    assert weights.stat().st_mtime_ns == written
+    assert [p.name for p in models_dir.iterdir() if not p.name.endswith(".lock")] == [BUNDLED_MODEL_NAME]
+
+
+def test_resolve_base_model(models_dir: Path, tiny_model_dir: Path) -> None:
+    assert resolve_base_model(BUNDLED_MODEL_NAME, models_dir) == str(models_dir / BUNDLED_MODEL_NAME)
+    assert resolve_base_model(str(tiny_model_dir), models_dir) == str(tiny_model_dir)
+    assert resolve_base_model("HuggingFaceTB/SmolLM2-360M-Instruct", models_dir) == "HuggingFaceTB/SmolLM2-360M-Instruct"

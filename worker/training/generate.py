@@ -1,0 +1,72 @@
+"""Answer the test prompts twice, with the fine-tuned adapter and with the bare base model, for side-by-side review."""
+
+from pathlib import Path
+
+import torch
+from peft import PeftModel
+from transformers import AutoModelForCausalLM, AutoTokenizer, GenerationConfig, PreTrainedTokenizerBase
+
+from worker.training.types import TrainingSink
+
+
+def _generate(
+    model: torch.nn.Module,
+    tokenizer: PreTrainedTokenizerBase,
+    prompts: list[str],
+    generation_config: GenerationConfig,
+    batch_size: int,
+    label: str,
+    sink: TrainingSink | None,
+) -> list[str]:
+    # Batches of similar length waste less compute on padding; answers are put back in prompt order.
+    order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]))
+    answers = [""] * len(prompts)
+    device = next(model.parameters()).device
+    for start in range(0, len(order), batch_size):
+        batch = order[start : start + batch_size]
+        if sink is not None:
+            sink.event(f"{label}: answering prompts {start + 1}–{start + len(batch)} of {len(prompts)}")
+        encoded = tokenizer([prompts[i] for i in batch], return_tensors="pt", padding=True).to(device)
+        with torch.inference_mode():
+            output = model.generate(**encoded, generation_config=generation_config)  # type: ignore[operator]
+        # Left padding puts every prompt's end at the same column: the new tokens start there.
+        new_tokens = output[:, encoded["input_ids"].shape[1] :]
+        for i, text in zip(batch, tokenizer.batch_decode(new_tokens, skip_special_tokens=True), strict=True):
+            answers[i] = text.strip()
+    return answers
+
+
+def generate_answers(
+    base_model: str,
+    adapter_dir: Path,
+    prompts: list[str],
+    max_new_tokens: int,
+    sink: TrainingSink | None = None,
+    batch_size: int = 8,
+) -> tuple[list[str], list[str]]:
+    """Greedy answers to already-rendered prompts: (fine-tuned answers, base-model answers), in prompt order."""
+    if not prompts:
+        return [], []
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    if sink is not None:
+        sink.event(f"loading {base_model} with the adapter for generation on {device}")
+    tokenizer = AutoTokenizer.from_pretrained(adapter_dir)
+    # Decoder-only models continue from the last position, so padding has to go on the left.
+    tokenizer.padding_side = "left"
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    dtype = (torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16) if device == "cuda" else torch.float32
+    base = AutoModelForCausalLM.from_pretrained(base_model, dtype=dtype).to(device)
+    model = PeftModel.from_pretrained(base, adapter_dir)
+    model.eval()
+    # An explicit config, so sampling defaults shipped with a model cannot make the comparison random.
+    generation_config = GenerationConfig(
+        max_new_tokens=max_new_tokens,
+        do_sample=False,
+        eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+    )
+    tuned = _generate(model, tokenizer, prompts, generation_config, batch_size, "fine-tuned model", sink)
+    with model.disable_adapter():
+        base_answers = _generate(model, tokenizer, prompts, generation_config, batch_size, "base model", sink)
+    return tuned, base_answers
