@@ -9,7 +9,7 @@ from pathlib import Path
 
 # Before anything imports the settings or transformers: no network, and a throwaway data dir.
 os.environ["HF_HUB_OFFLINE"] = "1"
-os.environ.setdefault("STUDIO_DATA_DIR", tempfile.mkdtemp(prefix="studio-test-"))
+os.environ["STUDIO_DATA_DIR"] = tempfile.mkdtemp(prefix="studio-test-")
 
 import pytest
 from alembic import command

@@ -23,9 +23,7 @@ def free_port() -> int:
 @contextmanager
 def _process(args: list[str], env: dict[str, str], log_path: Path) -> Iterator[subprocess.Popen[bytes]]:
     with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            args, cwd=REPO, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT
-        )
+        process = subprocess.Popen(args, cwd=REPO, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT)
         try:
             yield process
         finally:

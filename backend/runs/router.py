@@ -80,8 +80,10 @@ def list_predictions(session: SessionDep, run: RunDep) -> Page[PredictionOut]:
 @router.get(
     "/{run_id}/events",
     operation_id="streamRunEvents",
-    responses={200: {"model": RunEvent, "content": {"text/event-stream": {}}, "description": "RunEvent per SSE"}}
-    | error_responses(NotFound),
+    responses={
+        200: {"model": RunEvent, "content": {"text/event-stream": {}}, "description": "RunEvent per SSE"},
+        **error_responses(NotFound),
+    },
 )
 async def stream_events(
     run_id: int,

@@ -1,0 +1,102 @@
+"""The whole studio in Chromium: upload, launch, live curve, side-by-side answers. Screenshots of each page."""
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.factories import alpaca_rows, jsonl
+from tests.processes import REPO, api_server, celery_worker
+from tests.tiny_model import build_tiny_llama
+
+CHROMIUM = Path("/usr/bin/chromium")
+SCREENSHOTS = REPO / "tests" / "e2e" / "screenshots"
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """The embedded default, as `make up` runs it: migrated SQLite, a uvicorn API and a Celery worker."""
+    if not (REPO / "frontend" / "dist" / "index.html").is_file():
+        pytest.fail("frontend/dist is missing: `make test` builds it (make frontend)")
+    root = tmp_path_factory.mktemp("studio")
+    env = {"STUDIO_DATA_DIR": str(root / "data"), "STUDIO_DATABASE_URL": "", "STUDIO_BROKER_URL": ""}
+    subprocess.run(
+        [sys.executable, "-m", "alembic", "upgrade", "head"], cwd=REPO, env={**os.environ, **env}, check=True
+    )
+    model = build_tiny_llama(root / "tiny-llama")
+    with celery_worker(env, root / "worker.log"), api_server(env, root / "api.log") as base_url:
+        yield base_url, model
+
+
+@pytest.fixture(scope="module")
+def page(studio: tuple[str, Path]) -> Iterator[object]:
+    if not CHROMIUM.exists():
+        pytest.fail("Chromium is missing: `make test` installs it (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+        )
+        page = browser.new_page(viewport={"width": 1440, "height": 1000})
+        yield page
+        browser.close()
+
+
+def test_upload_launch_watch_and_compare(studio: tuple[str, Path], page, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from playwright.sync_api import expect
+
+    base_url, tiny_model = studio
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    import httpx
+
+    assert httpx.post(f"{base_url}/api/models", json={"name_or_path": str(tiny_model)}).status_code == 201
+
+    # A bad file first: the error names the line, and nothing appears in the list.
+    bad = tmp_path / "bad.jsonl"
+    bad.write_bytes(jsonl(alpaca_rows(12)) + b'{"instruction": "no output"}\n')
+    page.goto(f"{base_url}/datasets")
+    page.get_by_test_id("dataset-file-input").set_input_files(str(bad))
+    expect(page.get_by_text("line 13: missing 'output'")).to_be_visible(timeout=15_000)
+    expect(page.get_by_test_id("dataset-row")).to_have_count(0)
+    page.screenshot(path=str(SCREENSHOTS / "datasets-error.png"), full_page=True)
+
+    good = tmp_path / "alpaca.jsonl"
+    good.write_bytes(jsonl(alpaca_rows(40)))
+    page.get_by_test_id("dataset-file-input").set_input_files(str(good))
+    expect(page.get_by_test_id("dataset-row")).to_have_count(1, timeout=15_000)
+    expect(page.get_by_test_id("dataset-row")).to_contain_text("40")
+    page.screenshot(path=str(SCREENSHOTS / "datasets.png"), full_page=True)
+
+    page.goto(f"{base_url}/runs/new")
+    page.get_by_test_id("run-dataset-select").select_option(label="alpaca.jsonl", timeout=15_000)
+    page.get_by_test_id("run-model-select").select_option(value=str(tiny_model))
+    page.get_by_test_id("run-preset-select").select_option(label="Quick CPU check")
+    page.screenshot(path=str(SCREENSHOTS / "new-run.png"), full_page=True)
+    page.get_by_test_id("launch-run").click()
+
+    page.wait_for_url("**/runs/*", timeout=15_000)
+    expect(page.get_by_test_id("loss-chart").locator("canvas").first).to_be_visible(timeout=30_000)
+    expect(page.get_by_test_id("run-status")).to_have_text("succeeded", timeout=240_000, ignore_case=True)
+    rows = page.get_by_test_id("prediction-row")
+    expect(rows.first).to_be_visible(timeout=30_000)
+    page.screenshot(path=str(SCREENSHOTS / "run.png"), full_page=True)
+
+    run_id = int(page.url.rstrip("/").rsplit("/", 1)[1])
+    predictions = httpx.get(f"{base_url}/api/runs/{run_id}/predictions").json()["items"]
+    assert rows.count() == len(predictions) == 4  # 10% of 40 rows
+    first = predictions[0]
+    table = page.get_by_test_id("predictions-table")
+    expect(table).to_contain_text(first["expected"])
+    metrics = httpx.get(f"{base_url}/api/runs/{run_id}/metrics").json()["items"]
+    assert any(m["name"] == "train_loss" for m in metrics), json.dumps(metrics)[:500]
+
+    page.goto(f"{base_url}/runs")
+    expect(page.get_by_text("succeeded").first).to_be_visible()
+    page.screenshot(path=str(SCREENSHOTS / "runs.png"), full_page=True)
