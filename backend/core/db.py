@@ -40,7 +40,7 @@ def get_sessionmaker() -> sessionmaker[Session]:
 
 
 def get_session() -> Iterator[Session]:
-    """Commit when the request succeeds, roll back when it raises."""
+    """Commit when the route succeeds, roll back when it raises; before the response is sent (scope below)."""
     with get_sessionmaker()() as session:
         try:
             yield session
@@ -50,4 +50,5 @@ def get_session() -> Iterator[Session]:
             raise
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+# scope="function": the commit happens before the client gets its answer, so a read that follows a 201 sees the row.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]

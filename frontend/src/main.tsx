@@ -13,8 +13,10 @@ const queryClient = new QueryClient({
     queries: {
       staleTime: 5_000,
       // A 4xx will not get better by asking again.
-      retry: (failureCount, error) =>
-        !(error instanceof ApiError && error.status >= 400 && error.status < 500) && failureCount < 2,
+      retry: (failureCount, error) => {
+        if (error instanceof ApiError && error.status >= 400 && error.status < 500) return false;
+        return failureCount < 2;
+      },
     },
   },
 });

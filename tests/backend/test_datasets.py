@@ -109,3 +109,17 @@ class TestReadDatasets:
         response = client.get("/api/datasets/999")
         assert response.status_code == 404
         assert response.json()["detail"] == "dataset 999 not found"
+
+
+class TestReadYourWrites:
+    def test_a_created_dataset_is_readable_as_soon_as_the_201_arrives(self, stack: Stack) -> None:
+        """Over a real socket: the session must commit before the response, not after it."""
+        import httpx
+
+        from tests.processes import api_server
+
+        content = jsonl(alpaca_rows(10))
+        with api_server(stack.env(), stack.data_dir / "api.log") as base_url, httpx.Client(base_url=base_url) as http:
+            for _ in range(20):
+                created = http.post("/api/datasets", files={"file": ("d.jsonl", content)}).json()
+                assert http.get(f"/api/datasets/{created['id']}").status_code == 200

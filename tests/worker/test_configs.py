@@ -43,7 +43,7 @@ def test_every_option_reaches_sft_config(tmp_path: Path) -> None:
     assert args.learning_rate == 1e-4
     assert args.weight_decay == 0.05
     assert args.lr_scheduler_type == "linear"
-    assert args.get_warmup_steps(40) == 4  # ceil(0.1 × 40)
+    assert args.get_warmup_steps(40) == 4  # ceil(0.1 * 40)
     assert args.get_warmup_steps(26) == 3  # ceil(2.6): a ratio, resolved against the real step count
     assert args.optim == "adafactor"
     assert args.num_train_epochs == 3.0

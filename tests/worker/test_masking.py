@@ -41,9 +41,9 @@ def test_prompt_masked_completion_and_one_eos_trained(tiny_model_dir: Path, tmp_
         input_ids = batch["input_ids"][row].tolist()
         labels = batch["labels"][row].tolist()
         length = int(batch["attention_mask"][row].sum())
-        assert input_ids[:length] == prompt_ids + completion_ids + [tokenizer.eos_token_id]
+        assert input_ids[:length] == [*prompt_ids, *completion_ids, tokenizer.eos_token_id]
         assert labels[: len(prompt_ids)] == [-100] * len(prompt_ids)
-        assert labels[len(prompt_ids) : length] == completion_ids + [tokenizer.eos_token_id]
+        assert labels[len(prompt_ids) : length] == [*completion_ids, tokenizer.eos_token_id]
         assert labels[length:] == [-100] * (len(labels) - length)  # padding (pad = eos here) is never a target
         assert [t for t in labels if t != -100].count(tokenizer.eos_token_id) == 1
 

@@ -52,7 +52,7 @@ def materialize_bundled_model(models_dir: Path) -> Path:
         tokenizer = AutoTokenizer.from_pretrained(source, gguf_file=BUNDLED_GGUF_FILE)
         # The weights are already dequantised to float. Without the quantizer save_pretrained accepts the model;
         # without the config entry a reload is a plain float model rather than one flagged as GGUF-quantised.
-        model.hf_quantizer = None
+        model.hf_quantizer = None  # type: ignore[assignment]  # nn.Module's setattr typing
         del model.config.quantization_config
         tmp = Path(tempfile.mkdtemp(prefix=f".{BUNDLED_MODEL_NAME}-", dir=models_dir))
         try:

@@ -36,16 +36,12 @@ class SinkCallback(TrainerCallback):
             self.sink.event(f"training {state.max_steps} steps")
         self._time_at_last_log = time.monotonic()
 
-    def on_step_end(
-        self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kwargs: Any
-    ) -> None:
+    def on_step_end(self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kwargs: Any) -> None:
         if self.sink.cancel_requested():
             self.cancelled = True
             control.should_training_stop = True
 
-    def on_evaluate(
-        self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kwargs: Any
-    ) -> None:
+    def on_evaluate(self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kwargs: Any) -> None:
         # Evaluation time is not training time: restart the throughput clock after it.
         self._time_at_last_log = time.monotonic()
 

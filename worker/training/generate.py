@@ -6,6 +6,7 @@ import torch
 from peft import PeftModel
 from transformers import AutoModelForCausalLM, AutoTokenizer, GenerationConfig, PreTrainedTokenizerBase
 
+from worker.training.sft import model_dtype, resolve_device
 from worker.training.types import TrainingSink
 
 
@@ -47,7 +48,7 @@ def generate_answers(
     """Greedy answers to already-rendered prompts: (fine-tuned answers, base-model answers), in prompt order."""
     if not prompts:
         return [], []
-    device = "cuda" if torch.cuda.is_available() else "cpu"
+    device = resolve_device()
     if sink is not None:
         sink.event(f"loading {base_model} with the adapter for generation on {device}")
     tokenizer = AutoTokenizer.from_pretrained(adapter_dir)
@@ -55,8 +56,7 @@ def generate_answers(
     tokenizer.padding_side = "left"
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
-    dtype = (torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16) if device == "cuda" else torch.float32
-    base = AutoModelForCausalLM.from_pretrained(base_model, dtype=dtype).to(device)
+    base = AutoModelForCausalLM.from_pretrained(base_model, dtype=model_dtype(device), device_map=device)
     model = PeftModel.from_pretrained(base, adapter_dir)
     model.eval()
     # An explicit config, so sampling defaults shipped with a model cannot make the comparison random.

@@ -79,7 +79,7 @@ def build_trainer_configs(
         "learning_rate": config.learning_rate,
         "weight_decay": config.weight_decay,
         "lr_scheduler_type": config.lr_scheduler_type,
-        # transformers 5 reads a warmup_steps below 1 as a share of the total steps (ceil(ratio × total)),
+        # transformers 5 reads a warmup_steps below 1 as a share of the total steps (ceil(ratio * total)),
         # counted after TRL has tokenised and filtered the data, so the ratio is passed as is.
         "warmup_steps": config.warmup_ratio,
         "optim": config.optim,
@@ -171,6 +171,10 @@ def train(config: TrainingConfig, data: SplitData, paths: RunPaths, sink: Traini
     )
     # With tqdm disabled the Trainer prints every log dict to stdout; the sink already has them.
     trainer.remove_callback(PrinterCallback)
+    # TRL drops examples whose prompt alone fills max_length: nothing of the answer would be trained on.
+    dropped = len(data.train) - len(trainer.train_dataset)  # type: ignore[arg-type]  # a datasets.Dataset
+    if dropped:
+        sink.event(f"{dropped} training examples skipped: their prompt is longer than {config.max_seq_length} tokens")
     peft_model = trainer.model
     assert isinstance(peft_model, PeftModel)
     # TRL casts QLoRA adapters to bf16; fp32 adapters under autocast update more precisely and cost little.
@@ -208,7 +212,7 @@ def train(config: TrainingConfig, data: SplitData, paths: RunPaths, sink: Traini
     adapter_dir = None
     if not callback.cancelled:
         adapter_dir = paths.output_dir / "adapter"
-        peft_model.save_pretrained(adapter_dir)
+        peft_model.save_pretrained(str(adapter_dir))
         tokenizer.save_pretrained(adapter_dir)
         sink.event(f"saved adapter to {adapter_dir}")
 

@@ -8,7 +8,7 @@ import { PageHeader } from "../components/ui/PageHeader";
 import { EmptyState, Loading } from "../components/ui/States";
 import { datasetQueries } from "../features/datasets/api/queries";
 import { isActive, runQueries, useCancelRun } from "../features/runs/api/queries";
-import { useRunEvents } from "../features/runs/api/useRunEvents";
+import { useRunEvents, useSettleOnFinish } from "../features/runs/api/useRunEvents";
 import { BaseComparison } from "../features/runs/components/BaseComparison";
 import { Collapsible, KeyValueGrid } from "../features/runs/components/ConfigPanel";
 import { LearningRateChart, LossChart } from "../features/runs/components/MetricCharts";
@@ -59,6 +59,7 @@ function RunDetail({ run }: { run: RunOut }) {
 
   // Live: stream events into the query cache once the fetched metrics are in place.
   useRunEvents(run.id, active && metrics.isSuccess);
+  useSettleOnFinish(run.id, run.status);
 
   const items = useMemo(() => metrics.data?.items ?? [], [metrics.data]);
   const series = useMemo(() => groupMetrics(items), [items]);
@@ -212,7 +213,7 @@ function RunDetail({ run }: { run: RunOut }) {
         ) : predictions.isError ? (
           <ErrorNotice error={predictions.error} title="Could not load predictions" />
         ) : predictions.data.items.length === 0 ? (
-          <EmptyState title="No predictions yet">
+          <EmptyState title={active ? "No predictions yet" : "No predictions"}>
             {active
               ? "When training finishes, the fine-tuned and the base model answer held-out prompts here, side by side."
               : "This run recorded no predictions."}

@@ -68,3 +68,20 @@ export function lastEpoch(items: MetricOut[]): number | null {
   }
   return null;
 }
+
+/**
+ * Exponential moving average with bias correction (as TensorBoard's smoothing), skipping gaps.
+ * The weight grows with the number of points: a dozen points stay raw, thousands get smoothed hard.
+ */
+export function smooth(values: (number | null)[]): (number | null)[] {
+  const count = values.reduce<number>((n, v) => (v === null ? n : n + 1), 0);
+  const weight = Math.min(0.95, Math.max(0, 1 - 20 / Math.max(count, 1)));
+  let average = 0;
+  let seen = 0;
+  return values.map((value) => {
+    if (value === null || !Number.isFinite(value)) return null;
+    average = average * weight + (1 - weight) * value;
+    seen += 1;
+    return weight === 0 ? value : average / (1 - weight ** seen);
+  });
+}

@@ -2,6 +2,7 @@ import { keepPreviousData, queryOptions, useMutation, useQueryClient } from "@ta
 import { getDataset, listDatasetExamples, listDatasets, uploadDataset } from "../../../client/sdk.gen";
 import type { DatasetOut, Split } from "../../../client/types.gen";
 import { progressFetch } from "../../../lib/api";
+import { upsertItem } from "../../../lib/cache";
 
 export type ExamplesParams = { split: Split | null; offset: number; limit: number };
 
@@ -65,7 +66,9 @@ export function useUploadDataset() {
     mutationFn: uploadDatasetWithProgress,
     onSuccess: async (dataset: DatasetOut) => {
       queryClient.setQueryData(datasetQueries.detail(dataset.id).queryKey, dataset);
-      await queryClient.invalidateQueries({ queryKey: datasetQueries.all() });
+      queryClient.setQueryData(datasetQueries.list().queryKey, (page) => upsertItem(page, dataset));
+      // Mark stale without refetching now: the list above already holds the answer.
+      await queryClient.invalidateQueries({ queryKey: datasetQueries.list().queryKey, refetchType: "none" });
     },
   });
 }

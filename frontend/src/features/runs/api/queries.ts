@@ -11,6 +11,7 @@ import {
   listRuns,
 } from "../../../client/sdk.gen";
 import type { RunCreate, RunOut, RunStatus } from "../../../client/types.gen";
+import { upsertItem } from "../../../lib/cache";
 import { parseHyperparameterSchema } from "./hyperparameters";
 
 export const ACTIVE_STATUSES: readonly RunStatus[] = ["queued", "running"];
@@ -34,6 +35,8 @@ export const runQueries = {
     queryOptions({
       queryKey: runQueries.detailKey(id),
       queryFn: async ({ signal }) => (await getRun({ path: { run_id: id }, signal, throwOnError: true })).data,
+      // The event stream keeps a live run current; this slow poll is only a safety net.
+      refetchInterval: (query) => (query.state.data && isActive(query.state.data.status) ? 15_000 : false),
     }),
   /**
    * All metrics of a run. Live runs get new points from the event stream (useRunEvents writes them here),
@@ -83,7 +86,8 @@ export function useCreateRun() {
     mutationFn: async (body: RunCreate) => (await createRun({ body, throwOnError: true })).data,
     onSuccess: async (run: RunOut) => {
       queryClient.setQueryData(runQueries.detail(run.id).queryKey, run);
-      await queryClient.invalidateQueries({ queryKey: runQueries.list().queryKey });
+      queryClient.setQueryData(runQueries.list().queryKey, (page) => upsertItem(page, run));
+      await queryClient.invalidateQueries({ queryKey: runQueries.list().queryKey, refetchType: "none" });
     },
   });
 }
@@ -93,8 +97,10 @@ export function useCancelRun(id: number) {
   return useMutation({
     mutationFn: async () => (await cancelRun({ path: { run_id: id }, throwOnError: true })).data,
     onSuccess: async (run: RunOut) => {
+      // The response is the run after cancelling; the event stream reports what follows.
       queryClient.setQueryData(runQueries.detail(id).queryKey, run);
-      await queryClient.invalidateQueries({ queryKey: runQueries.all() });
+      queryClient.setQueryData(runQueries.list().queryKey, (page) => upsertItem(page, run));
+      await queryClient.invalidateQueries({ queryKey: runQueries.list().queryKey, refetchType: "none" });
     },
   });
 }

@@ -1,5 +1,5 @@
 import { type QueryClient, useQueryClient } from "@tanstack/react-query";
-import { useEffect } from "react";
+import { useEffect, useRef } from "react";
 import type { MetricOut, RunOut, RunStatus } from "../../../client/types.gen";
 import { isActive, runQueries } from "./queries";
 
@@ -85,15 +85,16 @@ export function useRunEvents(runId: number, enabled: boolean): void {
       const previous = queryClient.getQueryData(detailKey);
       if (previous) queryClient.setQueryData(detailKey, { ...previous, ...envelope.payload });
       if (previous?.status !== status) {
-        // Timestamps (started_at, finished_at) and the like come with the full run.
-        void queryClient.invalidateQueries({ queryKey: runQueries.detail(runId).queryKey, exact: true });
         void queryClient.invalidateQueries({ queryKey: runQueries.list().queryKey });
+        // started_at and the like come with the full run; a finished run is refetched by useSettleOnFinish.
+        if (isActive(status)) {
+          void queryClient.invalidateQueries({ queryKey: detailKey, exact: true });
+        }
       }
       if (!isActive(status)) {
-        // Finished: the server closes the stream; stop EventSource from reconnecting, then settle up.
+        // Finished: the server closes the stream; keep EventSource from reconnecting.
         stop();
         flush();
-        void queryClient.invalidateQueries({ queryKey: runQueries.detailKey(runId) });
       }
     };
 
@@ -122,4 +123,20 @@ export function useRunEvents(runId: number, enabled: boolean): void {
       flush();
     };
   }, [runId, enabled, queryClient]);
+}
+
+/**
+ * When a run goes from queued/running to finished (seen over SSE or by polling), refetch everything
+ * about it once: the full run (finished_at, final loss), all metrics and the predictions.
+ */
+export function useSettleOnFinish(runId: number, status: RunStatus): void {
+  const queryClient = useQueryClient();
+  const previous = useRef(status);
+  useEffect(() => {
+    if (isActive(previous.current) && !isActive(status)) {
+      void queryClient.invalidateQueries({ queryKey: runQueries.detailKey(runId) });
+      void queryClient.invalidateQueries({ queryKey: runQueries.list().queryKey });
+    }
+    previous.current = status;
+  }, [runId, status, queryClient]);
 }

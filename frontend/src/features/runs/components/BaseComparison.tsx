@@ -1,10 +1,11 @@
 import type { RunOut } from "../../../client/types.gen";
 import { formatLoss, formatPercent, relativeChange } from "../../../lib/format";
+import { isActive } from "../api/queries";
 import { verdictOf } from "../verdict";
 
 const VERDICT_TEXT = {
-  better: "lower than the base model: fine-tuning helped on held-out data",
-  worse: "higher than the base model: fine-tuning made held-out loss worse",
+  better: "lower than the base model — fine-tuning helped on held-out data",
+  worse: "higher than the base model — fine-tuning made held-out loss worse",
   same: "about the same as the base model (within 1%)",
 } as const;
 
@@ -30,7 +31,7 @@ export function BaseComparison({
       <div className="comparison comparison-pending" data-testid="loss-comparison">
         <div className="comparison-label">Validation loss vs base model</div>
         <div className="comparison-body muted">
-          {run.status === "queued" || run.status === "running"
+          {isActive(run.status)
             ? "The base model's validation loss is measured before the first training step; the comparison appears then."
             : "The base model's validation loss was not measured, so this run cannot be compared with it."}
         </div>
@@ -67,7 +68,7 @@ export function BaseComparison({
       <div className="comparison-body">
         {tuned === null || verdict === null
           ? "Waiting for the first validation of the fine-tuned model."
-          : `${provisional ? "So far " : ""}${VERDICT_TEXT[verdict]}.`}
+          : `${provisional ? (isActive(run.status) ? "So far " : "Last measured before the run stopped: ") : ""}${VERDICT_TEXT[verdict]}.`}
       </div>
     </div>
   );

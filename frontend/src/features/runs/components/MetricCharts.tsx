@@ -2,10 +2,11 @@ import { useMemo } from "react";
 import type uPlot from "uplot";
 import { UPlotChart, type ChartOptions } from "../../../components/ui/UPlotChart";
 import { formatLoss, formatMetric } from "../../../lib/format";
-import { alignSeries, type MetricSeries } from "../metrics";
+import { alignSeries, smooth, type MetricSeries } from "../metrics";
 
 const CHART_COLORS = {
-  train: "#6366f1",
+  train: "#4f46e5",
+  trainRaw: "rgba(99, 102, 241, 0.35)",
   validation: "#f97316",
   base: "#64748b",
   learningRate: "#0ea5e9",
@@ -50,7 +51,7 @@ function legendFormatter(format: (value: number) => string) {
 
 const lossValue = legendFormatter(formatLoss);
 const stepValue = legendFormatter(String);
-const lrValue = legendFormatter((v) => v.toExponential(2));
+const lrValue = legendFormatter((v) => (v === 0 ? "0" : v.toExponential(2)));
 
 function Overlay({ text }: { text: string }) {
   return <div className="chart-overlay">{text}</div>;
@@ -81,8 +82,16 @@ export function LossChart({
         { label: "step", value: stepValue },
         {
           label: "Training loss",
+          stroke: CHART_COLORS.trainRaw,
+          width: 1,
+          spanGaps: true,
+          points: { show: false },
+          value: lossValue,
+        },
+        {
+          label: "Training loss (smoothed)",
           stroke: CHART_COLORS.train,
-          width: 1.5,
+          width: 2,
           spanGaps: true,
           points: { show: false },
           value: lossValue,
@@ -111,7 +120,7 @@ export function LossChart({
   const data = useMemo<uPlot.AlignedData>(() => {
     const { x, ys } = alignSeries(series, ["train_loss", "eval_loss"]);
     const [train = [], validation = []] = ys;
-    return [x, train, validation, x.map(() => baseLoss)];
+    return [x, train, smooth(train), validation, x.map(() => baseLoss)];
   }, [series, baseLoss]);
 
   const empty = data[0].length === 0;

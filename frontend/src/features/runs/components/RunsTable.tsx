@@ -17,11 +17,10 @@ export function RunsTable({ runs, datasets }: { runs: RunOut[]; datasets: Map<nu
       <table className="table table-clickable" data-testid="runs-table">
         <thead>
           <tr>
-            <th>Run</th>
+            <th>Run / dataset</th>
             <th>Status</th>
             <th>Base model</th>
-            <th>Dataset</th>
-            <th>Validation loss (base → fine-tuned)</th>
+            <th title="Validation loss of the base model → of the fine-tuned model">Val loss: base → tuned</th>
             <th>Created</th>
             <th className="num">Duration</th>
           </tr>
@@ -39,26 +38,32 @@ export function RunsTable({ runs, datasets }: { runs: RunOut[]; datasets: Map<nu
                   void navigate(`/runs/${run.id}`);
                 }}
               >
-                <td>
-                  <Link to={`/runs/${run.id}`} className="strong-link">
-                    {run.name}
-                  </Link>
-                  <span className="muted id-suffix">#{run.id}</span>
+                <td className="cell-run">
+                  <div className="truncate" title={run.name}>
+                    <Link to={`/runs/${run.id}`} className="strong-link">
+                      {run.name}
+                    </Link>
+                    <span className="muted id-suffix">#{run.id}</span>
+                  </div>
+                  <div className="truncate small" title={dataset?.name}>
+                    <Link to={`/datasets/${run.dataset_id}`} className="muted-link" data-testid="run-row-dataset">
+                      {dataset?.name ?? `dataset #${run.dataset_id}`}
+                    </Link>
+                  </div>
                 </td>
-                <td>
-                  <RunStatusBadge status={run.status} />
+                <td className="nowrap">
+                  <RunStatusBadge status={run.status} testId="run-row-status" />
                 </td>
-                <td>
+                <td className="nowrap">
                   <span className="mono small">{run.base_model}</span>
                 </td>
-                <td>
-                  <Link to={`/datasets/${run.dataset_id}`}>{dataset?.name ?? `#${run.dataset_id}`}</Link>
-                </td>
-                <td>
+                <td className="nowrap">
                   <LossDelta base={run.base_eval_loss} value={run.final_eval_loss} />
                 </td>
-                <td title={formatDateTime(run.created_at)}>{formatRelative(run.created_at)}</td>
-                <td className="num">{duration(run)}</td>
+                <td className="nowrap" title={formatDateTime(run.created_at)}>
+                  {formatRelative(run.created_at)}
+                </td>
+                <td className="num nowrap">{duration(run)}</td>
               </tr>
             );
           })}
