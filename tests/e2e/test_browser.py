@@ -74,8 +74,10 @@ def test_upload_launch_watch_and_compare(studio: tuple[str, Path], page, tmp_pat
     expect(page.get_by_test_id("dataset-row")).to_contain_text("40")
     page.screenshot(path=str(SCREENSHOTS / "datasets.png"), full_page=True)
 
+    dataset = httpx.get(f"{base_url}/api/datasets").json()["items"][0]
+    assert dataset["name"] == "alpaca.jsonl"
     page.goto(f"{base_url}/runs/new")
-    page.get_by_test_id("run-dataset-select").select_option(label="alpaca.jsonl", timeout=15_000)
+    page.get_by_test_id("run-dataset-select").select_option(value=str(dataset["id"]), timeout=15_000)
     page.get_by_test_id("run-model-select").select_option(value=str(tiny_model))
     page.get_by_test_id("run-preset-select").select_option(label="Quick CPU check")
     page.screenshot(path=str(SCREENSHOTS / "new-run.png"), full_page=True)
