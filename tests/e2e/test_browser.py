@@ -76,6 +76,10 @@ def test_upload_launch_watch_and_compare(studio: tuple[str, Path], page, tmp_pat
 
     dataset = httpx.get(f"{base_url}/api/datasets").json()["items"][0]
     assert dataset["name"] == "alpaca.jsonl"
+    page.goto(f"{base_url}/datasets/{dataset['id']}")
+    page.get_by_test_id("split-filter").locator("[data-split=test]").click()
+    expect(page.get_by_test_id("example-row")).to_have_count(4, timeout=15_000)  # 10% of 40 rows
+    page.screenshot(path=str(SCREENSHOTS / "dataset.png"), full_page=True)
     page.goto(f"{base_url}/runs/new")
     page.get_by_test_id("run-dataset-select").select_option(value=str(dataset["id"]), timeout=15_000)
     page.get_by_test_id("run-model-select").select_option(value=str(tiny_model))
