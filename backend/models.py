@@ -54,13 +54,20 @@ class Dataset(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     name: Mapped[str] = mapped_column(String(200))
-    format: Mapped[str] = mapped_column(String(40))
+    format: Mapped[str] = mapped_column(String(40))  # the uploaded file: jsonl, json, csv, tsv, parquet
+    shape: Mapped[str] = mapped_column(String(40), default="alpaca")  # alpaca, prompt_completion, chat
+    column_mapping: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # source column → field, when mapped
+    template: Mapped[str] = mapped_column(String(40), default="alpaca")  # the default prompt template for runs
+    custom_template: Mapped[str | None] = mapped_column(Text)  # a user's Jinja template, rendered sandboxed
     num_rows: Mapped[int]
     num_train: Mapped[int]
     num_validation: Mapped[int]
     num_test: Mapped[int]
+    num_dropped: Mapped[int] = mapped_column(Integer, default=0)  # invalid rows the user chose to drop
     split_seed: Mapped[int]
+    split_ratios: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # {"train": .85, ...}; None: user's files
     split_hash: Mapped[str] = mapped_column(String(64))
+    warnings: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # {"items": [{code, message, count, rows}]}
     file_key: Mapped[str] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -76,9 +83,9 @@ class DatasetExample(Base):
     dataset_id: Mapped[int] = mapped_column(ForeignKey("datasets.id", ondelete="CASCADE"), index=True)
     row_number: Mapped[int]  # 1-based line/row in the uploaded file, for error messages and search
     split: Mapped[Split] = mapped_column(_string_enum(Split), index=True)
-    instruction: Mapped[str] = mapped_column(Text)
-    input: Mapped[str] = mapped_column(Text, default="")
-    output: Mapped[str] = mapped_column(Text)
+    record: Mapped[dict[str, Any]]  # a worker.training.templates.Record: alpaca, prompt_completion or chat
+    label: Mapped[str | None] = mapped_column(String(200))  # the class, for classification-style data
+    search_text: Mapped[str] = mapped_column(Text, default="")  # lower-cased content, for search
 
     dataset: Mapped[Dataset] = relationship(back_populates="examples", lazy="raise")
 

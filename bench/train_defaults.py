@@ -308,12 +308,12 @@ def main() -> None:
     data = SplitData(train=rows[:102], validation=rows[102:108], test=rows[108:])
     config = TrainingConfig.model_validate({})  # the defaults (a plain call needs the pydantic mypy plugin)
     tokenizer = AutoTokenizer.from_pretrained(base_model)
-    lengths = [len(tokenizer(r.prompt + r.completion)["input_ids"]) + 1 for r in (render("alpaca", e) for e in rows)]
+    lengths = [len(tokenizer(render("alpaca", e).text)["input_ids"]) + 1 for e in rows]
 
     sink = TimingSink()
     result = train(config, data, RunPaths(base_model=base_model, output_dir=output), sink)
     train_end = time.monotonic()
-    prompts = [render(config.prompt_template, e).prompt for e in data.test]
+    prompts = [render(config.template, e).prompt for e in data.test]
     tuned, base = generate_answers(base_model, result.adapter_dir or output, prompts, config.max_new_tokens, sink)
     end = time.monotonic()
 

@@ -13,6 +13,11 @@ def run_migrations() -> None:
     url = context.config.attributes.get("database_url") or get_settings().database_url
     engine = make_engine(url)
     with engine.connect() as connection:
+        if url.startswith("sqlite"):
+            # Batch mode rebuilds a table by copy-and-drop; with foreign keys on, dropping a parent table
+            # would cascade-delete its children's rows.
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
         context.configure(
             connection=connection,
             target_metadata=target_metadata,

@@ -3,14 +3,17 @@
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import TypeAdapter
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from backend.core.db import get_sessionmaker
 from backend.models import BaseModelEntry, DatasetExample, Prediction, Run, RunStatus, Split, utcnow
 from worker.training.config import TrainingConfig
-from worker.training.templates import Example
-from worker.training.types import SplitData
+from worker.training.templates import Record
+from worker.training.types import AnyRecord, SplitData
+
+RECORD: TypeAdapter[AnyRecord] = TypeAdapter(Record)
 
 
 @dataclass(frozen=True)
@@ -46,8 +49,8 @@ def load_inputs(run_id: int) -> RunInputs:
         for row in rows:
             by_split[row.split].append(row)
 
-        def examples(split: Split) -> list[Example]:
-            return [Example(instruction=r.instruction, input=r.input, output=r.output) for r in by_split[split]]
+        def examples(split: Split) -> list[AnyRecord]:
+            return [RECORD.validate_python(r.record) for r in by_split[split]]
 
         return RunInputs(
             config=TrainingConfig.model_validate(run.config),

@@ -1,6 +1,7 @@
 """Celery tasks: thin wrappers that take ids, re-read the run, and call the plain training functions."""
 
 import logging
+from dataclasses import replace
 
 import datasets
 import transformers
@@ -12,10 +13,10 @@ from backend.models import RunStatus
 from worker import run_store
 from worker.celery_app import app
 from worker.sinks import DatabaseSink
-from worker.training.base_models import materialize_bundled_model
+from worker.training.base_models import materialize_bundled_model, read_chat_template
 from worker.training.generate import generate_answers
 from worker.training.sft import train
-from worker.training.templates import render
+from worker.training.templates import final_answer, render
 from worker.training.types import RunPaths
 
 log = logging.getLogger(__name__)
@@ -51,7 +52,9 @@ def train_run(run_id: int) -> None:
         else:
             base_model = inputs.base_model.location
         output_dir = LocalStorage(settings.storage_dir).local_path(f"runs/{run_id}")
-        result = train(inputs.config, inputs.data, RunPaths(base_model=base_model, output_dir=output_dir), sink)
+        context = replace(inputs.config.template_context, chat_template=read_chat_template(base_model))
+        data = replace(inputs.data, template_context=context)
+        result = train(inputs.config, data, RunPaths(base_model=base_model, output_dir=output_dir), sink)
         facts = {
             "environment": {**result.environment, "device": result.device, "quantization": result.quantization},
             "base_eval_loss": result.base_eval_loss,
@@ -61,12 +64,10 @@ def train_run(run_id: int) -> None:
             run_store.finish(run_id, RunStatus.CANCELLED, f"cancelled at step {result.global_step}", **facts)
             return
 
-        rendered = [render(inputs.config.prompt_template, example) for example in inputs.data.test]
-        prompts = [r.prompt for r in rendered]
+        prompts = [render(inputs.config.template, record, context).prompt for record in data.test]
         tuned, base = generate_answers(base_model, result.adapter_dir, prompts, inputs.config.max_new_tokens, sink=sink)
-        run_store.save_predictions(
-            run_id, inputs.test_example_ids, prompts, [r.completion for r in rendered], tuned, base
-        )
+        expected = [final_answer(record) for record in data.test]
+        run_store.save_predictions(run_id, inputs.test_example_ids, prompts, expected, tuned, base)
         run_store.finish(run_id, RunStatus.SUCCEEDED, f"finished after {result.global_step} steps", **facts)
     except Exception as exc:
         log.exception("run %s failed", run_id)

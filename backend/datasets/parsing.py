@@ -5,7 +5,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from worker.training.templates import Example
+from worker.training.templates import AlpacaRecord as Example
 
 MAX_REPORTED_ERRORS = 20
 MIN_EXAMPLES = 10

@@ -3,6 +3,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict
 
 from backend.models import Split
+from worker.training.templates import Record
 
 
 class DatasetOut(BaseModel):
@@ -11,6 +12,9 @@ class DatasetOut(BaseModel):
     id: int
     name: str
     format: str
+    shape: str
+    template: str
+    num_dropped: int
     num_rows: int
     num_train: int
     num_validation: int
@@ -26,6 +30,5 @@ class ExampleOut(BaseModel):
     id: int
     row_number: int
     split: Split
-    instruction: str
-    input: str
-    output: str
+    record: Record
+    label: str | None

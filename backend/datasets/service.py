@@ -11,6 +11,8 @@ from backend.core.storage import Storage
 from backend.datasets.parsing import DatasetFileError, parse_examples
 from backend.datasets.splitting import assign_splits, split_hash
 from backend.models import LOCAL_USER_ID, Dataset, DatasetExample, Split
+from worker.training.templates import as_messages
+from worker.training.types import AnyRecord
 
 DEFAULT_SPLIT_SEED = 42
 CHUNK_BYTES = 1024 * 1024
@@ -30,6 +32,10 @@ class _LimitedReader:
         if self.total > self.limit:
             raise TooLarge(f"the file is larger than the {self.limit // (1024 * 1024)} MB upload limit")
         return chunk
+
+
+def search_text(record: AnyRecord) -> str:
+    return "\n".join(message.content for message in as_messages(record)).lower()
 
 
 def create_dataset(session: Session, storage: Storage, *, name: str, source: BinaryIO, max_bytes: int) -> Dataset:
@@ -67,9 +73,8 @@ def create_dataset(session: Session, storage: Storage, *, name: str, source: Bin
                 "dataset_id": dataset.id,
                 "row_number": row.row_number,
                 "split": split,
-                "instruction": row.example.instruction,
-                "input": row.example.input,
-                "output": row.example.output,
+                "record": row.example.model_dump(),
+                "search_text": search_text(row.example),
             }
             for row, split in zip(rows, splits, strict=True)
         ],

@@ -5,7 +5,7 @@ import random
 from collections.abc import Sequence
 
 from backend.models import Split
-from worker.training.templates import Example
+from worker.training.types import AnyRecord
 
 DEFAULT_RATIOS = (0.85, 0.05, 0.10)
 
@@ -24,10 +24,11 @@ def assign_splits(count: int, seed: int, ratios: tuple[float, float, float] = DE
     return splits
 
 
-def split_hash(examples: Sequence[Example], splits: Sequence[Split]) -> str:
+def split_hash(records: Sequence[AnyRecord], splits: Sequence[Split]) -> str:
+    """Identifies the exact examples in each split: two runs with the same hash were compared on the same data."""
     digest = hashlib.sha256()
-    for example, split in zip(examples, splits, strict=True):
-        for part in (split.value, example.instruction, example.input, example.output):
-            digest.update(part.encode())
-            digest.update(b"\x1f")
+    for record, split in zip(records, splits, strict=True):
+        digest.update(split.value.encode())
+        digest.update(record.model_dump_json().encode())
+        digest.update(b"\n")
     return digest.hexdigest()

@@ -2,7 +2,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backend.base_models.service import resolve_base_model
-from backend.core.errors import Conflict, NotFound
+from backend.core.errors import Conflict, Invalid, NotFound
 from backend.core.queue import enqueue_training
 from backend.datasets.service import get_dataset
 from backend.models import LOCAL_USER_ID, Metric, Prediction, Run, RunStatus, utcnow
@@ -16,6 +16,18 @@ def create_run(session: Session, request: RunCreate) -> Run:
     preset = get_preset(session, request.preset_id) if request.preset_id is not None else None
     preset_values = preset.hyperparameters if preset else {}
     config = resolve_config({**preset_values, **request.hyperparameters})
+    # The dataset's template unless the run picks another: the snapshot then names it, so a rerun is exact.
+    config = config.model_copy(
+        update={
+            "prompt_template": config.prompt_template or dataset.template,
+            "custom_template": config.custom_template or dataset.custom_template,
+        }
+    )
+    if config.template == "custom" and not config.custom_template:
+        raise Invalid(
+            "prompt_template is 'custom' but neither the run nor the dataset has a custom template",
+            field="hyperparameters.custom_template",
+        )
     run = Run(
         owner_id=LOCAL_USER_ID,
         name=request.name or f"{dataset.name} on {base_model.name}",

@@ -7,7 +7,7 @@ from trl import SFTConfig, SFTTrainer
 
 from worker.training.config import TrainingConfig
 from worker.training.sft import build_trainer_configs, to_prompt_completion
-from worker.training.templates import Example, render
+from worker.training.templates import Example, TemplateContext, final_answer, render
 
 EXAMPLES = [
     Example(instruction="Say hello.", output="Hello there."),
@@ -23,7 +23,7 @@ def _trainer(model_dir: Path, output_dir: Path, completion_only_loss: bool) -> S
     return SFTTrainer(
         model=AutoModelForCausalLM.from_pretrained(model_dir),
         args=SFTConfig(**kwargs),
-        train_dataset=to_prompt_completion(config.prompt_template, EXAMPLES),
+        train_dataset=to_prompt_completion(config.template, EXAMPLES, TemplateContext()),
         processing_class=AutoTokenizer.from_pretrained(model_dir),
         peft_config=lora,
     )
@@ -36,7 +36,7 @@ def test_prompt_masked_completion_and_one_eos_trained(tiny_model_dir: Path, tmp_
     for row, example in enumerate(EXAMPLES):
         rendered = render("alpaca", example)
         prompt_ids = tokenizer(rendered.prompt)["input_ids"]
-        completion = rendered.completion.removesuffix(tokenizer.eos_token)
+        completion = final_answer(example).removesuffix(tokenizer.eos_token)
         completion_ids = tokenizer(completion)["input_ids"]
         input_ids = batch["input_ids"][row].tolist()
         labels = batch["labels"][row].tolist()

@@ -81,7 +81,7 @@ def test_cancel_stops_early_without_adapter(tiny_model_dir: Path, tmp_path: Path
 
 def test_generate_answers_one_per_prompt(trained: TrainedRun, tiny_model_dir: Path) -> None:
     assert trained.result.adapter_dir is not None
-    prompts = [render(CONFIG.prompt_template, example).prompt for example in DATA.test] + ["Hi"]
+    prompts = [render(CONFIG.template, example).prompt for example in DATA.test] + ["Hi"]
     sink = RecordingSink()
     tuned, base = generate_answers(str(tiny_model_dir), trained.result.adapter_dir, prompts, 6, sink, batch_size=2)
     assert len(tuned) == len(base) == len(prompts)

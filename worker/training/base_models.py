@@ -8,6 +8,7 @@ Command line (used by `make up`): python -m worker.training.base_models prepare 
 
 import argparse
 import importlib.util
+import json
 import shutil
 import tempfile
 from pathlib import Path
@@ -28,6 +29,22 @@ def bundled_gguf_dir() -> Path:
     if not (directory / BUNDLED_GGUF_FILE).is_file():
         raise FileNotFoundError(f"{BUNDLED_GGUF_FILE} not found in {directory}")
     return directory
+
+
+def read_chat_template(model: str) -> str | None:
+    """The chat template a model directory's tokenizer carries, read without loading transformers.
+
+    The API's preview and the worker both need it; a hub id (not a directory) has none to read offline.
+    """
+    directory = Path(model)
+    jinja = directory / "chat_template.jinja"
+    if jinja.is_file():
+        return jinja.read_text(encoding="utf-8")
+    config = directory / "tokenizer_config.json"
+    if config.is_file():
+        template = json.loads(config.read_text(encoding="utf-8")).get("chat_template")
+        return template if isinstance(template, str) else None
+    return None
 
 
 def _is_complete(model_dir: Path) -> bool:

@@ -9,8 +9,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from worker.training.templates import TemplateContext, TemplateName
+
 Method = Literal["auto", "qlora", "lora"]
-PromptTemplate = Literal["alpaca"]
 
 
 class TrainingConfig(BaseModel):
@@ -91,9 +92,25 @@ class TrainingConfig(BaseModel):
     logging_steps: int = Field(1, ge=1, description="Log training loss every N steps.")
     eval_steps: int = Field(5, ge=1, description="Compute validation loss every N steps (and at the end).")
     seed: int = Field(42, description="Random seed for adapter initialisation and data order.")
-    prompt_template: PromptTemplate = Field(
-        "alpaca", description="How an example becomes text. The same renderer builds training and generation prompts."
+    prompt_template: TemplateName | None = Field(
+        None,
+        description=(
+            "How an example becomes text (alpaca, chatml, phi3, model, plain, custom). Empty: the dataset's template. "
+            "The same renderer builds training text, generation prompts and the preview."
+        ),
     )
+    custom_template: str | None = Field(
+        None, description="The Jinja template when prompt_template is 'custom' (copied from the dataset if empty)."
+    )
+
+    @property
+    def template(self) -> TemplateName:
+        return self.prompt_template or "alpaca"
+
+    @property
+    def template_context(self) -> TemplateContext:
+        return TemplateContext(custom_template=self.custom_template)
+
     max_new_tokens: int = Field(
         128, ge=1, le=4096, description="Longest generated answer when the test split is answered after training."
     )

@@ -18,8 +18,8 @@ from trl import SFTConfig, SFTTrainer
 
 from worker.training.callbacks import SinkCallback
 from worker.training.config import TrainingConfig
-from worker.training.templates import Example, render
-from worker.training.types import RunPaths, SplitData, TrainingResult, TrainingSink
+from worker.training.templates import Example, TemplateContext, TemplateName, render
+from worker.training.types import AnyRecord, RunPaths, SplitData, TrainingResult, TrainingSink
 
 Device = Literal["cuda", "cpu"]
 
@@ -110,10 +110,11 @@ def build_trainer_configs(
     return sft_kwargs, lora_config, bnb_config
 
 
-def to_prompt_completion(template: str, examples: Sequence[Example]) -> Dataset:
+def to_prompt_completion(template: TemplateName, examples: Sequence[AnyRecord], context: TemplateContext) -> Dataset:
     """Prompt/completion rows rendered by the shared template. TRL appends the tokenizer's eos to each completion
     (unless it already ends with it) and masks the prompt when completion_only_loss is on."""
-    rows = [{"prompt": r.prompt, "completion": r.completion} for r in (render(template, e) for e in examples)]
+    rendered = [render(template, e, context) for e in examples]
+    rows = [{"prompt": r.prompt, "completion": r.text[len(r.prompt) :]} for r in rendered]
     return Dataset.from_list(rows)
 
 
@@ -163,8 +164,10 @@ def train(config: TrainingConfig, data: SplitData, paths: RunPaths, sink: Traini
     trainer = SFTTrainer(
         model=model,
         args=SFTConfig(**sft_kwargs),
-        train_dataset=to_prompt_completion(config.prompt_template, data.train),
-        eval_dataset=to_prompt_completion(config.prompt_template, data.validation) if has_validation else None,
+        train_dataset=to_prompt_completion(config.template, data.train, data.template_context),
+        eval_dataset=(
+            to_prompt_completion(config.template, data.validation, data.template_context) if has_validation else None
+        ),
         processing_class=tokenizer,
         peft_config=lora_config,
         callbacks=[callback],
@@ -243,7 +246,7 @@ class PrintSink:
 
 
 def main(argv: list[str] | None = None) -> None:
-    from worker.training.base_models import resolve_base_model
+    from worker.training.base_models import read_chat_template, resolve_base_model
 
     parser = argparse.ArgumentParser(prog="python -m worker.training.sft")
     parser.add_argument("--data", type=Path, required=True, help="JSONL rows with instruction, input?, output")
@@ -259,8 +262,12 @@ def main(argv: list[str] | None = None) -> None:
     rows = [json.loads(line) for line in lines if line.strip()]
     examples = [Example(instruction=r["instruction"], output=r["output"], input=r.get("input", "")) for r in rows]
     n_validation = max(1, round(len(examples) * args.validation_fraction)) if len(examples) > 1 else 0
-    split = SplitData(train=examples[n_validation:], validation=examples[:n_validation], test=[])
-    paths = RunPaths(base_model=resolve_base_model(args.base_model, args.models_dir), output_dir=args.output)
+    base_model = resolve_base_model(args.base_model, args.models_dir)
+    context = TemplateContext(chat_template=read_chat_template(base_model), custom_template=config.custom_template)
+    split = SplitData(
+        train=examples[n_validation:], validation=examples[:n_validation], test=[], template_context=context
+    )
+    paths = RunPaths(base_model=base_model, output_dir=args.output)
     result = train(config, split, paths, PrintSink())
     print(json.dumps({k: str(v) if isinstance(v, Path) else v for k, v in vars(result).items()}, indent=2))
 

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from worker.training.templates import Example
+from worker.training.templates import AlpacaRecord, ChatRecord, PromptCompletionRecord, TemplateContext
 
 
 class TrainingSink(Protocol):
@@ -21,11 +21,15 @@ class TrainingSink(Protocol):
         """True once the user asked to stop; training checks it every step."""
 
 
+AnyRecord = AlpacaRecord | PromptCompletionRecord | ChatRecord
+
+
 @dataclass(frozen=True)
 class SplitData:
-    train: Sequence[Example]
-    validation: Sequence[Example]
-    test: Sequence[Example]
+    train: Sequence[AnyRecord]
+    validation: Sequence[AnyRecord]
+    test: Sequence[AnyRecord]
+    template_context: TemplateContext = field(default_factory=TemplateContext)  # model chat template, custom one
 
 
 @dataclass(frozen=True)

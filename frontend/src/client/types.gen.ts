@@ -5,6 +5,28 @@ export type ClientOptions = {
 };
 
 /**
+ * AlpacaRecord
+ */
+export type AlpacaRecord = {
+    /**
+     * Shape
+     */
+    shape?: 'alpaca';
+    /**
+     * Instruction
+     */
+    instruction: string;
+    /**
+     * Input
+     */
+    input?: string;
+    /**
+     * Output
+     */
+    output: string;
+};
+
+/**
  * BaseModelOut
  */
 export type BaseModelOut = {
@@ -63,6 +85,22 @@ export type BodyUploadDataset = {
 };
 
 /**
+ * ChatRecord
+ *
+ * OpenAI chat fine-tuning format: every assistant turn is trained on, the rest is context.
+ */
+export type ChatRecord = {
+    /**
+     * Shape
+     */
+    shape?: 'chat';
+    /**
+     * Messages
+     */
+    messages: Array<Message>;
+};
+
+/**
  * DatasetOut
  */
 export type DatasetOut = {
@@ -78,6 +116,18 @@ export type DatasetOut = {
      * Format
      */
     format: string;
+    /**
+     * Shape
+     */
+    shape: string;
+    /**
+     * Template
+     */
+    template: string;
+    /**
+     * Num Dropped
+     */
+    num_dropped: number;
     /**
      * Num Rows
      */
@@ -140,17 +190,19 @@ export type ExampleOut = {
     row_number: number;
     split: Split;
     /**
-     * Instruction
+     * Record
      */
-    instruction: string;
+    record: ({
+        shape: 'alpaca';
+    } & AlpacaRecord) | ({
+        shape: 'prompt_completion';
+    } & PromptCompletionRecord) | ({
+        shape: 'chat';
+    } & ChatRecord);
     /**
-     * Input
+     * Label
      */
-    input: string;
-    /**
-     * Output
-     */
-    output: string;
+    label: string | null;
 };
 
 /**
@@ -179,6 +231,20 @@ export type Health = {
      * Version
      */
     version: string;
+};
+
+/**
+ * Message
+ */
+export type Message = {
+    /**
+     * Role
+     */
+    role: 'system' | 'user' | 'assistant';
+    /**
+     * Content
+     */
+    content: string;
 };
 
 /**
@@ -395,6 +461,24 @@ export type PresetOut = {
      * Created At
      */
     created_at: string;
+};
+
+/**
+ * PromptCompletionRecord
+ */
+export type PromptCompletionRecord = {
+    /**
+     * Shape
+     */
+    shape?: 'prompt_completion';
+    /**
+     * Prompt
+     */
+    prompt: string;
+    /**
+     * Completion
+     */
+    completion: string;
 };
 
 /**

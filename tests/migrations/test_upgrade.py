@@ -1,0 +1,55 @@
+"""Migrations keep users' data: upgrade a database that has rows, on SQLite and PostgreSQL."""
+
+import pytest
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import text
+
+from backend.core.db import get_engine
+from tests.conftest import REPO, Stack, make_stack, reset_caches
+
+
+@pytest.fixture(params=["embedded", "production"])
+def empty_stack(request: pytest.FixtureRequest, tmp_path, monkeypatch: pytest.MonkeyPatch) -> Stack:  # type: ignore[no-untyped-def]
+    stack = make_stack(request.param, tmp_path / "data")
+    for key, value in stack.env().items():
+        monkeypatch.setenv(key, value)
+    reset_caches()
+    return stack
+
+
+def test_0002_turns_alpaca_columns_into_records_and_back(empty_stack: Stack) -> None:
+    config = Config(str(REPO / "alembic.ini"))
+    command.upgrade(config, "0001")
+    with get_engine().begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO datasets (id, owner_id, name, format, num_rows, num_train, num_validation, num_test, "
+                "split_seed, split_hash, file_key, created_at) "
+                "VALUES (1, 1, 'old', 'jsonl', 1, 1, 0, 0, 42, 'h', 'k', CURRENT_TIMESTAMP)"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO dataset_examples (dataset_id, row_number, split, instruction, input, output) "
+                "VALUES (1, 1, 'train', 'Say hi', 'politely', 'Hello')"
+            )
+        )
+
+    command.upgrade(config, "head")
+    with get_engine().connect() as connection:
+        record, search = connection.execute(text("SELECT record, search_text FROM dataset_examples")).one()
+        shape, template = connection.execute(text("SELECT shape, template FROM datasets")).one()
+    record = record if isinstance(record, dict) else __import__("json").loads(record)
+    assert record == {"shape": "alpaca", "instruction": "Say hi", "input": "politely", "output": "Hello"}
+    assert search == "say hi politely hello"
+    assert (shape, template) == ("alpaca", "alpaca")
+
+    command.downgrade(config, "0001")
+    with get_engine().connect() as connection:
+        assert connection.execute(text("SELECT instruction, input, output FROM dataset_examples")).one() == (
+            "Say hi",
+            "politely",
+            "Hello",
+        )
+    reset_caches()
