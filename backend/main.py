@@ -14,6 +14,8 @@ from backend.base_models.service import sync_catalog
 from backend.core.config import get_settings
 from backend.core.db import SessionDep, get_sessionmaker
 from backend.core.errors import install_error_handler
+from backend.datasets.conversion_router import router as conversion_router
+from backend.datasets.preview_router import router as preview_router
 from backend.datasets.router import router as datasets_router
 from backend.presets.router import router as presets_router
 from backend.presets.service import sync_builtins
@@ -38,7 +40,9 @@ async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
 def create_app() -> FastAPI:
     app = FastAPI(title="Fine-tuning Studio", version="0.1.0", lifespan=lifespan)
     install_error_handler(app)
-    for router in (datasets_router, base_models_router, presets_router, runs_router):
+    # conversion_router first: its fixed paths (/api/datasets/convert) must win over /api/datasets/{id}.
+    routers = (conversion_router, datasets_router, preview_router, base_models_router, presets_router, runs_router)
+    for router in routers:
         app.include_router(router)
 
     @app.get("/api/health", response_model=Health, operation_id="getHealth", tags=["system"])

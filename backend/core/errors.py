@@ -2,23 +2,37 @@
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 
 class ErrorBody(BaseModel):
-    detail: str
-    field: str | None = None
-    errors: list[str] = []
+    detail: str = Field(description="What went wrong and what to do, in one sentence.")
+    field: str | None = Field(None, description="The request field at fault, e.g. 'file' or 'hyperparameters.lora_r'.")
+    errors: list[str] = Field([], description="Every problem found, each with its line/row and field.")
+    bad_rows: int | None = Field(None, description="Upload: rows with a problem (all of them, not only those listed).")
+    usable_rows: int | None = Field(
+        None, description="Upload: rows that are fine; resend with drop_invalid to keep them."
+    )
+    columns: list[str] | None = Field(None, description="Upload: the file's columns, when a column mapping is needed.")
 
 
 class StudioError(Exception):
     status_code = 400
 
-    def __init__(self, detail: str, *, field: str | None = None, errors: list[str] | None = None) -> None:
+    def __init__(
+        self,
+        detail: str,
+        *,
+        field: str | None = None,
+        errors: list[str] | None = None,
+        bad_rows: int | None = None,
+        usable_rows: int | None = None,
+        columns: list[str] | None = None,
+    ) -> None:
         super().__init__(detail)
-        self.detail = detail
-        self.field = field
-        self.errors = errors or []
+        self.body = ErrorBody(
+            detail=detail, field=field, errors=errors or [], bad_rows=bad_rows, usable_rows=usable_rows, columns=columns
+        )
 
 
 class NotFound(StudioError):
@@ -40,8 +54,7 @@ class TooLarge(StudioError):
 def install_error_handler(app: FastAPI) -> None:
     @app.exception_handler(StudioError)
     async def _render(_request: Request, exc: StudioError) -> JSONResponse:
-        body = ErrorBody(detail=exc.detail, field=exc.field, errors=exc.errors)
-        return JSONResponse(status_code=exc.status_code, content=body.model_dump())
+        return JSONResponse(status_code=exc.status_code, content=exc.body.model_dump())
 
 
 def error_responses(*errors: type[StudioError]) -> dict[int | str, dict[str, object]]:

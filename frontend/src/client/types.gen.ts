@@ -164,16 +164,40 @@ export type DatasetOut = {
 export type ErrorBody = {
     /**
      * Detail
+     *
+     * What went wrong and what to do, in one sentence.
      */
     detail: string;
     /**
      * Field
+     *
+     * The request field at fault, e.g. 'file' or 'hyperparameters.lora_r'.
      */
     field?: string | null;
     /**
      * Errors
+     *
+     * Every problem found, each with its line/row and field.
      */
     errors?: Array<string>;
+    /**
+     * Bad Rows
+     *
+     * Upload: rows with a problem (all of them, not only those listed).
+     */
+    bad_rows?: number | null;
+    /**
+     * Usable Rows
+     *
+     * Upload: rows that are fine; resend with drop_invalid to keep them.
+     */
+    usable_rows?: number | null;
+    /**
+     * Columns
+     *
+     * Upload: the file's columns, when a column mapping is needed.
+     */
+    columns?: Array<string> | null;
 };
 
 /**
