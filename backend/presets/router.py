@@ -3,7 +3,7 @@ from typing import Any
 from fastapi import APIRouter, status
 
 from backend.core.db import SessionDep
-from backend.core.errors import Invalid, NotFound, error_responses
+from backend.core.errors import Conflict, Invalid, NotFound, error_responses
 from backend.core.schemas import Page
 from backend.models import Preset
 from backend.presets import service
@@ -38,6 +38,26 @@ def create_preset(session: SessionDep, request: PresetCreate) -> Preset:
 )
 def get_preset(session: SessionDep, preset_id: int) -> Preset:
     return service.get_preset(session, preset_id)
+
+
+@router.put(
+    "/presets/{preset_id}",
+    response_model=PresetOut,
+    operation_id="updatePreset",
+    responses=error_responses(NotFound, Conflict, Invalid),
+)
+def update_preset(session: SessionDep, preset_id: int, request: PresetCreate) -> Preset:
+    return service.update_preset(session, service.get_preset(session, preset_id), request)
+
+
+@router.delete(
+    "/presets/{preset_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    operation_id="deletePreset",
+    responses=error_responses(NotFound, Conflict),
+)
+def delete_preset(session: SessionDep, preset_id: int) -> None:
+    service.delete_preset(session, service.get_preset(session, preset_id))
 
 
 @router.get("/hyperparameters", operation_id="getHyperparameterSchema")

@@ -1,11 +1,11 @@
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from backend.core.errors import Invalid, NotFound
-from backend.models import LOCAL_USER_ID, Preset
+from backend.core.errors import Conflict, Invalid, NotFound
+from backend.models import LOCAL_USER_ID, Preset, Run
 from backend.presets.builtin import BUILTIN_PRESETS
 from backend.presets.schemas import PresetCreate
 from worker.training.config import TrainingConfig
@@ -66,3 +66,23 @@ def create_preset(session: Session, request: PresetCreate) -> Preset:
     session.add(preset)
     session.flush()
     return preset
+
+
+def update_preset(session: Session, preset: Preset, request: PresetCreate) -> Preset:
+    """A new version of the preset; runs keep the snapshot of the version they used."""
+    if preset.builtin:
+        raise Conflict(f"preset '{preset.name}' is built in; save a copy under another name to change it")
+    resolve_config(request.hyperparameters)
+    preset.name = request.name
+    preset.description = request.description
+    preset.hyperparameters = request.hyperparameters
+    preset.version += 1
+    return preset
+
+
+def delete_preset(session: Session, preset: Preset) -> None:
+    if preset.builtin:
+        raise Conflict(f"preset '{preset.name}' is built in and cannot be deleted")
+    # Runs keep their snapshot of the preset; only the link goes.
+    session.execute(update(Run).where(Run.preset_id == preset.id).values(preset_id=None))
+    session.delete(preset)

@@ -122,3 +122,36 @@ class TestPresets:
         response = client.post("/api/presets", json={"name": "bad", "hyperparameters": {"lora_r": 0}})
         assert response.status_code == 422
         assert response.json()["field"] == "hyperparameters.lora_r"
+
+
+class TestPresetVersions:
+    def test_editing_makes_a_new_version_and_runs_keep_their_snapshot(self, client: TestClient) -> None:
+        dataset = create_dataset(client)
+        preset = client.post("/api/presets", json={"name": "mine", "hyperparameters": {"lora_r": 4}}).json()
+        run = client.post("/api/runs", json={"dataset_id": dataset["id"], "preset_id": preset["id"]}).json()
+
+        edited = client.put(f"/api/presets/{preset['id']}", json={"name": "mine", "hyperparameters": {"lora_r": 8}})
+        assert edited.status_code == 200
+        assert edited.json()["version"] == 2
+        snapshot = client.get(f"/api/runs/{run['id']}").json()["preset_snapshot"]
+        assert snapshot == {"name": "mine", "version": 1, "hyperparameters": {"lora_r": 4}}
+        assert client.get(f"/api/runs/{run['id']}").json()["config"]["lora_r"] == 4
+
+    def test_built_in_presets_cannot_be_changed_or_deleted(self, client: TestClient) -> None:
+        builtin = client.get("/api/presets").json()["items"][0]
+        assert builtin["builtin"]
+        changed = client.put(f"/api/presets/{builtin['id']}", json={"name": "x", "hyperparameters": {}})
+        assert changed.status_code == 409
+        assert "built in" in changed.json()["detail"]
+        assert client.delete(f"/api/presets/{builtin['id']}").status_code == 409
+
+    def test_deleting_a_used_preset_keeps_the_runs_snapshot(self, client: TestClient) -> None:
+        dataset = create_dataset(client)
+        preset = client.post("/api/presets", json={"name": "gone", "hyperparameters": {"lora_r": 2}}).json()
+        run = client.post("/api/runs", json={"dataset_id": dataset["id"], "preset_id": preset["id"]}).json()
+
+        assert client.delete(f"/api/presets/{preset['id']}").status_code == 204
+        assert client.get(f"/api/presets/{preset['id']}").status_code == 404
+        kept = client.get(f"/api/runs/{run['id']}").json()
+        assert kept["preset_id"] is None
+        assert kept["preset_snapshot"]["hyperparameters"] == {"lora_r": 2}
