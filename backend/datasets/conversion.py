@@ -5,12 +5,17 @@ Each row becomes an instruction that states the task and lists the allowed label
 templates for diversity. The optional inverted task asks for a text that fits a given label.
 """
 
+import json
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from backend.core.errors import Invalid
+from backend.datasets.parsing import Table
+from backend.datasets.schemas import ColumnMapping
 from worker.training.templates import AlpacaRecord
 
+MIN_LABELS = 2
 MAX_LABELS = 50
 MAX_PARAPHRASES = 10
 
@@ -72,3 +77,53 @@ def convert(
             prompt = INVERTED[chooser.randrange(len(INVERTED))].format(label=row.label, task=task)
             examples.append(ConvertedExample(AlpacaRecord(instruction=prompt, output=row.text), row.label, True))
     return examples
+
+
+def read_labelled_rows(table: Table, *, label_column: str, text_column: str) -> list[LabelledRow]:
+    """Rows with a text and a label; any problem is reported with its row and column."""
+    columns = table.columns()
+    for role, column in (("label_column", label_column), ("text_column", text_column)):
+        if column not in columns:
+            raise Invalid(
+                f"the file has no column '{column}'; its columns: {', '.join(columns)}", field=role, columns=columns
+            )
+    rows: list[LabelledRow] = []
+    errors: list[str] = []
+    for source in table.rows():
+        if source.values is None:
+            errors.append(source.problem or f"{source.where}: unreadable")
+            continue
+        text, label = source.values.get(text_column), source.values.get(label_column)
+        for column, value in ((text_column, text), (label_column, label)):
+            if not isinstance(value, str) or not value.strip():
+                errors.append(f"{source.where}: empty '{column}'")
+        if isinstance(text, str) and text.strip() and isinstance(label, str) and label.strip():
+            rows.append(LabelledRow(source.number, text.strip(), label.strip()))
+    if errors:
+        raise Invalid(
+            f"{len(errors)} rows cannot be converted; fix them and try again", field="file", errors=errors[:20]
+        )
+    labels = {row.label for row in rows}
+    if len(labels) < MIN_LABELS:
+        raise Invalid(
+            f"'{label_column}' has {len(labels)} distinct label; a classification needs at least 2",
+            field="label_column",
+        )
+    if len(labels) > MAX_LABELS:
+        raise Invalid(
+            f"'{label_column}' has {len(labels)} distinct labels; an OPTIONS list over {MAX_LABELS} is not a useful prompt",
+            field="label_column",
+        )
+    return rows
+
+
+def as_jsonl(examples: Sequence[ConvertedExample]) -> bytes:
+    """The converted examples as an upload, so they go through the same validation, split and warnings."""
+    lines = (
+        json.dumps({**example.record.model_dump(exclude={"shape"}), "label": example.label}, ensure_ascii=False)
+        for example in examples
+    )
+    return ("\n".join(lines) + "\n").encode()
+
+
+CONVERTED_MAPPING = ColumnMapping(instruction="instruction", input="input", output="output", label="label")
