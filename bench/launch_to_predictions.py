@@ -7,7 +7,6 @@ The promise it checks: a 120-row Alpaca dataset on the bundled model finishes in
 import argparse
 import json
 import time
-from dataclasses import asdict
 
 import httpx
 
@@ -21,7 +20,7 @@ def main() -> None:
     args = parser.parse_args()
 
     rows = alpaca_like_rows()
-    content = "".join(json.dumps(asdict(row)) + "\n" for row in rows).encode()
+    content = "".join(json.dumps(row.model_dump(exclude={"shape"})) + "\n" for row in rows).encode()
     with httpx.Client(base_url=args.url, timeout=60) as api:
         dataset = api.post("/api/datasets", files={"file": ("bench-alpaca.jsonl", content)}).raise_for_status().json()
         launched = time.monotonic()

@@ -21,7 +21,7 @@ from worker.training.base_models import materialize_bundled_model
 from worker.training.config import TrainingConfig
 from worker.training.generate import generate_answers
 from worker.training.sft import train
-from worker.training.templates import Example, render
+from worker.training.templates import AlpacaRecord, final_answer, render
 from worker.training.types import RunPaths, SplitData
 
 CAPITALS = [
@@ -245,24 +245,28 @@ LISTS = [
 ]
 
 
-def alpaca_like_rows() -> list[Example]:
+def example(instruction: str, output: str, input: str = "") -> AlpacaRecord:
+    return AlpacaRecord(instruction=instruction, input=input, output=output)
+
+
+def alpaca_like_rows() -> list[AlpacaRecord]:
     """120 varied instruction rows (8 tasks x 15 rows), roughly 50-150 tokens each once rendered."""
     rng = random.Random(0)
-    rows = [Example(f"What is the capital of {c}?", f"The capital of {c} is {city}.") for c, city in CAPITALS]
+    rows = [example(f"What is the capital of {c}?", f"The capital of {c} is {city}.") for c, city in CAPITALS]
     rows += [
-        Example("Give the opposite of the word.", f'The opposite of "{w}" is "{a}".', input=w) for w, a in ANTONYMS
+        example("Give the opposite of the word.", f'The opposite of "{w}" is "{a}".', input=w) for w, a in ANTONYMS
     ]
     for _ in range(15):
         a, b = rng.randint(10, 99), rng.randint(10, 99)
-        rows.append(Example("Add the two numbers.", f"{a} + {b} = {a + b}.", input=f"{a} and {b}"))
+        rows.append(example("Add the two numbers.", f"{a} + {b} = {a + b}.", input=f"{a} and {b}"))
     for _ in range(15):
         km = rng.randint(2, 40)
-        rows.append(Example(f"Convert {km} kilometres to metres.", f"{km} kilometres is {km * 1000} metres."))
-    rows += [Example(f"Explain {c} in one or two sentences.", text) for c, text in CONCEPTS]
-    rows += [Example("Rewrite the message in a formal tone.", formal, input=msg) for msg, formal in INFORMAL]
-    rows += [Example("Summarise the text in one short sentence.", short, input=long) for long, short in LONG_SENTENCES]
+        rows.append(example(f"Convert {km} kilometres to metres.", f"{km} kilometres is {km * 1000} metres."))
+    rows += [example(f"Explain {c} in one or two sentences.", text) for c, text in CONCEPTS]
+    rows += [example("Rewrite the message in a formal tone.", formal, input=msg) for msg, formal in INFORMAL]
+    rows += [example("Summarise the text in one short sentence.", short, input=long) for long, short in LONG_SENTENCES]
     rows += [
-        Example(f"List three {what}.", "\n".join(f"{i}. {item}" for i, item in enumerate(items, 1)))
+        example(f"List three {what}.", "\n".join(f"{i}. {item}" for i, item in enumerate(items, 1)))
         for what, items in LISTS
     ]
     rng.shuffle(rows)
@@ -360,7 +364,7 @@ def main() -> None:
     print(f"validation loss: base {result.base_eval_loss:.4f} → final {result.final_eval_loss:.4f}")
     for example, t_answer, b_answer in list(zip(data.test, tuned, base, strict=True))[:3]:
         print(
-            f"\n# {example.instruction} {example.input}\n  expected: {example.output!r}\n"
+            f"\n# {render('alpaca', example).prompt[-120:]!r}\n  expected: {final_answer(example)!r}\n"
             f"  tuned:    {t_answer!r}\n  base:     {b_answer[:200]!r}"
         )
 

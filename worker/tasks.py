@@ -15,6 +15,7 @@ from worker.celery_app import app
 from worker.sinks import DatabaseSink
 from worker.training.base_models import materialize_bundled_model, read_chat_template
 from worker.training.generate import generate_answers
+from worker.training.memory import PeakMemory
 from worker.training.sft import train
 from worker.training.templates import final_answer, render
 from worker.training.types import RunPaths
@@ -54,9 +55,15 @@ def train_run(run_id: int) -> None:
         output_dir = LocalStorage(settings.storage_dir).local_path(f"runs/{run_id}")
         context = replace(inputs.config.template_context, chat_template=read_chat_template(base_model))
         data = replace(inputs.data, template_context=context)
-        result = train(inputs.config, data, RunPaths(base_model=base_model, output_dir=output_dir), sink)
+        with PeakMemory() as peak:
+            result = train(inputs.config, data, RunPaths(base_model=base_model, output_dir=output_dir), sink)
         facts = {
-            "environment": {**result.environment, "device": result.device, "quantization": result.quantization},
+            "environment": {
+                **result.environment,
+                "device": result.device,
+                "quantization": result.quantization,
+                "peak_memory_bytes": peak.bytes,
+            },
             "base_eval_loss": result.base_eval_loss,
             "final_eval_loss": result.final_eval_loss,
         }

@@ -78,6 +78,7 @@ def test_run_streams_live_metrics_and_ends_with_side_by_side_answers(
 
     finished = client.get(f"/api/runs/{run['id']}").json()
     assert finished["environment"]["device"] == "cpu"
+    assert finished["environment"]["peak_memory_bytes"] > 100 * 2**20  # the worker process holds torch at least
     assert finished["base_eval_loss"] is not None
     assert finished["final_eval_loss"] is not None
 
