@@ -68,6 +68,7 @@ class Dataset(Base):
     split_ratios: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # {"train": .85, ...}; None: user's files
     split_hash: Mapped[str] = mapped_column(String(64))
     warnings: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # {"items": [{code, message, count, rows}]}
+    label_counts: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # {label: rows}, when there is a label column
     file_key: Mapped[str] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

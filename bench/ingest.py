@@ -2,12 +2,13 @@
 
 Writes 52,000 Alpaca rows (the original Alpaca's size) as ~40 MB of JSONL with realistic text lengths, then
 measures, each in a fresh process so peak memory is its own:
-  studio parse+validate   one pass of the upload's reader and validator (the first of its two passes)
+  studio parse+validate   one pass of the upload's reader and validator (the first of its two passes); also
+                          on the same rows as an indented JSON array (the original alpaca_data.json's layout)
   studio upload           the whole upload into a temporary SQLite database: copy to storage, validate, warnings,
                           split, second pass and batched inserts, commit
   datasets.load_dataset   "json" loader into a fresh cache directory (the API never imports `datasets`)
-Peak memory: growth of the process's peak RSS (ru_maxrss) over what it held after imports; for the studio also
-tracemalloc's peak of Python allocations (a separate, slower run).
+Peak memory: the process's peak RSS during the work (VmHWM, reset first) minus its RSS before it, so imports don't
+count; for the studio also tracemalloc's peak of Python allocations (a separate, slower run).
 
 Usage: python -m bench.ingest [--rows 52000] [--repeat 3]
 """
@@ -16,7 +17,6 @@ import argparse
 import json
 import os
 import random
-import resource
 import statistics
 import subprocess
 import sys
@@ -57,13 +57,22 @@ def write_alpaca(path: Path, rows: int, seed: int = 0) -> None:
             row = {
                 "instruction": _text(rng, 5, 30),
                 "input": _text(rng, 5, 80) if rng.random() < 0.4 else "",
-                "output": _text(rng, 10, 190),
+                "output": _text(rng, 10, 210),
             }
             out.write(json.dumps(row, ensure_ascii=False) + "\n")
 
 
-def _peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+def _status_mb(field: str) -> float:
+    """VmRSS (now) or VmHWM (peak) of this process, from /proc (Linux)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024  # kB
+    raise RuntimeError(f"{field} not in /proc/self/status")
+
+
+def _reset_peak_rss() -> None:
+    # Writing 5 to clear_refs resets VmHWM, so the peak measured is the work's, not the imports'.
+    Path("/proc/self/clear_refs").write_text("5")
 
 
 def _studio_parse(path: Path) -> int:
@@ -105,12 +114,14 @@ def _load_dataset(path: Path) -> int:
 
 MEASURES: dict[str, Callable[[Path], int]] = {
     "studio parse+validate": _studio_parse,
+    "  same, as a JSON array": _studio_parse,
     "studio upload (SQLite)": _studio_upload,
     "datasets.load_dataset": _load_dataset,
 }
 # Imported before the baseline, so peak RSS growth is the work's, not the libraries'.
 PRELOAD = {
     "studio parse+validate": ["backend.datasets.parsing"],
+    "  same, as a JSON array": ["backend.datasets.parsing"],
     "studio upload (SQLite)": ["backend.datasets.service", "backend.core.db", "sqlalchemy.orm"],
     "datasets.load_dataset": ["datasets"],
 }
@@ -122,13 +133,14 @@ def child(name: str, path: Path, trace: bool) -> None:
         __import__(module)
     if name == "studio upload (SQLite)":
         _migrate()
-    baseline = _peak_rss_mb()
+    baseline = _status_mb("VmRSS")
+    _reset_peak_rss()
     if trace:
         tracemalloc.start()
     started = time.perf_counter()
     rows = MEASURES[name](path)
     seconds = time.perf_counter() - started
-    result = {"rows": rows, "seconds": seconds, "rss_growth_mb": _peak_rss_mb() - baseline}
+    result = {"rows": rows, "seconds": seconds, "rss_growth_mb": _status_mb("VmHWM") - baseline}
     if trace:
         result["tracemalloc_peak_mb"] = tracemalloc.get_traced_memory()[1] / 2**20
     print(json.dumps(result))
@@ -159,6 +171,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp:
         path = Path(tmp) / "alpaca.jsonl"
         write_alpaca(path, args.rows)
+        # The original alpaca_data.json is an indented JSON array: the same rows that way.
+        array_path = Path(tmp) / "alpaca.json"
+        with path.open(encoding="utf-8") as lines:
+            array_path.write_text(json.dumps([json.loads(line) for line in lines], indent=4, ensure_ascii=False))
         size_mb = path.stat().st_size / 2**20
         print(f"{args.rows:,} Alpaca rows, {size_mb:.1f} MB of JSONL; median of {args.repeat} runs, fresh process each")
         print(f"{'':24} {'seconds':>8} {'rows/s':>9} {'peak RSS +MB':>13} {'tracemalloc MB':>15}")
@@ -166,14 +182,15 @@ def main() -> None:
             runs = []
             for attempt in range(args.repeat):
                 data_dir = Path(tempfile.mkdtemp(dir=tmp, prefix=f"data-{attempt}-"))
-                runs.append(_run_child(name, path, data_dir))
+                runs.append(_run_child(name, array_path if "JSON array" in name else path, data_dir))
             assert all(run["rows"] == args.rows for run in runs), runs
             seconds = statistics.median(run["seconds"] for run in runs)
             rss = statistics.median(run["rss_growth_mb"] for run in runs)
             traced = ""
-            if name.startswith("studio"):
+            if not name.startswith("datasets"):
                 data_dir = Path(tempfile.mkdtemp(dir=tmp, prefix="data-traced-"))
-                traced = f"{_run_child(name, path, data_dir, trace=True)['tracemalloc_peak_mb']:.1f}"
+                measured = _run_child(name, array_path if "JSON array" in name else path, data_dir, trace=True)
+                traced = f"{measured['tracemalloc_peak_mb']:.1f}"
             print(f"{name:24} {seconds:8.2f} {args.rows / seconds:9,.0f} {rss:13.0f} {traced:>15}")
 
 

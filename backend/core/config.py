@@ -16,6 +16,11 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     max_upload_bytes: int = 500 * 1024 * 1024
+    max_line_bytes: int = Field(
+        1024 * 1024,
+        description="Longest line (JSONL, CSV/TSV) or JSON-array item accepted: a longer one is a bad row, "
+        "not a reason to read hundreds of MB into memory.",
+    )
     sse_max_connection_seconds: int = Field(
         900,
         description="SSE streams end after this long with a 'reconnect' event, so proxies never hold them forever.",

@@ -2,14 +2,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, Query, UploadFile, status
 
-from backend.core.config import get_settings
 from backend.core.db import SessionDep
 from backend.core.errors import Invalid, NotFound, TooLarge, error_responses
 from backend.core.schemas import Page
 from backend.core.storage import Storage, get_storage
 from backend.datasets import service
-from backend.datasets.schemas import DatasetOut, ExampleOut
+from backend.datasets.schemas import ColumnMapping, DatasetOut, ExampleOut, ShapeChoice
+from backend.datasets.splitting import DEFAULT_SEED, SplitRatios
 from backend.models import Dataset, Split
+from worker.training.templates import TemplateName
 
 router = APIRouter(prefix="/api/datasets", tags=["datasets"])
 
@@ -20,6 +21,14 @@ def load_dataset(session: SessionDep, dataset_id: int) -> Dataset:
 
 DatasetDep = Annotated[Dataset, Depends(load_dataset)]
 StorageDep = Annotated[Storage, Depends(get_storage)]
+_DEFAULT_RATIOS = SplitRatios()
+
+
+def _uploaded(file: UploadFile | None) -> service.UploadedFile | None:
+    # A browser form with an empty file input sends a part without a file name.
+    if file is None or not file.filename:
+        return None
+    return service.UploadedFile(file.filename, file.file)
 
 
 @router.post(
@@ -32,16 +41,55 @@ StorageDep = Annotated[Storage, Depends(get_storage)]
 def upload_dataset(
     session: SessionDep,
     storage: StorageDep,
-    file: Annotated[UploadFile, File(description="JSONL (or a JSON array) of {instruction, input, output}")],
-    name: Annotated[str | None, Form(max_length=200)] = None,
+    file: Annotated[
+        UploadFile,
+        File(description="JSONL, a JSON array, CSV, TSV or Parquet; the format is read from the content."),
+    ],
+    name: Annotated[str | None, Form(max_length=200, description="Default: the file name.")] = None,
+    shape: Annotated[
+        ShapeChoice, Form(description="auto: from the columns (messages → chat, instruction+output → alpaca, ...).")
+    ] = "auto",
+    column_mapping: Annotated[
+        str | None,
+        Form(
+            description='JSON object, field → your column: {"instruction": "Text", "output": "Label", '
+            '"label": "Label"}. Fields not mapped are read from columns of their own name.'
+        ),
+    ] = None,
+    drop_invalid: Annotated[
+        bool, Form(description="Store the good rows and leave out the invalid ones (counted in num_dropped).")
+    ] = False,
+    train_ratio: Annotated[float, Form()] = _DEFAULT_RATIOS.train,
+    validation_ratio: Annotated[
+        float, Form(description="0: no validation split. Above 0: at least one row. Ignored with validation_file.")
+    ] = _DEFAULT_RATIOS.validation,
+    test_ratio: Annotated[
+        float, Form(description="0: no test split. Above 0: at least one row. Ignored with test_file.")
+    ] = _DEFAULT_RATIOS.test,
+    seed: Annotated[int, Form(description="The split's seed: the same file, ratios and seed give the same split.")] = (
+        DEFAULT_SEED
+    ),
+    validation_file: Annotated[
+        UploadFile | None, File(description="Your own validation split (same columns); `file` is then train.")
+    ] = None,
+    test_file: Annotated[
+        UploadFile | None, File(description="Your own test split (same columns); `file` is then train.")
+    ] = None,
+    template: Annotated[
+        TemplateName | None, Form(description="Default prompt template for runs; default by shape.")
+    ] = None,
 ) -> Dataset:
-    return service.create_dataset(
-        session,
-        storage,
-        name=name or (file.filename or "dataset"),
-        source=file.file,
-        max_bytes=get_settings().max_upload_bytes,
+    options = service.UploadOptions(
+        name=(name or file.filename or "dataset")[:200],
+        shape=shape,
+        column_mapping=ColumnMapping.from_form(column_mapping),
+        drop_invalid=drop_invalid,
+        ratios=SplitRatios(train_ratio, validation_ratio, test_ratio),
+        seed=seed,
+        template=template,
     )
+    main = service.UploadedFile(file.filename or "", file.file)
+    return service.create_dataset(session, storage, options, main, _uploaded(validation_file), _uploaded(test_file))
 
 
 @router.get("", response_model=Page[DatasetOut], operation_id="listDatasets")
@@ -65,8 +113,9 @@ def list_examples(
     session: SessionDep,
     dataset: DatasetDep,
     split: Split | None = None,
+    q: Annotated[str | None, Query(max_length=200, description="Case-insensitive text search.")] = None,
     offset: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> Page[ExampleOut]:
-    items, total = service.list_examples(session, dataset, split=split, offset=offset, limit=limit)
+    items, total = service.list_examples(session, dataset, split=split, q=q, offset=offset, limit=limit)
     return Page(items=[ExampleOut.model_validate(item) for item in items], total=total)

@@ -1,85 +1,345 @@
-"""Storing uploaded datasets: stream to storage, validate every row, split, insert in one transaction."""
+"""Storing uploaded datasets: stream to storage, validate every row, split, insert in one transaction.
+
+An upload is read twice, never held: the first pass validates every row and counts them (the split needs
+the count, and a rejected upload must store nothing), the second re-reads the file and inserts the rows
+in batches. Memory stays flat however long the file is (one row, one batch of 2,000, and a few integers
+per row for the warnings); the price is parsing twice, which costs less than holding 500 MB of rows.
+"""
 
 import uuid
-from typing import BinaryIO
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
+from backend.core.config import get_settings
 from backend.core.errors import Invalid, NotFound, TooLarge
 from backend.core.storage import Storage
-from backend.datasets.parsing import DatasetFileError, parse_examples
-from backend.datasets.splitting import assign_splits, split_hash
+from backend.datasets.parsing import (
+    FIELD_NAMES,
+    FieldMap,
+    FileRejected,
+    Limits,
+    MappingError,
+    ParsedRow,
+    Table,
+    open_table,
+    parsed_rows,
+    resolve_fields,
+)
+from backend.datasets.schemas import ColumnMapping, ShapeChoice
+from backend.datasets.splitting import DEFAULT_SEED, MAX_SEED, SplitHasher, SplitRatios, assign_splits
+from backend.datasets.warnings import WarningCollector
 from backend.models import LOCAL_USER_ID, Dataset, DatasetExample, Split
-from worker.training.templates import as_messages
+from worker.training.templates import (
+    DEFAULT_TEMPLATES,
+    AlpacaRecord,
+    ChatRecord,
+    TemplateName,
+    TemplateRenderError,
+    render,
+)
 from worker.training.types import AnyRecord
 
-DEFAULT_SPLIT_SEED = 42
 CHUNK_BYTES = 1024 * 1024
+INSERT_BATCH_ROWS = 2000
+MAX_REPORTED_ERRORS = 20
+MIN_EXAMPLES = 10  # enough for one validation and one test row and some to train on
+
+
+@dataclass(frozen=True)
+class UploadedFile:
+    filename: str
+    content: BinaryIO
+
+
+@dataclass(frozen=True)
+class UploadOptions:
+    name: str
+    shape: ShapeChoice = "auto"
+    column_mapping: ColumnMapping | None = None
+    drop_invalid: bool = False
+    ratios: SplitRatios = field(default_factory=SplitRatios)
+    seed: int = DEFAULT_SEED
+    template: TemplateName | None = None
 
 
 class _LimitedReader:
     """Counts bytes while storage copies the upload, and stops at the size limit."""
 
-    def __init__(self, source: BinaryIO, limit: int) -> None:
+    def __init__(self, source: BinaryIO, limit: int, field: str) -> None:
         self.source = source
         self.limit = limit
+        self.field = field
         self.total = 0
 
     def read(self, size: int = CHUNK_BYTES) -> bytes:
         chunk = self.source.read(size if size > 0 else CHUNK_BYTES)
         self.total += len(chunk)
         if self.total > self.limit:
-            raise TooLarge(f"the file is larger than the {self.limit // (1024 * 1024)} MB upload limit")
+            raise TooLarge(f"the file is larger than the {_megabytes(self.limit)} upload limit", field=self.field)
         return chunk
 
 
+def _megabytes(limit: int) -> str:
+    return f"{limit // (1024 * 1024)} MB" if limit >= 1024 * 1024 else f"{limit:,}-byte"
+
+
 def search_text(record: AnyRecord) -> str:
-    return "\n".join(message.content for message in as_messages(record)).lower()
+    """Every text of the record, lower-cased: what `q` searches with LIKE."""
+    if isinstance(record, ChatRecord):
+        texts: tuple[str, ...] = tuple(message.content for message in record.messages)
+    elif isinstance(record, AlpacaRecord):
+        texts = (record.instruction, record.input, record.output)
+    else:
+        texts = (record.prompt, record.completion)
+    return "\n".join(text for text in texts if text).lower()
 
 
-def create_dataset(session: Session, storage: Storage, *, name: str, source: BinaryIO, max_bytes: int) -> Dataset:
-    file_key = f"datasets/{uuid.uuid4().hex}/upload"
+# --- upload ---------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Source:
+    """One uploaded file on its way in: where its rows go and what the first pass found."""
+
+    form_field: str  # for error messages: file, validation_file, test_file
+    table: Table
+    split: Split | None  # None: drawn by ratio (the main file)
+    fields: FieldMap
+    usable: int = 0
+    bad: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def create_dataset(
+    session: Session,
+    storage: Storage,
+    options: UploadOptions,
+    file: UploadedFile,
+    validation_file: UploadedFile | None = None,
+    test_file: UploadedFile | None = None,
+) -> Dataset:
+    """Validate and store an upload, or raise Invalid/TooLarge having stored nothing at all."""
+    problem = options.ratios.problem()
+    if problem is not None:
+        raise Invalid(problem[1], field=problem[0])
+    if not 0 <= options.seed <= MAX_SEED:
+        raise Invalid(f"seed must be between 0 and {MAX_SEED}", field="seed")
+    if options.template == "custom":
+        raise Invalid(
+            "a custom template is set after the upload, on the dataset's page (PATCH /api/datasets/{id})",
+            field="template",
+        )
+    settings = get_settings()
+    limits = Limits(max_line_bytes=settings.max_line_bytes)
+    folder = f"datasets/{uuid.uuid4().hex}"
+    uploads = (
+        ("file", file, "upload", None),
+        ("validation_file", validation_file, "validation", Split.VALIDATION),
+        ("test_file", test_file, "test", Split.TEST),
+    )
     try:
-        storage.save(file_key, _LimitedReader(source, max_bytes))  # type: ignore[arg-type]
-        file_format, rows = parse_examples(storage.local_path(file_key))
-    except DatasetFileError as exc:
-        storage.delete(file_key.rsplit("/", 1)[0])
-        raise Invalid(exc.summary, field="file", errors=exc.errors) from exc
-    except Exception:
-        storage.delete(file_key.rsplit("/", 1)[0])  # a rejected upload leaves no file behind
+        tables = []
+        for form_field, upload, stored_as, split in uploads:
+            if upload is None:
+                continue
+            key = f"{folder}/{stored_as}"
+            storage.save(key, _LimitedReader(upload.content, settings.max_upload_bytes, form_field))  # type: ignore[arg-type]
+            tables.append((form_field, _open(storage.local_path(key), upload.filename, limits, form_field), split))
+        return _ingest(session, options, tables, limits, file_key=f"{folder}/upload")
+    except BaseException:
+        storage.delete(folder)  # a rejected upload leaves no file behind
         raise
 
-    examples = [row.example for row in rows]
-    splits = assign_splits(len(examples), DEFAULT_SPLIT_SEED)
+
+def _open(path: Any, filename: str, limits: Limits, field: str) -> Table:
+    try:
+        return open_table(path, filename, limits)
+    except FileRejected as exc:
+        raise Invalid(str(exc), field=field) from exc
+
+
+def _ingest(
+    session: Session,
+    options: UploadOptions,
+    tables: list[tuple[str, Table, Split | None]],
+    limits: Limits,
+    file_key: str,
+) -> Dataset:
+    collector = WarningCollector()
+    # First pass, file by file: which columns are which, then every row validated and fingerprinted, none kept.
+    mapping = options.column_mapping.fields() if options.column_mapping else None
+    sources: list[_Source] = []
+    for form_field, table, split in tables:
+        # The main file decides the shape; a validation or test file is read with the same mapping.
+        shape = sources[0].fields.shape if sources else options.shape
+        source = _Source(form_field, table, split, _resolve(form_field, table, shape, mapping))
+        _scan(source, limits, collector)
+        _check(source, options.drop_invalid)
+        sources.append(source)
+    main = sources[0]
+
+    ratios = options.ratios
+    validation_ratio = 0.0 if _has(sources, Split.VALIDATION) else ratios.validation
+    test_ratio = 0.0 if _has(sources, Split.TEST) else ratios.test
+    drawn = assign_splits(main.usable, options.seed, validation_ratio, test_ratio)
+    counts = {split: drawn.count(split) for split in Split}
+    for source in sources:
+        if source.split is not None:
+            counts[source.split] += source.usable
+
+    template = options.template or DEFAULT_TEMPLATES[main.fields.shape]
+    _check_template(template, main, limits)
     dataset = Dataset(
         owner_id=LOCAL_USER_ID,
-        name=name,
-        format=file_format,
-        num_rows=len(examples),
-        num_train=splits.count(Split.TRAIN),
-        num_validation=splits.count(Split.VALIDATION),
-        num_test=splits.count(Split.TEST),
-        split_seed=DEFAULT_SPLIT_SEED,
-        split_hash=split_hash(examples, splits),
+        name=options.name,
+        format=main.table.format,
+        shape=main.fields.shape,
+        column_mapping=main.fields.mapped,
+        template=template,
+        num_rows=sum(counts.values()),
+        num_train=counts[Split.TRAIN],
+        num_validation=counts[Split.VALIDATION],
+        num_test=counts[Split.TEST],
+        num_dropped=sum(source.bad for source in sources),
+        split_seed=options.seed,
+        split_ratios=ratios.drawn(_has(sources, Split.VALIDATION), _has(sources, Split.TEST)),
+        split_hash="",
+        warnings={"items": [w.model_dump() for w in collector.finish(drawn)]},
+        label_counts=collector.label_counts(),
         file_key=file_key,
     )
     session.add(dataset)
     session.flush()
-    session.execute(
-        insert(DatasetExample),
-        [
+
+    # Second pass: the same rows again, now stored with their split.
+    hasher = SplitHasher()
+    for source in sources:
+        splits: Iterator[Split] = iter(drawn) if source.split is None else _repeat(source.split)
+        rows = (row for row in parsed_rows(source.table, source.fields, limits) if isinstance(row, ParsedRow))
+        insert_examples(session, dataset.id, ((row, next(splits)) for row in rows), hasher)
+    dataset.split_hash = hasher.hexdigest()
+    return dataset
+
+
+def _has(sources: list[_Source], split: Split) -> bool:
+    return any(source.split == split for source in sources)
+
+
+def _repeat(split: Split) -> Iterator[Split]:
+    while True:
+        yield split
+
+
+def _resolve(form_field: str, table: Table, shape: ShapeChoice, mapping: dict[str, str] | None) -> FieldMap:
+    try:
+        columns = table.columns()
+    except FileRejected as exc:
+        raise Invalid(str(exc), field=form_field) from exc
+    if not columns and table.format in ("jsonl", "json"):
+        # Not one row is a JSON object with keys: say what is wrong with each row, not "map your columns".
+        columns = list(FIELD_NAMES[shape if shape != "auto" else "alpaca"])
+    try:
+        return resolve_fields(columns, shape, mapping)
+    except MappingError as exc:
+        where = "" if form_field == "file" else f"the {form_field.replace('_', ' ')}: "
+        raise Invalid(where + exc.detail, field="column_mapping", columns=exc.columns) from exc
+
+
+def _scan(source: _Source, limits: Limits, collector: WarningCollector) -> None:
+    try:
+        for row in parsed_rows(source.table, source.fields, limits):
+            if isinstance(row, str):
+                source.bad += 1
+                if len(source.errors) < MAX_REPORTED_ERRORS:
+                    source.errors.append(row)
+            else:
+                source.usable += 1
+                collector.add(row, source.split)
+    except FileRejected as exc:
+        raise Invalid(str(exc), field=source.form_field) from exc
+
+
+def _check(source: _Source, drop_invalid: bool) -> None:
+    """Reject the upload unless enough rows are usable (and the user chose to drop the others)."""
+    needed = MIN_EXAMPLES if source.split is None else 1
+    the_file = "the file" if source.form_field == "file" else f"the {source.form_field.replace('_', ' ')}"
+    if source.usable < needed:
+        if source.usable == 0 and source.bad == 0:
+            detail = (
+                f"{the_file} has a header but no rows"
+                if source.table.format in ("csv", "tsv")
+                else f"{the_file} has no rows"
+            )
+        elif source.usable == 0:
+            detail = f"none of the {_rows(source.bad, 'row')} in {the_file} is usable: fix them and upload again"
+        elif source.bad:
+            detail = (
+                f"{_rows(source.bad, 'invalid row')}, and only {source.usable} usable examples; at least {needed} "
+                "are needed to split into train, validation and test"
+            )
+        else:
+            detail = (
+                f"only {source.usable} usable examples; at least {needed} are needed to split into train, "
+                "validation and test"
+            )
+        raise Invalid(detail, field=source.form_field, errors=source.errors)
+    if source.bad and not drop_invalid:
+        more = f" (the first {len(source.errors)} are listed)" if source.bad > len(source.errors) else ""
+        raise Invalid(
+            f"{_rows(source.bad, 'invalid row')} in {the_file}{more}: fix them and upload again, or upload with "
+            f"drop_invalid to keep the {_rows(source.usable, 'good one')}",
+            field=source.form_field,
+            errors=source.errors,
+            bad_rows=source.bad,
+            usable_rows=source.usable,
+        )
+
+
+def _rows(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def _check_template(template: TemplateName, main: _Source, limits: Limits) -> None:
+    """Built-in templates render any row of a shape or none: the first row tells. ("model" needs a base model's
+    chat template, checked when a run or preview names one.)"""
+    if template == "model":
+        return
+    first = next(row for row in parsed_rows(main.table, main.fields, limits) if isinstance(row, ParsedRow))
+    try:
+        render(template, first.record)
+    except TemplateRenderError as exc:
+        raise Invalid(f"the {template} template can't render this data: {exc}", field="template") from exc
+
+
+def insert_examples(
+    session: Session, dataset_id: int, rows: Iterable[tuple[ParsedRow, Split]], hasher: SplitHasher
+) -> None:
+    """Rows inserted 2,000 at a time (one executemany each) in the caller's transaction."""
+    batch: list[dict[str, Any]] = []
+    for row, split in rows:
+        hasher.update(split, row.record)
+        batch.append(
             {
-                "dataset_id": dataset.id,
+                "dataset_id": dataset_id,
                 "row_number": row.row_number,
                 "split": split,
-                "record": row.example.model_dump(),
-                "search_text": search_text(row.example),
+                "record": row.record.model_dump(mode="json"),
+                "label": row.label,
+                "search_text": search_text(row.record),
             }
-            for row, split in zip(rows, splits, strict=True)
-        ],
-    )
-    return dataset
+        )
+        if len(batch) == INSERT_BATCH_ROWS:
+            session.execute(insert(DatasetExample), batch)
+            batch = []
+    if batch:
+        session.execute(insert(DatasetExample), batch)
+
+
+# --- reading and editing --------------------------------------------------------------------------------------
 
 
 def list_datasets(session: Session) -> list[Dataset]:
@@ -95,11 +355,15 @@ def get_dataset(session: Session, dataset_id: int) -> Dataset:
 
 
 def list_examples(
-    session: Session, dataset: Dataset, *, split: Split | None, offset: int, limit: int
+    session: Session, dataset: Dataset, *, split: Split | None, q: str | None, offset: int, limit: int
 ) -> tuple[list[DatasetExample], int]:
     query = select(DatasetExample).where(DatasetExample.dataset_id == dataset.id)
     if split is not None:
         query = query.where(DatasetExample.split == split)
+    if q and q.strip():
+        # search_text is stored lower-cased; autoescape makes % and _ in the query literal.
+        query = query.where(DatasetExample.search_text.contains(q.strip().lower(), autoescape=True))
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    items = session.scalars(query.order_by(DatasetExample.row_number).offset(offset).limit(limit))
+    # Insertion order is file order (the main file, then a validation file, then a test file).
+    items = session.scalars(query.order_by(DatasetExample.id).offset(offset).limit(limit))
     return list(items), total

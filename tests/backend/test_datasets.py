@@ -1,5 +1,9 @@
+import io
+import json
 from pathlib import Path
+from typing import Any
 
+import httpx
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
@@ -8,28 +12,78 @@ from backend.models import Dataset, DatasetExample
 from tests.conftest import Stack
 from tests.factories import alpaca_rows, create_dataset, jsonl, upload_dataset
 
+FILES = Path(__file__).parent / "files"
 
-def _stored_counts() -> tuple[int, int]:
+
+# Helpers for every upload test (test_ingest_*.py import them).
+
+
+def upload(
+    client: TestClient,
+    content: bytes,
+    filename: str = "data.jsonl",
+    *,
+    validation: tuple[str, bytes] | None = None,
+    test: tuple[str, bytes] | None = None,
+    **fields: Any,
+) -> httpx.Response:
+    """POST /api/datasets with form fields as the browser sends them (dicts as JSON, booleans as true/false)."""
+    files: dict[str, tuple[str, io.BytesIO]] = {"file": (filename, io.BytesIO(content))}
+    if validation:
+        files["validation_file"] = (validation[0], io.BytesIO(validation[1]))
+    if test:
+        files["test_file"] = (test[0], io.BytesIO(test[1]))
+    data = {
+        key: json.dumps(value) if isinstance(value, dict) else str(value).lower() if isinstance(value, bool) else value
+        for key, value in fields.items()
+    }
+    return client.post("/api/datasets", files=files, data=data)
+
+
+def upload_file(client: TestClient, path: Path, **fields: Any) -> httpx.Response:
+    return upload(client, path.read_bytes(), path.name, **fields)
+
+
+def stored_counts() -> tuple[int, int]:
     with get_sessionmaker()() as session:
         datasets = session.scalar(select(func.count()).select_from(Dataset)) or 0
         examples = session.scalar(select(func.count()).select_from(DatasetExample)) or 0
         return datasets, examples
 
 
-def _uploaded_files(stack: Stack) -> list[Path]:
-    root = stack.data_dir / "artifacts" / "datasets"
+def uploaded_files(stack: Stack) -> list[Path]:
+    root = stack.data_dir / "artifacts"
     return [p for p in root.rglob("*") if p.is_file()] if root.exists() else []
 
 
+def assert_nothing_stored(stack: Stack) -> None:
+    assert stored_counts() == (0, 0)
+    assert uploaded_files(stack) == []
+
+
+def examples(client: TestClient, dataset_id: int, **params: Any) -> list[dict[str, Any]]:
+    page = client.get(f"/api/datasets/{dataset_id}/examples", params={"limit": 500, **params})
+    assert page.status_code == 200, page.text
+    items: list[dict[str, Any]] = page.json()["items"]
+    return items
+
+
 class TestUploadDataset:
-    def test_alpaca_jsonl_is_stored_and_split_85_5_10(self, client: TestClient) -> None:
+    def test_alpaca_jsonl_is_stored_and_split_85_5_10(self, client: TestClient, stack: Stack) -> None:
         dataset = create_dataset(client, count=120)
 
         assert dataset["num_rows"] == 120
         assert (dataset["num_train"], dataset["num_validation"], dataset["num_test"]) == (102, 6, 12)
-        page = client.get(f"/api/datasets/{dataset['id']}/examples", params={"split": "test", "limit": 500}).json()
-        assert page["total"] == 12
-        assert {item["split"] for item in page["items"]} == {"test"}
+        assert dataset["split_ratios"] == {"train": 0.85, "validation": 0.05, "test": 0.1}
+        assert (dataset["format"], dataset["shape"], dataset["template"]) == ("jsonl", "alpaca", "alpaca")
+        assert (dataset["num_dropped"], dataset["label_counts"], dataset["warnings"]) == (0, None, [])
+        assert dataset["column_mapping"] is None
+        test_rows = examples(client, dataset["id"], split="test")
+        assert len(test_rows) == 12
+        assert {item["split"] for item in test_rows} == {"test"}
+        assert test_rows[0]["record"]["shape"] == "alpaca"
+        # The upload itself is kept beside the rows.
+        assert [p.name for p in uploaded_files(stack)] == ["upload"]
 
     def test_split_is_reproducible(self, client: TestClient) -> None:
         first = create_dataset(client, count=40)
@@ -41,10 +95,10 @@ class TestUploadDataset:
         response = upload_dataset(client, content)
         assert response.status_code == 201, response.text
         assert response.json()["num_rows"] == 12
+        # Row numbers are the file's lines, blank lines included.
+        assert [e["row_number"] for e in examples(client, response.json()["id"])][:3] == [1, 3, 5]
 
     def test_json_array_is_accepted(self, client: TestClient) -> None:
-        import json
-
         response = upload_dataset(client, json.dumps(alpaca_rows(11)).encode(), filename="data.json")
         assert response.status_code == 201, response.text
         assert response.json()["format"] == "json"
@@ -65,37 +119,37 @@ class TestUploadDataset:
             "line 7: missing 'output'",
             "line 10: empty 'output'",
         ]
-        assert _stored_counts() == (0, 0)
-        assert _uploaded_files(stack) == []
+        assert_nothing_stored(stack)
 
     def test_too_few_rows_is_rejected(self, client: TestClient) -> None:
         response = upload_dataset(client, jsonl(alpaca_rows(5)))
         assert response.status_code == 422
         assert "only 5 usable examples; at least 10" in response.json()["detail"]
 
-    def test_empty_and_binary_files_are_rejected(self, client: TestClient) -> None:
-        assert upload_dataset(client, b"").json()["detail"] == "the file is empty"
-        binary = upload_dataset(client, b"\x00\x01\x02garbage")
-        assert binary.status_code == 422
-        assert "binary" in binary.json()["detail"]
-
-    def test_non_utf8_is_rejected(self, client: TestClient) -> None:
-        content = jsonl(alpaca_rows(12)) + '{"instruction": "caf\u00e9", "output": "x"}\n'.encode("latin-1")
-        response = upload_dataset(client, content)
-        assert response.status_code == 422
-        assert response.json()["detail"].startswith("line 13: not UTF-8 text (byte 0xe9 at column 21)")
-
-    def test_over_the_size_limit_is_413_and_leaves_nothing(
-        self, client: TestClient, stack: Stack, monkeypatch: object
-    ) -> None:
+    def test_over_the_size_limit_is_413_and_leaves_nothing(self, client: TestClient, stack: Stack) -> None:
         from backend.core.config import get_settings
 
         get_settings().max_upload_bytes = 1000
         response = upload_dataset(client, jsonl(alpaca_rows(100)))
         assert response.status_code == 413
-        assert "upload limit" in response.json()["detail"]
-        assert _stored_counts() == (0, 0)
-        assert _uploaded_files(stack) == []
+        assert response.json()["detail"] == "the file is larger than the 1,000-byte upload limit"
+        assert response.json()["field"] == "file"
+        assert_nothing_stored(stack)
+
+    def test_a_split_file_over_the_size_limit_leaves_nothing_either(self, client: TestClient, stack: Stack) -> None:
+        from backend.core.config import get_settings
+
+        get_settings().max_upload_bytes = 3000
+        response = upload(client, jsonl(alpaca_rows(12)), validation=("v.jsonl", jsonl(alpaca_rows(100))))
+        assert response.status_code == 413
+        assert response.json()["field"] == "validation_file"
+        assert_nothing_stored(stack)
+
+    def test_name_and_template_are_taken_from_the_form(self, client: TestClient) -> None:
+        response = upload(client, jsonl(alpaca_rows(12)), "mine.jsonl", name="My data", template="chatml")
+        assert response.status_code == 201, response.text
+        assert (response.json()["name"], response.json()["template"]) == ("My data", "chatml")
+        assert upload(client, jsonl(alpaca_rows(12)), "mine.jsonl").json()["name"] == "mine.jsonl"
 
 
 class TestReadDatasets:
@@ -111,11 +165,47 @@ class TestReadDatasets:
         assert response.json()["detail"] == "dataset 999 not found"
 
 
+class TestSearchExamples:
+    ROWS = [
+        {"instruction": "Name the capital.", "input": "France", "output": "PARIS"},
+        {"instruction": "What share?", "input": "all of it", "output": "100%"},
+        {"instruction": "What share?", "input": "ten times", "output": "1000"},
+        {"instruction": "Name the variable.", "input": "", "output": "snake_case"},
+        {"instruction": "Name the variable.", "input": "", "output": "snakeXcase"},
+        {"instruction": "Greet in German.", "input": "", "output": "Grüß Gott"},
+    ]
+
+    def _dataset(self, client: TestClient) -> int:
+        rows = self.ROWS + [{"instruction": f"Count to {i}.", "output": str(i)} for i in range(6)]
+        response = upload(client, jsonl(rows))
+        assert response.status_code == 201, response.text
+        dataset_id: int = response.json()["id"]
+        return dataset_id
+
+    def test_q_is_case_insensitive_over_every_field(self, client: TestClient) -> None:
+        dataset_id = self._dataset(client)
+        assert [e["record"]["output"] for e in examples(client, dataset_id, q="paris")] == ["PARIS"]
+        assert [e["record"]["input"] for e in examples(client, dataset_id, q="FRANCE")] == ["France"]
+        assert [e["record"]["output"] for e in examples(client, dataset_id, q="GRÜSS")] == []
+        assert [e["record"]["output"] for e in examples(client, dataset_id, q="GRÜß")] == ["Grüß Gott"]
+
+    def test_like_wildcards_in_q_are_literal(self, client: TestClient) -> None:
+        dataset_id = self._dataset(client)
+        assert [e["record"]["output"] for e in examples(client, dataset_id, q="100%")] == ["100%"]
+        assert [e["record"]["output"] for e in examples(client, dataset_id, q="snake_case")] == ["snake_case"]
+
+    def test_q_combines_with_split_and_counts_the_matches(self, client: TestClient) -> None:
+        dataset_id = self._dataset(client)
+        page = client.get(f"/api/datasets/{dataset_id}/examples", params={"q": "name the", "limit": 1}).json()
+        assert page["total"] == 3 and len(page["items"]) == 1
+        splits = {e["split"] for e in examples(client, dataset_id, q="name the")}
+        for split in splits:
+            assert {e["split"] for e in examples(client, dataset_id, q="name the", split=split)} == {split}
+
+
 class TestReadYourWrites:
     def test_a_created_dataset_is_readable_as_soon_as_the_201_arrives(self, stack: Stack) -> None:
         """Over a real socket: the session must commit before the response, not after it."""
-        import httpx
-
         from tests.processes import api_server
 
         content = jsonl(alpaca_rows(10))

@@ -9,7 +9,7 @@ from tests.factories import alpaca_rows, jsonl, upload_dataset
 
 def _dataset_with_formulas(client: TestClient) -> dict:  # type: ignore[type-arg]
     rows = alpaca_rows(20)
-    rows[0] = {"instruction": "=HYPERLINK(\"http://evil\")", "input": "+1", "output": "@SUM(A1:A2)"}
+    rows[0] = {"instruction": '=HYPERLINK("http://evil")', "input": "+1", "output": "@SUM(A1:A2)"}
     rows[1] = {"instruction": "Say a negative number", "input": "", "output": "-5, said\nthe model"}
     response = upload_dataset(client, jsonl(rows), name="formulas.jsonl")
     assert response.status_code == 201, response.text
@@ -37,7 +37,7 @@ class TestDownload:
         assert response.headers["content-type"].startswith("text/csv")
         rows = list(csv.DictReader(io.StringIO(response.text)))
         assert len(rows) == 20
-        assert rows[0] == {"instruction": "'=HYPERLINK(\"http://evil\")", "input": "'+1", "output": "'@SUM(A1:A2)"}
+        assert rows[0] == {"instruction": '\'=HYPERLINK("http://evil")', "input": "'+1", "output": "'@SUM(A1:A2)"}
         assert rows[1]["output"] == "'-5, said\nthe model"
         assert rows[2]["instruction"] == "Translate the number to English words."
 

@@ -1,54 +1,130 @@
-"""Completion-only loss on a known example, through TRL's own dataset preparation and collator."""
+"""The trainer's collated batch holds exactly the tokens and loss mask worker.training.tokenize computes (the
+preview's), for Alpaca and for a two-turn ChatML chat, with and without completion-only loss, truncation included."""
 
 from pathlib import Path
 
+import pytest
 from transformers import AutoModelForCausalLM, AutoTokenizer
 from trl import SFTConfig, SFTTrainer
 
 from worker.training.config import TrainingConfig
-from worker.training.sft import build_trainer_configs, to_prompt_completion
-from worker.training.templates import Example, TemplateContext, final_answer, render
+from worker.training.sft import build_trainer_configs, load_training_tokenizer, tokenized_dataset
+from worker.training.templates import AlpacaRecord, ChatRecord, Message, TemplateContext, TemplateName, render
+from worker.training.tokenize import load_tokenizer, tokenize_many
+from worker.training.types import AnyRecord
 
-EXAMPLES = [
-    Example(instruction="Say hello.", output="Hello there."),
-    # A completion that already ends with the eos text must not get a second one.
-    Example(instruction="Say goodbye.", input="politely", output="Goodbye, friend.<|im_end|>"),
+ALPACA: list[AnyRecord] = [
+    AlpacaRecord(instruction="Say hello.", output="Hello there."),
+    # An answer that already ends with the eos text must not get a second one.
+    AlpacaRecord(instruction="Say goodbye.", input="politely", output="Goodbye, friend.<|im_end|>"),
+]
+CHATS: list[AnyRecord] = [
+    ChatRecord(
+        messages=(
+            Message(role="system", content="Answer in one word."),
+            Message(role="user", content="Opposite of hot?"),
+            Message(role="assistant", content="Cold."),
+            Message(role="user", content="And of up?"),
+            Message(role="assistant", content="Down."),
+        )
+    ),
+    ChatRecord(messages=(Message(role="user", content="Hi"), Message(role="assistant", content="Hello!"))),
 ]
 
 
-def _trainer(model_dir: Path, output_dir: Path, completion_only_loss: bool) -> SFTTrainer:
-    config = TrainingConfig(completion_only_loss=completion_only_loss)
+def _batch(
+    model_dir: Path, output_dir: Path, template: TemplateName, examples: list[AnyRecord], **overrides: object
+) -> tuple[SFTTrainer, dict]:
+    config = TrainingConfig(prompt_template=template, **overrides)  # type: ignore[arg-type]
     kwargs, lora, _ = build_trainer_configs(config, "cpu", output_dir)
     kwargs["eval_strategy"] = "no"
-    return SFTTrainer(
+    hf_tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    loaded = load_training_tokenizer(str(model_dir), hf_tokenizer)
+    dataset, _, skipped = tokenized_dataset(config, examples, TemplateContext(), loaded)
+    assert skipped == 0
+    trainer = SFTTrainer(
         model=AutoModelForCausalLM.from_pretrained(model_dir),
         args=SFTConfig(**kwargs),
-        train_dataset=to_prompt_completion(config.template, EXAMPLES, TemplateContext()),
-        processing_class=AutoTokenizer.from_pretrained(model_dir),
+        train_dataset=dataset,
+        processing_class=hf_tokenizer,
         peft_config=lora,
     )
+    # The trainer shuffles only when it samples batches; the prepared dataset keeps the examples' order.
+    batch = trainer.data_collator([trainer.train_dataset[i] for i in range(len(examples))])  # type: ignore[index]
+    return trainer, batch
 
 
-def test_prompt_masked_completion_and_one_eos_trained(tiny_model_dir: Path, tmp_path: Path) -> None:
-    tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
-    trainer = _trainer(tiny_model_dir, tmp_path, completion_only_loss=True)
-    batch = trainer.data_collator([trainer.train_dataset[i] for i in range(len(EXAMPLES))])
-    for row, example in enumerate(EXAMPLES):
-        rendered = render("alpaca", example)
-        prompt_ids = tokenizer(rendered.prompt)["input_ids"]
-        completion = final_answer(example).removesuffix(tokenizer.eos_token)
-        completion_ids = tokenizer(completion)["input_ids"]
+@pytest.mark.parametrize(
+    ("template", "examples", "completion_only_loss", "max_seq_length"),
+    [
+        ("alpaca", ALPACA, True, 256),
+        ("alpaca", ALPACA, False, 256),
+        ("alpaca", ALPACA, True, 52),  # keeps 2 of the second answer's 6 tokens (its eos is cut)
+        ("chatml", CHATS, True, 256),
+    ],
+)
+def test_collated_batch_is_the_preview(
+    tiny_model_dir: Path,
+    tmp_path: Path,
+    template: TemplateName,
+    examples: list[AnyRecord],
+    completion_only_loss: bool,
+    max_seq_length: int,
+) -> None:
+    _, batch = _batch(
+        tiny_model_dir,
+        tmp_path,
+        template,
+        examples,
+        completion_only_loss=completion_only_loss,
+        max_seq_length=max_seq_length,
+    )
+    tokenizer, eos = load_tokenizer(tiny_model_dir)
+    expected = tokenize_many(
+        tokenizer,
+        [render(template, e) for e in examples],
+        eos_token=eos,
+        max_length=max_seq_length,
+        completion_only_loss=completion_only_loss,
+    )
+    assert any(p.truncated for p in expected) == (max_seq_length < 256)
+    for row, preview in enumerate(expected):
+        length = int(batch["attention_mask"][row].sum())
         input_ids = batch["input_ids"][row].tolist()
         labels = batch["labels"][row].tolist()
-        length = int(batch["attention_mask"][row].sum())
-        assert input_ids[:length] == [*prompt_ids, *completion_ids, tokenizer.eos_token_id]
-        assert labels[: len(prompt_ids)] == [-100] * len(prompt_ids)
-        assert labels[len(prompt_ids) : length] == [*completion_ids, tokenizer.eos_token_id]
+        assert length == preview.num_tokens
+        assert input_ids[:length] == [t.id for t in preview.tokens if t.reason != "truncated"]
+        assert labels[:length] == [t.id if t.trained else -100 for t in preview.tokens[:length]]
         assert labels[length:] == [-100] * (len(labels) - length)  # padding (pad = eos here) is never a target
+
+
+def test_alpaca_labels_by_hand(tiny_model_dir: Path, tmp_path: Path) -> None:
+    """Independent of tokenize.py: prompt masked, answer and exactly one eos trained."""
+    _, batch = _batch(tiny_model_dir, tmp_path, "alpaca", ALPACA)
+    tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
+    for row, example in enumerate(ALPACA):
+        rendered = render("alpaca", example)
+        prompt_ids = tokenizer(rendered.prompt)["input_ids"]
+        assert isinstance(example, AlpacaRecord)
+        answer_ids = tokenizer(example.output.removesuffix("<|im_end|>"))["input_ids"]
+        labels = batch["labels"][row].tolist()
+        length = int(batch["attention_mask"][row].sum())
+        assert batch["input_ids"][row].tolist()[:length] == [*prompt_ids, *answer_ids, tokenizer.eos_token_id]
+        assert labels[:length] == [-100] * len(prompt_ids) + [*answer_ids, tokenizer.eos_token_id]
         assert [t for t in labels if t != -100].count(tokenizer.eos_token_id) == 1
 
 
-def test_full_sequence_loss_when_completion_only_is_off(tiny_model_dir: Path, tmp_path: Path) -> None:
-    trainer = _trainer(tiny_model_dir, tmp_path, completion_only_loss=False)
-    row = trainer.train_dataset[0]
-    assert row["labels"] == row["input_ids"]
+def test_chat_every_assistant_turn_trained(tiny_model_dir: Path, tmp_path: Path) -> None:
+    _, batch = _batch(tiny_model_dir, tmp_path, "chatml", CHATS)
+    tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
+    trained = [t for t in batch["labels"][0].tolist() if t != -100]
+    assert tokenizer.decode(trained) == "Cold.<|im_end|>Down.<|im_end|>"
+
+
+def test_examples_whose_prompt_fills_max_seq_length_are_skipped(tiny_model_dir: Path) -> None:
+    config = TrainingConfig(max_seq_length=20)
+    loaded = load_tokenizer(tiny_model_dir)
+    assert tokenized_dataset(config, ALPACA, TemplateContext(), loaded)[1:] == (0, 2)
+    config = TrainingConfig(max_seq_length=36)  # cuts the first example's eos, leaves nothing of the second
+    dataset, truncated, skipped = tokenized_dataset(config, ALPACA, TemplateContext(), loaded)
+    assert (len(dataset), truncated, skipped) == (1, 1, 1)

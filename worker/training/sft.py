@@ -13,12 +13,19 @@ from typing import Any, Literal
 import torch
 from datasets import Dataset
 from peft import LoraConfig, PeftModel
-from transformers import AutoModelForCausalLM, AutoTokenizer, BitsAndBytesConfig, PrinterCallback
+from transformers import (
+    AutoModelForCausalLM,
+    AutoTokenizer,
+    BitsAndBytesConfig,
+    PreTrainedTokenizerBase,
+    PrinterCallback,
+)
 from trl import SFTConfig, SFTTrainer
 
 from worker.training.callbacks import SinkCallback
 from worker.training.config import TrainingConfig
-from worker.training.templates import Example, TemplateContext, TemplateName, render
+from worker.training.templates import Example, TemplateContext, render
+from worker.training.tokenize import LoadedTokenizer, load_tokenizer, tokenize_many
 from worker.training.types import AnyRecord, RunPaths, SplitData, TrainingResult, TrainingSink
 
 Device = Literal["cuda", "cpu"]
@@ -110,12 +117,35 @@ def build_trainer_configs(
     return sft_kwargs, lora_config, bnb_config
 
 
-def to_prompt_completion(template: TemplateName, examples: Sequence[AnyRecord], context: TemplateContext) -> Dataset:
-    """Prompt/completion rows rendered by the shared template. TRL appends the tokenizer's eos to each completion
-    (unless it already ends with it) and masks the prompt when completion_only_loss is on."""
-    rendered = [render(template, e, context) for e in examples]
-    rows = [{"prompt": r.prompt, "completion": r.text[len(r.prompt) :]} for r in rendered]
-    return Dataset.from_list(rows)
+def load_training_tokenizer(base_model: str, loaded: PreTrainedTokenizerBase) -> LoadedTokenizer:
+    """The tokenizer the API's preview uses (tokenizer.json read by worker.training.tokenize) when the model is a
+    directory; for a hub id, the same Rust tokenizer transformers built from it."""
+    if (Path(base_model) / "tokenizer.json").is_file():
+        return load_tokenizer(base_model)
+    backend = getattr(loaded, "backend_tokenizer", None)
+    if backend is None or loaded.eos_token is None:
+        raise ValueError(f"{base_model}: a fast tokenizer with an eos token is needed")
+    return LoadedTokenizer(backend, str(loaded.eos_token))
+
+
+def tokenized_dataset(
+    config: TrainingConfig, examples: Sequence[AnyRecord], context: TemplateContext, tokenizer: LoadedTokenizer
+) -> tuple[Dataset, int, int]:
+    """`input_ids` + `completion_mask` rows, truncated to max_seq_length, built by worker.training.tokenize: the very
+    tokens and mask the preview shows. TRL sees `input_ids` and skips its own tokenisation; it turns the mask into
+    labels (-100 where 0) and pads labels with -100. Returns the dataset, how many examples were truncated, and how
+    many were skipped because nothing of their answer fits in max_seq_length."""
+    rendered = [render(config.template, e, context) for e in examples]
+    tokenized = tokenize_many(
+        tokenizer.tokenizer,
+        rendered,
+        eos_token=tokenizer.eos_token,
+        max_length=config.max_seq_length,
+        completion_only_loss=config.completion_only_loss,
+    )
+    rows = [{"input_ids": t.input_ids, "completion_mask": t.completion_mask} for t in tokenized if t.has_target]
+    truncated = sum(1 for t in tokenized if t.truncated and t.has_target)
+    return Dataset.from_list(rows), truncated, len(tokenized) - len(rows)
 
 
 def environment(device: Device) -> dict[str, str]:
@@ -141,16 +171,33 @@ def train(config: TrainingConfig, data: SplitData, paths: RunPaths, sink: Traini
     device = resolve_device()
     sft_kwargs, lora_config, bnb_config = build_trainer_configs(config, device, paths.output_dir)
     quantization = bnb_config.bnb_4bit_quant_type if bnb_config is not None else "none"
-    has_validation = len(data.validation) > 0
+
+    tokenizer = AutoTokenizer.from_pretrained(paths.base_model)
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    # Tokenised before the model loads, so a template or length problem fails in seconds.
+    sink.event(f"tokenizing {len(data.train)} training and {len(data.validation)} validation examples")
+    loaded = load_training_tokenizer(paths.base_model, tokenizer)
+    train_dataset, truncated, skipped = tokenized_dataset(config, data.train, data.template_context, loaded)
+    if truncated:
+        sink.event(f"{truncated} training examples are longer than {config.max_seq_length} tokens: their ends are cut")
+    if skipped:
+        sink.event(
+            f"{skipped} training examples skipped: their prompt fills all {config.max_seq_length} tokens, "
+            "so no answer token would be trained on"
+        )
+    if len(train_dataset) == 0:
+        raise ValueError(f"every training example's prompt is longer than max_seq_length ({config.max_seq_length})")
+    eval_dataset, _, eval_skipped = tokenized_dataset(config, data.validation, data.template_context, loaded)
+    if eval_skipped:
+        sink.event(f"{eval_skipped} validation examples skipped: their prompt fills all {config.max_seq_length} tokens")
+    has_validation = len(eval_dataset) > 0
     if not has_validation:
         sft_kwargs["eval_strategy"] = "no"
         sink.event("no validation examples: validation loss will not be measured")
 
     method = f"QLoRA, 4-bit {quantization}" if bnb_config is not None else "LoRA"
     sink.event(f"loading base model {paths.base_model} on {device} ({method})")
-    tokenizer = AutoTokenizer.from_pretrained(paths.base_model)
-    if tokenizer.pad_token is None:
-        tokenizer.pad_token = tokenizer.eos_token
     model = AutoModelForCausalLM.from_pretrained(
         paths.base_model,
         dtype=model_dtype(device),
@@ -159,25 +206,18 @@ def train(config: TrainingConfig, data: SplitData, paths: RunPaths, sink: Traini
         device_map={"": 0 if device == "cuda" else "cpu"} if bnb_config is not None else None,
     )
 
-    sink.event(f"tokenizing {len(data.train)} training and {len(data.validation)} validation examples")
     callback = SinkCallback(sink)
     trainer = SFTTrainer(
         model=model,
         args=SFTConfig(**sft_kwargs),
-        train_dataset=to_prompt_completion(config.template, data.train, data.template_context),
-        eval_dataset=(
-            to_prompt_completion(config.template, data.validation, data.template_context) if has_validation else None
-        ),
+        train_dataset=train_dataset,
+        eval_dataset=eval_dataset if has_validation else None,
         processing_class=tokenizer,
         peft_config=lora_config,
         callbacks=[callback],
     )
     # With tqdm disabled the Trainer prints every log dict to stdout; the sink already has them.
     trainer.remove_callback(PrinterCallback)
-    # TRL drops examples whose prompt alone fills max_length: nothing of the answer would be trained on.
-    dropped = len(data.train) - len(trainer.train_dataset)  # type: ignore[arg-type]  # a datasets.Dataset
-    if dropped:
-        sink.event(f"{dropped} training examples skipped: their prompt is longer than {config.max_seq_length} tokens")
     peft_model = trainer.model
     assert isinstance(peft_model, PeftModel)
     # TRL casts QLoRA adapters to bf16; fp32 adapters under autocast update more precisely and cost little.
@@ -189,7 +229,7 @@ def train(config: TrainingConfig, data: SplitData, paths: RunPaths, sink: Traini
 
     base_eval_loss = None
     if has_validation:
-        sink.event(f"evaluating the base model on {len(data.validation)} validation examples")
+        sink.event(f"evaluating the base model on {len(eval_dataset)} validation examples")
         # Adapters off, so step 0 of the curve is exactly the base model the user started from.
         with peft_model.disable_adapter():
             base_eval_loss = trainer.evaluate()["eval_loss"]

@@ -3,14 +3,23 @@
 Pure Python (pydantic + a sandboxed Jinja), no torch, so the API renders exactly the trainer's text.
 
 A template turns a record into segments: text the model only reads (prompt, user turns) and text it is
-trained to produce (the answers). Tokenising segment by segment gives the loss mask without guessing
-where the prompt ends.
+trained to produce (the answers). `worker.training.tokenize` turns the segments into tokens and the loss mask.
 """
 
+import json
+import math
+import time
+from collections.abc import Callable, Iterable
+from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Annotated, Literal
+from datetime import datetime
+from functools import lru_cache
+from typing import Annotated, Any, Literal, NoReturn
 
-from jinja2 import StrictUndefined, TemplateError
+from jinja2 import Environment, StrictUndefined, Template, TemplateError, Undefined, nodes
+from jinja2.ext import Extension
+from jinja2.parser import Parser
+from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -51,17 +60,29 @@ class ChatRecord(BaseModel):
 
 
 Record = Annotated[AlpacaRecord | PromptCompletionRecord | ChatRecord, Field(discriminator="shape")]
+AnyRecord = AlpacaRecord | PromptCompletionRecord | ChatRecord
 Example = AlpacaRecord  # the common case; kept as a short name for tests and scripts
 
 TemplateName = Literal["alpaca", "phi3", "chatml", "model", "plain", "custom"]
 TEMPLATE_DESCRIPTIONS: dict[TemplateName, str] = {
-    "alpaca": "Alpaca: '### Instruction:' / '### Input:' (left out when the input is empty) / '### Response:'.",
-    "phi3": "Phi-3 style turns: <|User|> ... <|Assistant|> ...",
-    "chatml": "ChatML: <|im_start|>role ... <|im_end|> (SmolLM2, Qwen and many others are trained on it).",
+    "alpaca": (
+        "Alpaca: 'Below is an instruction…' then '### Instruction:', '### Input:' (left out when the input is "
+        "empty) and '### Response:'. Single-turn rows only."
+    ),
+    "phi3": "Phi-3 chat turns: <|user|> … <|end|> <|assistant|> … <|end|> (Phi-3's own special tokens).",
+    "chatml": "ChatML: <|im_start|>role … <|im_end|> (SmolLM2, Qwen and many others are trained on it).",
     "model": "The base model's own chat template (from its tokenizer), exactly as it was instruction-tuned.",
-    "plain": "No wrapping: the prompt as it is, then the answer. For prompt/completion data that is already formatted.",
-    "custom": "Your own Jinja template, rendered in a sandbox; see the help on the preview page.",
+    "plain": (
+        "No wrapping: the prompt as it is, then the answer. For prompt/completion rows that are already formatted; "
+        "single-turn rows only."
+    ),
+    "custom": (
+        "Your own Jinja chat template, rendered in a sandbox, with the variables of a Hugging Face chat template: "
+        "messages (each with role and content) and add_generation_prompt."
+    ),
 }
+# Default template by record shape (docs/datasets-api.md).
+DEFAULT_TEMPLATES: dict[str, TemplateName] = {"alpaca": "alpaca", "prompt_completion": "plain", "chat": "chatml"}
 
 ALPACA_PREAMBLE = "Below is an instruction that describes a task{with_input}. Write a response that appropriately completes the request."
 
@@ -74,6 +95,11 @@ class Segment:
 
 @dataclass(frozen=True)
 class RenderedExample:
+    """The training text of one example, cut into alternating prompt and answer segments.
+
+    It ends with the last answer: anything a template puts after it is dropped, as nothing follows the stop.
+    """
+
     segments: tuple[Segment, ...]
 
     @property
@@ -99,7 +125,7 @@ class TemplateContext:
     custom_template: str | None = None
 
 
-def as_messages(record: AlpacaRecord | PromptCompletionRecord | ChatRecord) -> tuple[Message, ...]:
+def as_messages(record: AnyRecord) -> tuple[Message, ...]:
     """Single-turn records as a chat: the instruction and the input in one user turn."""
     if isinstance(record, ChatRecord):
         return record.messages
@@ -109,24 +135,30 @@ def as_messages(record: AlpacaRecord | PromptCompletionRecord | ChatRecord) -> t
     return (Message(role="user", content=record.prompt), Message(role="assistant", content=record.completion))
 
 
-def final_answer(record: AlpacaRecord | PromptCompletionRecord | ChatRecord) -> str:
+def final_answer(record: AnyRecord) -> str:
     """The expected answer shown next to the generated one: the last assistant turn, without template markers."""
-    return as_messages(record)[-1].content
+    return next(m.content for m in reversed(as_messages(record)) if m.role == "assistant")
 
 
-def _alpaca(record: AlpacaRecord | PromptCompletionRecord | ChatRecord) -> list[Segment]:
+def _single_turn(record: AnyRecord, template: str) -> AlpacaRecord | PromptCompletionRecord:
     if isinstance(record, ChatRecord):
         raise TemplateRenderError(
-            "the Alpaca template takes instruction/output rows; use ChatML or the model's own for chats"
+            f"the {template} template takes single-turn rows (instruction/output or prompt/completion), not chats; "
+            "use ChatML, Phi-3 or the model's own template"
         )
-    if isinstance(record, PromptCompletionRecord):
-        record = AlpacaRecord(instruction=record.prompt, output=record.completion)
-    if record.input.strip():
+    return record
+
+
+def _alpaca(record: AnyRecord) -> list[Segment]:
+    single = _single_turn(record, "Alpaca")
+    if isinstance(single, PromptCompletionRecord):
+        single = AlpacaRecord(instruction=single.prompt, output=single.completion)
+    if single.input.strip():
         head = ALPACA_PREAMBLE.format(with_input=", paired with an input that provides further context")
-        prompt = f"{head}\n\n### Instruction:\n{record.instruction}\n\n### Input:\n{record.input}\n\n### Response:\n"
+        prompt = f"{head}\n\n### Instruction:\n{single.instruction}\n\n### Input:\n{single.input}\n\n### Response:\n"
     else:
-        prompt = f"{ALPACA_PREAMBLE.format(with_input='')}\n\n### Instruction:\n{record.instruction}\n\n### Response:\n"
-    return [Segment(prompt, False), Segment(record.output, True)]
+        prompt = f"{ALPACA_PREAMBLE.format(with_input='')}\n\n### Instruction:\n{single.instruction}\n\n### Response:\n"
+    return [Segment(prompt, False), Segment(single.output, True)]
 
 
 def _turns(messages: tuple[Message, ...], opener: dict[Role, str], closer: str) -> list[Segment]:
@@ -142,48 +174,151 @@ def _turns(messages: tuple[Message, ...], opener: dict[Role, str], closer: str) 
     return segments
 
 
-def _chatml(record: AlpacaRecord | PromptCompletionRecord | ChatRecord) -> list[Segment]:
+def _chatml(record: AnyRecord) -> list[Segment]:
     opener: dict[Role, str] = {role: f"<|im_start|>{role}\n" for role in ("system", "user", "assistant")}
     return _turns(as_messages(record), opener, "<|im_end|>")
 
 
-def _phi3(record: AlpacaRecord | PromptCompletionRecord | ChatRecord) -> list[Segment]:
-    opener: dict[Role, str] = {"system": "<|System|>\n", "user": "<|User|>\n", "assistant": "<|Assistant|>\n"}
+def _phi3(record: AnyRecord) -> list[Segment]:
+    # Phi-3's chat template; the markers are single special tokens in its vocabulary (lower case).
+    opener: dict[Role, str] = {"system": "<|system|>\n", "user": "<|user|>\n", "assistant": "<|assistant|>\n"}
     return _turns(as_messages(record), opener, "<|end|>")
 
 
-def _plain(record: AlpacaRecord | PromptCompletionRecord | ChatRecord) -> list[Segment]:
-    if isinstance(record, ChatRecord):
-        raise TemplateRenderError(
-            "the plain template takes prompt/completion rows; use ChatML or the model's own for chats"
-        )
-    messages = as_messages(record)
-    return [Segment(messages[0].content, False), Segment(messages[1].content, True)]
+def _plain(record: AnyRecord) -> list[Segment]:
+    single = _single_turn(record, "plain")
+    if isinstance(single, PromptCompletionRecord):
+        return [Segment(single.prompt, False), Segment(single.completion, True)]
+    # Instruction rows carry no separator of their own: a line break keeps the answer off the prompt's last line.
+    return [Segment(as_messages(single)[0].content + "\n", False), Segment(single.output, True)]
 
 
-_SANDBOX = ImmutableSandboxedEnvironment(undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+# Sandbox limits: a template is user input, and the API renders it in its own process.
+RENDER_SECONDS = 2.0  # per rendering of one conversation prefix
+MAX_RENDERED_CHARS = 1_000_000
+MAX_POWER_EXPONENT = 1000
+_deadline: ContextVar[float] = ContextVar("template_deadline", default=math.inf)
 
 
-def _jinja_turns(source: str, messages: tuple[Message, ...], what: str) -> list[Segment]:
+def _check_budget() -> None:
+    if time.monotonic() > _deadline.get():
+        raise TemplateRenderError(f"it takes longer than {RENDER_SECONDS:g} s to render one example")
+
+
+class _Sandbox(ImmutableSandboxedEnvironment):
+    """Jinja's immutable sandbox (no private attributes, no mutating methods, bounded range()) plus a time and
+    size budget: every call checks the clock, and string/list repetition and powers are capped."""
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call(__self, __context: Context, __obj: Any, *args: Any, **kwargs: Any) -> Any:
+        _check_budget()
+        return super().call(__context, __obj, *args, **kwargs)
+
+    def call_binop(self, context: Context, operator: str, left: Any, right: Any) -> Any:
+        if operator == "**" and isinstance(right, int | float) and abs(right) > MAX_POWER_EXPONENT:
+            raise TemplateRenderError(f"exponents above {MAX_POWER_EXPONENT} are not allowed")
+        if operator == "*":
+            for sequence, times in ((left, right), (right, left)):
+                repeated = isinstance(sequence, str | list | tuple) and isinstance(times, int)
+                if repeated and len(sequence) * times > MAX_RENDERED_CHARS:
+                    raise TemplateRenderError("a repetition makes a value longer than the template limit")
+        return super().call_binop(context, operator, left, right)
+
+
+class _GenerationTag(Extension):
+    """Hugging Face chat templates may mark answers with {% generation %}…{% endgeneration %}: render the body."""
+
+    tags = {"generation"}
+
+    def parse(self, parser: Parser) -> list[nodes.Node]:
+        next(parser.stream)
+        return parser.parse_statements(("name:endgeneration",), drop_needle=True)
+
+
+def _raise_exception(message: str) -> NoReturn:
+    raise TemplateError(message)
+
+
+def _strftime_now(format: str) -> str:
+    return datetime.now().strftime(format)
+
+
+def _tojson(value: Any, ensure_ascii: bool = False, indent: int | None = None, sort_keys: bool = False) -> str:
+    # Like transformers' chat templates: plain JSON, not Jinja's HTML-escaped one.
+    return json.dumps(value, ensure_ascii=ensure_ascii, indent=indent, sort_keys=sort_keys)
+
+
+def _environment(undefined: type[Undefined]) -> Environment:
+    # The same settings transformers renders chat templates with, so a model's own template renders identically.
+    env = _Sandbox(
+        undefined=undefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        extensions=[_GenerationTag, "jinja2.ext.loopcontrols"],
+    )
+    env.globals.pop("lipsum", None)  # generates arbitrarily much text in one call
+    env.globals.update(raise_exception=_raise_exception, strftime_now=_strftime_now)
+    env.filters["tojson"] = _tojson
+    return env
+
+
+# Models' templates test optional variables (`{% if tools %}`), as transformers allows; a user's own template gets
+# strict errors, so a misspelt variable is reported rather than rendered as nothing.
+_MODEL_ENV = _environment(Undefined)
+_CUSTOM_ENV = _environment(StrictUndefined)
+
+
+def _render_limited(template: Template, variables: dict[str, Any]) -> str:
+    token = _deadline.set(time.monotonic() + RENDER_SECONDS)
+    try:
+        parts: list[str] = []
+        size = 0
+        for chunk in template.generate(**variables):
+            size += len(chunk)
+            if size > MAX_RENDERED_CHARS:
+                raise TemplateRenderError(f"it renders more than {MAX_RENDERED_CHARS:,} characters")
+            _check_budget()
+            parts.append(chunk)
+        return "".join(parts)
+    finally:
+        _deadline.reset(token)
+
+
+def _split_trailing_space(text: str) -> tuple[str, str]:
+    stripped = text.rstrip()
+    return stripped, text[len(stripped) :]
+
+
+@lru_cache(maxsize=32)
+def _compile(strict: bool, source: str) -> Template:
+    # Compiling costs ~1 ms, rendering ~0.1 ms: a dataset's thousands of rows share one compiled template.
+    return (_CUSTOM_ENV if strict else _MODEL_ENV).from_string(source)
+
+
+def _jinja_turns(strict: bool, source: str, messages: tuple[Message, ...], what: str) -> list[Segment]:
     """Split a whole-conversation chat template into segments by rendering growing prefixes of the conversation.
 
     The text up to an assistant turn, rendered with add_generation_prompt=True, is the context; what the
-    conversation including that turn adds on top of it is the answer. Hugging Face chat templates follow this.
+    conversation including that turn adds on top of it is the answer (its trailing line break is context).
+    bos_token and eos_token render as nothing: the tokenizer adds the BOS the model expects and the eos after
+    the last answer (worker.training.tokenize).
     """
     try:
-        template = _SANDBOX.from_string(source)
+        template = _compile(strict, source)
     except TemplateError as exc:
         raise TemplateRenderError(f"{what} does not parse: {exc}") from exc
 
     def render(prefix: tuple[Message, ...], generation_prompt: bool) -> str:
+        variables = {
+            "messages": [m.model_dump() for m in prefix],
+            "add_generation_prompt": generation_prompt,
+            "bos_token": "",
+            "eos_token": "",
+        }
         try:
-            return template.render(
-                messages=[m.model_dump() for m in prefix],
-                add_generation_prompt=generation_prompt,
-                bos_token="",
-                eos_token="",
-            )
-        except TemplateError as exc:
+            return _render_limited(template, variables)
+        except Exception as exc:  # a template can raise anything (TypeError, RecursionError, ...): all are its fault
             raise TemplateRenderError(f"{what} failed: {exc}") from exc
 
     segments: list[Segment] = []
@@ -197,27 +332,51 @@ def _jinja_turns(source: str, messages: tuple[Message, ...], what: str) -> list[
             raise TemplateRenderError(
                 f"{what} does not render a conversation as growing prefixes; it cannot mark answers"
             )
-        segments += [Segment(context[len(done) :], False), Segment(through[len(context) :], True)]
+        answer, after = _split_trailing_space(through[len(context) :])
+        if not answer and message.content.strip():
+            raise TemplateRenderError(f"{what} writes nothing for an assistant turn: it must write every message")
+        segments += [Segment(context[len(done) :], False), Segment(answer, True), Segment(after, False)]
         done = through
     return segments
 
 
-def render(
-    template: TemplateName,
-    record: AlpacaRecord | PromptCompletionRecord | ChatRecord,
-    context: TemplateContext = TemplateContext(),
-) -> RenderedExample:
+def _tidy(segments: Iterable[Segment]) -> tuple[Segment, ...]:
+    """Drop empty segments and whatever follows the last answer; merge neighbours of the same kind."""
+    kept: list[Segment] = []
+    for segment in segments:
+        if not segment.text:
+            continue
+        if kept and kept[-1].trained == segment.trained:
+            kept[-1] = Segment(kept[-1].text + segment.text, segment.trained)
+        else:
+            kept.append(segment)
+    while kept and not kept[-1].trained:
+        kept.pop()
+    return tuple(kept)
+
+
+_BUILT_IN: dict[str, Callable[[AnyRecord], list[Segment]]] = {
+    "alpaca": _alpaca,
+    "chatml": _chatml,
+    "phi3": _phi3,
+    "plain": _plain,
+}
+
+
+def render(template: TemplateName, record: AnyRecord, context: TemplateContext = TemplateContext()) -> RenderedExample:
     if template == "model":
         if not context.chat_template:
             raise TemplateRenderError("this base model has no chat template of its own; pick ChatML or Alpaca")
-        segments = _jinja_turns(context.chat_template, as_messages(record), "the model's chat template")
+        segments = _jinja_turns(False, context.chat_template, as_messages(record), "the model's chat template")
     elif template == "custom":
-        if not context.custom_template:
+        if not context.custom_template or not context.custom_template.strip():
             raise TemplateRenderError("the custom template is empty")
-        segments = _jinja_turns(context.custom_template, as_messages(record), "the custom template")
+        segments = _jinja_turns(True, context.custom_template, as_messages(record), "the custom template")
+    elif template in _BUILT_IN:
+        segments = _BUILT_IN[template](record)
     else:
-        segments = {"alpaca": _alpaca, "chatml": _chatml, "phi3": _phi3, "plain": _plain}[template](record)
-    kept = tuple(s for s in segments if s.text)
-    if not any(s.trained for s in kept):
-        raise TemplateRenderError("the example has no answer to train on (no assistant turn)")
+        raise TemplateRenderError(f"unknown template {template!r}")
+    kept = _tidy(segments)
+    if not kept:
+        raise TemplateRenderError("the example has no answer to train on (no assistant turn, or only empty ones)")
     return RenderedExample(kept)

@@ -1,0 +1,521 @@
+"""Reading an uploaded file row by row, whatever its format: JSONL, a JSON array, CSV, TSV or Parquet.
+
+Every reader streams: memory holds one line (one batch of 1,000 rows for Parquet) at a time however long the
+file is, and a problem is reported where it is: "line 3" in JSONL (a line is what an editor shows), "row 3" in
+tables and JSON arrays (data rows counted from 1, the header excluded).
+
+A problem with one row is yielded as that row's problem, so the caller can count bad rows and go on. A problem
+that leaves nothing after it trustworthy (binary data, text that is not UTF-8, a JSON array whose syntax breaks
+off, malformed CSV quoting) raises FileRejected.
+"""
+
+import codecs
+import csv
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+FileFormat = Literal["jsonl", "json", "csv", "tsv", "parquet"]
+
+UTF8_BOM = b"\xef\xbb\xbf"
+HEAD_BYTES = 64 * 1024
+CHUNK_BYTES = 256 * 1024
+PARQUET_BATCH_ROWS = 1000
+MAX_PEEKED_OBJECTS = 100
+JSON_EXTENSIONS = (".json", ".jsonl", ".ndjson")
+
+# Whole-file formats people drop by mistake, recognised by their first bytes.
+FOREIGN_FORMATS = (
+    (b"PK\x03\x04", "the file is a ZIP archive (an Excel workbook is one): export the sheet as CSV"),
+    (b"\x1f\x8b", "the file is gzip-compressed: decompress it and upload the file inside"),
+    (b"\xff\xfe", "the file is UTF-16 text: save it as UTF-8"),
+    (b"\xfe\xff", "the file is UTF-16 text: save it as UTF-8"),
+    (b"%PDF", "the file is a PDF document: upload JSONL, JSON, CSV, TSV or Parquet"),
+)
+
+
+class FileRejected(ValueError):
+    """The whole file is unusable; the message says where and why."""
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    max_line_bytes: int = 1024 * 1024
+    max_depth: int = 20  # JSON nesting; a chat row needs 3 (row → messages → message)
+    chunk_bytes: int = CHUNK_BYTES  # how much a JSON array is read at a time (small in tests, to cross chunks)
+
+
+@dataclass(frozen=True, slots=True)
+class SourceRow:
+    """One row as the file has it: its values by column/key, or what is wrong with it."""
+
+    number: int
+    where: str  # "line 3" or "row 3": how messages point at it
+    values: dict[str, Any] | None = None
+    problem: str | None = None  # the full message, starting with `where`
+
+
+class Table(Protocol):
+    format: FileFormat
+
+    def columns(self) -> list[str]:
+        """The header (tables) or the keys of the first objects (JSON): what a column mapping can name."""
+
+    def rows(self) -> Iterator[SourceRow]:
+        """Every row from the start; each call reads the file again."""
+
+
+def _size(limit: int) -> str:
+    if limit % (1024 * 1024) == 0:
+        return f"{limit // (1024 * 1024)} MB"
+    if limit % 1024 == 0:
+        return f"{limit // 1024} KB"
+    return f"{limit:,}-byte"
+
+
+def json_kind(value: object) -> str:
+    """A JSON value's type in JSON's words, for messages: 'an array', not 'list'."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list | tuple):
+        return "an array"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
+
+
+def nested_too_deep(value: object, limit: int) -> bool:
+    """Iterative, so a hostile file cannot exhaust the stack; stops at the first container past the limit."""
+    stack: list[tuple[object, int]] = [(value, 1)]
+    while stack:
+        current, depth = stack.pop()
+        children = current.values() if isinstance(current, dict) else current if isinstance(current, list) else ()
+        if not children:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return False
+
+
+def _object_row(number: int, where: str, value: object, limits: Limits) -> SourceRow:
+    if not isinstance(value, dict):
+        return SourceRow(number, where, problem=f"{where}: expected a JSON object, got {json_kind(value)}")
+    if nested_too_deep(value, limits.max_depth):
+        return SourceRow(number, where, problem=f"{where}: nested more than {limits.max_depth} levels deep")
+    return SourceRow(number, where, values=value)
+
+
+# --- format ---------------------------------------------------------------------------------------------------
+
+
+def detect_format(path: Path, filename: str | None = None) -> FileFormat:
+    """From the content; the file name's extension only breaks ties (CSV or TSV, JSON that does not parse)."""
+    with path.open("rb") as handle:
+        head = handle.read(HEAD_BYTES)
+        text = head.removeprefix(UTF8_BOM).lstrip()
+        while not text and len(head) == HEAD_BYTES:  # a long run of blank lines before the first row
+            head = handle.read(HEAD_BYTES)
+            text = head.lstrip()
+    if not text:
+        raise FileRejected("the file is empty")
+    if head.startswith(b"PAR1"):
+        return "parquet"
+    for magic, message in FOREIGN_FORMATS:
+        if head.startswith(magic):
+            raise FileRejected(message)
+    if b"\x00" in head:
+        raise FileRejected("the file is binary (it contains NUL bytes): upload JSONL, JSON, CSV, TSV or Parquet")
+    extension = Path(filename or "").suffix.lower()
+    if text.startswith(b"["):
+        return "json"
+    if text.startswith(b"{") or extension in JSON_EXTENSIONS:
+        return "jsonl"  # a .json(l) file that does not start like JSON: its lines are reported as invalid JSON
+    if extension == ".parquet":
+        raise FileRejected("the file is named .parquet but is not Parquet (it does not start with PAR1)")
+    if extension in (".tsv", ".tab"):
+        return "tsv"
+    if extension == ".csv":
+        return "csv"
+    header = text.split(b"\n", 1)[0]
+    return "tsv" if header.count(b"\t") > header.count(b",") else "csv"
+
+
+def open_table(path: Path, filename: str | None = None, limits: Limits = Limits()) -> Table:
+    file_format = detect_format(path, filename)
+    if file_format == "jsonl":
+        return JsonLinesTable(path, limits)
+    if file_format == "json":
+        return JsonArrayTable(path, limits)
+    if file_format == "parquet":
+        return ParquetTable(path, limits)
+    return DelimitedTable(path, limits, file_format)
+
+
+# --- JSON Lines -----------------------------------------------------------------------------------------------
+
+
+def _binary_lines(path: Path, max_bytes: int) -> Iterator[tuple[int, bytes | None]]:
+    """(line number, bytes), or None for a line over the limit: it is skipped without ever being held whole.
+
+    Bytes, not text: a bad byte is then reported with its line, and CRLF needs no special care (JSON and the
+    csv module treat the CR as whitespace / a line ending)."""
+    with path.open("rb") as handle:
+        number = 0
+        while raw := handle.readline(max_bytes + 1):
+            number += 1
+            if len(raw) > max_bytes and not raw.endswith(b"\n"):
+                while raw and not raw.endswith(b"\n"):
+                    raw = handle.readline(CHUNK_BYTES)
+                yield number, None
+            else:
+                yield number, raw.removeprefix(UTF8_BOM) if number == 1 else raw
+
+
+def _decode_line(raw: bytes, number: int) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise FileRejected(
+            f"line {number}: not UTF-8 text (byte 0x{raw[exc.start]:02x} at column {exc.start + 1}); "
+            "save the file as UTF-8 and upload again"
+        ) from exc
+
+
+def _peek_columns(rows: Iterator[SourceRow]) -> list[str]:
+    columns: dict[str, None] = {}
+    seen = 0
+    for row in rows:
+        if row.values is not None:
+            columns.update(dict.fromkeys(row.values))
+            seen += 1
+            if seen == MAX_PEEKED_OBJECTS:
+                break
+    return list(columns)
+
+
+class JsonLinesTable:
+    format: FileFormat = "jsonl"
+
+    def __init__(self, path: Path, limits: Limits) -> None:
+        self.path = path
+        self.limits = limits
+
+    def columns(self) -> list[str]:
+        return _peek_columns(self.rows())
+
+    def rows(self) -> Iterator[SourceRow]:
+        limit = self.limits.max_line_bytes
+        for number, raw in _binary_lines(self.path, limit):
+            where = f"line {number}"
+            if raw is None:
+                yield SourceRow(number, where, problem=f"{where}: longer than the {_size(limit)} limit for one line")
+                continue
+            if not raw.strip():
+                continue  # blank lines (and the trailing newline) are not rows
+            if b"\x00" in raw:
+                yield SourceRow(number, where, problem=f"{where}: contains NUL bytes (binary data)")
+                continue
+            line = _decode_line(raw, number)
+            try:
+                value = json.loads(line)
+            except json.JSONDecodeError as exc:
+                if number == 1 and line.strip() == "{":
+                    raise FileRejected(
+                        "line 1: the file is one pretty-printed JSON object; upload JSONL (one object per line) "
+                        "or a JSON array of objects"
+                    ) from exc
+                yield SourceRow(number, where, problem=f"{where}: invalid JSON ({exc.msg} at column {exc.colno})")
+                continue
+            except RecursionError:
+                yield SourceRow(number, where, problem=f"{where}: nested more than {self.limits.max_depth} levels deep")
+                continue
+            yield _object_row(number, where, value, self.limits)
+
+
+# --- JSON array -----------------------------------------------------------------------------------------------
+
+
+class _TextWindow:
+    """The decoded text of a file, read a chunk at a time and consumed from the front.
+
+    Remembers the line and column where the window starts, so a syntax error anywhere in a 500 MB
+    single-line JSON file still names its line and column.
+    """
+
+    def __init__(self, handle: Any, chunk_bytes: int) -> None:
+        self.handle = handle
+        self.chunk_bytes = chunk_bytes
+        self.text = ""
+        self.pos = 0
+        self.eof = False
+        self.line = 1  # of text[0]
+        self.column = 1  # of text[0]
+        head = handle.read(len(UTF8_BOM))
+        self._pending = b"" if head == UTF8_BOM else head  # bytes not decoded yet (a sequence cut by a chunk)
+        self._byte_line = 1  # line and byte column after the last byte read, for decoding errors
+        self._byte_column = 1
+
+    def more(self) -> bool:
+        """Read the next chunk; False at the end of the file."""
+        if self.eof:
+            return False
+        raw = self.handle.read(self.chunk_bytes)
+        data = self._pending + raw
+        try:
+            decoded, used = codecs.utf_8_decode(data, "strict", not raw)
+        except UnicodeDecodeError as exc:
+            before = data[: exc.start]
+            newline = before.rfind(b"\n")
+            line = self._byte_line + before.count(b"\n")
+            column = exc.start - newline if newline >= 0 else self._byte_column + exc.start
+            raise FileRejected(
+                f"line {line}: not UTF-8 text (byte 0x{data[exc.start]:02x} at column {column}); "
+                "save the file as UTF-8 and upload again"
+            ) from exc
+        self._advance_bytes(data[:used])
+        self._pending = data[used:]
+        self.eof = not raw
+        # Drop what was consumed: one copy per chunk, not per row.
+        consumed = self.text[: self.pos]
+        newlines = consumed.count("\n")
+        if newlines:
+            self.line += newlines
+            self.column = len(consumed) - consumed.rfind("\n")
+        else:
+            self.column += len(consumed)
+        self.text = self.text[self.pos :] + decoded
+        self.pos = 0
+        return True
+
+    def _advance_bytes(self, data: bytes) -> None:
+        newlines = data.count(b"\n")
+        if newlines:
+            self._byte_line += newlines
+            self._byte_column = len(data) - data.rfind(b"\n")
+        else:
+            self._byte_column += len(data)
+
+    def next_char(self) -> str:
+        """The next character that is not whitespace (not consumed), or "" at the end of the file."""
+        while True:
+            text, pos = self.text, self.pos
+            while pos < len(text) and text[pos] in " \t\r\n":
+                pos += 1
+            self.pos = pos
+            if pos < len(text):
+                return text[pos]
+            if not self.more():
+                return ""
+
+    def where(self, index: int) -> tuple[int, int]:
+        newlines = self.text.count("\n", 0, index)
+        if not newlines:
+            return self.line, self.column + index
+        return self.line + newlines, index - self.text.rfind("\n", 0, index)
+
+    def invalid(self, index: int, message: str) -> FileRejected:
+        line, column = self.where(index)
+        return FileRejected(f"line {line}: invalid JSON ({message} at column {column})")
+
+
+class JsonArrayTable:
+    """A JSON array of objects, decoded one item at a time (json.load would hold the whole file, twice over
+    as text and objects): the window is read a chunk at a time and each item parsed with raw_decode."""
+
+    format: FileFormat = "json"
+
+    def __init__(self, path: Path, limits: Limits) -> None:
+        self.path = path
+        self.limits = limits
+
+    def columns(self) -> list[str]:
+        return _peek_columns(self.rows())
+
+    def rows(self) -> Iterator[SourceRow]:
+        decoder = json.JSONDecoder()
+        with self.path.open("rb") as handle:
+            window = _TextWindow(handle, self.limits.chunk_bytes)
+            if window.next_char() != "[":
+                raise window.invalid(window.pos, "Expecting '['")
+            window.pos += 1
+            if window.next_char() == "]":
+                window.pos += 1
+            else:
+                number = 0
+                while True:
+                    number += 1
+                    yield self._item(decoder, window, number)
+                    char = window.next_char()
+                    if char == "]":
+                        window.pos += 1
+                        break
+                    if char != ",":
+                        if not char:
+                            raise window.invalid(window.pos, "the array is not closed with ']'")
+                        raise window.invalid(window.pos, "Expecting ',' delimiter")
+                    window.pos += 1
+                    if window.next_char() == "]":
+                        raise window.invalid(window.pos, "Illegal trailing comma before end of array")
+            if window.next_char():
+                raise window.invalid(window.pos, "Extra data after the array")
+
+    def _item(self, decoder: json.JSONDecoder, window: _TextWindow, number: int) -> SourceRow:
+        where = f"row {number}"
+        limit = self.limits.max_line_bytes
+        while True:
+            start = window.pos
+            try:
+                value, end = decoder.raw_decode(window.text, start)
+            except RecursionError as exc:
+                # The item's end is unknown, so nothing after it can be read either.
+                raise FileRejected(f"{where}: nested more than {self.limits.max_depth} levels deep") from exc
+            except json.JSONDecodeError as exc:
+                # Maybe the item only continues in the next chunk: read on, but never more than the limit
+                # for one item, so a broken item near the start does not pull in the whole file.
+                if len(window.text) - start <= limit and window.more():
+                    continue
+                truncated = exc.msg.startswith("Unterminated") or exc.pos >= len(window.text) - 1
+                if truncated and not window.eof:
+                    line, _ = window.where(start)
+                    raise FileRejected(
+                        f"{where} (line {line}): longer than the {_size(limit)} limit for one item"
+                    ) from exc
+                raise window.invalid(exc.pos, exc.msg) from exc
+            if end == len(window.text) and window.more():
+                continue  # a number or literal may go on in the next chunk
+            window.pos = end
+            if end - start > limit:
+                return SourceRow(number, where, problem=f"{where}: longer than the {_size(limit)} limit for one item")
+            return _object_row(number, where, value, self.limits)
+
+
+# --- CSV and TSV ----------------------------------------------------------------------------------------------
+
+
+class DelimitedTable:
+    """CSV or TSV with a header row, through the csv module: quoted fields may hold delimiters and newlines.
+
+    Rows are counted as the csv module reads records, so a quoted field over three lines is still one row.
+    Blank rows are skipped but counted, so "row N" is the spreadsheet's row N + 1 (its header is row 1).
+    """
+
+    def __init__(self, path: Path, limits: Limits, file_format: FileFormat) -> None:
+        self.path = path
+        self.limits = limits
+        self.format = file_format
+        self.delimiter = "\t" if file_format == "tsv" else ","
+
+    def _lines(self) -> Iterator[str]:
+        for number, raw in _binary_lines(self.path, self.limits.max_line_bytes):
+            if raw is None:
+                raise FileRejected(
+                    f"line {number}: longer than the {_size(self.limits.max_line_bytes)} limit for one line"
+                )
+            if b"\x00" in raw:
+                raise FileRejected(f"line {number}: contains NUL bytes (binary data)")
+            yield _decode_line(raw, number)
+
+    def _records(self) -> Iterator[tuple[int, list[str]]]:
+        # A quoted field may span lines; the limit stops an unclosed quote from swallowing the file.
+        # (field_size_limit is process-wide; only this reader uses the csv module in the API.)
+        csv.field_size_limit(self.limits.max_line_bytes)
+        reader = csv.reader(self._lines(), delimiter=self.delimiter, strict=True)
+        number = -1  # the header is row 0
+        while True:
+            first_line = reader.line_num + 1
+            try:
+                record = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                hint = (
+                    "a quoted field is never closed"
+                    if "end of data" in str(exc)
+                    else "a quoted field must end with a quote followed by the delimiter"
+                )
+                raise FileRejected(
+                    f"row {number + 1} (from line {first_line}): malformed {self.format.upper()} ({exc}): {hint}"
+                ) from exc
+            if number < 0 and not any(cell.strip() for cell in record):
+                continue  # blank lines before the header
+            number += 1
+            yield number, record
+
+    def columns(self) -> list[str]:
+        for _number, header in self._records():
+            return self._header(header)
+        return []
+
+    def _header(self, header: list[str]) -> list[str]:
+        columns = [name.strip() or f"column {index}" for index, name in enumerate(header, start=1)]
+        for index, name in enumerate(columns):
+            if name in columns[:index]:
+                raise FileRejected(f"the header names the column '{name}' twice; column names must be unique")
+        return columns
+
+    def rows(self) -> Iterator[SourceRow]:
+        records = self._records()
+        columns: list[str] | None = None
+        for number, record in records:
+            if columns is None:
+                columns = self._header(record)
+                continue
+            where = f"row {number}"
+            if not any(cell.strip() for cell in record):
+                continue
+            if len(record) > len(columns) and not any(cell.strip() for cell in record[len(columns) :]):
+                record = record[: len(columns)]  # trailing empty cells, as spreadsheets write them
+            if len(record) != len(columns):
+                hint = " (quote fields that contain the delimiter)" if len(record) > len(columns) else ""
+                yield SourceRow(
+                    number,
+                    where,
+                    problem=f"{where}: {len(record)} fields but the header has {len(columns)} columns{hint}",
+                )
+                continue
+            yield SourceRow(number, where, values=dict(zip(columns, record, strict=True)))
+
+
+# --- Parquet --------------------------------------------------------------------------------------------------
+
+
+class ParquetTable:
+    format: FileFormat = "parquet"
+
+    def __init__(self, path: Path, limits: Limits) -> None:
+        self.path = path
+        self.limits = limits
+
+    def _file(self) -> Any:
+        import pyarrow.parquet as pq  # imported when needed: most uploads are text
+
+        try:
+            return pq.ParquetFile(self.path)
+        except Exception as exc:  # pyarrow raises ArrowInvalid, OSError, ... for a damaged file
+            raise FileRejected(f"the file is not readable Parquet ({exc})") from exc
+
+    def columns(self) -> list[str]:
+        return list(self._file().schema_arrow.names)
+
+    def rows(self) -> Iterator[SourceRow]:
+        number = 0
+        batches = self._file().iter_batches(batch_size=PARQUET_BATCH_ROWS)
+        while True:
+            try:
+                batch = next(batches)
+            except StopIteration:
+                return
+            except Exception as exc:
+                raise FileRejected(f"row {number + 1}: the Parquet data cannot be read ({exc})") from exc
+            for values in batch.to_pylist():
+                number += 1
+                yield _object_row(number, f"row {number}", values, self.limits)

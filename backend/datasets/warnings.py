@@ -1,0 +1,220 @@
+"""What an upload finds that does not stop a run but may spoil it: duplicates, leakage, label imbalance.
+
+Rows stream past once (WarningCollector.add); what is kept per row is a few integers (hashes of the row,
+of its normalised text and of its prompt), not the row, so a 52,000-row file costs a few MB here.
+Python's hash() of strings is 64 bits: a collision between two different rows is a one-in-10^10 event
+for a file that size, and would only produce a wrong warning.
+"""
+
+import re
+import string
+from array import array
+from collections import Counter
+from collections.abc import Sequence
+
+from backend.datasets.parsing import ParsedRow
+from backend.datasets.schemas import DatasetWarning
+from backend.models import Split
+from worker.training.templates import AlpacaRecord, ChatRecord
+from worker.training.types import AnyRecord
+
+MAX_LISTED_ROWS = 20
+MAX_LABELS = 100  # more distinct values than this is free text, not classes: no label statistics
+# Answers that look like class labels when no label column is mapped: few, short, shared by many rows.
+MAX_ANSWER_LABELS = 20
+MAX_ANSWER_LABEL_CHARS = 40
+MIN_ROWS_FOR_ANSWER_LABELS = 20
+IMBALANCE_RATIO = 3  # largest class more than 3 times the smallest
+MIN_CLASS_SHARE = 0.05  # or a class under 5% of the rows
+
+_SPLIT_CODES = {Split.TRAIN: 1, Split.VALIDATION: 2, Split.TEST: 3}
+_PENDING = 0
+_PUNCTUATION = re.compile(r"[^\w\s]|_")
+_ASCII_PUNCTUATION = str.maketrans("", "", string.punctuation)
+
+
+def normalise(text: str) -> str:
+    """Lower-cased, punctuation dropped, whitespace collapsed: "Hello,  World!" == "hello world"."""
+    lowered = text.lower()
+    # translate() is the fast path for ASCII text; the regex also knows Unicode punctuation (“ ” — ¿).
+    stripped = lowered.translate(_ASCII_PUNCTUATION) if lowered.isascii() else _PUNCTUATION.sub("", lowered)
+    return " ".join(stripped.split())
+
+
+def record_parts(record: AnyRecord) -> tuple[tuple[str, ...], int]:
+    """The record's texts in order, and how many of them are the prompt (the rest is the answer)."""
+    if isinstance(record, ChatRecord):
+        # The last message is the assistant's answer (parsing guarantees it); the turns before are the prompt.
+        return tuple(f"{m.role}: {m.content}" for m in record.messages), len(record.messages) - 1
+    if isinstance(record, AlpacaRecord):
+        return (record.instruction, record.input, record.output), 2
+    return (record.prompt, record.completion), 1
+
+
+class _Finding:
+    def __init__(self) -> None:
+        self.count = 0
+        self.rows: list[int] = []
+
+    def add(self, row_number: int) -> None:
+        self.count += 1
+        if len(self.rows) < MAX_LISTED_ROWS:
+            self.rows.append(row_number)
+
+
+class _ClassCounter:
+    """Rows per class, and the first rows of each class (to list the rare ones)."""
+
+    def __init__(self, max_classes: int) -> None:
+        self.max_classes = max_classes
+        self.counts: Counter[str] = Counter()
+        self.rows: dict[str, list[int]] = {}
+        self.overflow = False
+
+    def add(self, label: str, row_number: int) -> None:
+        if self.overflow:
+            return
+        if label not in self.counts and len(self.counts) == self.max_classes:
+            self.overflow = True
+            return
+        self.counts[label] += 1
+        listed = self.rows.setdefault(label, [])
+        if len(listed) < MAX_LISTED_ROWS:
+            listed.append(row_number)
+
+
+class WarningCollector:
+    def __init__(self) -> None:
+        self._exact: set[int] = set()
+        self._near: set[int] = set()
+        self._duplicates = _Finding()
+        self._near_duplicates = _Finding()
+        # Per row, in storage order: for leakage once every row's split is known.
+        self._row_numbers = array("q")
+        self._prompts = array("q")
+        self._splits = bytearray()
+        self._labels = _ClassCounter(MAX_LABELS)
+        self._answers: _ClassCounter | None = _ClassCounter(MAX_ANSWER_LABELS)
+        self._rows = 0
+
+    def add(self, row: ParsedRow, split: Split | None) -> None:
+        """`split` None: the row's split is drawn later by ratio (see finish)."""
+        texts, prompt_length = record_parts(row.record)
+        normalised = tuple(normalise(text) for text in texts)
+        self._rows += 1
+        exact = hash(texts)
+        if exact in self._exact:
+            self._duplicates.add(row.row_number)
+        else:
+            self._exact.add(exact)
+            near = hash(normalised)
+            if near in self._near:
+                self._near_duplicates.add(row.row_number)
+            self._near.add(near)
+        self._row_numbers.append(row.row_number)
+        self._prompts.append(hash(normalised[:prompt_length]))
+        self._splits.append(_PENDING if split is None else _SPLIT_CODES[split])
+        if row.label is not None:
+            self._labels.add(row.label, row.row_number)
+        if self._answers is not None:
+            answer = texts[-1].strip()
+            if len(answer) > MAX_ANSWER_LABEL_CHARS:
+                self._answers = None
+            else:
+                self._answers.add(answer, row.row_number)
+                if self._answers.overflow:
+                    self._answers = None
+
+    def label_counts(self) -> dict[str, int] | None:
+        if not self._labels.counts or self._labels.overflow:
+            return None
+        return dict(self._labels.counts.most_common())
+
+    def finish(self, drawn_splits: Sequence[Split]) -> list[DatasetWarning]:
+        """Every warning, given the splits drawn by ratio for the rows added without one (in order)."""
+        warnings = []
+        if self._duplicates.count:
+            warnings.append(
+                DatasetWarning(
+                    code="duplicates",
+                    message=f"{self._duplicates.count} rows repeat an earlier row exactly. A repeated example "
+                    "weighs more in training, and its copies can land in train and test at once; remove the "
+                    "repeats unless that is intended.",
+                    count=self._duplicates.count,
+                    rows=self._duplicates.rows,
+                )
+            )
+        if self._near_duplicates.count:
+            warnings.append(
+                DatasetWarning(
+                    code="near_duplicates",
+                    message=f"{self._near_duplicates.count} rows match an earlier row once case, spacing and "
+                    "punctuation are ignored. If they are the same example, keep one of them.",
+                    count=self._near_duplicates.count,
+                    rows=self._near_duplicates.rows,
+                )
+            )
+        leakage = self._leakage(drawn_splits)
+        if leakage is not None:
+            warnings.append(leakage)
+        imbalance = self._imbalance()
+        if imbalance is not None:
+            warnings.append(imbalance)
+        return warnings
+
+    def _leakage(self, drawn_splits: Sequence[Split]) -> DatasetWarning | None:
+        codes = bytearray(self._splits)
+        drawn = iter(drawn_splits)
+        for index, code in enumerate(codes):
+            if code == _PENDING:
+                codes[index] = _SPLIT_CODES[next(drawn)]
+        train = {prompt for prompt, code in zip(self._prompts, codes, strict=True) if code == 1}
+        leaked = _Finding()
+        per_split = Counter[int]()
+        for row_number, prompt, code in zip(self._row_numbers, self._prompts, codes, strict=True):
+            if code != 1 and prompt in train:
+                leaked.add(row_number)
+                per_split[code] += 1
+        if not leaked.count:
+            return None
+        return DatasetWarning(
+            code="leakage",
+            message=f"{leaked.count} validation/test examples ({per_split[2]} in validation, {per_split[3]} in "
+            "test) have the same prompt as a training example, so their loss and answers partly measure "
+            "memorisation. Remove the repeated prompts (or supply validation/test files without them) and upload "
+            "again.",
+            count=leaked.count,
+            rows=leaked.rows,
+        )
+
+    def _imbalance(self) -> DatasetWarning | None:
+        classes, what = self._labels, "classes"
+        if not classes.counts or classes.overflow:
+            answers = self._answers
+            if (
+                answers is None
+                or self._rows < MIN_ROWS_FOR_ANSWER_LABELS
+                or len(answers.counts) * 5 > self._rows  # each answer must be shared by several rows
+            ):
+                return None
+            classes, what = answers, "answers, which look like class labels,"
+        counts = classes.counts
+        if len(counts) < 2:
+            return None
+        total = sum(counts.values())
+        (largest_label, largest), *_ = counts.most_common(1)
+        rare = [label for label, n in counts.items() if n * IMBALANCE_RATIO < largest or n < MIN_CLASS_SHARE * total]
+        if not rare:
+            return None
+        smallest_label = min(rare, key=lambda label: counts[label])
+        smallest = counts[smallest_label]
+        rows = sorted(row for label in rare for row in classes.rows[label])[:MAX_LISTED_ROWS]
+        return DatasetWarning(
+            code="label_imbalance",
+            message=f"The {what} are unbalanced: '{largest_label}' has {largest} rows but '{smallest_label}' only "
+            f"{smallest} ({len(rare)} of {len(counts)} classes have under a third of the largest or under 5% of "
+            f"the rows). A model trained on this learns to favour '{largest_label}'; add examples of the rare "
+            "classes or leave out some of the common ones.",
+            count=sum(counts[label] for label in rare),
+            rows=rows,
+        )

@@ -1,0 +1,251 @@
+"""Templates, the token-by-token preview, token statistics and template changes, through the API on both stacks.
+
+The tokenizer is the tiny test model's (SmolLM2's), registered as a local model directory.
+"""
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.factories import alpaca_rows, create_dataset, upload_dataset
+from tests.tiny_model import build_tiny_llama
+
+EOS = "<|im_end|>"
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return str(build_tiny_llama(tmp_path_factory.mktemp("models") / "tiny-llama"))
+
+
+@pytest.fixture
+def model(client: TestClient, tiny_model: str) -> str:
+    response = client.post("/api/models", json={"name_or_path": tiny_model})
+    assert response.status_code == 201, response.text
+    name: str = response.json()["name"]
+    return name
+
+
+def _jsonl(rows: list[dict[str, Any]]) -> bytes:
+    return "".join(json.dumps(row) + "\n" for row in rows).encode()
+
+
+def _chat_dataset(client: TestClient, count: int = 12) -> dict[str, Any]:
+    rows = [
+        {
+            "messages": [
+                {"role": "system", "content": "Answer in one word."},
+                {"role": "user", "content": f"Opposite of hot #{i}?"},
+                {"role": "assistant", "content": "Cold."},
+                {"role": "user", "content": "And of up?"},
+                {"role": "assistant", "content": "Down."},
+            ]
+        }
+        for i in range(count)
+    ]
+    response = upload_dataset(client, _jsonl(rows), name="chats")
+    assert response.status_code == 201, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def _first_example(client: TestClient, dataset: dict[str, Any]) -> dict[str, Any]:
+    page = client.get(f"/api/datasets/{dataset['id']}/examples", params={"limit": 1}).json()
+    item: dict[str, Any] = page["items"][0]
+    return item
+
+
+def _preview(client: TestClient, dataset: dict[str, Any], model: str, **body: Any) -> Any:
+    example = _first_example(client, dataset)
+    payload = {"example_id": example["id"], "base_model": model, "max_seq_length": 256, **body}
+    return client.post(f"/api/datasets/{dataset['id']}/preview", json=payload)
+
+
+class TestListTemplates:
+    def test_every_template_with_a_description(self, client: TestClient) -> None:
+        body = client.get("/api/templates").json()
+        assert [t["name"] for t in body["items"]] == ["alpaca", "phi3", "chatml", "model", "plain", "custom"]
+        assert body["total"] == 6
+        assert all(t["description"] for t in body["items"])
+
+
+class TestPreview:
+    def test_alpaca_prompt_masked_answer_and_eos_trained(self, client: TestClient, model: str) -> None:
+        dataset = create_dataset(client, count=12)
+        example = _first_example(client, dataset)
+        response = _preview(client, dataset, model, template="alpaca")
+        assert response.status_code == 200, response.text
+        body = response.json()
+
+        record = example["record"]
+        assert body["text"].startswith("Below is an instruction")
+        assert body["text"].endswith(f"### Input:\n{record['input']}\n\n### Response:\n{record['output']}{EOS}")
+        assert "".join(t["text"] for t in body["tokens"]) == body["text"]
+        trained = [t for t in body["tokens"] if t["trained"]]
+        assert "".join(t["text"] for t in trained) == record["output"] + EOS
+        assert [t["text"] for t in trained].count(EOS) == 1
+        assert all(t["reason"] is None for t in trained)
+        assert {t["reason"] for t in body["tokens"] if not t["trained"]} == {"prompt"}
+        assert body["tokens"][-1] == {"id": 2, "text": EOS, "trained": True, "reason": None}
+        assert body["num_tokens"] == body["num_tokens_before_truncation"] == len(body["tokens"])
+        assert body["truncated"] is False
+
+    def test_truncation_and_full_sequence_loss(self, client: TestClient, model: str) -> None:
+        dataset = create_dataset(client, count=12)
+        full = _preview(client, dataset, model).json()
+        cut = _preview(client, dataset, model, max_seq_length=16, completion_only_loss=False).json()
+
+        assert cut["truncated"] is True
+        assert (cut["num_tokens"], cut["num_tokens_before_truncation"]) == (16, full["num_tokens"])
+        assert [t["reason"] for t in cut["tokens"]] == [None] * 16 + ["truncated"] * (full["num_tokens"] - 16)
+        assert [t["id"] for t in cut["tokens"]] == [t["id"] for t in full["tokens"]]
+
+    def test_template_choices(self, client: TestClient, model: str) -> None:
+        dataset = _chat_dataset(client)
+        chatml = _preview(client, dataset, model).json()  # the dataset's template: ChatML for chats
+        assert "".join(t["text"] for t in chatml["tokens"] if t["trained"]) == f"Cold.{EOS}Down.{EOS}"
+
+        # The tiny model carries SmolLM2's chat template: the same as ChatML when the chat has a system turn.
+        own = _preview(client, dataset, model, template="model").json()
+        assert own["text"] == chatml["text"]
+
+        custom = "{% for m in messages %}{{ m.role }}: {{ m.content }}\n{% endfor %}"
+        custom += "{% if add_generation_prompt %}assistant: {% endif %}"
+        body = _preview(client, dataset, model, template="custom", custom_template=custom).json()
+        assert body["text"].startswith("system: Answer in one word.\nuser: Opposite of hot #")
+        # "assistant: " ends on a space that the tokenizer merges into " Cold": that token is trained.
+        assert "".join(t["text"] for t in body["tokens"] if t["trained"]) == f" Cold. Down.{EOS}"
+
+    def test_template_errors_name_the_row(self, client: TestClient, model: str) -> None:
+        dataset = _chat_dataset(client)
+        example = _first_example(client, dataset)
+        alpaca = _preview(client, dataset, model, template="alpaca")
+        assert alpaca.status_code == 422
+        assert alpaca.json()["field"] == "template"
+        assert alpaca.json()["detail"].startswith(f"row {example['row_number']}: the Alpaca template takes single-turn")
+
+        unsafe = _preview(client, dataset, model, template="custom", custom_template="{{ messages.__class__ }}")
+        assert unsafe.status_code == 422
+        assert unsafe.json()["field"] == "custom_template"
+        assert "the custom template failed: access to attribute '__class__'" in unsafe.json()["detail"]
+
+    def test_example_of_another_dataset(self, client: TestClient, model: str) -> None:
+        first = create_dataset(client, count=12)
+        second = create_dataset(client, count=12)
+        example = _first_example(client, first)
+        body = {"example_id": example["id"], "base_model": model, "max_seq_length": 64}
+        assert client.post(f"/api/datasets/{second['id']}/preview", json=body).status_code == 404
+        assert client.post("/api/datasets/999999/preview", json=body).status_code == 404
+
+    def test_models_without_a_local_tokenizer(self, client: TestClient) -> None:
+        dataset = create_dataset(client, count=12)
+        bundled = _preview(client, dataset, "smollm2-135m-instruct")  # not converted in the test data dir
+        assert bundled.status_code == 409
+        assert bundled.json()["detail"].startswith("the base model is not prepared yet")
+
+        hub = _preview(client, dataset, "someone/some-model")
+        assert hub.status_code == 422
+        assert hub.json()["detail"].startswith("token preview needs a local copy of the model")
+        assert hub.json()["field"] == "base_model"
+
+
+class TestTokenStats:
+    def test_lengths_histogram_and_truncated_count(self, client: TestClient, model: str) -> None:
+        dataset = create_dataset(client, count=40)
+        preview = _preview(client, dataset, model).json()
+        response = client.get(
+            f"/api/datasets/{dataset['id']}/token-stats",
+            params={"base_model": model, "template": "alpaca", "max_seq_length": 64},
+        )
+        assert response.status_code == 200, response.text
+        stats = response.json()
+        assert set(stats) == {"num_examples", "max", "mean", "p50", "p95", "num_truncated", "histogram"}
+        assert stats["num_examples"] == 40
+        assert stats["p50"] <= stats["p95"] <= stats["max"]
+        assert min(stats["mean"], preview["num_tokens"]) <= stats["max"]
+        edges, counts = stats["histogram"]["edges"], stats["histogram"]["counts"]
+        assert len(edges) == len(counts) + 1 and sum(counts) == 40
+        assert edges[0] == 0 and edges[-1] > stats["max"]
+
+        longer = stats["max"]
+        none_cut = client.get(
+            f"/api/datasets/{dataset['id']}/token-stats",
+            params={"base_model": model, "template": "alpaca", "max_seq_length": longer},
+        ).json()
+        all_cut = client.get(
+            f"/api/datasets/{dataset['id']}/token-stats",
+            params={"base_model": model, "template": "alpaca", "max_seq_length": 16},
+        ).json()
+        assert (none_cut["num_truncated"], all_cut["num_truncated"]) == (0, 40)
+
+    def test_thousands_of_examples_quickly(self, client: TestClient, model: str) -> None:
+        response = upload_dataset(client, _jsonl(alpaca_rows(3000)), name="big")
+        dataset = response.json()
+        started = time.monotonic()
+        stats = client.get(f"/api/datasets/{dataset['id']}/token-stats", params={"base_model": model}).json()
+        assert stats["num_examples"] == 3000
+        assert time.monotonic() - started < 5
+
+    def test_template_that_fails_on_a_row(self, client: TestClient, model: str) -> None:
+        dataset = _chat_dataset(client)
+        response = client.get(
+            f"/api/datasets/{dataset['id']}/token-stats", params={"base_model": model, "template": "plain"}
+        )
+        assert response.status_code == 422
+        assert response.json()["detail"].startswith("row 1: the plain template takes single-turn rows")
+        assert len(response.json()["errors"]) == 12
+
+
+class TestUpdateDataset:
+    def test_rename_and_change_template(self, client: TestClient) -> None:
+        dataset = create_dataset(client, count=12)
+        response = client.patch(f"/api/datasets/{dataset['id']}", json={"name": "renamed", "template": "chatml"})
+        assert response.status_code == 200, response.text
+        assert (response.json()["name"], response.json()["template"]) == ("renamed", "chatml")
+        assert client.get(f"/api/datasets/{dataset['id']}").json()["template"] == "chatml"
+
+    def test_custom_template_validated_on_every_row(self, client: TestClient) -> None:
+        rows = alpaca_rows(12)
+        rows[6]["input"] = "boom"
+        dataset = upload_dataset(client, _jsonl(rows)).json()
+        custom = (
+            "{% for m in messages %}{% if 'boom' in m.content %}{{ raise_exception('no explosions') }}{% endif %}"
+            "{{ m.content }}\n{% endfor %}"
+        )
+        response = client.patch(
+            f"/api/datasets/{dataset['id']}", json={"template": "custom", "custom_template": custom}
+        )
+        assert response.status_code == 422
+        assert response.json()["detail"] == "row 7: the custom template failed: no explosions"
+        assert response.json()["field"] == "custom_template"
+        assert client.get(f"/api/datasets/{dataset['id']}").json()["template"] == "alpaca"  # nothing changed
+
+        fine = custom.replace("'boom'", "'no such text'")
+        saved = client.patch(f"/api/datasets/{dataset['id']}", json={"template": "custom", "custom_template": fine})
+        assert saved.status_code == 200, saved.text
+        assert saved.json()["template"] == "custom"
+
+    def test_template_that_does_not_fit_the_rows(self, client: TestClient) -> None:
+        dataset = _chat_dataset(client)
+        response = client.patch(f"/api/datasets/{dataset['id']}", json={"template": "alpaca"})
+        assert response.status_code == 422
+        assert response.json()["detail"].startswith("row 1: the Alpaca template takes single-turn rows")
+
+        empty = client.patch(f"/api/datasets/{dataset['id']}", json={"template": "custom"})
+        assert empty.status_code == 422
+        assert empty.json()["field"] == "custom_template"
+
+
+def test_api_process_never_imports_torch() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from backend.main import app; "
+        "assert 'torch' not in sys.modules and 'transformers' not in sys.modules, 'the API imported torch'"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).resolve().parents[2])
