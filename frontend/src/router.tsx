@@ -1,6 +1,8 @@
 import { createBrowserRouter, Navigate } from "react-router";
 import { Layout } from "./components/Layout";
+import { ConvertDatasetPage } from "./pages/ConvertDatasetPage";
 import { DatasetDetailPage } from "./pages/DatasetDetailPage";
+import { DatasetPreviewPage } from "./pages/DatasetPreviewPage";
 import { DatasetsPage } from "./pages/DatasetsPage";
 import { NewRunPage } from "./pages/NewRunPage";
 import { NotFoundPage } from "./pages/NotFoundPage";
@@ -13,7 +15,9 @@ export const router = createBrowserRouter([
     children: [
       { index: true, element: <Navigate to="/runs" replace /> },
       { path: "datasets", element: <DatasetsPage /> },
+      { path: "datasets/convert", element: <ConvertDatasetPage /> },
       { path: "datasets/:id", element: <DatasetDetailPage /> },
+      { path: "datasets/:id/preview", element: <DatasetPreviewPage /> },
       { path: "runs", element: <RunsPage /> },
       { path: "runs/new", element: <NewRunPage /> },
       { path: "runs/:id", element: <RunDetailPage /> },

@@ -2,7 +2,7 @@
 
 import { type Client, formDataBodySerializer, type Options as Options2, type TDataShape } from './client';
 import { client } from './client.gen';
-import type { CancelRunData, CancelRunErrors, CancelRunResponses, CreatePresetData, CreatePresetErrors, CreatePresetResponses, CreateRunData, CreateRunErrors, CreateRunResponses, GetDatasetData, GetDatasetErrors, GetDatasetResponses, GetHealthData, GetHealthResponses, GetHyperparameterSchemaData, GetHyperparameterSchemaResponses, GetPresetData, GetPresetErrors, GetPresetResponses, GetRunData, GetRunErrors, GetRunResponses, ListBaseModelsData, ListBaseModelsResponses, ListDatasetExamplesData, ListDatasetExamplesErrors, ListDatasetExamplesResponses, ListDatasetsData, ListDatasetsResponses, ListPresetsData, ListPresetsResponses, ListRunMetricsData, ListRunMetricsErrors, ListRunMetricsResponses, ListRunPredictionsData, ListRunPredictionsErrors, ListRunPredictionsResponses, ListRunsData, ListRunsResponses, RegisterBaseModelData, RegisterBaseModelErrors, RegisterBaseModelResponses, StreamRunEventsData, StreamRunEventsErrors, StreamRunEventsResponses, UploadDatasetData, UploadDatasetErrors, UploadDatasetResponses } from './types.gen';
+import type { CancelRunData, CancelRunErrors, CancelRunResponses, ConvertDatasetData, ConvertDatasetErrors, ConvertDatasetResponses, CreatePresetData, CreatePresetErrors, CreatePresetResponses, CreateRunData, CreateRunErrors, CreateRunResponses, DeletePresetData, DeletePresetErrors, DeletePresetResponses, DownloadDatasetData, DownloadDatasetErrors, DownloadDatasetResponses, GetDatasetData, GetDatasetErrors, GetDatasetResponses, GetHealthData, GetHealthResponses, GetHyperparameterSchemaData, GetHyperparameterSchemaResponses, GetPresetData, GetPresetErrors, GetPresetResponses, GetRunData, GetRunErrors, GetRunResponses, GetTokenStatsData, GetTokenStatsErrors, GetTokenStatsResponses, ListBaseModelsData, ListBaseModelsResponses, ListDatasetExamplesData, ListDatasetExamplesErrors, ListDatasetExamplesResponses, ListDatasetsData, ListDatasetsResponses, ListPresetsData, ListPresetsResponses, ListRunMetricsData, ListRunMetricsErrors, ListRunMetricsResponses, ListRunPredictionsData, ListRunPredictionsErrors, ListRunPredictionsResponses, ListRunsData, ListRunsResponses, ListTemplatesData, ListTemplatesResponses, PreviewConversionData, PreviewConversionErrors, PreviewConversionResponses, PreviewTokensData, PreviewTokensErrors, PreviewTokensResponses, RegisterBaseModelData, RegisterBaseModelErrors, RegisterBaseModelResponses, StreamRunEventsData, StreamRunEventsErrors, StreamRunEventsResponses, UpdateDatasetData, UpdateDatasetErrors, UpdateDatasetResponses, UpdatePresetData, UpdatePresetErrors, UpdatePresetResponses, UploadDatasetData, UploadDatasetErrors, UploadDatasetResponses } from './types.gen';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -17,6 +17,43 @@ export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends 
      */
     meta?: Record<string, unknown>;
 };
+
+/**
+ * Preview Conversion
+ *
+ * What the labelled table becomes, before anything is stored.
+ */
+export const previewConversion = <ThrowOnError extends boolean = false>(options: Options<PreviewConversionData, ThrowOnError>) => (options.client ?? client).post<PreviewConversionResponses, PreviewConversionErrors, ThrowOnError>({
+    ...formDataBodySerializer,
+    url: '/api/datasets/convert/preview',
+    ...options,
+    headers: {
+        'Content-Type': null,
+        ...options.headers
+    }
+});
+
+/**
+ * Convert Dataset
+ *
+ * Store the converted examples as a new dataset, through the same validation, split and warnings as an upload.
+ */
+export const convertDataset = <ThrowOnError extends boolean = false>(options: Options<ConvertDatasetData, ThrowOnError>) => (options.client ?? client).post<ConvertDatasetResponses, ConvertDatasetErrors, ThrowOnError>({
+    ...formDataBodySerializer,
+    url: '/api/datasets/convert',
+    ...options,
+    headers: {
+        'Content-Type': null,
+        ...options.headers
+    }
+});
+
+/**
+ * Download Dataset
+ *
+ * One split (or all rows) as JSONL or CSV, in file order.
+ */
+export const downloadDataset = <ThrowOnError extends boolean = false>(options: Options<DownloadDatasetData, ThrowOnError>) => (options.client ?? client).get<DownloadDatasetResponses, DownloadDatasetErrors, ThrowOnError>({ url: '/api/datasets/{dataset_id}/download', ...options });
 
 /**
  * List Datasets
@@ -42,9 +79,43 @@ export const uploadDataset = <ThrowOnError extends boolean = false>(options: Opt
 export const getDataset = <ThrowOnError extends boolean = false>(options: Options<GetDatasetData, ThrowOnError>) => (options.client ?? client).get<GetDatasetResponses, GetDatasetErrors, ThrowOnError>({ url: '/api/datasets/{dataset_id}', ...options });
 
 /**
+ * Update Dataset
+ */
+export const updateDataset = <ThrowOnError extends boolean = false>(options: Options<UpdateDatasetData, ThrowOnError>) => (options.client ?? client).patch<UpdateDatasetResponses, UpdateDatasetErrors, ThrowOnError>({
+    url: '/api/datasets/{dataset_id}',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
  * List Examples
  */
 export const listDatasetExamples = <ThrowOnError extends boolean = false>(options: Options<ListDatasetExamplesData, ThrowOnError>) => (options.client ?? client).get<ListDatasetExamplesResponses, ListDatasetExamplesErrors, ThrowOnError>({ url: '/api/datasets/{dataset_id}/examples', ...options });
+
+/**
+ * List Templates
+ */
+export const listTemplates = <ThrowOnError extends boolean = false>(options?: Options<ListTemplatesData, ThrowOnError>) => (options?.client ?? client).get<ListTemplatesResponses, unknown, ThrowOnError>({ url: '/api/templates', ...options });
+
+/**
+ * Preview Tokens
+ */
+export const previewTokens = <ThrowOnError extends boolean = false>(options: Options<PreviewTokensData, ThrowOnError>) => (options.client ?? client).post<PreviewTokensResponses, PreviewTokensErrors, ThrowOnError>({
+    url: '/api/datasets/{dataset_id}/preview',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Get Token Stats
+ */
+export const getTokenStats = <ThrowOnError extends boolean = false>(options: Options<GetTokenStatsData, ThrowOnError>) => (options.client ?? client).get<GetTokenStatsResponses, GetTokenStatsErrors, ThrowOnError>({ url: '/api/datasets/{dataset_id}/token-stats', ...options });
 
 /**
  * List Base Models
@@ -81,9 +152,26 @@ export const createPreset = <ThrowOnError extends boolean = false>(options: Opti
 });
 
 /**
+ * Delete Preset
+ */
+export const deletePreset = <ThrowOnError extends boolean = false>(options: Options<DeletePresetData, ThrowOnError>) => (options.client ?? client).delete<DeletePresetResponses, DeletePresetErrors, ThrowOnError>({ url: '/api/presets/{preset_id}', ...options });
+
+/**
  * Get Preset
  */
 export const getPreset = <ThrowOnError extends boolean = false>(options: Options<GetPresetData, ThrowOnError>) => (options.client ?? client).get<GetPresetResponses, GetPresetErrors, ThrowOnError>({ url: '/api/presets/{preset_id}', ...options });
+
+/**
+ * Update Preset
+ */
+export const updatePreset = <ThrowOnError extends boolean = false>(options: Options<UpdatePresetData, ThrowOnError>) => (options.client ?? client).put<UpdatePresetResponses, UpdatePresetErrors, ThrowOnError>({
+    url: '/api/presets/{preset_id}',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
 
 /**
  * Hyperparameter Schema

@@ -69,19 +69,167 @@ export type BaseModelRegister = {
 };
 
 /**
- * Body_uploadDataset
+ * Body_convertDataset
  */
-export type BodyUploadDataset = {
+export type BodyConvertDataset = {
     /**
      * File
      *
-     * JSONL (or a JSON array) of {instruction, input, output}
+     * A labelled table: CSV, TSV, JSONL, JSON or Parquet.
      */
     file: Blob | File;
     /**
      * Name
      */
     name?: string | null;
+    /**
+     * Label Column
+     *
+     * The column holding each row's class.
+     */
+    label_column: string;
+    /**
+     * Text Column
+     *
+     * The column holding the text to classify.
+     */
+    text_column: string;
+    /**
+     * Task
+     *
+     * The task, e.g. 'Is this message a complaint?'
+     */
+    task: string;
+    /**
+     * Paraphrases
+     *
+     * How many phrasings of the instruction to mix.
+     */
+    paraphrases?: number;
+    /**
+     * Inverted
+     *
+     * Also add the inverted task: write a text for a given label.
+     */
+    inverted?: boolean;
+};
+
+/**
+ * Body_previewConversion
+ */
+export type BodyPreviewConversion = {
+    /**
+     * File
+     *
+     * A labelled table: CSV, TSV, JSONL, JSON or Parquet.
+     */
+    file: Blob | File;
+    /**
+     * Label Column
+     *
+     * The column holding each row's class.
+     */
+    label_column: string;
+    /**
+     * Text Column
+     *
+     * The column holding the text to classify.
+     */
+    text_column: string;
+    /**
+     * Task
+     *
+     * The task, e.g. 'Is this message a complaint?'
+     */
+    task: string;
+    /**
+     * Paraphrases
+     *
+     * How many phrasings of the instruction to mix.
+     */
+    paraphrases?: number;
+    /**
+     * Inverted
+     *
+     * Also add the inverted task: write a text for a given label.
+     */
+    inverted?: boolean;
+};
+
+/**
+ * Body_uploadDataset
+ */
+export type BodyUploadDataset = {
+    /**
+     * File
+     *
+     * JSONL, a JSON array, CSV, TSV or Parquet; the format is read from the content.
+     */
+    file: Blob | File;
+    /**
+     * Name
+     *
+     * Default: the file name.
+     */
+    name?: string | null;
+    /**
+     * Shape
+     *
+     * auto: from the columns (messages → chat, instruction+output → alpaca, ...).
+     */
+    shape?: 'auto' | 'alpaca' | 'prompt_completion' | 'chat';
+    /**
+     * Column Mapping
+     *
+     * JSON object, field → your column: {"instruction": "Text", "output": "Label", "label": "Label"}. Fields not mapped are read from columns of their own name.
+     */
+    column_mapping?: string | null;
+    /**
+     * Drop Invalid
+     *
+     * Store the good rows and leave out the invalid ones (counted in num_dropped).
+     */
+    drop_invalid?: boolean;
+    /**
+     * Train Ratio
+     */
+    train_ratio?: number;
+    /**
+     * Validation Ratio
+     *
+     * 0: no validation split. Above 0: at least one row. Ignored with validation_file.
+     */
+    validation_ratio?: number;
+    /**
+     * Test Ratio
+     *
+     * 0: no test split. Above 0: at least one row. Ignored with test_file.
+     */
+    test_ratio?: number;
+    /**
+     * Seed
+     *
+     * The split's seed: the same file, ratios and seed give the same split.
+     */
+    seed?: number;
+    /**
+     * Validation File
+     *
+     * Your own validation split (same columns); `file` is then train.
+     */
+    validation_file?: Blob | File | null;
+    /**
+     * Test File
+     *
+     * Your own test split (same columns); `file` is then train.
+     */
+    test_file?: Blob | File | null;
+    /**
+     * Template
+     *
+     * Default prompt template for runs; default by shape.
+     */
+    template?: 'alpaca' | 'phi3' | 'chatml' | 'model' | 'plain' | 'custom' | null;
 };
 
 /**
@@ -101,6 +249,24 @@ export type ChatRecord = {
 };
 
 /**
+ * ConversionPreview
+ */
+export type ConversionPreview = {
+    /**
+     * Labels
+     */
+    labels: Array<string>;
+    /**
+     * Num Examples
+     */
+    num_examples: number;
+    /**
+     * Items
+     */
+    items: Array<AlpacaRecord>;
+};
+
+/**
  * DatasetOut
  */
 export type DatasetOut = {
@@ -114,20 +280,30 @@ export type DatasetOut = {
     name: string;
     /**
      * Format
+     *
+     * The uploaded file's format: jsonl, json, csv, tsv or parquet.
      */
     format: string;
     /**
      * Shape
      */
-    shape: string;
+    shape: 'alpaca' | 'prompt_completion' | 'chat';
     /**
      * Template
      */
-    template: string;
+    template: 'alpaca' | 'phi3' | 'chatml' | 'model' | 'plain' | 'custom';
     /**
-     * Num Dropped
+     * Custom Template
      */
-    num_dropped: number;
+    custom_template: string | null;
+    /**
+     * Column Mapping
+     *
+     * Field → column as used, when the upload gave a column_mapping; null when detected.
+     */
+    column_mapping: {
+        [key: string]: string;
+    } | null;
     /**
      * Num Rows
      */
@@ -145,17 +321,95 @@ export type DatasetOut = {
      */
     num_test: number;
     /**
+     * Num Dropped
+     *
+     * Invalid rows left out because the upload asked for drop_invalid.
+     */
+    num_dropped: number;
+    /**
      * Split Seed
      */
     split_seed: number;
+    /**
+     * Split Ratios
+     *
+     * The fractions of the uploaded file drawn into each split. A split supplied as its own file is absent (its share stays in train); null when validation and test both came as files.
+     */
+    split_ratios: {
+        [key: string]: number;
+    } | null;
     /**
      * Split Hash
      */
     split_hash: string;
     /**
+     * Label Counts
+     *
+     * Rows per class when a label column is mapped (or a column is called label), most common first; null without one, or with more than 100 distinct labels.
+     */
+    label_counts: {
+        [key: string]: number;
+    } | null;
+    /**
+     * Warnings
+     */
+    warnings: Array<DatasetWarning>;
+    /**
      * Created At
      */
     created_at: string;
+};
+
+/**
+ * DatasetUpdate
+ */
+export type DatasetUpdate = {
+    /**
+     * Name
+     */
+    name?: string | null;
+    /**
+     * Template
+     *
+     * The default prompt template for runs.
+     */
+    template?: 'alpaca' | 'phi3' | 'chatml' | 'model' | 'plain' | 'custom' | null;
+    /**
+     * Custom Template
+     *
+     * The Jinja template used when template is 'custom'.
+     */
+    custom_template?: string | null;
+};
+
+/**
+ * DatasetWarning
+ */
+export type DatasetWarning = {
+    /**
+     * Code
+     *
+     * duplicates, near_duplicates, leakage or label_imbalance
+     */
+    code: string;
+    /**
+     * Message
+     *
+     * What was found, with counts, and what to do about it.
+     */
+    message: string;
+    /**
+     * Count
+     *
+     * How many rows the warning concerns.
+     */
+    count: number;
+    /**
+     * Rows
+     *
+     * The first of those rows (row_number), at most 20.
+     */
+    rows: Array<number>;
 };
 
 /**
@@ -255,6 +509,22 @@ export type Health = {
      * Version
      */
     version: string;
+};
+
+/**
+ * HistogramOut
+ */
+export type HistogramOut = {
+    /**
+     * Edges
+     *
+     * Bin edges: bin i counts lengths in [edges[i], edges[i+1]).
+     */
+    edges: Array<number>;
+    /**
+     * Counts
+     */
+    counts: Array<number>;
 };
 
 /**
@@ -400,6 +670,20 @@ export type PageRunOut = {
 };
 
 /**
+ * Page[TemplateOut]
+ */
+export type PageTemplateOut = {
+    /**
+     * Items
+     */
+    items: Array<TemplateOut>;
+    /**
+     * Total
+     */
+    total: number;
+};
+
+/**
  * PredictionOut
  */
 export type PredictionOut = {
@@ -485,6 +769,78 @@ export type PresetOut = {
      * Created At
      */
     created_at: string;
+};
+
+/**
+ * PreviewOut
+ */
+export type PreviewOut = {
+    /**
+     * Text
+     *
+     * The training text: the template's output with the BOS/eos the tokenizer adds.
+     */
+    text: string;
+    /**
+     * Tokens
+     *
+     * Every token, those cut by truncation included.
+     */
+    tokens: Array<TokenOut>;
+    /**
+     * Num Tokens
+     *
+     * Tokens the trainer sees (at most max_seq_length).
+     */
+    num_tokens: number;
+    /**
+     * Truncated
+     */
+    truncated: boolean;
+    /**
+     * Num Tokens Before Truncation
+     */
+    num_tokens_before_truncation: number;
+};
+
+/**
+ * PreviewRequest
+ */
+export type PreviewRequest = {
+    /**
+     * Example Id
+     *
+     * The example to show, from GET /api/datasets/{id}/examples.
+     */
+    example_id: number;
+    /**
+     * Base Model
+     *
+     * A base model's name, as GET /api/models lists it.
+     */
+    base_model: string;
+    /**
+     * Template
+     *
+     * Empty: the dataset's template.
+     */
+    template?: 'alpaca' | 'phi3' | 'chatml' | 'model' | 'plain' | 'custom' | null;
+    /**
+     * Custom Template
+     *
+     * The Jinja template when template is 'custom'. Empty: the dataset's.
+     */
+    custom_template?: string | null;
+    /**
+     * Max Seq Length
+     *
+     * As the run's max_seq_length.
+     */
+    max_seq_length?: number;
+    /**
+     * Completion Only Loss
+     */
+    completion_only_loss?: boolean;
 };
 
 /**
@@ -659,6 +1015,81 @@ export type RunStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancell
 export type Split = 'train' | 'validation' | 'test';
 
 /**
+ * TemplateOut
+ */
+export type TemplateOut = {
+    /**
+     * Name
+     */
+    name: 'alpaca' | 'phi3' | 'chatml' | 'model' | 'plain' | 'custom';
+    /**
+     * Description
+     */
+    description: string;
+};
+
+/**
+ * TokenOut
+ */
+export type TokenOut = {
+    /**
+     * Id
+     */
+    id: number;
+    /**
+     * Text
+     *
+     * The characters the token stands for; all tokens' texts together give `text`.
+     */
+    text: string;
+    /**
+     * Trained
+     *
+     * A target of the loss.
+     */
+    trained: boolean;
+    /**
+     * Reason
+     *
+     * Why it is not trained: 'prompt' (masked by completion-only loss) or 'truncated' (past max_seq_length). null: trained.
+     */
+    reason: 'prompt' | 'truncated' | null;
+};
+
+/**
+ * TokenStatsOut
+ */
+export type TokenStatsOut = {
+    /**
+     * Num Examples
+     */
+    num_examples: number;
+    /**
+     * Max
+     */
+    max: number;
+    /**
+     * Mean
+     */
+    mean: number;
+    /**
+     * P50
+     */
+    p50: number;
+    /**
+     * P95
+     */
+    p95: number;
+    /**
+     * Num Truncated
+     *
+     * Examples longer than max_seq_length: their ends are never trained on.
+     */
+    num_truncated: number;
+    histogram: HistogramOut;
+};
+
+/**
  * ValidationError
  */
 export type ValidationError = {
@@ -684,6 +1115,107 @@ export type ValidationError = {
     ctx?: {
         [key: string]: unknown;
     };
+};
+
+export type PreviewConversionData = {
+    body: BodyPreviewConversion;
+    path?: never;
+    query?: never;
+    url: '/api/datasets/convert/preview';
+};
+
+export type PreviewConversionErrors = {
+    /**
+     * Request Entity Too Large
+     */
+    413: ErrorBody;
+    /**
+     * Unprocessable Entity
+     */
+    422: ErrorBody;
+};
+
+export type PreviewConversionError = PreviewConversionErrors[keyof PreviewConversionErrors];
+
+export type PreviewConversionResponses = {
+    /**
+     * Successful Response
+     */
+    200: ConversionPreview;
+};
+
+export type PreviewConversionResponse = PreviewConversionResponses[keyof PreviewConversionResponses];
+
+export type ConvertDatasetData = {
+    body: BodyConvertDataset;
+    path?: never;
+    query?: never;
+    url: '/api/datasets/convert';
+};
+
+export type ConvertDatasetErrors = {
+    /**
+     * Request Entity Too Large
+     */
+    413: ErrorBody;
+    /**
+     * Unprocessable Entity
+     */
+    422: ErrorBody;
+};
+
+export type ConvertDatasetError = ConvertDatasetErrors[keyof ConvertDatasetErrors];
+
+export type ConvertDatasetResponses = {
+    /**
+     * Successful Response
+     */
+    201: DatasetOut;
+};
+
+export type ConvertDatasetResponse = ConvertDatasetResponses[keyof ConvertDatasetResponses];
+
+export type DownloadDatasetData = {
+    body?: never;
+    path: {
+        /**
+         * Dataset Id
+         */
+        dataset_id: number;
+    };
+    query?: {
+        /**
+         * Split
+         */
+        split?: Split | null;
+        /**
+         * Format
+         *
+         * jsonl, or csv with formulas neutralised
+         */
+        format?: 'jsonl' | 'csv';
+    };
+    url: '/api/datasets/{dataset_id}/download';
+};
+
+export type DownloadDatasetErrors = {
+    /**
+     * Not Found
+     */
+    404: ErrorBody;
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type DownloadDatasetError = DownloadDatasetErrors[keyof DownloadDatasetErrors];
+
+export type DownloadDatasetResponses = {
+    /**
+     * Successful Response
+     */
+    200: unknown;
 };
 
 export type ListDatasetsData = {
@@ -765,6 +1297,40 @@ export type GetDatasetResponses = {
 
 export type GetDatasetResponse = GetDatasetResponses[keyof GetDatasetResponses];
 
+export type UpdateDatasetData = {
+    body: DatasetUpdate;
+    path: {
+        /**
+         * Dataset Id
+         */
+        dataset_id: number;
+    };
+    query?: never;
+    url: '/api/datasets/{dataset_id}';
+};
+
+export type UpdateDatasetErrors = {
+    /**
+     * Not Found
+     */
+    404: ErrorBody;
+    /**
+     * Unprocessable Entity
+     */
+    422: ErrorBody;
+};
+
+export type UpdateDatasetError = UpdateDatasetErrors[keyof UpdateDatasetErrors];
+
+export type UpdateDatasetResponses = {
+    /**
+     * Successful Response
+     */
+    200: DatasetOut;
+};
+
+export type UpdateDatasetResponse = UpdateDatasetResponses[keyof UpdateDatasetResponses];
+
 export type ListDatasetExamplesData = {
     body?: never;
     path: {
@@ -778,6 +1344,12 @@ export type ListDatasetExamplesData = {
          * Split
          */
         split?: Split | null;
+        /**
+         * Q
+         *
+         * Case-insensitive text search.
+         */
+        q?: string | null;
         /**
          * Offset
          */
@@ -811,6 +1383,115 @@ export type ListDatasetExamplesResponses = {
 };
 
 export type ListDatasetExamplesResponse = ListDatasetExamplesResponses[keyof ListDatasetExamplesResponses];
+
+export type ListTemplatesData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/templates';
+};
+
+export type ListTemplatesResponses = {
+    /**
+     * Successful Response
+     */
+    200: PageTemplateOut;
+};
+
+export type ListTemplatesResponse = ListTemplatesResponses[keyof ListTemplatesResponses];
+
+export type PreviewTokensData = {
+    body: PreviewRequest;
+    path: {
+        /**
+         * Dataset Id
+         */
+        dataset_id: number;
+    };
+    query?: never;
+    url: '/api/datasets/{dataset_id}/preview';
+};
+
+export type PreviewTokensErrors = {
+    /**
+     * Not Found
+     */
+    404: ErrorBody;
+    /**
+     * Conflict
+     */
+    409: ErrorBody;
+    /**
+     * Unprocessable Entity
+     */
+    422: ErrorBody;
+};
+
+export type PreviewTokensError = PreviewTokensErrors[keyof PreviewTokensErrors];
+
+export type PreviewTokensResponses = {
+    /**
+     * Successful Response
+     */
+    200: PreviewOut;
+};
+
+export type PreviewTokensResponse = PreviewTokensResponses[keyof PreviewTokensResponses];
+
+export type GetTokenStatsData = {
+    body?: never;
+    path: {
+        /**
+         * Dataset Id
+         */
+        dataset_id: number;
+    };
+    query: {
+        /**
+         * Base Model
+         *
+         * A base model's name, as GET /api/models lists it.
+         */
+        base_model: string;
+        /**
+         * Template
+         *
+         * Empty: the dataset's template.
+         */
+        template?: 'alpaca' | 'phi3' | 'chatml' | 'model' | 'plain' | 'custom' | null;
+        /**
+         * Max Seq Length
+         */
+        max_seq_length?: number;
+    };
+    url: '/api/datasets/{dataset_id}/token-stats';
+};
+
+export type GetTokenStatsErrors = {
+    /**
+     * Not Found
+     */
+    404: ErrorBody;
+    /**
+     * Conflict
+     */
+    409: ErrorBody;
+    /**
+     * Unprocessable Entity
+     */
+    422: ErrorBody;
+};
+
+export type GetTokenStatsError = GetTokenStatsErrors[keyof GetTokenStatsErrors];
+
+export type GetTokenStatsResponses = {
+    /**
+     * Successful Response
+     */
+    200: TokenStatsOut;
+};
+
+export type GetTokenStatsResponse = GetTokenStatsResponses[keyof GetTokenStatsResponses];
 
 export type ListBaseModelsData = {
     body?: never;
@@ -894,6 +1575,44 @@ export type CreatePresetResponses = {
 
 export type CreatePresetResponse = CreatePresetResponses[keyof CreatePresetResponses];
 
+export type DeletePresetData = {
+    body?: never;
+    path: {
+        /**
+         * Preset Id
+         */
+        preset_id: number;
+    };
+    query?: never;
+    url: '/api/presets/{preset_id}';
+};
+
+export type DeletePresetErrors = {
+    /**
+     * Not Found
+     */
+    404: ErrorBody;
+    /**
+     * Conflict
+     */
+    409: ErrorBody;
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type DeletePresetError = DeletePresetErrors[keyof DeletePresetErrors];
+
+export type DeletePresetResponses = {
+    /**
+     * Successful Response
+     */
+    204: void;
+};
+
+export type DeletePresetResponse = DeletePresetResponses[keyof DeletePresetResponses];
+
 export type GetPresetData = {
     body?: never;
     path: {
@@ -927,6 +1646,44 @@ export type GetPresetResponses = {
 };
 
 export type GetPresetResponse = GetPresetResponses[keyof GetPresetResponses];
+
+export type UpdatePresetData = {
+    body: PresetCreate;
+    path: {
+        /**
+         * Preset Id
+         */
+        preset_id: number;
+    };
+    query?: never;
+    url: '/api/presets/{preset_id}';
+};
+
+export type UpdatePresetErrors = {
+    /**
+     * Not Found
+     */
+    404: ErrorBody;
+    /**
+     * Conflict
+     */
+    409: ErrorBody;
+    /**
+     * Unprocessable Entity
+     */
+    422: ErrorBody;
+};
+
+export type UpdatePresetError = UpdatePresetErrors[keyof UpdatePresetErrors];
+
+export type UpdatePresetResponses = {
+    /**
+     * Successful Response
+     */
+    200: PresetOut;
+};
+
+export type UpdatePresetResponse = UpdatePresetResponses[keyof UpdatePresetResponses];
 
 export type GetHyperparameterSchemaData = {
     body?: never;

@@ -4,20 +4,42 @@
  */
 import { client } from "../client/client.gen";
 
-/** An API failure with the backend's error body flattened: {detail, field, errors}. */
+/** Upload rejections say more: how many rows are bad/usable, or which columns the file has. */
+export type ApiErrorExtra = {
+  /** Rows with a problem (all of them, not only those listed in `errors`). */
+  badRows?: number | null;
+  /** Rows that are fine: resend with drop_invalid to keep them. */
+  usableRows?: number | null;
+  /** The file's columns, when the shape could not be detected and a column mapping is needed. */
+  columns?: string[] | null;
+};
+
+/** An API failure with the backend's error body (ErrorBody) flattened: {detail, field, errors, ...}. */
 export class ApiError extends Error {
   readonly status: number;
   /** The request field the error is about, e.g. "hyperparameters.learning_rate" (422s). */
   readonly field: string | null;
   /** Per-item details, e.g. "line 3: invalid JSON (...)". */
   readonly errors: string[];
+  readonly badRows: number | null;
+  readonly usableRows: number | null;
+  readonly columns: string[] | null;
 
-  constructor(status: number, detail: string, field: string | null = null, errors: string[] = []) {
+  constructor(
+    status: number,
+    detail: string,
+    field: string | null = null,
+    errors: string[] = [],
+    extra: ApiErrorExtra = {},
+  ) {
     super(detail);
     this.name = "ApiError";
     this.status = status;
     this.field = field;
     this.errors = errors;
+    this.badRows = extra.badRows ?? null;
+    this.usableRows = extra.usableRows ?? null;
+    this.columns = extra.columns ?? null;
   }
 }
 
@@ -43,13 +65,18 @@ function fromValidationList(status: number, detail: unknown[]): ApiError {
 export function toApiError(body: unknown, status: number, statusText = ""): ApiError {
   if (body instanceof ApiError) return body;
   if (isRecord(body)) {
-    const { detail, field, errors } = body;
+    const { detail, field, errors, bad_rows: badRows, usable_rows: usableRows, columns } = body;
     if (typeof detail === "string") {
       return new ApiError(
         status,
         detail,
         typeof field === "string" ? field : null,
         Array.isArray(errors) ? errors.map(String) : [],
+        {
+          badRows: typeof badRows === "number" ? badRows : null,
+          usableRows: typeof usableRows === "number" ? usableRows : null,
+          columns: Array.isArray(columns) ? columns.map(String) : null,
+        },
       );
     }
     if (Array.isArray(detail)) return fromValidationList(status, detail);

@@ -1,4 +1,5 @@
-import { useQuery } from "@tanstack/react-query";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
+import { useEffect, useState } from "react";
 import { Link, useParams, useSearchParams } from "react-router";
 import type { DatasetOut, Split } from "../client/types.gen";
 import { Card } from "../components/ui/Card";
@@ -7,8 +8,17 @@ import { PageHeader } from "../components/ui/PageHeader";
 import { Pagination } from "../components/ui/Pagination";
 import { EmptyState, Loading } from "../components/ui/States";
 import { datasetQueries } from "../features/datasets/api/queries";
+import { DownloadLinks } from "../features/datasets/components/DownloadLinks";
 import { ExamplesTable } from "../features/datasets/components/ExamplesTable";
+import { LabelChart } from "../features/datasets/components/LabelChart";
+import { TemplateEditor } from "../features/datasets/components/TemplateEditor";
+import { searchTextOf } from "../features/datasets/records";
+import { tokenSettingsQuery, useTokenSettings } from "../features/datasets/useTokenSettings";
+import { TokenStatsPanel } from "../features/datasets/components/TokenStatsPanel";
+import { WarningsPanel } from "../features/datasets/components/WarningsPanel";
+import { plural } from "../features/datasets/tokens";
 import { formatDateTime, formatNumber } from "../lib/format";
+import { useDebounced } from "../lib/useDebounced";
 
 const PAGE_SIZE = 25;
 const SPLITS: Split[] = ["train", "validation", "test"];
@@ -27,9 +37,21 @@ export function DatasetDetailPage() {
   return <DatasetDetail dataset={dataset.data} />;
 }
 
-function Stat({ label, value, sub }: { label: string; value: string; sub?: string }) {
+function Stat({
+  label,
+  value,
+  sub,
+  testId,
+  title,
+}: {
+  label: string;
+  value: string;
+  sub?: string;
+  testId?: string;
+  title?: string;
+}) {
   return (
-    <div className="stat">
+    <div className="stat" data-testid={testId} title={title}>
       <div className="stat-label">{label}</div>
       <div className="stat-value">{value}</div>
       {sub ? <div className="stat-sub">{sub}</div> : null}
@@ -41,25 +63,71 @@ function pct(part: number, total: number): string {
   return total > 0 ? `${((part / total) * 100).toFixed(0)}%` : "";
 }
 
+type Update = { split?: Split | null; offset?: number; q?: string; row?: number | null };
+
 function DatasetDetail({ dataset }: { dataset: DatasetOut }) {
+  const queryClient = useQueryClient();
   const [params, setParams] = useSearchParams();
   const splitParam = params.get("split");
   const split = isSplit(splitParam) ? splitParam : null;
   const offset = Math.max(0, Number(params.get("offset") ?? 0) || 0);
-  const examples = useQuery(datasetQueries.examples(dataset.id, { split, offset, limit: PAGE_SIZE }));
+  const q = params.get("q") ?? "";
+  const focusRow = Number(params.get("row")) || null;
+  const examples = useQuery(datasetQueries.examples(dataset.id, { split, q, offset, limit: PAGE_SIZE }));
+  const tokenState = useTokenSettings(dataset);
 
-  const update = (next: { split?: Split | null; offset?: number }) => {
+  const [draft, setDraft] = useState(q);
+  const settledDraft = useDebounced(draft, 300);
+
+  const update = (next: Update) => {
     const search = new URLSearchParams(params);
+    const set = (key: string, value: string | null) => {
+      if (value) search.set(key, value);
+      else search.delete(key);
+    };
     if (next.split !== undefined) {
-      if (next.split) search.set("split", next.split);
-      else search.delete("split");
+      set("split", next.split);
       search.delete("offset");
     }
-    if (next.offset !== undefined) {
-      if (next.offset > 0) search.set("offset", String(next.offset));
-      else search.delete("offset");
+    if (next.q !== undefined) {
+      set("q", next.q.trim() || null);
+      search.delete("offset");
     }
+    if (next.offset !== undefined) set("offset", next.offset > 0 ? String(next.offset) : null);
+    if (next.row !== undefined) set("row", next.row ? String(next.row) : null);
     setParams(search, { replace: true });
+  };
+
+  useEffect(() => {
+    if (settledDraft.trim() !== q.trim()) update({ q: settledDraft, row: null });
+    // Only a settled edit of the box searches; `update` is rebuilt every render.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [settledDraft]);
+
+  /**
+   * A warning's row: find it (rows are stored in file order; dropped rows leave gaps of at most num_dropped),
+   * then search for its text, which lists it together with its duplicates, in every split.
+   */
+  const showRow = async (row: number) => {
+    const window = Math.min(500, dataset.num_dropped + 1);
+    const start = Math.max(0, row - 1 - dataset.num_dropped);
+    let text = "";
+    try {
+      const page = await queryClient.query(
+        datasetQueries.examples(dataset.id, { split: null, q: "", offset: start, limit: window }),
+      );
+      const found = page.items.find((example) => example.row_number === row);
+      if (found) text = searchTextOf(found.record);
+    } catch {
+      // Fall through: show the page the row would be on.
+    }
+    setDraft(text);
+    if (text) {
+      update({ split: null, q: text, row });
+    } else {
+      update({ split: null, q: "", row, offset: Math.floor(Math.max(0, row - 1) / PAGE_SIZE) * PAGE_SIZE });
+    }
+    document.getElementById("examples")?.scrollIntoView({ behavior: "smooth", block: "start" });
   };
 
   const counts: Record<Split, number> = {
@@ -67,6 +135,10 @@ function DatasetDetail({ dataset }: { dataset: DatasetOut }) {
     validation: dataset.num_validation,
     test: dataset.num_test,
   };
+  const settingsQuery = "settings" in tokenState ? tokenSettingsQuery(tokenState.settings) : "";
+  const previewHref = (exampleId?: number) =>
+    `/datasets/${dataset.id}/preview?${exampleId ? `example=${exampleId}&` : ""}${settingsQuery}`;
+  const hasLabels = dataset.label_counts !== null && Object.keys(dataset.label_counts).length > 0;
 
   return (
     <>
@@ -77,73 +149,207 @@ function DatasetDetail({ dataset }: { dataset: DatasetOut }) {
           </>
         }
         title={dataset.name}
-        subtitle={`${dataset.format} · uploaded ${formatDateTime(dataset.created_at)}`}
+        subtitle={
+          <>
+            {dataset.format} · {dataset.shape.replace("_", "/")} · uploaded {formatDateTime(dataset.created_at)}
+            {dataset.column_mapping ? (
+              <span data-testid="dataset-mapping">
+                {" "}
+                · columns{" "}
+                {Object.entries(dataset.column_mapping)
+                  .map(([field, column]) => `${field} ← ${column}`)
+                  .join(", ")}
+              </span>
+            ) : null}
+          </>
+        }
         actions={
-          <Link to={`/runs/new?dataset=${dataset.id}`} className="btn btn-primary" data-testid="dataset-new-run">
-            Fine-tune on this dataset
-          </Link>
+          <>
+            <Link to={previewHref()} className="btn" data-testid="dataset-preview-link">
+              Token preview
+            </Link>
+            <Link to={`/runs/new?dataset=${dataset.id}`} className="btn btn-primary" data-testid="dataset-new-run">
+              Fine-tune on this dataset
+            </Link>
+          </>
         }
       />
       <div className="stats" data-testid="dataset-stats">
-        <Stat label="Rows" value={formatNumber(dataset.num_rows)} />
-        <Stat label="Train" value={formatNumber(dataset.num_train)} sub={pct(dataset.num_train, dataset.num_rows)} />
+        <Stat label="Rows" value={formatNumber(dataset.num_rows)} testId="stat-rows" />
+        <Stat
+          label="Train"
+          value={formatNumber(dataset.num_train)}
+          sub={pct(dataset.num_train, dataset.num_rows)}
+          testId="stat-train"
+        />
         <Stat
           label="Validation"
           value={formatNumber(dataset.num_validation)}
           sub={pct(dataset.num_validation, dataset.num_rows)}
+          testId="stat-validation"
         />
-        <Stat label="Test" value={formatNumber(dataset.num_test)} sub={pct(dataset.num_test, dataset.num_rows)} />
-        <Stat label="Split" value={`seed ${dataset.split_seed}`} sub={`hash ${dataset.split_hash.slice(0, 12)}`} />
+        <Stat
+          label="Test"
+          value={formatNumber(dataset.num_test)}
+          sub={pct(dataset.num_test, dataset.num_rows)}
+          testId="stat-test"
+        />
+        <Stat
+          label="Dropped"
+          value={formatNumber(dataset.num_dropped)}
+          sub={dataset.num_dropped > 0 ? "bad rows left out at upload" : "no bad rows"}
+          testId="stat-dropped"
+        />
+        <Stat
+          label="Split"
+          value={`seed ${dataset.split_seed}`}
+          sub={
+            dataset.split_ratios
+              ? Object.entries(dataset.split_ratios)
+                  .map(([split, share]) => `${split} ${Math.round(share * 100)}%`)
+                  .join(" / ")
+              : "validation and test from files"
+          }
+          title={`Split hash ${dataset.split_hash}: the same file, shares and seed give the same split.`}
+          testId="stat-split"
+        />
       </div>
-      <Card
-        title="Examples"
-        flush
-        actions={
-          <div className="segmented" role="tablist" aria-label="Split" data-testid="split-filter">
-            <button
-              type="button"
-              role="tab"
-              aria-selected={split === null}
-              className={split === null ? "active" : ""}
-              onClick={() => update({ split: null })}
+
+      <div className="grid-2">
+        <Card
+          title="Warnings"
+          actions={
+            dataset.warnings.length > 0 ? (
+              <span className="muted small">{plural(dataset.warnings.length, "check")} flagged</span>
+            ) : null
+          }
+        >
+          <WarningsPanel warnings={dataset.warnings} onRow={(row) => void showRow(row)} />
+        </Card>
+        <div className="stack">
+          {hasLabels && dataset.label_counts ? (
+            <Card
+              title="Labels"
+              actions={<span className="muted small">{plural(Object.keys(dataset.label_counts).length, "class", "classes")}</span>}
             >
-              All <span className="count">{formatNumber(dataset.num_rows)}</span>
-            </button>
-            {SPLITS.map((s) => (
+              <LabelChart counts={dataset.label_counts} />
+            </Card>
+          ) : null}
+          <Card title="Download" flush>
+            <DownloadLinks dataset={dataset} />
+          </Card>
+        </div>
+      </div>
+
+      <div className="grid-2">
+        <Card title="Token lengths" testId="token-stats-card">
+          {"settings" in tokenState ? (
+            <TokenStatsPanel dataset={dataset} state={tokenState} />
+          ) : tokenState.error ? (
+            <ErrorNotice error={tokenState.error} title="Could not load models and templates" />
+          ) : (
+            <Loading />
+          )}
+        </Card>
+        <Card title="Prompt template" actions={<span className="muted small">the default for runs</span>}>
+          <TemplateEditor dataset={dataset} />
+        </Card>
+      </div>
+
+      <section id="examples" className="card">
+        <div className="card-header">
+          <h2 className="card-title">Examples</h2>
+          <div className="card-actions">
+            <div className="search">
+              <input
+                className="input input-search"
+                type="search"
+                placeholder="Search the text…"
+                value={draft}
+                onChange={(event) => setDraft(event.target.value)}
+                aria-label="Search examples"
+                data-testid="examples-search"
+              />
+            </div>
+            <div className="segmented" role="tablist" aria-label="Split" data-testid="split-filter">
               <button
-                key={s}
                 type="button"
                 role="tab"
-                aria-selected={split === s}
-                className={split === s ? "active" : ""}
-                onClick={() => update({ split: s })}
-                data-split={s}
+                aria-selected={split === null}
+                className={split === null ? "active" : ""}
+                onClick={() => update({ split: null })}
               >
-                {s[0]?.toUpperCase()}
-                {s.slice(1)} <span className="count">{formatNumber(counts[s])}</span>
+                All <span className="count">{formatNumber(dataset.num_rows)}</span>
               </button>
-            ))}
+              {SPLITS.map((s) => (
+                <button
+                  key={s}
+                  type="button"
+                  role="tab"
+                  aria-selected={split === s}
+                  className={split === s ? "active" : ""}
+                  onClick={() => update({ split: s })}
+                  data-split={s}
+                >
+                  {s[0]?.toUpperCase()}
+                  {s.slice(1)} <span className="count">{formatNumber(counts[s])}</span>
+                </button>
+              ))}
+            </div>
           </div>
-        }
-      >
-        {examples.isPending ? (
-          <Loading />
-        ) : examples.isError ? (
-          <ErrorNotice error={examples.error} title="Could not load examples" />
-        ) : examples.data.items.length === 0 ? (
-          <EmptyState title="No examples in this split" />
-        ) : (
-          <div className={examples.isPlaceholderData ? "is-refreshing" : undefined}>
-            <ExamplesTable examples={examples.data.items} />
-            <Pagination
-              offset={offset}
-              limit={PAGE_SIZE}
-              total={examples.data.total}
-              onChange={(next) => update({ offset: next })}
-            />
+        </div>
+        {q || focusRow ? (
+          <div className="filter-strip" data-testid="examples-filter">
+            {focusRow ? (
+              <span>
+                Row <strong>{focusRow}</strong>
+                {q ? " and the examples that share its text" : ""}
+              </span>
+            ) : (
+              <span>
+                Matching “<strong>{q}</strong>”
+              </span>
+            )}
+            {examples.data ? <span className="muted"> · {plural(examples.data.total, "example")}</span> : null}
+            <button
+              type="button"
+              className="link-button small"
+              onClick={() => {
+                setDraft("");
+                update({ q: "", row: null, offset: 0 });
+              }}
+            >
+              Clear
+            </button>
           </div>
-        )}
-      </Card>
+        ) : null}
+        <div className="card-body card-body-flush">
+          {examples.isPending ? (
+            <Loading />
+          ) : examples.isError ? (
+            <ErrorNotice error={examples.error} title="Could not load examples" />
+          ) : examples.data.items.length === 0 ? (
+            <EmptyState title={q ? "No example matches" : "No examples in this split"}>
+              {q ? `Nothing contains “${q}”${split ? ` in ${split}` : ""}.` : null}
+            </EmptyState>
+          ) : (
+            <div className={examples.isPlaceholderData ? "is-refreshing" : undefined}>
+              <ExamplesTable
+                examples={examples.data.items}
+                query={q}
+                highlightRow={focusRow}
+                previewHref={(example) => previewHref(example.id)}
+              />
+              <Pagination
+                offset={offset}
+                limit={PAGE_SIZE}
+                total={examples.data.total}
+                onChange={(next) => update({ offset: next })}
+              />
+            </div>
+          )}
+        </div>
+      </section>
     </>
   );
 }

@@ -1,4 +1,5 @@
 import { useQuery } from "@tanstack/react-query";
+import { Link } from "react-router";
 import { Card } from "../components/ui/Card";
 import { ErrorNotice } from "../components/ui/ErrorNotice";
 import { PageHeader } from "../components/ui/PageHeader";
@@ -13,7 +14,12 @@ export function DatasetsPage() {
     <>
       <PageHeader
         title="Datasets"
-        subtitle="Instruction data in Alpaca format. Each upload is validated line by line and split once into train, validation and test."
+        subtitle="Instruction data: Alpaca rows, prompt/completion pairs or chats. Each upload is validated row by row, checked for duplicates and leakage, and split once into train, validation and test."
+        actions={
+          <Link to="/datasets/convert" className="btn" data-testid="convert-link">
+            Convert a labelled table…
+          </Link>
+        }
       />
       <Card title="Upload a dataset">
         <UploadZone />
@@ -28,7 +34,7 @@ export function DatasetsPage() {
         ) : datasets.isError ? (
           <ErrorNotice error={datasets.error} title="Could not load datasets" />
         ) : datasets.data.items.length === 0 ? (
-          <EmptyState title="No datasets yet">Drop a JSONL file above to add the first one.</EmptyState>
+          <EmptyState title="No datasets yet">Drop a file above to add the first one, or convert a labelled table.</EmptyState>
         ) : (
           <DatasetTable datasets={datasets.data.items} />
         )}

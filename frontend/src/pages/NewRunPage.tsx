@@ -3,7 +3,7 @@ import { useSearchParams } from "react-router";
 import { ErrorNotice } from "../components/ui/ErrorNotice";
 import { PageHeader } from "../components/ui/PageHeader";
 import { Loading } from "../components/ui/States";
-import { datasetQueries } from "../features/datasets/api/queries";
+import { datasetQueries, templateQueries } from "../features/datasets/api/queries";
 import { catalogQueries } from "../features/runs/api/queries";
 import { NewRunForm } from "../features/runs/components/NewRunForm";
 
@@ -14,7 +14,8 @@ export function NewRunPage() {
   const models = useQuery(catalogQueries.models());
   const presets = useQuery(catalogQueries.presets());
   const hyperparameters = useQuery(catalogQueries.hyperparameters());
-  const queries = [datasets, models, presets, hyperparameters];
+  const templates = useQuery(templateQueries.list());
+  const queries = [datasets, models, presets, hyperparameters, templates];
   const failed = queries.find((q) => q.isError);
 
   return (
@@ -25,12 +26,13 @@ export function NewRunPage() {
       />
       {failed ? (
         <ErrorNotice error={failed.error} title="Could not load what a run needs" />
-      ) : datasets.data && models.data && presets.data && hyperparameters.data ? (
+      ) : datasets.data && models.data && presets.data && hyperparameters.data && templates.data ? (
         <NewRunForm
           datasets={datasets.data.items}
           models={models.data.items}
           presets={presets.data.items}
           specs={hyperparameters.data}
+          templates={templates.data.items}
           initialDatasetId={Number.isInteger(datasetParam) && datasetParam > 0 ? datasetParam : null}
         />
       ) : (

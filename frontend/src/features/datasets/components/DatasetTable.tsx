@@ -15,6 +15,7 @@ export function DatasetTable({ datasets }: { datasets: DatasetOut[] }) {
             <th className="num">Validation</th>
             <th className="num">Test</th>
             <th>Format</th>
+            <th>Checks</th>
             <th>Created</th>
             <th />
           </tr>
@@ -41,7 +42,10 @@ export function DatasetTable({ datasets }: { datasets: DatasetOut[] }) {
               <td className="num">{formatNumber(dataset.num_validation)}</td>
               <td className="num">{formatNumber(dataset.num_test)}</td>
               <td>
-                <span className="tag">{dataset.format}</span>
+                <span className="tag">{dataset.format}</span> <span className="muted small">{dataset.shape.replace("_", "/")}</span>
+              </td>
+              <td>
+                <Checks dataset={dataset} />
               </td>
               <td title={formatDateTime(dataset.created_at)}>{formatRelative(dataset.created_at)}</td>
               <td className="row-actions">
@@ -54,5 +58,26 @@ export function DatasetTable({ datasets }: { datasets: DatasetOut[] }) {
         </tbody>
       </table>
     </div>
+  );
+}
+
+/** Warnings and dropped rows at a glance; the dataset page explains them. */
+function Checks({ dataset }: { dataset: DatasetOut }) {
+  const warnings = dataset.warnings.length;
+  return (
+    <span className="checks" data-testid="dataset-checks" data-warnings={warnings}>
+      {warnings > 0 ? (
+        <span className="check-badge check-warn" title={dataset.warnings.map((w) => w.message).join("\n")}>
+          {warnings} {warnings === 1 ? "warning" : "warnings"}
+        </span>
+      ) : (
+        <span className="check-badge check-ok">no warnings</span>
+      )}
+      {dataset.num_dropped > 0 ? (
+        <span className="check-badge" title="Invalid rows left out at upload">
+          {formatNumber(dataset.num_dropped)} dropped
+        </span>
+      ) : null}
+    </span>
   );
 }

@@ -14,7 +14,7 @@ export type HyperparameterSpec = {
   maximum?: number;
   exclusiveMinimum?: number;
   exclusiveMaximum?: number;
-  /** A constant (e.g. prompt_template): shown, never editable. */
+  /** A constant: shown, never editable. */
   readOnly: boolean;
 };
 

@@ -1,6 +1,6 @@
 import { useState, type SubmitEvent } from "react";
 import { Link, useNavigate } from "react-router";
-import type { BaseModelOut, DatasetOut, PresetOut } from "../../../client/types.gen";
+import type { BaseModelOut, DatasetOut, PresetOut, TemplateOut } from "../../../client/types.gen";
 import { ErrorNotice } from "../../../components/ui/ErrorNotice";
 import { ApiError } from "../../../lib/api";
 import { formatNumber } from "../../../lib/format";
@@ -13,8 +13,12 @@ type Props = {
   models: BaseModelOut[];
   presets: PresetOut[];
   specs: HyperparameterSpec[];
+  templates: TemplateOut[];
   initialDatasetId: number | null;
 };
+
+/** Hyperparameters with their own control at the top of the form, not in the advanced grid. */
+const TEMPLATE_FIELDS = ["prompt_template", "custom_template"];
 
 const TOP_FIELDS = ["name", "dataset_id", "base_model", "preset_id"] as const;
 type TopField = (typeof TOP_FIELDS)[number];
@@ -23,7 +27,7 @@ function defaultPreset(presets: PresetOut[]): PresetOut | undefined {
   return presets.find((p) => p.builtin && Object.keys(p.hyperparameters).length === 0) ?? presets[0];
 }
 
-export function NewRunForm({ datasets, models, presets, specs, initialDatasetId }: Props) {
+export function NewRunForm({ datasets, models, presets, specs: allSpecs, templates, initialDatasetId }: Props) {
   const navigate = useNavigate();
   const createRun = useCreateRun();
 
@@ -35,6 +39,10 @@ export function NewRunForm({ datasets, models, presets, specs, initialDatasetId 
   const [overrides, setOverrides] = useState<Record<string, string>>({});
   const [clientErrors, setClientErrors] = useState<Record<string, string>>({});
   const [advancedOpen, setAdvancedOpen] = useState(false);
+  // "" = the dataset's own template (the run snapshot then names it).
+  const [templateChoice, setTemplateChoice] = useState("");
+  const [customTemplate, setCustomTemplate] = useState("");
+  const specs = allSpecs.filter((spec) => !TEMPLATE_FIELDS.includes(spec.name));
 
   const initialDataset = datasets.find((d) => d.id === initialDatasetId) ?? datasets[0];
   const datasetId = datasetChoice ?? (initialDataset ? String(initialDataset.id) : "");
@@ -49,7 +57,10 @@ export function NewRunForm({ datasets, models, presets, specs, initialDatasetId 
   // A 422 names its field: "hyperparameters.learning_rate" or a top-level one like "dataset_id".
   const apiError = createRun.error instanceof ApiError ? createRun.error : null;
   const serverField = apiError?.field ?? null;
-  const serverHpField = serverField?.startsWith("hyperparameters.") ? serverField.slice("hyperparameters.".length) : null;
+  const rawHpField = serverField?.startsWith("hyperparameters.") ? serverField.slice("hyperparameters.".length) : null;
+  const templateError =
+    apiError && rawHpField && TEMPLATE_FIELDS.includes(rawHpField) ? apiError.message.replace(`${serverField ?? ""}: `, "") : null;
+  const serverHpField = templateError ? null : rawHpField;
   const serverTopField = TOP_FIELDS.find((f) => f === serverField) ?? null;
   const hpErrors: Record<string, string> = { ...clientErrors };
   // Next to the field, "hyperparameters.lora_r: Input should be…" reads better without its prefix.
@@ -57,7 +68,7 @@ export function NewRunForm({ datasets, models, presets, specs, initialDatasetId 
   if (serverHpField && apiError) hpErrors[serverHpField] = fieldMessage;
   const topError = (field: TopField) => (serverTopField === field && apiError ? fieldMessage : null);
   const generalError =
-    createRun.error && !(serverHpField && specs.some((s) => s.name === serverHpField)) && !serverTopField
+    createRun.error && !(serverHpField && specs.some((s) => s.name === serverHpField)) && !serverTopField && !templateError
       ? createRun.error
       : null;
 
@@ -86,6 +97,8 @@ export function NewRunForm({ datasets, models, presets, specs, initialDatasetId 
       return;
     }
     if (!dataset) return;
+    if (templateChoice) hyperparameters.prompt_template = templateChoice;
+    if (templateChoice === "custom" && customTemplate.trim()) hyperparameters.custom_template = customTemplate;
     createRun.mutate(
       {
         dataset_id: dataset.id,
@@ -174,6 +187,64 @@ export function NewRunForm({ datasets, models, presets, specs, initialDatasetId 
                 <div className="hint">
                   {model.description} <span className="tag">{model.source}</span>
                 </div>
+              ) : null}
+            </div>
+          </div>
+
+          <div className="form-row">
+            <label htmlFor="run-template">Prompt template</label>
+            <div className="form-control">
+              <select
+                id="run-template"
+                className="select"
+                data-testid="run-template-select"
+                value={templateChoice}
+                onChange={(event) => {
+                  setTemplateChoice(event.target.value);
+                  edit();
+                }}
+                aria-invalid={templateError ? true : undefined}
+              >
+                <option value="">Dataset's template{dataset ? ` (${dataset.template})` : ""}</option>
+                {templates.map((t) => (
+                  <option key={t.name} value={t.name}>
+                    {t.name}
+                  </option>
+                ))}
+              </select>
+              <FieldError message={templateError} />
+              <div className="hint" data-testid="run-template-description">
+                {templateChoice
+                  ? templates.find((t) => t.name === templateChoice)?.description
+                  : "How each example becomes text for training and generation; the dataset page shows its tokens."}{" "}
+                {dataset ? (
+                  <Link
+                    to={`/datasets/${dataset.id}/preview?model=${encodeURIComponent(baseModel)}${
+                      templateChoice ? `&template=${templateChoice}` : ""
+                    }`}
+                  >
+                    Preview the tokens
+                  </Link>
+                ) : null}
+              </div>
+              {templateChoice === "custom" ? (
+                <textarea
+                  className="textarea mono-text textarea-below"
+                  rows={6}
+                  wrap="off"
+                  value={customTemplate}
+                  placeholder={
+                    dataset?.custom_template
+                      ? "Empty: the dataset's custom template"
+                      : "Jinja over messages / add_generation_prompt, like a chat template"
+                  }
+                  onChange={(event) => {
+                    setCustomTemplate(event.target.value);
+                    edit();
+                  }}
+                  spellCheck={false}
+                  data-testid="run-custom-template"
+                />
               ) : null}
             </div>
           </div>
@@ -299,6 +370,7 @@ export function NewRunForm({ datasets, models, presets, specs, initialDatasetId 
         <span className="muted small">
           {dataset ? `Fine-tunes ${baseModel || "the base model"} on “${dataset.name}”` : ""}
           {preset ? ` with “${preset.name}”` : ""}
+          {templateChoice ? `, template ${templateChoice}` : ""}
           {changedCount > 0 ? ` + ${changedCount} override${changedCount === 1 ? "" : "s"}` : ""}.
         </span>
       </div>
