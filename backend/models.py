@@ -146,6 +146,11 @@ class Run(Base):
     error: Mapped[str | None] = mapped_column(Text)
     cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
     task_id: Mapped[str | None] = mapped_column(String(200))
+    # Recovery is owned here, not by broker redelivery: the worker holding the lease renews it by heartbeat;
+    # a reaper re-queues a run whose lease expired, and every write a worker makes is fenced by lease_owner.
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    lease_owner: Mapped[str | None] = mapped_column(String(100))
+    lease_expires_at: Mapped[datetime | None] = mapped_column(index=True)
     environment: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # device, quantisation, library versions
     base_eval_loss: Mapped[float | None] = mapped_column(Float)
     final_eval_loss: Mapped[float | None] = mapped_column(Float)

@@ -1,14 +1,17 @@
 """The worker's reads and writes of run state. State lives in the database, never in Celery results."""
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from pydantic import TypeAdapter
-from sqlalchemy import insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import delete, func, insert, select, update
 
+from backend.core.config import get_settings
 from backend.core.db import get_sessionmaker
-from backend.models import BaseModelEntry, DatasetExample, Prediction, Run, RunStatus, Split, utcnow
+from backend.core.storage import LocalStorage
+from backend.models import BaseModelEntry, Checkpoint, DatasetExample, Metric, Prediction, Run, RunStatus, Split, utcnow
+from worker.leases import lease_expiry
 from worker.training.config import TrainingConfig
 from worker.training.templates import Record
 from worker.training.types import AnyRecord, SplitData
@@ -24,15 +27,50 @@ class RunInputs:
     test_example_ids: list[int]
 
 
-def claim(run_id: int) -> bool:
-    """queued → running in one statement, so a run cancelled meanwhile (or claimed elsewhere) is skipped."""
+@dataclass(frozen=True)
+class Resume:
+    checkpoint_dir: Path
+    step: int
+    base_eval_loss: float | None
+
+
+def claim(run_id: int, owner: str) -> bool:
+    """queued → running with this worker's lease, in one statement: a run cancelled meanwhile, or claimed by
+    another worker, is skipped."""
+    now = utcnow()
     with get_sessionmaker().begin() as session:
         result = session.execute(
             update(Run)
             .where(Run.id == run_id, Run.status == RunStatus.QUEUED, Run.cancel_requested.is_(False))
-            .values(status=RunStatus.RUNNING, started_at=utcnow(), status_message="starting")
+            .values(
+                status=RunStatus.RUNNING,
+                started_at=func.coalesce(Run.started_at, now),
+                status_message="starting",
+                attempts=Run.attempts + 1,
+                lease_owner=owner,
+                lease_expires_at=now + lease_expiry(),
+            )
         )
         return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+def prepare_resume(run_id: int) -> Resume | None:
+    """The latest checkpoint an earlier attempt left, with the metrics logged after it removed
+    (the resumed trainer logs those steps again)."""
+    with get_sessionmaker().begin() as session:
+        run = session.get_one(Run, run_id)
+        checkpoints = session.scalars(
+            select(Checkpoint).where(Checkpoint.run_id == run_id).order_by(Checkpoint.step.desc())
+        ).all()
+        storage = LocalStorage(get_settings().storage_dir)
+        usable = next((c for c in checkpoints if storage.local_path(c.storage_key).is_dir()), None)
+        after = usable.step if usable else 0
+        # Step 0's validation loss is the base model's: it stays, so the curve keeps its starting point.
+        session.execute(delete(Metric).where(Metric.run_id == run_id, Metric.step > after))
+        if usable is None:
+            return None
+        session.execute(delete(Checkpoint).where(Checkpoint.run_id == run_id, Checkpoint.step > after))
+        return Resume(storage.local_path(usable.storage_key), usable.step, run.base_eval_loss)
 
 
 def load_inputs(run_id: int) -> RunInputs:
@@ -62,25 +100,35 @@ def load_inputs(run_id: int) -> RunInputs:
         )
 
 
-def save_predictions(
-    run_id: int, example_ids: list[int], prompts: list[str], expected: list[str], tuned: list[str], base: list[str]
-) -> None:
-    rows = [
-        {"run_id": run_id, "example_id": i, "prompt": p, "expected": e, "generated": t, "base_generated": b}
-        for i, p, e, t, b in zip(example_ids, prompts, expected, tuned, base, strict=True)
-    ]
+@dataclass(frozen=True)
+class Answers:
+    example_ids: list[int]
+    prompts: list[str]
+    expected: list[str]
+    tuned: list[str]
+    base: list[str]
+
+
+def finish(
+    run_id: int, owner: str, status: RunStatus, message: str, *, answers: Answers | None = None, **values: Any
+) -> bool:
+    """The run's final state and its predictions in one transaction, fenced by the lease:
+    a worker that lost the run to another writes nothing. False when fenced off."""
     with get_sessionmaker().begin() as session:
-        session.execute(insert(Prediction), rows)
-
-
-def finish(run_id: int, status: RunStatus, message: str, **values: Any) -> None:
-    with get_sessionmaker().begin() as session:
-        _finish(session, run_id, status, message, values)
-
-
-def _finish(session: Session, run_id: int, status: RunStatus, message: str, values: dict[str, Any]) -> None:
-    session.execute(
-        update(Run)
-        .where(Run.id == run_id)
-        .values(status=status, status_message=message, finished_at=utcnow(), **values)
-    )
+        result = session.execute(
+            update(Run)
+            .where(Run.id == run_id, Run.lease_owner == owner)
+            .values(status=status, status_message=message, finished_at=utcnow(), lease_owner=None, **values)
+        )
+        if not result.rowcount:  # type: ignore[attr-defined]
+            session.rollback()
+            return False
+        if answers is not None:
+            rows = [
+                {"run_id": run_id, "example_id": i, "prompt": p, "expected": e, "generated": t, "base_generated": b}
+                for i, p, e, t, b in zip(
+                    answers.example_ids, answers.prompts, answers.expected, answers.tuned, answers.base, strict=True
+                )
+            ]
+            session.execute(insert(Prediction), rows)
+        return True

@@ -1,16 +1,23 @@
 """Where a training run reports to in the studio: the database, which the API streams from."""
 
 from collections.abc import Mapping
+from pathlib import Path
 
 from sqlalchemy import insert, select, update
 
 from backend.core.db import get_sessionmaker
-from backend.models import Metric, Run
+from backend.core.storage import LocalStorage
+from backend.models import Checkpoint, Metric, Run
+from worker.leases import Lease
 
 
 class DatabaseSink:
-    def __init__(self, run_id: int) -> None:
-        self.run_id = run_id
+    """Every write is skipped once the lease is lost: the run belongs to another worker then."""
+
+    def __init__(self, lease: Lease, storage: LocalStorage) -> None:
+        self.run_id = lease.run_id
+        self.lease = lease
+        self.storage = storage
         self.sessions = get_sessionmaker()
 
     def metrics(self, step: int, epoch: float | None, values: Mapping[str, float]) -> None:
@@ -18,15 +25,33 @@ class DatabaseSink:
             {"run_id": self.run_id, "step": step, "epoch": epoch, "name": name, "value": float(value)}
             for name, value in values.items()
         ]
-        if not rows:
+        if not rows or self.lease.lost.is_set():
             return
         with self.sessions.begin() as session:
             session.execute(insert(Metric), rows)
 
     def event(self, message: str) -> None:
+        if self.lease.lost.is_set():
+            return
         with self.sessions.begin() as session:
-            session.execute(update(Run).where(Run.id == self.run_id).values(status_message=message[:2000]))
+            session.execute(
+                update(Run)
+                .where(Run.id == self.run_id, Run.lease_owner == self.lease.owner)
+                .values(status_message=message[:2000])
+            )
+
+    def checkpoint(self, step: int, path: Path, eval_loss: float | None) -> None:
+        if self.lease.lost.is_set():
+            return
+        key = str(path.resolve().relative_to(self.storage.root))
+        with self.sessions.begin() as session:
+            session.execute(
+                insert(Checkpoint).values(run_id=self.run_id, step=step, storage_key=key, eval_loss=eval_loss)
+            )
 
     def cancel_requested(self) -> bool:
+        """The user asked to stop, or the lease went to another worker (then this one must stop too)."""
+        if self.lease.lost.is_set():
+            return True
         with self.sessions() as session:
             return bool(session.scalar(select(Run.cancel_requested).where(Run.id == self.run_id)))

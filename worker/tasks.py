@@ -2,6 +2,7 @@
 
 import logging
 from dataclasses import replace
+from typing import Any
 
 import datasets
 import transformers
@@ -12,6 +13,7 @@ from backend.core.storage import LocalStorage
 from backend.models import RunStatus
 from worker import run_store
 from worker.celery_app import app
+from worker.leases import WORKER_ID, Lease
 from worker.sinks import DatabaseSink
 from worker.training.base_models import materialize_bundled_model, read_chat_template
 from worker.training.generate import generate_answers
@@ -38,26 +40,36 @@ def describe_failure(exc: BaseException, batch_size: int) -> str:
 
 @app.task(name="runs.train")
 def train_run(run_id: int) -> None:
-    if not run_store.claim(run_id):
+    if not run_store.claim(run_id, WORKER_ID):
         log.info("run %s is no longer queued; skipping", run_id)
         raise Ignore()
-    sink = DatabaseSink(run_id)
+    with Lease(run_id) as lease:
+        _train_claimed(lease)
+
+
+def _train_claimed(lease: Lease) -> None:
+    run_id = lease.run_id
+    settings = get_settings()
+    storage = LocalStorage(settings.storage_dir)
+    sink = DatabaseSink(lease, storage)
     batch_size = 0
     try:
+        resume = run_store.prepare_resume(run_id)
+        if resume is not None:
+            sink.event(f"resuming from the checkpoint at step {resume.step}")
         inputs = run_store.load_inputs(run_id)
         batch_size = inputs.config.per_device_train_batch_size
-        settings = get_settings()
         if inputs.base_model.source == "bundled":
             sink.event("preparing the bundled base model (first use converts it once)")
             base_model = str(materialize_bundled_model(settings.models_dir))
         else:
             base_model = inputs.base_model.location
-        output_dir = LocalStorage(settings.storage_dir).local_path(f"runs/{run_id}")
         context = replace(inputs.config.template_context, chat_template=read_chat_template(base_model))
         data = replace(inputs.data, template_context=context)
+        paths = RunPaths(base_model=base_model, output_dir=storage.local_path(f"runs/{run_id}"))
         with PeakMemory() as peak:
-            result = train(inputs.config, data, RunPaths(base_model=base_model, output_dir=output_dir), sink)
-        facts = {
+            result = train(inputs.config, data, paths, sink)
+        facts: dict[str, Any] = {
             "environment": {
                 **result.environment,
                 "device": result.device,
@@ -68,14 +80,18 @@ def train_run(run_id: int) -> None:
             "final_eval_loss": result.final_eval_loss,
         }
         if result.cancelled or result.adapter_dir is None:
-            run_store.finish(run_id, RunStatus.CANCELLED, f"cancelled at step {result.global_step}", **facts)
+            run_store.finish(
+                run_id, lease.owner, RunStatus.CANCELLED, f"cancelled at step {result.global_step}", **facts
+            )
             return
 
         prompts = [render(inputs.config.template, record, context).prompt for record in data.test]
         tuned, base = generate_answers(base_model, result.adapter_dir, prompts, inputs.config.max_new_tokens, sink=sink)
-        expected = [final_answer(record) for record in data.test]
-        run_store.save_predictions(run_id, inputs.test_example_ids, prompts, expected, tuned, base)
-        run_store.finish(run_id, RunStatus.SUCCEEDED, f"finished after {result.global_step} steps", **facts)
+        answers = run_store.Answers(
+            inputs.test_example_ids, prompts, [final_answer(record) for record in data.test], tuned, base
+        )
+        message = f"finished after {result.global_step} steps"
+        run_store.finish(run_id, lease.owner, RunStatus.SUCCEEDED, message, answers=answers, **facts)
     except Exception as exc:
         log.exception("run %s failed", run_id)
-        run_store.finish(run_id, RunStatus.FAILED, "failed", error=describe_failure(exc, batch_size))
+        run_store.finish(run_id, lease.owner, RunStatus.FAILED, "failed", error=describe_failure(exc, batch_size))

@@ -26,6 +26,12 @@ class Settings(BaseSettings):
         description="SSE streams end after this long with a 'reconnect' event, so proxies never hold them forever.",
     )
     sse_poll_seconds: float = 1.0
+    lease_seconds: float = Field(
+        60, description="A running run whose worker has not renewed its lease for this long is taken as lost."
+    )
+    heartbeat_seconds: float = Field(10, description="How often a worker renews the lease of the run it trains.")
+    reaper_seconds: float = Field(15, description="How often each worker looks for runs whose lease expired.")
+    max_attempts: int = Field(3, description="Attempts at a run (first try + resumes) before it is marked failed.")
     frontend_dist: Path = Path(__file__).resolve().parents[2] / "frontend" / "dist"
 
     @model_validator(mode="after")

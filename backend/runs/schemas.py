@@ -34,6 +34,7 @@ class RunOut(BaseModel):
     status_message: str
     error: str | None
     cancel_requested: bool
+    attempts: int = Field(description="Tries at this run so far: 1, plus one per resume after a lost worker.")
     environment: dict[str, Any] | None
     base_eval_loss: float | None
     final_eval_loss: float | None

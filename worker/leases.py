@@ -1,0 +1,134 @@
+"""Run leases: how a lost worker's run is found and resumed, and how two workers never train one run.
+
+A worker that claims a run holds a lease (owner id + expiry) and renews it by heartbeat. Every write it
+makes about the run is fenced by the owner id, so a worker that lost its lease (frozen, cut off) cannot
+overwrite the run after another worker took it over. Each worker also runs a reaper that re-queues runs
+whose lease expired: with a checkpoint they resume, without one they restart, and after max_attempts they fail.
+"""
+
+import logging
+import threading
+import uuid
+from collections.abc import Callable
+from datetime import timedelta
+from types import TracebackType
+
+from sqlalchemy import select, update
+
+from backend.core.config import get_settings
+from backend.core.db import get_sessionmaker
+from backend.models import Run, RunStatus, utcnow
+
+log = logging.getLogger(__name__)
+
+# One id per worker process, so its leases can be told from another's.
+WORKER_ID = f"{uuid.uuid4().hex[:12]}"
+
+
+def lease_expiry() -> timedelta:
+    return timedelta(seconds=get_settings().lease_seconds)
+
+
+class Lease:
+    """Renews the lease of one run in the background while the worker trains it."""
+
+    def __init__(self, run_id: int, owner: str = WORKER_ID) -> None:
+        self.run_id = run_id
+        self.owner = owner
+        self.lost = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._beat, name=f"lease-{run_id}", daemon=True)
+
+    def renew(self) -> bool:
+        with get_sessionmaker().begin() as session:
+            result = session.execute(
+                update(Run)
+                .where(Run.id == self.run_id, Run.lease_owner == self.owner, Run.status == RunStatus.RUNNING)
+                .values(lease_expires_at=utcnow() + lease_expiry())
+            )
+            return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    def _beat(self) -> None:
+        while not self._stop.wait(get_settings().heartbeat_seconds):
+            try:
+                if not self.renew():
+                    log.warning("run %s: lease lost to another worker; stopping", self.run_id)
+                    self.lost.set()
+                    return
+            except Exception:  # a database hiccup: try again at the next beat, the lease has slack
+                log.exception("run %s: lease renewal failed", self.run_id)
+
+    def __enter__(self) -> "Lease":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: type[BaseException] | BaseException | TracebackType | None) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def reap_expired(enqueue: Callable[[int], object]) -> list[int]:
+    """Re-queue (or fail) runs whose lease expired. Safe to run in every worker at once."""
+    settings = get_settings()
+    now = utcnow()
+    requeued: list[int] = []
+    with get_sessionmaker()() as session:
+        expired = session.scalars(
+            select(Run.id).where(Run.status == RunStatus.RUNNING, Run.lease_expires_at < now)
+        ).all()
+    for run_id in expired:
+        with get_sessionmaker().begin() as session:
+            run = session.get_one(Run, run_id)
+            gave_up = run.attempts >= settings.max_attempts
+            values = (
+                {
+                    "status": RunStatus.FAILED,
+                    "error": f"The worker training this run stopped responding {run.attempts} times "
+                    f"(no heartbeat for {settings.lease_seconds:.0f} s); giving up after {settings.max_attempts} attempts.",
+                    "status_message": "failed: worker lost",
+                    "finished_at": now,
+                    "lease_owner": None,
+                }
+                if gave_up
+                else {
+                    "status": RunStatus.QUEUED,
+                    "status_message": f"worker lost; queued again (attempt {run.attempts + 1} of {settings.max_attempts})",
+                    "lease_owner": None,
+                    "lease_expires_at": None,
+                }
+            )
+            # The status and expiry in the WHERE make the take-over atomic when several reapers race.
+            result = session.execute(
+                update(Run)
+                .where(Run.id == run_id, Run.status == RunStatus.RUNNING, Run.lease_expires_at < now)
+                .values(**values)
+                .execution_options(synchronize_session=False)  # SQLite gives back naive datetimes
+            )
+            taken = bool(result.rowcount)  # type: ignore[attr-defined]
+        if taken and not gave_up:
+            enqueue(run_id)
+            requeued.append(run_id)
+            log.warning("run %s: lease expired; re-queued", run_id)
+    return requeued
+
+
+class Reaper:
+    """A worker's background thread that calls reap_expired every reaper_seconds."""
+
+    def __init__(self, enqueue: Callable[[int], object]) -> None:
+        self.enqueue = enqueue
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="lease-reaper", daemon=True)
+
+    def _loop(self) -> None:
+        while not self._stop.wait(get_settings().reaper_seconds):
+            try:
+                reap_expired(self.enqueue)
+            except Exception:  # keep reaping; a transient database error must not end recovery for good
+                log.exception("lease reaper failed")
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
