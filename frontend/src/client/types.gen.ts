@@ -977,6 +977,12 @@ export type RunOut = {
      */
     cancel_requested: boolean;
     /**
+     * Attempts
+     *
+     * Tries at this run so far: 1, plus one per resume after a lost worker.
+     */
+    attempts: number;
+    /**
      * Environment
      */
     environment: {

@@ -59,6 +59,16 @@ function Stat({
   );
 }
 
+/** "85 / 5 / 10 %" for the usual three shares; named when a split came as its own file. */
+function splitShares(ratios: DatasetOut["split_ratios"]): string {
+  if (!ratios) return "validation and test from files";
+  const shares = SPLITS.map((split) => ratios[split]).filter((share): share is number => share !== undefined);
+  if (shares.length === SPLITS.length) return `${shares.map((share) => Math.round(share * 100)).join(" / ")} %`;
+  return Object.entries(ratios)
+    .map(([split, share]) => `${split} ${Math.round(share * 100)}%`)
+    .join(" / ");
+}
+
 function pct(part: number, total: number): string {
   return total > 0 ? `${((part / total) * 100).toFixed(0)}%` : "";
 }
@@ -203,13 +213,7 @@ function DatasetDetail({ dataset }: { dataset: DatasetOut }) {
         <Stat
           label="Split"
           value={`seed ${dataset.split_seed}`}
-          sub={
-            dataset.split_ratios
-              ? Object.entries(dataset.split_ratios)
-                  .map(([split, share]) => `${split} ${Math.round(share * 100)}%`)
-                  .join(" / ")
-              : "validation and test from files"
-          }
+          sub={splitShares(dataset.split_ratios)}
           title={`Split hash ${dataset.split_hash}: the same file, shares and seed give the same split.`}
           testId="stat-split"
         />

@@ -8,8 +8,8 @@ import { ApiError } from "../../../lib/api";
 import { formatBytes, formatNumber } from "../../../lib/format";
 import { templateQueries, useUploadDataset, type Shape, type TemplateName, type UploadOptions } from "../api/queries";
 import { plural } from "../tokens";
-import { ColumnMappingForm } from "./ColumnMappingForm";
 import { ACCEPT, DEFAULT_SPLIT_DRAFT, parseSplitDraft, SHAPE_LABELS, type SplitDraft } from "../uploadOptions";
+import { ColumnMappingForm } from "./ColumnMappingForm";
 import { UploadOptionsPanel } from "./UploadOptionsPanel";
 
 type Progress = { loaded: number; total: number };
@@ -26,6 +26,9 @@ export function UploadZone() {
   const [file, setFile] = useState<File | null>(null);
   const [fixes, setFixes] = useState<Fixes>(NO_FIXES);
   const [progress, setProgress] = useState<Progress | null>(null);
+  // The file's columns from the last "which column is which?" answer, to reopen the mapping after a later error.
+  const [columns, setColumns] = useState<string[] | null>(null);
+  const [remap, setRemap] = useState(false);
   const [optionsOpen, setOptionsOpen] = useState(false);
   const [shape, setShape] = useState<Shape>("auto");
   const [split, setSplit] = useState<SplitDraft>(DEFAULT_SPLIT_DRAFT);
@@ -58,8 +61,10 @@ export function UploadZone() {
     }
     const controller = new AbortController();
     abortRef.current = controller;
+    if (picked !== file) setColumns(null);
     setFile(picked);
     setFixes(nextFixes);
+    setRemap(false);
     setProgress({ loaded: 0, total: picked.size });
     const options: UploadOptions = {
       shape: nextFixes.shape ?? shape,
@@ -80,7 +85,15 @@ export function UploadZone() {
         onProgress: (loaded, total) => setProgress({ loaded, total: total || picked.size }),
       },
       {
-        onSuccess: () => setName(""),
+        onSuccess: () => {
+          // Name and split files belong to this dataset; shape, shares, seed and template stay for the next.
+          setName("");
+          setValidationFile(null);
+          setTestFile(null);
+        },
+        onError: (err) => {
+          if (err instanceof ApiError && err.columns && err.columns.length > 0) setColumns(err.columns);
+        },
         onSettled: () => {
           abortRef.current = null;
           if (inputRef.current) inputRef.current.value = "";
@@ -99,7 +112,13 @@ export function UploadZone() {
   const fraction = progress && progress.total > 0 ? progress.loaded / progress.total : 0;
   const sent = progress !== null && progress.total > 0 && progress.loaded >= progress.total;
   const error = upload.error instanceof ApiError ? upload.error : null;
-  const needsMapping = error !== null && error.status === 422 && error.columns !== null && error.columns.length > 0;
+  const mappingColumns =
+    error !== null && error.status === 422 && error.columns !== null && error.columns.length > 0
+      ? error.columns
+      : remap
+        ? columns
+        : null;
+  const needsMapping = error !== null && mappingColumns !== null;
   const canDrop =
     error !== null && error.status === 422 && !needsMapping && error.badRows !== null && (error.usableRows ?? 0) > 0;
 
@@ -228,9 +247,11 @@ export function UploadZone() {
         <ColumnMappingForm
           key={`${file.name}-${file.lastModified}`}
           fileName={file.name}
-          columns={error.columns}
+          columns={mappingColumns}
           detail={error.message}
-          initialTarget={shape === "auto" ? "alpaca" : shape}
+          rejectedMapping={fixes.columnMapping !== null}
+          initialTarget={fixes.shape && fixes.shape !== "auto" ? fixes.shape : shape === "auto" ? "alpaca" : shape}
+          initialMapping={fixes.columnMapping}
           busy={upload.isPending}
           onSubmit={(target, columnMapping) => start(file, { columnMapping, shape: target, dropInvalid: false })}
           onCancel={() => upload.reset()}
@@ -242,12 +263,22 @@ export function UploadZone() {
           error={error}
           fileName={file.name}
           onDrop={() => start(file, { ...fixes, dropInvalid: true })}
+          onRemap={fixes.columnMapping && columns ? () => setRemap(true) : null}
           onCancel={() => upload.reset()}
         />
       ) : null}
 
       {upload.isError && file && !needsMapping && !canDrop ? (
-        <ErrorNotice error={upload.error} title={`Upload rejected: ${file.name}`} testId="upload-error" />
+        <>
+          <ErrorNotice error={upload.error} title={`Upload rejected: ${file.name}`} testId="upload-error" />
+          {fixes.columnMapping && columns ? (
+            <div>
+              <button type="button" className="btn" onClick={() => setRemap(true)} data-testid="mapping-reopen">
+                Change the column mapping
+              </button>
+            </div>
+          ) : null}
+        </>
       ) : null}
 
       {upload.isSuccess ? <UploadSuccess dataset={upload.data} /> : null}
@@ -260,11 +291,14 @@ function BadRowsChoice({
   error,
   fileName,
   onDrop,
+  onRemap,
   onCancel,
 }: {
   error: ApiError;
   fileName: string;
   onDrop: () => void;
+  /** Offered when a column mapping was sent: a wrong mapping is a common cause of bad rows. */
+  onRemap: (() => void) | null;
   onCancel: () => void;
 }) {
   const bad = error.badRows ?? 0;
@@ -294,6 +328,11 @@ function BadRowsChoice({
         <button type="button" className="btn btn-primary" onClick={onDrop} data-testid="drop-invalid">
           Drop {plural(bad, "bad row")} and keep {formatNumber(usable)}
         </button>
+        {onRemap ? (
+          <button type="button" className="btn" onClick={onRemap} data-testid="mapping-reopen">
+            Change the column mapping
+          </button>
+        ) : null}
         <button type="button" className="btn" onClick={onCancel}>
           Cancel
         </button>
