@@ -19,6 +19,7 @@ from backend.datasets.preview_router import router as preview_router
 from backend.datasets.router import router as datasets_router
 from backend.presets.router import router as presets_router
 from backend.presets.service import sync_builtins
+from backend.runs.estimate_router import router as estimate_router
 from backend.runs.router import router as runs_router
 
 
@@ -41,7 +42,15 @@ def create_app() -> FastAPI:
     app = FastAPI(title="Fine-tuning Studio", version="0.1.0", lifespan=lifespan)
     install_error_handler(app)
     # conversion_router first: its fixed paths (/api/datasets/convert) must win over /api/datasets/{id}.
-    routers = (conversion_router, datasets_router, preview_router, base_models_router, presets_router, runs_router)
+    routers = (
+        conversion_router,
+        datasets_router,
+        preview_router,
+        base_models_router,
+        presets_router,
+        estimate_router,
+        runs_router,
+    )
     for router in routers:
         app.include_router(router)
 

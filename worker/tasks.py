@@ -20,7 +20,7 @@ from worker.training.generate import generate_answers
 from worker.training.memory import PeakMemory
 from worker.training.sft import train
 from worker.training.templates import final_answer, render
-from worker.training.types import RunPaths
+from worker.training.types import RunPaths, TrainingStopped
 
 log = logging.getLogger(__name__)
 # Progress bars are noise in worker logs; the run's own events say how far it got.
@@ -30,6 +30,8 @@ transformers.utils.logging.disable_progress_bar()
 
 def describe_failure(exc: BaseException, batch_size: int) -> str:
     """What the user reads on the run page: what went wrong and what to try."""
+    if isinstance(exc, TrainingStopped):
+        return f"Stopped at step {exc.step}: {exc.reason}"
     if "out of memory" in str(exc).lower():
         return (
             f"Out of memory at batch size {batch_size}: try {max(1, batch_size // 2)}, a shorter max_seq_length, "
@@ -66,7 +68,12 @@ def _train_claimed(lease: Lease) -> None:
             base_model = inputs.base_model.location
         context = replace(inputs.config.template_context, chat_template=read_chat_template(base_model))
         data = replace(inputs.data, template_context=context)
-        paths = RunPaths(base_model=base_model, output_dir=storage.local_path(f"runs/{run_id}"))
+        paths = RunPaths(
+            base_model=base_model,
+            output_dir=storage.local_path(f"runs/{run_id}"),
+            resume_from=resume.checkpoint_dir if resume else None,
+            base_eval_loss=resume.base_eval_loss if resume else None,
+        )
         with PeakMemory() as peak:
             result = train(inputs.config, data, paths, sink)
         facts: dict[str, Any] = {
@@ -90,7 +97,9 @@ def _train_claimed(lease: Lease) -> None:
         answers = run_store.Answers(
             inputs.test_example_ids, prompts, [final_answer(record) for record in data.test], tuned, base
         )
-        message = f"finished after {result.global_step} steps"
+        message = f"finished after {result.global_step} steps" + (
+            f": {result.stop_reason}" if result.stop_reason else ""
+        )
         run_store.finish(run_id, lease.owner, RunStatus.SUCCEEDED, message, answers=answers, **facts)
     except Exception as exc:
         log.exception("run %s failed", run_id)

@@ -180,8 +180,7 @@ class TestGeneratedBadFiles:
     def test_escapes_no_database_can_store_are_bad_rows(self, client: TestClient, stack: Stack) -> None:
         # No NUL byte in the file, but one in the text (PostgreSQL refuses it); half a surrogate pair (UTF-8 can't).
         rows = jsonl(alpaca_rows(12)) + (
-            b'{"instruction": "Say hi", "output": "a\\u0000b"}\n'
-            b'{"instruction": "Say \\ud83d", "output": "hi"}\n'
+            b'{"instruction": "Say hi", "output": "a\\u0000b"}\n{"instruction": "Say \\ud83d", "output": "hi"}\n'
         )
         response = upload(client, rows)
         assert response.json()["errors"] == [

@@ -1,97 +1,304 @@
 """The hyperparameters of one fine-tuning run.
 
-Pure pydantic, no torch: the API validates requests with it and snapshots the resolved
-values into the run; the worker turns it into SFTConfig / LoraConfig / BitsAndBytesConfig.
-Each field's description is the help text the API schema and the UI both show.
+Pure pydantic, no torch: the API validates requests with it and snapshots the resolved values into the run; the
+worker turns it into SFTConfig / LoraConfig / BitsAndBytesConfig (worker.training.sft.build_trainer_configs).
+Each field's description is the help text the API schema and the UI both show: what it does, then its trade-off.
+
+Rules between fields are checked by field validators placed on the later field, so an error names a field
+(the API answers 422 with `hyperparameters.<field>`). What depends on the hardware (bf16 on a CPU, for one) is not an
+error: the worker resolves it and says so in the run's events.
 """
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from worker.training.templates import TemplateContext, TemplateName
 
-Method = Literal["auto", "qlora", "lora"]
+Method = Literal["auto", "qlora", "lora_8bit", "lora", "full"]
+Optimizer = Literal[
+    "adamw_torch",
+    "adamw_torch_fused",
+    "adafactor",
+    "adamw_bnb_8bit",
+    "paged_adamw_32bit",
+    "paged_adamw_8bit",
+    "lion_32bit",
+    "lion_8bit",
+    "sgd",
+]
+Scheduler = Literal["constant", "constant_with_warmup", "cosine", "cosine_with_restarts", "linear"]
+Precision = Literal["auto", "bf16", "fp16", "fp32"]
+EvalStrategy = Literal["steps", "epoch", "steps_and_epoch", "no"]
+
+# Full fine-tuning keeps fp32 weights, gradients and optimiser states for every parameter (~16 bytes each with AdamW):
+# beyond this size LoRA/QLoRA is the sensible method. The worker checks it once the model is loaded.
+FULL_FINE_TUNING_MAX_PARAMETERS = 1_500_000_000
 
 
 class TrainingConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+    # --- Method and quantisation of the frozen base weights ---
     method: Method = Field(
         "auto",
         description=(
-            "auto: QLoRA (4-bit base weights) on a CUDA GPU, plain LoRA on full-precision weights on CPU, "
-            "where 4-bit NF4 was measured to make small models worse. qlora: always 4-bit. lora: never."
+            "auto: QLoRA on a CUDA GPU, plain LoRA on CPU (where 4-bit was measured to hurt small models). "
+            "qlora: LoRA over 4-bit weights (least memory). lora_8bit: LoRA over LLM.int8 weights. "
+            "lora: LoRA over full-precision weights. full: train every weight, for models up to 1.5B parameters "
+            "(~16 bytes of memory per parameter with AdamW)."
         ),
     )
     bnb_4bit_quant_type: Literal["nf4", "fp4"] = Field(
-        "nf4", description="4-bit data type for QLoRA. NF4 suits normally distributed weights; FP4 rarely wins."
+        "nf4", description="QLoRA: 4-bit data type. NF4 suits normally distributed weights; FP4 rarely wins."
     )
     bnb_4bit_compute_dtype: Literal["bfloat16", "float16", "float32"] = Field(
-        "bfloat16", description="Dtype of matmuls over 4-bit weights. bf16 is fast on recent GPUs; fp32 is safest."
+        "bfloat16",
+        description="QLoRA: dtype of matmuls over 4-bit weights. bf16 is fast on recent GPUs; fp32 is safest, slowest.",
     )
     bnb_4bit_use_double_quant: bool = Field(
-        True, description="Quantise the quantisation constants too: saves ~0.4 bits/parameter, slightly slower."
+        True, description="QLoRA: quantise the quantisation constants too: saves ~0.4 bits/parameter, slightly slower."
     )
+    llm_int8_threshold: float = Field(
+        6.0,
+        ge=0.0,
+        description=(
+            "lora_8bit: activations above this magnitude are multiplied in fp16 (LLM.int8 outliers). "
+            "Lower: more accurate, slower; 6 is the paper's value."
+        ),
+    )
+    llm_int8_skip_modules: list[str] | None = Field(
+        None,
+        description="lora_8bit: modules kept in full precision, e.g. ['lm_head']. Empty: the model's defaults.",
+    )
+
+    # --- LoRA ---
     lora_r: int = Field(16, ge=1, le=512, description="LoRA rank. Higher: more capacity, more memory and time.")
     lora_alpha: int = Field(
-        32, ge=1, le=1024, description="LoRA scaling numerator (update scaled by alpha/r). Often 2×r."
+        32, ge=1, le=1024, description="LoRA scaling numerator (update scaled by alpha/r). Often 2×r; higher: bolder."
     )
     lora_dropout: float = Field(
         0.05, ge=0.0, lt=1.0, description="Dropout on the LoRA input. 0.05–0.1 regularises small datasets."
     )
     lora_target_modules: str = Field(
         "all-linear",
-        description="Modules that get adapters: 'all-linear' or a comma list such as 'q_proj,v_proj'.",
+        description=(
+            "Modules that get adapters: 'all-linear' (best quality, most parameters) or a comma list such as "
+            "'q_proj,v_proj' (fewer parameters, less capacity)."
+        ),
+    )
+    layers_to_transform: list[int] | None = Field(
+        None,
+        description=(
+            "LoRA only on these decoder layers (0-based), e.g. [20, 21, 22, 23]. Empty: every layer. "
+            "Fewer layers: fewer parameters, less capacity."
+        ),
+    )
+
+    # --- Optimiser ---
+    optim: Optimizer = Field(
+        "adamw_torch",
+        description=(
+            "Optimiser. AdamW keeps ~8 bytes of state per trainable parameter; Adafactor and SGD ~4; 8-bit AdamW and "
+            "Lion ~2 (Lion: use a 3–10× lower learning rate). paged_*: spill optimiser state to CPU memory under "
+            "GPU memory pressure (on CPU they run unpaged)."
+        ),
     )
     learning_rate: float = Field(
         2e-4, gt=0.0, le=1.0, description="Peak learning rate. 1e-4–3e-4 is typical for LoRA; lower if loss spikes."
     )
-    weight_decay: float = Field(0.01, ge=0.0, le=1.0, description="AdamW weight decay. 0.01 is a good start.")
-    lr_scheduler_type: Literal["constant", "constant_with_warmup", "cosine", "cosine_with_restarts", "linear"] = Field(
-        "cosine", description="Learning-rate schedule. Cosine with warmup tends to beat linear decay."
+    weight_decay: float = Field(
+        0.01, ge=0.0, le=1.0, description="Weight decay (decoupled in AdamW). 0.01 is a good start; more regularises."
+    )
+    adam_beta1: float = Field(
+        0.9, ge=0.0, lt=1.0, description="AdamW/Lion momentum decay. Rarely changed; lower reacts faster, noisier."
+    )
+    adam_beta2: float = Field(
+        0.999,
+        ge=0.0,
+        lt=1.0,
+        description="AdamW/Lion second-moment decay. 0.95–0.99 is steadier for large models; rarely changed.",
+    )
+    adam_epsilon: float = Field(
+        1e-8, gt=0.0, le=1e-3, description="AdamW denominator guard. Raise (e.g. 1e-6) only if fp16 updates blow up."
+    )
+
+    # --- Learning-rate schedule ---
+    lr_scheduler_type: Scheduler = Field(
+        "cosine",
+        description=(
+            "Learning-rate schedule after warmup. Cosine tends to beat linear decay; constant suits short runs; "
+            "cosine_with_restarts (SGDR) decays and jumps back up lr_scheduler_num_cycles times."
+        ),
+    )
+    lr_scheduler_num_cycles: int = Field(
+        2, ge=1, le=100, description="cosine_with_restarts only: number of cosine cycles (hard restarts) in the run."
     )
     warmup_ratio: float = Field(
-        0.03, ge=0.0, le=0.5, description="Share of all steps spent warming the learning rate up from zero."
+        0.03,
+        ge=0.0,
+        le=0.5,
+        description="Share of all steps spent raising the learning rate from zero. Warmup steadies AdamW's start.",
     )
-    optim: Literal["adamw_torch", "adafactor", "sgd"] = Field(
-        "adamw_torch", description="Optimiser. AdamW keeps ~8 bytes/trainable parameter; Adafactor and SGD ~4."
+    warmup_steps: int | None = Field(
+        None,
+        ge=0,
+        description="Warmup as a number of steps instead of a ratio (warmup_ratio then counts as 0). Empty: use ratio.",
     )
+
+    # --- Length of training ---
     num_train_epochs: float = Field(
-        2.0, gt=0.0, le=100.0, description="Passes over the training split. Usually under 5; watch validation loss."
+        2.0, gt=0.0, le=100.0, description="Passes over the training split. Usually under 5; more risks overfitting."
     )
     max_steps: int = Field(
         -1, ge=-1, description="Stop after this many optimiser steps (overrides epochs). -1: use epochs."
     )
+
+    # --- Batch, memory and speed ---
     per_device_train_batch_size: int = Field(
         8, ge=1, le=1024, description="Examples per step per device. Bigger is faster but needs more memory."
     )
-    per_device_eval_batch_size: int = Field(8, ge=1, le=1024, description="Examples per validation batch.")
+    per_device_eval_batch_size: int = Field(
+        8, ge=1, le=1024, description="Examples per validation batch. Bigger is faster, needs more memory."
+    )
+    auto_find_batch_size: bool = Field(
+        False,
+        description=(
+            "On a GPU out-of-memory error, halve the training batch size and try again (largest that fits). "
+            "Changes the effective batch; no effect on CPU."
+        ),
+    )
     gradient_accumulation_steps: int = Field(
         1, ge=1, le=1024, description="Micro-batches summed before a step: a bigger effective batch, no speed-up."
     )
     gradient_checkpointing: bool = Field(
-        False, description="Recompute activations in the backward pass: less memory, ~30% more compute."
+        False, description="Recompute activations in the backward pass: much less memory, ~30% more compute."
+    )
+    precision: Precision = Field(
+        "auto",
+        description=(
+            "Mixed precision. auto: bf16 on GPUs that support it, else fp16; fp32 on CPU. bf16/fp16 halve activation "
+            "memory and speed up GPUs; on CPU they resolve to fp32 (half precision there is slow and lossy)."
+        ),
     )
     max_seq_length: int = Field(
         256,
         ge=16,
         le=32768,
-        description="Tokens per example; longer ones are truncated. Shorter allows bigger batches.",
+        description=(
+            "Tokens per example; longer ones are truncated (with packing: the length of each packed row). "
+            "Shorter allows bigger batches."
+        ),
     )
+    packing: bool = Field(
+        False,
+        description=(
+            "Pack several examples into each max_seq_length row (best-fit, never split; attention stays within "
+            "each example; the prompt mask is kept). Fewer, fuller steps: faster, but a step then holds more "
+            "examples and the loss averages over more tokens."
+        ),
+    )
+    group_by_length: bool = Field(
+        False,
+        description=(
+            "Batch examples of similar length together: less padding, faster; batches are less random. "
+            "Pointless with packing."
+        ),
+    )
+    padding_free: bool = Field(
+        False,
+        description=(
+            "Concatenate each batch into one row instead of padding it: no compute on padding, same loss. "
+            "Always on with packing."
+        ),
+    )
+
+    # --- Loss and regularisation ---
     completion_only_loss: bool = Field(
         True, description="Train only on the response tokens (prompt masked with -100). Off: learn the whole text."
     )
-    max_grad_norm: float = Field(1.0, ge=0.0, description="Clip gradients to this norm. 0 disables clipping.")
     label_smoothing_factor: float = Field(
-        0.0, ge=0.0, lt=1.0, description="Spread some target probability over all tokens: better calibration."
+        0.0,
+        ge=0.0,
+        lt=1.0,
+        description="Spread this share of target probability over all tokens: better calibration, robust to noise.",
     )
     neftune_noise_alpha: float | None = Field(
-        None, ge=0.0, description="NEFTune: noise on input embeddings while training (e.g. 5). Empty: off."
+        None,
+        ge=0.0,
+        description=(
+            "NEFTune: uniform noise on input embeddings while training (e.g. 5). Less overfitting to style, "
+            "longer answers. Empty: off."
+        ),
     )
-    logging_steps: int = Field(1, ge=1, description="Log training loss every N steps.")
-    eval_steps: int = Field(5, ge=1, description="Compute validation loss every N steps (and at the end).")
+    max_grad_norm: float = Field(
+        1.0, ge=0.0, description="Clip gradients to this norm: steadier steps. 0 disables clipping."
+    )
+
+    # --- Evaluation, logging, seed ---
+    eval_strategy: EvalStrategy = Field(
+        "steps",
+        description=(
+            "When to measure validation loss: every eval_steps, at each epoch end, both, or never "
+            "(then no early stopping). It is also measured before training and after the last step."
+        ),
+    )
+    eval_steps: int = Field(5, ge=1, description="Validation loss every N steps. More often: finer curve, slower run.")
+    logging_steps: int = Field(
+        1, ge=1, description="Log training loss every N steps (averaged over them). More often: noisier curve."
+    )
     seed: int = Field(42, description="Random seed for adapter initialisation and data order.")
+
+    # --- Checkpoints, best model, early stopping, watchdog ---
+    save_steps: int = Field(
+        50,
+        ge=1,
+        description=(
+            "Save a checkpoint (adapter, optimiser state) every N steps: an interrupted run resumes from the last "
+            "one. More often: less lost work, more disk writes."
+        ),
+    )
+    save_total_limit: int | None = Field(
+        2,
+        ge=1,
+        description=(
+            "Keep only the last K checkpoints (the best by validation loss is kept as well). Empty: keep all."
+        ),
+    )
+    load_best_model_at_end: bool = Field(
+        False,
+        description=(
+            "The run's adapter is the one with the lowest validation loss, not the last one. Saves a checkpoint at "
+            "each new best evaluation. Always the case after early stopping."
+        ),
+    )
+    early_stopping_patience: int | None = Field(
+        None,
+        ge=1,
+        le=1000,
+        description=(
+            "Stop when validation loss has not improved for this many evaluations in a row, and keep the best "
+            "adapter. Lower: stops sooner, may stop on noise. Empty: off."
+        ),
+    )
+    early_stopping_threshold: float = Field(
+        0.0,
+        ge=0.0,
+        le=10.0,
+        description="Early stopping: the least drop in validation loss that counts as an improvement.",
+    )
+    max_loss_spike_factor: float | None = Field(
+        5.0,
+        gt=1.0,
+        le=1000.0,
+        description=(
+            "Loss watchdog: stop the run when a logged training loss exceeds this multiple of the average of the "
+            "previous 10 (a NaN or infinite loss always stops it). Lower: catches divergence sooner, more false "
+            "alarms. Empty: spikes are not checked."
+        ),
+    )
+
+    # --- Prompt template and generation ---
     prompt_template: TemplateName | None = Field(
         None,
         description=(
@@ -102,6 +309,9 @@ class TrainingConfig(BaseModel):
     custom_template: str | None = Field(
         None, description="The Jinja template when prompt_template is 'custom' (copied from the dataset if empty)."
     )
+    max_new_tokens: int = Field(
+        128, ge=1, le=4096, description="Longest generated answer when the test split is answered after training."
+    )
 
     @property
     def template(self) -> TemplateName:
@@ -111,6 +321,78 @@ class TrainingConfig(BaseModel):
     def template_context(self) -> TemplateContext:
         return TemplateContext(custom_template=self.custom_template)
 
-    max_new_tokens: int = Field(
-        128, ge=1, le=4096, description="Longest generated answer when the test split is answered after training."
-    )
+    @property
+    def evaluates(self) -> bool:
+        return self.eval_strategy != "no"
+
+    @property
+    def keeps_best(self) -> bool:
+        """Whether the run's final weights are those of its best evaluation (and that checkpoint is saved)."""
+        return self.evaluates and (self.load_best_model_at_end or self.early_stopping_patience is not None)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _warmup_steps_replace_the_default_ratio(cls, data: Any) -> Any:
+        # Asking for warmup steps without a ratio means "no ratio", so the stored (resolved) config validates again.
+        if isinstance(data, dict) and data.get("warmup_steps") is not None and "warmup_ratio" not in data:
+            return {**data, "warmup_ratio": 0.0}
+        return data
+
+    @field_validator("llm_int8_skip_modules", mode="after")
+    @classmethod
+    def _module_names(cls, value: list[str] | None) -> list[str] | None:
+        if value is None:
+            return None
+        names = [name.strip() for name in value]
+        if not all(names):
+            raise ValueError("module names must not be empty")
+        return names
+
+    @field_validator("lora_target_modules", mode="after")
+    @classmethod
+    def _target_modules(cls, value: str) -> str:
+        if not [name for name in value.split(",") if name.strip()]:
+            raise ValueError("name at least one module, or 'all-linear'")
+        return value
+
+    @field_validator("layers_to_transform", mode="after")
+    @classmethod
+    def _layers(cls, value: list[int] | None, info: ValidationInfo) -> list[int] | None:
+        if value is None:
+            return None
+        if not value:
+            raise ValueError("list at least one layer, or leave it empty for every layer")
+        if any(layer < 0 for layer in value):
+            raise ValueError("layer numbers start at 0")
+        if info.data.get("method") == "full":
+            raise ValueError("applies to the LoRA methods; full fine-tuning trains every layer")
+        return sorted(set(value))
+
+    @field_validator("warmup_steps", mode="after")
+    @classmethod
+    def _one_warmup(cls, value: int | None, info: ValidationInfo) -> int | None:
+        ratio = info.data.get("warmup_ratio")
+        if value is not None and ratio:
+            raise ValueError(f"set warmup_steps or warmup_ratio, not both (warmup_ratio is {ratio}; set it to 0)")
+        return value
+
+    @field_validator("max_steps", mode="after")
+    @classmethod
+    def _steps_or_epochs(cls, value: int) -> int:
+        if value == 0:
+            raise ValueError("must be -1 (train for num_train_epochs) or at least 1")
+        return value
+
+    @field_validator("load_best_model_at_end", mode="after")
+    @classmethod
+    def _best_needs_validation(cls, value: bool, info: ValidationInfo) -> bool:
+        if value and info.data.get("eval_strategy") == "no":
+            raise ValueError("needs validation loss: set eval_strategy to steps, epoch or steps_and_epoch")
+        return value
+
+    @field_validator("early_stopping_patience", mode="after")
+    @classmethod
+    def _early_stopping_needs_validation(cls, value: int | None, info: ValidationInfo) -> int | None:
+        if value is not None and info.data.get("eval_strategy") == "no":
+            raise ValueError("early stopping watches validation loss: set eval_strategy to steps, epoch or both")
+        return value

@@ -3,7 +3,7 @@
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Literal, Protocol, runtime_checkable
 
 from worker.training.templates import AlpacaRecord, ChatRecord, PromptCompletionRecord, TemplateContext
 
@@ -21,6 +21,30 @@ class TrainingSink(Protocol):
         """True once the user asked to stop; training checks it every step."""
 
 
+@runtime_checkable
+class CheckpointSink(TrainingSink, Protocol):
+    """A sink that also records checkpoints. Optional: training calls `checkpoint` only on sinks that have it."""
+
+    def checkpoint(self, step: int, path: Path, eval_loss: float | None) -> None:
+        """A resumable checkpoint was written to `path` (output_dir/checkpoint-{step}) after optimiser step `step`.
+
+        `eval_loss` is the validation loss measured at that step, None if there was no evaluation at it. Called after
+        the Trainer has deleted the checkpoints beyond save_total_limit (the best one is kept), so older
+        `checkpoint-*` directories may be gone: the live ones are those still on disk.
+        """
+
+
+class TrainingStopped(RuntimeError):
+    """The loss watchdog stopped training (NaN/inf or a spike): the run failed, and `reason` says why and what to try.
+
+    No adapter is saved: the weights are presumed damaged."""
+
+    def __init__(self, reason: str, step: int) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.step = step
+
+
 AnyRecord = AlpacaRecord | PromptCompletionRecord | ChatRecord
 
 
@@ -36,6 +60,10 @@ class SplitData:
 class RunPaths:
     base_model: str  # a local model directory or a hub id
     output_dir: Path  # checkpoints and the final adapter go below it
+    # Resume: a checkpoint directory (output_dir/checkpoint-N) to continue from at step N+1. Metrics of steps <= N are
+    # not sent again, and the base model is not evaluated again when its loss is given below.
+    resume_from: Path | None = None
+    base_eval_loss: float | None = None  # the base model's validation loss measured by the first attempt
 
 
 @dataclass
@@ -43,8 +71,14 @@ class TrainingResult:
     cancelled: bool
     adapter_dir: Path | None
     device: str
-    quantization: str  # "nf4", "fp4" or "none"
+    quantization: str  # "nf4", "fp4", "int8" (lora_8bit) or "none"
     base_eval_loss: float | None
     final_eval_loss: float | None
     global_step: int
     environment: dict[str, str] = field(default_factory=dict)  # library versions, torch device name
+    # Why training ended before its last step when that was not a cancel: early stopping's message, else None.
+    stop_reason: str | None = None
+    best_step: int | None = None  # the step with the lowest validation loss during training (None without one)
+    adapter_step: int | None = None  # the step whose weights were saved as the final artifact (best or last)
+    # "adapter": a LoRA adapter directory (adapter_config.json); "model": a whole model (method "full").
+    artifact: Literal["adapter", "model"] = "adapter"

@@ -2,7 +2,7 @@
 
 import { type Client, formDataBodySerializer, type Options as Options2, type TDataShape } from './client';
 import { client } from './client.gen';
-import type { CancelRunData, CancelRunErrors, CancelRunResponses, ConvertDatasetData, ConvertDatasetErrors, ConvertDatasetResponses, CreatePresetData, CreatePresetErrors, CreatePresetResponses, CreateRunData, CreateRunErrors, CreateRunResponses, DeletePresetData, DeletePresetErrors, DeletePresetResponses, DownloadDatasetData, DownloadDatasetErrors, DownloadDatasetResponses, GetDatasetData, GetDatasetErrors, GetDatasetResponses, GetHealthData, GetHealthResponses, GetHyperparameterSchemaData, GetHyperparameterSchemaResponses, GetPresetData, GetPresetErrors, GetPresetResponses, GetRunData, GetRunErrors, GetRunResponses, GetTokenStatsData, GetTokenStatsErrors, GetTokenStatsResponses, ListBaseModelsData, ListBaseModelsResponses, ListDatasetExamplesData, ListDatasetExamplesErrors, ListDatasetExamplesResponses, ListDatasetsData, ListDatasetsResponses, ListPresetsData, ListPresetsResponses, ListRunMetricsData, ListRunMetricsErrors, ListRunMetricsResponses, ListRunPredictionsData, ListRunPredictionsErrors, ListRunPredictionsResponses, ListRunsData, ListRunsResponses, ListTemplatesData, ListTemplatesResponses, PreviewConversionData, PreviewConversionErrors, PreviewConversionResponses, PreviewTokensData, PreviewTokensErrors, PreviewTokensResponses, RegisterBaseModelData, RegisterBaseModelErrors, RegisterBaseModelResponses, StreamRunEventsData, StreamRunEventsErrors, StreamRunEventsResponses, UpdateDatasetData, UpdateDatasetErrors, UpdateDatasetResponses, UpdatePresetData, UpdatePresetErrors, UpdatePresetResponses, UploadDatasetData, UploadDatasetErrors, UploadDatasetResponses } from './types.gen';
+import type { CancelRunData, CancelRunErrors, CancelRunResponses, ConvertDatasetData, ConvertDatasetErrors, ConvertDatasetResponses, CreatePresetData, CreatePresetErrors, CreatePresetResponses, CreateRunData, CreateRunErrors, CreateRunResponses, DeletePresetData, DeletePresetErrors, DeletePresetResponses, DownloadDatasetData, DownloadDatasetErrors, DownloadDatasetResponses, EstimateRunData, EstimateRunErrors, EstimateRunResponses, GetDatasetData, GetDatasetErrors, GetDatasetResponses, GetHealthData, GetHealthResponses, GetHyperparameterSchemaData, GetHyperparameterSchemaResponses, GetPresetData, GetPresetErrors, GetPresetResponses, GetRunData, GetRunErrors, GetRunResponses, GetTokenStatsData, GetTokenStatsErrors, GetTokenStatsResponses, ListBaseModelsData, ListBaseModelsResponses, ListDatasetExamplesData, ListDatasetExamplesErrors, ListDatasetExamplesResponses, ListDatasetsData, ListDatasetsResponses, ListPresetsData, ListPresetsResponses, ListRunMetricsData, ListRunMetricsErrors, ListRunMetricsResponses, ListRunPredictionsData, ListRunPredictionsErrors, ListRunPredictionsResponses, ListRunsData, ListRunsResponses, ListTemplatesData, ListTemplatesResponses, PreviewConversionData, PreviewConversionErrors, PreviewConversionResponses, PreviewTokensData, PreviewTokensErrors, PreviewTokensResponses, RegisterBaseModelData, RegisterBaseModelErrors, RegisterBaseModelResponses, StreamRunEventsData, StreamRunEventsErrors, StreamRunEventsResponses, UpdateDatasetData, UpdateDatasetErrors, UpdateDatasetResponses, UpdatePresetData, UpdatePresetErrors, UpdatePresetResponses, UploadDatasetData, UploadDatasetErrors, UploadDatasetResponses } from './types.gen';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -179,6 +179,22 @@ export const updatePreset = <ThrowOnError extends boolean = false>(options: Opti
  * JSON schema of every hyperparameter with its default and one-line help text (the UI's form).
  */
 export const getHyperparameterSchema = <ThrowOnError extends boolean = false>(options?: Options<GetHyperparameterSchemaData, ThrowOnError>) => (options?.client ?? client).get<GetHyperparameterSchemaResponses, unknown, ThrowOnError>({ url: '/api/hyperparameters', ...options });
+
+/**
+ * Estimate Run
+ *
+ * Peak memory by cause against this machine's memory, with what to change when it will not fit, and the
+ * training time at the throughput of the latest run on the same base model. Resolves the preset and
+ * hyperparameters exactly as creating the run would.
+ */
+export const estimateRun = <ThrowOnError extends boolean = false>(options: Options<EstimateRunData, ThrowOnError>) => (options.client ?? client).post<EstimateRunResponses, EstimateRunErrors, ThrowOnError>({
+    url: '/api/runs/estimate',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
 
 /**
  * List Runs

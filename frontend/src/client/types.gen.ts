@@ -455,6 +455,117 @@ export type ErrorBody = {
 };
 
 /**
+ * EstimateOut
+ */
+export type EstimateOut = {
+    /**
+     * Device Assumed
+     *
+     * No worker reports its device yet: CPU is assumed.
+     */
+    device_assumed: 'cpu';
+    /**
+     * Method
+     *
+     * How the run trains there: lora, qlora, lora_8bit or full.
+     */
+    method: string;
+    /**
+     * Seq Len Used
+     *
+     * Padded tokens per example in the longest batch.
+     */
+    seq_len_used: number;
+    /**
+     * Seq Len Source
+     *
+     * Where seq_len_used comes from.
+     */
+    seq_len_source: string;
+    breakdown: MemoryBreakdownOut;
+    /**
+     * Total Bytes
+     *
+     * Estimated peak memory of the training process.
+     */
+    total_bytes: number;
+    /**
+     * Available Bytes
+     *
+     * This machine's total memory (or its container's limit).
+     */
+    available_bytes: number;
+    /**
+     * Fits
+     */
+    fits: boolean;
+    /**
+     * Warning
+     *
+     * Why the run will not, or may not, fit, and what to change.
+     */
+    warning: string | null;
+    /**
+     * Note
+     */
+    note: string;
+    /**
+     * Total Parameters
+     */
+    total_parameters: number;
+    /**
+     * Trainable Parameters
+     */
+    trainable_parameters: number;
+    /**
+     * Train Tokens
+     *
+     * Tokens the run trains on (padding excluded), over all epochs.
+     */
+    train_tokens: number | null;
+    /**
+     * Tokens Per Second
+     *
+     * Median throughput of the latest finished run on this base model; null: none yet.
+     */
+    tokens_per_second: number | null;
+    /**
+     * Estimated Seconds
+     *
+     * train_tokens / tokens_per_second; null: no measurement.
+     */
+    estimated_seconds: number | null;
+};
+
+/**
+ * EstimateRequest
+ */
+export type EstimateRequest = {
+    /**
+     * Dataset Id
+     */
+    dataset_id: number;
+    /**
+     * Base Model
+     *
+     * A name from GET /api/models, an absolute path to a local model directory, or a hub id.
+     */
+    base_model?: string;
+    /**
+     * Preset Id
+     */
+    preset_id?: number | null;
+    /**
+     * Hyperparameters
+     *
+     * Overrides on top of the preset; see GET /api/hyperparameters.
+     */
+    hyperparameters?: {
+        [key: string]: unknown;
+    };
+};
+
+/**
  * ExampleOut
  */
 export type ExampleOut = {
@@ -525,6 +636,54 @@ export type HistogramOut = {
      * Counts
      */
     counts: Array<number>;
+};
+
+/**
+ * MemoryBreakdownOut
+ */
+export type MemoryBreakdownOut = {
+    /**
+     * Weights
+     *
+     * Base model weights at the run's precision: float32 on CPU, 4-bit for QLoRA.
+     */
+    weights: number;
+    /**
+     * Lora
+     *
+     * The LoRA adapters (float32): r × (in + out) per adapted linear layer.
+     */
+    lora: number;
+    /**
+     * Gradients
+     *
+     * One gradient per trainable parameter.
+     */
+    gradients: number;
+    /**
+     * Optimizer
+     *
+     * Optimiser state: AdamW 8 bytes per trainable parameter, Adafactor/SGD ~4.
+     */
+    optimizer: number;
+    /**
+     * Activations
+     *
+     * What the forward pass keeps for the backward pass, for batch × seq_len.
+     */
+    activations: number;
+    /**
+     * Logits
+     *
+     * Scoring every vocabulary entry at every position (the loss and its gradient).
+     */
+    logits: number;
+    /**
+     * Overhead
+     *
+     * The Python/torch process and memory the allocator holds but does not use.
+     */
+    overhead: number;
 };
 
 /**
@@ -1710,6 +1869,39 @@ export type GetHyperparameterSchemaResponses = {
 };
 
 export type GetHyperparameterSchemaResponse = GetHyperparameterSchemaResponses[keyof GetHyperparameterSchemaResponses];
+
+export type EstimateRunData = {
+    body: EstimateRequest;
+    path?: never;
+    query?: never;
+    url: '/api/runs/estimate';
+};
+
+export type EstimateRunErrors = {
+    /**
+     * Not Found
+     */
+    404: ErrorBody;
+    /**
+     * Conflict
+     */
+    409: ErrorBody;
+    /**
+     * Unprocessable Entity
+     */
+    422: ErrorBody;
+};
+
+export type EstimateRunError = EstimateRunErrors[keyof EstimateRunErrors];
+
+export type EstimateRunResponses = {
+    /**
+     * Successful Response
+     */
+    200: EstimateOut;
+};
+
+export type EstimateRunResponse = EstimateRunResponses[keyof EstimateRunResponses];
 
 export type ListRunsData = {
     body?: never;

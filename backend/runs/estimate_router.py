@@ -1,0 +1,23 @@
+"""POST /api/runs/estimate: a run's peak memory and duration, before it is queued."""
+
+from fastapi import APIRouter
+
+from backend.core.db import SessionDep
+from backend.core.errors import Conflict, Invalid, NotFound, error_responses
+from backend.runs import estimate_service as service
+from backend.runs.estimate_service import EstimateOut, EstimateRequest
+
+router = APIRouter(prefix="/api/runs", tags=["runs"])
+
+
+@router.post(
+    "/estimate",
+    response_model=EstimateOut,
+    operation_id="estimateRun",
+    responses=error_responses(Invalid, NotFound, Conflict),
+)
+def estimate_run(session: SessionDep, request: EstimateRequest) -> EstimateOut:
+    """Peak memory by cause against this machine's memory, with what to change when it will not fit, and the
+    training time at the throughput of the latest run on the same base model. Resolves the preset and
+    hyperparameters exactly as creating the run would."""
+    return service.estimate_run(session, request)

@@ -1,0 +1,157 @@
+"""POST /api/runs/estimate on both stacks: peak memory by cause against this machine, before a run is queued."""
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from backend.core.db import get_sessionmaker
+from backend.models import Metric, Run, RunStatus
+from backend.runs import estimate_service
+from tests.factories import create_dataset
+from tests.tiny_model import build_tiny_llama
+
+BREAKDOWN = {"weights", "lora", "gradients", "optimizer", "activations", "logits", "overhead"}
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return str(build_tiny_llama(tmp_path_factory.mktemp("models") / "tiny-llama"))
+
+
+@pytest.fixture
+def model(client: TestClient, tiny_model: str) -> str:
+    response = client.post("/api/models", json={"name_or_path": tiny_model})
+    assert response.status_code == 201, response.text
+    name: str = response.json()["name"]
+    return name
+
+
+def _estimate(client: TestClient, dataset: dict[str, Any], **body: Any) -> dict[str, Any]:
+    response = client.post("/api/runs/estimate", json={"dataset_id": dataset["id"], **body})
+    assert response.status_code == 200, response.text
+    result: dict[str, Any] = response.json()
+    return result
+
+
+class TestEstimate:
+    def test_breakdown_for_the_longest_example_against_this_machine(self, client: TestClient, model: str) -> None:
+        dataset = create_dataset(client, count=24)
+        estimate = _estimate(client, dataset, base_model=model)
+
+        assert estimate["device_assumed"] == "cpu"
+        assert estimate["method"] == "lora"
+        assert set(estimate["breakdown"]) == BREAKDOWN
+        assert sum(estimate["breakdown"].values()) == estimate["total_bytes"]
+        assert estimate["breakdown"]["lora"] == 4 * estimate["trainable_parameters"]
+        # Batches are padded to their longest row: the longest example sets the peak.
+        stats = client.get(f"/api/datasets/{dataset['id']}/token-stats", params={"base_model": model}).json()
+        assert estimate["seq_len_used"] == stats["max"]
+        assert estimate["seq_len_source"] == f"the longest example ({stats['max']} tokens)"
+        assert estimate["available_bytes"] == estimate_service.machine_memory_bytes() > 0
+        assert estimate["fits"] is True
+        assert estimate["warning"] is None
+        assert "CPU" in estimate["note"] and "share" in estimate["note"]
+        # No run on this model yet: tokens are known, the throughput is not.
+        assert estimate["train_tokens"] > 0
+        assert estimate["tokens_per_second"] is None
+        assert estimate["estimated_seconds"] is None
+        assert client.get("/api/runs").json()["total"] == 0
+
+    def test_long_examples_are_cut_to_max_seq_length(self, client: TestClient, model: str) -> None:
+        dataset = create_dataset(client, count=12)
+        estimate = _estimate(client, dataset, base_model=model, hyperparameters={"max_seq_length": 16})
+        assert estimate["seq_len_used"] == 16
+        assert estimate["seq_len_source"].endswith("cut to max_seq_length 16")
+
+    def test_preset_and_overrides_resolve_as_for_a_run(self, client: TestClient, model: str) -> None:
+        dataset = create_dataset(client, count=24)
+        presets = client.get("/api/presets").json()["items"]
+        quick = next(p for p in presets if p["name"] == "Quick CPU check")  # batch 4
+        default = _estimate(client, dataset, base_model=model)
+        with_preset = _estimate(client, dataset, base_model=model, preset_id=quick["id"])
+        overridden = _estimate(
+            client, dataset, base_model=model, preset_id=quick["id"], hyperparameters={"per_device_train_batch_size": 8}
+        )
+        checkpointed = _estimate(client, dataset, base_model=model, hyperparameters={"gradient_checkpointing": True})
+
+        assert with_preset["total_bytes"] < default["total_bytes"]
+        assert overridden["breakdown"]["activations"] == default["breakdown"]["activations"]
+        assert checkpointed["breakdown"]["activations"] < default["breakdown"]["activations"]
+
+    def test_bundled_model_before_it_is_prepared(self, client: TestClient) -> None:
+        dataset = create_dataset(client, count=12)
+        estimate = _estimate(client, dataset)
+        # No tokenizer without the converted model: the sequence length falls back to max_seq_length.
+        assert estimate["seq_len_used"] == 256
+        assert "tokenizer is not available" in estimate["seq_len_source"]
+        assert estimate["total_parameters"] == 134_515_008
+
+    def test_will_not_fit_says_what_fits(self, client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setattr(estimate_service, "machine_memory_bytes", lambda: 8_000_000_000)
+        dataset = create_dataset(client, count=12)
+        estimate = _estimate(client, dataset, hyperparameters={"per_device_train_batch_size": 64})
+
+        assert estimate["fits"] is False
+        assert estimate["available_bytes"] == 8_000_000_000
+        needs = f"{estimate['total_bytes'] / 1e9:.1f} GB"
+        warning = estimate["warning"]
+        assert warning.startswith(f"will not fit: needs {needs}, this machine has 8.0 GB; try batch ")
+        suggested = int(re.search(r"try batch (\d+)", warning).group(1))  # type: ignore[union-attr]
+        # Following the advice is enough.
+        smaller = _estimate(client, dataset, hyperparameters={"per_device_train_batch_size": suggested})
+        assert smaller["fits"] is True
+        assert (
+            _estimate(client, dataset, hyperparameters={"per_device_train_batch_size": suggested * 2})["fits"] is False
+        )
+
+    def test_time_from_the_latest_run_on_the_model(self, client: TestClient, model: str) -> None:
+        dataset = create_dataset(client, count=24)
+        run = client.post("/api/runs", json={"dataset_id": dataset["id"], "base_model": model}).json()
+        with get_sessionmaker()() as session:
+            stored = session.get(Run, run["id"])
+            assert stored is not None
+            stored.status = RunStatus.SUCCEEDED
+            for step, value in enumerate([100.0, 300.0, 200.0], start=1):
+                session.add(Metric(run_id=run["id"], step=step, name="tokens_per_second", value=value))
+            session.commit()
+
+        estimate = _estimate(client, dataset, base_model=model)
+        assert estimate["tokens_per_second"] == 200.0
+        assert estimate["estimated_seconds"] == pytest.approx(estimate["train_tokens"] / 200.0)
+
+
+class TestEstimateErrors:
+    def test_unknown_dataset_is_404(self, client: TestClient) -> None:
+        assert client.post("/api/runs/estimate", json={"dataset_id": 12345}).status_code == 404
+
+    def test_bad_hyperparameter_is_422_naming_it(self, client: TestClient) -> None:
+        dataset = create_dataset(client, count=12)
+        response = client.post(
+            "/api/runs/estimate", json={"dataset_id": dataset["id"], "hyperparameters": {"lora_r": 0}}
+        )
+        assert response.status_code == 422
+        assert response.json()["field"] == "hyperparameters.lora_r"
+
+    def test_hub_model_needs_a_local_copy(self, client: TestClient) -> None:
+        dataset = create_dataset(client, count=12)
+        response = client.post("/api/runs/estimate", json={"dataset_id": dataset["id"], "base_model": "org/model"})
+        assert response.status_code == 422
+        assert response.json()["field"] == "base_model"
+
+
+def test_the_api_process_stays_free_of_torch() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys, backend.runs.estimate_router; print(any(m.split('.')[0] in ('torch', 'transformers') for m in sys.modules))"
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    assert done.stdout.strip() == "False"

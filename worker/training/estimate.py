@@ -1,0 +1,444 @@
+"""Peak memory of a fine-tuning run, estimated before it is queued, and its duration from a measured throughput.
+
+Pure Python, no torch: the API imports this to warn before launch. Everything comes from the base model's
+config.json and the run's TrainingConfig. Fields the config does not have yet are read with getattr, so the
+estimate follows new hyperparameters (optimisers, methods, precision, packing) as they are added.
+
+Peak = weights + adapters + gradients + optimiser states + activations + LM-head (logits) memory + overhead.
+On CPU every figure is resident memory (what worker.training.memory.PeakMemory measures), and the constants below
+were calibrated against it with the bundled SmolLM2 and the tiny test Llama: bench/estimate_vs_measured.py prints
+the comparison. The CUDA figures follow the same arithmetic with half-precision activations; they are not
+calibrated on a GPU yet.
+"""
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, fields
+from typing import Any, Literal
+
+Device = Literal["cpu", "cuda"]
+Method = Literal["qlora", "lora_8bit", "lora", "full"]
+
+GB = 1e9
+
+# Resident memory of a process that imported torch, transformers, TRL, PEFT and datasets (measured: 0.52 GB) plus
+# the tokenizer, the tokenised dataset and the model's Python objects (~0.13 GB), before any weight is touched.
+CPU_PROCESS_BYTES = 650_000_000
+# A CUDA context with cuBLAS workspaces. Not part of torch.cuda.max_memory_allocated, but it takes device memory.
+CUDA_CONTEXT_BYTES = 500_000_000
+# glibc keeps freed heap memory: the forward pass's per-layer temporaries leave holes that stay resident. Measured on
+# CPU at 0.4-0.95 (0.55 typical) of the activations a forward without checkpointing creates, with or without
+# checkpointing (it recomputes each layer, creating them again). The PyTorch CUDA caching allocator: ~10%.
+CPU_ALLOCATOR_SLACK = 0.55
+CUDA_ALLOCATOR_SLACK = 0.10
+
+# TRL's fused LM head never builds the (tokens x vocab) logits: it scores up to 4096 tokens against 32768
+# vocabulary entries at a time. On CPU (no Triton) the tile's softmax gradient is written in torch ops, which hold
+# ~8 tile-sized float32 temporaries at once (measured: 1.08 MB per token with a 49152-token vocabulary).
+LM_HEAD_TOKEN_TILE = 4096
+LM_HEAD_VOCAB_TILE = 32768
+CPU_LM_HEAD_TILE_COPIES = 8.25
+CUDA_LM_HEAD_TILE_COPIES = 2.0
+# Label smoothing computes the loss from full logits (TRL's fused head only feeds the metrics then): the logits,
+# their log-softmax and both gradients, in float32.
+FULL_LOGITS_COPIES = 4
+
+# bitsandbytes 4-bit: one 4-bit code per weight plus one float32 absmax per 64-weight block; double quantisation
+# stores the absmax in 8 bits with a float32 constant per 256 blocks.
+NF4_BYTES = 0.5 + 4 / 64
+NF4_DOUBLE_QUANT_BYTES = 0.5 + 1 / 64 + 4 / (64 * 256)
+
+# Optimiser state per trainable parameter, as a multiple of the parameter's bytes (AdamW: two moments, 8 bytes per
+# float32 parameter) or, for 8-bit optimisers, in bytes (two 1-byte moments plus block scales).
+OPTIMIZER_STATES = {"adamw": 2.0, "adafactor": 1.0, "sgd": 1.0, "lion": 1.0}
+OPTIMIZER_8BIT_BYTES = 2.0
+
+
+@dataclass(frozen=True)
+class LinearLayer:
+    """A linear layer of one decoder layer, named as PEFT matches target modules (suffix of the module path)."""
+
+    name: str
+    in_features: int
+    out_features: int
+    bias: bool = False
+
+    @property
+    def parameters(self) -> int:
+        return self.in_features * self.out_features + (self.out_features if self.bias else 0)
+
+    def matches(self, target: str) -> bool:
+        return self.name == target or self.name.endswith(f".{target}")
+
+
+@dataclass(frozen=True)
+class Architecture:
+    """What the estimate needs from a decoder-only model's config.json."""
+
+    num_layers: int
+    hidden_size: int
+    intermediate_size: int
+    vocab_size: int
+    tied_embeddings: bool
+    attention_width: int  # query heads x head dim: the query and the attention output
+    kv_width: int  # key/value heads x head dim
+    gated_mlp: bool  # SwiGLU-style: gate and up projections, three intermediate tensors saved
+    linears: tuple[LinearLayer, ...]  # one decoder layer's
+    norm_parameters_per_layer: int
+    other_parameters: int  # the final norm, learned position embeddings
+
+    @property
+    def embedding_parameters(self) -> int:
+        return self.vocab_size * self.hidden_size * (1 if self.tied_embeddings else 2)
+
+    @property
+    def linear_parameters(self) -> int:
+        """The decoder layers' linear weights: what 4-bit and 8-bit quantisation shrink."""
+        return self.num_layers * sum(layer.parameters for layer in self.linears)
+
+    @property
+    def total_parameters(self) -> int:
+        return (
+            self.embedding_parameters
+            + self.linear_parameters
+            + self.num_layers * self.norm_parameters_per_layer
+            + self.other_parameters
+        )
+
+
+def _first(config: Mapping[str, Any], *names: str, default: Any = None) -> Any:
+    for name in names:
+        if config.get(name) is not None:
+            return config[name]
+    return default
+
+
+def architecture(model_config: Mapping[str, Any]) -> Architecture:
+    """The architecture of a transformers config.json: Llama-style families (Llama, Mistral, Qwen, Gemma, SmolLM,
+    OLMo...), Phi-3 (fused projections), Phi-2, GPT-2 and GPT-NeoX. Multimodal configs: their text model."""
+    config = {**model_config, **(model_config.get("text_config") or {})}
+    model_type = str(config.get("model_type", ""))
+    hidden = int(_first(config, "hidden_size", "n_embd", "d_model"))
+    layers = int(_first(config, "num_hidden_layers", "n_layer", "num_layers"))
+    heads = int(_first(config, "num_attention_heads", "n_head"))
+    kv_heads = int(_first(config, "num_key_value_heads", "num_kv_heads", default=heads))
+    head_dim = int(_first(config, "head_dim", default=hidden // heads))
+    intermediate = int(_first(config, "intermediate_size", "n_inner", "ffn_dim", default=4 * hidden))
+    vocab = int(config["vocab_size"])
+    # Where config.json leaves it out, transformers uses the model class's default.
+    tied = bool(config.get("tie_word_embeddings", model_type in {"gpt2", "gemma", "gemma2", "gemma3_text"}))
+    q_width, kv_width = heads * head_dim, kv_heads * head_dim
+    attention_bias = bool(config.get("attention_bias", False))
+    mlp_bias = bool(config.get("mlp_bias", False))
+    norm = 2 * hidden  # two RMSNorm weights per layer
+    other = hidden  # the final RMSNorm
+    gated = True
+    linears: tuple[LinearLayer, ...]
+    if model_type == "gpt2":
+        linears = (
+            LinearLayer("attn.c_attn", hidden, 3 * hidden, bias=True),
+            LinearLayer("attn.c_proj", hidden, hidden, bias=True),
+            LinearLayer("mlp.c_fc", hidden, intermediate, bias=True),
+            LinearLayer("mlp.c_proj", intermediate, hidden, bias=True),
+        )
+        # LayerNorms with weight and bias; learned position embeddings.
+        norm, other, gated = 4 * hidden, 2 * hidden + int(config.get("n_positions", 1024)) * hidden, False
+    elif model_type == "gpt_neox":
+        linears = (
+            LinearLayer("attention.query_key_value", hidden, 3 * hidden, bias=True),
+            LinearLayer("attention.dense", hidden, hidden, bias=True),
+            LinearLayer("mlp.dense_h_to_4h", hidden, intermediate, bias=True),
+            LinearLayer("mlp.dense_4h_to_h", intermediate, hidden, bias=True),
+        )
+        norm, other, gated = 4 * hidden, 2 * hidden, False
+    elif model_type == "phi":
+        linears = (
+            LinearLayer("self_attn.q_proj", hidden, q_width, bias=True),
+            LinearLayer("self_attn.k_proj", hidden, kv_width, bias=True),
+            LinearLayer("self_attn.v_proj", hidden, kv_width, bias=True),
+            LinearLayer("self_attn.dense", q_width, hidden, bias=True),
+            LinearLayer("mlp.fc1", hidden, intermediate, bias=True),
+            LinearLayer("mlp.fc2", intermediate, hidden, bias=True),
+        )
+        norm, other, gated = 2 * hidden, 2 * hidden, False  # one shared LayerNorm per layer
+    elif model_type == "phi3":
+        linears = (
+            LinearLayer("self_attn.qkv_proj", hidden, q_width + 2 * kv_width),
+            LinearLayer("self_attn.o_proj", q_width, hidden),
+            LinearLayer("mlp.gate_up_proj", hidden, 2 * intermediate),
+            LinearLayer("mlp.down_proj", intermediate, hidden),
+        )
+    else:
+        # Qwen2 always has biases on q, k and v; Llama-style configs say so with attention_bias.
+        qkv_bias = attention_bias or model_type in {"qwen2", "qwen2_vl", "qwen2_5_vl"}
+        linears = (
+            LinearLayer("self_attn.q_proj", hidden, q_width, bias=qkv_bias),
+            LinearLayer("self_attn.k_proj", hidden, kv_width, bias=qkv_bias),
+            LinearLayer("self_attn.v_proj", hidden, kv_width, bias=qkv_bias),
+            LinearLayer("self_attn.o_proj", q_width, hidden, bias=attention_bias),
+            LinearLayer("mlp.gate_proj", hidden, intermediate, bias=mlp_bias),
+            LinearLayer("mlp.up_proj", hidden, intermediate, bias=mlp_bias),
+            LinearLayer("mlp.down_proj", intermediate, hidden, bias=mlp_bias),
+        )
+        if model_type.startswith("qwen3"):
+            norm += 2 * head_dim  # q_norm and k_norm
+    return Architecture(
+        num_layers=layers,
+        hidden_size=hidden,
+        intermediate_size=intermediate,
+        vocab_size=vocab,
+        tied_embeddings=tied,
+        attention_width=q_width,
+        kv_width=kv_width,
+        gated_mlp=gated,
+        linears=linears,
+        norm_parameters_per_layer=norm,
+        other_parameters=other,
+    )
+
+
+def resolve_method(config: Any, device: Device) -> Method:
+    """As worker.training.sft resolves it: auto is QLoRA on a GPU and plain LoRA on CPU."""
+    method = str(getattr(config, "method", "auto"))
+    if method == "auto":
+        return "qlora" if device == "cuda" else "lora"
+    if method in ("qlora", "lora_8bit", "lora", "full"):
+        return method  # type: ignore[return-value]  # checked just above
+    return "lora"
+
+
+def adapted_linears(arch: Architecture, target_modules: str) -> tuple[LinearLayer, ...]:
+    """The linear layers LoRA adapts: 'all-linear' (every linear layer but the LM head, as PEFT reads it) or a
+    comma list of module names."""
+    if target_modules.strip() == "all-linear":
+        return arch.linears
+    targets = [name.strip() for name in target_modules.split(",") if name.strip()]
+    return tuple(layer for layer in arch.linears if any(layer.matches(t) for t in targets))
+
+
+def adapted_layer_count(arch: Architecture, config: Any) -> int:
+    layers = getattr(config, "layers_to_transform", None) or getattr(config, "lora_layers_to_transform", None)
+    if isinstance(layers, int):
+        return 1
+    if isinstance(layers, Sequence) and not isinstance(layers, str):
+        return len(set(layers))
+    return arch.num_layers
+
+
+def lora_parameters(arch: Architecture, config: Any) -> int:
+    """r x (in + out) per adapted linear layer: A is (r x in), B is (out x r)."""
+    r = int(getattr(config, "lora_r", 16))
+    per_layer = sum(
+        r * (layer.in_features + layer.out_features) for layer in adapted_linears(arch, config_targets(config))
+    )
+    return per_layer * adapted_layer_count(arch, config)
+
+
+def config_targets(config: Any) -> str:
+    return str(getattr(config, "lora_target_modules", "all-linear"))
+
+
+def _half_precision(config: Any, device: Device) -> bool:
+    """Whether activations (and frozen weights) are 16-bit, as the worker resolves `precision`: always fp32 on CPU
+    (half-precision matmuls there are slow and lossy), bf16/fp16 on CUDA unless fp32 is asked for."""
+    if device == "cpu":
+        return False
+    return str(getattr(config, "precision", "auto") or "auto") not in ("fp32", "float32")
+
+
+def _optimizer_bytes(optim: str, parameter_bytes: int) -> float:
+    """Optimiser state bytes per trainable parameter."""
+    if "8bit" in optim:
+        return OPTIMIZER_8BIT_BYTES / 2 if "lion" in optim else OPTIMIZER_8BIT_BYTES  # Lion: one moment
+    for family, multiple in OPTIMIZER_STATES.items():
+        if family in optim:
+            return multiple * parameter_bytes
+    return OPTIMIZER_STATES["adamw"] * parameter_bytes
+
+
+def layer_activation_elements(arch: Architecture, config: Any, method: Method) -> tuple[int, int]:
+    """Elements one decoder layer keeps for the backward pass, per token: (activations, dropout masks).
+
+    Counted from what autograd saves in a Llama layer (recorded with saved_tensors_hooks on SmolLM2):
+    - each RMSNorm its input (h); attention its query, key, value and output (2 x q_width + 2 x kv_width);
+      a SwiGLU MLP the gate output, its activation and the up output (3 x intermediate; GELU: 2);
+    - a frozen linear layer saves nothing (no weight gradient); a LoRA-adapted one its (dropped-out) input for
+      lora_A, the dropout mask when dropout > 0, and lora_A's output (r) for lora_B;
+    - full fine-tuning: every linear layer's input, i.e. the two normed inputs and the down projection's.
+    """
+    h, i = arch.hidden_size, arch.intermediate_size
+    base = 2 * h + 2 * arch.attention_width + 2 * arch.kv_width + (3 if arch.gated_mlp else 2) * i
+    if method == "full":
+        return base + 2 * h + i, 0
+    r = int(getattr(config, "lora_r", 16))
+    dropout = float(getattr(config, "lora_dropout", 0.0)) > 0
+    adapted = adapted_linears(arch, config_targets(config))
+    inputs = sum(layer.in_features for layer in adapted)
+    return base + inputs + r * len(adapted), inputs if dropout else 0
+
+
+@dataclass(frozen=True)
+class MemoryBreakdown:
+    """Bytes by cause. `overhead`: the process (CPU) or CUDA context, and memory the allocator holds but no tensor uses."""
+
+    weights: int
+    lora: int
+    gradients: int
+    optimizer: int
+    activations: int
+    logits: int
+    overhead: int
+
+    @property
+    def total(self) -> int:
+        return sum(getattr(self, f.name) for f in fields(self))
+
+
+@dataclass(frozen=True)
+class MemoryEstimate:
+    breakdown: MemoryBreakdown
+    device: Device
+    method: Method
+    seq_len: int
+    batch_size: int
+    total_parameters: int
+    trainable_parameters: int
+
+    @property
+    def total_bytes(self) -> int:
+        return self.breakdown.total
+
+
+def _weight_bytes(arch: Architecture, config: Any, method: Method, half: bool) -> int:
+    dense_bytes = 2 if half else 4
+    other = arch.total_parameters - arch.linear_parameters  # embeddings, LM head, norms: never quantised
+    if method == "qlora":
+        per_weight = NF4_DOUBLE_QUANT_BYTES if getattr(config, "bnb_4bit_use_double_quant", True) else NF4_BYTES
+        return math.ceil(arch.linear_parameters * per_weight) + other * dense_bytes
+    if method == "lora_8bit":
+        # LLM.int8: one byte per weight plus a float32 scale per output row.
+        rows = arch.num_layers * sum(layer.out_features for layer in arch.linears)
+        return arch.linear_parameters + 4 * rows + other * dense_bytes
+    if method == "full":
+        return arch.total_parameters * 4  # float32 masters under mixed precision: the optimiser updates them
+    return arch.total_parameters * dense_bytes
+
+
+def _lm_head_bytes(arch: Architecture, tokens: int, device: Device, label_smoothing: bool) -> int:
+    if label_smoothing:
+        return FULL_LOGITS_COPIES * tokens * arch.vocab_size * 4
+    tile = min(tokens, LM_HEAD_TOKEN_TILE) * min(arch.vocab_size, LM_HEAD_VOCAB_TILE)
+    if device == "cpu":
+        return math.ceil(CPU_LM_HEAD_TILE_COPIES * tile * 4)
+    return math.ceil(CUDA_LM_HEAD_TILE_COPIES * tile * 2)
+
+
+def estimate_memory(
+    model_config: Mapping[str, Any],
+    config: Any,
+    *,
+    device: Device,
+    seq_len: int,
+    validation_examples: int | None = None,
+) -> MemoryEstimate:
+    """Peak memory of training `config` on a model with `model_config` (its config.json) on `device`.
+
+    `seq_len`: the padded length of the longest batch. Batches are padded to their longest row, so pass the longest
+    example (capped at max_seq_length), or max_seq_length when sequences are packed.
+    `validation_examples`: the validation split's size, which caps the evaluation batch (None: a full batch).
+    """
+    arch = architecture(model_config)
+    method = resolve_method(config, device)
+    half = _half_precision(config, device)
+    act_bytes = 2 if half else 4
+    # CUDA dropout keeps a 1-byte mask; the CPU kernel a float mask the size of its input.
+    mask_bytes = 1 if device == "cuda" else act_bytes
+    batch = int(getattr(config, "per_device_train_batch_size", 8))
+    eval_batch = int(getattr(config, "per_device_eval_batch_size", batch))
+    if validation_examples is not None:
+        eval_batch = min(eval_batch, validation_examples)
+    tokens = batch * seq_len
+
+    weights = _weight_bytes(arch, config, method, half)
+    # Trained parameters are float32 whatever the precision: adapters (QLoRA's included) and full fine-tuning's
+    # master weights.
+    parameter_bytes = 4
+    if method == "full":
+        trainable = arch.total_parameters
+        lora = 0
+    else:
+        trainable = lora_parameters(arch, config)
+        lora = trainable * parameter_bytes
+    gradients = trainable * parameter_bytes
+    optimizer = math.ceil(trainable * _optimizer_bytes(str(getattr(config, "optim", "adamw_torch")), parameter_bytes))
+
+    activation_elements, mask_elements = layer_activation_elements(arch, config, method)
+    per_token_layer = activation_elements * act_bytes + mask_elements * mask_bytes
+    embeddings_and_final_norm = 2 * arch.hidden_size * act_bytes
+    full_forward = tokens * (arch.num_layers * per_token_layer + embeddings_and_final_norm)
+    if getattr(config, "gradient_checkpointing", False):
+        # Only each layer's input is kept; the backward pass recomputes one layer at a time.
+        activations = tokens * (arch.num_layers * arch.hidden_size * act_bytes + per_token_layer)
+    else:
+        activations = full_forward
+    label_smoothing = float(getattr(config, "label_smoothing_factor", 0.0)) > 0
+    logits = _lm_head_bytes(arch, tokens, device, label_smoothing)
+
+    if device == "cpu":
+        overhead = CPU_PROCESS_BYTES + math.ceil(CPU_ALLOCATOR_SLACK * full_forward)
+    else:
+        overhead = CUDA_CONTEXT_BYTES + math.ceil(CUDA_ALLOCATOR_SLACK * (activations + logits))
+
+    # Evaluation: no gradients, one layer's temporaries at a time, but its own (maybe bigger) batch.
+    eval_tokens = eval_batch * seq_len
+    eval_activations = eval_tokens * per_token_layer
+    eval_logits = _lm_head_bytes(arch, eval_tokens, device, label_smoothing=False)
+    if eval_activations + eval_logits > activations + logits:
+        activations, logits = eval_activations, eval_logits
+
+    breakdown = MemoryBreakdown(
+        weights=weights,
+        lora=lora,
+        gradients=gradients,
+        optimizer=optimizer,
+        activations=activations,
+        logits=logits,
+        overhead=overhead,
+    )
+    return MemoryEstimate(
+        breakdown=breakdown,
+        device=device,
+        method=method,
+        seq_len=seq_len,
+        batch_size=batch,
+        total_parameters=arch.total_parameters,
+        trainable_parameters=trainable,
+    )
+
+
+def training_tokens(lengths: Sequence[int], num_train: int, config: Any) -> int:
+    """Tokens the trainer will process (padding excluded, as TRL counts them): examples truncated to
+    max_seq_length, over every epoch or max_steps x the effective batch."""
+    if not lengths or num_train <= 0:
+        return 0
+    max_len = int(getattr(config, "max_seq_length", 256))
+    mean = sum(min(length, max_len) for length in lengths) / len(lengths)
+    max_steps = int(getattr(config, "max_steps", -1))
+    if max_steps > 0:
+        batch = int(getattr(config, "per_device_train_batch_size", 8))
+        accumulation = int(getattr(config, "gradient_accumulation_steps", 1))
+        examples = max_steps * batch * accumulation
+    else:
+        examples = math.ceil(num_train * float(getattr(config, "num_train_epochs", 1.0)))
+    return round(examples * mean)
+
+
+def estimate_seconds(tokens: int, tokens_per_second: float) -> float | None:
+    """Training time at a measured throughput (the tokens_per_second metric of an earlier run)."""
+    if tokens_per_second <= 0:
+        return None
+    return tokens / tokens_per_second
+
+
+def format_bytes(value: float) -> str:
+    return f"{value / GB:.1f} GB"
