@@ -3,7 +3,8 @@
 The studio must be at least as fast (tokens/s ratio >= 1.0). Each measurement runs in a fresh process, studio and
 TRL alternating, so neither inherits the other's memory or warm caches; steps after a warm-up are timed.
 Tokens are the non-padding tokens TRL counts (its `num_tokens`), which is also what the studio's
-tokens_per_second metric divides.
+tokens_per_second metric divides. On a shared machine other processes slow some repeats down: the ratio is taken
+from each side's best repeat (the least disturbed), and per CPU-second of the process as a cross-check.
 
 Usage: python -m bench.trl_baseline [--models-dir .studio/models] [--steps 15] [--warmup 5] [--repeats 2]
 """
@@ -51,16 +52,24 @@ def studio_config(max_steps: int) -> dict[str, Any]:
     }
 
 
-def window(points: list[tuple[float, float]], warmup: int) -> dict[str, float]:
-    """tokens/s over the steps after `warmup`, from (time, cumulative tokens) at the end of each step."""
-    start_time, start_tokens = points[warmup - 1]
-    end_time, end_tokens = points[-1]
+Point = tuple[float, float, float]  # at the end of a step: wall clock, process CPU time, cumulative tokens
+
+
+def point(tokens: float) -> Point:
+    return time.monotonic(), time.process_time(), tokens
+
+
+def window(points: list[Point], warmup: int) -> dict[str, float]:
+    """Throughput over the steps after `warmup`."""
+    start_time, start_cpu, start_tokens = points[warmup - 1]
+    end_time, end_cpu, end_tokens = points[-1]
     steps = len(points) - warmup
-    seconds = end_time - start_time
+    tokens = end_tokens - start_tokens
     return {
-        "tokens_per_second": (end_tokens - start_tokens) / seconds,
-        "seconds_per_step": seconds / steps,
-        "tokens_per_step": (end_tokens - start_tokens) / steps,
+        "tokens_per_second": tokens / (end_time - start_time),
+        "tokens_per_cpu_second": tokens / (end_cpu - start_cpu),
+        "seconds_per_step": (end_time - start_time) / steps,
+        "tokens_per_step": tokens / steps,
         "steps": steps,
     }
 
@@ -76,12 +85,12 @@ def run_trl(base_model: str, max_steps: int, warmup: int) -> dict[str, float]:
     from bench.train_defaults import alpaca_like_rows
     from worker.training.templates import render
 
-    points: list[tuple[float, float]] = []
+    points: list[Point] = []
 
     class Clock(TrainerCallback):
         def on_log(self, args: Any, state: Any, control: Any, logs: dict[str, float] | None = None, **_: Any) -> None:
             if logs and "loss" in logs and "num_tokens" in logs:
-                points.append((time.monotonic(), float(logs["num_tokens"])))
+                points.append(point(float(logs["num_tokens"])))
 
     rendered = [render("alpaca", row) for row in alpaca_like_rows()]
     dataset = Dataset.from_list([{"prompt": r.prompt, "completion": r.text[len(r.prompt) :]} for r in rendered])
@@ -125,7 +134,7 @@ class ClockSink:
     """TrainingSink recording when each step's metrics arrive and the tokens they stand for."""
 
     def __init__(self) -> None:
-        self.points: list[tuple[float, float]] = []
+        self.points: list[Point] = []
         self._last = time.monotonic()
 
     def metrics(self, step: int, epoch: float | None, values: Mapping[str, float]) -> None:
@@ -135,7 +144,7 @@ class ClockSink:
         # The callback divides the step's tokens by the time since its previous log, measured microseconds before
         # this call: multiplying back gives the step's tokens.
         tokens = values["tokens_per_second"] * (now - self._last)
-        self.points.append((now, (self.points[-1][1] if self.points else 0.0) + tokens))
+        self.points.append(point((self.points[-1][2] if self.points else 0.0) + tokens))
         self._last = now
 
     def event(self, message: str) -> None:
@@ -197,19 +206,27 @@ def main() -> None:
             figures = measure(side, base_model, max_steps, args.warmup)
             results[side].append(figures)
             print(
-                f"repeat {repeat + 1} {side:6s}: {figures['tokens_per_second']:7.1f} tokens/s, "
-                f"{figures['seconds_per_step']:.2f} s/step, {figures['tokens_per_step']:.0f} tokens/step "
-                f"({figures['threads']:.0f} threads)",
+                f"repeat {repeat + 1} {side:6s}: {figures['tokens_per_second']:6.1f} tokens/s, "
+                f"{figures['tokens_per_cpu_second']:6.1f} tokens/CPU-s, {figures['seconds_per_step']:.2f} s/step, "
+                f"{figures['tokens_per_step']:.0f} tokens/step ({figures['threads']:.0f} threads)",
                 flush=True,
             )
 
-    trl = statistics.median(f["tokens_per_second"] for f in results["trl"])
-    studio = statistics.median(f["tokens_per_second"] for f in results["studio"])
-    print(f"\n== throughput, {args.steps} steps after {args.warmup} warm-up, median of {args.repeats} ==")
+    def summary(side: str, key: str) -> tuple[float, float]:
+        values = [f[key] for f in results[side]]
+        return max(values), statistics.median(values)
+
+    trl_best, trl_median = summary("trl", "tokens_per_second")
+    studio_best, studio_median = summary("studio", "tokens_per_second")
+    trl_cpu = summary("trl", "tokens_per_cpu_second")[1]
+    studio_cpu = summary("studio", "tokens_per_cpu_second")[1]
+    print(f"\n== throughput, {args.steps} steps after {args.warmup} warm-up, {args.repeats} repeats ==")
     print(f"batch {BATCH_SIZE}, max length {MAX_LENGTH}, LoRA r{LORA['r']} all-linear, fp32 on CPU, 120 Alpaca rows")
-    print(f"plain TRL SFTTrainer: {trl:.1f} tokens/s")
-    print(f"studio train():       {studio:.1f} tokens/s")
-    print(f"ratio studio / TRL:   {studio / trl:.3f}")
+    print(f"plain TRL SFTTrainer: best {trl_best:.1f} tokens/s, median {trl_median:.1f}, {trl_cpu:.1f} per CPU-s")
+    print(
+        f"studio train():       best {studio_best:.1f} tokens/s, median {studio_median:.1f}, {studio_cpu:.1f} per CPU-s"
+    )
+    print(f"ratio studio / TRL:   {studio_best / trl_best:.3f} (best), {studio_cpu / trl_cpu:.3f} (per CPU-second)")
 
 
 if __name__ == "__main__":

@@ -165,15 +165,17 @@ def token_lengths_of(session: Session, dataset: Dataset, base_model: str, config
         model = model_tokenizer(session, base_model)
     except StudioError:
         return None
+    # Rendering and tokenising every example takes seconds on a large dataset; the form asks again on every change.
     key = (dataset.id, dataset.split_hash, base_model, config.template, config.custom_template, id(model.tokenizer))
-    if key not in _lengths:
+    lengths = _lengths.get(key)
+    if lengths is None:
         context = TemplateContext(chat_template=model.chat_template, custom_template=config.custom_template)
         rendered = render_all(session, dataset, config.template, context)
-        _lengths[key] = token_lengths(model.tokenizer, rendered, eos_token=model.eos_token)
+        lengths = token_lengths(model.tokenizer, rendered, eos_token=model.eos_token)
+        _lengths[key] = lengths
         while len(_lengths) > LENGTHS_CACHED:
             _lengths.popitem(last=False)
-    _lengths.move_to_end(key)
-    return _lengths[key]
+    return lengths
 
 
 def measured_tokens_per_second(session: Session, base_model: str) -> float | None:

@@ -92,7 +92,7 @@ class TestArchitecture:
         config = _config(lora_r=4, lora_target_modules=targets, layers_to_transform=layers)
         assert lora_parameters(architecture(LLAMA), config) == _peft_trainable(LLAMA, config)
 
-    def test_bundled_model_config(self, tiny_model_dir: Path) -> None:
+    def test_bundled_model_config(self) -> None:
         # r x (in + out) per adapted layer, shown once by hand: SmolLM2-135M with r=16 on all 7 projections.
         smollm2 = {
             "model_type": "llama",

@@ -6,8 +6,8 @@ estimate follows new hyperparameters (optimisers, methods, precision, packing) a
 
 Peak = weights + adapters + gradients + optimiser states + activations + LM-head (logits) memory + overhead.
 On CPU every figure is resident memory (what worker.training.memory.PeakMemory measures), and the constants below
-were calibrated against it with the bundled SmolLM2 and the tiny test Llama: bench/estimate_vs_measured.py prints
-the comparison. The CUDA figures follow the same arithmetic with half-precision activations; they are not
+were calibrated against it with the bundled SmolLM2 and the tiny test Llama (`python -m bench.estimate_vs_measured`
+prints the comparison). The CUDA figures follow the same arithmetic with half-precision activations; they are not
 calibrated on a GPU yet.
 """
 
@@ -49,7 +49,9 @@ NF4_BYTES = 0.5 + 4 / 64
 NF4_DOUBLE_QUANT_BYTES = 0.5 + 1 / 64 + 4 / (64 * 256)
 
 # Optimiser state per trainable parameter, as a multiple of the parameter's bytes (AdamW: two moments, 8 bytes per
-# float32 parameter) or, for 8-bit optimisers, in bytes (two 1-byte moments plus block scales).
+# float32 parameter; Lion one) or, for 8-bit optimisers, in bytes (two 1-byte moments plus block scales).
+# Adafactor's factored moments and plain SGD (no momentum) keep less than counted: the issue's ~4 bytes, on purpose
+# on the safe side.
 OPTIMIZER_STATES = {"adamw": 2.0, "adafactor": 1.0, "sgd": 1.0, "lion": 1.0}
 OPTIMIZER_8BIT_BYTES = 2.0
 
@@ -216,8 +218,13 @@ def adapted_linears(arch: Architecture, target_modules: str) -> tuple[LinearLaye
     return tuple(layer for layer in arch.linears if any(layer.matches(t) for t in targets))
 
 
+def config_targets(config: Any) -> str:
+    return str(getattr(config, "lora_target_modules", "all-linear"))
+
+
 def adapted_layer_count(arch: Architecture, config: Any) -> int:
-    layers = getattr(config, "layers_to_transform", None) or getattr(config, "lora_layers_to_transform", None)
+    """Decoder layers with adapters: those named by layers_to_transform, else all."""
+    layers = getattr(config, "layers_to_transform", None)
     if isinstance(layers, int):
         return 1
     if isinstance(layers, Sequence) and not isinstance(layers, str):
@@ -232,10 +239,6 @@ def lora_parameters(arch: Architecture, config: Any) -> int:
         r * (layer.in_features + layer.out_features) for layer in adapted_linears(arch, config_targets(config))
     )
     return per_layer * adapted_layer_count(arch, config)
-
-
-def config_targets(config: Any) -> str:
-    return str(getattr(config, "lora_target_modules", "all-linear"))
 
 
 def _half_precision(config: Any, device: Device) -> bool:
