@@ -19,6 +19,7 @@ from backend.datasets.preview_router import router as preview_router
 from backend.datasets.router import router as datasets_router
 from backend.presets.router import router as presets_router
 from backend.presets.service import sync_builtins
+from backend.runs.artifacts_router import router as artifacts_router
 from backend.runs.estimate_router import router as estimate_router
 from backend.runs.router import router as runs_router
 
@@ -50,6 +51,7 @@ def create_app() -> FastAPI:
         presets_router,
         estimate_router,
         runs_router,
+        artifacts_router,
     )
     for router in routers:
         app.include_router(router)

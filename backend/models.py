@@ -4,9 +4,11 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, MetaData, String, Text
+from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, MetaData, String, Text, false
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from worker.training.types import EventKind
 
 # Until accounts arrive, everything belongs to the one local user created by the first migration.
 LOCAL_USER_ID = 1
@@ -91,6 +93,42 @@ class DatasetExample(Base):
     dataset: Mapped[Dataset] = relationship(back_populates="examples", lazy="raise")
 
 
+class TokenStatsStatus(StrEnum):
+    PENDING = "pending"
+    READY = "ready"
+    FAILED = "failed"
+
+
+class TokenStats(Base):
+    """Every example's token count for one (dataset, base model, template): counted once by a light worker.
+
+    One row per key, so a second ask finds the first one's count (ready or pending) instead of queueing another.
+    Summaries that depend on max_seq_length are computed from `lengths` when asked, never stored.
+    """
+
+    __tablename__ = "token_stats"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dataset_id: Mapped[int] = mapped_column(ForeignKey("datasets.id", ondelete="CASCADE"), index=True)
+    # sha256 of every column below that the counts depend on: custom_template can be 50,000 characters, too long
+    # for a unique index of its own.
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    split_hash: Mapped[str] = mapped_column(String(64))
+    base_model: Mapped[str] = mapped_column(String(300))
+    tokenizer_version: Mapped[str] = mapped_column(String(100))  # tokenizer.json's size and mtime: rewritten, recount
+    template: Mapped[str] = mapped_column(String(40))
+    custom_template: Mapped[str | None] = mapped_column(Text)  # only when template is "custom"
+    status: Mapped[TokenStatsStatus] = mapped_column(_string_enum(TokenStatsStatus), default=TokenStatsStatus.PENDING)
+    lengths: Mapped[list[int] | None] = mapped_column(JSON)  # tokens per example before truncation, sorted
+    error: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # the ErrorBody the API answers with
+    error_status: Mapped[int | None]  # its HTTP status: 422 for the data or template, 503 for anything else
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    requested_at: Mapped[datetime | None]  # the task was last sent; None: not sent yet
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+
+
 class BaseModelEntry(Base):
     """A base model users can fine-tune: the bundled one, a local directory or a hub id."""
 
@@ -146,6 +184,8 @@ class Run(Base):
     error: Mapped[str | None] = mapped_column(Text)
     cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
     task_id: Mapped[str | None] = mapped_column(String(200))
+    # Train a few steps of the exact config before the run, to measure memory and time (see worker.training.preflight).
+    preflight: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # Recovery is owned here, not by broker redelivery: the worker holding the lease renews it by heartbeat;
     # a reaper re-queues a run whose lease expired, and every write a worker makes is fenced by lease_owner.
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
@@ -170,6 +210,19 @@ class Metric(Base):
     name: Mapped[str] = mapped_column(String(100))
     value: Mapped[float]
     time: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RunLogEntry(Base):
+    """One line of a run's event log. Run.status_message only holds the latest line; these keep every one."""
+
+    __tablename__ = "run_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
+    time: Mapped[datetime] = mapped_column(default=utcnow)
+    step: Mapped[int | None]  # the last optimiser step the run had reported; None before training
+    kind: Mapped[EventKind] = mapped_column(_string_enum(EventKind))
+    message: Mapped[str] = mapped_column(Text)
 
 
 class Checkpoint(Base):

@@ -22,7 +22,7 @@ from worker.training.config import TrainingConfig
 from worker.training.generate import generate_answers
 from worker.training.sft import train
 from worker.training.templates import AlpacaRecord, final_answer, render
-from worker.training.types import RunPaths, SplitData
+from worker.training.types import EventKind, RunPaths, SplitData
 
 CAPITALS = [
     ("France", "Paris"),
@@ -286,7 +286,7 @@ class TimingSink:
         shown = " ".join(f"{k}={v:.4g}" for k, v in values.items())
         print(f"  {time.monotonic() - self.start:6.1f}s step {step} {shown}", flush=True)
 
-    def event(self, message: str) -> None:
+    def event(self, message: str, kind: EventKind = EventKind.INFO) -> None:
         self.events.append((time.monotonic(), message))
         print(f"  {time.monotonic() - self.start:6.1f}s -- {message}", flush=True)
 

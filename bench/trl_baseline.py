@@ -147,7 +147,8 @@ class ClockSink:
         self.points.append(point((self.points[-1][2] if self.points else 0.0) + tokens))
         self._last = now
 
-    def event(self, message: str) -> None:
+    # kind: str, as EventKind is one; importing it here would load the studio's modules in the TRL-only process.
+    def event(self, message: str, kind: str = "info") -> None:
         if message.startswith("training "):
             self._last = time.monotonic()
 

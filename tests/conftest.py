@@ -20,6 +20,7 @@ from sqlalchemy import text
 from backend.core.config import get_settings
 from backend.core.db import get_engine, get_sessionmaker, make_engine
 from backend.core.queue import get_celery
+from tests.processes import celery_worker
 
 REPO = Path(__file__).resolve().parents[1]
 POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -97,3 +98,11 @@ def client(stack: Stack) -> Iterator[TestClient]:
 
     with TestClient(create_app()) as test_client:
         yield test_client
+
+
+@pytest.fixture
+def light_worker(stack: Stack, tmp_path: Path) -> Iterator[Path]:
+    """A real worker of the light queue (token counts) on the test's stack; yields its log."""
+    log = tmp_path / "light-worker.log"
+    with celery_worker(stack.env(), log, queue="light"):
+        yield log

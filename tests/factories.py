@@ -7,6 +7,8 @@ from typing import Any
 import httpx
 from fastapi.testclient import TestClient
 
+from tests.processes import poll
+
 TASKS = (
     ("Reverse the word.", "stream", "maerts"),
     ("Give the opposite of the word.", "hot", "cold"),
@@ -38,3 +40,13 @@ def create_dataset(client: TestClient, count: int = 24) -> dict[str, Any]:
     assert response.status_code == 201, response.text
     body: dict[str, Any] = response.json()
     return body
+
+
+def token_stats(client: TestClient, dataset_id: int, timeout: float = 60, **params: Any) -> httpx.Response:
+    """GET /api/datasets/{id}/token-stats until a worker of the light queue has counted (the answer is not 202)."""
+
+    def answer() -> httpx.Response | None:
+        response = client.get(f"/api/datasets/{dataset_id}/token-stats", params=params)
+        return None if response.status_code == 202 else response
+
+    return poll(answer, timeout=timeout, what=f"the token stats of dataset {dataset_id} ({params})")

@@ -5,13 +5,15 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Literal, TypeVar
 
 import httpx
 
 REPO = Path(__file__).resolve().parents[1]
+T = TypeVar("T")
 
 
 def free_port() -> int:
@@ -36,11 +38,43 @@ def _process(args: list[str], env: dict[str, str], log_path: Path) -> Iterator[s
 
 
 @contextmanager
-def celery_worker(env: dict[str, str], log_path: Path) -> Iterator[subprocess.Popen[bytes]]:
-    args = [sys.executable, "-m", "celery", "-A", "worker.celery_app", "worker", "--pool=solo"]
-    args += ["--queues=training", "--loglevel=INFO", "--without-gossip", "--without-mingle"]
+def celery_worker(
+    env: dict[str, str], log_path: Path, queue: Literal["training", "light"] = "training"
+) -> Iterator[subprocess.Popen[bytes]]:
+    """A worker of one queue, started as the Procfile starts it: `training` (one run at a time; imports torch, so
+    it takes seconds to start) or `light` (token counts, two threads, no torch)."""
+    if queue == "training":
+        args = [sys.executable, "-m", "celery", "-A", "worker.celery_app", "worker", "--pool=solo"]
+    else:
+        args = [sys.executable, "-m", "celery", "-A", "worker.celery_app:light_app", "worker"]
+        args += ["--pool=threads", "--concurrency=2"]
+    args += [f"--queues={queue}", "--loglevel=INFO", "--without-gossip", "--without-mingle"]
     with _process(args, env, log_path) as process:
         yield process
+
+
+def poll(check: Callable[[], T | None], *, timeout: float, what: str, log_path: Path | None = None) -> T:
+    """`check()`'s first answer that is not None, asked every 0.2 s; fails after `timeout` seconds saying `what`
+    it waited for (with the worker's log, when given)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        answer = check()
+        if answer is not None:
+            return answer
+        if time.monotonic() > deadline:
+            log = f"; log:\n{log_path.read_text()}" if log_path and log_path.is_file() else ""
+            raise AssertionError(f"waited {timeout:g} s for {what}{log}")
+        time.sleep(0.2)
+
+
+def wait_until_ready(log_path: Path, timeout: float = 120) -> None:
+    """Until the worker logging to `log_path` consumes its queues (a training worker imports torch first)."""
+    poll(
+        lambda: True if log_path.is_file() and " ready." in log_path.read_text() else None,
+        timeout=timeout,
+        what="the worker to be ready",
+        log_path=log_path,
+    )
 
 
 @contextmanager

@@ -1,4 +1,9 @@
-"""The Celery app of the workers. Training runs one at a time per worker process."""
+"""The Celery apps of the workers: one per kind of worker, both on the same broker and database.
+
+- `celery -A worker.celery_app worker --queues=training --pool=solo`: a GPU worker, one training run at a time.
+- `celery -A worker.celery_app:light_app worker --queues=light --pool=threads --concurrency=2`: token counts and
+  other work of seconds. It imports only the torch-free tasks, so it starts in a second and never trains.
+"""
 
 from typing import Any
 
@@ -6,19 +11,30 @@ from celery import Celery
 from celery.signals import worker_ready, worker_shutting_down
 
 from backend.core.config import get_settings
-from backend.core.queue import TRAINING_QUEUE, enqueue_training
+from backend.core.queue import TASK_ROUTES, TRAINING_QUEUE, enqueue_training
 from worker.leases import Reaper
 
 settings = get_settings()
-app = Celery("studio", broker=settings.broker_url, include=["worker.tasks"])
-app.conf.update(
-    task_ignore_result=True,  # run state lives in the database, not in Celery results
-    task_default_queue=TRAINING_QUEUE,
-    # A training task holds the worker for minutes to hours: never reserve a second one meanwhile.
-    worker_prefetch_multiplier=1,
-    broker_connection_retry_on_startup=True,
-    worker_hijack_root_logger=False,
-)
+
+
+def _make_app(include: list[str]) -> Celery:
+    celery = Celery("studio", broker=settings.broker_url, include=include)
+    celery.conf.update(
+        task_ignore_result=True,  # run state lives in the database, not in Celery results
+        task_default_queue=TRAINING_QUEUE,
+        task_routes=TASK_ROUTES,
+        # A training task holds the worker for minutes to hours: never reserve a second one meanwhile.
+        worker_prefetch_multiplier=1,
+        broker_connection_retry_on_startup=True,
+        worker_hijack_root_logger=False,
+    )
+    return celery
+
+
+# The training tasks import torch and transformers (seconds, hundreds of MB) when the worker starts. A training
+# worker knows the light tasks too, so one worker started with --queues=training,light can do everything.
+app = _make_app(["worker.tasks", "worker.light_tasks"])
+light_app = _make_app(["worker.light_tasks"])
 
 # Every worker also looks for runs whose worker died (their lease expired) and queues them again.
 reaper = Reaper(enqueue_training)

@@ -13,11 +13,12 @@ from collections.abc import Callable
 from datetime import timedelta
 from types import TracebackType
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 
 from backend.core.config import get_settings
 from backend.core.db import get_sessionmaker
-from backend.models import Run, RunStatus, utcnow
+from backend.models import Run, RunLogEntry, RunStatus, utcnow
+from worker.training.types import EventKind
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +106,11 @@ def reap_expired(enqueue: Callable[[int], object]) -> list[int]:
                 .execution_options(synchronize_session=False)  # SQLite gives back naive datetimes
             )
             taken = bool(result.rowcount)  # type: ignore[attr-defined]
+            if taken:
+                # The run's log keeps the take-over; status_message is overwritten by the next worker's first line.
+                kind = EventKind.ERROR if gave_up else EventKind.WARNING
+                note = values["error"] if gave_up else values["status_message"]
+                session.execute(insert(RunLogEntry).values(run_id=run_id, kind=kind, message=note))
         if taken and not gave_up:
             enqueue(run_id)
             requeued.append(run_id)

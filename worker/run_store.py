@@ -10,11 +10,22 @@ from sqlalchemy import delete, func, insert, select, update
 from backend.core.config import get_settings
 from backend.core.db import get_sessionmaker
 from backend.core.storage import LocalStorage
-from backend.models import BaseModelEntry, Checkpoint, DatasetExample, Metric, Prediction, Run, RunStatus, Split, utcnow
+from backend.models import (
+    BaseModelEntry,
+    Checkpoint,
+    DatasetExample,
+    Metric,
+    Prediction,
+    Run,
+    RunLogEntry,
+    RunStatus,
+    Split,
+    utcnow,
+)
 from worker.leases import lease_expiry
 from worker.training.config import TrainingConfig
 from worker.training.templates import Record
-from worker.training.types import AnyRecord, SplitData
+from worker.training.types import AnyRecord, EventKind, SplitData
 
 RECORD: TypeAdapter[AnyRecord] = TypeAdapter(Record)
 
@@ -25,6 +36,7 @@ class RunInputs:
     base_model: BaseModelEntry
     data: SplitData
     test_example_ids: list[int]
+    preflight: bool
 
 
 @dataclass(frozen=True)
@@ -56,21 +68,53 @@ def claim(run_id: int, owner: str) -> bool:
 
 def prepare_resume(run_id: int) -> Resume | None:
     """The latest checkpoint an earlier attempt left, with the metrics logged after it removed
-    (the resumed trainer logs those steps again)."""
+    (the resumed trainer logs those steps again). None when there is no checkpoint: then no metric stays."""
     with get_sessionmaker().begin() as session:
-        run = session.get_one(Run, run_id)
         checkpoints = session.scalars(
-            select(Checkpoint).where(Checkpoint.run_id == run_id).order_by(Checkpoint.step.desc())
+            select(Checkpoint)
+            .where(Checkpoint.run_id == run_id, Checkpoint.is_final.is_(False))
+            .order_by(Checkpoint.step.desc())
         ).all()
         storage = LocalStorage(get_settings().storage_dir)
         usable = next((c for c in checkpoints if storage.local_path(c.storage_key).is_dir()), None)
-        after = usable.step if usable else 0
-        # Step 0's validation loss is the base model's: it stays, so the curve keeps its starting point.
+        # Resuming, step 0's validation loss (the base model's) stays: the curve keeps its starting point and the base
+        # model is not evaluated again. Starting over evaluates it again, so nothing of the earlier attempt stays.
+        after = usable.step if usable else -1
         session.execute(delete(Metric).where(Metric.run_id == run_id, Metric.step > after))
+        # Final weights an earlier attempt recorded before it died are trained and saved again.
+        session.execute(delete(Checkpoint).where(Checkpoint.run_id == run_id, Checkpoint.is_final.is_(True)))
         if usable is None:
             return None
         session.execute(delete(Checkpoint).where(Checkpoint.run_id == run_id, Checkpoint.step > after))
-        return Resume(storage.local_path(usable.storage_key), usable.step, run.base_eval_loss)
+        base_eval_loss = session.scalar(
+            select(Metric.value).where(Metric.run_id == run_id, Metric.step == 0, Metric.name == "eval_loss")
+        )
+        return Resume(storage.local_path(usable.storage_key), usable.step, base_eval_loss)
+
+
+def update_batch_settings(run_id: int, owner: str, batch_size: int, accumulation: int) -> bool:
+    """Store the micro-batch and accumulation the run trains with after an out-of-memory retry, so its config says
+    what actually trained (and a worker that resumes it uses them). Fenced by the lease; False when fenced off."""
+    with get_sessionmaker().begin() as session:
+        run = session.scalar(select(Run).where(Run.id == run_id, Run.lease_owner == owner).with_for_update())
+        if run is None:
+            return False
+        run.config = {
+            **run.config,
+            "per_device_train_batch_size": batch_size,
+            "gradient_accumulation_steps": accumulation,
+        }
+        return True
+
+
+def record_preflight(run_id: int, owner: str, figures: dict[str, Any]) -> bool:
+    """The pre-flight's measurements as environment["preflight"], for the run page's ETA. Fenced by the lease."""
+    with get_sessionmaker().begin() as session:
+        run = session.scalar(select(Run).where(Run.id == run_id, Run.lease_owner == owner).with_for_update())
+        if run is None:
+            return False
+        run.environment = {**(run.environment or {}), "preflight": figures}
+        return True
 
 
 def load_inputs(run_id: int) -> RunInputs:
@@ -97,7 +141,23 @@ def load_inputs(run_id: int) -> RunInputs:
                 train=examples(Split.TRAIN), validation=examples(Split.VALIDATION), test=examples(Split.TEST)
             ),
             test_example_ids=[r.id for r in by_split[Split.TEST]],
+            preflight=run.preflight,
         )
+
+
+def record_final_weights(run_id: int, owner: str, weights_dir: Path, step: int, eval_loss: float | None) -> bool:
+    """The run's final weights (adapter/ or model/) as its one is_final checkpoint: the API offers downloads from
+    there. Fenced by the lease like finish(); False when fenced off."""
+    key = str(weights_dir.resolve().relative_to(LocalStorage(get_settings().storage_dir).root))
+    with get_sessionmaker().begin() as session:
+        # The row lock makes a reaper that takes the run over meanwhile wait, so the check still holds at the insert.
+        if session.scalar(select(Run.id).where(Run.id == run_id, Run.lease_owner == owner).with_for_update()) is None:
+            return False
+        session.execute(delete(Checkpoint).where(Checkpoint.run_id == run_id, Checkpoint.is_final.is_(True)))
+        session.execute(
+            insert(Checkpoint).values(run_id=run_id, step=step, storage_key=key, eval_loss=eval_loss, is_final=True)
+        )
+        return True
 
 
 @dataclass(frozen=True)
@@ -113,8 +173,15 @@ def finish(
     run_id: int, owner: str, status: RunStatus, message: str, *, answers: Answers | None = None, **values: Any
 ) -> bool:
     """The run's final state and its predictions in one transaction, fenced by the lease:
-    a worker that lost the run to another writes nothing. False when fenced off."""
+    a worker that lost the run to another writes nothing. False when fenced off.
+
+    The verdict also ends the run's log: a success's summary, a failure's reason. (A cancel is there already:
+    training logged the step it stopped at.)"""
     with get_sessionmaker().begin() as session:
+        if "environment" in values:
+            # What was recorded while the run trained (the pre-flight's figures) stays next to the final facts.
+            earlier = session.scalar(select(Run.environment).where(Run.id == run_id))
+            values["environment"] = {**(earlier or {}), **values["environment"]}
         result = session.execute(
             update(Run)
             .where(Run.id == run_id, Run.lease_owner == owner)
@@ -123,6 +190,10 @@ def finish(
         if not result.rowcount:  # type: ignore[attr-defined]
             session.rollback()
             return False
+        verdict = {RunStatus.SUCCEEDED: EventKind.INFO, RunStatus.FAILED: EventKind.ERROR}.get(status)
+        if verdict is not None:
+            text = values.get("error") or message
+            session.execute(insert(RunLogEntry).values(run_id=run_id, kind=verdict, message=text))
         if answers is not None:
             rows = [
                 {"run_id": run_id, "example_id": i, "prompt": p, "expected": e, "generated": t, "base_generated": b}

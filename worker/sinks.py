@@ -3,12 +3,13 @@
 from collections.abc import Mapping
 from pathlib import Path
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import delete, insert, select, update
 
 from backend.core.db import get_sessionmaker
 from backend.core.storage import LocalStorage
-from backend.models import Checkpoint, Metric, Run
+from backend.models import Checkpoint, Metric, Run, RunLogEntry
 from worker.leases import Lease
+from worker.training.types import EventKind
 
 
 class DatabaseSink:
@@ -19,6 +20,7 @@ class DatabaseSink:
         self.lease = lease
         self.storage = storage
         self.sessions = get_sessionmaker()
+        self.step: int | None = None  # the last step reported: the run's log places each event after it
 
     def metrics(self, step: int, epoch: float | None, values: Mapping[str, float]) -> None:
         rows = [
@@ -27,24 +29,38 @@ class DatabaseSink:
         ]
         if not rows or self.lease.lost.is_set():
             return
+        self.step = step
         with self.sessions.begin() as session:
             session.execute(insert(Metric), rows)
 
-    def event(self, message: str) -> None:
+    def event(self, message: str, kind: EventKind = EventKind.INFO) -> None:
+        """A line in the run's log, and the run's status_message until the next one."""
         if self.lease.lost.is_set():
             return
+        message = message[:2000]
         with self.sessions.begin() as session:
-            session.execute(
+            result = session.execute(
                 update(Run)
                 .where(Run.id == self.run_id, Run.lease_owner == self.lease.owner)
-                .values(status_message=message[:2000])
+                .values(status_message=message)
             )
+            # The update is the fence: no row matched, so another worker owns the run and its log.
+            if result.rowcount:  # type: ignore[attr-defined]
+                session.execute(
+                    insert(RunLogEntry).values(run_id=self.run_id, step=self.step, kind=kind, message=message)
+                )
 
     def checkpoint(self, step: int, path: Path, eval_loss: float | None) -> None:
         if self.lease.lost.is_set():
             return
         key = str(path.resolve().relative_to(self.storage.root))
+        # One row per step: training that starts again from a checkpoint saves its later steps again.
         with self.sessions.begin() as session:
+            session.execute(
+                delete(Checkpoint).where(
+                    Checkpoint.run_id == self.run_id, Checkpoint.step == step, Checkpoint.is_final.is_(False)
+                )
+            )
             session.execute(
                 insert(Checkpoint).values(run_id=self.run_id, step=step, storage_key=key, eval_loss=eval_loss)
             )

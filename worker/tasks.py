@@ -1,12 +1,14 @@
 """Celery tasks: thin wrappers that take ids, re-read the run, and call the plain training functions."""
 
 import logging
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
 import datasets
 import transformers
 from celery.exceptions import Ignore
+from transformers import TrainerCallback
 
 from backend.core.config import get_settings
 from backend.core.storage import LocalStorage
@@ -14,13 +16,18 @@ from backend.models import RunStatus
 from worker import run_store
 from worker.celery_app import app
 from worker.leases import WORKER_ID, Lease
+from worker.oom_retry import OomRetry
 from worker.sinks import DatabaseSink
 from worker.training.base_models import materialize_bundled_model, read_chat_template
+from worker.training.config import TrainingConfig
 from worker.training.generate import generate_answers
 from worker.training.memory import PeakMemory
+from worker.training.merge import merge_adapter
+from worker.training.oom import SimulatedOutOfMemory
+from worker.training.preflight import preflight
 from worker.training.sft import train
 from worker.training.templates import final_answer, render
-from worker.training.types import RunPaths, TrainingStopped
+from worker.training.types import MERGED_DIR, EventKind, RunPaths, SplitData, TrainingResult, TrainingStopped
 
 log = logging.getLogger(__name__)
 # Progress bars are noise in worker logs; the run's own events say how far it got.
@@ -54,15 +61,14 @@ def _train_claimed(lease: Lease) -> None:
     settings = get_settings()
     storage = LocalStorage(settings.storage_dir)
     sink = DatabaseSink(lease, storage)
-    batch_size = 0
+    retry: OomRetry | None = None
     try:
         resume = run_store.prepare_resume(run_id)
         if resume is not None:
-            sink.event(f"resuming from the checkpoint at step {resume.step}")
+            sink.event(f"resuming from the checkpoint at step {resume.step}", EventKind.RESUME)
         inputs = run_store.load_inputs(run_id)
-        batch_size = inputs.config.per_device_train_batch_size
         if inputs.base_model.source == "bundled":
-            sink.event("preparing the bundled base model (first use converts it once)")
+            sink.event("preparing the bundled base model (first use converts it once)", EventKind.PROGRESS)
             base_model = str(materialize_bundled_model(settings.models_dir))
         else:
             base_model = inputs.base_model.location
@@ -74,8 +80,15 @@ def _train_claimed(lease: Lease) -> None:
             resume_from=resume.checkpoint_dir if resume else None,
             base_eval_loss=resume.base_eval_loss if resume else None,
         )
+        retry = OomRetry(lease, sink, inputs.config, paths)
+        limit = settings.simulate_oom_above_batch
+        callbacks = [SimulatedOutOfMemory(limit)] if limit is not None else []
+        # A resumed run has trained already: its memory and speed are known.
+        if inputs.preflight and resume is None and not _preflight(retry, data, callbacks):
+            run_store.finish(run_id, lease.owner, RunStatus.CANCELLED, "cancelled during the pre-flight")
+            return
         with PeakMemory() as peak:
-            result = train(inputs.config, data, paths, sink)
+            result = retry.run(lambda config, paths: train(config, data, paths, sink, extra_callbacks=callbacks))
         facts: dict[str, Any] = {
             "environment": {
                 **result.environment,
@@ -94,6 +107,7 @@ def _train_claimed(lease: Lease) -> None:
 
         prompts = [render(inputs.config.template, record, context).prompt for record in data.test]
         tuned, base = generate_answers(base_model, result.adapter_dir, prompts, inputs.config.max_new_tokens, sink=sink)
+        _publish_weights(lease, inputs.config, base_model, result, sink)
         answers = run_store.Answers(
             inputs.test_example_ids, prompts, [final_answer(record) for record in data.test], tuned, base
         )
@@ -103,4 +117,41 @@ def _train_claimed(lease: Lease) -> None:
         run_store.finish(run_id, lease.owner, RunStatus.SUCCEEDED, message, answers=answers, **facts)
     except Exception as exc:
         log.exception("run %s failed", run_id)
+        batch_size = retry.config.per_device_train_batch_size if retry else 0
         run_store.finish(run_id, lease.owner, RunStatus.FAILED, "failed", error=describe_failure(exc, batch_size))
+
+
+def _preflight(retry: OomRetry, data: SplitData, callbacks: Sequence[TrainerCallback]) -> bool:
+    """Measure a few steps before the run (out-of-memory errors retried like the run's), and record the figures for
+    the run page's ETA. False when the user cancelled meanwhile."""
+    measured = retry.run(lambda config, paths: preflight(config, data, paths, retry.sink, callbacks))
+    if measured is None:
+        retry.sink.event("cancelled during the pre-flight", EventKind.STOPPED)
+        return False
+    retry.sink.event(measured.describe(), EventKind.PREFLIGHT)
+    run_store.record_preflight(retry.lease.run_id, retry.lease.owner, measured.figures())
+    return True
+
+
+def _publish_weights(
+    lease: Lease, config: TrainingConfig, base_model: str, result: TrainingResult, sink: DatabaseSink
+) -> None:
+    """Merge the adapter into the base model when asked, then record the final weights for the API's downloads."""
+    weights_dir, step = result.adapter_dir, result.adapter_step
+    assert weights_dir is not None and step is not None  # a run that was not cancelled saved its weights
+    if config.merge_adapter and result.artifact == "model":
+        sink.event(
+            "merge_adapter has no effect: method full trained the whole model, there is no adapter to merge",
+            EventKind.WARNING,
+        )
+    elif config.merge_adapter:
+        try:
+            merge_adapter(base_model, weights_dir, weights_dir.parent / MERGED_DIR, sink)
+        except Exception as exc:
+            # The adapter and the answers are the run's results and are fine: a merge that fails (memory, disk) is
+            # reported, not turned into a failed run.
+            log.exception("run %s: merging the adapter failed", lease.run_id)
+            sink.event(
+                f"merging the adapter failed, the adapter is unaffected: {type(exc).__name__}: {exc}", EventKind.WARNING
+            )
+    run_store.record_final_weights(lease.run_id, lease.owner, weights_dir, step, result.final_eval_loss)

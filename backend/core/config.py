@@ -32,6 +32,13 @@ class Settings(BaseSettings):
     heartbeat_seconds: float = Field(10, description="How often a worker renews the lease of the run it trains.")
     reaper_seconds: float = Field(15, description="How often each worker looks for runs whose lease expired.")
     max_attempts: int = Field(3, description="Attempts at a run (first try + resumes) before it is marked failed.")
+    simulate_oom_above_batch: int | None = Field(
+        None,
+        ge=1,
+        description="Test and diagnostic knob, never for production: the worker raises a (simulated) CUDA out-of-memory "
+        "error at every training step whose micro-batch is above this, to exercise the out-of-memory retries on a "
+        "machine without a GPU. Empty: off.",
+    )
     frontend_dist: Path = Path(__file__).resolve().parents[2] / "frontend" / "dist"
 
     @model_validator(mode="after")

@@ -51,6 +51,12 @@ class TooLarge(StudioError):
     status_code = 413
 
 
+class Unavailable(StudioError):
+    """Something outside the request failed (a worker, the database): asking again may work."""
+
+    status_code = 503
+
+
 def install_error_handler(app: FastAPI) -> None:
     @app.exception_handler(StudioError)
     async def _render(_request: Request, exc: StudioError) -> JSONResponse:

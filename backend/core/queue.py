@@ -1,4 +1,9 @@
-"""Sending tasks to the workers by name, so the API never imports the worker's ML code."""
+"""Sending tasks to the workers by name, so the API never imports the worker's ML code.
+
+Two queues: `training` for runs (a GPU worker takes one at a time, for minutes to hours) and `light` for work
+measured in seconds that needs no GPU and no torch (token counts). A worker consumes only the queues it is
+started with, so a training job never waits behind a token count, and a token count never behind a run.
+"""
 
 from functools import lru_cache
 
@@ -7,7 +12,10 @@ from celery import Celery
 from backend.core.config import get_settings
 
 TRAINING_QUEUE = "training"
+LIGHT_QUEUE = "light"
 TRAIN_TASK = "runs.train"
+TOKEN_STATS_TASK = "datasets.token_stats"
+TASK_ROUTES = {TRAIN_TASK: {"queue": TRAINING_QUEUE}, TOKEN_STATS_TASK: {"queue": LIGHT_QUEUE}}
 
 
 @lru_cache
@@ -17,6 +25,7 @@ def get_celery() -> Celery:
     app.conf.update(
         task_ignore_result=True,  # run state lives in the database, not in Celery results
         task_default_queue=TRAINING_QUEUE,
+        task_routes=TASK_ROUTES,
         broker_connection_retry_on_startup=True,
     )
     return app
@@ -24,4 +33,9 @@ def get_celery() -> Celery:
 
 def enqueue_training(run_id: int) -> str:
     result = get_celery().send_task(TRAIN_TASK, args=[run_id], queue=TRAINING_QUEUE)
+    return str(result.id)
+
+
+def enqueue_token_stats(stats_id: int) -> str:
+    result = get_celery().send_task(TOKEN_STATS_TASK, args=[stats_id], queue=LIGHT_QUEUE)
     return str(result.id)

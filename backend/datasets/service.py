@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from backend.core.config import get_settings
 from backend.core.errors import Invalid, NotFound, TooLarge
 from backend.core.storage import Storage
+from backend.datasets import token_stats_service
 from backend.datasets.parsing import (
     FIELD_NAMES,
     FieldMap,
@@ -149,10 +150,13 @@ def create_dataset(
             key = f"{folder}/{stored_as}"
             storage.save(key, _LimitedReader(upload.content, settings.max_upload_bytes, form_field))  # type: ignore[arg-type]
             tables.append((form_field, _open(storage.local_path(key), upload.filename, limits, form_field), split))
-        return _ingest(session, options, tables, limits, file_key=f"{folder}/upload")
+        dataset = _ingest(session, options, tables, limits, file_key=f"{folder}/upload")
+        session.commit()  # before queueing its token count: the light worker must find the rows
     except BaseException:
         storage.delete(folder)  # a rejected upload leaves no file behind
         raise
+    token_stats_service.count_in_background(session, dataset)
+    return dataset
 
 
 def _open(path: Any, filename: str, limits: Limits, field: str) -> Table:

@@ -2,16 +2,15 @@
 
 The arithmetic is worker.training.estimate (pure Python: the API never imports torch). The hyperparameters are
 resolved as creating the run resolves them, and the sequence length comes from the dataset's real token lengths
-with the base model's tokenizer, as the token preview computes them.
+with the base model's tokenizer, as a light worker counts them for the dataset's token statistics.
 """
 
 import json
 import os
 import statistics
-from collections import OrderedDict
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from pydantic import BaseModel, Field
 from sqlalchemy import select
@@ -20,8 +19,8 @@ from sqlalchemy.orm import Session
 from backend.base_models.service import resolve_base_model
 from backend.core.config import get_settings
 from backend.core.errors import Conflict, Invalid, StudioError
-from backend.datasets.preview_service import model_tokenizer, render_all
 from backend.datasets.service import get_dataset
+from backend.datasets.token_stats_service import request_stats, stats_key
 from backend.models import LOCAL_USER_ID, BaseModelEntry, Dataset, Metric, Run, RunStatus
 from backend.presets.service import get_preset, resolve_config
 from worker.training.base_models import BUNDLED_MODEL_NAME
@@ -33,8 +32,6 @@ from worker.training.estimate import (
     format_bytes,
     training_tokens,
 )
-from worker.training.templates import TemplateContext
-from worker.training.tokenize import token_lengths
 
 # SmolLM2-135M-Instruct's config.json, so the bundled model is estimated before the worker has converted it.
 BUNDLED_MODEL_CONFIG: dict[str, Any] = {
@@ -50,7 +47,7 @@ BUNDLED_MODEL_CONFIG: dict[str, Any] = {
 }
 # Above this share of the machine's memory, say the run may not fit: the estimate is within ~25% of measured peaks.
 TIGHT_SHARE = 0.8
-LENGTHS_CACHED = 16
+PENDING = "the token lengths are still being counted"
 
 NOTE = (
     "No worker reports its device yet, so the estimate assumes CPU training (LoRA on float32 weights). Compared "
@@ -86,6 +83,9 @@ class EstimateOut(BaseModel):
     method: str = Field(description="How the run trains there: lora, qlora, lora_8bit or full.")
     seq_len_used: int = Field(description="Padded tokens per example in the longest batch.")
     seq_len_source: str = Field(description="Where seq_len_used comes from.")
+    token_lengths_pending: bool = Field(
+        description="A worker is still counting the dataset's tokens: ask again shortly for an estimate from them."
+    )
     breakdown: MemoryBreakdownOut
     total_bytes: int = Field(description="Estimated peak memory of the training process.")
     available_bytes: int = Field(description="This machine's total memory (or its container's limit).")
@@ -156,26 +156,27 @@ def model_config(base_model: BaseModelEntry) -> dict[str, Any]:
         raise Invalid(f"the config.json of {base_model.name} cannot be read: {exc}", field="base_model") from exc
 
 
-_lengths: OrderedDict[tuple[Any, ...], list[int]] = OrderedDict()
+class TokenLengths(NamedTuple):
+    lengths: list[int] | None
+    missing_because: str  # why there are none; "" when there are
 
 
-def token_lengths_of(session: Session, dataset: Dataset, base_model: str, config: TrainingConfig) -> list[int] | None:
-    """Every example's token count as the trainer tokenises it, or None when the tokenizer cannot be read here."""
+def token_lengths_of(session: Session, dataset: Dataset, base_model: str, config: TrainingConfig) -> TokenLengths:
+    """Every example's token count as the trainer tokenises it, once a light worker has counted them.
+
+    Until then (the first ask queues the count), and when the tokenizer cannot be read here, None with the reason:
+    the estimate falls back to max_seq_length. A template that cannot render a row raises that error, as the token statistics do.
+    """
     try:
-        model = model_tokenizer(session, base_model)
+        key = stats_key(
+            session, dataset, base_model=base_model, template=config.template, custom_template=config.custom_template
+        )
     except StudioError:
-        return None
-    # Rendering and tokenising every example takes seconds on a large dataset; the form asks again on every change.
-    key = (dataset.id, dataset.split_hash, base_model, config.template, config.custom_template, id(model.tokenizer))
-    lengths = _lengths.get(key)
-    if lengths is None:
-        context = TemplateContext(chat_template=model.chat_template, custom_template=config.custom_template)
-        rendered = render_all(session, dataset, config.template, context)
-        lengths = token_lengths(model.tokenizer, rendered, eos_token=model.eos_token)
-        _lengths[key] = lengths
-        while len(_lengths) > LENGTHS_CACHED:
-            _lengths.popitem(last=False)
-    return lengths
+        return TokenLengths(None, "the base model's tokenizer is not available here")
+    stats = request_stats(session, key)
+    if stats.lengths is None:
+        return TokenLengths(None, PENDING)
+    return TokenLengths(stats.lengths, "")
 
 
 def measured_tokens_per_second(session: Session, base_model: str) -> float | None:
@@ -231,7 +232,7 @@ def _warning(estimate: MemoryEstimate, available: int, suggestions: list[str]) -
 def estimate_run(session: Session, request: EstimateRequest) -> EstimateOut:
     dataset, base_model, config = resolve_run_config(session, request)
     model = model_config(base_model)
-    lengths = token_lengths_of(session, dataset, base_model.name, config)
+    lengths, missing_because = token_lengths_of(session, dataset, base_model.name, config)
     max_len = config.max_seq_length
     if getattr(config, "packing", False):
         seq_len, source = max_len, f"max_seq_length ({max_len}): packed sequences fill it"
@@ -243,7 +244,7 @@ def estimate_run(session: Session, request: EstimateRequest) -> EstimateOut:
             f", cut to max_seq_length {max_len}" if longest > max_len else ""
         )
     else:
-        seq_len, source = max_len, f"max_seq_length ({max_len}): the base model's tokenizer is not available here"
+        seq_len, source = max_len, f"max_seq_length ({max_len}): {missing_because}"
 
     estimate = estimate_memory(model, config, device="cpu", seq_len=seq_len, validation_examples=dataset.num_validation)
     available = machine_memory_bytes()
@@ -259,6 +260,7 @@ def estimate_run(session: Session, request: EstimateRequest) -> EstimateOut:
         method=estimate.method,
         seq_len_used=seq_len,
         seq_len_source=source,
+        token_lengths_pending=missing_because == PENDING,
         breakdown=MemoryBreakdownOut(**asdict(estimate.breakdown)),
         total_bytes=estimate.total_bytes,
         available_bytes=available,

@@ -1,16 +1,43 @@
 """The live event stream of a run, read from the database so any number of API processes and workers agree."""
 
 import asyncio
+import re
 import time
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 
 from starlette.concurrency import run_in_threadpool
 
 from backend.core.config import get_settings
 from backend.core.db import get_sessionmaker
+from backend.core.errors import Invalid
 from backend.models import Run
 from backend.runs.schemas import RunEvent
-from backend.runs.service import get_run, list_metrics
+from backend.runs.service import get_run, list_events, list_metrics
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """How far a client has read a run's stream: the last metric and the last log line it received.
+
+    Sent as the SSE id of every message ("<metric id>-<log id>"), so the Last-Event-ID a reconnecting EventSource
+    sends back resumes both. A bare "<metric id>" is what streams sent before the run log existed.
+    """
+
+    metric_id: int = 0
+    log_id: int = 0
+
+    @classmethod
+    def parse(cls, header: str | None) -> "Cursor":
+        if not header:
+            return cls()
+        match = re.fullmatch(r"(\d+)(?:-(\d+))?", header.strip())
+        if match is None:
+            raise Invalid(f"Last-Event-ID {header!r} is not one this stream sent", field="Last-Event-ID")
+        return cls(int(match[1]), int(match[2] or 0))
+
+    def __str__(self) -> str:
+        return f"{self.metric_id}-{self.log_id}"
 
 
 def status_event(run: Run) -> RunEvent:
@@ -34,25 +61,29 @@ def ensure_run_exists(run_id: int) -> None:
         get_run(session, run_id)
 
 
-def _poll(run_id: int, after_metric_id: int) -> tuple[Run, list[RunEvent]]:
+def _poll(run_id: int, cursor: Cursor) -> tuple[Run, list[tuple[RunEvent, Cursor]]]:
+    """The run, and what was added after `cursor`, each with the cursor that follows it."""
     with get_sessionmaker()() as session:
         run = session.get_one(Run, run_id)
-        metrics = list_metrics(session, run, after_metric_id)
-        events = [
-            RunEvent(
-                id=metric.id,
-                type="metric",
-                run_id=run_id,
-                step=metric.step,
-                payload={"name": metric.name, "value": metric.value, "epoch": metric.epoch},
+        events: list[tuple[RunEvent, Cursor]] = []
+        for metric in list_metrics(session, run, cursor.metric_id):
+            cursor = Cursor(metric.id, cursor.log_id)
+            payload = {"name": metric.name, "value": metric.value, "epoch": metric.epoch}
+            events.append(
+                (RunEvent(id=metric.id, type="metric", run_id=run_id, step=metric.step, payload=payload), cursor)
             )
-            for metric in metrics
-        ]
+        for entry in list_events(session, run, cursor.log_id):
+            cursor = Cursor(cursor.metric_id, entry.id)
+            payload = {"kind": entry.kind.value, "message": entry.message, "time": entry.time.isoformat()}
+            events.append(
+                (RunEvent(id=entry.id, type="event", run_id=run_id, step=entry.step, payload=payload), cursor)
+            )
         return run, events
 
 
-async def run_events(run_id: int, last_event_id: int) -> AsyncIterator[RunEvent]:
-    """Metrics after the client's Last-Event-ID, then status changes, until the run finishes.
+async def run_events(run_id: int, cursor: Cursor) -> AsyncIterator[tuple[RunEvent, Cursor]]:
+    """Metrics and log lines after the client's cursor, then status changes, until the run finishes. Each event
+    comes with the cursor to resume after it.
 
     The connection is capped: proxies and load balancers drop long-lived streams, so after
     sse_max_connection_seconds we say "reconnect" and the browser's EventSource resumes from its last id.
@@ -61,17 +92,17 @@ async def run_events(run_id: int, last_event_id: int) -> AsyncIterator[RunEvent]
     deadline = time.monotonic() + settings.sse_max_connection_seconds
     last_status: dict[str, object] | None = None
     while True:
-        run, events = await run_in_threadpool(_poll, run_id, last_event_id)
-        for event in events:
-            last_event_id = event.id or last_event_id
-            yield event
+        run, events = await run_in_threadpool(_poll, run_id, cursor)
+        for event, after in events:
+            cursor = after
+            yield event, cursor
         status = status_event(run)
         if status.payload != last_status:
             last_status = status.payload
-            yield status
+            yield status, cursor
         if run.status.finished:
             return
         if time.monotonic() > deadline:
-            yield RunEvent(id=None, type="reconnect", run_id=run_id, step=None, payload={})
+            yield RunEvent(id=None, type="reconnect", run_id=run_id, step=None, payload={}), cursor
             return
         await asyncio.sleep(settings.sse_poll_seconds)

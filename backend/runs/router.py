@@ -8,10 +8,11 @@ from starlette.concurrency import run_in_threadpool
 from backend.core.db import SessionDep
 from backend.core.errors import Conflict, Invalid, NotFound, error_responses
 from backend.core.schemas import Page
+from backend.core.storage import Storage, get_storage
 from backend.models import Run
-from backend.runs import service
-from backend.runs.events import ensure_run_exists, run_events
-from backend.runs.schemas import MetricOut, PredictionOut, RunCreate, RunEvent, RunOut
+from backend.runs import artifacts, service
+from backend.runs.events import Cursor, ensure_run_exists, run_events
+from backend.runs.schemas import MetricOut, PredictionOut, RunCreate, RunEvent, RunEventOut, RunOut
 
 router = APIRouter(prefix="/api/runs", tags=["runs"])
 
@@ -21,6 +22,7 @@ def load_run(session: SessionDep, run_id: int) -> Run:
 
 
 RunDep = Annotated[Run, Depends(load_run)]
+StorageDep = Annotated[Storage, Depends(get_storage)]
 
 
 @router.post(
@@ -35,14 +37,14 @@ def create_run(session: SessionDep, request: RunCreate) -> Run:
 
 
 @router.get("", response_model=Page[RunOut], operation_id="listRuns")
-def list_runs(session: SessionDep) -> Page[RunOut]:
-    runs = service.list_runs(session)
-    return Page(items=[RunOut.model_validate(r) for r in runs], total=len(runs))
+def list_runs(session: SessionDep, storage: StorageDep) -> Page[RunOut]:
+    runs = artifacts.describe_runs(session, storage, service.list_runs(session))
+    return Page(items=runs, total=len(runs))
 
 
 @router.get("/{run_id}", response_model=RunOut, operation_id="getRun", responses=error_responses(NotFound))
-def get_run(run: RunDep) -> Run:
-    return run
+def get_run(session: SessionDep, storage: StorageDep, run: RunDep) -> RunOut:
+    return artifacts.describe_runs(session, storage, [run])[0]
 
 
 @router.post(
@@ -67,6 +69,18 @@ def list_metrics(session: SessionDep, run: RunDep, after_id: Annotated[int, Quer
 
 
 @router.get(
+    "/{run_id}/log",
+    response_model=Page[RunEventOut],
+    operation_id="listRunEvents",
+    responses=error_responses(NotFound),
+)
+def list_events(session: SessionDep, run: RunDep, after_id: Annotated[int, Query(ge=0)] = 0) -> Page[RunEventOut]:
+    """The run's log, oldest first: every event the worker reported, with its kind (progress lines are many)."""
+    events = service.list_events(session, run, after_id)
+    return Page(items=[RunEventOut.model_validate(e) for e in events], total=len(events))
+
+
+@router.get(
     "/{run_id}/predictions",
     response_model=Page[PredictionOut],
     operation_id="listRunPredictions",
@@ -82,21 +96,20 @@ def list_predictions(session: SessionDep, run: RunDep) -> Page[PredictionOut]:
     operation_id="streamRunEvents",
     responses={
         200: {"model": RunEvent, "content": {"text/event-stream": {}}, "description": "RunEvent per SSE"},
-        **error_responses(NotFound),
+        **error_responses(NotFound, Invalid),
     },
 )
 async def stream_events(
     run_id: int,
-    last_event_id: Annotated[int, Header(alias="Last-Event-ID")] = 0,
+    last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
 ) -> EventSourceResponse:
-    """Server-Sent Events: every metric after Last-Event-ID, then status changes, until the run ends."""
+    """Server-Sent Events: every metric and log line after Last-Event-ID, then status changes, until the run ends."""
+    cursor = Cursor.parse(last_event_id)
     # No session dependency here: it would hold a database connection for the stream's whole life.
     await run_in_threadpool(ensure_run_exists, run_id)
 
     async def _encoded() -> AsyncIterator[ServerSentEvent]:
-        async for event in run_events(run_id, last_event_id):
-            yield ServerSentEvent(
-                data=event.model_dump_json(), event=event.type, id=str(event.id) if event.id else None
-            )
+        async for event, after in run_events(run_id, cursor):
+            yield ServerSentEvent(data=event.model_dump_json(), event=event.type, id=str(after))
 
     return EventSourceResponse(_encoded(), ping=15)

@@ -4,6 +4,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from backend.models import RunStatus
+from worker.training.types import EventKind
 
 
 class RunCreate(BaseModel):
@@ -17,6 +18,24 @@ class RunCreate(BaseModel):
         default_factory=dict, description="Overrides on top of the preset; see GET /api/hyperparameters."
     )
     name: str | None = Field(None, max_length=200)
+    preflight: bool = Field(
+        False,
+        description="Before the run, train 3 steps of its exact config and throw them away, to measure memory and "
+        "seconds per step (an out-of-memory error there is retried with a smaller micro-batch). The figures go to "
+        "environment.preflight and the run's log: a real ETA. Costs those 3 steps and a model load.",
+    )
+
+
+ArtifactName = Literal["adapter", "model", "merged"]
+
+
+class ArtifactOut(BaseModel):
+    name: ArtifactName = Field(
+        description="adapter: the LoRA adapter; model: the whole fine-tuned model (method full); "
+        "merged: the base model with the adapter merged in (merge_adapter)."
+    )
+    size_bytes: int = Field(description="The files' total size on disk, before zipping.")
+    url: str = Field(description="Where to download it as a zip archive.")
 
 
 class RunOut(BaseModel):
@@ -35,12 +54,27 @@ class RunOut(BaseModel):
     error: str | None
     cancel_requested: bool
     attempts: int = Field(description="Tries at this run so far: 1, plus one per resume after a lost worker.")
+    preflight: bool = Field(description="Whether a pre-flight measures the run before it trains (see RunCreate).")
     environment: dict[str, Any] | None
     base_eval_loss: float | None
     final_eval_loss: float | None
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
+    artifacts: list[ArtifactOut] = Field([], description="The run's downloadable weights, once training saved them.")
+
+
+class CheckpointOut(BaseModel):
+    id: int
+    step: int
+    eval_loss: float | None = Field(description="Validation loss at this step; None when it was not evaluated then.")
+    is_best: bool = Field(description="The lowest validation loss among the run's checkpoints.")
+    is_final: bool = Field(description="The run's final weights (what downloads hand out), not a resumable checkpoint.")
+    on_disk: bool = Field(
+        description="False once deleted: the trainer keeps only the last save_total_limit and the best."
+    )
+    size_bytes: int | None = Field(description="The directory's total size; None when it is no longer on disk.")
+    created_at: datetime
 
 
 class MetricOut(BaseModel):
@@ -65,11 +99,30 @@ class PredictionOut(BaseModel):
     base_generated: str | None
 
 
+class RunEventOut(BaseModel):
+    """One line of a run's log."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    time: datetime
+    step: int | None = Field(description="The last optimiser step the run had reported then; None before training.")
+    kind: EventKind = Field(
+        description="progress (many, short-lived), info, warning, resume, preflight, oom_retry, overfitting, "
+        "stopped (early stopping, the loss watchdog, a cancel) or error (why the run failed)."
+    )
+    message: str
+
+
 class RunEvent(BaseModel):
     """The one envelope for everything a run reports, whatever the transport."""
 
     id: int | None
-    type: Literal["status", "metric", "reconnect"]
+    type: Literal["status", "metric", "event", "reconnect"] = Field(
+        description="status: the run's state; metric: payload {name, value, epoch}, id a metric id; "
+        "event: a line of the run's log, payload {kind, message, time}, id a RunEventOut id; "
+        "reconnect: the stream ends here, reconnect with Last-Event-ID."
+    )
     run_id: int
     step: int | None
     payload: dict[str, Any]

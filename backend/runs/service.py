@@ -5,7 +5,7 @@ from backend.base_models.service import resolve_base_model
 from backend.core.errors import Conflict, Invalid, NotFound
 from backend.core.queue import enqueue_training
 from backend.datasets.service import get_dataset
-from backend.models import LOCAL_USER_ID, Metric, Prediction, Run, RunStatus, utcnow
+from backend.models import LOCAL_USER_ID, Metric, Prediction, Run, RunLogEntry, RunStatus, utcnow
 from backend.presets.service import get_preset, resolve_config
 from backend.runs.schemas import RunCreate
 
@@ -43,6 +43,7 @@ def create_run(session: Session, request: RunCreate) -> Run:
         split_hash=dataset.split_hash,
         status=RunStatus.QUEUED,
         status_message="waiting for a worker",
+        preflight=request.preflight,
     )
     session.add(run)
     # Commit before enqueueing: a worker that picks the task up at once must find the run.
@@ -79,6 +80,11 @@ def cancel_run(session: Session, run: Run) -> Run:
 
 def list_metrics(session: Session, run: Run, after_id: int = 0) -> list[Metric]:
     query = select(Metric).where(Metric.run_id == run.id, Metric.id > after_id).order_by(Metric.id)
+    return list(session.scalars(query))
+
+
+def list_events(session: Session, run: Run, after_id: int = 0) -> list[RunLogEntry]:
+    query = select(RunLogEntry).where(RunLogEntry.run_id == run.id, RunLogEntry.id > after_id).order_by(RunLogEntry.id)
     return list(session.scalars(query))
 
 

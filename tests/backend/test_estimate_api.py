@@ -10,7 +10,9 @@ from fastapi.testclient import TestClient
 from backend.core.db import get_sessionmaker
 from backend.models import Metric, Run, RunStatus
 from backend.runs import estimate_service
-from tests.factories import create_dataset
+from tests.conftest import Stack
+from tests.factories import create_dataset, token_stats
+from tests.processes import celery_worker, poll
 from tests.tiny_model import build_tiny_llama
 
 BREAKDOWN = {"weights", "lora", "gradients", "optimizer", "activations", "logits", "overhead"}
@@ -37,8 +39,10 @@ def _estimate(client: TestClient, dataset: dict[str, Any], **body: Any) -> dict[
 
 
 class TestEstimate:
+    @pytest.mark.usefixtures("light_worker")
     def test_breakdown_for_the_longest_example_against_this_machine(self, client: TestClient, model: str) -> None:
         dataset = create_dataset(client, count=24)
+        stats = token_stats(client, dataset["id"], base_model=model).json()
         estimate = _estimate(client, dataset, base_model=model)
 
         assert estimate["device_assumed"] == "cpu"
@@ -47,7 +51,7 @@ class TestEstimate:
         assert sum(estimate["breakdown"].values()) == estimate["total_bytes"]
         assert estimate["breakdown"]["lora"] == 4 * estimate["trainable_parameters"]
         # Batches are padded to their longest row: the longest example sets the peak.
-        stats = client.get(f"/api/datasets/{dataset['id']}/token-stats", params={"base_model": model}).json()
+        assert estimate["token_lengths_pending"] is False
         assert estimate["seq_len_used"] == stats["max"]
         assert estimate["seq_len_source"] == f"the longest example ({stats['max']} tokens)"
         assert estimate["available_bytes"] == estimate_service.machine_memory_bytes() > 0
@@ -60,14 +64,18 @@ class TestEstimate:
         assert estimate["estimated_seconds"] is None
         assert client.get("/api/runs").json()["total"] == 0
 
+    @pytest.mark.usefixtures("light_worker")
     def test_long_examples_are_cut_to_max_seq_length(self, client: TestClient, model: str) -> None:
         dataset = create_dataset(client, count=12)
+        assert token_stats(client, dataset["id"], base_model=model).status_code == 200
         estimate = _estimate(client, dataset, base_model=model, hyperparameters={"max_seq_length": 16})
         assert estimate["seq_len_used"] == 16
         assert estimate["seq_len_source"].endswith("cut to max_seq_length 16")
 
+    @pytest.mark.usefixtures("light_worker")
     def test_preset_and_overrides_resolve_as_for_a_run(self, client: TestClient, model: str) -> None:
         dataset = create_dataset(client, count=24)
+        assert token_stats(client, dataset["id"], base_model=model).status_code == 200
         presets = client.get("/api/presets").json()["items"]
         quick = next(p for p in presets if p["name"] == "Quick CPU check")  # batch 4
         default = _estimate(client, dataset, base_model=model)
@@ -81,12 +89,33 @@ class TestEstimate:
         assert overridden["breakdown"]["activations"] == default["breakdown"]["activations"]
         assert checkpointed["breakdown"]["activations"] < default["breakdown"]["activations"]
 
+    def test_while_the_lengths_are_counted(self, client: TestClient, model: str, stack: Stack, tmp_path: Path) -> None:
+        dataset = create_dataset(client, count=24)
+        # No worker yet: the estimate asks for the count and meanwhile assumes max_seq_length.
+        waiting = _estimate(client, dataset, base_model=model)
+        assert waiting["token_lengths_pending"] is True
+        assert waiting["seq_len_used"] == 256
+        assert waiting["seq_len_source"] == "max_seq_length (256): the token lengths are still being counted"
+        assert waiting["train_tokens"] is None
+
+        def from_counts() -> dict[str, Any] | None:
+            estimate = _estimate(client, dataset, base_model=model)
+            return None if estimate["token_lengths_pending"] else estimate
+
+        log = tmp_path / "light-worker.log"
+        with celery_worker(stack.env(), log, queue="light"):
+            counted = poll(from_counts, timeout=60, what="an estimate from counted token lengths", log_path=log)
+        assert counted["seq_len_source"].startswith("the longest example (")
+        assert counted["seq_len_used"] < 256
+        assert counted["train_tokens"] > 0
+
     def test_bundled_model_before_it_is_prepared(self, client: TestClient) -> None:
         dataset = create_dataset(client, count=12)
         estimate = _estimate(client, dataset)
         # No tokenizer without the converted model: the sequence length falls back to max_seq_length.
         assert estimate["seq_len_used"] == 256
         assert "tokenizer is not available" in estimate["seq_len_source"]
+        assert estimate["token_lengths_pending"] is False
         assert estimate["total_parameters"] == 134_515_008
 
     def test_will_not_fit_says_what_fits(self, client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -107,8 +136,10 @@ class TestEstimate:
             _estimate(client, dataset, hyperparameters={"per_device_train_batch_size": suggested * 2})["fits"] is False
         )
 
+    @pytest.mark.usefixtures("light_worker")
     def test_time_from_the_latest_run_on_the_model(self, client: TestClient, model: str) -> None:
         dataset = create_dataset(client, count=24)
+        assert token_stats(client, dataset["id"], base_model=model).status_code == 200
         run = client.post("/api/runs", json={"dataset_id": dataset["id"], "base_model": model}).json()
         with get_sessionmaker()() as session:
             stored = session.get(Run, run["id"])

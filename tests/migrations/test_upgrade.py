@@ -3,7 +3,7 @@
 import pytest
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 
 from backend.core.db import get_engine
 from tests.conftest import REPO, Stack, make_stack, reset_caches
@@ -52,4 +52,41 @@ def test_0002_turns_alpaca_columns_into_records_and_back(empty_stack: Stack) -> 
             "politely",
             "Hello",
         )
+    reset_caches()
+
+
+def test_0005_adds_the_run_log_and_keeps_existing_runs_without_a_preflight(empty_stack: Stack) -> None:
+    config = Config(str(REPO / "alembic.ini"))
+    command.upgrade(config, "0004")
+    with get_engine().begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO datasets (id, owner_id, name, format, num_rows, num_train, num_validation, num_test, "
+                "split_seed, split_hash, file_key, created_at) "
+                "VALUES (1, 1, 'old', 'jsonl', 1, 1, 0, 0, 42, 'h', 'k', CURRENT_TIMESTAMP)"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO runs (id, owner_id, name, dataset_id, base_model, config, split_hash, status, "
+                "status_message, cancel_requested, created_at, updated_at) "
+                "VALUES (1, 1, 'old run', 1, 'm', '{}', 'h', 'succeeded', 'done', false, "
+                "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+            )
+        )
+
+    command.upgrade(config, "head")
+    with get_engine().begin() as connection:
+        assert connection.execute(text("SELECT preflight FROM runs")).scalar_one() in (False, 0)
+        connection.execute(
+            text(
+                "INSERT INTO run_events (run_id, time, step, kind, message) "
+                "VALUES (1, CURRENT_TIMESTAMP, NULL, 'info', 'finished')"
+            )
+        )
+
+    command.downgrade(config, "0004")
+    with get_engine().connect() as connection:
+        assert connection.execute(text("SELECT name FROM runs")).scalar_one() == "old run"
+        assert "run_events" not in inspect(connection).get_table_names()
     reset_caches()

@@ -43,6 +43,8 @@ class TestReaper:
         again = client.get(f"/api/runs/{run['id']}").json()
         assert again["status"] == "queued"
         assert "worker lost" in again["status_message"]
+        log = client.get(f"/api/runs/{run['id']}/log").json()["items"]
+        assert [(e["kind"], e["message"]) for e in log] == [("warning", "worker lost; queued again (attempt 2 of 3)")]
         assert reap_expired(enqueued.append) == []  # nothing left to reap
 
     def test_a_live_lease_is_left_alone(self, client: TestClient) -> None:
@@ -60,6 +62,8 @@ class TestReaper:
         failed = client.get(f"/api/runs/{run['id']}").json()
         assert failed["status"] == "failed"
         assert "stopped responding 3 times" in failed["error"]
+        log = client.get(f"/api/runs/{run['id']}/log").json()["items"]
+        assert [(e["kind"], e["message"]) for e in log] == [("error", failed["error"])]
 
     def test_a_worker_that_lost_its_lease_cannot_write_the_result(self, client: TestClient) -> None:
         run = _queued_run(client)

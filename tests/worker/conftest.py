@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.tiny_model import build_tiny_llama
+from worker.training.types import EventKind
 
 
 @dataclass
@@ -21,12 +22,17 @@ class RecordingSink:
     cancel_after_step: int | None = None
     metrics_calls: list[tuple[int, float | None, dict[str, float]]] = field(default_factory=list)
     events: list[str] = field(default_factory=list)
+    kinds: list[EventKind] = field(default_factory=list)  # each event's kind, in the same order
 
     def metrics(self, step: int, epoch: float | None, values: Mapping[str, float]) -> None:
         self.metrics_calls.append((step, epoch, dict(values)))
 
-    def event(self, message: str) -> None:
+    def event(self, message: str, kind: EventKind = EventKind.INFO) -> None:
         self.events.append(message)
+        self.kinds.append(kind)
+
+    def events_of(self, kind: EventKind) -> list[str]:
+        return [message for message, k in zip(self.events, self.kinds, strict=True) if k == kind]
 
     def cancel_requested(self) -> bool:
         return self.cancel_after_step is not None and any(

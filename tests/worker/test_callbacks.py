@@ -9,7 +9,7 @@ from transformers import TrainerControl, TrainerState, TrainingArguments
 
 from tests.worker.conftest import RecordingSink
 from worker.training.callbacks import LossWatchdog, SinkCallback, TrainingFlow, ValidationMonitor
-from worker.training.types import CheckpointSink
+from worker.training.types import CheckpointSink, EventKind
 
 
 @dataclass
@@ -53,6 +53,7 @@ class TestLossWatchdog:
         assert watchdog.reason.startswith("loss watchdog: training loss became nan at step 3; training stopped.")
         assert control.should_training_stop and not control.should_save and not control.should_evaluate
         assert sink.events == [watchdog.reason]
+        assert sink.kinds == [EventKind.STOPPED]
 
     def test_inf_validation_loss_stops(self, args: TrainingArguments) -> None:
         watchdog = LossWatchdog(RecordingSink(), 5.0)
@@ -141,7 +142,7 @@ class TestValidationMonitor:
         evals = [(10, 2.0, 1.5), (20, 1.5, 1.2), (30, 1.2, 1.3), (40, 1.0, 1.4), (50, 0.9, 1.5), (60, 0.8, 1.3)]
         evals += [(70, 0.7, 1.4), (80, 0.6, 1.45)]
         _, sink, _ = self.run(args, evals)
-        flagged = [e for e in sink.events if e.startswith("overfitting:")]
+        flagged = sink.events_of(EventKind.OVERFITTING)
         assert flagged == [
             "overfitting: validation loss rose for 2 evaluations in a row (1.2000 → 1.3000 → 1.4000, steps 20–40) "
             "while training loss fell (1.5000 → 1.0000); the best validation loss was at step 20",
@@ -179,6 +180,7 @@ class TestValidationMonitor:
         assert control.should_training_stop
         assert monitor.stop_reason is not None and "best 1.2000 at step 10" in monitor.stop_reason
         assert sink.events == [monitor.stop_reason]
+        assert sink.kinds == [EventKind.STOPPED]
 
 
 class TestSinkCallback:
@@ -188,6 +190,7 @@ class TestSinkCallback:
         control = TrainerControl()
         callback.on_train_begin(args, state_at(5, [{"step": 4, "eval_loss": 1.5}]), control)
         assert sink.events == ["resuming from checkpoint-5: step 6 of 100"]
+        assert sink.kinds == [EventKind.RESUME]
         assert callback.eval_losses == {4: 1.5}
         callback.on_log(args, state_at(0), control, logs={"eval_loss": 2.0})  # the base model, already sent
         callback.on_log(args, state_at(5), control, logs={"loss": 1.0})

@@ -11,7 +11,7 @@ from worker.training.config import TrainingConfig
 from worker.training.generate import generate_answers
 from worker.training.sft import train
 from worker.training.templates import Example, render
-from worker.training.types import RunPaths, SplitData, TrainingResult
+from worker.training.types import EventKind, RunPaths, SplitData, TrainingResult
 
 ROWS = [Example(instruction=f"Repeat the word twice: w{i}", output=f"w{i} w{i}") for i in range(24)]
 DATA = SplitData(train=ROWS[:18], validation=ROWS[18:22], test=ROWS[22:])
@@ -48,7 +48,7 @@ def test_eval_curve_starts_with_base_model_and_ends_at_last_step(trained: Traine
     assert trained.result.final_eval_loss == evals[5]
     assert [step for step, _ in trained.sink.series("eval_token_accuracy")] == [0, 2, 4, 5]
     assert any(event.startswith("base model validation loss") for event in trained.sink.events)
-    assert "training 5 steps" in trained.sink.events
+    assert "training 5 steps" in trained.sink.events_of(EventKind.PROGRESS)
 
 
 def test_result_and_adapter(trained: TrainedRun) -> None:

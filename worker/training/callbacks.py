@@ -15,7 +15,7 @@ from typing import Any
 
 from transformers import TrainerCallback, TrainerControl, TrainerState, TrainingArguments
 
-from worker.training.types import CheckpointSink, TrainingSink
+from worker.training.types import CheckpointSink, EventKind, TrainingSink
 
 # Trainer/TRL log keys → the metric names the studio stores and plots. Anything else is dropped.
 METRIC_NAMES = {
@@ -66,10 +66,11 @@ class SinkCallback(TrainerCallback):
         if state.is_world_process_zero:
             if self.resumed_step:
                 self.sink.event(
-                    f"resuming from checkpoint-{self.resumed_step}: step {self.resumed_step + 1} of {state.max_steps}"
+                    f"resuming from checkpoint-{self.resumed_step}: step {self.resumed_step + 1} of {state.max_steps}",
+                    EventKind.RESUME,
                 )
             else:
-                self.sink.event(f"training {state.max_steps} steps")
+                self.sink.event(f"training {state.max_steps} steps", EventKind.PROGRESS)
         for entry in _trained_history(state):
             if "eval_loss" in entry:
                 self.eval_losses[int(entry["step"])] = float(entry["eval_loss"])
@@ -268,7 +269,7 @@ class ValidationMonitor(TrainerCallback):
                 f"early stopping: validation loss has not improved{by} for {count} "
                 f"evaluation{'s' if count > 1 else ''}; best {best.eval_loss:.4f} at step {best.step}"
             )
-            self.sink.event(self.stop_reason)
+            self.sink.event(self.stop_reason, EventKind.STOPPED)
 
     def _check_overfitting(self, replay: bool) -> None:
         if len(self.evaluations) < 3:
@@ -289,7 +290,8 @@ class ValidationMonitor(TrainerCallback):
             f"overfitting: validation loss rose for 2 evaluations in a row ({first.eval_loss:.4f} → "
             f"{middle.eval_loss:.4f} → {last.eval_loss:.4f}, steps {first.step}–{last.step}) while training loss fell "
             f"({first.train_loss:.4f} → {last.train_loss:.4f}); the best validation loss was at step "
-            f"{self.best.step if self.best else first.step}"
+            f"{self.best.step if self.best else first.step}",
+            EventKind.OVERFITTING,
         )
         self.sink.metrics(last.step, None, {OVERFITTING_METRIC: 1.0})
 
@@ -342,7 +344,7 @@ class LossWatchdog(TrainerCallback):
             self._recent.append(float(loss))
         if reason is not None:
             self.reason, self.step = reason, step
-            self.sink.event(reason)
+            self.sink.event(reason, EventKind.STOPPED)
             # The step's evaluation and checkpoint would come next: neither is worth having from damaged weights.
             control.should_training_stop = True
             control.should_evaluate = False

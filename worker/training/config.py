@@ -312,6 +312,13 @@ class TrainingConfig(BaseModel):
     max_new_tokens: int = Field(
         128, ge=1, le=4096, description="Longest generated answer when the test split is answered after training."
     )
+    merge_adapter: bool = Field(
+        False,
+        description=(
+            "After a LoRA run, also save the base model with the adapter merged in: one model to serve without PEFT, "
+            "as large as the base model and slower to finish. No effect with method full."
+        ),
+    )
 
     @property
     def template(self) -> TemplateName:

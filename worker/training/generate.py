@@ -1,13 +1,19 @@
-"""Answer the test prompts twice, with the fine-tuned adapter and with the bare base model, for side-by-side review."""
+"""Answer the test prompts twice, with the fine-tuned weights and with the bare base model, for side-by-side review."""
 
 from pathlib import Path
 
 import torch
 from peft import PeftModel
-from transformers import AutoModelForCausalLM, AutoTokenizer, GenerationConfig, PreTrainedTokenizerBase
+from transformers import (
+    AutoModelForCausalLM,
+    AutoTokenizer,
+    GenerationConfig,
+    PreTrainedModel,
+    PreTrainedTokenizerBase,
+)
 
-from worker.training.sft import model_dtype, resolve_device
-from worker.training.types import TrainingSink
+from worker.training.sft import Device, model_dtype, resolve_device
+from worker.training.types import EventKind, TrainingSink
 
 
 def _generate(
@@ -26,7 +32,9 @@ def _generate(
     for start in range(0, len(order), batch_size):
         batch = order[start : start + batch_size]
         if sink is not None:
-            sink.event(f"{label}: answering prompts {start + 1}–{start + len(batch)} of {len(prompts)}")
+            sink.event(
+                f"{label}: answering prompts {start + 1}–{start + len(batch)} of {len(prompts)}", EventKind.PROGRESS
+            )
         encoded = tokenizer([prompts[i] for i in batch], return_tensors="pt", padding=True).to(device)
         with torch.inference_mode():
             output = model.generate(**encoded, generation_config=generation_config)  # type: ignore[operator]
@@ -37,28 +45,32 @@ def _generate(
     return answers
 
 
+def _load(model_dir: str | Path, device: Device) -> PreTrainedModel:
+    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=model_dtype(device), device_map=device)
+    model.eval()
+    return model
+
+
 def generate_answers(
     base_model: str,
-    adapter_dir: Path,
+    weights_dir: Path,
     prompts: list[str],
     max_new_tokens: int,
     sink: TrainingSink | None = None,
     batch_size: int = 8,
 ) -> tuple[list[str], list[str]]:
-    """Greedy answers to already-rendered prompts: (fine-tuned answers, base-model answers), in prompt order."""
+    """Greedy answers to already-rendered prompts: (fine-tuned answers, base-model answers), in prompt order.
+
+    `weights_dir` is what train() saved: a LoRA adapter (adapter_config.json) or, after method full, a whole model.
+    """
     if not prompts:
         return [], []
     device = resolve_device()
-    if sink is not None:
-        sink.event(f"loading {base_model} with the adapter for generation on {device}")
-    tokenizer = AutoTokenizer.from_pretrained(adapter_dir)
+    tokenizer = AutoTokenizer.from_pretrained(weights_dir)
     # Decoder-only models continue from the last position, so padding has to go on the left.
     tokenizer.padding_side = "left"
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
-    base = AutoModelForCausalLM.from_pretrained(base_model, dtype=model_dtype(device), device_map=device)
-    model = PeftModel.from_pretrained(base, adapter_dir)
-    model.eval()
     # An explicit config, so sampling defaults shipped with a model cannot make the comparison random.
     generation_config = GenerationConfig(
         max_new_tokens=max_new_tokens,
@@ -66,7 +78,24 @@ def generate_answers(
         eos_token_id=tokenizer.eos_token_id,
         pad_token_id=tokenizer.pad_token_id,
     )
-    tuned = _generate(model, tokenizer, prompts, generation_config, batch_size, "fine-tuned model", sink)
-    with model.disable_adapter():
-        base_answers = _generate(model, tokenizer, prompts, generation_config, batch_size, "base model", sink)
-    return tuned, base_answers
+
+    def answer(model: torch.nn.Module, label: str) -> list[str]:
+        return _generate(model, tokenizer, prompts, generation_config, batch_size, label, sink)
+
+    if (weights_dir / "adapter_config.json").is_file():
+        if sink is not None:
+            sink.event(f"loading {base_model} with the adapter for generation on {device}", EventKind.PROGRESS)
+        model = PeftModel.from_pretrained(_load(base_model, device), weights_dir)
+        model.eval()
+        tuned = answer(model, "fine-tuned model")
+        with model.disable_adapter():
+            return tuned, answer(model, "base model")
+
+    # Method full: two whole models, loaded one after the other so memory holds one at a time (each is released
+    # when its answers are done: nothing else refers to it).
+    if sink is not None:
+        sink.event(f"loading the fine-tuned model for generation on {device}", EventKind.PROGRESS)
+    tuned = answer(_load(weights_dir, device), "fine-tuned model")
+    if sink is not None:
+        sink.event(f"loading {base_model} for generation on {device}", EventKind.PROGRESS)
+    return tuned, answer(_load(base_model, device), "base model")

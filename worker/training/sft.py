@@ -22,6 +22,7 @@ from transformers import (
     PreTrainedModel,
     PreTrainedTokenizerBase,
     PrinterCallback,
+    TrainerCallback,
 )
 from transformers.trainer_utils import load_sharded_checkpoint
 from trl import SFTConfig, SFTTrainer
@@ -30,7 +31,15 @@ from worker.training.callbacks import LossWatchdog, SinkCallback, TrainingFlow, 
 from worker.training.config import FULL_FINE_TUNING_MAX_PARAMETERS, TrainingConfig
 from worker.training.templates import Example, TemplateContext, render
 from worker.training.tokenize import LoadedTokenizer, load_tokenizer, tokenize_many
-from worker.training.types import AnyRecord, RunPaths, SplitData, TrainingResult, TrainingSink, TrainingStopped
+from worker.training.types import (
+    AnyRecord,
+    EventKind,
+    RunPaths,
+    SplitData,
+    TrainingResult,
+    TrainingSink,
+    TrainingStopped,
+)
 
 Device = Literal["cuda", "cpu"]
 ResolvedMethod = Literal["qlora", "lora_8bit", "lora", "full"]
@@ -324,48 +333,69 @@ def _restore_weights(model: torch.nn.Module, checkpoint: Path) -> None:
         load_sharded_checkpoint(model, str(checkpoint), strict=False)
 
 
-def train(config: TrainingConfig, data: SplitData, paths: RunPaths, sink: TrainingSink) -> TrainingResult:
+def train(
+    config: TrainingConfig,
+    data: SplitData,
+    paths: RunPaths,
+    sink: TrainingSink,
+    *,
+    extra_callbacks: Sequence[TrainerCallback] = (),
+    save: bool = True,
+) -> TrainingResult:
     """Fine-tune `paths.base_model` on `data.train`, report to `sink`, save the result under `paths.output_dir`.
 
     Raises TrainingStopped when the loss watchdog stops the run. With `paths.resume_from`, continues from that
     checkpoint. See worker.training.callbacks for checkpoints, early stopping and the best model.
+    `extra_callbacks` act after the run's own; `save=False` keeps the trained weights in memory only (a pre-flight).
     """
     device = resolve_device()
     method = resolve_method(config, device)
     bnb_config = quantization_config(config, device)
     quantization = _quantization_name(bnb_config)
     for note in resolution_notes(config, device):
-        sink.event(note)
+        sink.event(note, EventKind.WARNING)
 
     tokenizer = AutoTokenizer.from_pretrained(paths.base_model)
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     # Tokenised before the model loads, so a template or length problem fails in seconds.
-    sink.event(f"tokenizing {len(data.train)} training and {len(data.validation)} validation examples")
+    sink.event(
+        f"tokenizing {len(data.train)} training and {len(data.validation)} validation examples", EventKind.PROGRESS
+    )
     loaded = load_training_tokenizer(paths.base_model, tokenizer)
     train_dataset, truncated, skipped = tokenized_dataset(config, data.train, data.template_context, loaded)
     if truncated:
-        sink.event(f"{truncated} training examples are longer than {config.max_seq_length} tokens: their ends are cut")
+        sink.event(
+            f"{truncated} training examples are longer than {config.max_seq_length} tokens: their ends are cut",
+            EventKind.WARNING,
+        )
     if skipped:
         sink.event(
             f"{skipped} training examples skipped: their prompt fills all {config.max_seq_length} tokens, "
-            "so no answer token would be trained on"
+            "so no answer token would be trained on",
+            EventKind.WARNING,
         )
     if len(train_dataset) == 0:
         raise ValueError(f"every training example's prompt is longer than max_seq_length ({config.max_seq_length})")
     eval_dataset, _, eval_skipped = tokenized_dataset(config, data.validation, data.template_context, loaded)
     if eval_skipped:
-        sink.event(f"{eval_skipped} validation examples skipped: their prompt fills all {config.max_seq_length} tokens")
+        sink.event(
+            f"{eval_skipped} validation examples skipped: their prompt fills all {config.max_seq_length} tokens",
+            EventKind.WARNING,
+        )
     has_validation = len(eval_dataset) > 0
     if not has_validation:
-        sink.event("no validation examples: validation loss will not be measured")
+        sink.event("no validation examples: validation loss will not be measured", EventKind.WARNING)
         config = config.model_copy(
             update={"eval_strategy": "no", "load_best_model_at_end": False, "early_stopping_patience": None}
         )
     elif not config.evaluates:
         sink.event("eval_strategy is 'no': validation loss is measured before and after training only")
 
-    sink.event(f"loading base model {paths.base_model} on {device} ({_describe_method(method, quantization)})")
+    sink.event(
+        f"loading base model {paths.base_model} on {device} ({_describe_method(method, quantization)})",
+        EventKind.PROGRESS,
+    )
     model = AutoModelForCausalLM.from_pretrained(
         paths.base_model,
         dtype=weights_dtype(config, device),
@@ -391,7 +421,7 @@ def train(config: TrainingConfig, data: SplitData, paths: RunPaths, sink: Traini
         eval_dataset=eval_dataset if has_validation else None,
         processing_class=tokenizer,
         peft_config=lora_config,
-        callbacks=list(callbacks),
+        callbacks=[*callbacks, *extra_callbacks],
     )
     # With tqdm disabled the Trainer prints every log dict to stdout; the sink already has them.
     trainer.remove_callback(PrinterCallback)
@@ -410,7 +440,7 @@ def train(config: TrainingConfig, data: SplitData, paths: RunPaths, sink: Traini
 
     base_eval_loss = paths.base_eval_loss if paths.resume_from is not None else None
     if has_validation and base_eval_loss is None:
-        sink.event(f"evaluating the base model on {len(eval_dataset)} validation examples")
+        sink.event(f"evaluating the base model on {len(eval_dataset)} validation examples", EventKind.PROGRESS)
         # Adapters off, so step 0 of the curve is exactly the base model the user started from. (Full fine-tuning has
         # not changed a weight yet.) Resuming, the sink callback does not send this step-0 evaluation again.
         with trained_model.disable_adapter() if isinstance(trained_model, PeftModel) else nullcontext():
@@ -429,7 +459,7 @@ def train(config: TrainingConfig, data: SplitData, paths: RunPaths, sink: Traini
     adapter_step = step
     final_eval_loss = None
     if sink_callback.cancelled:
-        sink.event(f"cancelled at step {step}")
+        sink.event(f"cancelled at step {step}", EventKind.STOPPED)
         trained_evals = [s for s in sink_callback.eval_losses if s > 0]
         final_eval_loss = sink_callback.eval_losses[max(trained_evals)] if trained_evals else None
     elif config.keeps_best and best is not None and best.step != step:
@@ -442,7 +472,10 @@ def train(config: TrainingConfig, data: SplitData, paths: RunPaths, sink: Traini
                 f"training went on to step {step}"
             )
         else:
-            sink.event(f"the best checkpoint ({best_dir.name}) is missing: keeping the weights of step {step}")
+            sink.event(
+                f"the best checkpoint ({best_dir.name}) is missing: keeping the weights of step {step}",
+                EventKind.WARNING,
+            )
     if not sink_callback.cancelled and has_validation and final_eval_loss is None:
         if step not in sink_callback.eval_losses:
             trainer.evaluate()
@@ -452,7 +485,7 @@ def train(config: TrainingConfig, data: SplitData, paths: RunPaths, sink: Traini
 
     adapter_dir = None
     artifact: Literal["adapter", "model"] = "adapter" if isinstance(trained_model, PeftModel) else "model"
-    if not sink_callback.cancelled:
+    if save and not sink_callback.cancelled:
         adapter_dir = paths.output_dir / artifact
         assert isinstance(trained_model, PeftModel | PreTrainedModel)
         trained_model.save_pretrained(str(adapter_dir))
@@ -492,7 +525,7 @@ class PrintSink:
         shown = " ".join(f"{name}={value:.4g}" for name, value in values.items())
         print(f"step {step} epoch {epoch or 0:.2f} {shown}", flush=True)
 
-    def event(self, message: str) -> None:
+    def event(self, message: str, kind: EventKind = EventKind.INFO) -> None:
         print(f"-- {message}", flush=True)
 
     def cancel_requested(self) -> bool:

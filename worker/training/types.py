@@ -2,10 +2,26 @@
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Literal, Protocol, runtime_checkable
 
 from worker.training.templates import AlpacaRecord, ChatRecord, PromptCompletionRecord, TemplateContext
+
+
+class EventKind(StrEnum):
+    """What a run's event is about. Progress lines are many and short-lived; the other kinds are what a user reads
+    the log for, so a UI can hide progress and keep the rest."""
+
+    PROGRESS = "progress"  # how far the run got: tokenising, loading the model, answering prompts 1-8 of 12
+    INFO = "info"  # a fact worth keeping: a measured loss, the trainable parameters, the saved adapter
+    WARNING = "warning"  # something to check: truncated or skipped examples, a setting that has no effect here
+    RESUME = "resume"  # continuing from a checkpoint after a lost worker or an out-of-memory retry
+    PREFLIGHT = "preflight"  # the pre-flight's measurements: memory, seconds per step, the estimated duration
+    OOM_RETRY = "oom_retry"  # out of memory: retrying with a smaller micro-batch and the same effective batch
+    OVERFITTING = "overfitting"  # validation loss rising while training loss falls
+    STOPPED = "stopped"  # training ended before its last step: early stopping, the loss watchdog, a cancel
+    ERROR = "error"  # the run failed, and why
 
 
 class TrainingSink(Protocol):
@@ -14,8 +30,8 @@ class TrainingSink(Protocol):
     def metrics(self, step: int, epoch: float | None, values: Mapping[str, float]) -> None:
         """Record named metric values (train_loss, eval_loss, learning_rate, ...) at an optimiser step."""
 
-    def event(self, message: str) -> None:
-        """A human-readable progress line ("loading base model", "generating 12 answers")."""
+    def event(self, message: str, kind: EventKind = EventKind.INFO) -> None:
+        """A human-readable line for the run's log ("loading base model", "overfitting: ...")."""
 
     def cancel_requested(self) -> bool:
         """True once the user asked to stop; training checks it every step."""
@@ -54,6 +70,11 @@ class SplitData:
     validation: Sequence[AnyRecord]
     test: Sequence[AnyRecord]
     template_context: TemplateContext = field(default_factory=TemplateContext)  # model chat template, custom one
+
+
+# Below RunPaths.output_dir: checkpoint-N/ while training, then the final weights in adapter/ (LoRA) or model/
+# (method full), and the adapter merged into the base model in merged/ when asked. The API serves downloads from these.
+MERGED_DIR = "merged"
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,155 @@
+"""A dataset's examples rendered and tokenised exactly as the trainer does, for the API and the light worker.
+
+The trainer's own code does the work (worker.training.templates renders, worker.training.tokenize tokenises)
+with the base model's tokenizer.json through the `tokenizers` library: only tokenizers and Jinja, never torch or
+transformers, so the API process and a light worker both import this.
+"""
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import TypeAdapter
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from tokenizers import Tokenizer
+
+from backend.base_models.service import resolve_base_model
+from backend.core.config import get_settings
+from backend.core.errors import Conflict, Invalid
+from backend.models import Dataset, DatasetExample
+from worker.training.base_models import read_chat_template
+from worker.training.templates import (
+    TEMPLATE_DESCRIPTIONS,
+    AnyRecord,
+    Record,
+    RenderedExample,
+    TemplateContext,
+    TemplateName,
+    TemplateRenderError,
+    render,
+)
+from worker.training.tokenize import load_tokenizer
+
+RECORD: TypeAdapter[AnyRecord] = TypeAdapter(Record)
+# Validating a template renders every example; a slow custom template must not hold a request for long.
+VALIDATION_SECONDS = 20.0
+MAX_ERRORS = 20
+
+
+# Tokenizers of base models
+
+
+@dataclass(frozen=True)
+class ModelTokenizer:
+    tokenizer: Tokenizer
+    eos_token: str
+    chat_template: str | None
+
+
+@dataclass(frozen=True)
+class TokenizerFile:
+    base_model: str  # the registered name
+    directory: Path
+
+    @property
+    def version(self) -> str:
+        """Changes when tokenizer.json is written again (a model converted again): counts made before are stale."""
+        stat = (self.directory / "tokenizer.json").stat()
+        return f"{stat.st_size}-{stat.st_mtime_ns}"
+
+
+@lru_cache(maxsize=8)
+def _load_model_tokenizer(directory: str, _version: str) -> ModelTokenizer:
+    # Keyed by the file's version too, so a model converted again is read again.
+    tokenizer, eos_token = load_tokenizer(directory)
+    return ModelTokenizer(tokenizer, eos_token, read_chat_template(directory))
+
+
+def tokenizer_file(session: Session, base_model: str) -> TokenizerFile:
+    """Where the base model's tokenizer.json is, or the error that says why it cannot be used here."""
+    entry = resolve_base_model(session, base_model)
+    if entry.source == "hub":
+        raise Invalid(
+            f"token preview needs a local copy of the model: {base_model} is a hub id; register its local directory",
+            field="base_model",
+        )
+    if entry.source == "bundled":
+        directory = get_settings().models_dir / entry.name
+        if not (directory / "tokenizer.json").is_file():
+            # Converting it needs transformers, which only the training worker has.
+            raise Conflict(
+                "the base model is not prepared yet: `make up` prepares it, or start a worker", field="base_model"
+            )
+    else:
+        directory = Path(entry.location)
+    if not (directory / "tokenizer.json").is_file():
+        raise Invalid(
+            f"{directory} has no tokenizer.json: the preview needs a fast (tokenizers) tokenizer", field="base_model"
+        )
+    return TokenizerFile(entry.name, directory)
+
+
+def model_tokenizer(session: Session, base_model: str) -> ModelTokenizer:
+    found = tokenizer_file(session, base_model)
+    try:
+        return _load_model_tokenizer(str(found.directory), found.version)
+    except (OSError, ValueError) as exc:
+        raise Invalid(f"the tokenizer of {base_model} cannot be read: {exc}", field="base_model") from exc
+
+
+# Rendering
+
+
+def template_field(template: TemplateName) -> str:
+    return "custom_template" if template == "custom" else "template"
+
+
+def choose_template(
+    dataset: Dataset, template: TemplateName | None, custom_template: str | None
+) -> tuple[TemplateName, str | None]:
+    chosen: TemplateName = template or dataset.template  # type: ignore[assignment]  # stored from TemplateName
+    if chosen not in TEMPLATE_DESCRIPTIONS:
+        raise Invalid(f"unknown template {chosen!r}", field="template")
+    return chosen, custom_template or dataset.custom_template
+
+
+def _examples(session: Session, dataset: Dataset) -> Iterator[tuple[int, AnyRecord]]:
+    rows = session.execute(
+        select(DatasetExample.row_number, DatasetExample.record)
+        .where(DatasetExample.dataset_id == dataset.id)
+        .order_by(DatasetExample.row_number)
+    )
+    for row_number, record in rows:
+        yield row_number, RECORD.validate_python(record)
+
+
+def render_all(
+    session: Session,
+    dataset: Dataset,
+    template: TemplateName,
+    context: TemplateContext,
+    *,
+    seconds: float = VALIDATION_SECONDS,
+) -> list[RenderedExample]:
+    """Every example rendered, or a 422 naming the first row that fails (and up to 20 in `errors`)."""
+    deadline = time.monotonic() + seconds
+    rendered: list[RenderedExample] = []
+    errors: list[str] = []
+    for row_number, record in _examples(session, dataset):
+        try:
+            rendered.append(render(template, record, context))
+        except TemplateRenderError as exc:
+            errors.append(f"row {row_number}: {exc}")
+            if len(errors) >= MAX_ERRORS:
+                break
+        if time.monotonic() > deadline:
+            raise Invalid(
+                f"the template takes too long: over {seconds:g} s to render the dataset",
+                field=template_field(template),
+            )
+    if errors:
+        raise Invalid(errors[0], field=template_field(template), errors=errors)
+    return rendered
