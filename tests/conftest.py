@@ -106,3 +106,11 @@ def light_worker(stack: Stack, tmp_path: Path) -> Iterator[Path]:
     log = tmp_path / "light-worker.log"
     with celery_worker(stack.env(), log, queue="light"):
         yield log
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny random Llama with its tokenizer, saved once per session: fast stand-in for a real base model."""
+    from tests.tiny_model import build_tiny_llama  # torch: only for the tests that train or tokenise
+
+    return build_tiny_llama(tmp_path_factory.mktemp("models") / "tiny-llama")

@@ -6,6 +6,8 @@ import { DatasetPreviewPage } from "./pages/DatasetPreviewPage";
 import { DatasetsPage } from "./pages/DatasetsPage";
 import { NewRunPage } from "./pages/NewRunPage";
 import { NotFoundPage } from "./pages/NotFoundPage";
+import { PresetEditorPage } from "./pages/PresetEditorPage";
+import { PresetsPage } from "./pages/PresetsPage";
 import { RunDetailPage } from "./pages/RunDetailPage";
 import { RunsPage } from "./pages/RunsPage";
 
@@ -21,6 +23,9 @@ export const router = createBrowserRouter([
       { path: "runs", element: <RunsPage /> },
       { path: "runs/new", element: <NewRunPage /> },
       { path: "runs/:id", element: <RunDetailPage /> },
+      { path: "presets", element: <PresetsPage /> },
+      { path: "presets/new", element: <PresetEditorPage /> },
+      { path: "presets/:id/edit", element: <PresetEditorPage /> },
       { path: "*", element: <NotFoundPage /> },
     ],
   },

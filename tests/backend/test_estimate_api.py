@@ -13,19 +13,13 @@ from backend.runs import estimate_service
 from tests.conftest import Stack
 from tests.factories import create_dataset, token_stats
 from tests.processes import celery_worker, poll
-from tests.tiny_model import build_tiny_llama
 
 BREAKDOWN = {"weights", "lora", "gradients", "optimizer", "activations", "logits", "overhead"}
 
 
-@pytest.fixture(scope="module")
-def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> str:
-    return str(build_tiny_llama(tmp_path_factory.mktemp("models") / "tiny-llama"))
-
-
 @pytest.fixture
-def model(client: TestClient, tiny_model: str) -> str:
-    response = client.post("/api/models", json={"name_or_path": tiny_model})
+def model(client: TestClient, tiny_model: Path) -> str:
+    response = client.post("/api/models", json={"name_or_path": str(tiny_model)})
     assert response.status_code == 201, response.text
     name: str = response.json()["name"]
     return name

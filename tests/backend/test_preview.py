@@ -12,19 +12,13 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.factories import alpaca_rows, create_dataset, token_stats, upload_dataset
-from tests.tiny_model import build_tiny_llama
 
 EOS = "<|im_end|>"
 
 
-@pytest.fixture(scope="module")
-def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> str:
-    return str(build_tiny_llama(tmp_path_factory.mktemp("models") / "tiny-llama"))
-
-
 @pytest.fixture
-def model(client: TestClient, tiny_model: str) -> str:
-    response = client.post("/api/models", json={"name_or_path": tiny_model})
+def model(client: TestClient, tiny_model: Path) -> str:
+    response = client.post("/api/models", json={"name_or_path": str(tiny_model)})
     assert response.status_code == 201, response.text
     name: str = response.json()["name"]
     return name

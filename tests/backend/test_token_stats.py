@@ -22,13 +22,7 @@ from backend.models import TokenStats, TokenStatsStatus, utcnow
 from tests.conftest import REPO, Stack
 from tests.factories import create_dataset, token_stats, upload_dataset
 from tests.processes import celery_worker, poll, wait_until_ready
-from tests.tiny_model import build_tiny_llama
 from worker.training.base_models import BUNDLED_MODEL_NAME
-
-
-@pytest.fixture(scope="module")
-def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_tiny_llama(tmp_path_factory.mktemp("models") / "tiny-llama")
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture(scope="module")
 def studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
-    """The embedded default, as `make up` runs it: migrated SQLite, a uvicorn API and a Celery worker."""
+    """The embedded default, as `make up` runs it: migrated SQLite, a uvicorn API, a training and a light worker."""
     if not (REPO / "frontend" / "dist" / "index.html").is_file():
         pytest.fail("frontend/dist is missing: `make test` builds it (make frontend)")
     root = tmp_path_factory.mktemp("studio")
@@ -30,7 +30,11 @@ def studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
         [sys.executable, "-m", "alembic", "upgrade", "head"], cwd=REPO, env={**os.environ, **env}, check=True
     )
     model = build_tiny_llama(root / "tiny-llama")
-    with celery_worker(env, root / "worker.log"), api_server(env, root / "api.log") as base_url:
+    with (
+        celery_worker(env, root / "worker.log"),
+        celery_worker(env, root / "light-worker.log", queue="light"),
+        api_server(env, root / "api.log") as base_url,
+    ):
         yield base_url, model
 
 

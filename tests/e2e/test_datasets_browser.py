@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from tests.factories import alpaca_rows, jsonl
-from tests.processes import REPO, api_server
+from tests.processes import REPO, api_server, celery_worker
 from tests.tiny_model import build_tiny_llama
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -57,7 +57,7 @@ def complaints_csv() -> bytes:
 
 @pytest.fixture(scope="module")
 def studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
-    """A migrated SQLite studio and its API; no worker: nothing here trains."""
+    """A migrated SQLite studio, its API and a light worker (token counts); no training worker: nothing here trains."""
     if not (REPO / "frontend" / "dist" / "index.html").is_file():
         pytest.fail("frontend/dist is missing: `make test` builds it (make frontend)")
     root = tmp_path_factory.mktemp("studio")
@@ -66,7 +66,7 @@ def studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
         [sys.executable, "-m", "alembic", "upgrade", "head"], cwd=REPO, env={**os.environ, **env}, check=True
     )
     model = build_tiny_llama(root / "tiny-llama")
-    with api_server(env, root / "api.log") as base_url:
+    with celery_worker(env, root / "light-worker.log", queue="light"), api_server(env, root / "api.log") as base_url:
         response = httpx.post(f"{base_url}/api/models", json={"name_or_path": str(model)})
         assert response.status_code == 201, response.text
         yield base_url, model

@@ -5,7 +5,6 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 
@@ -15,7 +14,6 @@ from backend.models import Run, RunStatus, utcnow
 from tests.conftest import Stack
 from tests.factories import create_dataset
 from tests.processes import celery_worker
-from tests.tiny_model import build_tiny_llama
 from worker import run_store
 from worker.leases import reap_expired
 
@@ -79,11 +77,6 @@ class TestReaper:
         run = _queued_run(client)
         assert run_store.claim(run["id"], "worker-a")
         assert not run_store.claim(run["id"], "worker-b")
-
-
-@pytest.fixture(scope="module")
-def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_tiny_llama(tmp_path_factory.mktemp("models") / "tiny-llama")
 
 
 def test_killed_worker_is_replaced_and_the_run_finishes_once(

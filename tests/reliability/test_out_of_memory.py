@@ -17,7 +17,6 @@ from backend.core.config import get_settings
 from tests.conftest import Stack
 from tests.factories import create_dataset
 from tests.processes import celery_worker
-from tests.tiny_model import build_tiny_llama
 
 HYPERPARAMETERS = {
     "max_steps": 6,
@@ -27,11 +26,6 @@ HYPERPARAMETERS = {
     "max_new_tokens": 8,
     "learning_rate": 1e-3,
 }
-
-
-@pytest.fixture(scope="module")
-def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_tiny_llama(tmp_path_factory.mktemp("models") / "tiny-llama")
 
 
 def _launch(client: TestClient, tiny_model: Path, **fields: Any) -> dict[str, Any]:

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.tiny_model import build_tiny_llama
 from worker.training.types import EventKind
 
 
@@ -41,11 +40,6 @@ class RecordingSink:
 
     def series(self, name: str) -> list[tuple[int, float]]:
         return [(step, values[name]) for step, _, values in self.metrics_calls if name in values]
-
-
-@pytest.fixture(scope="session")
-def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_tiny_llama(tmp_path_factory.mktemp("tiny-llama"))
 
 
 @pytest.fixture(scope="session")

@@ -21,9 +21,9 @@ def test_materialize_is_idempotent(models_dir: Path) -> None:
     assert [p.name for p in models_dir.iterdir() if not p.name.endswith(".lock")] == [BUNDLED_MODEL_NAME]
 
 
-def test_resolve_base_model(models_dir: Path, tiny_model_dir: Path) -> None:
+def test_resolve_base_model(models_dir: Path, tiny_model: Path) -> None:
     assert resolve_base_model(BUNDLED_MODEL_NAME, models_dir) == str(models_dir / BUNDLED_MODEL_NAME)
-    assert resolve_base_model(str(tiny_model_dir), models_dir) == str(tiny_model_dir)
+    assert resolve_base_model(str(tiny_model), models_dir) == str(tiny_model)
     assert (
         resolve_base_model("HuggingFaceTB/SmolLM2-360M-Instruct", models_dir) == "HuggingFaceTB/SmolLM2-360M-Instruct"
     )

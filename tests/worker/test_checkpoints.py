@@ -39,20 +39,20 @@ class Run:
 
 
 @pytest.fixture(scope="module")
-def first(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Run:
+def first(tiny_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Run:
     sink = CheckpointRecordingSink()
     output_dir = tmp_path_factory.mktemp("first")
-    result = train(CONFIG, DATA, RunPaths(base_model=str(tiny_model_dir), output_dir=output_dir), sink)
+    result = train(CONFIG, DATA, RunPaths(base_model=str(tiny_model), output_dir=output_dir), sink)
     return Run(result, sink, output_dir)
 
 
 @pytest.fixture(scope="module")
-def resumed(first: Run, tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Run:
+def resumed(first: Run, tiny_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Run:
     """A second worker picks the run up from checkpoint-4 (copied: the first run's directory stays as it was)."""
     output_dir = tmp_path_factory.mktemp("resumed")
     shutil.copytree(first.output_dir / "checkpoint-4", output_dir / "checkpoint-4")
     paths = RunPaths(
-        base_model=str(tiny_model_dir),
+        base_model=str(tiny_model),
         output_dir=output_dir,
         resume_from=output_dir / "checkpoint-4",
         base_eval_loss=first.result.base_eval_loss,
@@ -99,7 +99,7 @@ def test_resume_continues_at_the_next_step_without_repeating_metrics(first: Run,
     assert [step for step, _, _ in resumed.sink.checkpoints] == [6]
 
 
-def test_load_best_model_at_end_restores_the_best_adapter(tiny_model_dir: Path, tmp_path: Path) -> None:
+def test_load_best_model_at_end_restores_the_best_adapter(tiny_model: Path, tmp_path: Path) -> None:
     # A learning rate this high makes the validation loss of the tiny model jump around: its best is not the last.
     config = TrainingConfig(
         max_steps=6,
@@ -112,7 +112,7 @@ def test_load_best_model_at_end_restores_the_best_adapter(tiny_model_dir: Path, 
         save_total_limit=1,
     )
     sink = CheckpointRecordingSink()
-    result = train(config, DATA, RunPaths(base_model=str(tiny_model_dir), output_dir=tmp_path), sink)
+    result = train(config, DATA, RunPaths(base_model=str(tiny_model), output_dir=tmp_path), sink)
     evals = {step: loss for step, loss in sink.series("eval_loss") if step > 0}
     best_step = min(evals, key=lambda step: evals[step])
     assert best_step < result.global_step == 6

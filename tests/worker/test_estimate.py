@@ -210,9 +210,9 @@ print(json.dumps({"peak": peak.bytes}))
 """
 
 
-def test_estimate_within_25_percent_of_measured_peak(tiny_model_dir: Path, tmp_path: Path) -> None:
+def test_estimate_within_25_percent_of_measured_peak(tiny_model: Path, tmp_path: Path) -> None:
     overrides = {"max_steps": 2, "per_device_train_batch_size": 8, "eval_steps": 100}
-    command = [sys.executable, "-c", MEASURE, str(tiny_model_dir), str(tmp_path), json.dumps(overrides)]
+    command = [sys.executable, "-c", MEASURE, str(tiny_model), str(tmp_path), json.dumps(overrides)]
     done = subprocess.run(
         [*command, json.dumps(ROWS)], capture_output=True, text=True, cwd=Path(__file__).resolve().parents[2]
     )
@@ -220,10 +220,10 @@ def test_estimate_within_25_percent_of_measured_peak(tiny_model_dir: Path, tmp_p
     measured = json.loads(done.stdout.strip().splitlines()[-1])["peak"]
 
     # The sequence length the API uses: the longest example as the trainer tokenises it (batches pad to it).
-    tokenizer, eos = load_tokenizer(tiny_model_dir)
+    tokenizer, eos = load_tokenizer(tiny_model)
     rendered = [render("alpaca", Example(**row)) for row in ROWS]
     seq_len = max(token_lengths(tokenizer, rendered, eos_token=eos))
-    model_config = json.loads((tiny_model_dir / "config.json").read_text())
+    model_config = json.loads((tiny_model / "config.json").read_text())
     config = TrainingConfig.model_validate(overrides)
     estimate = estimate_memory(model_config, config, device="cpu", seq_len=seq_len, validation_examples=4)
 

@@ -66,10 +66,10 @@ class StoppedRun:
 
 
 @pytest.fixture(scope="module")
-def early_stopped(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> StoppedRun:
+def early_stopped(tiny_model: Path, tmp_path_factory: pytest.TempPathFactory) -> StoppedRun:
     sink = CheckpointRecordingSink()
     output_dir = tmp_path_factory.mktemp("early-stopping")
-    result = train(EARLY_STOPPING, OVERFITTING, RunPaths(base_model=str(tiny_model_dir), output_dir=output_dir), sink)
+    result = train(EARLY_STOPPING, OVERFITTING, RunPaths(base_model=str(tiny_model), output_dir=output_dir), sink)
     return StoppedRun(result, sink, output_dir)
 
 
@@ -132,12 +132,12 @@ QUICK = TrainingConfig(max_steps=12, per_device_train_batch_size=4, eval_steps=1
 
 
 def test_watchdog_stops_on_nan_without_an_adapter(
-    tiny_model_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tiny_model: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _corrupt_loss_from(monkeypatch, 3, None)
     sink = CheckpointRecordingSink()
     with pytest.raises(TrainingStopped) as stopped:
-        train(QUICK, DATA, RunPaths(base_model=str(tiny_model_dir), output_dir=tmp_path), sink)
+        train(QUICK, DATA, RunPaths(base_model=str(tiny_model), output_dir=tmp_path), sink)
     assert stopped.value.step == 3
     assert stopped.value.reason.startswith("loss watchdog: training loss became nan at step 3; training stopped.")
     assert str(stopped.value) == stopped.value.reason
@@ -147,11 +147,11 @@ def test_watchdog_stops_on_nan_without_an_adapter(
     assert not (tmp_path / "adapter").exists()
 
 
-def test_watchdog_stops_on_a_loss_spike(tiny_model_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_watchdog_stops_on_a_loss_spike(tiny_model: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     _corrupt_loss_from(monkeypatch, 8, 50.0)
     sink = RecordingSink()
     with pytest.raises(TrainingStopped) as stopped:
-        train(QUICK, DATA, RunPaths(base_model=str(tiny_model_dir), output_dir=tmp_path), sink)
+        train(QUICK, DATA, RunPaths(base_model=str(tiny_model), output_dir=tmp_path), sink)
     assert stopped.value.step == 8
     assert re.search(r"training loss [\d.]+ at step 8 is \d+\.\d× the mean of the previous 7", stopped.value.reason)
     assert "above max_loss_spike_factor 5; training stopped" in stopped.value.reason

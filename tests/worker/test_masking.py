@@ -64,7 +64,7 @@ def _batch(
     ],
 )
 def test_collated_batch_is_the_preview(
-    tiny_model_dir: Path,
+    tiny_model: Path,
     tmp_path: Path,
     template: TemplateName,
     examples: list[AnyRecord],
@@ -72,14 +72,14 @@ def test_collated_batch_is_the_preview(
     max_seq_length: int,
 ) -> None:
     _, batch = _batch(
-        tiny_model_dir,
+        tiny_model,
         tmp_path,
         template,
         examples,
         completion_only_loss=completion_only_loss,
         max_seq_length=max_seq_length,
     )
-    tokenizer, eos = load_tokenizer(tiny_model_dir)
+    tokenizer, eos = load_tokenizer(tiny_model)
     expected = tokenize_many(
         tokenizer,
         [render(template, e) for e in examples],
@@ -98,10 +98,10 @@ def test_collated_batch_is_the_preview(
         assert labels[length:] == [-100] * (len(labels) - length)  # padding (pad = eos here) is never a target
 
 
-def test_alpaca_labels_by_hand(tiny_model_dir: Path, tmp_path: Path) -> None:
+def test_alpaca_labels_by_hand(tiny_model: Path, tmp_path: Path) -> None:
     """Independent of tokenize.py: prompt masked, answer and exactly one eos trained."""
-    _, batch = _batch(tiny_model_dir, tmp_path, "alpaca", ALPACA)
-    tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
+    _, batch = _batch(tiny_model, tmp_path, "alpaca", ALPACA)
+    tokenizer = AutoTokenizer.from_pretrained(tiny_model)
     for row, example in enumerate(ALPACA):
         rendered = render("alpaca", example)
         prompt_ids = tokenizer(rendered.prompt)["input_ids"]
@@ -114,16 +114,16 @@ def test_alpaca_labels_by_hand(tiny_model_dir: Path, tmp_path: Path) -> None:
         assert [t for t in labels if t != -100].count(tokenizer.eos_token_id) == 1
 
 
-def test_chat_every_assistant_turn_trained(tiny_model_dir: Path, tmp_path: Path) -> None:
-    _, batch = _batch(tiny_model_dir, tmp_path, "chatml", CHATS)
-    tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
+def test_chat_every_assistant_turn_trained(tiny_model: Path, tmp_path: Path) -> None:
+    _, batch = _batch(tiny_model, tmp_path, "chatml", CHATS)
+    tokenizer = AutoTokenizer.from_pretrained(tiny_model)
     trained = [t for t in batch["labels"][0].tolist() if t != -100]
     assert tokenizer.decode(trained) == "Cold.<|im_end|>Down.<|im_end|>"
 
 
-def test_examples_whose_prompt_fills_max_seq_length_are_skipped(tiny_model_dir: Path) -> None:
+def test_examples_whose_prompt_fills_max_seq_length_are_skipped(tiny_model: Path) -> None:
     config = TrainingConfig(max_seq_length=20)
-    loaded = load_tokenizer(tiny_model_dir)
+    loaded = load_tokenizer(tiny_model)
     assert tokenized_dataset(config, ALPACA, TemplateContext(), loaded)[1:] == (0, 2)
     config = TrainingConfig(max_seq_length=36)  # cuts the first example's eos, leaves nothing of the second
     dataset, truncated, skipped = tokenized_dataset(config, ALPACA, TemplateContext(), loaded)

@@ -23,19 +23,19 @@ DATA = SplitData(train=ROWS[:18], validation=ROWS[18:22], test=[])
 QUICK = TrainingConfig(max_steps=2, per_device_train_batch_size=4, eval_steps=100)
 
 
-def test_lora_over_8bit_weights(tiny_model_dir: Path, tmp_path: Path) -> None:
+def test_lora_over_8bit_weights(tiny_model: Path, tmp_path: Path) -> None:
     config = QUICK.model_copy(update={"method": "lora_8bit", "llm_int8_skip_modules": ["lm_head"]})
     sink = RecordingSink()
-    result = train(config, DATA, RunPaths(base_model=str(tiny_model_dir), output_dir=tmp_path), sink)
+    result = train(config, DATA, RunPaths(base_model=str(tiny_model), output_dir=tmp_path), sink)
     assert result.quantization == "int8"
     assert any("(LoRA over 8-bit weights)" in event for event in sink.events)
     assert result.adapter_dir is not None and (result.adapter_dir / "adapter_model.safetensors").is_file()
     assert result.final_eval_loss is not None
 
 
-def test_layers_to_transform_with_all_linear(tiny_model_dir: Path, tmp_path: Path) -> None:
+def test_layers_to_transform_with_all_linear(tiny_model: Path, tmp_path: Path) -> None:
     config = QUICK.model_copy(update={"layers_to_transform": [1], "max_steps": 1})
-    result = train(config, DATA, RunPaths(base_model=str(tiny_model_dir), output_dir=tmp_path), RecordingSink())
+    result = train(config, DATA, RunPaths(base_model=str(tiny_model), output_dir=tmp_path), RecordingSink())
     assert result.adapter_dir is not None
     names = list(load_file(result.adapter_dir / "adapter_model.safetensors"))
     assert names and all(".layers.1." in name for name in names)
@@ -46,13 +46,13 @@ def test_layers_to_transform_with_all_linear(tiny_model_dir: Path, tmp_path: Pat
     }
 
 
-def test_packing_keeps_each_examples_prompt_mask(tiny_model_dir: Path, tmp_path: Path) -> None:
+def test_packing_keeps_each_examples_prompt_mask(tiny_model: Path, tmp_path: Path) -> None:
     config = TrainingConfig(packing=True, max_seq_length=96)
-    tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
-    loaded = load_training_tokenizer(str(tiny_model_dir), tokenizer)
+    tokenizer = AutoTokenizer.from_pretrained(tiny_model)
+    loaded = load_training_tokenizer(str(tiny_model), tokenizer)
     dataset, _, _ = tokenized_dataset(config, ROWS, TemplateContext(), loaded)
     sft_kwargs, _, _ = build_trainer_configs(config.model_copy(update={"eval_strategy": "no"}), "cpu", tmp_path)
-    model = AutoModelForCausalLM.from_pretrained(tiny_model_dir)
+    model = AutoModelForCausalLM.from_pretrained(tiny_model)
     trainer = SFTTrainer(model=model, args=SFTConfig(**sft_kwargs), train_dataset=dataset, processing_class=tokenizer)
     packed = trainer.train_dataset
     assert packed is not None
@@ -70,10 +70,10 @@ def test_packing_keeps_each_examples_prompt_mask(tiny_model_dir: Path, tmp_path:
     assert sorted(segments) == sorted(expected)  # every example whole, with its own mask
 
 
-def test_padding_free_batches_give_the_padded_loss(tiny_model_dir: Path) -> None:
+def test_padding_free_batches_give_the_padded_loss(tiny_model: Path) -> None:
     """Packing and padding_free flatten a batch into one row; on CPU (sdpa, no flash-attention) transformers keeps
     attention within each example from the position ids, so the loss is the padded batch's."""
-    model = AutoModelForCausalLM.from_pretrained(tiny_model_dir)
+    model = AutoModelForCausalLM.from_pretrained(tiny_model)
     model.config.use_cache = False  # as the Trainer sets it (use_cache=False): a cache disables that detection
     generator = torch.Generator().manual_seed(0)
     examples = [{"input_ids": torch.randint(5, 1000, (n,), generator=generator).tolist()} for n in (7, 12, 4)]
@@ -86,19 +86,19 @@ def test_padding_free_batches_give_the_padded_loss(tiny_model_dir: Path) -> None
         assert model(**flat).loss.item() == pytest.approx(model(**padded).loss.item(), rel=1e-5)
 
 
-def test_packed_run_trains_and_validates_like_an_unpacked_one(tiny_model_dir: Path, tmp_path: Path) -> None:
+def test_packed_run_trains_and_validates_like_an_unpacked_one(tiny_model: Path, tmp_path: Path) -> None:
     plain_sink, packed_sink = RecordingSink(), RecordingSink()
     config = TrainingConfig(num_train_epochs=1, per_device_train_batch_size=4, eval_steps=100)
-    plain = train(config, DATA, RunPaths(str(tiny_model_dir), tmp_path / "plain"), plain_sink)
+    plain = train(config, DATA, RunPaths(str(tiny_model), tmp_path / "plain"), plain_sink)
     packed_config = config.model_copy(update={"packing": True, "max_seq_length": 128})
-    packed = train(packed_config, DATA, RunPaths(str(tiny_model_dir), tmp_path / "packed"), packed_sink)
+    packed = train(packed_config, DATA, RunPaths(str(tiny_model), tmp_path / "packed"), packed_sink)
     assert packed.global_step < plain.global_step  # 18 examples: 5 steps unpacked, fewer when packed
     assert packed.base_eval_loss == pytest.approx(plain.base_eval_loss, rel=1e-5)  # validation is not packed
     assert packed.final_eval_loss is not None and packed.final_eval_loss < packed.base_eval_loss  # type: ignore[operator]
     assert any(event.startswith("packing:") for event in packed_sink.events)
 
 
-def test_evaluation_every_n_steps_and_each_epoch(tiny_model_dir: Path, tmp_path: Path) -> None:
+def test_evaluation_every_n_steps_and_each_epoch(tiny_model: Path, tmp_path: Path) -> None:
     config = TrainingConfig(
         num_train_epochs=2,
         per_device_train_batch_size=4,
@@ -107,7 +107,7 @@ def test_evaluation_every_n_steps_and_each_epoch(tiny_model_dir: Path, tmp_path:
         precision="bf16",
     )
     sink = RecordingSink()
-    result = train(config, DATA, RunPaths(base_model=str(tiny_model_dir), output_dir=tmp_path), sink)
+    result = train(config, DATA, RunPaths(base_model=str(tiny_model), output_dir=tmp_path), sink)
     assert result.global_step == 10  # 18 examples in batches of 4: 5 steps an epoch
     assert [step for step, _ in sink.series("eval_loss")] == [0, 4, 5, 8, 10]
     assert "precision bf16 requested, training in fp32: on CPU half precision is slow and lossy" in sink.events
@@ -134,8 +134,8 @@ def _describe(optimizer: torch.optim.Optimizer) -> str:
         ("sgd", "SGD"),
     ],
 )
-def test_every_optimiser_steps_on_cpu(optim: str, expected: str, tiny_model_dir: Path, tmp_path: Path) -> None:
-    model = AutoModelForCausalLM.from_pretrained(tiny_model_dir)
+def test_every_optimiser_steps_on_cpu(optim: str, expected: str, tiny_model: Path, tmp_path: Path) -> None:
+    model = AutoModelForCausalLM.from_pretrained(tiny_model)
     sft_kwargs, _, _ = build_trainer_configs(TrainingConfig(optim=optim), "cpu", tmp_path)  # type: ignore[arg-type]
     args = TrainingArguments(**{k: sft_kwargs[k] for k in ("output_dir", "optim", "learning_rate", "use_cpu")})
     optimizer = Trainer(model=model, args=args).create_optimizer()

@@ -23,10 +23,10 @@ class CancelledSink(RecordingSink):
         return True
 
 
-def test_measures_steps_and_leaves_nothing_behind(tiny_model_dir: Path, tmp_path: Path) -> None:
+def test_measures_steps_and_leaves_nothing_behind(tiny_model: Path, tmp_path: Path) -> None:
     sink = RecordingSink()
     output = tmp_path / "run"
-    measured = preflight(CONFIG, DATA, RunPaths(base_model=str(tiny_model_dir), output_dir=output), sink)
+    measured = preflight(CONFIG, DATA, RunPaths(base_model=str(tiny_model), output_dir=output), sink)
 
     assert measured is not None
     assert measured.steps == PREFLIGHT_STEPS
@@ -39,14 +39,14 @@ def test_measures_steps_and_leaves_nothing_behind(tiny_model_dir: Path, tmp_path
     assert not output.exists()
 
 
-def test_a_cancel_stops_it(tiny_model_dir: Path, tmp_path: Path) -> None:
-    paths = RunPaths(base_model=str(tiny_model_dir), output_dir=tmp_path)
+def test_a_cancel_stops_it(tiny_model: Path, tmp_path: Path) -> None:
+    paths = RunPaths(base_model=str(tiny_model), output_dir=tmp_path)
     assert preflight(CONFIG, DATA, paths, CancelledSink()) is None
 
 
-def test_out_of_memory_reaches_the_caller(tiny_model_dir: Path, tmp_path: Path) -> None:
+def test_out_of_memory_reaches_the_caller(tiny_model: Path, tmp_path: Path) -> None:
     """So the worker retries it like the run's own (and the simulated error is the one CUDA raises)."""
-    paths = RunPaths(base_model=str(tiny_model_dir), output_dir=tmp_path)
+    paths = RunPaths(base_model=str(tiny_model), output_dir=tmp_path)
     with pytest.raises(torch.OutOfMemoryError, match="simulated: micro-batch 4 is above"):
         preflight(CONFIG, DATA, paths, RecordingSink(), extra_callbacks=[SimulatedOutOfMemory(limit=2)])
 

@@ -13,7 +13,6 @@ from backend.core.config import get_settings
 from tests.conftest import Stack
 from tests.factories import create_dataset
 from tests.processes import celery_worker
-from tests.tiny_model import build_tiny_llama
 
 QUICK = {
     "max_steps": 6,
@@ -23,11 +22,6 @@ QUICK = {
     "max_new_tokens": 8,
     "learning_rate": 1e-3,
 }
-
-
-@pytest.fixture(scope="session")
-def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_tiny_llama(tmp_path_factory.mktemp("models") / "tiny-llama")
 
 
 @pytest.fixture

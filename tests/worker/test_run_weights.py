@@ -72,9 +72,9 @@ def _logits(model: torch.nn.Module, inputs: dict[str, torch.Tensor]) -> torch.Te
 
 
 def test_merged_model_computes_what_base_plus_adapter_does(
-    client: TestClient, tiny_model_dir: Path, worker: Path, tmp_path: Path
+    client: TestClient, tiny_model: Path, worker: Path, tmp_path: Path
 ) -> None:
-    run = _finished_run(client, tiny_model_dir, worker, merge_adapter=True, save_steps=3)
+    run = _finished_run(client, tiny_model, worker, merge_adapter=True, save_steps=3)
     assert [artifact["name"] for artifact in run["artifacts"]] == ["adapter", "merged"]
 
     adapter_dir = _download(client, run, "adapter", tmp_path)
@@ -89,7 +89,7 @@ def test_merged_model_computes_what_base_plus_adapter_does(
 
     tokenizer = AutoTokenizer.from_pretrained(merged_dir)
     inputs = tokenizer(["Reverse the word: stream", "Give the opposite of hot"], return_tensors="pt", padding=True)
-    base = AutoModelForCausalLM.from_pretrained(tiny_model_dir, dtype=torch.float32)
+    base = AutoModelForCausalLM.from_pretrained(tiny_model, dtype=torch.float32)
     base_logits = _logits(base, inputs)
     tuned_logits = _logits(PeftModel.from_pretrained(base, adapter_dir), inputs)
     merged_logits = _logits(AutoModelForCausalLM.from_pretrained(merged_dir), inputs)
@@ -105,9 +105,9 @@ def test_merged_model_computes_what_base_plus_adapter_does(
 
 
 def test_full_fine_tuning_answers_with_the_whole_fine_tuned_model(
-    client: TestClient, tiny_model_dir: Path, worker: Path, tmp_path: Path
+    client: TestClient, tiny_model: Path, worker: Path, tmp_path: Path
 ) -> None:
-    run = _finished_run(client, tiny_model_dir, worker, method="full", merge_adapter=True)
+    run = _finished_run(client, tiny_model, worker, method="full", merge_adapter=True)
     assert [artifact["name"] for artifact in run["artifacts"]] == ["model"]  # nothing to merge
     assert client.get(f"/api/runs/{run['id']}/artifacts/merged.zip").status_code == 409
 
@@ -117,7 +117,7 @@ def test_full_fine_tuning_answers_with_the_whole_fine_tuned_model(
     assert predictions
     prompts = [p["prompt"] for p in predictions]
     # The downloaded model and the base model give the worker's two columns, and they differ.
-    tuned, base = generate_answers(str(tiny_model_dir), model_dir, prompts, QUICK["max_new_tokens"])
+    tuned, base = generate_answers(str(tiny_model), model_dir, prompts, QUICK["max_new_tokens"])
     assert [p["generated"] for p in predictions] == tuned
     assert [p["base_generated"] for p in predictions] == base
     assert tuned != base

@@ -40,8 +40,8 @@ ALPACA_PROMPT_TOKENS = [
 
 
 @pytest.fixture(scope="module")
-def smol(tiny_model_dir: Path) -> LoadedTokenizer:
-    return load_tokenizer(tiny_model_dir)
+def smol(tiny_model: Path) -> LoadedTokenizer:
+    return load_tokenizer(tiny_model)
 
 
 def test_load_tokenizer_reads_eos_without_transformers(smol: LoadedTokenizer) -> None:
@@ -147,9 +147,9 @@ def test_a_token_across_the_prompt_answer_boundary_is_trained(smol: LoadedTokeni
     ]
 
 
-def test_bos_added_once_when_the_tokenizer_asks_for_it(tiny_model_dir: Path, tmp_path: Path) -> None:
+def test_bos_added_once_when_the_tokenizer_asks_for_it(tiny_model: Path, tmp_path: Path) -> None:
     for name in ("tokenizer.json", "tokenizer_config.json"):
-        shutil.copy(tiny_model_dir / name, tmp_path / name)
+        shutil.copy(tiny_model / name, tmp_path / name)
     config = json.loads((tmp_path / "tokenizer_config.json").read_text())
     (tmp_path / "tokenizer_config.json").write_text(json.dumps({**config, "add_bos_token": True}))
     loaded = load_tokenizer(tmp_path)

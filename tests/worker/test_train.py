@@ -26,9 +26,9 @@ class TrainedRun:
 
 
 @pytest.fixture(scope="module")
-def trained(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> TrainedRun:
+def trained(tiny_model: Path, tmp_path_factory: pytest.TempPathFactory) -> TrainedRun:
     sink = RecordingSink()
-    paths = RunPaths(base_model=str(tiny_model_dir), output_dir=tmp_path_factory.mktemp("run"))
+    paths = RunPaths(base_model=str(tiny_model), output_dir=tmp_path_factory.mktemp("run"))
     return TrainedRun(train(CONFIG, DATA, paths, sink), sink)
 
 
@@ -68,10 +68,10 @@ def test_result_and_adapter(trained: TrainedRun) -> None:
     assert any(tensor.abs().sum() > 0 for tensor in lora_b)
 
 
-def test_cancel_stops_early_without_adapter(tiny_model_dir: Path, tmp_path: Path) -> None:
+def test_cancel_stops_early_without_adapter(tiny_model: Path, tmp_path: Path) -> None:
     sink = RecordingSink(cancel_after_step=2)
     config = CONFIG.model_copy(update={"max_steps": 20})
-    result = train(config, DATA, RunPaths(base_model=str(tiny_model_dir), output_dir=tmp_path), sink)
+    result = train(config, DATA, RunPaths(base_model=str(tiny_model), output_dir=tmp_path), sink)
     assert result.cancelled
     assert result.adapter_dir is None
     assert not (tmp_path / "adapter").exists()
@@ -79,11 +79,11 @@ def test_cancel_stops_early_without_adapter(tiny_model_dir: Path, tmp_path: Path
     assert max(step for step, _ in sink.series("train_loss")) == result.global_step
 
 
-def test_generate_answers_one_per_prompt(trained: TrainedRun, tiny_model_dir: Path) -> None:
+def test_generate_answers_one_per_prompt(trained: TrainedRun, tiny_model: Path) -> None:
     assert trained.result.adapter_dir is not None
     prompts = [render(CONFIG.template, example).prompt for example in DATA.test] + ["Hi"]
     sink = RecordingSink()
-    tuned, base = generate_answers(str(tiny_model_dir), trained.result.adapter_dir, prompts, 6, sink, batch_size=2)
+    tuned, base = generate_answers(str(tiny_model), trained.result.adapter_dir, prompts, 6, sink, batch_size=2)
     assert len(tuned) == len(base) == len(prompts)
     assert all(isinstance(answer, str) for answer in tuned + base)
     assert tuned != base  # the adapter changes the model

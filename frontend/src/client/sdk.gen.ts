@@ -2,7 +2,7 @@
 
 import { type Client, formDataBodySerializer, type Options as Options2, type TDataShape } from './client';
 import { client } from './client.gen';
-import type { CancelRunData, CancelRunErrors, CancelRunResponses, ConvertDatasetData, ConvertDatasetErrors, ConvertDatasetResponses, CreatePresetData, CreatePresetErrors, CreatePresetResponses, CreateRunData, CreateRunErrors, CreateRunResponses, DeletePresetData, DeletePresetErrors, DeletePresetResponses, DownloadDatasetData, DownloadDatasetErrors, DownloadDatasetResponses, EstimateRunData, EstimateRunErrors, EstimateRunResponses, GetDatasetData, GetDatasetErrors, GetDatasetResponses, GetHealthData, GetHealthResponses, GetHyperparameterSchemaData, GetHyperparameterSchemaResponses, GetPresetData, GetPresetErrors, GetPresetResponses, GetRunData, GetRunErrors, GetRunResponses, GetTokenStatsData, GetTokenStatsErrors, GetTokenStatsResponses, ListBaseModelsData, ListBaseModelsResponses, ListDatasetExamplesData, ListDatasetExamplesErrors, ListDatasetExamplesResponses, ListDatasetsData, ListDatasetsResponses, ListPresetsData, ListPresetsResponses, ListRunMetricsData, ListRunMetricsErrors, ListRunMetricsResponses, ListRunPredictionsData, ListRunPredictionsErrors, ListRunPredictionsResponses, ListRunsData, ListRunsResponses, ListTemplatesData, ListTemplatesResponses, PreviewConversionData, PreviewConversionErrors, PreviewConversionResponses, PreviewTokensData, PreviewTokensErrors, PreviewTokensResponses, RegisterBaseModelData, RegisterBaseModelErrors, RegisterBaseModelResponses, StreamRunEventsData, StreamRunEventsErrors, StreamRunEventsResponses, UpdateDatasetData, UpdateDatasetErrors, UpdateDatasetResponses, UpdatePresetData, UpdatePresetErrors, UpdatePresetResponses, UploadDatasetData, UploadDatasetErrors, UploadDatasetResponses } from './types.gen';
+import type { CancelRunData, CancelRunErrors, CancelRunResponses, ConvertDatasetData, ConvertDatasetErrors, ConvertDatasetResponses, CreatePresetData, CreatePresetErrors, CreatePresetResponses, CreateRunData, CreateRunErrors, CreateRunResponses, DeletePresetData, DeletePresetErrors, DeletePresetResponses, DownloadDatasetData, DownloadDatasetErrors, DownloadDatasetResponses, DownloadRunArtifactData, DownloadRunArtifactErrors, DownloadRunArtifactResponses, EstimateRunData, EstimateRunErrors, EstimateRunResponses, GetDatasetData, GetDatasetErrors, GetDatasetResponses, GetHealthData, GetHealthResponses, GetHyperparameterSchemaData, GetHyperparameterSchemaResponses, GetPresetData, GetPresetErrors, GetPresetResponses, GetRunData, GetRunErrors, GetRunResponses, GetTokenStatsData, GetTokenStatsErrors, GetTokenStatsResponses, ListBaseModelsData, ListBaseModelsResponses, ListDatasetExamplesData, ListDatasetExamplesErrors, ListDatasetExamplesResponses, ListDatasetsData, ListDatasetsResponses, ListPresetsData, ListPresetsResponses, ListRunCheckpointsData, ListRunCheckpointsErrors, ListRunCheckpointsResponses, ListRunEventsData, ListRunEventsErrors, ListRunEventsResponses, ListRunMetricsData, ListRunMetricsErrors, ListRunMetricsResponses, ListRunPredictionsData, ListRunPredictionsErrors, ListRunPredictionsResponses, ListRunsData, ListRunsResponses, ListTemplatesData, ListTemplatesResponses, PreviewConversionData, PreviewConversionErrors, PreviewConversionResponses, PreviewTokensData, PreviewTokensErrors, PreviewTokensResponses, RegisterBaseModelData, RegisterBaseModelErrors, RegisterBaseModelResponses, StreamRunEventsData, StreamRunEventsErrors, StreamRunEventsResponses, UpdateDatasetData, UpdateDatasetErrors, UpdateDatasetResponses, UpdatePresetData, UpdatePresetErrors, UpdatePresetResponses, UploadDatasetData, UploadDatasetErrors, UploadDatasetResponses } from './types.gen';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -114,6 +114,11 @@ export const previewTokens = <ThrowOnError extends boolean = false>(options: Opt
 
 /**
  * Get Token Stats
+ *
+ * Token lengths of every example under a base model's tokenizer and a template, against max_seq_length.
+ *
+ * A worker of the light queue counts them once per dataset, model and template; until it has, the answer is
+ * 202 with `{"status": "pending"}` (the first ask queues the count). Another max_seq_length never recounts.
  */
 export const getTokenStats = <ThrowOnError extends boolean = false>(options: Options<GetTokenStatsData, ThrowOnError>) => (options.client ?? client).get<GetTokenStatsResponses, GetTokenStatsErrors, ThrowOnError>({ url: '/api/datasets/{dataset_id}/token-stats', ...options });
 
@@ -229,6 +234,13 @@ export const cancelRun = <ThrowOnError extends boolean = false>(options: Options
 export const listRunMetrics = <ThrowOnError extends boolean = false>(options: Options<ListRunMetricsData, ThrowOnError>) => (options.client ?? client).get<ListRunMetricsResponses, ListRunMetricsErrors, ThrowOnError>({ url: '/api/runs/{run_id}/metrics', ...options });
 
 /**
+ * List Events
+ *
+ * The run's log, oldest first: every event the worker reported, with its kind (progress lines are many).
+ */
+export const listRunEvents = <ThrowOnError extends boolean = false>(options: Options<ListRunEventsData, ThrowOnError>) => (options.client ?? client).get<ListRunEventsResponses, ListRunEventsErrors, ThrowOnError>({ url: '/api/runs/{run_id}/log', ...options });
+
+/**
  * List Predictions
  */
 export const listRunPredictions = <ThrowOnError extends boolean = false>(options: Options<ListRunPredictionsData, ThrowOnError>) => (options.client ?? client).get<ListRunPredictionsResponses, ListRunPredictionsErrors, ThrowOnError>({ url: '/api/runs/{run_id}/predictions', ...options });
@@ -236,9 +248,22 @@ export const listRunPredictions = <ThrowOnError extends boolean = false>(options
 /**
  * Stream Events
  *
- * Server-Sent Events: every metric after Last-Event-ID, then status changes, until the run ends.
+ * Server-Sent Events: every metric and log line after Last-Event-ID, then status changes, until the run ends.
  */
 export const streamRunEvents = <ThrowOnError extends boolean = false>(options: Options<StreamRunEventsData, ThrowOnError>) => (options.client ?? client).get<StreamRunEventsResponses, StreamRunEventsErrors, ThrowOnError>({ url: '/api/runs/{run_id}/events', ...options });
+
+/**
+ * List Checkpoints
+ */
+export const listRunCheckpoints = <ThrowOnError extends boolean = false>(options: Options<ListRunCheckpointsData, ThrowOnError>) => (options.client ?? client).get<ListRunCheckpointsResponses, ListRunCheckpointsErrors, ThrowOnError>({ url: '/api/runs/{run_id}/checkpoints', ...options });
+
+/**
+ * Download Artifact
+ *
+ * The LoRA adapter (adapter.zip), the whole model of method full (model.zip) or the merged model (merged.zip),
+ * with its tokenizer, in a folder named like the file.
+ */
+export const downloadRunArtifact = <ThrowOnError extends boolean = false>(options: Options<DownloadRunArtifactData, ThrowOnError>) => (options.client ?? client).get<DownloadRunArtifactResponses, DownloadRunArtifactErrors, ThrowOnError>({ url: '/api/runs/{run_id}/artifacts/{name}.zip', ...options });
 
 /**
  * Health

@@ -27,6 +27,30 @@ export type AlpacaRecord = {
 };
 
 /**
+ * ArtifactOut
+ */
+export type ArtifactOut = {
+    /**
+     * Name
+     *
+     * adapter: the LoRA adapter; model: the whole fine-tuned model (method full); merged: the base model with the adapter merged in (merge_adapter).
+     */
+    name: 'adapter' | 'model' | 'merged';
+    /**
+     * Size Bytes
+     *
+     * The files' total size on disk, before zipping.
+     */
+    size_bytes: number;
+    /**
+     * Url
+     *
+     * Where to download it as a zip archive.
+     */
+    url: string;
+};
+
+/**
  * BaseModelOut
  */
 export type BaseModelOut = {
@@ -246,6 +270,54 @@ export type ChatRecord = {
      * Messages
      */
     messages: Array<Message>;
+};
+
+/**
+ * CheckpointOut
+ */
+export type CheckpointOut = {
+    /**
+     * Id
+     */
+    id: number;
+    /**
+     * Step
+     */
+    step: number;
+    /**
+     * Eval Loss
+     *
+     * Validation loss at this step; None when it was not evaluated then.
+     */
+    eval_loss: number | null;
+    /**
+     * Is Best
+     *
+     * The lowest validation loss among the run's checkpoints.
+     */
+    is_best: boolean;
+    /**
+     * Is Final
+     *
+     * The run's final weights (what downloads hand out), not a resumable checkpoint.
+     */
+    is_final: boolean;
+    /**
+     * On Disk
+     *
+     * False once deleted: the trainer keeps only the last save_total_limit and the best.
+     */
+    on_disk: boolean;
+    /**
+     * Size Bytes
+     *
+     * The directory's total size; None when it is no longer on disk.
+     */
+    size_bytes: number | null;
+    /**
+     * Created At
+     */
+    created_at: string;
 };
 
 /**
@@ -482,6 +554,12 @@ export type EstimateOut = {
      * Where seq_len_used comes from.
      */
     seq_len_source: string;
+    /**
+     * Token Lengths Pending
+     *
+     * A worker is still counting the dataset's tokens: ask again shortly for an estimate from them.
+     */
+    token_lengths_pending: boolean;
     breakdown: MemoryBreakdownOut;
     /**
      * Total Bytes
@@ -564,6 +642,14 @@ export type EstimateRequest = {
         [key: string]: unknown;
     };
 };
+
+/**
+ * EventKind
+ *
+ * What a run's event is about. Progress lines are many and short-lived; the other kinds are what a user reads
+ * the log for, so a UI can hide progress and keep the rest.
+ */
+export type EventKind = 'progress' | 'info' | 'warning' | 'resume' | 'preflight' | 'oom_retry' | 'overfitting' | 'stopped' | 'error';
 
 /**
  * ExampleOut
@@ -745,6 +831,20 @@ export type PageBaseModelOut = {
 };
 
 /**
+ * Page[CheckpointOut]
+ */
+export type PageCheckpointOut = {
+    /**
+     * Items
+     */
+    items: Array<CheckpointOut>;
+    /**
+     * Total
+     */
+    total: number;
+};
+
+/**
  * Page[DatasetOut]
  */
 export type PageDatasetOut = {
@@ -808,6 +908,20 @@ export type PagePresetOut = {
      * Items
      */
     items: Array<PresetOut>;
+    /**
+     * Total
+     */
+    total: number;
+};
+
+/**
+ * Page[RunEventOut]
+ */
+export type PageRunEventOut = {
+    /**
+     * Items
+     */
+    items: Array<RunEventOut>;
     /**
      * Total
      */
@@ -1050,6 +1164,12 @@ export type RunCreate = {
      * Name
      */
     name?: string | null;
+    /**
+     * Preflight
+     *
+     * Before the run, train 3 steps of its exact config and throw them away, to measure memory and seconds per step (an out-of-memory error there is retried with a smaller micro-batch). The figures go to environment.preflight and the run's log: a real ETA. Costs those 3 steps and a model load.
+     */
+    preflight?: boolean;
 };
 
 /**
@@ -1064,8 +1184,10 @@ export type RunEvent = {
     id: number | null;
     /**
      * Type
+     *
+     * status: the run's state; metric: payload {name, value, epoch}, id a metric id; event: a line of the run's log, payload {kind, message, time}, id a RunEventOut id; reconnect: the stream ends here, reconnect with Last-Event-ID.
      */
-    type: 'status' | 'metric' | 'reconnect';
+    type: 'status' | 'metric' | 'event' | 'reconnect';
     /**
      * Run Id
      */
@@ -1080,6 +1202,36 @@ export type RunEvent = {
     payload: {
         [key: string]: unknown;
     };
+};
+
+/**
+ * RunEventOut
+ *
+ * One line of a run's log.
+ */
+export type RunEventOut = {
+    /**
+     * Id
+     */
+    id: number;
+    /**
+     * Time
+     */
+    time: string;
+    /**
+     * Step
+     *
+     * The last optimiser step the run had reported then; None before training.
+     */
+    step: number | null;
+    /**
+     * progress (many, short-lived), info, warning, resume, preflight, oom_retry, overfitting, stopped (early stopping, the loss watchdog, a cancel) or error (why the run failed).
+     */
+    kind: EventKind;
+    /**
+     * Message
+     */
+    message: string;
 };
 
 /**
@@ -1142,6 +1294,12 @@ export type RunOut = {
      */
     attempts: number;
     /**
+     * Preflight
+     *
+     * Whether a pre-flight measures the run before it trains (see RunCreate).
+     */
+    preflight: boolean;
+    /**
      * Environment
      */
     environment: {
@@ -1167,6 +1325,12 @@ export type RunOut = {
      * Finished At
      */
     finished_at: string | null;
+    /**
+     * Artifacts
+     *
+     * The run's downloadable weights, once training saved them.
+     */
+    artifacts?: Array<ArtifactOut>;
 };
 
 /**
@@ -1226,6 +1390,10 @@ export type TokenOut = {
  */
 export type TokenStatsOut = {
     /**
+     * Status
+     */
+    status: 'ready';
+    /**
      * Num Examples
      */
     num_examples: number;
@@ -1252,6 +1420,28 @@ export type TokenStatsOut = {
      */
     num_truncated: number;
     histogram: HistogramOut;
+};
+
+/**
+ * TokenStatsPending
+ */
+export type TokenStatsPending = {
+    /**
+     * Status
+     */
+    status: 'pending';
+    /**
+     * Num Examples
+     *
+     * Examples being counted.
+     */
+    num_examples: number;
+    /**
+     * Waiting For Worker
+     *
+     * No worker has started counting yet: it needs a worker of the light queue to be running.
+     */
+    waiting_for_worker: boolean;
 };
 
 /**
@@ -1645,6 +1835,10 @@ export type GetTokenStatsErrors = {
      * Unprocessable Entity
      */
     422: ErrorBody;
+    /**
+     * Service Unavailable
+     */
+    503: ErrorBody;
 };
 
 export type GetTokenStatsError = GetTokenStatsErrors[keyof GetTokenStatsErrors];
@@ -1654,6 +1848,10 @@ export type GetTokenStatsResponses = {
      * Successful Response
      */
     200: TokenStatsOut;
+    /**
+     * Still being counted by a worker: ask again shortly.
+     */
+    202: TokenStatsPending;
 };
 
 export type GetTokenStatsResponse = GetTokenStatsResponses[keyof GetTokenStatsResponses];
@@ -2059,6 +2257,45 @@ export type ListRunMetricsResponses = {
 
 export type ListRunMetricsResponse = ListRunMetricsResponses[keyof ListRunMetricsResponses];
 
+export type ListRunEventsData = {
+    body?: never;
+    path: {
+        /**
+         * Run Id
+         */
+        run_id: number;
+    };
+    query?: {
+        /**
+         * After Id
+         */
+        after_id?: number;
+    };
+    url: '/api/runs/{run_id}/log';
+};
+
+export type ListRunEventsErrors = {
+    /**
+     * Not Found
+     */
+    404: ErrorBody;
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type ListRunEventsError = ListRunEventsErrors[keyof ListRunEventsErrors];
+
+export type ListRunEventsResponses = {
+    /**
+     * Successful Response
+     */
+    200: PageRunEventOut;
+};
+
+export type ListRunEventsResponse = ListRunEventsResponses[keyof ListRunEventsResponses];
+
 export type ListRunPredictionsData = {
     body?: never;
     path: {
@@ -2099,7 +2336,7 @@ export type StreamRunEventsData = {
         /**
          * Last-Event-Id
          */
-        'Last-Event-ID'?: number;
+        'Last-Event-ID'?: string | null;
     };
     path: {
         /**
@@ -2117,9 +2354,9 @@ export type StreamRunEventsErrors = {
      */
     404: ErrorBody;
     /**
-     * Validation Error
+     * Unprocessable Entity
      */
-    422: HttpValidationError;
+    422: ErrorBody;
 };
 
 export type StreamRunEventsError = StreamRunEventsErrors[keyof StreamRunEventsErrors];
@@ -2132,6 +2369,82 @@ export type StreamRunEventsResponses = {
 };
 
 export type StreamRunEventsResponse = StreamRunEventsResponses[keyof StreamRunEventsResponses];
+
+export type ListRunCheckpointsData = {
+    body?: never;
+    path: {
+        /**
+         * Run Id
+         */
+        run_id: number;
+    };
+    query?: never;
+    url: '/api/runs/{run_id}/checkpoints';
+};
+
+export type ListRunCheckpointsErrors = {
+    /**
+     * Not Found
+     */
+    404: ErrorBody;
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type ListRunCheckpointsError = ListRunCheckpointsErrors[keyof ListRunCheckpointsErrors];
+
+export type ListRunCheckpointsResponses = {
+    /**
+     * Successful Response
+     */
+    200: PageCheckpointOut;
+};
+
+export type ListRunCheckpointsResponse = ListRunCheckpointsResponses[keyof ListRunCheckpointsResponses];
+
+export type DownloadRunArtifactData = {
+    body?: never;
+    path: {
+        /**
+         * Name
+         */
+        name: 'adapter' | 'model' | 'merged';
+        /**
+         * Run Id
+         */
+        run_id: number;
+    };
+    query?: never;
+    url: '/api/runs/{run_id}/artifacts/{name}.zip';
+};
+
+export type DownloadRunArtifactErrors = {
+    /**
+     * Not Found
+     */
+    404: ErrorBody;
+    /**
+     * Conflict
+     */
+    409: ErrorBody;
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type DownloadRunArtifactError = DownloadRunArtifactErrors[keyof DownloadRunArtifactErrors];
+
+export type DownloadRunArtifactResponses = {
+    /**
+     * Successful Response
+     */
+    200: Blob | File;
+};
+
+export type DownloadRunArtifactResponse = DownloadRunArtifactResponses[keyof DownloadRunArtifactResponses];
 
 export type GetHealthData = {
     body?: never;

@@ -22,6 +22,7 @@ const ICONS = {
   datasets: "M4 6c0-1.1 3.6-2 8-2s8 .9 8 2-3.6 2-8 2-8-.9-8-2Zm0 0v12c0 1.1 3.6 2 8 2s8-.9 8-2V6M4 12c0 1.1 3.6 2 8 2s8-.9 8-2",
   runs: "M4 19h16M6 16l4-6 4 3 5-8",
   newRun: "M12 5v14M5 12h14",
+  presets: "M4 7h10M18 7h2M4 17h4M12 17h8M14 5v4M8 15v4",
 };
 
 export function Layout() {
@@ -57,6 +58,10 @@ export function Layout() {
           <NavLink to="/runs/new" className="nav-link" data-testid="nav-new-run">
             <Icon d={ICONS.newRun} />
             New run
+          </NavLink>
+          <NavLink to="/presets" className="nav-link" data-testid="nav-presets">
+            <Icon d={ICONS.presets} />
+            Presets
           </NavLink>
         </nav>
         <div className="sidebar-footer" data-testid="api-health">

@@ -43,6 +43,11 @@ export class ApiError extends Error {
   }
 }
 
+/** The message for showing next to its field: "hyperparameters.lora_r: must be ≥ 1" → "must be ≥ 1". */
+export function fieldMessage(error: ApiError): string {
+  return error.field ? error.message.replace(`${error.field}: `, "") : error.message;
+}
+
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }

@@ -16,3 +16,22 @@ export function upsertItem<T extends { id: number }>(page: Page<T> | undefined, 
   }
   return { items: [item, ...page.items], total: page.total + 1 };
 }
+
+/**
+ * Append streamed items to a cached list, skipping any already there (ids only grow). Returns the same
+ * object when nothing is new, so subscribers do not re-render.
+ */
+export function appendNew<T extends { id: number }>(page: Page<T> | undefined, batch: T[]): Page<T> | undefined {
+  const items = page?.items ?? [];
+  let lastId = items.at(-1)?.id ?? 0;
+  const fresh: T[] = [];
+  for (const item of batch) {
+    if (item.id > lastId) {
+      fresh.push(item);
+      lastId = item.id;
+    }
+  }
+  if (fresh.length === 0) return page;
+  const merged = items.concat(fresh);
+  return { items: merged, total: merged.length };
+}

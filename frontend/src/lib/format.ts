@@ -72,6 +72,18 @@ export function formatBytes(bytes: number): string {
   return `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit] ?? "GB"}`;
 }
 
+/** Memory in decimal units (1 GB = 10⁹ bytes), as the estimator's and the pre-flight's messages write it. */
+export function formatMemory(bytes: number): string {
+  const units = ["B", "kB", "MB", "GB", "TB"];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1000 && unit < units.length - 1) {
+    value /= 1000;
+    unit += 1;
+  }
+  return `${value.toFixed(unit === 0 || value >= 10 ? 0 : 1)} ${units[unit] ?? "TB"}`;
+}
+
 /** Relative change of the validation loss against the base model; negative is better. */
 export function relativeChange(base: number, value: number): number {
   return base === 0 ? 0 : (value - base) / base;

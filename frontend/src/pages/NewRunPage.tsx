@@ -4,6 +4,7 @@ import { ErrorNotice } from "../components/ui/ErrorNotice";
 import { PageHeader } from "../components/ui/PageHeader";
 import { Loading } from "../components/ui/States";
 import { datasetQueries, templateQueries } from "../features/datasets/api/queries";
+import { presetQueries } from "../features/presets/api/queries";
 import { catalogQueries } from "../features/runs/api/queries";
 import { NewRunForm } from "../features/runs/components/NewRunForm";
 
@@ -12,7 +13,7 @@ export function NewRunPage() {
   const datasetParam = Number(params.get("dataset"));
   const datasets = useQuery(datasetQueries.list());
   const models = useQuery(catalogQueries.models());
-  const presets = useQuery(catalogQueries.presets());
+  const presets = useQuery(presetQueries.list());
   const hyperparameters = useQuery(catalogQueries.hyperparameters());
   const templates = useQuery(templateQueries.list());
   const queries = [datasets, models, presets, hyperparameters, templates];

@@ -9,10 +9,15 @@ import { EmptyState, Loading } from "../components/ui/States";
 import { datasetQueries } from "../features/datasets/api/queries";
 import { isActive, runQueries, useCancelRun } from "../features/runs/api/queries";
 import { useRunEvents, useSettleOnFinish } from "../features/runs/api/useRunEvents";
+import { ArtifactLinks } from "../features/runs/components/ArtifactLinks";
 import { BaseComparison } from "../features/runs/components/BaseComparison";
+import { CheckpointsTable } from "../features/runs/components/CheckpointsTable";
 import { Collapsible, KeyValueGrid } from "../features/runs/components/ConfigPanel";
+import { MemoryComparison } from "../features/runs/components/MemoryComparison";
 import { LearningRateChart, LossChart } from "../features/runs/components/MetricCharts";
 import { PredictionsTable } from "../features/runs/components/PredictionsTable";
+import { PreflightSummary } from "../features/runs/components/PreflightSummary";
+import { RunLog } from "../features/runs/components/RunLog";
 import { RunStatusBadge } from "../features/runs/components/RunStatusBadge";
 import {
   baseEvalLoss,
@@ -21,6 +26,7 @@ import {
   lastValue,
   latestTunedEvalLoss,
 } from "../features/runs/metrics";
+import { preflightOf, remainingSeconds } from "../features/runs/preflight";
 import { formatDateTime, formatDuration, formatLoss, parseApiDate } from "../lib/format";
 import { useNow } from "../lib/useNow";
 
@@ -52,13 +58,15 @@ function Stat({ label, value, testId }: { label: string; value: string; testId?:
 function RunDetail({ run }: { run: RunOut }) {
   const active = isActive(run.status);
   const metrics = useQuery(runQueries.metrics(run.id));
+  const log = useQuery(runQueries.log(run.id));
+  const checkpoints = useQuery({ ...runQueries.checkpoints(run.id), refetchInterval: active ? 10_000 : false });
   const predictions = useQuery(runQueries.predictions(run.id));
   const dataset = useQuery(datasetQueries.detail(run.dataset_id));
   const cancel = useCancelRun(run.id);
   const now = useNow(active);
 
-  // Live: stream events into the query cache once the fetched metrics are in place.
-  useRunEvents(run.id, active && metrics.isSuccess);
+  // Live: stream events into the query cache once the fetched metrics and log are in place.
+  useRunEvents(run.id, active && metrics.isSuccess && log.isSuccess);
   useSettleOnFinish(run.id, run.status);
 
   const items = useMemo(() => metrics.data?.items ?? [], [metrics.data]);
@@ -71,6 +79,7 @@ function RunDetail({ run }: { run: RunOut }) {
   const accuracy = lastValue(series, "eval_token_accuracy") ?? lastValue(series, "train_token_accuracy");
   const throughput = lastValue(series, "tokens_per_second");
   const syncKey = `run-${run.id}`;
+  const preflight = preflightOf(run);
   const presetName =
     run.preset_snapshot && typeof run.preset_snapshot.name === "string" ? run.preset_snapshot.name : null;
   const presetOverrides =
@@ -141,9 +150,18 @@ function RunDetail({ run }: { run: RunOut }) {
               <span className="muted">epoch</span> <span className="mono">{epoch.toFixed(2)}</span>
             </span>
           ) : null}
+          {preflight && run.status === "running" ? (
+            <span title="training steps left × the pre-flight's seconds per step">
+              <span className="muted">ETA</span>{" "}
+              <span className="mono" data-testid="run-eta">
+                {formatDuration(remainingSeconds(preflight, lastStep) * 1000)}
+              </span>
+            </span>
+          ) : null}
         </div>
       </div>
 
+      <PreflightSummary run={run} />
       {cancel.isError ? <ErrorNotice error={cancel.error} title="Could not cancel the run" /> : null}
       {run.status === "failed" ? (
         <div className="notice notice-error" role="alert" data-testid="run-error">
@@ -202,6 +220,38 @@ function RunDetail({ run }: { run: RunOut }) {
           <LearningRateChart series={series} syncKey={syncKey} />
         </Card>
       ) : null}
+
+      <div className="grid-2">
+        <Card title="Run log" flush actions={<span className="muted small">newest first</span>}>
+          {log.isPending ? (
+            <Loading />
+          ) : log.isError ? (
+            <ErrorNotice error={log.error} title="Could not load the log" />
+          ) : (
+            <RunLog entries={log.data.items} />
+          )}
+        </Card>
+        <Card
+          title="Checkpoints"
+          flush
+          testId="checkpoints"
+          actions={run.artifacts && run.artifacts.length > 0 ? <ArtifactLinks artifacts={run.artifacts} /> : null}
+        >
+          {checkpoints.isPending ? (
+            <Loading />
+          ) : checkpoints.isError ? (
+            <ErrorNotice error={checkpoints.error} title="Could not load the checkpoints" />
+          ) : checkpoints.data.items.length === 0 ? (
+            <EmptyState title="No checkpoints yet">
+              A checkpoint is saved every save_steps steps and at each new best validation loss.
+            </EmptyState>
+          ) : (
+            <CheckpointsTable checkpoints={checkpoints.data.items} />
+          )}
+        </Card>
+      </div>
+
+      <MemoryComparison run={run} />
 
       <Card
         title="Predictions on held-out examples"

@@ -66,7 +66,11 @@ export const datasetQueries = {
         ).data,
       placeholderData: keepPreviousData,
     }),
-  /** Token lengths under a base model's tokenizer and a template; keyed by all three, cached a while. */
+  /**
+   * Token lengths under a base model's tokenizer and a template; keyed by all three, cached a while once counted.
+   * A worker counts them once per dataset, model and template: until then the answer is `{status: "pending"}`
+   * (HTTP 202), asked again every second.
+   */
   tokenStats: (id: number, params: TokenStatsParams) =>
     queryOptions({
       queryKey: [...datasetQueries.detailKey(id), "token-stats", params] as const,
@@ -83,7 +87,8 @@ export const datasetQueries = {
             throwOnError: true,
           })
         ).data,
-      staleTime: 5 * 60_000,
+      staleTime: (query) => (query.state.data?.status === "pending" ? 0 : 5 * 60_000),
+      refetchInterval: (query) => (query.state.data?.status === "pending" ? 1000 : false),
       placeholderData: keepPreviousData,
     }),
   /** The trainer's own tokenisation of one example. A POST, but it reads only: cached like a query. */

@@ -1,5 +1,6 @@
 import { useQuery } from "@tanstack/react-query";
-import type { DatasetOut } from "../../../client/types.gen";
+import { useEffect, useState } from "react";
+import type { DatasetOut, TokenStatsPending } from "../../../client/types.gen";
 import { ErrorNotice } from "../../../components/ui/ErrorNotice";
 import { Loading } from "../../../components/ui/States";
 import { formatNumber } from "../../../lib/format";
@@ -31,6 +32,8 @@ export function TokenStatsPanel({ dataset, state }: { dataset: DatasetOut; state
         <Loading label="Tokenising every example…" />
       ) : stats.isError ? (
         <ErrorNotice error={stats.error} title="Could not compute token lengths" testId="token-stats-error" />
+      ) : stats.data.status === "pending" ? (
+        <CountingTokens pending={stats.data} />
       ) : (
         <div className={stats.isPlaceholderData ? "is-refreshing" : undefined}>
           <p
@@ -82,6 +85,31 @@ export function TokenStatsPanel({ dataset, state }: { dataset: DatasetOut; state
           />
         </div>
       )}
+    </div>
+  );
+}
+
+/** Seconds of counting before "no worker has started" is worth saying. */
+const PATIENCE_SECONDS = 5;
+
+/** A worker counts every example's tokens once per model and template; the query asks again every second. */
+function CountingTokens({ pending }: { pending: TokenStatsPending }) {
+  const [seconds, setSeconds] = useState(0);
+  useEffect(() => {
+    const timer = setInterval(() => setSeconds((s) => s + 1), 1000);
+    return () => clearInterval(timer);
+  }, []);
+  return (
+    <div className="state" aria-busy="true" data-testid="token-stats-pending">
+      <span className="state-line">
+        <span className="spinner" aria-hidden="true" />
+        Counting tokens of {plural(pending.num_examples, "example")}…
+      </span>
+      {pending.waiting_for_worker && seconds >= PATIENCE_SECONDS ? (
+        <span data-testid="token-stats-no-worker">
+          No worker has started yet: counting runs on the light queue (<code>make up</code> starts its worker).
+        </span>
+      ) : null}
     </div>
   );
 }

@@ -1,12 +1,15 @@
 /** The JSON schema of GET /api/hyperparameters, narrowed to what the form needs. */
+import { ApiError, fieldMessage } from "../../../lib/api";
 
-export type HyperparameterKind = "integer" | "number" | "boolean" | "string" | "enum";
+export type HyperparameterKind = "integer" | "number" | "boolean" | "string" | "enum" | "list";
 
 export type HyperparameterSpec = {
   name: string;
   title: string;
   description: string;
   kind: HyperparameterKind;
+  /** A list's entries: whole numbers (layer indices) or names (modules). */
+  itemKind: "integer" | "string";
   default: unknown;
   options: string[];
   nullable: boolean;
@@ -48,12 +51,16 @@ export function parseHyperparameterSchema(schema: Json): HyperparameterSpec[] {
         ? "enum"
         : type === "integer" || type === "number" || type === "boolean"
           ? type
-          : "string";
+          : type === "array"
+            ? "list"
+            : "string";
+    const items = isRecord(body.items) ? body.items : {};
     specs.push({
       name,
       title: typeof body.title === "string" ? body.title : name,
       description: typeof body.description === "string" ? body.description : "",
       kind,
+      itemKind: items.type === "integer" ? "integer" : "string",
       default: body.default,
       options,
       nullable,
@@ -67,12 +74,38 @@ export function parseHyperparameterSchema(schema: Json): HyperparameterSpec[] {
   return specs;
 }
 
+/** What one entry of a list is called in hints and errors ("'3a' is not a layer number"). */
+const LIST_ENTRY_NOUNS: Record<string, string> = {
+  layers_to_transform: "layer number",
+  llm_int8_skip_modules: "module name",
+};
+
+export function listEntryNoun(spec: HyperparameterSpec): string {
+  return LIST_ENTRY_NOUNS[spec.name] ?? (spec.itemKind === "integer" ? "whole number" : "name");
+}
+
+/** "20, 21, 22" (or "[20, 21, 22]", as the help texts write lists) → [20, 21, 22]. */
+function parseList(spec: HyperparameterSpec, value: string): (string | number)[] {
+  const entries = value
+    .replace(/^\[|\]$/g, "")
+    .split(",")
+    .map((entry) => entry.trim().replace(/^['"]|['"]$/g, ""));
+  const noun = listEntryNoun(spec);
+  if (entries.some((entry) => entry === "")) throw new Error(`an entry is empty: separate the ${noun}s with one comma each`);
+  if (spec.itemKind === "string") return entries;
+  return entries.map((entry) => {
+    if (!/^\d+$/.test(entry)) throw new Error(`'${entry}' is not a ${noun}`);
+    return Number(entry);
+  });
+}
+
 /** Turn what the user typed into the override value; throws a readable message when it cannot be parsed. */
-export function parseOverride(spec: HyperparameterSpec, text: string): unknown {
+function parseOverride(spec: HyperparameterSpec, text: string): unknown {
   const value = text.trim();
   if (spec.kind === "boolean") return value === "true";
   if (spec.kind === "enum" || spec.kind === "string") return value;
   if (spec.nullable && value.toLowerCase() === "none") return null;
+  if (spec.kind === "list") return parseList(spec, value);
   const parsed = Number(value);
   if (!Number.isFinite(parsed)) throw new Error("must be a number");
   if (spec.kind === "integer" && !Number.isInteger(parsed)) throw new Error("must be a whole number");
@@ -85,6 +118,41 @@ export function parseOverride(spec: HyperparameterSpec, text: string): unknown {
   return parsed;
 }
 
+/** Every typed override parsed, or the message for each field that cannot be; "" means "not overridden". */
+export function parseOverrides(
+  specs: HyperparameterSpec[],
+  texts: Record<string, string>,
+): { values: Record<string, unknown>; errors: Record<string, string> } {
+  const values: Record<string, unknown> = {};
+  const errors: Record<string, string> = {};
+  for (const spec of specs) {
+    const text = texts[spec.name];
+    if (text === undefined || text.trim() === "" || spec.readOnly) continue;
+    try {
+      values[spec.name] = parseOverride(spec, text);
+    } catch (error) {
+      errors[spec.name] = error instanceof Error ? error.message : String(error);
+    }
+  }
+  return { values, errors };
+}
+
+/** A stored value as the user would type it (the inverse of parseOverride). */
+export function formatOverride(spec: HyperparameterSpec, value: unknown): string {
+  return spec.kind === "list" && Array.isArray(value) ? value.map(String).join(", ") : formatDefault(value);
+}
+
+/**
+ * The hyperparameter a 422 is about and its message without the path: the API names
+ * "hyperparameters.lora_r", or "hyperparameters.layers_to_transform.0" for one entry of a list.
+ */
+export function hyperparameterError(error: unknown): { name: string; message: string } | null {
+  if (!(error instanceof ApiError) || !error.field?.startsWith("hyperparameters.")) return null;
+  const name = error.field.split(".")[1] ?? "";
+  // Pydantic prefixes a validator's own message with "Value error, "; next to the field it is noise.
+  return name ? { name, message: fieldMessage(error).replace(/^Value error, /, "") } : null;
+}
+
 export function formatDefault(value: unknown): string {
   if (value === null || value === undefined) return "none";
   if (typeof value === "string") return value;
@@ -92,15 +160,25 @@ export function formatDefault(value: unknown): string {
   return JSON.stringify(value);
 }
 
-/** Rough groups so 30 fields read as sections. Unknown names land in "Other". */
+/** Rough groups so 50 fields read as sections; the first that matches wins. Unknown names land in "Other". */
 const GROUPS: [string, (name: string) => boolean][] = [
-  ["LoRA / quantisation", (n) => n.startsWith("lora_") || n.startsWith("bnb_") || n === "method"],
+  [
+    "LoRA / quantisation",
+    (n) => ["lora_", "bnb_", "llm_int8_"].some((prefix) => n.startsWith(prefix)) || ["method", "layers_to_transform"].includes(n),
+  ],
   [
     "Optimisation",
     (n) =>
-      ["learning_rate", "weight_decay", "lr_scheduler_type", "warmup_ratio", "optim", "max_grad_norm"].includes(n) ||
+      ["learning_rate", "weight_decay", "optim", "max_grad_norm"].includes(n) ||
+      ["adam_", "lr_scheduler_", "warmup_"].some((prefix) => n.startsWith(prefix)) ||
       n.includes("label_smoothing") ||
       n.includes("neftune"),
+  ],
+  [
+    "Evaluation & checkpoints",
+    (n) =>
+      ["eval_", "save_", "logging_", "early_stopping_"].some((prefix) => n.startsWith(prefix)) ||
+      ["load_best_model_at_end", "max_loss_spike_factor", "merge_adapter"].includes(n),
   ],
   [
     "Schedule & batching",
@@ -109,9 +187,18 @@ const GROUPS: [string, (name: string) => boolean][] = [
       n.includes("steps") ||
       n.includes("batch_size") ||
       n.includes("gradient_") ||
-      n === "seed",
+      n === "seed" ||
+      n === "precision",
   ],
-  ["Data & generation", (n) => n.includes("seq_length") || n.includes("prompt") || n.includes("completion") || n.includes("new_tokens")],
+  [
+    "Data & generation",
+    (n) =>
+      n.includes("seq_length") ||
+      n.includes("prompt") ||
+      n.includes("completion") ||
+      n.includes("new_tokens") ||
+      ["packing", "padding_free", "group_by_length"].includes(n),
+  ],
 ];
 
 export function groupSpecs(specs: HyperparameterSpec[]): [string, HyperparameterSpec[]][] {

@@ -1,16 +1,18 @@
-import { queryOptions, useMutation, useQueryClient } from "@tanstack/react-query";
+import { keepPreviousData, queryOptions, useMutation, useQueryClient } from "@tanstack/react-query";
 import {
   cancelRun,
   createRun,
+  estimateRun,
   getHyperparameterSchema,
   getRun,
   listBaseModels,
-  listPresets,
+  listRunCheckpoints,
+  listRunEvents,
   listRunMetrics,
   listRunPredictions,
   listRuns,
 } from "../../../client/sdk.gen";
-import type { RunCreate, RunOut, RunStatus } from "../../../client/types.gen";
+import type { EstimateRequest, RunCreate, RunOut, RunStatus } from "../../../client/types.gen";
 import { upsertItem } from "../../../lib/cache";
 import { parseHyperparameterSchema } from "./hyperparameters";
 
@@ -49,26 +51,46 @@ export const runQueries = {
         (await listRunMetrics({ path: { run_id: id }, signal, throwOnError: true })).data,
       staleTime: Infinity,
     }),
+  /** The run's log; like metrics, live lines come from the event stream (useRunEvents appends them). */
+  log: (id: number) =>
+    queryOptions({
+      queryKey: [...runQueries.detailKey(id), "log"] as const,
+      queryFn: async ({ signal }) => (await listRunEvents({ path: { run_id: id }, signal, throwOnError: true })).data,
+      staleTime: Infinity,
+    }),
+  checkpoints: (id: number) =>
+    queryOptions({
+      queryKey: [...runQueries.detailKey(id), "checkpoints"] as const,
+      queryFn: async ({ signal }) =>
+        (await listRunCheckpoints({ path: { run_id: id }, signal, throwOnError: true })).data,
+    }),
   predictions: (id: number) =>
     queryOptions({
       queryKey: [...runQueries.detailKey(id), "predictions"] as const,
       queryFn: async ({ signal }) =>
         (await listRunPredictions({ path: { run_id: id }, signal, throwOnError: true })).data,
     }),
+  /**
+   * Peak memory and duration of a run before it exists, keyed by the whole request. The previous answer stays
+   * on screen while the next one is computed; under "runs" so a finished run (a new throughput) refreshes it.
+   */
+  estimate: (request: EstimateRequest) =>
+    queryOptions({
+      queryKey: [...runQueries.all(), "estimate", request] as const,
+      queryFn: async ({ signal }) => (await estimateRun({ body: request, signal, throwOnError: true })).data,
+      placeholderData: keepPreviousData,
+      staleTime: 60_000,
+      // Until a worker has counted the dataset's tokens the estimate assumes max_seq_length: ask again.
+      refetchInterval: (query) => (query.state.data?.token_lengths_pending ? 3000 : false),
+    }),
 };
 
-/** What a new run can be built from: base models, presets and the hyperparameter schema. */
+/** What a new run can be built from: base models and the hyperparameter schema (presets: features/presets). */
 export const catalogQueries = {
   models: () =>
     queryOptions({
       queryKey: ["models"] as const,
       queryFn: async ({ signal }) => (await listBaseModels({ signal, throwOnError: true })).data,
-      staleTime: 60_000,
-    }),
-  presets: () =>
-    queryOptions({
-      queryKey: ["presets"] as const,
-      queryFn: async ({ signal }) => (await listPresets({ signal, throwOnError: true })).data,
       staleTime: 60_000,
     }),
   hyperparameters: () =>

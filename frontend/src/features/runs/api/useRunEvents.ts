@@ -1,9 +1,11 @@
-import { type QueryClient, useQueryClient } from "@tanstack/react-query";
+import { useQueryClient } from "@tanstack/react-query";
 import { useEffect, useRef } from "react";
-import type { MetricOut, RunOut, RunStatus } from "../../../client/types.gen";
+import type { EventKind, MetricOut, RunEventOut, RunOut, RunStatus } from "../../../client/types.gen";
+import { appendNew } from "../../../lib/cache";
 import { isActive, runQueries } from "./queries";
 
 type MetricPayload = { name: string; value: number; epoch: number | null };
+type LogPayload = { kind: EventKind; message: string; time: string };
 type StatusPayload = Pick<RunOut, "status" | "status_message" | "error" | "base_eval_loss" | "final_eval_loss">;
 type RunEventEnvelope<P> = { id: number | null; type: string; run_id: number; step: number | null; payload: P };
 
@@ -15,35 +17,17 @@ function parse<P>(event: MessageEvent<string>): RunEventEnvelope<P> | null {
   }
 }
 
-/** Append streamed metrics to the cached list, skipping any already there (ids only grow). */
-export function appendMetrics(queryClient: QueryClient, runId: number, batch: MetricOut[]): void {
-  if (batch.length === 0) return;
-  queryClient.setQueryData(runQueries.metrics(runId).queryKey, (old) => {
-    const items = old?.items ?? [];
-    let lastId = items.length > 0 ? (items[items.length - 1]?.id ?? 0) : 0;
-    const fresh: MetricOut[] = [];
-    for (const metric of batch) {
-      if (metric.id > lastId) {
-        fresh.push(metric);
-        lastId = metric.id;
-      }
-    }
-    if (fresh.length === 0 && old) return old;
-    const merged = items.concat(fresh);
-    return { items: merged, total: merged.length };
-  });
-}
-
 const FLUSH_MS = 120;
 const REOPEN_MS = 5000;
 
 /**
- * Follow a live run over Server-Sent Events and write what arrives into the query cache:
- * metrics into runQueries.metrics(id), status changes into runQueries.detail(id). No second store.
+ * Follow a live run over Server-Sent Events and write what arrives into the query cache: metrics into
+ * runQueries.metrics(id), log lines into runQueries.log(id), status changes into runQueries.detail(id).
+ * No second store.
  *
- * Open it only once the metrics query has loaded, so the stream's replay merges into fetched data.
+ * Open it only once the metrics and log queries have loaded, so the stream's replay merges into fetched data.
  * The server ends a stream after a while with a "reconnect" event; EventSource then reconnects by
- * itself and sends Last-Event-ID, so the stream resumes after the last metric it delivered.
+ * itself and sends Last-Event-ID, so the stream resumes after the last metric and log line it delivered.
  */
 export function useRunEvents(runId: number, enabled: boolean): void {
   const queryClient = useQueryClient();
@@ -51,22 +35,26 @@ export function useRunEvents(runId: number, enabled: boolean): void {
   useEffect(() => {
     if (!enabled) return;
     let source: EventSource | null = null;
-    let pending: MetricOut[] = [];
+    let pendingMetrics: MetricOut[] = [];
+    let pendingLog: RunEventOut[] = [];
     let flushTimer: ReturnType<typeof setTimeout> | undefined;
     let reopenTimer: ReturnType<typeof setTimeout> | undefined;
     let stopped = false;
 
     const flush = () => {
       flushTimer = undefined;
-      const batch = pending;
-      pending = [];
-      appendMetrics(queryClient, runId, batch);
+      const metrics = pendingMetrics;
+      const log = pendingLog;
+      pendingMetrics = [];
+      pendingLog = [];
+      if (metrics.length > 0) queryClient.setQueryData(runQueries.metrics(runId).queryKey, (old) => appendNew(old, metrics));
+      if (log.length > 0) queryClient.setQueryData(runQueries.log(runId).queryKey, (old) => appendNew(old, log));
     };
 
     const onMetric = (event: MessageEvent<string>) => {
       const envelope = parse<MetricPayload>(event);
       if (envelope?.id == null) return;
-      pending.push({
+      pendingMetrics.push({
         id: envelope.id,
         step: envelope.step ?? 0,
         epoch: envelope.payload.epoch,
@@ -74,6 +62,13 @@ export function useRunEvents(runId: number, enabled: boolean): void {
         value: envelope.payload.value,
         time: new Date().toISOString(),
       });
+      flushTimer ??= setTimeout(flush, FLUSH_MS);
+    };
+
+    const onLog = (event: MessageEvent<string>) => {
+      const envelope = parse<LogPayload>(event);
+      if (envelope?.id == null) return;
+      pendingLog.push({ id: envelope.id, step: envelope.step, ...envelope.payload });
       flushTimer ??= setTimeout(flush, FLUSH_MS);
     };
 
@@ -101,6 +96,7 @@ export function useRunEvents(runId: number, enabled: boolean): void {
     const open = () => {
       source = new EventSource(`/api/runs/${runId}/events`);
       source.addEventListener("metric", onMetric);
+      source.addEventListener("event", onLog);
       source.addEventListener("status", onStatus);
       source.onerror = () => {
         // CONNECTING: the browser retries by itself. CLOSED: it gave up (e.g. an HTTP error); try again later.

@@ -1,10 +1,10 @@
-import { formatDefault, groupSpecs, type HyperparameterSpec } from "../api/hyperparameters";
+import { formatOverride, groupSpecs, listEntryNoun, type HyperparameterSpec } from "../api/hyperparameters";
 
 type Props = {
   specs: HyperparameterSpec[];
   /** What the user typed, by name; "" or missing means "not overridden". */
   values: Record<string, string>;
-  /** The preset's values, shown as the effective default. */
+  /** The preset's values, shown as the effective default ({} when editing a preset itself). */
   presetValues: Record<string, unknown>;
   errors: Record<string, string>;
   onChange: (name: string, value: string) => void;
@@ -32,7 +32,7 @@ function Field({
   onChange: (value: string) => void;
 }) {
   const fromPreset = presetValue !== undefined;
-  const effective = formatDefault(fromPreset ? presetValue : spec.default);
+  const effective = formatOverride(spec, fromPreset ? presetValue : spec.default);
   const id = `hp-${spec.name}`;
   const changed = value !== "";
   const common = {
@@ -44,7 +44,7 @@ function Field({
 
   let control: React.ReactNode;
   if (spec.readOnly) {
-    control = <input {...common} className="input" value={formatDefault(spec.default)} disabled readOnly />;
+    control = <input {...common} className="input" value={formatOverride(spec, spec.default)} disabled readOnly />;
   } else if (spec.kind === "enum" || spec.kind === "boolean") {
     const options = spec.kind === "boolean" ? ["true", "false"] : spec.options;
     control = (
@@ -98,14 +98,15 @@ function Field({
         {spec.description}
         <span className="hp-meta">
           {" "}
-          Default <span className="mono">{formatDefault(spec.default)}</span>
+          Default <span className="mono">{formatOverride(spec, spec.default)}</span>
           {fromPreset ? (
             <>
               {" "}
-              · preset <span className="mono">{formatDefault(presetValue)}</span>
+              · preset <span className="mono">{formatOverride(spec, presetValue)}</span>
             </>
           ) : null}
           {range ? ` · ${range}` : ""}
+          {spec.kind === "list" ? ` · ${listEntryNoun(spec)}s, separated by commas` : ""}
           {spec.nullable ? " · 'none' to disable" : ""}
         </span>
       </div>

@@ -10,6 +10,7 @@ const CHART_COLORS = {
   validation: "#f97316",
   base: "#64748b",
   learningRate: "#0ea5e9",
+  overfitting: "#dc2626",
 };
 
 const FONT = '11px -apple-system, BlinkMacSystemFont, "Segoe UI", Roboto, sans-serif';
@@ -57,9 +58,20 @@ function Overlay({ text }: { text: string }) {
   return <div className="chart-overlay">{text}</div>;
 }
 
+/** Rings on the validation curve, no line: where the worker flagged overfitting. */
+const overfittingSeries: uPlot.Series = {
+  label: "Overfitting flagged",
+  stroke: CHART_COLORS.overfitting,
+  width: 2,
+  paths: () => null,
+  points: { show: true, size: 14, width: 2, stroke: CHART_COLORS.overfitting, fill: "rgba(220, 38, 38, 0.12)" },
+  value: stepValue,
+};
+
 /**
  * Training and validation loss against step, with the base model's validation loss as a dashed
- * reference line: the fine-tuned curve only means something relative to it.
+ * reference line: the fine-tuned curve only means something relative to it. Where the worker flagged
+ * overfitting (validation loss rising while training loss falls), a red ring marks the validation point.
  */
 export function LossChart({
   series,
@@ -72,6 +84,7 @@ export function LossChart({
   syncKey: string;
   emptyText: string;
 }) {
+  const overfitting = series.has("overfitting");
   const options = useMemo<ChartOptions>(
     () => ({
       scales: { x: { time: false } },
@@ -112,16 +125,19 @@ export function LossChart({
           points: { show: false },
           value: lossValue,
         },
+        ...(overfitting ? [overfittingSeries] : []),
       ],
     }),
-    [syncKey],
+    [syncKey, overfitting],
   );
 
   const data = useMemo<uPlot.AlignedData>(() => {
-    const { x, ys } = alignSeries(series, ["train_loss", "eval_loss"]);
-    const [train = [], validation = []] = ys;
-    return [x, train, smooth(train), validation, x.map(() => baseLoss)];
-  }, [series, baseLoss]);
+    const { x, ys } = alignSeries(series, ["train_loss", "eval_loss", "overfitting"]);
+    const [train = [], validation = [], flagged = []] = ys;
+    const lines = [train, smooth(train), validation, x.map(() => baseLoss)];
+    if (overfitting) lines.push(flagged.map((flag, i) => (flag ? (validation[i] ?? null) : null)));
+    return [x, ...lines];
+  }, [series, baseLoss, overfitting]);
 
   const empty = data[0].length === 0;
   return (

@@ -1,11 +1,13 @@
-import { useState, type SubmitEvent } from "react";
+import { useMemo, useState, type SubmitEvent } from "react";
 import { Link, useNavigate } from "react-router";
 import type { BaseModelOut, DatasetOut, PresetOut, TemplateOut } from "../../../client/types.gen";
 import { ErrorNotice } from "../../../components/ui/ErrorNotice";
-import { ApiError } from "../../../lib/api";
+import { ApiError, fieldMessage } from "../../../lib/api";
 import { formatNumber } from "../../../lib/format";
-import { formatDefault, parseOverride, type HyperparameterSpec } from "../api/hyperparameters";
+import { formatDefault, hyperparameterError, parseOverrides, type HyperparameterSpec } from "../api/hyperparameters";
 import { useCreateRun } from "../api/queries";
+import { EstimatePanel } from "./EstimatePanel";
+import { HyperparameterErrors } from "./HyperparameterErrors";
 import { HyperparameterFields } from "./HyperparameterFields";
 
 type Props = {
@@ -42,7 +44,9 @@ export function NewRunForm({ datasets, models, presets, specs: allSpecs, templat
   // "" = the dataset's own template (the run snapshot then names it).
   const [templateChoice, setTemplateChoice] = useState("");
   const [customTemplate, setCustomTemplate] = useState("");
-  const specs = allSpecs.filter((spec) => !TEMPLATE_FIELDS.includes(spec.name));
+  const [preflight, setPreflight] = useState(false);
+  const specs = useMemo(() => allSpecs.filter((spec) => !TEMPLATE_FIELDS.includes(spec.name)), [allSpecs]);
+  const parsed = useMemo(() => parseOverrides(specs, overrides), [specs, overrides]);
 
   const initialDataset = datasets.find((d) => d.id === initialDatasetId) ?? datasets[0];
   const datasetId = datasetChoice ?? (initialDataset ? String(initialDataset.id) : "");
@@ -56,21 +60,13 @@ export function NewRunForm({ datasets, models, presets, specs: allSpecs, templat
 
   // A 422 names its field: "hyperparameters.learning_rate" or a top-level one like "dataset_id".
   const apiError = createRun.error instanceof ApiError ? createRun.error : null;
-  const serverField = apiError?.field ?? null;
-  const rawHpField = serverField?.startsWith("hyperparameters.") ? serverField.slice("hyperparameters.".length) : null;
-  const templateError =
-    apiError && rawHpField && TEMPLATE_FIELDS.includes(rawHpField) ? apiError.message.replace(`${serverField ?? ""}: `, "") : null;
-  const serverHpField = templateError ? null : rawHpField;
-  const serverTopField = TOP_FIELDS.find((f) => f === serverField) ?? null;
-  const hpErrors: Record<string, string> = { ...clientErrors };
-  // Next to the field, "hyperparameters.lora_r: Input should be…" reads better without its prefix.
-  const fieldMessage = apiError && serverField ? apiError.message.replace(`${serverField}: `, "") : "";
-  if (serverHpField && apiError) hpErrors[serverHpField] = fieldMessage;
-  const topError = (field: TopField) => (serverTopField === field && apiError ? fieldMessage : null);
-  const generalError =
-    createRun.error && !(serverHpField && specs.some((s) => s.name === serverHpField)) && !serverTopField && !templateError
-      ? createRun.error
-      : null;
+  const hpError = hyperparameterError(createRun.error);
+  const templateError = hpError && TEMPLATE_FIELDS.includes(hpError.name) ? hpError.message : null;
+  const serverHpError = hpError && specs.some((s) => s.name === hpError.name) ? hpError : null;
+  const serverTopField = TOP_FIELDS.find((f) => f === apiError?.field) ?? null;
+  const topError = (field: TopField) => (apiError && serverTopField === field ? fieldMessage(apiError) : null);
+  const hpErrors = serverHpError ? { ...clientErrors, [serverHpError.name]: serverHpError.message } : clientErrors;
+  const generalError = createRun.error && !serverHpError && !serverTopField && !templateError ? createRun.error : null;
 
   const changedCount = Object.values(overrides).filter((v) => v !== "").length;
 
@@ -78,35 +74,27 @@ export function NewRunForm({ datasets, models, presets, specs: allSpecs, templat
     if (createRun.isError) createRun.reset();
   };
 
+  // What the run is made of, as both the estimate and the launch send it.
+  const hyperparameters: Record<string, unknown> = { ...parsed.values };
+  if (templateChoice) hyperparameters.prompt_template = templateChoice;
+  if (templateChoice === "custom" && customTemplate.trim()) hyperparameters.custom_template = customTemplate;
+  const runRequest = {
+    dataset_id: dataset?.id ?? 0,
+    base_model: baseModel,
+    preset_id: preset ? preset.id : null,
+    hyperparameters,
+  };
+
   const onSubmit = (event: SubmitEvent<HTMLFormElement>) => {
     event.preventDefault();
-    const errors: Record<string, string> = {};
-    const hyperparameters: Record<string, unknown> = {};
-    for (const spec of specs) {
-      const raw = overrides[spec.name];
-      if (raw === undefined || raw.trim() === "" || spec.readOnly) continue;
-      try {
-        hyperparameters[spec.name] = parseOverride(spec, raw);
-      } catch (error) {
-        errors[spec.name] = error instanceof Error ? error.message : String(error);
-      }
-    }
-    setClientErrors(errors);
-    if (Object.keys(errors).length > 0) {
+    setClientErrors(parsed.errors);
+    if (Object.keys(parsed.errors).length > 0) {
       setAdvancedOpen(true);
       return;
     }
     if (!dataset) return;
-    if (templateChoice) hyperparameters.prompt_template = templateChoice;
-    if (templateChoice === "custom" && customTemplate.trim()) hyperparameters.custom_template = customTemplate;
     createRun.mutate(
-      {
-        dataset_id: dataset.id,
-        base_model: baseModel,
-        preset_id: preset ? preset.id : null,
-        hyperparameters,
-        name: name.trim() ? name.trim() : null,
-      },
+      { ...runRequest, name: name.trim() ? name.trim() : null, preflight },
       {
         onSuccess: (run) => void navigate(`/runs/${run.id}`),
         onError: (error) => {
@@ -288,6 +276,26 @@ export function NewRunForm({ datasets, models, presets, specs: allSpecs, templat
           </div>
 
           <div className="form-row">
+            <span className="form-label">Pre-flight</span>
+            <div className="form-control">
+              <label className="toggle">
+                <input
+                  type="checkbox"
+                  checked={preflight}
+                  onChange={(event) => setPreflight(event.target.checked)}
+                  data-testid="run-preflight"
+                />
+                Pre-flight dry run
+              </label>
+              <div className="hint">
+                Trains 3 steps of this exact configuration first and throws them away, to measure memory and seconds
+                per step: running out of memory shows within a minute, and the run page gets a measured ETA. Costs
+                those steps and one more model load.
+              </div>
+            </div>
+          </div>
+
+          <div className="form-row">
             <label htmlFor="run-name">Name</label>
             <div className="form-control">
               <input
@@ -353,15 +361,14 @@ export function NewRunForm({ datasets, models, presets, specs: allSpecs, templat
         </div>
       </details>
 
+      <EstimatePanel request={runRequest} invalidFields={Object.keys(parsed.errors)} />
+
       {generalError ? <ErrorNotice error={generalError} title="The run was not created" testId="run-create-error" /> : null}
-      {serverHpField && apiError && !generalError ? (
-        <div className="notice notice-error" role="alert" data-testid="run-create-error">
-          <div className="notice-title">The run was not created</div>
-          <div className="notice-message">
-            <span className="mono">{serverHpField}</span>: {fieldMessage}
-          </div>
-        </div>
-      ) : null}
+      <HyperparameterErrors
+        title="The run was not created: fix the highlighted hyperparameters"
+        errors={hpErrors}
+        testId="run-create-error"
+      />
 
       <div className="form-actions">
         <button type="submit" className="btn btn-primary btn-lg" data-testid="launch-run" disabled={createRun.isPending || !dataset}>
@@ -371,7 +378,8 @@ export function NewRunForm({ datasets, models, presets, specs: allSpecs, templat
           {dataset ? `Fine-tunes ${baseModel || "the base model"} on “${dataset.name}”` : ""}
           {preset ? ` with “${preset.name}”` : ""}
           {templateChoice ? `, template ${templateChoice}` : ""}
-          {changedCount > 0 ? ` + ${changedCount} override${changedCount === 1 ? "" : "s"}` : ""}.
+          {changedCount > 0 ? ` + ${changedCount} override${changedCount === 1 ? "" : "s"}` : ""}
+          {preflight ? ", after a pre-flight" : ""}.
         </span>
       </div>
     </form>

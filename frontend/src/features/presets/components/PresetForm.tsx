@@ -1,0 +1,149 @@
+import { useState, type SubmitEvent } from "react";
+import { Link } from "react-router";
+import type { PresetCreate, PresetOut } from "../../../client/types.gen";
+import { ErrorNotice } from "../../../components/ui/ErrorNotice";
+import { ApiError, fieldMessage } from "../../../lib/api";
+import {
+  formatOverride,
+  hyperparameterError,
+  parseOverrides,
+  type HyperparameterSpec,
+} from "../../runs/api/hyperparameters";
+import { HyperparameterErrors } from "../../runs/components/HyperparameterErrors";
+import { HyperparameterFields } from "../../runs/components/HyperparameterFields";
+
+/** The template belongs to the run (it depends on the dataset): the run form picks it, not the preset editor. */
+const RUN_ONLY_FIELDS = ["prompt_template", "custom_template"];
+
+type Props = {
+  /** What the form starts from: the preset being edited, a copy's source, or nothing. */
+  initial: Pick<PresetOut, "name" | "description" | "hyperparameters"> | null;
+  specs: HyperparameterSpec[];
+  submitLabel: string;
+  pending: boolean;
+  error: unknown;
+  onSubmit: (body: PresetCreate) => void;
+  onEdit: () => void;
+};
+
+function initialTexts(specs: HyperparameterSpec[], values: Record<string, unknown>): Record<string, string> {
+  return Object.fromEntries(
+    specs.filter((spec) => spec.name in values).map((spec) => [spec.name, formatOverride(spec, values[spec.name])]),
+  );
+}
+
+/** Name, description and the hyperparameters a preset sets, with the new run form's fields. */
+export function PresetForm({ initial, specs: allSpecs, submitLabel, pending, error, onSubmit, onEdit }: Props) {
+  const specs = allSpecs.filter((spec) => !RUN_ONLY_FIELDS.includes(spec.name));
+  const stored = initial?.hyperparameters ?? {};
+  const [name, setName] = useState(initial?.name ?? "");
+  const [description, setDescription] = useState(initial?.description ?? "");
+  const [texts, setTexts] = useState(() => initialTexts(specs, stored));
+  const [clientErrors, setClientErrors] = useState<Record<string, string>>({});
+
+  // A 422 names its field: "name", "description" or "hyperparameters.<name>"; show it there.
+  const apiError = error instanceof ApiError ? error : null;
+  const hpError = hyperparameterError(error);
+  const placedHp = hpError && specs.some((spec) => spec.name === hpError.name) ? hpError : null;
+  const topError = (field: "name" | "description") =>
+    apiError?.field === field ? fieldMessage(apiError) : null;
+  const errors = placedHp ? { ...clientErrors, [placedHp.name]: placedHp.message } : clientErrors;
+  const unplaced = error && !placedHp && !topError("name") && !topError("description") ? error : null;
+  const setCount = Object.values(texts).filter((text) => text.trim() !== "").length;
+
+  const submit = (event: SubmitEvent<HTMLFormElement>) => {
+    event.preventDefault();
+    const parsed = parseOverrides(specs, texts);
+    setClientErrors(parsed.errors);
+    if (Object.keys(parsed.errors).length > 0) return;
+    // Keep what this form does not edit (a template set through the API) as it was.
+    const kept = Object.fromEntries(Object.entries(stored).filter(([key]) => RUN_ONLY_FIELDS.includes(key)));
+    onSubmit({ name: name.trim(), description: description.trim(), hyperparameters: { ...kept, ...parsed.values } });
+  };
+
+  return (
+    <form className="form form-wide" onSubmit={submit} noValidate data-testid="preset-form">
+      <section className="card">
+        <div className="card-body form-grid">
+          <div className="form-row">
+            <label htmlFor="preset-name">Name</label>
+            <div className="form-control">
+              <input
+                id="preset-name"
+                className="input"
+                maxLength={200}
+                value={name}
+                onChange={(event) => {
+                  setName(event.target.value);
+                  onEdit();
+                }}
+                aria-invalid={topError("name") ? true : undefined}
+                data-testid="preset-name-input"
+              />
+              {topError("name") ? (
+                <div className="field-error" data-testid="field-error" role="alert">
+                  {topError("name")}
+                </div>
+              ) : null}
+            </div>
+          </div>
+          <div className="form-row">
+            <label htmlFor="preset-description">Description</label>
+            <div className="form-control">
+              <textarea
+                id="preset-description"
+                className="textarea"
+                rows={3}
+                placeholder="What it is for, where the values come from, what it trades off"
+                value={description}
+                onChange={(event) => {
+                  setDescription(event.target.value);
+                  onEdit();
+                }}
+                data-testid="preset-description-input"
+              />
+            </div>
+          </div>
+        </div>
+      </section>
+
+      <section className="card">
+        <div className="card-header">
+          <h2 className="card-title">Hyperparameters</h2>
+          <span className="muted small" data-testid="preset-set-count">
+            {setCount === 0 ? "Sets nothing yet: blank fields keep the studio default" : `Sets ${setCount}; blank fields keep the studio default`}
+          </span>
+        </div>
+        <div className="card-body">
+          <HyperparameterFields
+            specs={specs}
+            values={texts}
+            presetValues={{}}
+            errors={errors}
+            onChange={(field, value) => {
+              setTexts((old) => ({ ...old, [field]: value }));
+              setClientErrors((old) => Object.fromEntries(Object.entries(old).filter(([key]) => key !== field)));
+              onEdit();
+            }}
+          />
+        </div>
+      </section>
+
+      <HyperparameterErrors
+        title="Not saved: fix the highlighted hyperparameters"
+        errors={errors}
+        testId="preset-field-errors"
+      />
+      {unplaced ? <ErrorNotice error={unplaced} title="Not saved" testId="preset-save-error" /> : null}
+
+      <div className="form-actions">
+        <button type="submit" className="btn btn-primary" disabled={pending} data-testid="preset-save">
+          {pending ? "Saving…" : submitLabel}
+        </button>
+        <Link to="/presets" className="btn">
+          Cancel
+        </Link>
+      </div>
+    </form>
+  );
+}

@@ -1,0 +1,72 @@
+import { useState } from "react";
+import type { EventKind, RunEventOut } from "../../../client/types.gen";
+import { parseApiDate } from "../../../lib/format";
+
+const KIND_LABELS: Record<EventKind, string> = {
+  progress: "progress",
+  info: "info",
+  warning: "warning",
+  resume: "resumed",
+  preflight: "pre-flight",
+  oom_retry: "out of memory",
+  overfitting: "overfitting",
+  stopped: "stopped",
+  error: "error",
+};
+
+/** What a user reads the log for: these lines stand out. */
+const HIGHLIGHTED: readonly EventKind[] = ["warning", "oom_retry", "overfitting", "stopped", "error"];
+
+const timeFormat = new Intl.DateTimeFormat(undefined, {
+  hour: "2-digit",
+  minute: "2-digit",
+  second: "2-digit",
+  hourCycle: "h23",
+});
+
+function LogLine({ entry }: { entry: RunEventOut }) {
+  const highlighted = HIGHLIGHTED.includes(entry.kind);
+  return (
+    <li
+      className={`runlog-line runlog-${entry.kind}${highlighted ? " runlog-highlight" : ""}`}
+      data-testid="log-line"
+      data-kind={entry.kind}
+    >
+      <span className="runlog-time mono">{timeFormat.format(parseApiDate(entry.time))}</span>
+      <span className="runlog-step mono">{entry.step !== null ? `step ${entry.step}` : ""}</span>
+      <span className="runlog-kind">{KIND_LABELS[entry.kind]}</span>
+      <span className="runlog-message">{entry.message}</span>
+    </li>
+  );
+}
+
+/** The run's log, newest first; progress lines (many, short-lived) only on request. */
+export function RunLog({ entries }: { entries: RunEventOut[] }) {
+  const [showProgress, setShowProgress] = useState(false);
+  const progressCount = entries.filter((entry) => entry.kind === "progress").length;
+  const shown = entries.filter((entry) => showProgress || entry.kind !== "progress").reverse();
+  return (
+    <div className="runlog" data-testid="run-log">
+      <label className="toggle small runlog-toggle">
+        <input
+          type="checkbox"
+          checked={showProgress}
+          onChange={(event) => setShowProgress(event.target.checked)}
+          data-testid="log-show-progress"
+        />
+        Show progress lines ({progressCount})
+      </label>
+      {shown.length === 0 ? (
+        <div className="muted small runlog-empty">
+          {entries.length === 0 ? "Nothing logged yet." : "Only progress lines so far."}
+        </div>
+      ) : (
+        <ol className="runlog-lines">
+          {shown.map((entry) => (
+            <LogLine key={entry.id} entry={entry} />
+          ))}
+        </ol>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,67 @@
+import { useQuery } from "@tanstack/react-query";
+import { useMemo } from "react";
+import { Link } from "react-router";
+import type { PresetOut } from "../client/types.gen";
+import { ErrorNotice } from "../components/ui/ErrorNotice";
+import { PageHeader } from "../components/ui/PageHeader";
+import { Loading } from "../components/ui/States";
+import { presetQueries, useDeletePreset } from "../features/presets/api/queries";
+import { PresetCard } from "../features/presets/components/PresetCard";
+import { catalogQueries, runQueries } from "../features/runs/api/queries";
+
+function confirmDelete(preset: PresetOut, runCount: number): boolean {
+  const used = runCount > 0 ? `${runCount} run${runCount === 1 ? "" : "s"} used it. ` : "";
+  return window.confirm(
+    `Delete the preset “${preset.name}” (v${preset.version})? ${used}Runs keep their own snapshot of the settings they trained with.`,
+  );
+}
+
+export function PresetsPage() {
+  const presets = useQuery(presetQueries.list());
+  const specs = useQuery(catalogQueries.hyperparameters());
+  const runs = useQuery(runQueries.list());
+  const remove = useDeletePreset();
+  const runCounts = useMemo(() => {
+    const counts = new Map<number, number>();
+    for (const run of runs.data?.items ?? []) {
+      if (run.preset_id !== null) counts.set(run.preset_id, (counts.get(run.preset_id) ?? 0) + 1);
+    }
+    return counts;
+  }, [runs.data]);
+  const failed = presets.error ?? specs.error;
+
+  return (
+    <>
+      <PageHeader
+        title="Presets"
+        subtitle="Named sets of hyperparameters a run starts from; anything a preset does not set keeps the studio default. Saving a preset makes its next version, and every run keeps a snapshot of the version it trained with."
+        actions={
+          <Link to="/presets/new" className="btn btn-primary" data-testid="new-preset-link">
+            New preset
+          </Link>
+        }
+      />
+      {remove.isError ? <ErrorNotice error={remove.error} title="Could not delete the preset" /> : null}
+      {failed ? (
+        <ErrorNotice error={failed} title="Could not load presets" />
+      ) : presets.data && specs.data ? (
+        <div className="preset-list">
+          {presets.data.items.map((preset) => (
+            <PresetCard
+              key={preset.id}
+              preset={preset}
+              specs={specs.data}
+              runCount={runCounts.get(preset.id) ?? 0}
+              deleting={remove.isPending && remove.variables === preset.id}
+              onDelete={() => {
+                if (confirmDelete(preset, runCounts.get(preset.id) ?? 0)) remove.mutate(preset.id);
+              }}
+            />
+          ))}
+        </div>
+      ) : (
+        <Loading />
+      )}
+    </>
+  );
+}

@@ -1,0 +1,266 @@
+"""Presets, the run form's memory estimate and list inputs, and the run page's estimate vs measured, pre-flight,
+log, checkpoints and downloads, in Chromium. Screenshots of each screen under tests/e2e/screenshots/.
+"""
+
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.factories import alpaca_rows, jsonl
+from tests.processes import REPO, api_server, celery_worker
+from tests.tiny_model import build_tiny_llama
+
+CHROMIUM = Path("/usr/bin/chromium")
+SCREENSHOTS = REPO / "tests" / "e2e" / "screenshots"
+TIMEOUT = 15_000
+
+pytestmark = pytest.mark.e2e
+
+
+@dataclass(frozen=True)
+class Studio:
+    base_url: str
+    model: Path
+    dataset_id: int
+    env: dict[str, str]
+    root: Path
+
+
+@pytest.fixture(scope="module")
+def studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Studio]:
+    """A migrated SQLite studio, its API and a light worker (token counts), the tiny model and one Alpaca dataset."""
+    if not (REPO / "frontend" / "dist" / "index.html").is_file():
+        pytest.fail("frontend/dist is missing: `make test` builds it (make frontend)")
+    root = tmp_path_factory.mktemp("studio")
+    env = {"STUDIO_DATA_DIR": str(root / "data"), "STUDIO_DATABASE_URL": "", "STUDIO_BROKER_URL": ""}
+    subprocess.run(
+        [sys.executable, "-m", "alembic", "upgrade", "head"], cwd=REPO, env={**os.environ, **env}, check=True
+    )
+    model = build_tiny_llama(root / "tiny-llama")
+    with celery_worker(env, root / "light.log", "light"), api_server(env, root / "api.log") as base_url:
+        response = httpx.post(f"{base_url}/api/models", json={"name_or_path": str(model)})
+        assert response.status_code == 201, response.text
+        response = httpx.post(
+            f"{base_url}/api/datasets",
+            files={"file": ("alpaca.jsonl", jsonl(alpaca_rows(40)))},
+            data={"name": "alpaca"},
+            timeout=60,
+        )
+        assert response.status_code == 201, response.text
+        yield Studio(base_url, model, response.json()["id"], env, root)
+
+
+@pytest.fixture(scope="module")
+def page(studio: Studio) -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        pytest.fail("Chromium is missing: `make test` installs it (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+        )
+        page = browser.new_page(viewport={"width": 1440, "height": 1000})
+        page.set_default_timeout(TIMEOUT)
+        yield page
+        browser.close()
+
+
+def presets(base_url: str) -> dict[str, dict[str, Any]]:
+    return {p["name"]: p for p in httpx.get(f"{base_url}/api/presets").json()["items"]}
+
+
+def card(page: Any, name: str) -> Any:
+    return page.get_by_test_id("preset-card").filter(
+        has=page.get_by_test_id("preset-name").get_by_text(name, exact=True)
+    )
+
+
+def test_presets_create_edit_version_duplicate_delete(studio: Studio, page: Any) -> None:
+    from playwright.sync_api import expect
+
+    base_url = studio.base_url
+    page.goto(base_url)
+    page.get_by_test_id("nav-presets").click()
+    page.wait_for_url("**/presets")
+    builtins = [p for p in presets(base_url).values() if p["builtin"]]
+    expect(page.get_by_test_id("preset-builtin")).to_have_count(len(builtins))
+    quick = card(page, "Quick CPU check")
+    expect(quick.get_by_test_id("preset-duplicate")).to_have_text("Duplicate to edit")
+    expect(quick.get_by_test_id("preset-edit")).to_have_count(0)
+    expect(quick.get_by_test_id("preset-delete")).to_have_count(0)
+    # What it sets, next to the default it replaces.
+    expect(quick.locator("[data-testid=preset-setting][data-name=max_steps]")).to_contain_text("10")
+    expect(quick.locator("[data-testid=preset-setting][data-name=max_steps]")).to_contain_text("default -1")
+    page.screenshot(path=str(SCREENSHOTS / "presets.png"), full_page=True)
+
+    # Create: the API's 422 lands next to the field it names.
+    page.get_by_test_id("new-preset-link").click()
+    page.get_by_test_id("preset-name-input").fill("Small LoRA")
+    page.get_by_test_id("preset-description-input").fill("Rank 8 for small datasets.")
+    page.get_by_test_id("hp-lora_r").fill("8")
+    page.get_by_test_id("hp-warmup_ratio").fill("0.1")
+    page.get_by_test_id("hp-warmup_steps").fill("10")
+    page.get_by_test_id("preset-save").click()
+    warmup_error = page.locator(".hp-field", has=page.get_by_test_id("hp-warmup_steps")).get_by_test_id("field-error")
+    expect(warmup_error).to_contain_text("not both")
+    assert "Small LoRA" not in presets(base_url)
+    page.screenshot(path=str(SCREENSHOTS / "preset-error.png"), full_page=True)
+    page.get_by_test_id("hp-warmup_steps").fill("")
+    page.get_by_test_id("preset-save").click()
+    page.wait_for_url(re.compile(r"/presets$"))
+    small = card(page, "Small LoRA")
+    expect(small.get_by_test_id("preset-version")).to_have_text("v1")
+    expect(small.locator("[data-testid=preset-setting][data-name=lora_r]")).to_contain_text("8")
+    stored = presets(base_url)["Small LoRA"]
+    assert stored["hyperparameters"] == {"lora_r": 8, "warmup_ratio": 0.1}
+
+    # Edit: each save is the next version.
+    small.get_by_test_id("preset-edit").click()
+    expect(page.get_by_test_id("hp-lora_r")).to_have_value("8")
+    page.get_by_test_id("hp-lora_r").fill("4")
+    page.get_by_test_id("hp-layers_to_transform").fill("0, 1")
+    expect(page.get_by_test_id("preset-save")).to_have_text("Save as v2")
+    page.screenshot(path=str(SCREENSHOTS / "preset-edit.png"), full_page=True)
+    page.get_by_test_id("preset-save").click()
+    page.wait_for_url(re.compile(r"/presets$"))
+    expect(small.get_by_test_id("preset-version")).to_have_text("v2")
+    expect(small.locator("[data-testid=preset-setting][data-name=layers_to_transform]")).to_contain_text("0, 1")
+    stored = presets(base_url)["Small LoRA"]
+    assert (stored["version"], stored["hyperparameters"]["lora_r"]) == (2, 4)
+    assert stored["hyperparameters"]["layers_to_transform"] == [0, 1]
+
+    # A built-in is copied, never changed.
+    quick.get_by_test_id("preset-duplicate").click()
+    expect(page.get_by_test_id("preset-name-input")).to_have_value("Quick CPU check (copy)")
+    expect(page.get_by_test_id("hp-max_steps")).to_have_value("10")
+    page.get_by_test_id("preset-name-input").fill("Quicker check")
+    page.get_by_test_id("hp-max_steps").fill("4")
+    page.get_by_test_id("preset-save").click()
+    page.wait_for_url(re.compile(r"/presets$"))
+    expect(card(page, "Quicker check").get_by_test_id("preset-version")).to_have_text("v1")
+    assert presets(base_url)["Quicker check"]["hyperparameters"]["max_steps"] == 4
+    assert presets(base_url)["Quick CPU check"]["hyperparameters"]["max_steps"] == 10
+    page.screenshot(path=str(SCREENSHOTS / "presets-custom.png"), full_page=True)
+
+    # Delete: the confirmation says runs keep their snapshot.
+    messages: list[str] = []
+
+    def accept(dialog: Any) -> None:
+        messages.append(dialog.message)
+        dialog.accept()
+
+    page.once("dialog", accept)
+    small.get_by_test_id("preset-delete").click()
+    expect(card(page, "Small LoRA")).to_have_count(0)
+    assert "keep their own snapshot" in messages[0]
+    assert "Small LoRA" not in presets(base_url)
+
+
+def test_estimate_panel_and_list_inputs(studio: Studio, page: Any) -> None:
+    from playwright.sync_api import expect
+
+    base_url = studio.base_url
+    page.goto(f"{base_url}/runs/new?dataset={studio.dataset_id}")
+    page.get_by_test_id("run-model-select").select_option(value=str(studio.model))
+    page.get_by_test_id("run-preset-select").select_option(label="Quick CPU check")
+    panel = page.get_by_test_id("estimate-panel")
+    expect(panel.get_by_test_id("estimate-body")).to_have_attribute("data-updating", "false")
+    # The numbers are the API's for exactly this form: the tiny model under the preset.
+    quick = presets(base_url)["Quick CPU check"]
+    request = {"dataset_id": studio.dataset_id, "base_model": str(studio.model), "preset_id": quick["id"]}
+    expected = httpx.post(f"{base_url}/api/runs/estimate", json=request, timeout=60).json()
+    expect(panel).to_contain_text(f"{expected['trainable_parameters']:,} of {expected['total_parameters']:,}")
+    expect(panel.get_by_test_id("estimate-verdict")).to_have_text("fits")
+    expect(panel.get_by_test_id("estimate-peak")).to_contain_text(re.compile(r"≈ [\d.]+ [kMG]B"))
+    expect(panel.get_by_test_id("memory-bar")).to_be_visible()
+    expect(panel.get_by_test_id("memory-weights")).to_contain_text(re.compile(r"[\d.]+ [kMG]B"))
+    expect(panel.get_by_test_id("estimate-time")).to_be_visible()
+    page.screenshot(path=str(SCREENSHOTS / "new-run-estimate.png"), full_page=True)
+    panel.screenshot(path=str(SCREENSHOTS / "estimate-panel.png"))
+
+    # A huge batch of long packed rows: the estimate says it will not fit, and what to change.
+    page.get_by_test_id("advanced-hyperparameters").locator("summary").click()
+    page.get_by_test_id("hp-per_device_train_batch_size").fill("1024")
+    page.get_by_test_id("hp-packing").select_option("true")
+    page.get_by_test_id("hp-max_seq_length").fill("8192")
+    expect(panel.get_by_test_id("estimate-verdict")).to_have_text("won't fit", timeout=30_000)
+    warning = panel.get_by_test_id("estimate-warning")
+    expect(warning).to_contain_text("Will not fit")
+    expect(warning).to_contain_text(re.compile(r"needs [\d.]+ GB, this machine has [\d.]+ GB; try "))
+    panel.screenshot(path=str(SCREENSHOTS / "estimate-panel-too-big.png"))
+
+    # A list of layer numbers: a typo is named, next to the field and above the launch button.
+    page.get_by_test_id("hp-per_device_train_batch_size").fill("")
+    page.get_by_test_id("hp-packing").select_option("")
+    page.get_by_test_id("hp-max_seq_length").fill("")
+    page.get_by_test_id("hp-layers_to_transform").fill("0, 3a")
+    expect(panel.get_by_test_id("estimate-waiting")).to_contain_text("layers_to_transform")
+    page.get_by_test_id("launch-run").click()
+    field = page.locator(".hp-field", has=page.get_by_test_id("hp-layers_to_transform"))
+    expect(field.get_by_test_id("field-error")).to_have_text("'3a' is not a layer number")
+    expect(page.get_by_test_id("run-create-error")).to_contain_text("layers_to_transform: '3a' is not a layer number")
+    page.get_by_test_id("hp-layers_to_transform").scroll_into_view_if_needed()
+    page.screenshot(path=str(SCREENSHOTS / "new-run-list-error.png"), full_page=True)
+    assert httpx.get(f"{base_url}/api/runs").json()["total"] == 0
+
+    page.get_by_test_id("hp-layers_to_transform").fill("0, 1")
+    expect(panel.get_by_test_id("estimate-verdict")).to_have_text("fits", timeout=30_000)
+
+
+def test_run_page_estimate_vs_measured_log_checkpoints_downloads(studio: Studio, page: Any) -> None:
+    from playwright.sync_api import expect
+
+    base_url = studio.base_url
+    with celery_worker(studio.env, studio.root / "worker.log"):
+        page.goto(f"{base_url}/runs/new?dataset={studio.dataset_id}")
+        page.get_by_test_id("run-model-select").select_option(value=str(studio.model))
+        page.get_by_test_id("run-preset-select").select_option(label="Quick CPU check")
+        page.get_by_test_id("run-preflight").check()
+        page.get_by_test_id("advanced-hyperparameters").locator("summary").click()
+        page.get_by_test_id("hp-merge_adapter").select_option("true")
+        page.get_by_test_id("launch-run").click()
+        page.wait_for_url(re.compile(r"/runs/\d+$"))
+        expect(page.get_by_test_id("run-status")).to_have_text("succeeded", timeout=300_000, ignore_case=True)
+
+    run_id = int(page.url.rstrip("/").rsplit("/", 1)[1])
+    run = httpx.get(f"{base_url}/api/runs/{run_id}").json()
+    assert run["preflight"] is True
+
+    # Pre-flight figures, and the estimate next to what was measured.
+    figures = page.get_by_test_id("preflight-figures")
+    expect(figures.get_by_test_id("preflight-seconds-per-step")).to_contain_text(" s")
+    expect(figures.get_by_test_id("preflight-peak")).to_contain_text("B")
+    comparison = page.get_by_test_id("memory-comparison")
+    expect(comparison.get_by_test_id("measured-peak")).to_contain_text("B")
+    expect(comparison.get_by_test_id("memory-bar")).to_be_visible()
+
+    # The log: progress hidden until asked for; the pre-flight reported.
+    log = page.get_by_test_id("run-log")
+    expect(log.locator("[data-kind=preflight]").first).to_be_visible()
+    expect(log.locator("[data-kind=progress]")).to_have_count(0)
+    page.get_by_test_id("log-show-progress").check()
+    expect(log.locator("[data-kind=progress]").first).to_be_visible()
+    page.get_by_test_id("log-show-progress").uncheck()
+
+    # Checkpoints, and the adapter and the merged model as zips.
+    checkpoints = httpx.get(f"{base_url}/api/runs/{run_id}/checkpoints").json()["items"]
+    expect(page.get_by_test_id("checkpoint-row")).to_have_count(len(checkpoints))
+    for name in ("adapter", "merged"):
+        link = page.get_by_test_id(f"artifact-{name}")
+        expect(link).to_be_visible()
+        response = httpx.get(base_url + link.get_attribute("href"), timeout=120)
+        assert response.status_code == 200
+        assert response.content[:2] == b"PK"
+    page.screenshot(path=str(SCREENSHOTS / "run-details.png"), full_page=True)
+    comparison.screenshot(path=str(SCREENSHOTS / "run-memory-comparison.png"))
+    page.get_by_test_id("run-log").screenshot(path=str(SCREENSHOTS / "run-log.png"))
