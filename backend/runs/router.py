@@ -12,7 +12,7 @@ from backend.core.storage import Storage, get_storage
 from backend.models import Run
 from backend.runs import artifacts, service
 from backend.runs.events import Cursor, ensure_run_exists, run_events
-from backend.runs.schemas import MetricOut, PredictionOut, RunCreate, RunEvent, RunEventOut, RunOut
+from backend.runs.schemas import MetricOut, PredictionOut, RunClone, RunCreate, RunEvent, RunEventOut, RunOut
 
 router = APIRouter(prefix="/api/runs", tags=["runs"])
 
@@ -45,6 +45,18 @@ def list_runs(session: SessionDep, storage: StorageDep) -> Page[RunOut]:
 @router.get("/{run_id}", response_model=RunOut, operation_id="getRun", responses=error_responses(NotFound))
 def get_run(session: SessionDep, storage: StorageDep, run: RunDep) -> RunOut:
     return artifacts.describe_runs(session, storage, [run])[0]
+
+
+@router.post(
+    "/{run_id}/clone",
+    status_code=status.HTTP_201_CREATED,
+    response_model=RunOut,
+    operation_id="cloneRun",
+    responses=error_responses(NotFound, Conflict, Invalid),
+)
+def clone_run(session: SessionDep, run: RunDep, request: RunClone | None = None) -> Run:
+    """Queue the run again with its exact resolved configuration, dataset split, base model and preset snapshot."""
+    return service.clone_run(session, run, request or RunClone())
 
 
 @router.post(

@@ -26,6 +26,13 @@ class RunCreate(BaseModel):
     )
 
 
+class RunClone(BaseModel):
+    """A new run with exactly the source run's resolved configuration, dataset split, base model and preset snapshot."""
+
+    name: str | None = Field(None, max_length=200, description="Default: the source run's name with its number.")
+    preflight: bool = Field(False, description="As for a new run.")
+
+
 ArtifactName = Literal["adapter", "model", "merged"]
 
 

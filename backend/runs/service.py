@@ -7,7 +7,7 @@ from backend.core.queue import enqueue_training
 from backend.datasets.service import get_dataset
 from backend.models import LOCAL_USER_ID, Metric, Prediction, Run, RunLogEntry, RunStatus, utcnow
 from backend.presets.service import get_preset, resolve_config
-from backend.runs.schemas import RunCreate
+from backend.runs.schemas import RunClone, RunCreate
 
 
 def create_run(session: Session, request: RunCreate) -> Run:
@@ -45,6 +45,37 @@ def create_run(session: Session, request: RunCreate) -> Run:
         status_message="waiting for a worker",
         preflight=request.preflight,
     )
+    return _enqueue(session, run)
+
+
+def clone_run(session: Session, source: Run, request: RunClone) -> Run:
+    """Run again exactly: the source's resolved configuration (not its preset's current version), on the same split."""
+    dataset = get_dataset(session, source.dataset_id)
+    if dataset.split_hash != source.split_hash:
+        raise Conflict(
+            f"dataset {dataset.id} was split again since run {source.id}: a clone would train and validate on other "
+            "examples. Start a new run on the dataset instead."
+        )
+    base_model = resolve_base_model(session, source.base_model)
+    # Validated again: a setting that no longer exists or is no longer allowed is named, not silently dropped.
+    config = resolve_config(source.config, field_prefix="config")
+    run = Run(
+        owner_id=LOCAL_USER_ID,
+        name=request.name or f"{source.name} (again, from run {source.id})"[:200],
+        dataset_id=dataset.id,
+        base_model=base_model.name,
+        preset_id=source.preset_id,
+        preset_snapshot=source.preset_snapshot,
+        config=config.model_dump(mode="json"),
+        split_hash=source.split_hash,
+        status=RunStatus.QUEUED,
+        status_message="waiting for a worker",
+        preflight=request.preflight,
+    )
+    return _enqueue(session, run)
+
+
+def _enqueue(session: Session, run: Run) -> Run:
     session.add(run)
     # Commit before enqueueing: a worker that picks the task up at once must find the run.
     session.commit()

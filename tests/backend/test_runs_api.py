@@ -1,7 +1,10 @@
 import json
 
 from fastapi.testclient import TestClient
+from sqlalchemy import update
 
+from backend.core.db import get_sessionmaker
+from backend.models import Dataset
 from tests.factories import create_dataset
 
 
@@ -155,3 +158,61 @@ class TestPresetVersions:
         kept = client.get(f"/api/runs/{run['id']}").json()
         assert kept["preset_id"] is None
         assert kept["preset_snapshot"]["hyperparameters"] == {"lora_r": 2}
+
+
+class TestCloneRun:
+    def test_clone_repeats_the_resolved_config_not_the_presets_new_version(self, client: TestClient) -> None:
+        dataset = create_dataset(client)
+        preset = client.post("/api/presets", json={"name": "mine", "hyperparameters": {"lora_r": 4}}).json()
+        source = client.post(
+            "/api/runs",
+            json={"dataset_id": dataset["id"], "preset_id": preset["id"], "hyperparameters": {"learning_rate": 1e-4}},
+        ).json()
+        client.put(f"/api/presets/{preset['id']}", json={"name": "mine", "hyperparameters": {"lora_r": 64}})
+
+        response = client.post(f"/api/runs/{source['id']}/clone", json={"preflight": True})
+
+        assert response.status_code == 201, response.text
+        clone = response.json()
+        assert clone["id"] != source["id"]
+        assert clone["status"] == "queued"
+        assert clone["preflight"] is True
+        assert clone["config"] == source["config"]
+        assert clone["config"]["lora_r"] == 4
+        assert (
+            clone["preset_snapshot"]
+            == source["preset_snapshot"]
+            == {
+                "name": "mine",
+                "version": 1,
+                "hyperparameters": {"lora_r": 4},
+            }
+        )
+        assert (clone["dataset_id"], clone["split_hash"], clone["base_model"]) == (
+            source["dataset_id"],
+            source["split_hash"],
+            source["base_model"],
+        )
+        assert clone["name"] == f"{source['name']} (again, from run {source['id']})"
+
+    def test_clone_without_a_body_and_with_a_name(self, client: TestClient) -> None:
+        dataset = create_dataset(client)
+        source = client.post("/api/runs", json={"dataset_id": dataset["id"]}).json()
+        assert client.post(f"/api/runs/{source['id']}/clone").json()["preflight"] is False
+        named = client.post(f"/api/runs/{source['id']}/clone", json={"name": "second try"}).json()
+        assert named["name"] == "second try"
+
+    def test_clone_of_a_run_whose_dataset_was_split_again_is_409(self, client: TestClient) -> None:
+        dataset = create_dataset(client)
+        source = client.post("/api/runs", json={"dataset_id": dataset["id"]}).json()
+        with get_sessionmaker().begin() as session:
+            session.execute(update(Dataset).where(Dataset.id == dataset["id"]).values(split_hash="resplit"))
+
+        response = client.post(f"/api/runs/{source['id']}/clone")
+
+        assert response.status_code == 409
+        assert f"dataset {dataset['id']} was split again since run {source['id']}" in response.json()["detail"]
+        assert len(client.get("/api/runs").json()["items"]) == 1
+
+    def test_clone_of_an_unknown_run_is_404(self, client: TestClient) -> None:
+        assert client.post("/api/runs/999/clone").status_code == 404

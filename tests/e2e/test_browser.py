@@ -107,6 +107,19 @@ def test_upload_launch_watch_and_compare(studio: tuple[str, Path], page, tmp_pat
     metrics = httpx.get(f"{base_url}/api/runs/{run_id}/metrics").json()["items"]
     assert any(m["name"] == "train_loss" for m in metrics), json.dumps(metrics)[:500]
 
+    # Run again: an exact clone is queued and opened; cancelled here, it has proved its point.
+    page.get_by_test_id("clone-run").click()
+    page.wait_for_url(lambda url: url.rstrip("/").endswith(f"/runs/{run_id + 1}"), timeout=15_000)
+    source, clone = (httpx.get(f"{base_url}/api/runs/{i}").json() for i in (run_id, run_id + 1))
+    assert (clone["config"], clone["split_hash"], clone["base_model"]) == (
+        source["config"],
+        source["split_hash"],
+        source["base_model"],
+    )
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_test_id("cancel-run").click()
+    expect(page.get_by_test_id("run-status")).to_have_text("cancelled", timeout=60_000, ignore_case=True)
+
     page.goto(f"{base_url}/runs")
     expect(page.get_by_text("succeeded").first).to_be_visible()
     page.screenshot(path=str(SCREENSHOTS / "runs.png"), full_page=True)

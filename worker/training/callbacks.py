@@ -158,6 +158,27 @@ class TrainingFlow(TrainerCallback):
             control.should_evaluate = True
 
 
+class DuringTraining(TrainerCallback):
+    """A callback that acts only inside the training loop: the base model's evaluation before it, and the Trainer's
+    end-of-training summary after it, are not training. On resume it rebuilds its state from the checkpoint's log."""
+
+    _training = False
+
+    def restore(self, history: list[dict[str, float]]) -> None:
+        """Take in the log entries of the steps trained before a resume (none on a fresh start)."""
+
+    def on_train_begin(
+        self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kwargs: Any
+    ) -> None:
+        self._training = True
+        self.restore(_trained_history(state))
+
+    def on_train_end(
+        self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kwargs: Any
+    ) -> None:
+        self._training = False
+
+
 @dataclass(frozen=True)
 class Evaluation:
     step: int
@@ -165,7 +186,7 @@ class Evaluation:
     train_loss: float | None  # mean training loss logged since the previous evaluation (the last known if none)
 
 
-class ValidationMonitor(TrainerCallback):
+class ValidationMonitor(DuringTraining):
     """Watches validation loss during training: best step, early stopping, overfitting.
 
     - Best: the lowest validation loss. With `keep_best`, a checkpoint is saved at each new best (the Trainer then
@@ -189,23 +210,14 @@ class ValidationMonitor(TrainerCallback):
         self._train_losses: list[float] = []
         self._last_train_loss: float | None = None
         self._overfitting_flagged = False
-        self._training = False
 
-    def on_train_begin(
-        self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kwargs: Any
-    ) -> None:
-        self._training = True
-        # Resuming: replay the restored history silently, so patience and the best carry over.
-        for entry in _trained_history(state):
+    def restore(self, history: list[dict[str, float]]) -> None:
+        # Replayed silently, so patience and the best carry over.
+        for entry in history:
             if "loss" in entry:
                 self._train_losses.append(float(entry["loss"]))
             if "eval_loss" in entry:
                 self._observe(int(entry["step"]), float(entry["eval_loss"]), replay=True)
-
-    def on_train_end(
-        self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kwargs: Any
-    ) -> None:
-        self._training = False
 
     def on_log(
         self,
@@ -296,7 +308,7 @@ class ValidationMonitor(TrainerCallback):
         self.sink.metrics(last.step, None, {OVERFITTING_METRIC: 1.0})
 
 
-class LossWatchdog(TrainerCallback):
+class LossWatchdog(DuringTraining):
     """Stops training when the loss becomes NaN/inf, or (with `spike_factor`) jumps above that multiple of the mean
     of the previous logged losses. `reason` is set; the caller turns it into a failed run."""
 
@@ -306,18 +318,9 @@ class LossWatchdog(TrainerCallback):
         self.reason: str | None = None
         self.step = 0
         self._recent: deque[float] = deque(maxlen=SPIKE_WINDOW)
-        self._training = False
 
-    def on_train_begin(
-        self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kwargs: Any
-    ) -> None:
-        self._training = True
-        self._recent.extend(float(entry["loss"]) for entry in _trained_history(state) if "loss" in entry)
-
-    def on_train_end(
-        self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kwargs: Any
-    ) -> None:
-        self._training = False
+    def restore(self, history: list[dict[str, float]]) -> None:
+        self._recent.extend(float(entry["loss"]) for entry in history if "loss" in entry)
 
     def on_log(
         self,

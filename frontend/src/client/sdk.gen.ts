@@ -2,7 +2,7 @@
 
 import { type Client, formDataBodySerializer, type Options as Options2, type TDataShape } from './client';
 import { client } from './client.gen';
-import type { CancelRunData, CancelRunErrors, CancelRunResponses, ConvertDatasetData, ConvertDatasetErrors, ConvertDatasetResponses, CreatePresetData, CreatePresetErrors, CreatePresetResponses, CreateRunData, CreateRunErrors, CreateRunResponses, DeletePresetData, DeletePresetErrors, DeletePresetResponses, DownloadDatasetData, DownloadDatasetErrors, DownloadDatasetResponses, DownloadRunArtifactData, DownloadRunArtifactErrors, DownloadRunArtifactResponses, EstimateRunData, EstimateRunErrors, EstimateRunResponses, GetDatasetData, GetDatasetErrors, GetDatasetResponses, GetHealthData, GetHealthResponses, GetHyperparameterSchemaData, GetHyperparameterSchemaResponses, GetPresetData, GetPresetErrors, GetPresetResponses, GetRunData, GetRunErrors, GetRunResponses, GetTokenStatsData, GetTokenStatsErrors, GetTokenStatsResponses, ListBaseModelsData, ListBaseModelsResponses, ListDatasetExamplesData, ListDatasetExamplesErrors, ListDatasetExamplesResponses, ListDatasetsData, ListDatasetsResponses, ListPresetsData, ListPresetsResponses, ListRunCheckpointsData, ListRunCheckpointsErrors, ListRunCheckpointsResponses, ListRunEventsData, ListRunEventsErrors, ListRunEventsResponses, ListRunMetricsData, ListRunMetricsErrors, ListRunMetricsResponses, ListRunPredictionsData, ListRunPredictionsErrors, ListRunPredictionsResponses, ListRunsData, ListRunsResponses, ListTemplatesData, ListTemplatesResponses, PreviewConversionData, PreviewConversionErrors, PreviewConversionResponses, PreviewTokensData, PreviewTokensErrors, PreviewTokensResponses, RegisterBaseModelData, RegisterBaseModelErrors, RegisterBaseModelResponses, StreamRunEventsData, StreamRunEventsErrors, StreamRunEventsResponses, UpdateDatasetData, UpdateDatasetErrors, UpdateDatasetResponses, UpdatePresetData, UpdatePresetErrors, UpdatePresetResponses, UploadDatasetData, UploadDatasetErrors, UploadDatasetResponses } from './types.gen';
+import type { CancelRunData, CancelRunErrors, CancelRunResponses, CloneRunData, CloneRunErrors, CloneRunResponses, ConvertDatasetData, ConvertDatasetErrors, ConvertDatasetResponses, CreatePresetData, CreatePresetErrors, CreatePresetResponses, CreateRunData, CreateRunErrors, CreateRunResponses, DeletePresetData, DeletePresetErrors, DeletePresetResponses, DownloadDatasetData, DownloadDatasetErrors, DownloadDatasetResponses, DownloadRunArtifactData, DownloadRunArtifactErrors, DownloadRunArtifactResponses, EstimateRunData, EstimateRunErrors, EstimateRunResponses, GetDatasetData, GetDatasetErrors, GetDatasetResponses, GetHealthData, GetHealthResponses, GetHyperparameterSchemaData, GetHyperparameterSchemaResponses, GetPresetData, GetPresetErrors, GetPresetResponses, GetRunData, GetRunErrors, GetRunResponses, GetTokenStatsData, GetTokenStatsErrors, GetTokenStatsResponses, ListBaseModelsData, ListBaseModelsResponses, ListDatasetExamplesData, ListDatasetExamplesErrors, ListDatasetExamplesResponses, ListDatasetsData, ListDatasetsResponses, ListPresetsData, ListPresetsResponses, ListRunCheckpointsData, ListRunCheckpointsErrors, ListRunCheckpointsResponses, ListRunEventsData, ListRunEventsErrors, ListRunEventsResponses, ListRunMetricsData, ListRunMetricsErrors, ListRunMetricsResponses, ListRunPredictionsData, ListRunPredictionsErrors, ListRunPredictionsResponses, ListRunsData, ListRunsResponses, ListTemplatesData, ListTemplatesResponses, PreviewConversionData, PreviewConversionErrors, PreviewConversionResponses, PreviewTokensData, PreviewTokensErrors, PreviewTokensResponses, RegisterBaseModelData, RegisterBaseModelErrors, RegisterBaseModelResponses, StreamRunEventsData, StreamRunEventsErrors, StreamRunEventsResponses, UpdateDatasetData, UpdateDatasetErrors, UpdateDatasetResponses, UpdatePresetData, UpdatePresetErrors, UpdatePresetResponses, UploadDatasetData, UploadDatasetErrors, UploadDatasetResponses } from './types.gen';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -222,6 +222,20 @@ export const createRun = <ThrowOnError extends boolean = false>(options: Options
  * Get Run
  */
 export const getRun = <ThrowOnError extends boolean = false>(options: Options<GetRunData, ThrowOnError>) => (options.client ?? client).get<GetRunResponses, GetRunErrors, ThrowOnError>({ url: '/api/runs/{run_id}', ...options });
+
+/**
+ * Clone Run
+ *
+ * Queue the run again with its exact resolved configuration, dataset split, base model and preset snapshot.
+ */
+export const cloneRun = <ThrowOnError extends boolean = false>(options: Options<CloneRunData, ThrowOnError>) => (options.client ?? client).post<CloneRunResponses, CloneRunErrors, ThrowOnError>({
+    url: '/api/runs/{run_id}/clone',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
 
 /**
  * Cancel Run

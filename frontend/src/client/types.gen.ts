@@ -1135,6 +1135,26 @@ export type PromptCompletionRecord = {
 };
 
 /**
+ * RunClone
+ *
+ * A new run with exactly the source run's resolved configuration, dataset split, base model and preset snapshot.
+ */
+export type RunClone = {
+    /**
+     * Name
+     *
+     * Default: the source run's name with its number.
+     */
+    name?: string | null;
+    /**
+     * Preflight
+     *
+     * As for a new run.
+     */
+    preflight?: boolean;
+};
+
+/**
  * RunCreate
  */
 export type RunCreate = {
@@ -2179,6 +2199,47 @@ export type GetRunResponses = {
 };
 
 export type GetRunResponse = GetRunResponses[keyof GetRunResponses];
+
+export type CloneRunData = {
+    /**
+     * Request
+     */
+    body?: RunClone | null;
+    path: {
+        /**
+         * Run Id
+         */
+        run_id: number;
+    };
+    query?: never;
+    url: '/api/runs/{run_id}/clone';
+};
+
+export type CloneRunErrors = {
+    /**
+     * Not Found
+     */
+    404: ErrorBody;
+    /**
+     * Conflict
+     */
+    409: ErrorBody;
+    /**
+     * Unprocessable Entity
+     */
+    422: ErrorBody;
+};
+
+export type CloneRunError = CloneRunErrors[keyof CloneRunErrors];
+
+export type CloneRunResponses = {
+    /**
+     * Successful Response
+     */
+    201: RunOut;
+};
+
+export type CloneRunResponse = CloneRunResponses[keyof CloneRunResponses];
 
 export type CancelRunData = {
     body?: never;

@@ -1,3 +1,5 @@
+import type { DataTag, QueryClient, QueryKey } from "@tanstack/react-query";
+
 /** A paginated list as every list endpoint returns it. */
 export type Page<T> = { items: T[]; total: number };
 
@@ -15,6 +17,20 @@ export function upsertItem<T extends { id: number }>(page: Page<T> | undefined, 
     return { ...page, items };
   }
   return { items: [item, ...page.items], total: page.total + 1 };
+}
+
+/**
+ * After a create or update: the response becomes the item's detail and its entry in the list, and the list is
+ * marked stale without refetching now (it already holds the answer).
+ */
+export async function rememberItem<T extends { id: number }>(
+  queryClient: QueryClient,
+  item: T,
+  keys: { detail: DataTag<QueryKey, T, unknown>; list: DataTag<QueryKey, Page<T>, unknown> },
+): Promise<void> {
+  queryClient.setQueryData(keys.detail, item);
+  queryClient.setQueryData(keys.list, (page) => upsertItem(page, item));
+  await queryClient.invalidateQueries({ queryKey: keys.list, refetchType: "none" });
 }
 
 /**

@@ -1,13 +1,13 @@
 import { useQuery } from "@tanstack/react-query";
 import { useMemo } from "react";
-import { Link, useParams } from "react-router";
+import { Link, useNavigate, useParams } from "react-router";
 import type { RunOut } from "../client/types.gen";
 import { Card } from "../components/ui/Card";
 import { ErrorNotice } from "../components/ui/ErrorNotice";
 import { PageHeader } from "../components/ui/PageHeader";
 import { EmptyState, Loading } from "../components/ui/States";
 import { datasetQueries } from "../features/datasets/api/queries";
-import { isActive, runQueries, useCancelRun } from "../features/runs/api/queries";
+import { isActive, runQueries, useCancelRun, useCloneRun } from "../features/runs/api/queries";
 import { useRunEvents, useSettleOnFinish } from "../features/runs/api/useRunEvents";
 import { ArtifactLinks } from "../features/runs/components/ArtifactLinks";
 import { BaseComparison } from "../features/runs/components/BaseComparison";
@@ -63,6 +63,8 @@ function RunDetail({ run }: { run: RunOut }) {
   const predictions = useQuery(runQueries.predictions(run.id));
   const dataset = useQuery(datasetQueries.detail(run.dataset_id));
   const cancel = useCancelRun(run.id);
+  const clone = useCloneRun(run.id);
+  const navigate = useNavigate();
   const now = useNow(active);
 
   // Live: stream events into the query cache once the fetched metrics and log are in place.
@@ -121,9 +123,21 @@ function RunDetail({ run }: { run: RunOut }) {
             >
               {run.cancel_requested ? "Cancelling…" : cancel.isPending ? "Cancelling…" : "Cancel run"}
             </button>
-          ) : null
+          ) : (
+            <button
+              type="button"
+              className="btn"
+              data-testid="clone-run"
+              title="Queue a new run with exactly this run's configuration, dataset split, base model and preset snapshot"
+              disabled={clone.isPending}
+              onClick={() => clone.mutate(undefined, { onSuccess: (created) => void navigate(`/runs/${created.id}`) })}
+            >
+              {clone.isPending ? "Queueing…" : "Run again"}
+            </button>
+          )
         }
       />
+      {clone.error ? <ErrorNotice error={clone.error} title="Could not run it again" testId="clone-error" /> : null}
 
       <div className={`status-strip status-strip-${run.status}`} data-testid="run-progress">
         <div className="status-strip-main">

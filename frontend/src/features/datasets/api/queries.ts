@@ -24,7 +24,7 @@ import type {
   ConvertDatasetData,
 } from "../../../client/types.gen";
 import { progressFetch } from "../../../lib/api";
-import { upsertItem } from "../../../lib/cache";
+import { rememberItem } from "../../../lib/cache";
 
 /** A template's name, as the generated schema spells the union. */
 export type TemplateName = TemplateOut["name"];
@@ -192,12 +192,11 @@ export async function uploadDatasetWithProgress({ file, name, options, onProgres
 
 function useRememberDataset() {
   const queryClient = useQueryClient();
-  return async (dataset: DatasetOut) => {
-    queryClient.setQueryData(datasetQueries.detail(dataset.id).queryKey, dataset);
-    queryClient.setQueryData(datasetQueries.list().queryKey, (page) => upsertItem(page, dataset));
-    // Mark stale without refetching now: the list above already holds the answer.
-    await queryClient.invalidateQueries({ queryKey: datasetQueries.list().queryKey, refetchType: "none" });
-  };
+  return (dataset: DatasetOut) =>
+    rememberItem(queryClient, dataset, {
+      detail: datasetQueries.detail(dataset.id).queryKey,
+      list: datasetQueries.list().queryKey,
+    });
 }
 
 export function useUploadDataset() {

@@ -1,4 +1,5 @@
 import { useState, type SubmitEvent } from "react";
+import { FieldError } from "../../../components/ui/FormRow";
 import type { Shape } from "../api/queries";
 
 type Target = Exclude<Shape, "auto">;
@@ -165,16 +166,14 @@ export function ColumnMappingForm({
         {select("label", "Label", false, "class column, for the label chart")}
       </div>
       {rejectedMapping && !touched ? (
-        <div className="field-error" role="alert" data-testid="mapping-error">
-          That mapping was refused: {detail}
-        </div>
+        <FieldError testId="mapping-error">That mapping was refused: {detail}</FieldError>
       ) : null}
       {touched && (missing.length > 0 || duplicate) ? (
-        <div className="field-error" role="alert" data-testid="mapping-error">
+        <FieldError testId="mapping-error">
           {missing.length > 0
             ? `Choose a column for ${missing.map((f) => f.label.toLowerCase()).join(" and ")}.`
             : `“${duplicate ?? ""}” is used for two fields.`}
-        </div>
+        </FieldError>
       ) : null}
       <div className="notice-actions">
         <button type="submit" className="btn btn-primary" disabled={busy} data-testid="mapping-submit">

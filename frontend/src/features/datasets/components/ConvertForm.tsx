@@ -1,6 +1,8 @@
 import { useRef, useState, type DragEvent, type SubmitEvent } from "react";
 import { useNavigate } from "react-router";
 import { ErrorNotice } from "../../../components/ui/ErrorNotice";
+import { FieldError, FormRow } from "../../../components/ui/FormRow";
+import { Toggle } from "../../../components/ui/Toggle";
 import { ApiError } from "../../../lib/api";
 import { formatBytes, formatNumber } from "../../../lib/format";
 import { useConversionPreview, useConvertDataset } from "../api/queries";
@@ -113,39 +115,36 @@ export function ConvertForm() {
   const show = (field: keyof typeof errors) => (touched ? errors[field] : undefined);
 
   const columnControl = (field: "labelColumn" | "textColumn", testId: string, label: string) => (
-    <div className="form-row">
-      <label htmlFor={testId}>{label}</label>
-      <div className="form-control">
-        {knownColumns ? (
-          <select
-            id={testId}
-            className="select"
-            value={draft[field]}
-            onChange={(event) => change({ [field]: event.target.value })}
-            aria-invalid={show(field) ? true : undefined}
-            data-testid={testId}
-          >
-            <option value="">Choose a column…</option>
-            {knownColumns.map((c) => (
-              <option key={c} value={c}>
-                {c}
-              </option>
-            ))}
-          </select>
-        ) : (
-          <input
-            id={testId}
-            className="input"
-            value={draft[field]}
-            placeholder="Column name"
-            onChange={(event) => change({ [field]: event.target.value })}
-            aria-invalid={show(field) ? true : undefined}
-            data-testid={testId}
-          />
-        )}
-        {show(field) ? <div className="field-error">{show(field)}</div> : null}
-      </div>
-    </div>
+    <FormRow label={label} htmlFor={testId}>
+      {knownColumns ? (
+        <select
+          id={testId}
+          className="select"
+          value={draft[field]}
+          onChange={(event) => change({ [field]: event.target.value })}
+          aria-invalid={show(field) ? true : undefined}
+          data-testid={testId}
+        >
+          <option value="">Choose a column…</option>
+          {knownColumns.map((c) => (
+            <option key={c} value={c}>
+              {c}
+            </option>
+          ))}
+        </select>
+      ) : (
+        <input
+          id={testId}
+          className="input"
+          value={draft[field]}
+          placeholder="Column name"
+          onChange={(event) => change({ [field]: event.target.value })}
+          aria-invalid={show(field) ? true : undefined}
+          data-testid={testId}
+        />
+      )}
+      <FieldError>{show(field)}</FieldError>
+    </FormRow>
   );
 
   const busy = preview.isPending || convert.isPending;
@@ -154,138 +153,117 @@ export function ConvertForm() {
     <form className="form form-wide" onSubmit={onPreview} noValidate data-testid="convert-form">
       <section className="card">
         <div className="card-body form-grid">
-          <div className="form-row">
-            <label>Labelled table</label>
-            <div className="form-control">
-              <div
-                className={["dropzone dropzone-compact", dragging ? "dropzone-active" : ""].join(" ")}
-                onDragEnter={(event) => {
-                  event.preventDefault();
-                  setDragging(true);
-                }}
-                onDragOver={(event) => event.preventDefault()}
-                onDragLeave={(event) => {
-                  if (!event.currentTarget.contains(event.relatedTarget as Node | null)) setDragging(false);
-                }}
-                onDrop={(event: DragEvent<HTMLDivElement>) => {
-                  event.preventDefault();
-                  setDragging(false);
-                  const dropped = event.dataTransfer.files[0];
-                  if (dropped) void pick(dropped);
-                }}
-                data-testid="convert-dropzone"
-              >
-                <div className="dropzone-text">
-                  {file ? (
-                    <>
-                      <strong className="mono" data-testid="convert-file-name">
-                        {file.name}
-                      </strong>
-                      <span className="muted small">
-                        {formatBytes(file.size)}
-                        {knownColumns ? ` · columns: ${knownColumns.join(", ")}` : " · columns are read by the server"}
-                      </span>
-                    </>
-                  ) : (
-                    <>
-                      <strong>Drop a CSV, TSV, JSONL or Parquet file</strong>
-                      <span className="muted small">one row per example: a label column and a text column</span>
-                    </>
-                  )}
-                </div>
-                <button type="button" className="btn" onClick={() => inputRef.current?.click()} disabled={busy}>
-                  {file ? "Replace…" : "Choose file…"}
-                </button>
-                <input
-                  ref={inputRef}
-                  type="file"
-                  accept={ACCEPT}
-                  className="visually-hidden"
-                  data-testid="convert-file-input"
-                  onChange={(event) => {
-                    const picked = event.target.files?.[0];
-                    if (picked) void pick(picked);
-                  }}
-                />
+          <FormRow label="Labelled table">
+            <div
+              className={["dropzone dropzone-compact", dragging ? "dropzone-active" : ""].join(" ")}
+              onDragEnter={(event) => {
+                event.preventDefault();
+                setDragging(true);
+              }}
+              onDragOver={(event) => event.preventDefault()}
+              onDragLeave={(event) => {
+                if (!event.currentTarget.contains(event.relatedTarget as Node | null)) setDragging(false);
+              }}
+              onDrop={(event: DragEvent<HTMLDivElement>) => {
+                event.preventDefault();
+                setDragging(false);
+                const dropped = event.dataTransfer.files[0];
+                if (dropped) void pick(dropped);
+              }}
+              data-testid="convert-dropzone"
+            >
+              <div className="dropzone-text">
+                {file ? (
+                  <>
+                    <strong className="mono" data-testid="convert-file-name">
+                      {file.name}
+                    </strong>
+                    <span className="muted small">
+                      {formatBytes(file.size)}
+                      {knownColumns ? ` · columns: ${knownColumns.join(", ")}` : " · columns are read by the server"}
+                    </span>
+                  </>
+                ) : (
+                  <>
+                    <strong>Drop a CSV, TSV, JSONL or Parquet file</strong>
+                    <span className="muted small">one row per example: a label column and a text column</span>
+                  </>
+                )}
               </div>
-              {show("file") ? <div className="field-error">{show("file")}</div> : null}
+              <button type="button" className="btn" onClick={() => inputRef.current?.click()} disabled={busy}>
+                {file ? "Replace…" : "Choose file…"}
+              </button>
+              <input
+                ref={inputRef}
+                type="file"
+                accept={ACCEPT}
+                className="visually-hidden"
+                data-testid="convert-file-input"
+                onChange={(event) => {
+                  const picked = event.target.files?.[0];
+                  if (picked) void pick(picked);
+                }}
+              />
             </div>
-          </div>
+            <FieldError>{show("file")}</FieldError>
+          </FormRow>
           {columnControl("labelColumn", "convert-label-column", "Label column")}
           {columnControl("textColumn", "convert-text-column", "Text column")}
-          <div className="form-row">
-            <label htmlFor="convert-task">Task</label>
-            <div className="form-control">
-              <textarea
-                id="convert-task"
-                className="textarea"
-                rows={2}
-                value={draft.task}
-                placeholder="e.g. Decide whether the complaint is about a product defect"
-                onChange={(event) => change({ task: event.target.value })}
-                aria-invalid={show("task") ? true : undefined}
-                data-testid="convert-task"
-              />
-              {show("task") ? (
-                <div className="field-error">{show("task")}</div>
+          <FormRow label="Task" htmlFor="convert-task">
+            <textarea
+              id="convert-task"
+              className="textarea"
+              rows={2}
+              value={draft.task}
+              placeholder="e.g. Decide whether the complaint is about a product defect"
+              onChange={(event) => change({ task: event.target.value })}
+              aria-invalid={show("task") ? true : undefined}
+              data-testid="convert-task"
+            />
+            {show("task") ? (
+              <FieldError>{show("task")}</FieldError>
+            ) : (
+              <div className="hint">
+                The instruction each row is wrapped in. The allowed labels are appended as OPTIONS, which keeps the
+                model's answers inside the label set.
+              </div>
+            )}
+          </FormRow>
+          <FormRow label="Paraphrases" htmlFor="convert-paraphrases" inline>
+            <input
+              id="convert-paraphrases"
+              className="input input-narrow"
+              inputMode="numeric"
+              value={draft.paraphrases}
+              onChange={(event) => change({ paraphrases: event.target.value })}
+              aria-invalid={show("paraphrases") ? true : undefined}
+              data-testid="convert-paraphrases"
+            />
+            <span className="hint inline-hint">
+              {show("paraphrases") ? (
+                <span className="field-error">{show("paraphrases")}</span>
               ) : (
-                <div className="hint">
-                  The instruction each row is wrapped in. The allowed labels are appended as OPTIONS, which keeps the
-                  model's answers inside the label set.
-                </div>
+                "templates per task (1–10), spread over the rows for variety, FLAN-style"
               )}
-            </div>
-          </div>
-          <div className="form-row">
-            <label htmlFor="convert-paraphrases">Paraphrases</label>
-            <div className="form-control form-inline">
-              <input
-                id="convert-paraphrases"
-                className="input input-narrow"
-                inputMode="numeric"
-                value={draft.paraphrases}
-                onChange={(event) => change({ paraphrases: event.target.value })}
-                aria-invalid={show("paraphrases") ? true : undefined}
-                data-testid="convert-paraphrases"
-              />
-              <span className="hint inline-hint">
-                {show("paraphrases") ? (
-                  <span className="field-error">{show("paraphrases")}</span>
-                ) : (
-                  "templates per task (1–10), spread over the rows for variety, FLAN-style"
-                )}
-              </span>
-            </div>
-          </div>
-          <div className="form-row">
-            <span className="form-label">Inverted</span>
-            <div className="form-control">
-              <label className="toggle">
-                <input
-                  type="checkbox"
-                  checked={draft.inverted}
-                  onChange={(event) => change({ inverted: event.target.checked })}
-                  data-testid="convert-inverted"
-                />
-                Also add inverted tasks
-              </label>
-              <div className="hint">Given the label, write a text that fits it: the reverse direction, for diversity.</div>
-            </div>
-          </div>
-          <div className="form-row">
-            <label htmlFor="convert-name">Dataset name</label>
-            <div className="form-control">
-              <input
-                id="convert-name"
-                className="input"
-                value={draft.name}
-                maxLength={200}
-                placeholder="Optional, defaults to the file name"
-                onChange={(event) => change({ name: event.target.value })}
-                data-testid="convert-name"
-              />
-            </div>
-          </div>
+            </span>
+          </FormRow>
+          <FormRow label="Inverted">
+            <Toggle checked={draft.inverted} onChange={(inverted) => change({ inverted })} testId="convert-inverted">
+              Also add inverted tasks
+            </Toggle>
+            <div className="hint">Given the label, write a text that fits it: the reverse direction, for diversity.</div>
+          </FormRow>
+          <FormRow label="Dataset name" htmlFor="convert-name">
+            <input
+              id="convert-name"
+              className="input"
+              value={draft.name}
+              maxLength={200}
+              placeholder="Optional, defaults to the file name"
+              onChange={(event) => change({ name: event.target.value })}
+              data-testid="convert-name"
+            />
+          </FormRow>
         </div>
       </section>
 

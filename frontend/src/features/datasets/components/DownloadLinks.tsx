@@ -1,4 +1,5 @@
 import type { DatasetOut, Split } from "../../../client/types.gen";
+import { DownloadButton } from "../../../components/ui/DownloadButton";
 import { formatNumber } from "../../../lib/format";
 import { downloadUrl } from "../api/queries";
 
@@ -29,25 +30,13 @@ export function DownloadLinks({ dataset }: { dataset: DatasetOut }) {
               {counts[split ?? "all"] > 0 ? (
                 <span className="download-buttons">
                   {(["jsonl", "csv"] as const).map((format) => (
-                    <a
+                    <DownloadButton
                       key={format}
-                      className="btn btn-sm"
                       href={downloadUrl(dataset.id, split, format)}
-                      download
-                      data-testid={`download-${split ?? "all"}-${format}`}
+                      testId={`download-${split ?? "all"}-${format}`}
                     >
-                      <svg viewBox="0 0 24 24" className="btn-icon" aria-hidden="true">
-                        <path
-                          d="M12 4v11m0 0-4-4m4 4 4-4M5 19h14"
-                          fill="none"
-                          stroke="currentColor"
-                          strokeWidth="1.8"
-                          strokeLinecap="round"
-                          strokeLinejoin="round"
-                        />
-                      </svg>
                       {format.toUpperCase()}
-                    </a>
+                    </DownloadButton>
                   ))}
                 </span>
               ) : (

@@ -1,5 +1,6 @@
 import { useEffect, useState } from "react";
 import type { DatasetOut } from "../../../client/types.gen";
+import { Toggle } from "../../../components/ui/Toggle";
 import { useDebounced } from "../../../lib/useDebounced";
 import type { TokenSettingsState } from "../useTokenSettings";
 
@@ -98,16 +99,15 @@ export function TokenSettingsBar({
         />
       </label>
       {showCompletionOnly ? (
-        <label className="toggle setting-toggle">
-          <input
-            type="checkbox"
-            checked={settings.completionOnly}
-            onChange={(event) => update({ completionOnly: event.target.checked })}
-            data-testid="tokens-completion-only"
-          />
+        <Toggle
+          checked={settings.completionOnly}
+          onChange={(completionOnly) => update({ completionOnly })}
+          testId="tokens-completion-only"
+          className="setting-toggle"
+        >
           Completion-only loss
           <span className="muted small">(mask the prompt)</span>
-        </label>
+        </Toggle>
       ) : null}
     </div>
   );

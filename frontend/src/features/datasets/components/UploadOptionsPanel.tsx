@@ -1,5 +1,6 @@
 import { useRef } from "react";
 import type { TemplateOut } from "../../../client/types.gen";
+import { FieldError } from "../../../components/ui/FormRow";
 import type { Shape, TemplateName } from "../api/queries";
 import { ACCEPT, SHAPE_LABELS, type SplitDraft } from "../uploadOptions";
 
@@ -136,9 +137,7 @@ export function UploadOptionsPanel({
           {share("seed", "Seed", "")}
         </div>
         {splitError ? (
-          <div className="field-error" data-testid="split-error" role="alert">
-            {splitError}
-          </div>
+          <FieldError testId="split-error">{splitError}</FieldError>
         ) : (
           <div className="hint">Rows are shuffled with the seed, then cut by these shares; the split is fixed once stored.</div>
         )}

@@ -1,7 +1,7 @@
 import { queryOptions, useMutation, useQueryClient } from "@tanstack/react-query";
 import { createPreset, deletePreset, getPreset, listPresets, updatePreset } from "../../../client/sdk.gen";
 import type { PresetCreate, PresetOut } from "../../../client/types.gen";
-import { upsertItem } from "../../../lib/cache";
+import { rememberItem } from "../../../lib/cache";
 import { runQueries } from "../../runs/api/queries";
 
 /** Every preset query key and fetcher, defined once. Mutations write their response, then invalidate. */
@@ -23,11 +23,11 @@ export const presetQueries = {
 
 function useRememberPreset() {
   const queryClient = useQueryClient();
-  return async (preset: PresetOut) => {
-    queryClient.setQueryData(presetQueries.detail(preset.id).queryKey, preset);
-    queryClient.setQueryData(presetQueries.list().queryKey, (page) => upsertItem(page, preset));
-    await queryClient.invalidateQueries({ queryKey: presetQueries.list().queryKey, refetchType: "none" });
-  };
+  return (preset: PresetOut) =>
+    rememberItem(queryClient, preset, {
+      detail: presetQueries.detail(preset.id).queryKey,
+      list: presetQueries.list().queryKey,
+    });
 }
 
 export function useCreatePreset() {

@@ -2,15 +2,12 @@ import { useState, type SubmitEvent } from "react";
 import { Link } from "react-router";
 import type { PresetCreate, PresetOut } from "../../../client/types.gen";
 import { ErrorNotice } from "../../../components/ui/ErrorNotice";
+import { FieldError, FormRow } from "../../../components/ui/FormRow";
 import { ApiError, fieldMessage } from "../../../lib/api";
-import {
-  formatOverride,
-  hyperparameterError,
-  parseOverrides,
-  type HyperparameterSpec,
-} from "../../runs/api/hyperparameters";
+import { formatOverride, type HyperparameterSpec } from "../../runs/api/hyperparameters";
 import { HyperparameterErrors } from "../../runs/components/HyperparameterErrors";
 import { HyperparameterFields } from "../../runs/components/HyperparameterFields";
+import { useHyperparameterTexts } from "../../runs/useHyperparameterTexts";
 
 /** The template belongs to the run (it depends on the dataset): the run form picks it, not the preset editor. */
 const RUN_ONLY_FIELDS = ["prompt_template", "custom_template"];
@@ -38,72 +35,58 @@ export function PresetForm({ initial, specs: allSpecs, submitLabel, pending, err
   const stored = initial?.hyperparameters ?? {};
   const [name, setName] = useState(initial?.name ?? "");
   const [description, setDescription] = useState(initial?.description ?? "");
-  const [texts, setTexts] = useState(() => initialTexts(specs, stored));
-  const [clientErrors, setClientErrors] = useState<Record<string, string>>({});
 
   // A 422 names its field: "name", "description" or "hyperparameters.<name>"; show it there.
+  const hp = useHyperparameterTexts(specs, () => initialTexts(specs, stored), error);
   const apiError = error instanceof ApiError ? error : null;
-  const hpError = hyperparameterError(error);
-  const placedHp = hpError && specs.some((spec) => spec.name === hpError.name) ? hpError : null;
   const topError = (field: "name" | "description") =>
     apiError?.field === field ? fieldMessage(apiError) : null;
-  const errors = placedHp ? { ...clientErrors, [placedHp.name]: placedHp.message } : clientErrors;
-  const unplaced = error && !placedHp && !topError("name") && !topError("description") ? error : null;
-  const setCount = Object.values(texts).filter((text) => text.trim() !== "").length;
+  const unplaced = error && !hp.serverFieldError && !topError("name") && !topError("description") ? error : null;
+  const setCount = Object.values(hp.texts).filter((text) => text.trim() !== "").length;
 
   const submit = (event: SubmitEvent<HTMLFormElement>) => {
     event.preventDefault();
-    const parsed = parseOverrides(specs, texts);
-    setClientErrors(parsed.errors);
-    if (Object.keys(parsed.errors).length > 0) return;
+    if (!hp.check()) return;
     // Keep what this form does not edit (a template set through the API) as it was.
     const kept = Object.fromEntries(Object.entries(stored).filter(([key]) => RUN_ONLY_FIELDS.includes(key)));
-    onSubmit({ name: name.trim(), description: description.trim(), hyperparameters: { ...kept, ...parsed.values } });
+    onSubmit({ name: name.trim(), description: description.trim(), hyperparameters: { ...kept, ...hp.parsed.values } });
   };
 
   return (
     <form className="form form-wide" onSubmit={submit} noValidate data-testid="preset-form">
       <section className="card">
         <div className="card-body form-grid">
-          <div className="form-row">
-            <label htmlFor="preset-name">Name</label>
-            <div className="form-control">
-              <input
-                id="preset-name"
-                className="input"
-                maxLength={200}
-                value={name}
-                onChange={(event) => {
-                  setName(event.target.value);
-                  onEdit();
-                }}
-                aria-invalid={topError("name") ? true : undefined}
-                data-testid="preset-name-input"
-              />
-              {topError("name") ? (
-                <div className="field-error" data-testid="field-error" role="alert">
-                  {topError("name")}
-                </div>
-              ) : null}
-            </div>
-          </div>
-          <div className="form-row">
-            <label htmlFor="preset-description">Description</label>
-            <div className="form-control">
-              <textarea
-                id="preset-description"
-                className="textarea"
-                rows={3}
-                placeholder="What it is for, where the values come from, what it trades off"
-                value={description}
-                onChange={(event) => {
-                  setDescription(event.target.value);
-                  onEdit();
-                }}
-                data-testid="preset-description-input"
-              />
-            </div>
-          </div>
+          <FormRow label="Name" htmlFor="preset-name">
+            <input
+              id="preset-name"
+              className="input"
+              maxLength={200}
+              value={name}
+              onChange={(event) => {
+                setName(event.target.value);
+                onEdit();
+              }}
+              aria-invalid={topError("name") ? true : undefined}
+              data-testid="preset-name-input"
+            />
+            <FieldError>{topError("name")}</FieldError>
+          </FormRow>
+          <FormRow label="Description" htmlFor="preset-description">
+            <textarea
+              id="preset-description"
+              className="textarea"
+              rows={3}
+              placeholder="What it is for, where the values come from, what it trades off"
+              value={description}
+              onChange={(event) => {
+                setDescription(event.target.value);
+                onEdit();
+              }}
+              aria-invalid={topError("description") ? true : undefined}
+              data-testid="preset-description-input"
+            />
+            <FieldError>{topError("description")}</FieldError>
+          </FormRow>
         </div>
       </section>
 
@@ -117,12 +100,11 @@ export function PresetForm({ initial, specs: allSpecs, submitLabel, pending, err
         <div className="card-body">
           <HyperparameterFields
             specs={specs}
-            values={texts}
+            values={hp.texts}
             presetValues={{}}
-            errors={errors}
+            errors={hp.errors}
             onChange={(field, value) => {
-              setTexts((old) => ({ ...old, [field]: value }));
-              setClientErrors((old) => Object.fromEntries(Object.entries(old).filter(([key]) => key !== field)));
+              hp.change(field, value);
               onEdit();
             }}
           />
@@ -131,7 +113,7 @@ export function PresetForm({ initial, specs: allSpecs, submitLabel, pending, err
 
       <HyperparameterErrors
         title="Not saved: fix the highlighted hyperparameters"
-        errors={errors}
+        errors={hp.errors}
         testId="preset-field-errors"
       />
       {unplaced ? <ErrorNotice error={unplaced} title="Not saved" testId="preset-save-error" /> : null}

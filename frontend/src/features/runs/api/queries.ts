@@ -1,6 +1,7 @@
 import { keepPreviousData, queryOptions, useMutation, useQueryClient } from "@tanstack/react-query";
 import {
   cancelRun,
+  cloneRun,
   createRun,
   estimateRun,
   getHyperparameterSchema,
@@ -13,7 +14,7 @@ import {
   listRuns,
 } from "../../../client/sdk.gen";
 import type { EstimateRequest, RunCreate, RunOut, RunStatus } from "../../../client/types.gen";
-import { upsertItem } from "../../../lib/cache";
+import { rememberItem } from "../../../lib/cache";
 import { parseHyperparameterSchema } from "./hyperparameters";
 
 export const ACTIVE_STATUSES: readonly RunStatus[] = ["queued", "running"];
@@ -106,11 +107,8 @@ export function useCreateRun() {
   const queryClient = useQueryClient();
   return useMutation({
     mutationFn: async (body: RunCreate) => (await createRun({ body, throwOnError: true })).data,
-    onSuccess: async (run: RunOut) => {
-      queryClient.setQueryData(runQueries.detail(run.id).queryKey, run);
-      queryClient.setQueryData(runQueries.list().queryKey, (page) => upsertItem(page, run));
-      await queryClient.invalidateQueries({ queryKey: runQueries.list().queryKey, refetchType: "none" });
-    },
+    onSuccess: (run: RunOut) =>
+      rememberItem(queryClient, run, { detail: runQueries.detail(run.id).queryKey, list: runQueries.list().queryKey }),
   });
 }
 
@@ -118,11 +116,18 @@ export function useCancelRun(id: number) {
   const queryClient = useQueryClient();
   return useMutation({
     mutationFn: async () => (await cancelRun({ path: { run_id: id }, throwOnError: true })).data,
-    onSuccess: async (run: RunOut) => {
-      // The response is the run after cancelling; the event stream reports what follows.
-      queryClient.setQueryData(runQueries.detail(id).queryKey, run);
-      queryClient.setQueryData(runQueries.list().queryKey, (page) => upsertItem(page, run));
-      await queryClient.invalidateQueries({ queryKey: runQueries.list().queryKey, refetchType: "none" });
-    },
+    // The response is the run after cancelling; the event stream reports what follows.
+    onSuccess: (run: RunOut) =>
+      rememberItem(queryClient, run, { detail: runQueries.detail(id).queryKey, list: runQueries.list().queryKey }),
+  });
+}
+
+/** Queue the run again with its exact resolved configuration, split, base model and preset snapshot. */
+export function useCloneRun(id: number) {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: async () => (await cloneRun({ path: { run_id: id }, body: {}, throwOnError: true })).data,
+    onSuccess: (run: RunOut) =>
+      rememberItem(queryClient, run, { detail: runQueries.detail(run.id).queryKey, list: runQueries.list().queryKey }),
   });
 }

@@ -1,3 +1,4 @@
+import { FieldError } from "../../../components/ui/FormRow";
 import { formatOverride, groupSpecs, listEntryNoun, type HyperparameterSpec } from "../api/hyperparameters";
 
 type Props = {
@@ -89,11 +90,7 @@ function Field({
         ) : null}
       </div>
       {control}
-      {error ? (
-        <div className="field-error" data-testid="field-error" role="alert">
-          {error}
-        </div>
-      ) : null}
+      <FieldError>{error}</FieldError>
       <div className="hp-help" id={`${id}-help`}>
         {spec.description}
         <span className="hp-meta">

@@ -1,11 +1,14 @@
-import { useMemo, useState, type SubmitEvent } from "react";
+import { useMemo, useState, type ChangeEvent, type SubmitEvent } from "react";
 import { Link, useNavigate } from "react-router";
 import type { BaseModelOut, DatasetOut, PresetOut, TemplateOut } from "../../../client/types.gen";
 import { ErrorNotice } from "../../../components/ui/ErrorNotice";
+import { FieldError, FormRow } from "../../../components/ui/FormRow";
+import { Toggle } from "../../../components/ui/Toggle";
 import { ApiError, fieldMessage } from "../../../lib/api";
 import { formatNumber } from "../../../lib/format";
-import { formatDefault, hyperparameterError, parseOverrides, type HyperparameterSpec } from "../api/hyperparameters";
+import { formatDefault, hyperparameterError, type HyperparameterSpec } from "../api/hyperparameters";
 import { useCreateRun } from "../api/queries";
+import { useHyperparameterTexts } from "../useHyperparameterTexts";
 import { EstimatePanel } from "./EstimatePanel";
 import { HyperparameterErrors } from "./HyperparameterErrors";
 import { HyperparameterFields } from "./HyperparameterFields";
@@ -24,6 +27,7 @@ const TEMPLATE_FIELDS = ["prompt_template", "custom_template"];
 
 const TOP_FIELDS = ["name", "dataset_id", "base_model", "preset_id"] as const;
 type TopField = (typeof TOP_FIELDS)[number];
+type FieldElement = HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement;
 
 function defaultPreset(presets: PresetOut[]): PresetOut | undefined {
   return presets.find((p) => p.builtin && Object.keys(p.hyperparameters).length === 0) ?? presets[0];
@@ -38,15 +42,13 @@ export function NewRunForm({ datasets, models, presets, specs: allSpecs, templat
   const [datasetChoice, setDatasetChoice] = useState<string | undefined>(undefined);
   const [modelChoice, setModelChoice] = useState<string | undefined>(undefined);
   const [presetChoice, setPresetChoice] = useState<string | undefined>(undefined);
-  const [overrides, setOverrides] = useState<Record<string, string>>({});
-  const [clientErrors, setClientErrors] = useState<Record<string, string>>({});
   const [advancedOpen, setAdvancedOpen] = useState(false);
   // "" = the dataset's own template (the run snapshot then names it).
   const [templateChoice, setTemplateChoice] = useState("");
   const [customTemplate, setCustomTemplate] = useState("");
   const [preflight, setPreflight] = useState(false);
   const specs = useMemo(() => allSpecs.filter((spec) => !TEMPLATE_FIELDS.includes(spec.name)), [allSpecs]);
-  const parsed = useMemo(() => parseOverrides(specs, overrides), [specs, overrides]);
+  const overrides = useHyperparameterTexts(specs, {}, createRun.error);
 
   const initialDataset = datasets.find((d) => d.id === initialDatasetId) ?? datasets[0];
   const datasetId = datasetChoice ?? (initialDataset ? String(initialDataset.id) : "");
@@ -62,20 +64,24 @@ export function NewRunForm({ datasets, models, presets, specs: allSpecs, templat
   const apiError = createRun.error instanceof ApiError ? createRun.error : null;
   const hpError = hyperparameterError(createRun.error);
   const templateError = hpError && TEMPLATE_FIELDS.includes(hpError.name) ? hpError.message : null;
-  const serverHpError = hpError && specs.some((s) => s.name === hpError.name) ? hpError : null;
   const serverTopField = TOP_FIELDS.find((f) => f === apiError?.field) ?? null;
   const topError = (field: TopField) => (apiError && serverTopField === field ? fieldMessage(apiError) : null);
-  const hpErrors = serverHpError ? { ...clientErrors, [serverHpError.name]: serverHpError.message } : clientErrors;
-  const generalError = createRun.error && !serverHpError && !serverTopField && !templateError ? createRun.error : null;
+  const generalError =
+    createRun.error && !overrides.serverFieldError && !serverTopField && !templateError ? createRun.error : null;
 
-  const changedCount = Object.values(overrides).filter((v) => v !== "").length;
+  const changedCount = Object.values(overrides.texts).filter((v) => v !== "").length;
 
   const edit = () => {
     if (createRun.isError) createRun.reset();
   };
+  // A control's onChange: keep what was chosen or typed, and clear a failed launch's error.
+  const editing = (set: (value: string) => void) => (event: ChangeEvent<FieldElement>) => {
+    set(event.target.value);
+    edit();
+  };
 
   // What the run is made of, as both the estimate and the launch send it.
-  const hyperparameters: Record<string, unknown> = { ...parsed.values };
+  const hyperparameters: Record<string, unknown> = { ...overrides.parsed.values };
   if (templateChoice) hyperparameters.prompt_template = templateChoice;
   if (templateChoice === "custom" && customTemplate.trim()) hyperparameters.custom_template = customTemplate;
   const runRequest = {
@@ -87,8 +93,7 @@ export function NewRunForm({ datasets, models, presets, specs: allSpecs, templat
 
   const onSubmit = (event: SubmitEvent<HTMLFormElement>) => {
     event.preventDefault();
-    setClientErrors(parsed.errors);
-    if (Object.keys(parsed.errors).length > 0) {
+    if (!overrides.check()) {
       setAdvancedOpen(true);
       return;
     }
@@ -119,202 +124,160 @@ export function NewRunForm({ datasets, models, presets, specs: allSpecs, templat
     <form className="form" onSubmit={onSubmit} noValidate data-testid="new-run-form">
       <section className="card">
         <div className="card-body form-grid">
-          <div className="form-row">
-            <label htmlFor="run-dataset">Dataset</label>
-            <div className="form-control">
-              <select
-                id="run-dataset"
-                className="select"
-                data-testid="run-dataset-select"
-                value={datasetId}
-                onChange={(event) => {
-                  setDatasetChoice(event.target.value);
-                  edit();
-                }}
-                aria-invalid={topError("dataset_id") ? true : undefined}
-              >
-                {datasets.map((d) => (
-                  <option key={d.id} value={String(d.id)}>
-                    {d.name} (#{d.id}, {formatNumber(d.num_rows)} rows)
-                  </option>
-                ))}
-              </select>
-              <FieldError message={topError("dataset_id")} />
-              {dataset ? (
-                <div className="hint">
-                  {formatNumber(dataset.num_train)} train · {formatNumber(dataset.num_validation)} validation ·{" "}
-                  {formatNumber(dataset.num_test)} test. Training uses the train split; validation loss is measured
-                  on the validation split, first for the base model, then while fine-tuning.
-                </div>
-              ) : null}
-            </div>
-          </div>
-
-          <div className="form-row">
-            <label htmlFor="run-model">Base model</label>
-            <div className="form-control">
-              <select
-                id="run-model"
-                className="select"
-                data-testid="run-model-select"
-                value={baseModel}
-                onChange={(event) => {
-                  setModelChoice(event.target.value);
-                  edit();
-                }}
-                aria-invalid={topError("base_model") ? true : undefined}
-              >
-                {models.map((m) => (
-                  <option key={m.id} value={m.name}>
-                    {m.name}
-                  </option>
-                ))}
-              </select>
-              <FieldError message={topError("base_model")} />
-              {model ? (
-                <div className="hint">
-                  {model.description} <span className="tag">{model.source}</span>
-                </div>
-              ) : null}
-            </div>
-          </div>
-
-          <div className="form-row">
-            <label htmlFor="run-template">Prompt template</label>
-            <div className="form-control">
-              <select
-                id="run-template"
-                className="select"
-                data-testid="run-template-select"
-                value={templateChoice}
-                onChange={(event) => {
-                  setTemplateChoice(event.target.value);
-                  edit();
-                }}
-                aria-invalid={templateError ? true : undefined}
-              >
-                <option value="">Dataset's template{dataset ? ` (${dataset.template})` : ""}</option>
-                {templates.map((t) => (
-                  <option key={t.name} value={t.name}>
-                    {t.name}
-                  </option>
-                ))}
-              </select>
-              <FieldError message={templateError} />
-              <div className="hint" data-testid="run-template-description">
-                {templateChoice
-                  ? templates.find((t) => t.name === templateChoice)?.description
-                  : "How each example becomes text for training and generation; the dataset page shows its tokens."}{" "}
-                {dataset ? (
-                  <Link
-                    to={`/datasets/${dataset.id}/preview?model=${encodeURIComponent(baseModel)}${
-                      templateChoice ? `&template=${templateChoice}` : ""
-                    }`}
-                  >
-                    Preview the tokens
-                  </Link>
-                ) : null}
-              </div>
-              {templateChoice === "custom" ? (
-                <textarea
-                  className="textarea mono-text textarea-below"
-                  rows={6}
-                  wrap="off"
-                  value={customTemplate}
-                  placeholder={
-                    dataset?.custom_template
-                      ? "Empty: the dataset's custom template"
-                      : "Jinja over messages / add_generation_prompt, like a chat template"
-                  }
-                  onChange={(event) => {
-                    setCustomTemplate(event.target.value);
-                    edit();
-                  }}
-                  spellCheck={false}
-                  data-testid="run-custom-template"
-                />
-              ) : null}
-            </div>
-          </div>
-
-          <div className="form-row">
-            <label htmlFor="run-preset">Preset</label>
-            <div className="form-control">
-              <select
-                id="run-preset"
-                className="select"
-                data-testid="run-preset-select"
-                value={presetId}
-                onChange={(event) => {
-                  setPresetChoice(event.target.value);
-                  edit();
-                }}
-                aria-invalid={topError("preset_id") ? true : undefined}
-              >
-                <option value="">No preset (studio defaults)</option>
-                {presets.map((p) => (
-                  <option key={p.id} value={String(p.id)}>
-                    {p.name}
-                    {p.builtin ? "" : " (custom)"}
-                  </option>
-                ))}
-              </select>
-              <FieldError message={topError("preset_id")} />
-              <div className="hint" data-testid="preset-description">
-                {preset ? preset.description || "No description." : "Every hyperparameter at its default."}
-              </div>
-              {preset && Object.keys(presetValues).length > 0 ? (
-                <div className="chips">
-                  {Object.entries(presetValues).map(([key, value]) => (
-                    <span key={key} className="chip mono">
-                      {key}={formatDefault(value)}
-                    </span>
-                  ))}
-                </div>
-              ) : null}
-            </div>
-          </div>
-
-          <div className="form-row">
-            <span className="form-label">Pre-flight</span>
-            <div className="form-control">
-              <label className="toggle">
-                <input
-                  type="checkbox"
-                  checked={preflight}
-                  onChange={(event) => setPreflight(event.target.checked)}
-                  data-testid="run-preflight"
-                />
-                Pre-flight dry run
-              </label>
+          <FormRow label="Dataset" htmlFor="run-dataset">
+            <select
+              id="run-dataset"
+              className="select"
+              data-testid="run-dataset-select"
+              value={datasetId}
+              onChange={editing(setDatasetChoice)}
+              aria-invalid={topError("dataset_id") ? true : undefined}
+            >
+              {datasets.map((d) => (
+                <option key={d.id} value={String(d.id)}>
+                  {d.name} (#{d.id}, {formatNumber(d.num_rows)} rows)
+                </option>
+              ))}
+            </select>
+            <FieldError>{topError("dataset_id")}</FieldError>
+            {dataset ? (
               <div className="hint">
-                Trains 3 steps of this exact configuration first and throws them away, to measure memory and seconds
-                per step: running out of memory shows within a minute, and the run page gets a measured ETA. Costs
-                those steps and one more model load.
+                {formatNumber(dataset.num_train)} train · {formatNumber(dataset.num_validation)} validation ·{" "}
+                {formatNumber(dataset.num_test)} test. Training uses the train split; validation loss is measured on
+                the validation split, first for the base model, then while fine-tuning.
               </div>
-            </div>
-          </div>
+            ) : null}
+          </FormRow>
 
-          <div className="form-row">
-            <label htmlFor="run-name">Name</label>
-            <div className="form-control">
-              <input
-                id="run-name"
-                className="input"
-                type="text"
-                maxLength={200}
-                placeholder="Optional — a name is generated otherwise"
-                value={name}
-                onChange={(event) => {
-                  setName(event.target.value);
-                  edit();
-                }}
-                data-testid="run-name-input"
-                aria-invalid={topError("name") ? true : undefined}
-              />
-              <FieldError message={topError("name")} />
+          <FormRow label="Base model" htmlFor="run-model">
+            <select
+              id="run-model"
+              className="select"
+              data-testid="run-model-select"
+              value={baseModel}
+              onChange={editing(setModelChoice)}
+              aria-invalid={topError("base_model") ? true : undefined}
+            >
+              {models.map((m) => (
+                <option key={m.id} value={m.name}>
+                  {m.name}
+                </option>
+              ))}
+            </select>
+            <FieldError>{topError("base_model")}</FieldError>
+            {model ? (
+              <div className="hint">
+                {model.description} <span className="tag">{model.source}</span>
+              </div>
+            ) : null}
+          </FormRow>
+
+          <FormRow label="Prompt template" htmlFor="run-template">
+            <select
+              id="run-template"
+              className="select"
+              data-testid="run-template-select"
+              value={templateChoice}
+              onChange={editing(setTemplateChoice)}
+              aria-invalid={templateError ? true : undefined}
+            >
+              <option value="">Dataset's template{dataset ? ` (${dataset.template})` : ""}</option>
+              {templates.map((t) => (
+                <option key={t.name} value={t.name}>
+                  {t.name}
+                </option>
+              ))}
+            </select>
+            <FieldError>{templateError}</FieldError>
+            <div className="hint" data-testid="run-template-description">
+              {templateChoice
+                ? templates.find((t) => t.name === templateChoice)?.description
+                : "How each example becomes text for training and generation; the dataset page shows its tokens."}{" "}
+              {dataset ? (
+                <Link
+                  to={`/datasets/${dataset.id}/preview?model=${encodeURIComponent(baseModel)}${
+                    templateChoice ? `&template=${templateChoice}` : ""
+                  }`}
+                >
+                  Preview the tokens
+                </Link>
+              ) : null}
             </div>
-          </div>
+            {templateChoice === "custom" ? (
+              <textarea
+                className="textarea mono-text textarea-below"
+                rows={6}
+                wrap="off"
+                value={customTemplate}
+                placeholder={
+                  dataset?.custom_template
+                    ? "Empty: the dataset's custom template"
+                    : "Jinja over messages / add_generation_prompt, like a chat template"
+                }
+                onChange={editing(setCustomTemplate)}
+                spellCheck={false}
+                data-testid="run-custom-template"
+              />
+            ) : null}
+          </FormRow>
+
+          <FormRow label="Preset" htmlFor="run-preset">
+            <select
+              id="run-preset"
+              className="select"
+              data-testid="run-preset-select"
+              value={presetId}
+              onChange={editing(setPresetChoice)}
+              aria-invalid={topError("preset_id") ? true : undefined}
+            >
+              <option value="">No preset (studio defaults)</option>
+              {presets.map((p) => (
+                <option key={p.id} value={String(p.id)}>
+                  {p.name}
+                  {p.builtin ? "" : " (custom)"}
+                </option>
+              ))}
+            </select>
+            <FieldError>{topError("preset_id")}</FieldError>
+            <div className="hint" data-testid="preset-description">
+              {preset ? preset.description || "No description." : "Every hyperparameter at its default."}
+            </div>
+            {preset && Object.keys(presetValues).length > 0 ? (
+              <div className="chips">
+                {Object.entries(presetValues).map(([key, value]) => (
+                  <span key={key} className="chip mono">
+                    {key}={formatDefault(value)}
+                  </span>
+                ))}
+              </div>
+            ) : null}
+          </FormRow>
+
+          <FormRow label="Pre-flight">
+            <Toggle checked={preflight} onChange={setPreflight} testId="run-preflight">
+              Pre-flight dry run
+            </Toggle>
+            <div className="hint">
+              Trains 3 steps of this exact configuration first and throws them away, to measure memory and seconds per
+              step: running out of memory shows within a minute, and the run page gets a measured ETA. Costs those
+              steps and one more model load.
+            </div>
+          </FormRow>
+
+          <FormRow label="Name" htmlFor="run-name">
+            <input
+              id="run-name"
+              className="input"
+              type="text"
+              maxLength={200}
+              placeholder="Optional — a name is generated otherwise"
+              value={name}
+              onChange={editing(setName)}
+              data-testid="run-name-input"
+              aria-invalid={topError("name") ? true : undefined}
+            />
+            <FieldError>{topError("name")}</FieldError>
+          </FormRow>
         </div>
       </section>
 
@@ -337,8 +300,7 @@ export function NewRunForm({ datasets, models, presets, specs: allSpecs, templat
               className="link-button small summary-action"
               onClick={(event) => {
                 event.preventDefault();
-                setOverrides({});
-                setClientErrors({});
+                overrides.reset();
                 edit();
               }}
             >
@@ -349,24 +311,23 @@ export function NewRunForm({ datasets, models, presets, specs: allSpecs, templat
         <div className="collapsible-body">
           <HyperparameterFields
             specs={specs}
-            values={overrides}
+            values={overrides.texts}
             presetValues={presetValues}
-            errors={hpErrors}
+            errors={overrides.errors}
             onChange={(field, value) => {
-              setOverrides((old) => ({ ...old, [field]: value }));
-              setClientErrors((old) => Object.fromEntries(Object.entries(old).filter(([key]) => key !== field)));
+              overrides.change(field, value);
               edit();
             }}
           />
         </div>
       </details>
 
-      <EstimatePanel request={runRequest} invalidFields={Object.keys(parsed.errors)} />
+      <EstimatePanel request={runRequest} invalidFields={Object.keys(overrides.parsed.errors)} />
 
       {generalError ? <ErrorNotice error={generalError} title="The run was not created" testId="run-create-error" /> : null}
       <HyperparameterErrors
         title="The run was not created: fix the highlighted hyperparameters"
-        errors={hpErrors}
+        errors={overrides.errors}
         testId="run-create-error"
       />
 
@@ -383,14 +344,5 @@ export function NewRunForm({ datasets, models, presets, specs: allSpecs, templat
         </span>
       </div>
     </form>
-  );
-}
-
-function FieldError({ message }: { message: string | null }) {
-  if (!message) return null;
-  return (
-    <div className="field-error" data-testid="field-error" role="alert">
-      {message}
-    </div>
   );
 }

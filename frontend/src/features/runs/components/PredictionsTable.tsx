@@ -1,5 +1,6 @@
 import { useState } from "react";
 import type { PredictionOut } from "../../../client/types.gen";
+import { Toggle } from "../../../components/ui/Toggle";
 
 function Answer({ text, missing }: { text: string | null; missing: string }) {
   if (text === null) return <span className="muted">{missing}</span>;
@@ -18,15 +19,9 @@ export function PredictionsTable({ predictions }: { predictions: PredictionOut[]
           {predictions.length} held-out {predictions.length === 1 ? "example" : "examples"}
           {hasBase ? "" : " · base-model answers were not generated"}
         </span>
-        <label className="toggle">
-          <input
-            type="checkbox"
-            checked={showPrompt}
-            onChange={(event) => setShowPrompt(event.target.checked)}
-            data-testid="toggle-prompt"
-          />
+        <Toggle checked={showPrompt} onChange={setShowPrompt} testId="toggle-prompt">
           Show prompt
-        </label>
+        </Toggle>
       </div>
       <div className="table-wrap">
         <table className="table table-text table-predictions" data-testid="predictions-table">

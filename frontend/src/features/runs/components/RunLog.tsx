@@ -1,5 +1,6 @@
 import { useState } from "react";
 import type { EventKind, RunEventOut } from "../../../client/types.gen";
+import { Toggle } from "../../../components/ui/Toggle";
 import { parseApiDate } from "../../../lib/format";
 
 const KIND_LABELS: Record<EventKind, string> = {
@@ -47,15 +48,14 @@ export function RunLog({ entries }: { entries: RunEventOut[] }) {
   const shown = entries.filter((entry) => showProgress || entry.kind !== "progress").reverse();
   return (
     <div className="runlog" data-testid="run-log">
-      <label className="toggle small runlog-toggle">
-        <input
-          type="checkbox"
-          checked={showProgress}
-          onChange={(event) => setShowProgress(event.target.checked)}
-          data-testid="log-show-progress"
-        />
+      <Toggle
+        checked={showProgress}
+        onChange={setShowProgress}
+        testId="log-show-progress"
+        className="small runlog-toggle"
+      >
         Show progress lines ({progressCount})
-      </label>
+      </Toggle>
       {shown.length === 0 ? (
         <div className="muted small runlog-empty">
           {entries.length === 0 ? "Nothing logged yet." : "Only progress lines so far."}
