@@ -18,7 +18,7 @@ from worker.celery_app import app
 from worker.leases import WORKER_ID, Lease
 from worker.oom_retry import OomRetry
 from worker.sinks import DatabaseSink
-from worker.training.base_models import materialize_bundled_model, read_chat_template
+from worker.training.base_models import materialize_bundled_model, model_fingerprint, read_chat_template
 from worker.training.config import TrainingConfig
 from worker.training.generate import generate_answers
 from worker.training.memory import PeakMemory
@@ -95,6 +95,11 @@ def _train_claimed(lease: Lease) -> None:
                 "device": result.device,
                 "quantization": result.quantization,
                 "peak_memory_bytes": peak.bytes,
+                "base_model": {
+                    "name": inputs.base_model.name,
+                    "location": base_model,
+                    "fingerprint": model_fingerprint(base_model),
+                },
             },
             "base_eval_loss": result.base_eval_loss,
             "final_eval_loss": result.final_eval_loss,

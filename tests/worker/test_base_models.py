@@ -1,9 +1,16 @@
 """Converting the bundled GGUF model once and resolving base model names."""
 
+import json
+import shutil
 import time
 from pathlib import Path
 
-from worker.training.base_models import BUNDLED_MODEL_NAME, materialize_bundled_model, resolve_base_model
+from worker.training.base_models import (
+    BUNDLED_MODEL_NAME,
+    materialize_bundled_model,
+    model_fingerprint,
+    resolve_base_model,
+)
 
 
 def test_materialize_is_idempotent(models_dir: Path) -> None:
@@ -27,3 +34,23 @@ def test_resolve_base_model(models_dir: Path, tiny_model: Path) -> None:
     assert (
         resolve_base_model("HuggingFaceTB/SmolLM2-360M-Instruct", models_dir) == "HuggingFaceTB/SmolLM2-360M-Instruct"
     )
+
+
+def test_fingerprint_follows_the_model_directory_contents(tiny_model: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "copy"
+    shutil.copytree(tiny_model, copy)
+    assert model_fingerprint(str(copy)) == model_fingerprint(str(tiny_model))
+
+    config = json.loads((copy / "config.json").read_text())
+    (copy / "config.json").write_text(json.dumps({**config, "rope_theta": 1234.0}))
+    changed_config = model_fingerprint(str(copy))
+    assert changed_config != model_fingerprint(str(tiny_model))
+
+    weights = next(copy.glob("*.safetensors"))
+    with weights.open("ab") as file:
+        file.write(b"\0")
+    assert model_fingerprint(str(copy)) not in (changed_config, None)
+
+
+def test_a_hub_id_has_no_fingerprint() -> None:
+    assert model_fingerprint("HuggingFaceTB/SmolLM2-135M-Instruct") is None

@@ -13,6 +13,7 @@ from backend.core.config import get_settings
 from tests.conftest import Stack
 from tests.factories import create_dataset
 from tests.processes import celery_worker
+from worker.training.base_models import model_fingerprint
 
 QUICK = {
     "max_steps": 6,
@@ -72,6 +73,11 @@ def test_run_streams_live_metrics_and_ends_with_side_by_side_answers(
 
     finished = client.get(f"/api/runs/{run['id']}").json()
     assert finished["environment"]["device"] == "cpu"
+    assert finished["environment"]["base_model"] == {
+        "name": str(tiny_model),
+        "location": str(tiny_model),
+        "fingerprint": model_fingerprint(str(tiny_model)),
+    }
     assert finished["environment"]["peak_memory_bytes"] > 100 * 2**20  # the worker process holds torch at least
     assert finished["base_eval_loss"] is not None
     assert finished["final_eval_loss"] is not None

@@ -7,6 +7,7 @@ Command line (used by `make up`): python -m worker.training.base_models prepare 
 """
 
 import argparse
+import hashlib
 import importlib.util
 import json
 import shutil
@@ -45,6 +46,29 @@ def read_chat_template(model: str) -> str | None:
         template = json.loads(config.read_text(encoding="utf-8")).get("chat_template")
         return template if isinstance(template, str) else None
     return None
+
+
+# What identifies a model directory's contents cheaply: its configuration and tokenizer in full, and the name and size
+# of every weight file (hashing gigabytes of weights on every run would cost minutes).
+_IDENTITY_FILES = ("config.json", "generation_config.json", "tokenizer.json", "tokenizer_config.json")
+_WEIGHT_SUFFIXES = (".safetensors", ".bin", ".gguf")
+
+
+def model_fingerprint(model: str) -> str | None:
+    """sha256 over a model directory's config, tokenizer and weight file sizes, for a run's record: two runs with the
+    same fingerprint started from the same base model. None for a hub id (no local directory to read)."""
+    directory = Path(model)
+    if not directory.is_dir():
+        return None
+    digest = hashlib.sha256()
+    for name in _IDENTITY_FILES:
+        path = directory / name
+        if path.is_file():
+            digest.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
+    for path in sorted(directory.iterdir()):
+        if path.suffix in _WEIGHT_SUFFIXES:
+            digest.update(f"{path.name}:{path.stat().st_size}\0".encode())
+    return digest.hexdigest()
 
 
 def _is_complete(model_dir: Path) -> bool:
