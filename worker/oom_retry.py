@@ -50,10 +50,14 @@ class OomRetry:
     def _shrink(self, before: BatchSettings, after: BatchSettings) -> None:
         self.retries += 1
         self.sink.event(retry_message(before, after, self.retries), EventKind.OOM_RETRY)
-        self.config = self.config.model_copy(
-            update={"per_device_train_batch_size": after.batch_size, "gradient_accumulation_steps": after.accumulation}
-        )
-        run_store.update_batch_settings(self.lease.run_id, self.lease.owner, after.batch_size, after.accumulation)
+        changes = {
+            "per_device_train_batch_size": after.batch_size,
+            "gradient_accumulation_steps": after.accumulation,
+            # Validation batches need no gradients, but an out-of-memory error there would use up a retry too.
+            "per_device_eval_batch_size": min(self.config.per_device_eval_batch_size, after.batch_size),
+        }
+        self.config = self.config.model_copy(update=changes)
+        run_store.update_config(self.lease.run_id, self.lease.owner, changes)
         resume = run_store.prepare_resume(self.lease.run_id)
         self.sink.step = resume.step if resume else None  # the log goes on from where training goes on
         if resume is not None:

@@ -92,18 +92,14 @@ def prepare_resume(run_id: int) -> Resume | None:
         return Resume(storage.local_path(usable.storage_key), usable.step, base_eval_loss)
 
 
-def update_batch_settings(run_id: int, owner: str, batch_size: int, accumulation: int) -> bool:
-    """Store the micro-batch and accumulation the run trains with after an out-of-memory retry, so its config says
-    what actually trained (and a worker that resumes it uses them). Fenced by the lease; False when fenced off."""
+def update_config(run_id: int, owner: str, changes: dict[str, Any]) -> bool:
+    """Store settings the worker changed (an out-of-memory retry's smaller batches), so the run's config says what
+    actually trained (and a worker that resumes it uses them). Fenced by the lease; False when fenced off."""
     with get_sessionmaker().begin() as session:
         run = session.scalar(select(Run).where(Run.id == run_id, Run.lease_owner == owner).with_for_update())
         if run is None:
             return False
-        run.config = {
-            **run.config,
-            "per_device_train_batch_size": batch_size,
-            "gradient_accumulation_steps": accumulation,
-        }
+        run.config = {**run.config, **changes}
         return True
 
 

@@ -129,10 +129,12 @@ class TestOomRetry:
         (first_config, first_paths), (config, paths) = attempts
         assert (first_config.per_device_train_batch_size, first_paths.resume_from) == (8, None)
         assert (config.per_device_train_batch_size, config.gradient_accumulation_steps) == (4, 4)
+        assert config.per_device_eval_batch_size == 4  # capped by the new micro-batch: validation fits too
         assert paths.resume_from == checkpoint
         assert paths.base_eval_loss == 2.0  # the base model is not evaluated again
         stored_config, steps = _stored(run_id)
         assert (stored_config["per_device_train_batch_size"], stored_config["gradient_accumulation_steps"]) == (4, 4)
+        assert stored_config["per_device_eval_batch_size"] == 4
         assert steps == [0, 1, 2, 3, 4]  # the steps after the checkpoint are trained (and logged) again
         assert _log(run_id) == [
             (
