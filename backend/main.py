@@ -22,6 +22,7 @@ from backend.presets.service import sync_builtins
 from backend.runs.artifacts_router import router as artifacts_router
 from backend.runs.estimate_router import router as estimate_router
 from backend.runs.router import router as runs_router
+from backend.workers.router import router as workers_router
 
 
 class Health(BaseModel):
@@ -52,6 +53,7 @@ def create_app() -> FastAPI:
         estimate_router,
         runs_router,
         artifacts_router,
+        workers_router,
     )
     for router in routers:
         app.include_router(router)

@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, MetaData, String, Text, false
+from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Float, ForeignKey, Integer, MetaData, String, Text, false
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -248,3 +248,29 @@ class Prediction(Base):
     generated: Mapped[str] = mapped_column(Text)
     base_generated: Mapped[str | None] = mapped_column(Text)  # the base model's answer, for an honest comparison
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Worker(Base):
+    """A live Celery worker: what it serves and what it trains on, so the API can say whether a run will fit.
+
+    A worker adds its row when it is ready, refreshes last_seen_at every reaper interval and deletes the row when it
+    shuts down (worker.registry). A worker killed outright leaves its row: readers ignore rows not seen for three
+    reaper intervals, and workers delete rows not seen for an hour.
+    """
+
+    __tablename__ = "workers"
+
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)  # worker.leases.WORKER_ID: a run's lease_owner
+    hostname: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int]
+    queues: Mapped[list[str]] = mapped_column(JSON)  # "training" (runs) and/or "light" (token counts)
+    device: Mapped[str] = mapped_column(String(20))  # cuda | cpu: where it trains
+    device_name: Mapped[str] = mapped_column(String(300))  # the (smallest) GPU's name, or the CPU model
+    device_count: Mapped[int] = mapped_column(Integer, default=0)  # GPUs it sees; 0 on CPU
+    # The smallest GPU's total memory on CUDA (the Trainer replicates the model on each GPU it sees), else the RAM or
+    # the container's limit. BigInteger: 80 GB is beyond a 32-bit integer.
+    memory_bytes: Mapped[int] = mapped_column(BigInteger)
+    cpu_count: Mapped[int]
+    versions: Mapped[dict[str, Any]]  # python, and torch and CUDA on a training worker
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

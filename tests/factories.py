@@ -2,11 +2,15 @@
 
 import io
 import json
+import uuid
+from datetime import timedelta
 from typing import Any
 
 import httpx
 from fastapi.testclient import TestClient
 
+from backend.core.db import get_sessionmaker
+from backend.models import Worker, utcnow
 from tests.processes import poll
 
 TASKS = (
@@ -50,3 +54,28 @@ def token_stats(client: TestClient, dataset_id: int, timeout: float = 60, **para
         return None if response.status_code == 202 else response
 
     return poll(answer, timeout=timeout, what=f"the token stats of dataset {dataset_id} ({params})")
+
+
+def create_worker(*, seen_seconds_ago: float = 0, **values: Any) -> Worker:
+    """A registry row written straight into the database, as a worker on another machine writes its own: by default
+    a training worker with one small GPU, seen just now."""
+    now = utcnow()
+    row = {
+        "id": uuid.uuid4().hex[:12],
+        "hostname": "gpu-small.example",
+        "pid": 4242,
+        "queues": ["training"],
+        "device": "cuda",
+        "device_name": "NVIDIA Tiny GPU",
+        "device_count": 1,
+        "memory_bytes": 256 * 1024**2,
+        "cpu_count": 8,
+        "versions": {"python": "3.11.9", "torch": "2.13.0", "cuda": "12.8"},
+        "started_at": now - timedelta(seconds=seen_seconds_ago + 60),
+        "last_seen_at": now - timedelta(seconds=seen_seconds_ago),
+        **values,
+    }
+    with get_sessionmaker().begin() as session:
+        worker = Worker(**row)
+        session.add(worker)
+    return worker

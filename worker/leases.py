@@ -119,22 +119,47 @@ def reap_expired(enqueue: Callable[[int], object]) -> list[int]:
 
 
 class Reaper:
-    """A worker's background thread that calls reap_expired every reaper_seconds."""
+    """A worker's background thread that calls reap_expired every reaper_seconds.
 
-    def __init__(self, enqueue: Callable[[int], object]) -> None:
+    The same loop keeps the worker's registry row fresh (`beat`, before each reaping) and removes it when the loop
+    ends (`leave`), so a worker is listed exactly while it also looks after lost runs.
+    """
+
+    def __init__(
+        self,
+        enqueue: Callable[[int], object],
+        beat: Callable[[], object] = lambda: None,
+        leave: Callable[[], object] = lambda: None,
+    ) -> None:
         self.enqueue = enqueue
+        self.beat = beat
+        self.leave = leave
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="lease-reaper", daemon=True)
 
     def _loop(self) -> None:
         while not self._stop.wait(get_settings().reaper_seconds):
             try:
+                self.beat()
+            except Exception:  # the next beat tries again; three missed ones hide the worker, nothing worse
+                log.exception("worker registry heartbeat failed")
+            try:
                 reap_expired(self.enqueue)
             except Exception:  # keep reaping; a transient database error must not end recovery for good
                 log.exception("lease reaper failed")
+        self._leave()
+
+    def _leave(self) -> None:
+        try:
+            self.leave()
+        except Exception:  # the row goes stale in three intervals anyway
+            log.exception("leaving the worker registry failed")
 
     def start(self) -> None:
         self._thread.start()
 
-    def stop(self) -> None:
+    def stop(self, timeout: float | None = None) -> None:
+        """Ends the loop. With a timeout (not from a signal handler), waits that long for it to leave the registry."""
         self._stop.set()
+        if timeout is not None and self._thread.is_alive():
+            self._thread.join(timeout)

@@ -17,7 +17,7 @@ router = APIRouter(prefix="/api/runs", tags=["runs"])
     responses=error_responses(Invalid, NotFound, Conflict),
 )
 def estimate_run(session: SessionDep, request: EstimateRequest) -> EstimateOut:
-    """Peak memory by cause against this machine's memory, with what to change when it will not fit, and the
-    training time at the throughput of the latest run on the same base model. Resolves the preset and
-    hyperparameters exactly as creating the run would."""
+    """Peak memory by cause against the memory of every live training worker (this machine's when none is
+    running), naming the workers too small and what to change, and the training time at the throughput of the
+    latest run on the same base model. Resolves the preset and hyperparameters exactly as creating the run would."""
     return service.estimate_run(session, request)

@@ -1,13 +1,16 @@
-"""Before a run is queued: its peak memory against this machine's, and its duration at a measured throughput.
+"""Before a run is queued: its peak memory against the memory of the training workers that may take it, and its
+duration at a measured throughput.
 
 The arithmetic is worker.training.estimate (pure Python: the API never imports torch). The hyperparameters are
 resolved as creating the run resolves them, and the sequence length comes from the dataset's real token lengths
-with the base model's tokenizer, as a light worker counts them for the dataset's token statistics.
+with the base model's tokenizer, as a light worker counts them for the dataset's token statistics. The workers are
+the live training workers of the registry (backend.workers.service), each compared on its own device; with none
+running, this machine's memory stands in, assuming CPU.
 """
 
 import json
-import os
 import statistics
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
@@ -17,15 +20,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backend.base_models.service import resolve_base_model
+from backend.core import machine
 from backend.core.config import get_settings
 from backend.core.errors import Conflict, Invalid, StudioError
 from backend.datasets.service import get_dataset
 from backend.datasets.token_stats_service import request_stats, stats_key
-from backend.models import LOCAL_USER_ID, BaseModelEntry, Dataset, Metric, Run, RunStatus
+from backend.models import LOCAL_USER_ID, BaseModelEntry, Dataset, Metric, Run, RunStatus, Worker
 from backend.presets.service import get_preset, resolve_config
+from backend.workers.service import list_live_workers
 from worker.training.base_models import BUNDLED_MODEL_NAME
 from worker.training.config import TrainingConfig
 from worker.training.estimate import (
+    Device,
     MemoryEstimate,
     estimate_memory,
     estimate_seconds,
@@ -45,15 +51,25 @@ BUNDLED_MODEL_CONFIG: dict[str, Any] = {
     "vocab_size": 49152,
     "tie_word_embeddings": True,
 }
-# Above this share of the machine's memory, say the run may not fit: the estimate is within ~25% of measured peaks.
+# Above this share of a worker's memory, say the run may not fit: the estimate is within ~25% of measured peaks.
 TIGHT_SHARE = 0.8
 PENDING = "the token lengths are still being counted"
 
-NOTE = (
-    "No worker reports its device yet, so the estimate assumes CPU training (LoRA on float32 weights). Compared "
-    "with this machine's memory: in the default embedded setup the API and the worker share it; a worker on "
-    "another machine may have more or less. Measured peaks on CPU have been within 25% of the estimate."
+NO_WORKER_NOTE = (
+    "No training worker is running: the run will wait in the queue until one starts. Meanwhile the estimate assumes "
+    "CPU training (LoRA on float32 weights) and compares with this machine's memory: in the default embedded setup "
+    "the API and the worker share it. Measured peaks on CPU have been within 25% of the estimate."
 )
+# What happens to a run that lands on a worker too small for it.
+TOO_SMALL = {
+    "cuda": "on a too-small GPU it runs out of memory, then retries with smaller micro-batches (at most twice)",
+    "cpu": "on a too-small CPU worker the system may kill the worker, and the run is queued again "
+    "(at most {attempts} attempts)",
+}
+DEVICE_NOTES = {
+    "cpu": "on CPU the figure is resident memory, and measured peaks have been within 25% of it",
+    "cuda": "on CUDA it is GPU memory, an estimate not yet calibrated on a GPU",
+}
 
 
 class EstimateRequest(BaseModel):
@@ -78,20 +94,53 @@ class MemoryBreakdownOut(BaseModel):
     overhead: int = Field(description="The Python/torch process and memory the allocator holds but does not use.")
 
 
+class ComparedWorker(BaseModel):
+    """A live training worker and whether the run fits in its memory."""
+
+    worker_id: str = Field(description="Its id in GET /api/workers.")
+    hostname: str
+    device: Device
+    device_name: str
+    memory_bytes: int = Field(description="Its memory: the smallest GPU's on CUDA, else its RAM or container limit.")
+    needs_bytes: int = Field(
+        description="The run's estimated peak on this worker's device (with method auto: QLoRA on CUDA, LoRA on CPU)."
+    )
+    fits: bool
+
+
+Verdict = Literal["fits", "tight", "some_too_small", "wont_fit"]
+
+
 class EstimateOut(BaseModel):
-    device_assumed: Literal["cpu"] = Field(description="No worker reports its device yet: CPU is assumed.")
-    method: str = Field(description="How the run trains there: lora, qlora, lora_8bit or full.")
+    device: Device = Field(
+        description="The device of the breakdown: cuda when a live training worker has a GPU, else cpu (also when "
+        "no training worker is running)."
+    )
+    compared_with: list[ComparedWorker] = Field(
+        description="Every live training worker, each with the run's peak on its own device: a run goes to whichever "
+        "is free. Empty: none is running, and the estimate is compared with this machine's memory."
+    )
+    method: str = Field(description="How the run trains on `device`: lora, qlora, lora_8bit or full.")
     seq_len_used: int = Field(description="Padded tokens per example in the longest batch.")
     seq_len_source: str = Field(description="Where seq_len_used comes from.")
     token_lengths_pending: bool = Field(
         description="A worker is still counting the dataset's tokens: ask again shortly for an estimate from them."
     )
     breakdown: MemoryBreakdownOut
-    total_bytes: int = Field(description="Estimated peak memory of the training process.")
-    available_bytes: int = Field(description="This machine's total memory (or its container's limit).")
-    fits: bool
-    warning: str | None = Field(description="Why the run will not, or may not, fit, and what to change.")
-    note: str
+    total_bytes: int = Field(description="Estimated peak memory of the training process on `device`.")
+    available_bytes: int = Field(
+        description="The smallest memory among the training workers on `device` (what fits there fits on each of "
+        "them), or this machine's total memory (or its container's limit) when no training worker is running."
+    )
+    fits: bool = Field(description="It fits on every live training worker (on this machine when none is running).")
+    verdict: Verdict = Field(
+        description="fits; tight (above 80% of some worker's memory, and the estimate can be 25% off); "
+        "some_too_small (fits on some workers, runs out of memory on the others); wont_fit (on none)."
+    )
+    warning: str | None = Field(
+        description="Why the run will not, or may not, fit (naming the workers too small), and what to change."
+    )
+    note: str = Field(description="What the estimate was compared with, and how far to trust it.")
     total_parameters: int
     trainable_parameters: int
     train_tokens: int | None = Field(description="Tokens the run trains on (padding excluded), over all epochs.")
@@ -118,22 +167,6 @@ def resolve_run_config(session: Session, request: EstimateRequest) -> tuple[Data
         }
     )
     return dataset, base_model, config
-
-
-def machine_memory_bytes() -> int:
-    """MemTotal, or the cgroup limit when a container has a lower one."""
-    total = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    meminfo = Path("/proc/meminfo")
-    if meminfo.is_file():
-        for line in meminfo.read_text().splitlines():
-            if line.startswith("MemTotal:"):
-                total = int(line.split()[1]) * 1024
-    limit_file = Path("/sys/fs/cgroup/memory.max")
-    if limit_file.is_file():
-        limit = limit_file.read_text().strip()
-        if limit.isdigit() and (total == 0 or int(limit) < total):
-            total = int(limit)
-    return total
 
 
 def model_config(base_model: BaseModelEntry) -> dict[str, Any]:
@@ -195,13 +228,14 @@ def measured_tokens_per_second(session: Session, base_model: str) -> float | Non
 
 
 def _suggestions(
-    model: dict[str, Any], config: TrainingConfig, seq_len: int, validation: int, available: int
+    model: dict[str, Any], config: TrainingConfig, seq_len: int, validation: int, available: int, device: Device
 ) -> list[str]:
-    """Changes that bring the estimate under `available`: the largest smaller batch, checkpointing, or both."""
+    """Changes that bring the estimate on `device` under `available`: the largest smaller batch, checkpointing, or
+    both."""
 
     def fits(**update: Any) -> bool:
         changed = config.model_copy(update=update)
-        estimate = estimate_memory(model, changed, device="cpu", seq_len=seq_len, validation_examples=validation)
+        estimate = estimate_memory(model, changed, device=device, seq_len=seq_len, validation_examples=validation)
         return estimate.total_bytes <= available
 
     batch = config.per_device_train_batch_size
@@ -217,16 +251,92 @@ def _suggestions(
             both = next((b for b in smaller if fits(per_device_train_batch_size=b, gradient_checkpointing=True)), None)
             if both is not None:
                 ideas.append(f"batch {both} with gradient checkpointing")
-    return ideas or ["a shorter max_seq_length, a smaller model, or a GPU worker with QLoRA"]
+    bigger = "a GPU with more memory" if device == "cuda" else "a GPU worker with QLoRA"
+    return ideas or [f"a shorter max_seq_length, a smaller model, or {bigger}"]
 
 
-def _warning(estimate: MemoryEstimate, available: int, suggestions: list[str]) -> str | None:
+class Comparison(NamedTuple):
+    available: int
+    fits: bool
+    verdict: Verdict
+    warning: str | None
+    note: str
+
+
+def _compare_with_this_machine(estimate: MemoryEstimate, suggest: Callable[[int, Device], list[str]]) -> Comparison:
+    available = machine.memory_bytes()
     needs, has = format_bytes(estimate.total_bytes), format_bytes(available)
     if estimate.total_bytes > available:
-        return f"will not fit: needs {needs}, this machine has {has}; try {' or '.join(suggestions)}"
+        warning = f"will not fit: needs {needs}, this machine has {has}; try {' or '.join(suggest(available, 'cpu'))}"
+        return Comparison(available, False, "wont_fit", warning, NO_WORKER_NOTE)
     if estimate.total_bytes > TIGHT_SHARE * available:
-        return f"may not fit: needs about {needs} of this machine's {has}, and the estimate can be 25% off"
-    return None
+        warning = f"may not fit: needs about {needs} of this machine's {has}, and the estimate can be 25% off"
+        return Comparison(available, True, "tight", warning, NO_WORKER_NOTE)
+    return Comparison(available, True, "fits", None, NO_WORKER_NOTE)
+
+
+def _names(workers: list[ComparedWorker]) -> dict[str, str]:
+    """How messages name each worker: its hostname, with its id when several share a host."""
+    hosts = [w.hostname for w in workers]
+    return {
+        w.worker_id: w.hostname if hosts.count(w.hostname) == 1 else f"{w.hostname} ({w.worker_id})" for w in workers
+    }
+
+
+def _compare_with_workers(
+    compared: list[ComparedWorker], device: Device, suggest: Callable[[int, Device], list[str]]
+) -> Comparison:
+    name = _names(compared)
+    n = len(compared)
+    workers = f"{n} training workers" if n > 1 else "the training worker"
+    devices = sorted({w.device for w in compared})
+    note = (
+        f"Compared with {'each of ' if n > 1 else ''}{workers} running now, on its own device: "
+        + "; ".join(DEVICE_NOTES[d] for d in devices)
+        + "."
+    )
+    available = min(w.memory_bytes for w in compared if w.device == device)
+    too_small = [w for w in compared if not w.fits]
+
+    def shortfall(w: ComparedWorker) -> str:
+        return (
+            f"{name[w.worker_id]} has {format_bytes(w.memory_bytes)} ({w.device}), needs {format_bytes(w.needs_bytes)}"
+        )
+
+    if len(too_small) == n:
+        # Suggest what fits on the worker with the most room to spare.
+        roomiest = max(compared, key=lambda w: w.memory_bytes - w.needs_bytes)
+        ideas = " or ".join(suggest(roomiest.memory_bytes, roomiest.device))
+        where = "any of the " + workers if n > 1 else workers
+        warning = f"will not fit on {where}: {shortfall(roomiest)}; try {ideas}"
+        return Comparison(available, False, "wont_fit", warning, note)
+    if too_small:
+        tightest = min(too_small, key=lambda w: w.memory_bytes - w.needs_bytes)
+        ideas = " or ".join(suggest(tightest.memory_bytes, tightest.device))
+        warning = (
+            f"fits on {n - len(too_small)} of {n} training workers; too small: "
+            + "; ".join(shortfall(w) for w in too_small)
+            + ". A run goes to whichever worker is free: "
+            + "; ".join(
+                TOO_SMALL[d].format(attempts=get_settings().max_attempts) for d in sorted({w.device for w in too_small})
+            )
+            + f". To fit on every worker, try {ideas}"
+        )
+        return Comparison(available, False, "some_too_small", warning, note)
+    tight = [w for w in compared if w.needs_bytes > TIGHT_SHARE * w.memory_bytes]
+    if tight:
+        w = max(tight, key=lambda w: w.needs_bytes / w.memory_bytes)
+        on = f" (tight on {len(tight)} of {n} training workers)" if n > 1 else ""
+        warning = (
+            f"may not fit: needs about {format_bytes(w.needs_bytes)} of {name[w.worker_id]}'s "
+            f"{format_bytes(w.memory_bytes)}{on}, and the estimate can be 25% off"
+        )
+        return Comparison(available, True, "tight", warning, note)
+    return Comparison(available, True, "fits", None, note)
+
+
+def _device(worker: Worker) -> Device:
+    return "cuda" if worker.device == "cuda" else "cpu"
 
 
 def estimate_run(session: Session, request: EstimateRequest) -> EstimateOut:
@@ -246,27 +356,49 @@ def estimate_run(session: Session, request: EstimateRequest) -> EstimateOut:
     else:
         seq_len, source = max_len, f"max_seq_length ({max_len}): {missing_because}"
 
-    estimate = estimate_memory(model, config, device="cpu", seq_len=seq_len, validation_examples=dataset.num_validation)
-    available = machine_memory_bytes()
-    suggestions = (
-        _suggestions(model, config, seq_len, dataset.num_validation, available)
-        if estimate.total_bytes > available
-        else []
+    workers = list_live_workers(session, training_only=True)
+    # The breakdown shown is for a GPU when there is one: with method auto a run trains differently there (QLoRA).
+    device: Device = "cuda" if any(_device(w) == "cuda" for w in workers) else "cpu"
+    by_device = {
+        d: estimate_memory(model, config, device=d, seq_len=seq_len, validation_examples=dataset.num_validation)
+        for d in {device, *(_device(w) for w in workers)}
+    }
+    estimate = by_device[device]
+    compared = [
+        ComparedWorker(
+            worker_id=w.id,
+            hostname=w.hostname,
+            device=_device(w),
+            device_name=w.device_name,
+            memory_bytes=w.memory_bytes,
+            needs_bytes=by_device[_device(w)].total_bytes,
+            fits=by_device[_device(w)].total_bytes <= w.memory_bytes,
+        )
+        for w in workers
+    ]
+
+    def suggest(available: int, on: Device) -> list[str]:
+        return _suggestions(model, config, seq_len, dataset.num_validation, available, on)
+
+    comparison = (
+        _compare_with_workers(compared, device, suggest) if compared else _compare_with_this_machine(estimate, suggest)
     )
     tokens = training_tokens(lengths, dataset.num_train, config) if lengths else None
     throughput = measured_tokens_per_second(session, base_model.name)
     return EstimateOut(
-        device_assumed="cpu",
+        device=device,
+        compared_with=compared,
         method=estimate.method,
         seq_len_used=seq_len,
         seq_len_source=source,
         token_lengths_pending=missing_because == PENDING,
         breakdown=MemoryBreakdownOut(**asdict(estimate.breakdown)),
         total_bytes=estimate.total_bytes,
-        available_bytes=available,
-        fits=estimate.total_bytes <= available,
-        warning=_warning(estimate, available, suggestions),
-        note=NOTE,
+        available_bytes=comparison.available,
+        fits=comparison.fits,
+        verdict=comparison.verdict,
+        warning=comparison.warning,
+        note=comparison.note,
         total_parameters=estimate.total_parameters,
         trainable_parameters=estimate.trainable_parameters,
         train_tokens=tokens,

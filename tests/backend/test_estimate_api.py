@@ -1,4 +1,5 @@
-"""POST /api/runs/estimate on both stacks: peak memory by cause against this machine, before a run is queued."""
+"""POST /api/runs/estimate on both stacks: peak memory by cause before a run is queued, against this machine while no
+training worker is running (tests/backend/test_workers_api.py: against the workers)."""
 
 import re
 from pathlib import Path
@@ -7,9 +8,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from backend.core import machine
 from backend.core.db import get_sessionmaker
 from backend.models import Metric, Run, RunStatus
-from backend.runs import estimate_service
 from tests.conftest import Stack
 from tests.factories import create_dataset, token_stats
 from tests.processes import celery_worker, poll
@@ -39,7 +40,8 @@ class TestEstimate:
         stats = token_stats(client, dataset["id"], base_model=model).json()
         estimate = _estimate(client, dataset, base_model=model)
 
-        assert estimate["device_assumed"] == "cpu"
+        assert estimate["device"] == "cpu"
+        assert estimate["compared_with"] == []  # no training worker: this machine, CPU assumed
         assert estimate["method"] == "lora"
         assert set(estimate["breakdown"]) == BREAKDOWN
         assert sum(estimate["breakdown"].values()) == estimate["total_bytes"]
@@ -48,9 +50,11 @@ class TestEstimate:
         assert estimate["token_lengths_pending"] is False
         assert estimate["seq_len_used"] == stats["max"]
         assert estimate["seq_len_source"] == f"the longest example ({stats['max']} tokens)"
-        assert estimate["available_bytes"] == estimate_service.machine_memory_bytes() > 0
+        assert estimate["available_bytes"] == machine.memory_bytes() > 0
         assert estimate["fits"] is True
+        assert estimate["verdict"] == "fits"
         assert estimate["warning"] is None
+        assert estimate["note"].startswith("No training worker is running: the run will wait in the queue")
         assert "CPU" in estimate["note"] and "share" in estimate["note"]
         # No run on this model yet: tokens are known, the throughput is not.
         assert estimate["train_tokens"] > 0
@@ -113,11 +117,12 @@ class TestEstimate:
         assert estimate["total_parameters"] == 134_515_008
 
     def test_will_not_fit_says_what_fits(self, client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
-        monkeypatch.setattr(estimate_service, "machine_memory_bytes", lambda: 8_000_000_000)
+        monkeypatch.setattr(machine, "memory_bytes", lambda: 8_000_000_000)
         dataset = create_dataset(client, count=12)
         estimate = _estimate(client, dataset, hyperparameters={"per_device_train_batch_size": 64})
 
         assert estimate["fits"] is False
+        assert estimate["verdict"] == "wont_fit"
         assert estimate["available_bytes"] == 8_000_000_000
         needs = f"{estimate['total_bytes'] / 1e9:.1f} GB"
         warning = estimate["warning"]

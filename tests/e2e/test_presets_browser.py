@@ -7,7 +7,9 @@ import re
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -185,6 +187,9 @@ def test_estimate_panel_and_list_inputs(studio: Studio, page: Any) -> None:
     expect(panel.get_by_test_id("memory-bar")).to_be_visible()
     expect(panel.get_by_test_id("memory-weights")).to_contain_text(re.compile(r"[\d.]+ [kMG]B"))
     expect(panel.get_by_test_id("estimate-time")).to_be_visible()
+    # Only a light worker runs here: the run would wait in the queue, and this machine's memory stands in.
+    expect(panel.get_by_test_id("estimate-no-worker")).to_contain_text("The run will wait in the queue")
+    expect(page.get_by_test_id("workers-summary")).to_have_text("no training worker")
     page.screenshot(path=str(SCREENSHOTS / "new-run-estimate.png"), full_page=True)
     panel.screenshot(path=str(SCREENSHOTS / "estimate-panel.png"))
 
@@ -216,6 +221,51 @@ def test_estimate_panel_and_list_inputs(studio: Studio, page: Any) -> None:
     page.get_by_test_id("hp-layers_to_transform").fill("0, 1")
     expect(panel.get_by_test_id("estimate-verdict")).to_have_text("fits", timeout=30_000)
 
+    # Two training workers on other machines, as their registry rows say: a big CPU one, and a GPU too small.
+    with registered_workers(
+        studio,
+        {"hostname": "cpu-big.example", "device": "cpu", "device_name": "AMD EPYC", "memory_bytes": 64 * 10**9},
+        {"hostname": "gpu-small.example", "device": "cuda", "device_name": "NVIDIA Tiny GPU", "memory_bytes": 2**28},
+    ):
+        page.get_by_test_id("hp-layers_to_transform").fill("0")
+        expect(panel.get_by_test_id("estimate-verdict")).to_have_text("too big for some", timeout=30_000)
+        workers = panel.get_by_test_id("estimate-worker")
+        expect(workers).to_have_count(2)
+        expect(workers.nth(0)).to_have_attribute("data-fits", "true")
+        expect(workers.nth(1)).to_have_attribute("data-fits", "false")
+        expect(workers.nth(1)).to_contain_text("gpu-small.example")
+        warning = panel.get_by_test_id("estimate-warning")
+        expect(warning).to_contain_text("Too big for some workers")
+        expect(warning).to_contain_text("fits on 1 of 2 training workers; too small: gpu-small.example has 0.3 GB")
+        panel.screenshot(path=str(SCREENSHOTS / "estimate-panel-workers.png"))
+        page.reload()
+        expect(page.get_by_test_id("workers-summary")).to_have_text("2 training workers · cpu, cuda · 268 MB–64 GB")
+
+
+@contextmanager
+def registered_workers(studio: Studio, *rows: dict[str, Any]) -> Iterator[None]:
+    """Registry rows standing for training workers on other machines (this one has no GPU), as such a worker writes
+    its own; seen in the future, so they stay live however long the browser takes. Removed afterwards."""
+    from sqlalchemy import delete
+    from sqlalchemy.orm import Session
+
+    from backend.core.db import make_engine
+    from backend.models import Worker, utcnow
+
+    engine = make_engine(f"sqlite:///{studio.root / 'data' / 'studio.sqlite'}")
+    ids = [f"fake{index}" for index in range(len(rows))]
+    later = utcnow() + timedelta(minutes=10)
+    with Session(engine) as session, session.begin():
+        for worker_id, row in zip(ids, rows, strict=True):
+            defaults = {"pid": 1, "queues": ["training"], "device_count": 1, "cpu_count": 8, "versions": {}}
+            session.add(Worker(id=worker_id, **{**defaults, **row}, started_at=utcnow(), last_seen_at=later))
+    try:
+        yield
+    finally:
+        with Session(engine) as session, session.begin():
+            session.execute(delete(Worker).where(Worker.id.in_(ids)))
+        engine.dispose()
+
 
 def test_run_page_estimate_vs_measured_log_checkpoints_downloads(studio: Studio, page: Any) -> None:
     from playwright.sync_api import expect
@@ -231,6 +281,8 @@ def test_run_page_estimate_vs_measured_log_checkpoints_downloads(studio: Studio,
         page.get_by_test_id("launch-run").click()
         page.wait_for_url(re.compile(r"/runs/\d+$"))
         expect(page.get_by_test_id("run-status")).to_have_text("succeeded", timeout=300_000, ignore_case=True)
+        # The training worker lists itself; the sidebar says what runs can train on.
+        expect(page.get_by_test_id("workers-summary")).to_contain_text("1 training worker · cpu · ", timeout=30_000)
 
     run_id = int(page.url.rstrip("/").rsplit("/", 1)[1])
     run = httpx.get(f"{base_url}/api/runs/{run_id}").json()

@@ -90,3 +90,36 @@ def test_0005_adds_the_run_log_and_keeps_existing_runs_without_a_preflight(empty
         assert connection.execute(text("SELECT name FROM runs")).scalar_one() == "old run"
         assert "run_events" not in inspect(connection).get_table_names()
     reset_caches()
+
+
+def test_0007_adds_the_worker_registry_and_removes_it_on_downgrade(empty_stack: Stack) -> None:
+    config = Config(str(REPO / "alembic.ini"))
+    command.upgrade(config, "0006")
+    with get_engine().begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO datasets (id, owner_id, name, format, num_rows, num_train, num_validation, num_test, "
+                "split_seed, split_hash, file_key, created_at) "
+                "VALUES (1, 1, 'old', 'jsonl', 1, 1, 0, 0, 42, 'h', 'k', CURRENT_TIMESTAMP)"
+            )
+        )
+
+    command.upgrade(config, "0007")
+    with get_engine().begin() as connection:
+        # An 80 GB GPU: beyond a 32-bit integer, so memory_bytes must be a BIGINT on PostgreSQL.
+        connection.execute(
+            text(
+                "INSERT INTO workers (id, hostname, pid, queues, device, device_name, device_count, memory_bytes, "
+                "cpu_count, versions, started_at, last_seen_at) VALUES ('w1', 'gpu-1', 7, '[\"training\"]', 'cuda', "
+                "'NVIDIA A100-SXM4-80GB', 1, 85899345920, 32, '{}', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+            )
+        )
+        assert connection.execute(text("SELECT memory_bytes FROM workers")).scalar_one() == 85_899_345_920
+        indexes = {index["name"] for index in inspect(connection).get_indexes("workers")}
+        assert "ix_workers_last_seen_at" in indexes
+
+    command.downgrade(config, "0006")
+    with get_engine().connect() as connection:
+        assert "workers" not in inspect(connection).get_table_names()
+        assert connection.execute(text("SELECT name FROM datasets")).scalar_one() == "old"
+    reset_caches()

@@ -321,6 +321,48 @@ export type CheckpointOut = {
 };
 
 /**
+ * ComparedWorker
+ *
+ * A live training worker and whether the run fits in its memory.
+ */
+export type ComparedWorker = {
+    /**
+     * Worker Id
+     *
+     * Its id in GET /api/workers.
+     */
+    worker_id: string;
+    /**
+     * Hostname
+     */
+    hostname: string;
+    /**
+     * Device
+     */
+    device: 'cpu' | 'cuda';
+    /**
+     * Device Name
+     */
+    device_name: string;
+    /**
+     * Memory Bytes
+     *
+     * Its memory: the smallest GPU's on CUDA, else its RAM or container limit.
+     */
+    memory_bytes: number;
+    /**
+     * Needs Bytes
+     *
+     * The run's estimated peak on this worker's device (with method auto: QLoRA on CUDA, LoRA on CPU).
+     */
+    needs_bytes: number;
+    /**
+     * Fits
+     */
+    fits: boolean;
+};
+
+/**
  * ConversionPreview
  */
 export type ConversionPreview = {
@@ -531,15 +573,21 @@ export type ErrorBody = {
  */
 export type EstimateOut = {
     /**
-     * Device Assumed
+     * Device
      *
-     * No worker reports its device yet: CPU is assumed.
+     * The device of the breakdown: cuda when a live training worker has a GPU, else cpu (also when no training worker is running).
      */
-    device_assumed: 'cpu';
+    device: 'cpu' | 'cuda';
+    /**
+     * Compared With
+     *
+     * Every live training worker, each with the run's peak on its own device: a run goes to whichever is free. Empty: none is running, and the estimate is compared with this machine's memory.
+     */
+    compared_with: Array<ComparedWorker>;
     /**
      * Method
      *
-     * How the run trains there: lora, qlora, lora_8bit or full.
+     * How the run trains on `device`: lora, qlora, lora_8bit or full.
      */
     method: string;
     /**
@@ -564,27 +612,37 @@ export type EstimateOut = {
     /**
      * Total Bytes
      *
-     * Estimated peak memory of the training process.
+     * Estimated peak memory of the training process on `device`.
      */
     total_bytes: number;
     /**
      * Available Bytes
      *
-     * This machine's total memory (or its container's limit).
+     * The smallest memory among the training workers on `device` (what fits there fits on each of them), or this machine's total memory (or its container's limit) when no training worker is running.
      */
     available_bytes: number;
     /**
      * Fits
+     *
+     * It fits on every live training worker (on this machine when none is running).
      */
     fits: boolean;
     /**
+     * Verdict
+     *
+     * fits; tight (above 80% of some worker's memory, and the estimate can be 25% off); some_too_small (fits on some workers, runs out of memory on the others); wont_fit (on none).
+     */
+    verdict: 'fits' | 'tight' | 'some_too_small' | 'wont_fit';
+    /**
      * Warning
      *
-     * Why the run will not, or may not, fit, and what to change.
+     * Why the run will not, or may not, fit (naming the workers too small), and what to change.
      */
     warning: string | null;
     /**
      * Note
+     *
+     * What the estimate was compared with, and how far to trust it.
      */
     note: string;
     /**
@@ -950,6 +1008,20 @@ export type PageTemplateOut = {
      * Items
      */
     items: Array<TemplateOut>;
+    /**
+     * Total
+     */
+    total: number;
+};
+
+/**
+ * Page[WorkerOut]
+ */
+export type PageWorkerOut = {
+    /**
+     * Items
+     */
+    items: Array<WorkerOut>;
     /**
      * Total
      */
@@ -1490,6 +1562,82 @@ export type ValidationError = {
     ctx?: {
         [key: string]: unknown;
     };
+};
+
+/**
+ * WorkerOut
+ *
+ * A live worker: seen within the last three reaper intervals.
+ */
+export type WorkerOut = {
+    /**
+     * Id
+     *
+     * The worker process's id, new at every start.
+     */
+    id: string;
+    /**
+     * Hostname
+     */
+    hostname: string;
+    /**
+     * Pid
+     */
+    pid: number;
+    /**
+     * Queues
+     *
+     * What it takes: training (fine-tuning runs), light (token counts).
+     */
+    queues: Array<string>;
+    /**
+     * Device
+     *
+     * Where it trains: cuda when it sees a GPU.
+     */
+    device: 'cuda' | 'cpu';
+    /**
+     * Device Name
+     *
+     * The GPU's name (the smallest one's when it sees several) or the CPU model.
+     */
+    device_name: string;
+    /**
+     * Device Count
+     *
+     * GPUs it sees; 0 on CPU.
+     */
+    device_count: number;
+    /**
+     * Memory Bytes
+     *
+     * What a run can use there: the smallest GPU's memory on CUDA, else the RAM or the container's limit.
+     */
+    memory_bytes: number;
+    /**
+     * Cpu Count
+     *
+     * CPUs it may use (its container's quota, when lower).
+     */
+    cpu_count: number;
+    /**
+     * Versions
+     *
+     * python, and torch and CUDA on a training worker.
+     */
+    versions: {
+        [key: string]: string;
+    };
+    /**
+     * Started At
+     */
+    started_at: string;
+    /**
+     * Last Seen At
+     *
+     * Workers say they are alive every reaper interval.
+     */
+    last_seen_at: string;
 };
 
 export type PreviewConversionData = {
@@ -2506,6 +2654,22 @@ export type DownloadRunArtifactResponses = {
 };
 
 export type DownloadRunArtifactResponse = DownloadRunArtifactResponses[keyof DownloadRunArtifactResponses];
+
+export type ListWorkersData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/workers';
+};
+
+export type ListWorkersResponses = {
+    /**
+     * Successful Response
+     */
+    200: PageWorkerOut;
+};
+
+export type ListWorkersResponse = ListWorkersResponses[keyof ListWorkersResponses];
 
 export type GetHealthData = {
     body?: never;

@@ -1,7 +1,9 @@
 import { useQuery } from "@tanstack/react-query";
 import { queryOptions } from "@tanstack/react-query";
 import { NavLink, Outlet } from "react-router";
-import { getHealth } from "../client/sdk.gen";
+import { getHealth, listWorkers } from "../client/sdk.gen";
+import type { WorkerOut } from "../client/types.gen";
+import { formatMemory, formatRelative } from "../lib/format";
 
 const healthQuery = queryOptions({
   queryKey: ["health"] as const,
@@ -9,6 +11,50 @@ const healthQuery = queryOptions({
   refetchInterval: 30_000,
   retry: false,
 });
+
+const workersQuery = queryOptions({
+  queryKey: ["workers"] as const,
+  queryFn: async ({ signal }) => (await listWorkers({ signal, throwOnError: true })).data,
+  refetchInterval: 15_000,
+  retry: false,
+});
+
+/** "1 training worker · cpu · 25 GB": what runs can train on now (light workers only count tokens). */
+function workersSummary(workers: WorkerOut[]): string {
+  const training = workers.filter((worker) => worker.queues.includes("training"));
+  if (training.length === 0) return "no training worker";
+  const devices = [...new Set(training.map((worker) => worker.device))].join(", ");
+  const memories = training.map((worker) => worker.memory_bytes);
+  const [low, high] = [Math.min(...memories), Math.max(...memories)];
+  const memory = low === high ? formatMemory(low) : `${formatMemory(low)}–${formatMemory(high)}`;
+  return `${training.length} training worker${training.length === 1 ? "" : "s"} · ${devices} · ${memory}`;
+}
+
+/** One line per worker, for the summary's tooltip. */
+function workersTitle(workers: WorkerOut[]): string {
+  if (workers.length === 0) return "No worker is running: runs and token counts wait in their queues.";
+  return workers
+    .map(
+      (worker) =>
+        `${worker.hostname} (${worker.queues.join(", ")}): ${worker.device}, ${worker.device_name}` +
+        `${worker.device_count > 1 ? ` × ${worker.device_count}` : ""}, ${formatMemory(worker.memory_bytes)}, ` +
+        `${worker.cpu_count} CPUs, started ${formatRelative(worker.started_at)}`,
+    )
+    .join("\n");
+}
+
+function WorkersStatus() {
+  const workers = useQuery(workersQuery);
+  if (!workers.isSuccess) return null;
+  const items = workers.data.items;
+  const training = items.some((worker) => worker.queues.includes("training"));
+  return (
+    <div className="sidebar-status" data-testid="workers-summary" title={workersTitle(items)}>
+      <span className={`health-dot ${training ? "health-ok" : "health-warn"}`} aria-hidden="true" />
+      {workersSummary(items)}
+    </div>
+  );
+}
 
 function Icon({ d }: { d: string }) {
   return (
@@ -64,16 +110,19 @@ export function Layout() {
             Presets
           </NavLink>
         </nav>
-        <div className="sidebar-footer" data-testid="api-health">
-          <span
-            className={`health-dot ${health.isSuccess ? "health-ok" : health.isError ? "health-down" : ""}`}
-            aria-hidden="true"
-          />
-          {health.isSuccess
-            ? `API ${health.data.status} · v${health.data.version}`
-            : health.isError
-              ? "API unreachable"
-              : "Connecting…"}
+        <div className="sidebar-footer">
+          <div className="sidebar-status" data-testid="api-health">
+            <span
+              className={`health-dot ${health.isSuccess ? "health-ok" : health.isError ? "health-down" : ""}`}
+              aria-hidden="true"
+            />
+            {health.isSuccess
+              ? `API ${health.data.status} · v${health.data.version}`
+              : health.isError
+                ? "API unreachable"
+                : "Connecting…"}
+          </div>
+          <WorkersStatus />
         </div>
         </div>
       </aside>

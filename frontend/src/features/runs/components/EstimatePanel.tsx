@@ -7,20 +7,51 @@ import { Loading } from "../../../components/ui/States";
 import { formatMemory, formatDuration, formatNumber } from "../../../lib/format";
 import { useDebounced } from "../../../lib/useDebounced";
 import { runQueries } from "../api/queries";
+import { memoryLimits, VERDICTS, warningText } from "../estimate";
 import { MemoryBar } from "./MemoryBar";
 
 const DEBOUNCE_MS = 500;
 
 function Verdict({ estimate }: { estimate: EstimateOut }) {
-  const [className, text] = !estimate.fits
-    ? ["badge-failed", "won't fit"]
-    : estimate.warning
-      ? ["badge-cancelled", "tight"]
-      : ["badge-succeeded", "fits"];
+  const { badge, text } = VERDICTS[estimate.verdict];
   return (
-    <span className={`badge ${className}`} data-testid="estimate-verdict">
+    <span className={`badge ${badge}`} data-testid="estimate-verdict">
       {text}
     </span>
+  );
+}
+
+/** Where a run would train: each live training worker with the run's peak on its device, or why there is none. */
+function ComparedWith({ estimate }: { estimate: EstimateOut }) {
+  if (estimate.compared_with.length === 0) {
+    const rest = estimate.note.replace(/^No training worker is running: /, "");
+    return (
+      <div className="notice notice-warning" data-testid="estimate-no-worker">
+        <div className="notice-title">No training worker is running</div>
+        <div className="notice-message">{rest.charAt(0).toUpperCase() + rest.slice(1)}</div>
+      </div>
+    );
+  }
+  return (
+    <ul className="estimate-workers" data-testid="estimate-workers">
+      {estimate.compared_with.map((worker) => (
+        <li key={worker.worker_id} data-testid="estimate-worker" data-fits={worker.fits} title={`worker ${worker.worker_id}`}>
+          <span className={worker.fits ? "estimate-worker-fits" : "estimate-worker-too-small"} aria-hidden="true">
+            {worker.fits ? "✓" : "✗"}
+          </span>
+          <span className="mono">{worker.hostname}</span>
+          <span className="muted">
+            {worker.device} · {worker.device_name}
+          </span>
+          <span>
+            <span className="mono">{formatMemory(worker.memory_bytes)}</span>
+            <span className="muted">, needs </span>
+            <span className="mono">{formatMemory(worker.needs_bytes)}</span>
+          </span>
+          <span className={worker.fits ? "muted" : "estimate-worker-too-small"}>{worker.fits ? "fits" : "too small"}</span>
+        </li>
+      ))}
+    </ul>
   );
 }
 
@@ -46,25 +77,35 @@ function TimeEstimate({ estimate }: { estimate: EstimateOut }) {
 }
 
 function EstimateBody({ estimate }: { estimate: EstimateOut }) {
+  const workers = estimate.compared_with.length;
   return (
     <div className="estimate">
       <div className="estimate-headline" data-testid="estimate-peak">
         Peak memory ≈ <strong className="mono">{formatMemory(estimate.total_bytes)}</strong>
-        <span className="muted"> of {formatMemory(estimate.available_bytes)} on this machine</span>
+        <span className="muted">
+          {workers === 0
+            ? ` of ${formatMemory(estimate.available_bytes)} on this machine`
+            : ` on ${estimate.device}, against ${workers === 1 ? "the training worker" : `${workers} training workers`}`}
+        </span>
         <Verdict estimate={estimate} />
       </div>
-      <MemoryBar breakdown={estimate.breakdown} total={estimate.total_bytes} available={estimate.available_bytes} />
+      <MemoryBar breakdown={estimate.breakdown} total={estimate.total_bytes} limits={memoryLimits(estimate)} />
+      <ComparedWith estimate={estimate} />
       {estimate.warning ? (
-        <div className={`notice ${estimate.fits ? "notice-warning" : "notice-error"}`} role="alert" data-testid="estimate-warning">
-          <div className="notice-title">{estimate.fits ? "May not fit" : "Will not fit"}</div>
-          <div className="notice-message">{estimate.warning.replace(/^(will|may) not fit: /, "")}</div>
+        <div
+          className={`notice ${estimate.verdict === "wont_fit" ? "notice-error" : "notice-warning"}`}
+          role="alert"
+          data-testid="estimate-warning"
+        >
+          <div className="notice-title">{VERDICTS[estimate.verdict].title}</div>
+          <div className="notice-message">{warningText(estimate.warning)}</div>
         </div>
       ) : null}
       <TimeEstimate estimate={estimate} />
       <div className="muted small">
-        {estimate.method} on {estimate.device_assumed} · {formatNumber(estimate.trainable_parameters)} of{" "}
+        {estimate.method} on {estimate.device} · {formatNumber(estimate.trainable_parameters)} of{" "}
         {formatNumber(estimate.total_parameters)} parameters trained · {estimate.seq_len_used} tokens per example, from{" "}
-        {estimate.seq_len_source}. {estimate.note}
+        {estimate.seq_len_source}.{workers > 0 ? ` ${estimate.note}` : ""}
       </div>
     </div>
   );

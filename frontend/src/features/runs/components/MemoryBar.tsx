@@ -1,5 +1,6 @@
 import type { MemoryBreakdownOut } from "../../../client/types.gen";
 import { formatMemory } from "../../../lib/format";
+import type { MemoryLimit } from "../estimate";
 
 /** The estimate's parts, largest-first in a typical LoRA run, each with what it is. */
 const PARTS: { key: keyof MemoryBreakdownOut; label: string; help: string }[] = [
@@ -32,40 +33,43 @@ function Marker({ bytes, scale, label, kind }: { bytes: number; scale: number; l
 export type MeasuredPeak = { bytes: number; label: string };
 
 /** The bar in words, for screen readers. */
-function describe(breakdown: MemoryBreakdownOut, total: number, available: number, measured?: MeasuredPeak | null) {
+function describe(breakdown: MemoryBreakdownOut, total: number, limits: MemoryLimit[], measured?: MeasuredPeak | null) {
   const parts = PARTS.map(({ key, label }) => `${label} ${formatMemory(breakdown[key])}`).join(", ");
   const peak = measured ? `; ${measured.label} ${formatMemory(measured.bytes)}` : "";
-  return `Estimated peak ${formatMemory(total)} (${parts}) of ${formatMemory(available)} available${peak}`;
+  const against = limits.map((limit) => `${formatMemory(limit.bytes)} on ${limit.label}`).join(", ");
+  return `Estimated peak ${formatMemory(total)} (${parts}) against ${against}${peak}`;
 }
 
-/** Beyond this much headroom the available line is left off the scale, so the segments stay readable. */
+/** Beyond this much headroom a memory line is left off the scale, so the segments stay readable. */
 const OFF_SCALE_HEADROOM = 3;
 
 /**
- * Peak memory as one stacked bar, each cause a segment, against the memory there is (a line; red beyond it)
- * and, after a run, the peak it really reached.
+ * Peak memory as one stacked bar, each cause a segment, against the memory there is (a line per worker memory,
+ * or this machine's; red beyond the smallest) and, after a run, the peak it really reached.
  */
 export function MemoryBar({
   breakdown,
   total,
-  available,
+  limits,
   measured,
 }: {
   breakdown: MemoryBreakdownOut;
   total: number;
-  available: number;
+  limits: MemoryLimit[];
   measured?: MeasuredPeak | null;
 }) {
   const needed = Math.max(total, measured?.bytes ?? 0);
-  const offScale = available > OFF_SCALE_HEADROOM * needed;
-  const scale = offScale ? needed * 1.3 : Math.max(needed, available) * 1.02;
-  const over = total > available;
+  const onScale = limits.filter((limit) => limit.bytes <= OFF_SCALE_HEADROOM * needed);
+  const offScale = limits.filter((limit) => limit.bytes > OFF_SCALE_HEADROOM * needed);
+  const scale = onScale.length > 0 ? Math.max(needed, ...onScale.map((limit) => limit.bytes)) * 1.02 : needed * 1.3;
+  const smallest = Math.min(...limits.map((limit) => limit.bytes));
+  const over = total > smallest;
   return (
     <div className="membar" data-testid="memory-bar">
       <div
         className={measured ? "membar-track membar-track-measured" : "membar-track"}
         role="img"
-        aria-label={describe(breakdown, total, available, measured)}
+        aria-label={describe(breakdown, total, limits, measured)}
       >
         <div className="membar-stack" style={{ width: `${(total / scale) * 100}%` }}>
           {PARTS.map(({ key, label, help }) =>
@@ -82,16 +86,21 @@ export function MemoryBar({
         {over ? (
           <div
             className="membar-over"
-            style={{ left: `${(available / scale) * 100}%`, width: `${((total - available) / scale) * 100}%` }}
+            style={{ left: `${(smallest / scale) * 100}%`, width: `${((total - smallest) / scale) * 100}%` }}
           />
         ) : null}
-        {offScale ? (
-          <span className="membar-offscale" data-testid="memory-available-off-scale">
-            {formatMemory(available)} available →
+        {offScale.length > 0 ? (
+          <span
+            className="membar-offscale"
+            data-testid="memory-available-off-scale"
+            title={offScale.map((limit) => `${limit.label}: ${formatMemory(limit.bytes)}`).join("\n")}
+          >
+            {offScale.map((limit) => formatMemory(limit.bytes)).join(", ")} available →
           </span>
-        ) : (
-          <Marker bytes={available} scale={scale} label="available" kind="available" />
-        )}
+        ) : null}
+        {onScale.map((limit) => (
+          <Marker key={limit.bytes} bytes={limit.bytes} scale={scale} label={limit.label} kind="available" />
+        ))}
         {measured ? <Marker bytes={measured.bytes} scale={scale} label={measured.label} kind="measured" /> : null}
       </div>
       <ul className="membar-legend">

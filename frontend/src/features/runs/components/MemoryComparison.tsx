@@ -5,6 +5,7 @@ import { ErrorNotice } from "../../../components/ui/ErrorNotice";
 import { Loading } from "../../../components/ui/States";
 import { formatMemory, formatPercent, relativeChange } from "../../../lib/format";
 import { isActive, runQueries } from "../api/queries";
+import { memoryLimits } from "../estimate";
 import { preflightOf } from "../preflight";
 import { MemoryBar, type MeasuredPeak } from "./MemoryBar";
 
@@ -69,11 +70,12 @@ export function MemoryComparison({ run }: { run: RunOut }) {
           <MemoryBar
             breakdown={estimate.data.breakdown}
             total={estimate.data.total_bytes}
-            available={estimate.data.available_bytes}
+            limits={memoryLimits(estimate.data)}
             measured={marker}
           />
           <div className="muted small">
-            The estimate assumes {estimate.data.device_assumed}
+            The estimate is for {estimate.data.device}
+            {estimate.data.compared_with.length === 0 ? " (no training worker is running now)" : ""}
             {device ? `; the run trained on ${device}` : ""}. The measured peak is{" "}
             {device === "cuda"
               ? "the largest GPU allocation during training."
