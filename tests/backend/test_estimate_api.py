@@ -18,14 +18,6 @@ from tests.processes import celery_worker, poll
 BREAKDOWN = {"weights", "lora", "gradients", "optimizer", "activations", "logits", "overhead"}
 
 
-@pytest.fixture
-def model(client: TestClient, tiny_model: Path) -> str:
-    response = client.post("/api/models", json={"name_or_path": str(tiny_model)})
-    assert response.status_code == 201, response.text
-    name: str = response.json()["name"]
-    return name
-
-
 def _estimate(client: TestClient, dataset: dict[str, Any], **body: Any) -> dict[str, Any]:
     response = client.post("/api/runs/estimate", json={"dataset_id": dataset["id"], **body})
     assert response.status_code == 200, response.text

@@ -16,14 +16,6 @@ from tests.factories import alpaca_rows, create_dataset, token_stats, upload_dat
 EOS = "<|im_end|>"
 
 
-@pytest.fixture
-def model(client: TestClient, tiny_model: Path) -> str:
-    response = client.post("/api/models", json={"name_or_path": str(tiny_model)})
-    assert response.status_code == 201, response.text
-    name: str = response.json()["name"]
-    return name
-
-
 def _jsonl(rows: list[dict[str, Any]]) -> bytes:
     return "".join(json.dumps(row) + "\n" for row in rows).encode()
 

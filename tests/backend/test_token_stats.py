@@ -25,14 +25,6 @@ from tests.processes import celery_worker, poll, wait_until_ready
 from worker.training.base_models import BUNDLED_MODEL_NAME
 
 
-@pytest.fixture
-def model(client: TestClient, tiny_model: Path) -> str:
-    response = client.post("/api/models", json={"name_or_path": str(tiny_model)})
-    assert response.status_code == 201, response.text
-    name: str = response.json()["name"]
-    return name
-
-
 def _ask(client: TestClient, dataset_id: int, **params: Any) -> httpx.Response:
     return client.get(f"/api/datasets/{dataset_id}/token-stats", params=params)
 

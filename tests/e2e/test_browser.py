@@ -1,20 +1,15 @@
 """The whole studio in Chromium: upload, launch, live curve, side-by-side answers. Screenshots of each page."""
 
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.e2e.browser import SCREENSHOTS, chromium_page, embedded_studio_env
 from tests.factories import alpaca_rows, jsonl
-from tests.processes import REPO, api_server, celery_worker
+from tests.processes import api_server, celery_worker
 from tests.tiny_model import build_tiny_llama
-
-CHROMIUM = Path("/usr/bin/chromium")
-SCREENSHOTS = REPO / "tests" / "e2e" / "screenshots"
 
 pytestmark = pytest.mark.e2e
 
@@ -22,13 +17,8 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture(scope="module")
 def studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     """The embedded default, as `make up` runs it: migrated SQLite, a uvicorn API, a training and a light worker."""
-    if not (REPO / "frontend" / "dist" / "index.html").is_file():
-        pytest.fail("frontend/dist is missing: `make test` builds it (make frontend)")
     root = tmp_path_factory.mktemp("studio")
-    env = {"STUDIO_DATA_DIR": str(root / "data"), "STUDIO_DATABASE_URL": "", "STUDIO_BROKER_URL": ""}
-    subprocess.run(
-        [sys.executable, "-m", "alembic", "upgrade", "head"], cwd=REPO, env={**os.environ, **env}, check=True
-    )
+    env = embedded_studio_env(root)
     model = build_tiny_llama(root / "tiny-llama")
     with (
         celery_worker(env, root / "worker.log"),
@@ -40,17 +30,8 @@ def studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
 
 @pytest.fixture(scope="module")
 def page(studio: tuple[str, Path]) -> Iterator[object]:
-    if not CHROMIUM.exists():
-        pytest.fail("Chromium is missing: `make test` installs it (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-        )
-        page = browser.new_page(viewport={"width": 1440, "height": 1000})
+    with chromium_page() as page:
         yield page
-        browser.close()
 
 
 def test_upload_launch_watch_and_compare(studio: tuple[str, Path], page, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -2,10 +2,7 @@
 log, checkpoints and downloads, in Chromium. Screenshots of each screen under tests/e2e/screenshots/.
 """
 
-import os
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -16,12 +13,11 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.e2e.browser import SCREENSHOTS, chromium_page, embedded_studio_env
 from tests.factories import alpaca_rows, jsonl
-from tests.processes import REPO, api_server, celery_worker
+from tests.processes import api_server, celery_worker
 from tests.tiny_model import build_tiny_llama
 
-CHROMIUM = Path("/usr/bin/chromium")
-SCREENSHOTS = REPO / "tests" / "e2e" / "screenshots"
 TIMEOUT = 15_000
 
 pytestmark = pytest.mark.e2e
@@ -39,13 +35,8 @@ class Studio:
 @pytest.fixture(scope="module")
 def studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Studio]:
     """A migrated SQLite studio, its API and a light worker (token counts), the tiny model and one Alpaca dataset."""
-    if not (REPO / "frontend" / "dist" / "index.html").is_file():
-        pytest.fail("frontend/dist is missing: `make test` builds it (make frontend)")
     root = tmp_path_factory.mktemp("studio")
-    env = {"STUDIO_DATA_DIR": str(root / "data"), "STUDIO_DATABASE_URL": "", "STUDIO_BROKER_URL": ""}
-    subprocess.run(
-        [sys.executable, "-m", "alembic", "upgrade", "head"], cwd=REPO, env={**os.environ, **env}, check=True
-    )
+    env = embedded_studio_env(root)
     model = build_tiny_llama(root / "tiny-llama")
     with celery_worker(env, root / "light.log", "light"), api_server(env, root / "api.log") as base_url:
         response = httpx.post(f"{base_url}/api/models", json={"name_or_path": str(model)})
@@ -62,19 +53,8 @@ def studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Studio]:
 
 @pytest.fixture(scope="module")
 def page(studio: Studio) -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        pytest.fail("Chromium is missing: `make test` installs it (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-        )
-        page = browser.new_page(viewport={"width": 1440, "height": 1000})
-        page.set_default_timeout(TIMEOUT)
+    with chromium_page(TIMEOUT) as page:
         yield page
-        browser.close()
 
 
 def presets(base_url: str) -> dict[str, dict[str, Any]]:
