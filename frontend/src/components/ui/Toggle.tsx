@@ -1,4 +1,4 @@
-import type { ReactNode } from "react";
+import { useState, type ReactNode } from "react";
 
 /** A checkbox with its label beside it. */
 export function Toggle({
@@ -14,12 +14,23 @@ export function Toggle({
   className?: string;
   children: ReactNode;
 }) {
+  // Owners may apply a change in a transition (settings kept in the URL: router navigations are transitions), and
+  // React puts a controlled checkbox back until the transition commits. Show the click at once, then follow `checked`.
+  const [shown, setShown] = useState(checked);
+  const [followed, setFollowed] = useState(checked);
+  if (checked !== followed) {
+    setFollowed(checked);
+    setShown(checked);
+  }
   return (
     <label className={className ? `toggle ${className}` : "toggle"}>
       <input
         type="checkbox"
-        checked={checked}
-        onChange={(event) => onChange(event.target.checked)}
+        checked={shown}
+        onChange={(event) => {
+          setShown(event.target.checked);
+          onChange(event.target.checked);
+        }}
         data-testid={testId}
       />
       {children}
