@@ -23,8 +23,9 @@ from backend.core.queue import get_celery
 from tests.processes import celery_worker
 
 REPO = Path(__file__).resolve().parents[1]
-POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-REDIS_URL = "redis://127.0.0.1:6379/15"
+# Overridable so that two checkouts can run their suites at once without dropping each other's schema.
+POSTGRES_URL = os.environ.get("STUDIO_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("STUDIO_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
 @dataclass(frozen=True)
