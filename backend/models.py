@@ -8,7 +8,7 @@ from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Float, ForeignKey, I
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from worker.training.types import EventKind
+from domain.log import LogKind
 
 # Until accounts arrive, everything belongs to the one local user created by the first migration.
 LOCAL_USER_ID = 1
@@ -86,7 +86,7 @@ class DatasetExample(Base):
     dataset_id: Mapped[int] = mapped_column(ForeignKey("datasets.id", ondelete="CASCADE"), index=True)
     row_number: Mapped[int]  # 1-based line/row in the uploaded file, for error messages and search
     split: Mapped[Split] = mapped_column(_string_enum(Split), index=True)
-    record: Mapped[dict[str, Any]]  # a worker.training.templates.Record: alpaca, prompt_completion or chat
+    record: Mapped[dict[str, Any]]  # a domain.templates.Record: alpaca, prompt_completion or chat
     label: Mapped[str | None] = mapped_column(String(200))  # the class, for classification-style data
     search_text: Mapped[str] = mapped_column(Text, default="")  # lower-cased content, for search
 
@@ -221,7 +221,7 @@ class RunLogEntry(Base):
     run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
     time: Mapped[datetime] = mapped_column(default=utcnow)
     step: Mapped[int | None]  # the last optimiser step the run had reported; None before training
-    kind: Mapped[EventKind] = mapped_column(_string_enum(EventKind))
+    kind: Mapped[LogKind] = mapped_column(_string_enum(LogKind))
     message: Mapped[str] = mapped_column(Text)
 
 

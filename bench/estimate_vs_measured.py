@@ -1,7 +1,7 @@
 """Estimated against measured peak memory of CPU training, over batch sizes, lengths and gradient checkpointing.
 
 Each configuration trains in a fresh process under worker.training.memory.PeakMemory (what the worker records as
-a run's peak_memory_bytes); the estimate is worker.training.estimate.estimate_memory, as the API computes it before
+a run's peak_memory_bytes); the estimate is domain.estimate.estimate_memory, as the API computes it before
 launch. Two kinds of data:
 - "cut": rows longer than max_seq_length, so every batch is exactly batch x max_seq_length tokens;
 - "alpaca": bench/train_defaults.py's 120 rows (45-95 tokens), trained for one whole epoch, so the batch holding the
@@ -46,7 +46,7 @@ CONFIGS: list[tuple[str, dict[str, Any], bool]] = [
 
 
 def cut_rows() -> list[Any]:
-    from worker.training.templates import AlpacaRecord
+    from domain.records import AlpacaRecord
 
     story = " ".join(f"word{j} and then more" for j in range(800))  # ~4,000 tokens: always cut
     return [AlpacaRecord(instruction=f"Write a long story number {i}.", output=story) for i in range(CUT_ROWS)]
@@ -55,9 +55,10 @@ def cut_rows() -> list[Any]:
 def measure(base_model: str, data: str, overrides: dict[str, Any]) -> int:
     """Peak resident memory of train() in this process, as the worker measures it."""
     from bench.train_defaults import alpaca_like_rows
-    from worker.training.config import TrainingConfig
+    from domain.config import TrainingConfig
+    from worker.training.cli import PrintSink
     from worker.training.memory import PeakMemory
-    from worker.training.sft import PrintSink, train
+    from worker.training.sft import train
     from worker.training.types import RunPaths, SplitData
 
     if data == "cut":
@@ -70,7 +71,7 @@ def measure(base_model: str, data: str, overrides: dict[str, Any]) -> int:
         )
         steps = -(-ALPACA_TRAIN // overrides["per_device_train_batch_size"])  # one epoch
     config = TrainingConfig.model_validate({"max_steps": steps, "eval_steps": 1000, "logging_steps": 100, **overrides})
-    paths = RunPaths(base_model=base_model, output_dir=Path(tempfile.mkdtemp(prefix="estimate-bench-")))
+    paths = RunPaths(base_model_location=base_model, output_dir=Path(tempfile.mkdtemp(prefix="estimate-bench-")))
     with PeakMemory() as peak:
         train(config, split, paths, PrintSink())
     return peak.bytes
@@ -79,10 +80,10 @@ def measure(base_model: str, data: str, overrides: dict[str, Any]) -> int:
 def estimate(base_model: str, data: str, overrides: dict[str, Any]) -> tuple[int, int]:
     """(estimated bytes, seq_len) as the API computes them: seq_len is the longest example, cut to max_seq_length."""
     from bench.train_defaults import alpaca_like_rows
-    from worker.training.config import TrainingConfig
-    from worker.training.estimate import estimate_memory
-    from worker.training.templates import render
-    from worker.training.tokenize import load_tokenizer, token_lengths
+    from domain.config import TrainingConfig
+    from domain.estimate import estimate_memory
+    from domain.templates import render
+    from domain.tokenize import load_tokenizer, token_lengths
 
     config = TrainingConfig.model_validate(overrides)
     rows = cut_rows() if data == "cut" else alpaca_like_rows()

@@ -17,12 +17,14 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from transformers import AutoTokenizer
 
+from domain.config import TrainingConfig
+from domain.log import LogKind
+from domain.records import AlpacaRecord, final_answer
+from domain.templates import render
 from worker.training.base_models import materialize_bundled_model
-from worker.training.config import TrainingConfig
 from worker.training.generate import generate_answers
 from worker.training.sft import train
-from worker.training.templates import AlpacaRecord, final_answer, render
-from worker.training.types import EventKind, RunPaths, SplitData
+from worker.training.types import RunPaths, SplitData
 
 CAPITALS = [
     ("France", "Paris"),
@@ -286,7 +288,7 @@ class TimingSink:
         shown = " ".join(f"{k}={v:.4g}" for k, v in values.items())
         print(f"  {time.monotonic() - self.start:6.1f}s step {step} {shown}", flush=True)
 
-    def event(self, message: str, kind: EventKind = EventKind.INFO) -> None:
+    def log(self, message: str, kind: LogKind = LogKind.INFO) -> None:
         self.events.append((time.monotonic(), message))
         print(f"  {time.monotonic() - self.start:6.1f}s -- {message}", flush=True)
 
@@ -315,10 +317,10 @@ def main() -> None:
     lengths = [len(tokenizer(render("alpaca", e).text)["input_ids"]) + 1 for e in rows]
 
     sink = TimingSink()
-    result = train(config, data, RunPaths(base_model=base_model, output_dir=output), sink)
+    result = train(config, data, RunPaths(base_model_location=base_model, output_dir=output), sink)
     train_end = time.monotonic()
     prompts = [render(config.template, e).prompt for e in data.test]
-    tuned, base = generate_answers(base_model, result.adapter_dir or output, prompts, config.max_new_tokens, sink)
+    tuned, base = generate_answers(base_model, result.weights_dir or output, prompts, config.max_new_tokens, sink)
     end = time.monotonic()
 
     train_logs = [(t, step) for t, step, values in sink.metrics_log if "train_loss" in values]

@@ -83,7 +83,7 @@ def run_trl(base_model: str, max_steps: int, warmup: int) -> dict[str, float]:
     from trl import SFTConfig, SFTTrainer
 
     from bench.train_defaults import alpaca_like_rows
-    from worker.training.templates import render
+    from domain.templates import render
 
     points: list[Point] = []
 
@@ -147,8 +147,8 @@ class ClockSink:
         self.points.append(point((self.points[-1][2] if self.points else 0.0) + tokens))
         self._last = now
 
-    # kind: str, as EventKind is one; importing it here would load the studio's modules in the TRL-only process.
-    def event(self, message: str, kind: str = "info") -> None:
+    # kind: str, as LogKind is one; importing it here would load the studio's modules in the TRL-only process.
+    def log(self, message: str, kind: str = "info") -> None:
         if message.startswith("training "):
             self._last = time.monotonic()
 
@@ -158,14 +158,14 @@ class ClockSink:
 
 def run_studio(base_model: str, max_steps: int, warmup: int) -> dict[str, float]:
     from bench.train_defaults import alpaca_like_rows
-    from worker.training.config import TrainingConfig
+    from domain.config import TrainingConfig
     from worker.training.sft import train
     from worker.training.types import RunPaths, SplitData
 
     sink = ClockSink()
     data = SplitData(train=alpaca_like_rows(), validation=[], test=[])
     config = TrainingConfig.model_validate(studio_config(max_steps))
-    paths = RunPaths(base_model=base_model, output_dir=Path(tempfile.mkdtemp(prefix="studio-baseline-")))
+    paths = RunPaths(base_model_location=base_model, output_dir=Path(tempfile.mkdtemp(prefix="studio-baseline-")))
     train(config, data, paths, sink)
     return window(sink.points, warmup)
 

@@ -5,7 +5,7 @@ Plain function, no pytest, so backend and end-to-end tests can build one too.
 
 from pathlib import Path
 
-from worker.training.base_models import BUNDLED_GGUF_FILE, bundled_gguf_dir
+from domain.catalog import BUNDLED_GGUF_FILE, bundled_gguf_dir
 
 
 def build_tiny_llama(path: Path) -> Path:

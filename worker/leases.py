@@ -18,7 +18,7 @@ from sqlalchemy import insert, select, update
 from backend.core.config import get_settings
 from backend.core.db import get_sessionmaker
 from backend.models import Run, RunLogEntry, RunStatus, utcnow
-from worker.training.types import EventKind
+from domain.log import LogKind
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +108,7 @@ def reap_expired(enqueue: Callable[[int], object]) -> list[int]:
             taken = bool(result.rowcount)  # type: ignore[attr-defined]
             if taken:
                 # The run's log keeps the take-over; status_message is overwritten by the next worker's first line.
-                kind = EventKind.ERROR if gave_up else EventKind.WARNING
+                kind = LogKind.ERROR if gave_up else LogKind.WARNING
                 note = values["error"] if gave_up else values["status_message"]
                 session.execute(insert(RunLogEntry).values(run_id=run_id, kind=kind, message=note))
         if taken and not gave_up:

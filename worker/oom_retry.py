@@ -4,13 +4,14 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import TypeVar
 
+from domain.config import TrainingConfig
+from domain.log import LogKind
 from worker import run_store
 from worker.leases import Lease
 from worker.sinks import DatabaseSink
-from worker.training.config import TrainingConfig
 from worker.training.memory import release_memory
 from worker.training.oom import BatchSettings, is_out_of_memory, next_batch_settings, retry_message
-from worker.training.types import EventKind, RunPaths
+from worker.training.types import RunPaths
 
 T = TypeVar("T")
 
@@ -49,7 +50,7 @@ class OomRetry:
 
     def _shrink(self, before: BatchSettings, after: BatchSettings) -> None:
         self.retries += 1
-        self.sink.event(retry_message(before, after, self.retries), EventKind.OOM_RETRY)
+        self.sink.log(retry_message(before, after, self.retries), LogKind.OOM_RETRY)
         changes = {
             "per_device_train_batch_size": after.batch_size,
             "gradient_accumulation_steps": after.accumulation,
@@ -61,7 +62,7 @@ class OomRetry:
         resume = run_store.prepare_resume(self.lease.run_id)
         self.sink.step = resume.step if resume else None  # the log goes on from where training goes on
         if resume is not None:
-            self.sink.event(f"resuming from the checkpoint at step {resume.step}", EventKind.RESUME)
+            self.sink.log(f"resuming from the checkpoint at step {resume.step}", LogKind.RESUME)
         self.paths = replace(
             self.paths,
             resume_from=resume.checkpoint_dir if resume else None,

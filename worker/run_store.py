@@ -4,7 +4,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import TypeAdapter
 from sqlalchemy import delete, func, insert, select, update
 
 from backend.core.config import get_settings
@@ -22,12 +21,11 @@ from backend.models import (
     Split,
     utcnow,
 )
+from domain.config import TrainingConfig
+from domain.log import LogKind
+from domain.records import RECORD, AnyRecord
 from worker.leases import lease_expiry
-from worker.training.config import TrainingConfig
-from worker.training.templates import Record
-from worker.training.types import AnyRecord, EventKind, SplitData
-
-RECORD: TypeAdapter[AnyRecord] = TypeAdapter(Record)
+from worker.training.types import SplitData
 
 
 @dataclass(frozen=True)
@@ -186,7 +184,7 @@ def finish(
         if not result.rowcount:  # type: ignore[attr-defined]
             session.rollback()
             return False
-        verdict = {RunStatus.SUCCEEDED: EventKind.INFO, RunStatus.FAILED: EventKind.ERROR}.get(status)
+        verdict = {RunStatus.SUCCEEDED: LogKind.INFO, RunStatus.FAILED: LogKind.ERROR}.get(status)
         if verdict is not None:
             text = values.get("error") or message
             session.execute(insert(RunLogEntry).values(run_id=run_id, kind=verdict, message=text))

@@ -8,8 +8,8 @@ from sqlalchemy import delete, insert, select, update
 from backend.core.db import get_sessionmaker
 from backend.core.storage import LocalStorage
 from backend.models import Checkpoint, Metric, Run, RunLogEntry
+from domain.log import LogKind
 from worker.leases import Lease
-from worker.training.types import EventKind
 
 
 class DatabaseSink:
@@ -33,7 +33,7 @@ class DatabaseSink:
         with self.sessions.begin() as session:
             session.execute(insert(Metric), rows)
 
-    def event(self, message: str, kind: EventKind = EventKind.INFO) -> None:
+    def log(self, message: str, kind: LogKind = LogKind.INFO) -> None:
         """A line in the run's log, and the run's status_message until the next one."""
         if self.lease.lost.is_set():
             return

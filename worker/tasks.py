@@ -13,21 +13,25 @@ from transformers import TrainerCallback
 from backend.core.config import get_settings
 from backend.core.storage import LocalStorage
 from backend.models import RunStatus
+from domain.artifacts import MERGED_DIR, run_storage_key
+from domain.catalog import model_fingerprint, model_location, read_chat_template
+from domain.config import TrainingConfig
+from domain.log import LogKind
+from domain.records import final_answer
+from domain.templates import render
 from worker import run_store
 from worker.celery_app import app
 from worker.leases import WORKER_ID, Lease
 from worker.oom_retry import OomRetry
 from worker.sinks import DatabaseSink
-from worker.training.base_models import materialize_bundled_model, model_fingerprint, read_chat_template
-from worker.training.config import TrainingConfig
+from worker.training.base_models import materialize_bundled_model
 from worker.training.generate import generate_answers
 from worker.training.memory import PeakMemory
 from worker.training.merge import merge_adapter
 from worker.training.oom import SimulatedOutOfMemory
 from worker.training.preflight import preflight
 from worker.training.sft import train
-from worker.training.templates import final_answer, render
-from worker.training.types import MERGED_DIR, EventKind, RunPaths, SplitData, TrainingResult, TrainingStopped
+from worker.training.types import RunPaths, SplitData, TrainingResult, TrainingStopped
 
 log = logging.getLogger(__name__)
 # Progress bars are noise in worker logs; the run's own events say how far it got.
@@ -65,18 +69,18 @@ def _train_claimed(lease: Lease) -> None:
     try:
         resume = run_store.prepare_resume(run_id)
         if resume is not None:
-            sink.event(f"resuming from the checkpoint at step {resume.step}", EventKind.RESUME)
+            sink.log(f"resuming from the checkpoint at step {resume.step}", LogKind.RESUME)
         inputs = run_store.load_inputs(run_id)
-        if inputs.base_model.source == "bundled":
-            sink.event("preparing the bundled base model (first use converts it once)", EventKind.PROGRESS)
-            base_model = str(materialize_bundled_model(settings.models_dir))
-        else:
-            base_model = inputs.base_model.location
+        entry = inputs.base_model
+        base_model = model_location(entry.name, entry.source, entry.location, settings.models_dir)
+        if entry.source == "bundled":
+            sink.log("preparing the bundled base model (first use converts it once)", LogKind.PROGRESS)
+            materialize_bundled_model(settings.models_dir)
         context = replace(inputs.config.template_context, chat_template=read_chat_template(base_model))
         data = replace(inputs.data, template_context=context)
         paths = RunPaths(
-            base_model=base_model,
-            output_dir=storage.local_path(f"runs/{run_id}"),
+            base_model_location=base_model,
+            output_dir=storage.local_path(run_storage_key(run_id)),
             resume_from=resume.checkpoint_dir if resume else None,
             base_eval_loss=resume.base_eval_loss if resume else None,
         )
@@ -104,14 +108,14 @@ def _train_claimed(lease: Lease) -> None:
             "base_eval_loss": result.base_eval_loss,
             "final_eval_loss": result.final_eval_loss,
         }
-        if result.cancelled or result.adapter_dir is None:
+        if result.cancelled or result.weights_dir is None:
             run_store.finish(
                 run_id, lease.owner, RunStatus.CANCELLED, f"cancelled at step {result.global_step}", **facts
             )
             return
 
         prompts = [render(inputs.config.template, record, context).prompt for record in data.test]
-        tuned, base = generate_answers(base_model, result.adapter_dir, prompts, inputs.config.max_new_tokens, sink=sink)
+        tuned, base = generate_answers(base_model, result.weights_dir, prompts, inputs.config.max_new_tokens, sink=sink)
         _publish_weights(lease, inputs.config, base_model, result, sink)
         answers = run_store.Answers(
             inputs.test_example_ids, prompts, [final_answer(record) for record in data.test], tuned, base
@@ -131,9 +135,9 @@ def _preflight(retry: OomRetry, data: SplitData, callbacks: Sequence[TrainerCall
     the run page's ETA. False when the user cancelled meanwhile."""
     measured = retry.run(lambda config, paths: preflight(config, data, paths, retry.sink, callbacks))
     if measured is None:
-        retry.sink.event("cancelled during the pre-flight", EventKind.STOPPED)
+        retry.sink.log("cancelled during the pre-flight", LogKind.STOPPED)
         return False
-    retry.sink.event(measured.describe(), EventKind.PREFLIGHT)
+    retry.sink.log(measured.describe(), LogKind.PREFLIGHT)
     run_store.record_preflight(retry.lease.run_id, retry.lease.owner, measured.figures())
     return True
 
@@ -142,12 +146,12 @@ def _publish_weights(
     lease: Lease, config: TrainingConfig, base_model: str, result: TrainingResult, sink: DatabaseSink
 ) -> None:
     """Merge the adapter into the base model when asked, then record the final weights for the API's downloads."""
-    weights_dir, step = result.adapter_dir, result.adapter_step
+    weights_dir, step = result.weights_dir, result.weights_step
     assert weights_dir is not None and step is not None  # a run that was not cancelled saved its weights
-    if config.merge_adapter and result.artifact == "model":
-        sink.event(
+    if config.merge_adapter and result.weights_kind == "model":
+        sink.log(
             "merge_adapter has no effect: method full trained the whole model, there is no adapter to merge",
-            EventKind.WARNING,
+            LogKind.WARNING,
         )
     elif config.merge_adapter:
         try:
@@ -156,7 +160,7 @@ def _publish_weights(
             # The adapter and the answers are the run's results and are fine: a merge that fails (memory, disk) is
             # reported, not turned into a failed run.
             log.exception("run %s: merging the adapter failed", lease.run_id)
-            sink.event(
-                f"merging the adapter failed, the adapter is unaffected: {type(exc).__name__}: {exc}", EventKind.WARNING
+            sink.log(
+                f"merging the adapter failed, the adapter is unaffected: {type(exc).__name__}: {exc}", LogKind.WARNING
             )
     run_store.record_final_weights(lease.run_id, lease.owner, weights_dir, step, result.final_eval_loss)

@@ -3,9 +3,10 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from backend.base_models.catalog import CATALOG
+from backend.core.config import get_settings
 from backend.core.errors import Invalid
 from backend.models import BaseModelEntry
+from domain.catalog import CATALOG, model_location
 
 HUB_ID_PARTS = 2  # "org/name"
 
@@ -55,3 +56,14 @@ def resolve_base_model(session: Session, name_or_path: str) -> BaseModelEntry:
     session.add(entry)
     session.flush()
     return entry
+
+
+def local_directory(entry: BaseModelEntry, needed_for: str) -> Path:
+    """The base model's directory on this machine (the bundled one's may not be converted yet). A hub id has none
+    here, so what it is `needed_for` ("estimating", "token preview") is refused."""
+    if entry.source == "hub":
+        raise Invalid(
+            f"{needed_for} needs a local copy of the model: {entry.name} is a hub id; register its local directory",
+            field="base_model",
+        )
+    return Path(model_location(entry.name, entry.source, entry.location, get_settings().models_dir))

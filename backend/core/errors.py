@@ -4,6 +4,8 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from domain.config import InvalidConfig
+
 
 class ErrorBody(BaseModel):
     detail: str = Field(description="What went wrong and what to do, in one sentence.")
@@ -61,6 +63,10 @@ def install_error_handler(app: FastAPI) -> None:
     @app.exception_handler(StudioError)
     async def _render(_request: Request, exc: StudioError) -> JSONResponse:
         return JSONResponse(status_code=exc.status_code, content=exc.body.model_dump())
+
+    @app.exception_handler(InvalidConfig)
+    async def _render_config(request: Request, exc: InvalidConfig) -> JSONResponse:
+        return await _render(request, Invalid(exc.errors[0], field=exc.field, errors=exc.errors))
 
 
 def error_responses(*errors: type[StudioError]) -> dict[int | str, dict[str, object]]:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from backend.core.errors import Invalid
 from backend.datasets.parsing import Table
 from backend.datasets.schemas import ColumnMapping
-from worker.training.templates import AlpacaRecord
+from domain.records import AlpacaRecord
 
 MIN_LABELS = 2
 MAX_LABELS = 50

@@ -21,7 +21,7 @@ from backend.datasets import conversion, export, service
 from backend.datasets.parsing import FileRejected, Limits, open_table
 from backend.datasets.schemas import DatasetOut
 from backend.models import Dataset, Split
-from worker.training.templates import AlpacaRecord
+from domain.records import AlpacaRecord
 
 router = APIRouter(prefix="/api/datasets", tags=["datasets"])
 PREVIEW_ROWS = 20

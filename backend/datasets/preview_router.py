@@ -15,7 +15,7 @@ from backend.datasets.schemas import DatasetOut
 from backend.datasets.service import get_dataset
 from backend.datasets.token_stats_service import TokenStatsOut, TokenStatsPending
 from backend.models import Dataset
-from worker.training.templates import TemplateName
+from domain.templates import TemplateName
 
 router = APIRouter(prefix="/api", tags=["templates"])
 

@@ -1,6 +1,6 @@
 """Templates, the token-by-token preview and template changes of a dataset (token statistics: token_stats_service).
 
-Everything is computed by the trainer's own code (worker.training.templates renders, worker.training.tokenize
+Everything is computed by the trainer's own code (domain.templates renders, domain.tokenize
 tokenises and masks) with the base model's tokenizer.json, through the `tokenizers` library: what the preview
 shows is what the trainer trains on, and the API never imports transformers.
 """
@@ -10,11 +10,12 @@ from sqlalchemy.orm import Session
 
 from backend.core.errors import Invalid, NotFound
 from backend.datasets import token_stats_service
-from backend.datasets.rendering import RECORD, choose_template, model_tokenizer, render_all, template_field
+from backend.datasets.rendering import choose_template, model_tokenizer, render_all, template_field
 from backend.models import Dataset, DatasetExample
-from worker.training.config import TrainingConfig
-from worker.training.templates import TEMPLATE_DESCRIPTIONS, TemplateContext, TemplateName, TemplateRenderError, render
-from worker.training.tokenize import Reason, tokenize_rendered
+from domain.config import TrainingConfig
+from domain.records import RECORD
+from domain.templates import TEMPLATE_DESCRIPTIONS, TemplateContext, TemplateName, TemplateRenderError, render
+from domain.tokenize import Reason, tokenize_rendered
 
 MAX_SEQ_LENGTH_DEFAULT: int = TrainingConfig.model_fields["max_seq_length"].default
 

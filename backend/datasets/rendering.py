@@ -1,6 +1,6 @@
 """A dataset's examples rendered and tokenised exactly as the trainer does, for the API and the light worker.
 
-The trainer's own code does the work (worker.training.templates renders, worker.training.tokenize tokenises)
+The trainer's own code does the work (domain.templates renders, domain.tokenize tokenises)
 with the base model's tokenizer.json through the `tokenizers` library: only tokenizers and Jinja, never torch or
 transformers, so the API process and a light worker both import this.
 """
@@ -11,29 +11,25 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import TypeAdapter
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from tokenizers import Tokenizer
 
-from backend.base_models.service import resolve_base_model
-from backend.core.config import get_settings
+from backend.base_models.service import local_directory, resolve_base_model
 from backend.core.errors import Conflict, Invalid
 from backend.models import Dataset, DatasetExample
-from worker.training.base_models import read_chat_template
-from worker.training.templates import (
+from domain.catalog import read_chat_template
+from domain.records import RECORD, AnyRecord
+from domain.templates import (
     TEMPLATE_DESCRIPTIONS,
-    AnyRecord,
-    Record,
     RenderedExample,
     TemplateContext,
     TemplateName,
     TemplateRenderError,
     render,
 )
-from worker.training.tokenize import load_tokenizer
+from domain.tokenize import load_tokenizer
 
-RECORD: TypeAdapter[AnyRecord] = TypeAdapter(Record)
 # Validating a template renders every example; a slow custom template must not hold a request for long.
 VALIDATION_SECONDS = 20.0
 MAX_ERRORS = 20
@@ -71,20 +67,12 @@ def _load_model_tokenizer(directory: str, _version: str) -> ModelTokenizer:
 def tokenizer_file(session: Session, base_model: str) -> TokenizerFile:
     """Where the base model's tokenizer.json is, or the error that says why it cannot be used here."""
     entry = resolve_base_model(session, base_model)
-    if entry.source == "hub":
-        raise Invalid(
-            f"token preview needs a local copy of the model: {base_model} is a hub id; register its local directory",
-            field="base_model",
+    directory = local_directory(entry, "token preview")
+    if entry.source == "bundled" and not (directory / "tokenizer.json").is_file():
+        # Converting it needs transformers, which only the training worker has.
+        raise Conflict(
+            "the base model is not prepared yet: `make up` prepares it, or start a worker", field="base_model"
         )
-    if entry.source == "bundled":
-        directory = get_settings().models_dir / entry.name
-        if not (directory / "tokenizer.json").is_file():
-            # Converting it needs transformers, which only the training worker has.
-            raise Conflict(
-                "the base model is not prepared yet: `make up` prepares it, or start a worker", field="base_model"
-            )
-    else:
-        directory = Path(entry.location)
     if not (directory / "tokenizer.json").is_file():
         raise Invalid(
             f"{directory} has no tokenizer.json: the preview needs a fast (tokenizers) tokenizer", field="base_model"

@@ -10,7 +10,7 @@ from backend.datasets import service
 from backend.datasets.schemas import ColumnMapping, DatasetOut, ExampleOut, ShapeChoice
 from backend.datasets.splitting import DEFAULT_SEED, SplitRatios
 from backend.models import Dataset, Split
-from worker.training.templates import TemplateName
+from domain.templates import TemplateName
 
 router = APIRouter(prefix="/api/datasets", tags=["datasets"])
 

@@ -5,7 +5,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from backend.core.errors import Invalid
 from backend.models import Split
-from worker.training.templates import Record, TemplateName
+from domain.records import Record
+from domain.templates import TemplateName
 
 ShapeName = Literal["alpaca", "prompt_completion", "chat"]
 ShapeChoice = Literal["auto", "alpaca", "prompt_completion", "chat"]

@@ -34,15 +34,8 @@ from backend.datasets.schemas import ColumnMapping, ShapeChoice
 from backend.datasets.splitting import DEFAULT_SEED, MAX_SEED, SplitHasher, SplitRatios, assign_splits
 from backend.datasets.warnings import WarningCollector
 from backend.models import LOCAL_USER_ID, Dataset, DatasetExample, Split
-from worker.training.templates import (
-    DEFAULT_TEMPLATES,
-    AlpacaRecord,
-    ChatRecord,
-    TemplateName,
-    TemplateRenderError,
-    render,
-)
-from worker.training.types import AnyRecord
+from domain.records import AlpacaRecord, AnyRecord, ChatRecord
+from domain.templates import DEFAULT_TEMPLATES, TemplateName, TemplateRenderError, render
 
 CHUNK_BYTES = 1024 * 1024
 INSERT_BATCH_ROWS = 2000

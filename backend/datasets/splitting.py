@@ -6,7 +6,7 @@ import random
 from dataclasses import dataclass
 
 from backend.models import Split
-from worker.training.types import AnyRecord
+from domain.records import AnyRecord
 
 DEFAULT_SEED = 42
 MAX_SEED = 2**31 - 1  # stored in a 32-bit column on PostgreSQL

@@ -31,8 +31,8 @@ from backend.core.errors import Conflict, ErrorBody, Invalid, NotFound, StudioEr
 from backend.core.queue import enqueue_token_stats
 from backend.datasets.rendering import choose_template, model_tokenizer, render_all, tokenizer_file
 from backend.models import Dataset, TokenStats, TokenStatsStatus, utcnow
-from worker.training.templates import TemplateContext, TemplateName
-from worker.training.tokenize import token_lengths
+from domain.templates import TemplateContext, TemplateName
+from domain.tokenize import token_lengths
 
 log = logging.getLogger(__name__)
 

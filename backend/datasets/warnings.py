@@ -15,8 +15,7 @@ from collections.abc import Sequence
 from backend.datasets.parsing import ParsedRow
 from backend.datasets.schemas import DatasetWarning
 from backend.models import Split
-from worker.training.templates import AlpacaRecord, ChatRecord
-from worker.training.types import AnyRecord
+from domain.records import AlpacaRecord, AnyRecord, ChatRecord
 
 MAX_LISTED_ROWS = 20
 MAX_LABELS = 100  # more distinct values than this is free text, not classes: no label statistics

@@ -8,7 +8,7 @@ from backend.core.schemas import Page
 from backend.models import Preset
 from backend.presets import service
 from backend.presets.schemas import PresetCreate, PresetOut
-from worker.training.config import TrainingConfig
+from domain.config import TrainingConfig
 
 router = APIRouter(prefix="/api", tags=["presets"])
 

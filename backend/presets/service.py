@@ -1,26 +1,11 @@
-from typing import Any
-
-from pydantic import ValidationError
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from backend.core.errors import Conflict, Invalid, NotFound
+from backend.core.errors import Conflict, NotFound
 from backend.models import LOCAL_USER_ID, Preset, Run
 from backend.presets.builtin import BUILTIN_PRESETS
 from backend.presets.schemas import PresetCreate
-from worker.training.config import TrainingConfig
-
-
-def resolve_config(overrides: dict[str, Any], *, field_prefix: str = "hyperparameters") -> TrainingConfig:
-    """Defaults < overrides, validated; errors name the field and say what is allowed."""
-    try:
-        return TrainingConfig.model_validate(overrides)
-    except ValidationError as exc:
-        messages = [
-            f"{field_prefix}.{'.'.join(str(part) for part in error['loc'])}: {error['msg']}" for error in exc.errors()
-        ]
-        first_field = f"{field_prefix}.{'.'.join(str(part) for part in exc.errors()[0]['loc'])}"
-        raise Invalid(messages[0], field=first_field, errors=messages) from exc
+from domain.config import validate_config
 
 
 def sync_builtins(session: Session) -> None:
@@ -56,7 +41,7 @@ def get_preset(session: Session, preset_id: int) -> Preset:
 
 
 def create_preset(session: Session, request: PresetCreate) -> Preset:
-    resolve_config(request.hyperparameters)
+    validate_config(request.hyperparameters)
     preset = Preset(
         owner_id=LOCAL_USER_ID,
         name=request.name,
@@ -72,7 +57,7 @@ def update_preset(session: Session, preset: Preset, request: PresetCreate) -> Pr
     """A new version of the preset; runs keep the snapshot of the version they used."""
     if preset.builtin:
         raise Conflict(f"preset '{preset.name}' is built in; save a copy under another name to change it")
-    resolve_config(request.hyperparameters)
+    validate_config(request.hyperparameters)
     preset.name = request.name
     preset.description = request.description
     preset.hyperparameters = request.hyperparameters

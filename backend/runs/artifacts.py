@@ -15,7 +15,7 @@ from backend.core.errors import Conflict, NotFound
 from backend.core.storage import Storage
 from backend.models import Checkpoint, Run, RunStatus
 from backend.runs.schemas import ArtifactName, ArtifactOut, CheckpointOut, RunOut
-from worker.training.types import MERGED_DIR
+from domain.artifacts import MERGED_DIR
 
 NOUNS: dict[ArtifactName, str] = {"adapter": "adapter", "model": "fine-tuned model", "merged": "merged model"}
 TRAINED: dict[ArtifactName, str] = {

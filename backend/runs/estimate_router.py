@@ -5,7 +5,7 @@ from fastapi import APIRouter
 from backend.core.db import SessionDep
 from backend.core.errors import Conflict, Invalid, NotFound, error_responses
 from backend.runs import estimate_service as service
-from backend.runs.estimate_service import EstimateOut, EstimateRequest
+from backend.runs.estimate_schemas import EstimateOut, EstimateRequest
 
 router = APIRouter(prefix="/api/runs", tags=["runs"])
 

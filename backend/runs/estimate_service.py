@@ -1,7 +1,7 @@
 """Before a run is queued: its peak memory against the memory of the training workers that may take it, and its
 duration at a measured throughput.
 
-The arithmetic is worker.training.estimate (pure Python: the API never imports torch). The hyperparameters are
+The arithmetic is domain.estimate (pure Python: the API never imports torch). The hyperparameters are
 resolved as creating the run resolves them, and the sequence length comes from the dataset's real token lengths
 with the base model's tokenizer, as a light worker counts them for the dataset's token statistics. The workers are
 the live training workers of the registry (backend.workers.service), each compared on its own device; with none
@@ -12,45 +12,30 @@ import json
 import statistics
 from collections.abc import Callable
 from dataclasses import asdict
-from pathlib import Path
-from typing import Any, Literal, NamedTuple
+from typing import Any, NamedTuple
 
-from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from backend.base_models.service import resolve_base_model
+from backend.base_models.service import local_directory
 from backend.core import machine
 from backend.core.config import get_settings
 from backend.core.errors import Conflict, Invalid, StudioError
-from backend.datasets.service import get_dataset
 from backend.datasets.token_stats_service import request_stats, stats_key
 from backend.models import LOCAL_USER_ID, BaseModelEntry, Dataset, Metric, Run, RunStatus, Worker
-from backend.presets.service import get_preset, resolve_config
-from backend.workers.service import list_live_workers
-from worker.training.base_models import BUNDLED_MODEL_NAME
-from worker.training.config import TrainingConfig
-from worker.training.estimate import (
-    Device,
-    MemoryEstimate,
-    estimate_memory,
-    estimate_seconds,
-    format_bytes,
-    training_tokens,
+from backend.runs.estimate_schemas import (
+    ComparedWorker,
+    EstimateOut,
+    EstimateRequest,
+    MemoryBreakdownOut,
+    Verdict,
 )
+from backend.runs.service import resolve_run
+from backend.workers.service import list_live_workers
+from domain.catalog import BUNDLED_MODEL_CONFIG, BUNDLED_MODEL_NAME
+from domain.config import TrainingConfig
+from domain.estimate import Device, MemoryEstimate, estimate_memory, estimate_seconds, format_bytes, training_tokens
 
-# SmolLM2-135M-Instruct's config.json, so the bundled model is estimated before the worker has converted it.
-BUNDLED_MODEL_CONFIG: dict[str, Any] = {
-    "model_type": "llama",
-    "hidden_size": 576,
-    "intermediate_size": 1536,
-    "num_hidden_layers": 30,
-    "num_attention_heads": 9,
-    "num_key_value_heads": 3,
-    "head_dim": 64,
-    "vocab_size": 49152,
-    "tie_word_embeddings": True,
-}
 # Above this share of a worker's memory, say the run may not fit: the estimate is within ~25% of measured peaks.
 TIGHT_SHARE = 0.8
 PENDING = "the token lengths are still being counted"
@@ -72,112 +57,9 @@ DEVICE_NOTES = {
 }
 
 
-class EstimateRequest(BaseModel):
-    dataset_id: int
-    base_model: str = Field(
-        BUNDLED_MODEL_NAME,
-        description="A name from GET /api/models, an absolute path to a local model directory, or a hub id.",
-    )
-    preset_id: int | None = None
-    hyperparameters: dict[str, Any] = Field(
-        default_factory=dict, description="Overrides on top of the preset; see GET /api/hyperparameters."
-    )
-
-
-class MemoryBreakdownOut(BaseModel):
-    weights: int = Field(description="Base model weights at the run's precision: float32 on CPU, 4-bit for QLoRA.")
-    lora: int = Field(description="The LoRA adapters (float32): r × (in + out) per adapted linear layer.")
-    gradients: int = Field(description="One gradient per trainable parameter.")
-    optimizer: int = Field(description="Optimiser state: AdamW 8 bytes per trainable parameter, Adafactor/SGD ~4.")
-    activations: int = Field(description="What the forward pass keeps for the backward pass, for batch × seq_len.")
-    logits: int = Field(description="Scoring every vocabulary entry at every position (the loss and its gradient).")
-    overhead: int = Field(description="The Python/torch process and memory the allocator holds but does not use.")
-
-
-class ComparedWorker(BaseModel):
-    """A live training worker and whether the run fits in its memory."""
-
-    worker_id: str = Field(description="Its id in GET /api/workers.")
-    hostname: str
-    device: Device
-    device_name: str
-    memory_bytes: int = Field(description="Its memory: the smallest GPU's on CUDA, else its RAM or container limit.")
-    needs_bytes: int = Field(
-        description="The run's estimated peak on this worker's device (with method auto: QLoRA on CUDA, LoRA on CPU)."
-    )
-    fits: bool
-
-
-Verdict = Literal["fits", "tight", "some_too_small", "wont_fit"]
-
-
-class EstimateOut(BaseModel):
-    device: Device = Field(
-        description="The device of the breakdown: cuda when a live training worker has a GPU, else cpu (also when "
-        "no training worker is running)."
-    )
-    compared_with: list[ComparedWorker] = Field(
-        description="Every live training worker, each with the run's peak on its own device: a run goes to whichever "
-        "is free. Empty: none is running, and the estimate is compared with this machine's memory."
-    )
-    method: str = Field(description="How the run trains on `device`: lora, qlora, lora_8bit or full.")
-    seq_len_used: int = Field(description="Padded tokens per example in the longest batch.")
-    seq_len_source: str = Field(description="Where seq_len_used comes from.")
-    token_lengths_pending: bool = Field(
-        description="A worker is still counting the dataset's tokens: ask again shortly for an estimate from them."
-    )
-    breakdown: MemoryBreakdownOut
-    total_bytes: int = Field(description="Estimated peak memory of the training process on `device`.")
-    available_bytes: int = Field(
-        description="The smallest memory among the training workers on `device` (what fits there fits on each of "
-        "them), or this machine's total memory (or its container's limit) when no training worker is running."
-    )
-    fits: bool = Field(description="It fits on every live training worker (on this machine when none is running).")
-    verdict: Verdict = Field(
-        description="fits; tight (above 80% of some worker's memory, and the estimate can be 25% off); "
-        "some_too_small (fits on some workers, runs out of memory on the others); wont_fit (on none)."
-    )
-    warning: str | None = Field(
-        description="Why the run will not, or may not, fit (naming the workers too small), and what to change."
-    )
-    note: str = Field(description="What the estimate was compared with, and how far to trust it.")
-    total_parameters: int
-    trainable_parameters: int
-    train_tokens: int | None = Field(description="Tokens the run trains on (padding excluded), over all epochs.")
-    tokens_per_second: float | None = Field(
-        description="Median throughput of the latest finished run on this base model; null: none yet."
-    )
-    estimated_seconds: float | None = Field(description="train_tokens / tokens_per_second; null: no measurement.")
-
-
-def resolve_run_config(session: Session, request: EstimateRequest) -> tuple[Dataset, BaseModelEntry, TrainingConfig]:
-    """The dataset, base model and configuration a run created from this request would train with.
-
-    Mirrors backend.runs.service.create_run's resolution: the preset under the overrides, validated, and the
-    dataset's template unless the run picks another.
-    """
-    dataset = get_dataset(session, request.dataset_id)
-    base_model = resolve_base_model(session, request.base_model)
-    preset = get_preset(session, request.preset_id) if request.preset_id is not None else None
-    config = resolve_config({**(preset.hyperparameters if preset else {}), **request.hyperparameters})
-    config = config.model_copy(
-        update={
-            "prompt_template": config.prompt_template or dataset.template,
-            "custom_template": config.custom_template or dataset.custom_template,
-        }
-    )
-    return dataset, base_model, config
-
-
 def model_config(base_model: BaseModelEntry) -> dict[str, Any]:
     """The base model's config.json."""
-    if base_model.source == "hub":
-        raise Invalid(
-            f"estimating needs a local copy of the model: {base_model.name} is a hub id; register its local directory",
-            field="base_model",
-        )
-    directory = get_settings().models_dir / base_model.name if base_model.source == "bundled" else None
-    path = (directory or Path(base_model.location)) / "config.json"
+    path = local_directory(base_model, "estimating") / "config.json"
     if not path.is_file():
         if base_model.name == BUNDLED_MODEL_NAME:
             return BUNDLED_MODEL_CONFIG
@@ -340,11 +222,12 @@ def _device(worker: Worker) -> Device:
 
 
 def estimate_run(session: Session, request: EstimateRequest) -> EstimateOut:
-    dataset, base_model, config = resolve_run_config(session, request)
+    resolved = resolve_run(session, request)
+    dataset, base_model, config = resolved.dataset, resolved.base_model, resolved.config
     model = model_config(base_model)
     lengths, missing_because = token_lengths_of(session, dataset, base_model.name, config)
     max_len = config.max_seq_length
-    if getattr(config, "packing", False):
+    if config.packing:
         seq_len, source = max_len, f"max_seq_length ({max_len}): packed sequences fill it"
     elif lengths:
         longest = max(lengths)

@@ -4,19 +4,25 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from backend.models import RunStatus
-from worker.training.types import EventKind
+from domain.catalog import BUNDLED_MODEL_NAME
+from domain.log import LogKind
 
 
-class RunCreate(BaseModel):
+class RunSpec(BaseModel):
+    """What a run trains: resolved into its config by backend.runs.service.resolve_run, for creating and estimating."""
+
     dataset_id: int
     base_model: str = Field(
-        "smollm2-135m-instruct",
+        BUNDLED_MODEL_NAME,
         description="A name from GET /api/models, an absolute path to a local model directory, or a hub id.",
     )
     preset_id: int | None = None
     hyperparameters: dict[str, Any] = Field(
         default_factory=dict, description="Overrides on top of the preset; see GET /api/hyperparameters."
     )
+
+
+class RunCreate(RunSpec):
     name: str | None = Field(None, max_length=200)
     preflight: bool = Field(
         False,
@@ -114,7 +120,7 @@ class RunEventOut(BaseModel):
     id: int
     time: datetime
     step: int | None = Field(description="The last optimiser step the run had reported then; None before training.")
-    kind: EventKind = Field(
+    kind: LogKind = Field(
         description="progress (many, short-lived), info, warning, resume, preflight, oom_retry, overfitting, "
         "stopped (early stopping, the loss watchdog, a cancel) or error (why the run failed)."
     )

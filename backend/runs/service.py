@@ -1,33 +1,54 @@
+from dataclasses import dataclass
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backend.base_models.service import resolve_base_model
-from backend.core.errors import Conflict, Invalid, NotFound
+from backend.core.errors import Conflict, NotFound
 from backend.core.queue import enqueue_training
 from backend.datasets.service import get_dataset
-from backend.models import LOCAL_USER_ID, Metric, Prediction, Run, RunLogEntry, RunStatus, utcnow
-from backend.presets.service import get_preset, resolve_config
-from backend.runs.schemas import RunClone, RunCreate
+from backend.models import (
+    LOCAL_USER_ID,
+    BaseModelEntry,
+    Dataset,
+    Metric,
+    Prediction,
+    Preset,
+    Run,
+    RunLogEntry,
+    RunStatus,
+    utcnow,
+)
+from backend.presets.service import get_preset
+from backend.runs.schemas import RunClone, RunCreate, RunSpec
+from domain.config import TrainingConfig, resolve_run_config, validate_config
+
+
+@dataclass(frozen=True)
+class ResolvedRun:
+    dataset: Dataset
+    base_model: BaseModelEntry
+    preset: Preset | None
+    config: TrainingConfig
+
+
+def resolve_run(session: Session, spec: RunSpec) -> ResolvedRun:
+    """The dataset, base model, preset and config a run created from `spec` trains with (creating and estimating)."""
+    dataset = get_dataset(session, spec.dataset_id)
+    base_model = resolve_base_model(session, spec.base_model)
+    preset = get_preset(session, spec.preset_id) if spec.preset_id is not None else None
+    config = resolve_run_config(
+        preset.hyperparameters if preset else None,
+        spec.hyperparameters,
+        dataset_template=dataset.template,
+        dataset_custom_template=dataset.custom_template,
+    )
+    return ResolvedRun(dataset, base_model, preset, config)
 
 
 def create_run(session: Session, request: RunCreate) -> Run:
-    dataset = get_dataset(session, request.dataset_id)
-    base_model = resolve_base_model(session, request.base_model)
-    preset = get_preset(session, request.preset_id) if request.preset_id is not None else None
-    preset_values = preset.hyperparameters if preset else {}
-    config = resolve_config({**preset_values, **request.hyperparameters})
-    # The dataset's template unless the run picks another: the snapshot then names it, so a rerun is exact.
-    config = config.model_copy(
-        update={
-            "prompt_template": config.prompt_template or dataset.template,
-            "custom_template": config.custom_template or dataset.custom_template,
-        }
-    )
-    if config.template == "custom" and not config.custom_template:
-        raise Invalid(
-            "prompt_template is 'custom' but neither the run nor the dataset has a custom template",
-            field="hyperparameters.custom_template",
-        )
+    resolved = resolve_run(session, request)
+    dataset, base_model, preset, config = resolved.dataset, resolved.base_model, resolved.preset, resolved.config
     run = Run(
         owner_id=LOCAL_USER_ID,
         name=request.name or f"{dataset.name} on {base_model.name}",
@@ -58,7 +79,7 @@ def clone_run(session: Session, source: Run, request: RunClone) -> Run:
         )
     base_model = resolve_base_model(session, source.base_model)
     # Validated again: a setting that no longer exists or is no longer allowed is named, not silently dropped.
-    config = resolve_config(source.config, field_prefix="config")
+    config = validate_config(source.config, field_prefix="config")
     run = Run(
         owner_id=LOCAL_USER_ID,
         name=request.name or f"{source.name} (again, from run {source.id})"[:200],

@@ -9,11 +9,11 @@ from backend.core.config import get_settings
 from backend.core.db import get_sessionmaker
 from backend.core.storage import LocalStorage
 from backend.models import Run, RunStatus
+from domain.log import LogKind
 from tests.factories import create_dataset
 from worker import run_store
 from worker.leases import Lease
 from worker.sinks import DatabaseSink
-from worker.training.types import EventKind
 
 
 def _running_run(client: TestClient, **fields: Any) -> tuple[dict[str, Any], DatabaseSink]:
@@ -46,10 +46,10 @@ def _stream(client: TestClient, run_id: int, last_event_id: str | None = None) -
 class TestListRunEvents:
     def test_every_event_is_kept_with_its_kind_and_the_step_it_came_after(self, client: TestClient) -> None:
         run, sink = _running_run(client)
-        sink.event("tokenizing 10 training and 1 validation examples", EventKind.PROGRESS)
+        sink.log("tokenizing 10 training and 1 validation examples", LogKind.PROGRESS)
         sink.metrics(3, 0.5, {"train_loss": 1.25})
-        sink.event("overfitting: validation loss rose for 2 evaluations in a row", EventKind.OVERFITTING)
-        sink.event("training 6 steps")
+        sink.log("overfitting: validation loss rose for 2 evaluations in a row", LogKind.OVERFITTING)
+        sink.log("training 6 steps")
 
         log = _log(client, run["id"])
         assert [(e["kind"], e["step"], e["message"]) for e in log] == [
@@ -67,13 +67,13 @@ class TestListRunEvents:
         with get_sessionmaker().begin() as session:
             session.get_one(Run, run["id"]).lease_owner = "worker-b"  # taken over after worker-a froze
 
-        sink.event("stopped: loss watchdog", EventKind.STOPPED)
+        sink.log("stopped: loss watchdog", LogKind.STOPPED)
         assert _log(client, run["id"]) == []
         assert client.get(f"/api/runs/{run['id']}").json()["status_message"] == "starting"
 
     def test_a_failure_ends_the_log_with_its_reason(self, client: TestClient) -> None:
         run, sink = _running_run(client)
-        sink.event("training 6 steps", EventKind.PROGRESS)
+        sink.log("training 6 steps", LogKind.PROGRESS)
         run_store.finish(run["id"], "worker-a", RunStatus.FAILED, "failed", error="Out of memory at batch size 1")
 
         assert [(e["kind"], e["message"]) for e in _log(client, run["id"])][-1] == (
@@ -89,9 +89,9 @@ class TestStreamRunEvents:
     def test_log_lines_are_streamed_and_a_reconnect_resumes_after_the_last_one(self, client: TestClient) -> None:
         run, sink = _running_run(client)
         sink.metrics(1, 0.1, {"train_loss": 2.0})
-        sink.event("first", EventKind.WARNING)
+        sink.log("first", LogKind.WARNING)
         sink.metrics(2, 0.2, {"train_loss": 1.5})
-        sink.event("second", EventKind.PROGRESS)
+        sink.log("second", LogKind.PROGRESS)
         run_store.finish(run["id"], "worker-a", RunStatus.SUCCEEDED, "finished after 2 steps")
 
         messages = _stream(client, run["id"])
@@ -118,7 +118,7 @@ class TestStreamRunEvents:
     def test_a_bare_metric_id_from_an_older_stream_is_accepted(self, client: TestClient) -> None:
         run, sink = _running_run(client)
         sink.metrics(1, 0.1, {"train_loss": 2.0, "learning_rate": 1e-4})
-        sink.event("only line")
+        sink.log("only line")
         run_store.finish(run["id"], "worker-a", RunStatus.CANCELLED, "cancelled at step 1")
         first_metric = client.get(f"/api/runs/{run['id']}/metrics").json()["items"][0]["id"]
 

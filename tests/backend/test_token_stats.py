@@ -19,10 +19,10 @@ from sqlalchemy import select, update
 from backend.core.db import get_sessionmaker
 from backend.datasets import token_stats_service
 from backend.models import TokenStats, TokenStatsStatus, utcnow
+from domain.catalog import BUNDLED_MODEL_NAME
 from tests.conftest import REPO, Stack
 from tests.factories import create_dataset, token_stats, upload_dataset
 from tests.processes import celery_worker, poll, wait_until_ready
-from worker.training.base_models import BUNDLED_MODEL_NAME
 
 
 def _ask(client: TestClient, dataset_id: int, **params: Any) -> httpx.Response:

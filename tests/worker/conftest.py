@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from worker.training.types import EventKind
+from domain.log import LogKind
 
 
 @dataclass
@@ -20,18 +20,18 @@ class RecordingSink:
 
     cancel_after_step: int | None = None
     metrics_calls: list[tuple[int, float | None, dict[str, float]]] = field(default_factory=list)
-    events: list[str] = field(default_factory=list)
-    kinds: list[EventKind] = field(default_factory=list)  # each event's kind, in the same order
+    lines: list[str] = field(default_factory=list)
+    kinds: list[LogKind] = field(default_factory=list)  # each line's kind, in the same order
 
     def metrics(self, step: int, epoch: float | None, values: Mapping[str, float]) -> None:
         self.metrics_calls.append((step, epoch, dict(values)))
 
-    def event(self, message: str, kind: EventKind = EventKind.INFO) -> None:
-        self.events.append(message)
+    def log(self, message: str, kind: LogKind = LogKind.INFO) -> None:
+        self.lines.append(message)
         self.kinds.append(kind)
 
-    def events_of(self, kind: EventKind) -> list[str]:
-        return [message for message, k in zip(self.events, self.kinds, strict=True) if k == kind]
+    def lines_of(self, kind: LogKind) -> list[str]:
+        return [message for message, k in zip(self.lines, self.kinds, strict=True) if k == kind]
 
     def cancel_requested(self) -> bool:
         return self.cancel_after_step is not None and any(

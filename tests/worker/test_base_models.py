@@ -5,12 +5,8 @@ import shutil
 import time
 from pathlib import Path
 
-from worker.training.base_models import (
-    BUNDLED_MODEL_NAME,
-    materialize_bundled_model,
-    model_fingerprint,
-    resolve_base_model,
-)
+from domain.catalog import BUNDLED_MODEL_NAME, model_fingerprint
+from worker.training.base_models import materialize_bundled_model, resolve_base_model
 
 
 def test_materialize_is_idempotent(models_dir: Path) -> None:

@@ -5,8 +5,8 @@ import torch
 from trl import SFTConfig
 
 from backend.presets.builtin import BUILTIN_PRESETS, BuiltinPreset
-from worker.training.config import TrainingConfig
-from worker.training.sft import build_trainer_configs
+from domain.config import TrainingConfig
+from worker.training.sft_config import build_trainer_configs
 
 
 def preset(name_start: str) -> TrainingConfig:

@@ -7,9 +7,10 @@ from pathlib import Path
 import pytest
 from transformers import TrainerControl, TrainerState, TrainingArguments
 
+from domain.log import LogKind
 from tests.worker.conftest import RecordingSink
 from worker.training.callbacks import LossWatchdog, SinkCallback, TrainingFlow, ValidationMonitor
-from worker.training.types import CheckpointSink, EventKind
+from worker.training.types import CheckpointSink
 
 
 @dataclass
@@ -52,8 +53,8 @@ class TestLossWatchdog:
         assert watchdog.reason is not None
         assert watchdog.reason.startswith("loss watchdog: training loss became nan at step 3; training stopped.")
         assert control.should_training_stop and not control.should_save and not control.should_evaluate
-        assert sink.events == [watchdog.reason]
-        assert sink.kinds == [EventKind.STOPPED]
+        assert sink.lines == [watchdog.reason]
+        assert sink.kinds == [LogKind.STOPPED]
 
     def test_inf_validation_loss_stops(self, args: TrainingArguments) -> None:
         watchdog = LossWatchdog(RecordingSink(), 5.0)
@@ -121,7 +122,7 @@ class TestValidationMonitor:
         assert monitor.evaluations[-1].step == 40
         expected = "early stopping: validation loss has not improved for 2 evaluations; best 1.2000 at step 20"
         assert monitor.stop_reason == expected
-        assert expected in sink.events
+        assert expected in sink.lines
         assert monitor.best is not None and monitor.best.step == 20
 
     def test_improvements_smaller_than_the_threshold_do_not_count(self, args: TrainingArguments) -> None:
@@ -142,7 +143,7 @@ class TestValidationMonitor:
         evals = [(10, 2.0, 1.5), (20, 1.5, 1.2), (30, 1.2, 1.3), (40, 1.0, 1.4), (50, 0.9, 1.5), (60, 0.8, 1.3)]
         evals += [(70, 0.7, 1.4), (80, 0.6, 1.45)]
         _, sink, _ = self.run(args, evals)
-        flagged = sink.events_of(EventKind.OVERFITTING)
+        flagged = sink.lines_of(LogKind.OVERFITTING)
         assert flagged == [
             "overfitting: validation loss rose for 2 evaluations in a row (1.2000 → 1.3000 → 1.4000, steps 20–40) "
             "while training loss fell (1.5000 → 1.0000); the best validation loss was at step 20",
@@ -153,7 +154,7 @@ class TestValidationMonitor:
 
     def test_no_overfitting_when_training_loss_rises_too(self, args: TrainingArguments) -> None:
         evals = [(10, 1.0, 1.2), (20, 1.1, 1.3), (30, 1.2, 1.4)]
-        assert not [e for e in self.run(args, evals)[1].events if e.startswith("overfitting")]
+        assert not [e for e in self.run(args, evals)[1].lines if e.startswith("overfitting")]
 
     def test_evaluations_outside_training_do_not_count(self, args: TrainingArguments) -> None:
         monitor = ValidationMonitor(RecordingSink(), 1, 0.0, keep_best=True)
@@ -173,14 +174,14 @@ class TestValidationMonitor:
         control = TrainerControl()
         monitor.on_train_begin(args, state_at(20, history), control)
         assert monitor.best is not None and monitor.best.step == 10
-        assert sink.events == []
+        assert sink.lines == []
         monitor.on_log(args, state_at(30), control, logs={"loss": 1.0})
         monitor.on_evaluate(args, state_at(30), control, metrics={"eval_loss": 1.25})
         # The second evaluation without improvement, counting the one before the checkpoint.
         assert control.should_training_stop
         assert monitor.stop_reason is not None and "best 1.2000 at step 10" in monitor.stop_reason
-        assert sink.events == [monitor.stop_reason]
-        assert sink.kinds == [EventKind.STOPPED]
+        assert sink.lines == [monitor.stop_reason]
+        assert sink.kinds == [LogKind.STOPPED]
 
 
 class TestSinkCallback:
@@ -189,8 +190,8 @@ class TestSinkCallback:
         callback = SinkCallback(sink, resumed_step=5)
         control = TrainerControl()
         callback.on_train_begin(args, state_at(5, [{"step": 4, "eval_loss": 1.5}]), control)
-        assert sink.events == ["resuming from checkpoint-5: step 6 of 100"]
-        assert sink.kinds == [EventKind.RESUME]
+        assert sink.lines == ["resuming from checkpoint-5: step 6 of 100"]
+        assert sink.kinds == [LogKind.RESUME]
         assert callback.eval_losses == {4: 1.5}
         callback.on_log(args, state_at(0), control, logs={"eval_loss": 2.0})  # the base model, already sent
         callback.on_log(args, state_at(5), control, logs={"loss": 1.0})

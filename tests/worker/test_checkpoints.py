@@ -9,13 +9,13 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
+from domain.config import TrainingConfig
+from domain.records import AlpacaRecord
 from tests.worker.conftest import RecordingSink
-from worker.training.config import TrainingConfig
 from worker.training.sft import train
-from worker.training.templates import Example
 from worker.training.types import RunPaths, SplitData, TrainingResult
 
-ROWS = [Example(instruction=f"Repeat the word twice: w{i}", output=f"w{i} w{i}") for i in range(24)]
+ROWS = [AlpacaRecord(instruction=f"Repeat the word twice: w{i}", output=f"w{i} w{i}") for i in range(24)]
 DATA = SplitData(train=ROWS[:18], validation=ROWS[18:22], test=[])
 CONFIG = TrainingConfig(
     max_steps=7, per_device_train_batch_size=4, eval_steps=2, learning_rate=1e-2, save_steps=2, save_total_limit=2
@@ -42,7 +42,7 @@ class Run:
 def first(tiny_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Run:
     sink = CheckpointRecordingSink()
     output_dir = tmp_path_factory.mktemp("first")
-    result = train(CONFIG, DATA, RunPaths(base_model=str(tiny_model), output_dir=output_dir), sink)
+    result = train(CONFIG, DATA, RunPaths(base_model_location=str(tiny_model), output_dir=output_dir), sink)
     return Run(result, sink, output_dir)
 
 
@@ -70,7 +70,7 @@ def test_a_checkpoint_every_save_steps_reaches_the_sink(first: Run) -> None:
         (6, "checkpoint-6", evals[6]),
     ]
     # Not after the last step (7): the final adapter is saved on its own.
-    assert first.result.adapter_dir == first.output_dir / "adapter"
+    assert first.result.weights_dir == first.output_dir / "adapter"
 
 
 def test_save_total_limit_keeps_the_last_k(first: Run) -> None:
@@ -87,8 +87,8 @@ def test_resume_continues_at_the_next_step_without_repeating_metrics(first: Run,
     assert min(step for step, _ in sent) == 5  # nothing at or before the checkpoint's step, the base model included
     assert [step for step, _ in resumed.sink.series("train_loss")] == [5, 6, 7]
     assert [step for step, _ in resumed.sink.series("eval_loss")] == [6, 7]
-    assert not any(event.startswith("evaluating the base model") for event in resumed.sink.events)
-    assert "resuming from checkpoint-4: step 5 of 7" in resumed.sink.events
+    assert not any(event.startswith("evaluating the base model") for event in resumed.sink.lines)
+    assert "resuming from checkpoint-4: step 5 of 7" in resumed.sink.lines
     # Same weights, optimiser, schedule, data order and random state: the same losses as without the interruption.
     first_losses = dict(first.sink.series("train_loss"))
     for step, loss in resumed.sink.series("train_loss"):
@@ -112,11 +112,11 @@ def test_load_best_model_at_end_restores_the_best_adapter(tiny_model: Path, tmp_
         save_total_limit=1,
     )
     sink = CheckpointRecordingSink()
-    result = train(config, DATA, RunPaths(base_model=str(tiny_model), output_dir=tmp_path), sink)
+    result = train(config, DATA, RunPaths(base_model_location=str(tiny_model), output_dir=tmp_path), sink)
     evals = {step: loss for step, loss in sink.series("eval_loss") if step > 0}
     best_step = min(evals, key=lambda step: evals[step])
     assert best_step < result.global_step == 6
-    assert (result.best_step, result.adapter_step, result.stop_reason) == (best_step, best_step, None)
+    assert (result.best_step, result.weights_step, result.stop_reason) == (best_step, best_step, None)
     assert result.final_eval_loss == evals[best_step]
     # A checkpoint at each new best (save_steps is 50); the best survives save_total_limit=1.
     new_bests, lowest = [], math.inf
@@ -126,8 +126,8 @@ def test_load_best_model_at_end_restores_the_best_adapter(tiny_model: Path, tmp_
             lowest = evals[step]
     assert [step for step, _, _ in sink.checkpoints] == new_bests
     assert (tmp_path / f"checkpoint-{best_step}").is_dir()
-    assert result.adapter_dir is not None
-    final = load_file(result.adapter_dir / "adapter_model.safetensors")
+    assert result.weights_dir is not None
+    final = load_file(result.weights_dir / "adapter_model.safetensors")
     best = load_file(tmp_path / f"checkpoint-{best_step}" / "adapter_model.safetensors")
     assert final.keys() == best.keys()
     assert all(torch.equal(final[name], best[name]) for name in final)

@@ -11,16 +11,12 @@ import torch
 from pydantic import ValidationError
 from trl import SFTConfig
 
+from domain.config import TrainingConfig
+from domain.hardware import resolution_notes
 from tests.worker.conftest import RecordingSink
-from worker.training.config import TrainingConfig
-from worker.training.sft import (
-    build_callbacks,
-    build_trainer_configs,
-    resolution_notes,
-    resolve_method,
-    resolve_precision,
-    weights_dtype,
-)
+from worker.training.hardware import hardware_for, weights_dtype
+from worker.training.sft import build_callbacks
+from worker.training.sft_config import build_trainer_configs
 
 NON_DEFAULTS = TrainingConfig(
     lora_r=8,
@@ -192,16 +188,16 @@ def test_all_linear_on_some_layers_names_the_modules() -> None:
 
 
 def test_methods() -> None:
-    assert resolve_method(TrainingConfig(method="auto"), "cpu") == "lora"
-    assert resolve_method(TrainingConfig(method="auto"), "cuda") == "qlora"
-    assert resolve_method(TrainingConfig(method="lora"), "cuda") == "lora"
-    assert resolve_method(TrainingConfig(method="qlora"), "cpu") == "qlora"
+    assert hardware_for(TrainingConfig(method="auto"), "cpu").method == "lora"
+    assert hardware_for(TrainingConfig(method="auto"), "cuda").method == "qlora"
+    assert hardware_for(TrainingConfig(method="lora"), "cuda").method == "lora"
+    assert hardware_for(TrainingConfig(method="qlora"), "cpu").method == "qlora"
     assert build_trainer_configs(TrainingConfig(method="auto"), "cpu")[2] is None
     assert build_trainer_configs(TrainingConfig(method="lora"), "cuda")[2] is None
     assert build_trainer_configs(TrainingConfig(method="auto"), "cuda")[2] is not None
     _, lora, bnb = build_trainer_configs(TrainingConfig(method="full"), "cpu")
     assert lora is None and bnb is None
-    assert weights_dtype(TrainingConfig(method="full"), "cpu") == torch.float32
+    assert weights_dtype(hardware_for(TrainingConfig(method="full"), "cpu")) == torch.float32
 
 
 @pytest.mark.parametrize(
@@ -252,9 +248,9 @@ def test_cuda_mixed_precision(
     kwargs, _, _ = build_trainer_configs(config, "cuda")
     assert (kwargs["bf16"], kwargs["fp16"]) == (expected == "bf16", expected == "fp16")
     assert kwargs["use_cpu"] is False
-    assert resolve_precision(config, "cuda") == expected
+    assert hardware_for(config, "cuda").precision == expected
     assert (
-        weights_dtype(config, "cuda")
+        weights_dtype(hardware_for(config, "cuda"))
         == {"bf16": torch.bfloat16, "fp16": torch.float16, "fp32": torch.float32}[expected]
     )
 
@@ -264,15 +260,16 @@ def test_half_precision_on_cpu_resolves_to_fp32_with_a_note(precision: str, tmp_
     config = TrainingConfig(precision=precision)  # type: ignore[arg-type]
     args = sft_config(config, tmp_path)
     assert args.bf16 is False and args.fp16 is False
-    assert weights_dtype(config, "cpu") == torch.float32
-    assert resolution_notes(config, "cpu") == [
+    assert weights_dtype(hardware_for(config, "cpu")) == torch.float32
+    assert resolution_notes(config, hardware_for(config, "cpu")) == [
         f"precision {precision} requested, training in fp32: on CPU half precision is slow and lossy"
     ]
-    assert resolution_notes(TrainingConfig(), "cpu") == []
+    assert resolution_notes(TrainingConfig(), hardware_for(TrainingConfig(), "cpu")) == []
 
 
 def test_packing_is_explained() -> None:
-    notes = resolution_notes(TrainingConfig(packing=True, group_by_length=True, auto_find_batch_size=True), "cpu")
+    config = TrainingConfig(packing=True, group_by_length=True, auto_find_batch_size=True)
+    notes = resolution_notes(config, hardware_for(config, "cpu"))
     assert any(note.startswith("packing:") for note in notes)
     assert any("group_by_length has no effect" in note for note in notes)
     assert any("auto_find_batch_size has no effect on CPU" in note for note in notes)

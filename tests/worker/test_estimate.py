@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from worker.training.config import TrainingConfig
-from worker.training.estimate import (
+from domain.config import TrainingConfig
+from domain.estimate import (
     CPU_PROCESS_BYTES,
     architecture,
     estimate_memory,
@@ -17,8 +17,9 @@ from worker.training.estimate import (
     lora_parameters,
     training_tokens,
 )
-from worker.training.templates import Example, render
-from worker.training.tokenize import load_tokenizer, token_lengths
+from domain.records import AlpacaRecord
+from domain.templates import render
+from domain.tokenize import load_tokenizer, token_lengths
 
 LLAMA = {
     "model_type": "llama",
@@ -194,18 +195,18 @@ MEASURE = """
 import json, sys
 from pathlib import Path
 from tests.worker.conftest import RecordingSink
-from worker.training.config import TrainingConfig
+from domain.config import TrainingConfig
 from worker.training.memory import PeakMemory
 from worker.training.sft import train
-from worker.training.templates import Example
+from domain.records import AlpacaRecord
 from worker.training.types import RunPaths, SplitData
 
 model_dir, output, overrides, rows = sys.argv[1], sys.argv[2], json.loads(sys.argv[3]), json.loads(sys.argv[4])
-examples = [Example(**row) for row in rows]
+examples = [AlpacaRecord(**row) for row in rows]
 data = SplitData(train=examples[:20], validation=examples[20:], test=[])
 with PeakMemory() as peak:
     config = TrainingConfig.model_validate(overrides)
-    train(config, data, RunPaths(base_model=model_dir, output_dir=Path(output)), RecordingSink())
+    train(config, data, RunPaths(base_model_location=model_dir, output_dir=Path(output)), RecordingSink())
 print(json.dumps({"peak": peak.bytes}))
 """
 
@@ -221,7 +222,7 @@ def test_estimate_within_25_percent_of_measured_peak(tiny_model: Path, tmp_path:
 
     # The sequence length the API uses: the longest example as the trainer tokenises it (batches pad to it).
     tokenizer, eos = load_tokenizer(tiny_model)
-    rendered = [render("alpaca", Example(**row)) for row in ROWS]
+    rendered = [render("alpaca", AlpacaRecord(**row)) for row in ROWS]
     seq_len = max(token_lengths(tokenizer, rendered, eos_token=eos))
     model_config = json.loads((tiny_model / "config.json").read_text())
     config = TrainingConfig.model_validate(overrides)

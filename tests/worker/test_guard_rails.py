@@ -10,10 +10,10 @@ import torch
 from safetensors.torch import load_file
 from trl import SFTTrainer
 
+from domain.config import TrainingConfig
+from domain.records import AlpacaRecord
 from tests.worker.conftest import RecordingSink
-from worker.training.config import TrainingConfig
 from worker.training.sft import train
-from worker.training.templates import Example
 from worker.training.types import RunPaths, SplitData, TrainingResult, TrainingStopped
 
 # A crafted overfitting set: the validation answers use words the training answers never contain, so memorising
@@ -24,13 +24,13 @@ _TRAIN_WORDS = ["apple", "river", "stone", "cloud", "tiger", "lemon", "paper", "
 _VALIDATION_WORDS = ["violet", "castle", "rabbit", "silver", "window", "orange", "planet", "candle", "forest"]
 OVERFITTING = SplitData(
     train=[
-        Example(
+        AlpacaRecord(
             instruction=f"Say the code for item {i}.", output=f"{_rng.choice(_TRAIN_WORDS)} {_rng.choice(_TRAIN_WORDS)}"
         )
         for i in range(8)
     ],
     validation=[
-        Example(
+        AlpacaRecord(
             instruction=f"Say the code for item {i}.",
             output=f"{_rng.choice(_VALIDATION_WORDS)} {_rng.choice(_VALIDATION_WORDS)}",
         )
@@ -69,7 +69,9 @@ class StoppedRun:
 def early_stopped(tiny_model: Path, tmp_path_factory: pytest.TempPathFactory) -> StoppedRun:
     sink = CheckpointRecordingSink()
     output_dir = tmp_path_factory.mktemp("early-stopping")
-    result = train(EARLY_STOPPING, OVERFITTING, RunPaths(base_model=str(tiny_model), output_dir=output_dir), sink)
+    result = train(
+        EARLY_STOPPING, OVERFITTING, RunPaths(base_model_location=str(tiny_model), output_dir=output_dir), sink
+    )
     return StoppedRun(result, sink, output_dir)
 
 
@@ -82,19 +84,19 @@ def test_early_stopping_fires_on_the_overfitting_set(early_stopped: StoppedRun) 
     assert result.stop_reason == (
         f"early stopping: validation loss has not improved for 2 evaluations; best {evals[4]:.4f} at step 4"
     )
-    assert result.stop_reason in sink.events
+    assert result.stop_reason in sink.lines
     assert not result.cancelled
 
 
 def test_early_stopped_run_keeps_the_best_weights(early_stopped: StoppedRun) -> None:
     result, sink = early_stopped.result, early_stopped.sink
     evals = dict(sink.series("eval_loss"))
-    assert (result.best_step, result.adapter_step) == (4, 4)
+    assert (result.best_step, result.weights_step) == (4, 4)
     assert result.final_eval_loss == evals[4]
-    assert any(event.startswith("restored the weights of step 4") for event in sink.events)
+    assert any(event.startswith("restored the weights of step 4") for event in sink.lines)
     # Full fine-tuning: the artifact is a whole model, and it is the best checkpoint's.
-    assert result.artifact == "model" and result.adapter_dir == early_stopped.output_dir / "model"
-    final = load_file(result.adapter_dir / "model.safetensors")
+    assert result.weights_kind == "model" and result.weights_dir == early_stopped.output_dir / "model"
+    final = load_file(result.weights_dir / "model.safetensors")
     best = load_file(early_stopped.output_dir / "checkpoint-4" / "model.safetensors")
     assert final.keys() == best.keys()
     assert all(torch.equal(final[name], best[name]) for name in final)
@@ -105,7 +107,7 @@ def test_early_stopped_run_keeps_the_best_weights(early_stopped: StoppedRun) -> 
 
 def test_overfitting_is_flagged_while_training_loss_falls(early_stopped: StoppedRun) -> None:
     sink = early_stopped.sink
-    flagged = [event for event in sink.events if event.startswith("overfitting:")]
+    flagged = [event for event in sink.lines if event.startswith("overfitting:")]
     assert len(flagged) == 1
     assert "validation loss rose for 2 evaluations in a row" in flagged[0] and "steps 4–8" in flagged[0]
     assert sink.series("overfitting") == [(8, 1.0)]
@@ -126,7 +128,7 @@ def _corrupt_loss_from(monkeypatch: pytest.MonkeyPatch, step: int, corrupt: floa
     monkeypatch.setattr(SFTTrainer, "training_step", training_step)
 
 
-ROWS = [Example(instruction=f"Repeat the word twice: w{i}", output=f"w{i} w{i}") for i in range(24)]
+ROWS = [AlpacaRecord(instruction=f"Repeat the word twice: w{i}", output=f"w{i} w{i}") for i in range(24)]
 DATA = SplitData(train=ROWS[:18], validation=ROWS[18:22], test=[])
 QUICK = TrainingConfig(max_steps=12, per_device_train_batch_size=4, eval_steps=100, save_steps=2)
 
@@ -137,11 +139,11 @@ def test_watchdog_stops_on_nan_without_an_adapter(
     _corrupt_loss_from(monkeypatch, 3, None)
     sink = CheckpointRecordingSink()
     with pytest.raises(TrainingStopped) as stopped:
-        train(QUICK, DATA, RunPaths(base_model=str(tiny_model), output_dir=tmp_path), sink)
+        train(QUICK, DATA, RunPaths(base_model_location=str(tiny_model), output_dir=tmp_path), sink)
     assert stopped.value.step == 3
     assert stopped.value.reason.startswith("loss watchdog: training loss became nan at step 3; training stopped.")
     assert str(stopped.value) == stopped.value.reason
-    assert stopped.value.reason in sink.events
+    assert stopped.value.reason in sink.lines
     assert [step for step, _ in sink.series("train_loss")] == [1, 2]  # the NaN is an event, not a metric
     assert [step for step, _, _ in sink.checkpoints] == [2]  # no checkpoint of the damaged step
     assert not (tmp_path / "adapter").exists()
@@ -151,7 +153,7 @@ def test_watchdog_stops_on_a_loss_spike(tiny_model: Path, tmp_path: Path, monkey
     _corrupt_loss_from(monkeypatch, 8, 50.0)
     sink = RecordingSink()
     with pytest.raises(TrainingStopped) as stopped:
-        train(QUICK, DATA, RunPaths(base_model=str(tiny_model), output_dir=tmp_path), sink)
+        train(QUICK, DATA, RunPaths(base_model_location=str(tiny_model), output_dir=tmp_path), sink)
     assert stopped.value.step == 8
     assert re.search(r"training loss [\d.]+ at step 8 is \d+\.\d× the mean of the previous 7", stopped.value.reason)
     assert "above max_loss_spike_factor 5; training stopped" in stopped.value.reason

@@ -1,4 +1,4 @@
-"""The trainer's collated batch holds exactly the tokens and loss mask worker.training.tokenize computes (the
+"""The trainer's collated batch holds exactly the tokens and loss mask domain.tokenize computes (the
 preview's), for Alpaca and for a two-turn ChatML chat, with and without completion-only loss, truncation included."""
 
 from pathlib import Path
@@ -7,11 +7,12 @@ import pytest
 from transformers import AutoModelForCausalLM, AutoTokenizer
 from trl import SFTConfig, SFTTrainer
 
-from worker.training.config import TrainingConfig
-from worker.training.sft import build_trainer_configs, load_training_tokenizer, tokenized_dataset
-from worker.training.templates import AlpacaRecord, ChatRecord, Message, TemplateContext, TemplateName, render
-from worker.training.tokenize import load_tokenizer, tokenize_many
-from worker.training.types import AnyRecord
+from domain.config import TrainingConfig
+from domain.records import AlpacaRecord, AnyRecord, ChatRecord, Message
+from domain.templates import TemplateContext, TemplateName, render
+from domain.tokenize import load_tokenizer, tokenize_many
+from worker.training.sft_config import build_trainer_configs
+from worker.training.sft_data import load_training_tokenizer, tokenized_dataset
 
 ALPACA: list[AnyRecord] = [
     AlpacaRecord(instruction="Say hello.", output="Hello there."),

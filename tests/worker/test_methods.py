@@ -9,14 +9,19 @@ from transformers import AutoModelForCausalLM, AutoTokenizer, Trainer, TrainingA
 from trl import SFTConfig, SFTTrainer
 from trl.trainer.sft_trainer import DataCollatorForLanguageModeling
 
+from domain.config import TrainingConfig
+from domain.records import AlpacaRecord
+from domain.templates import TemplateContext
 from tests.worker.conftest import RecordingSink
-from worker.training.config import TrainingConfig
-from worker.training.sft import build_trainer_configs, load_training_tokenizer, tokenized_dataset, train
-from worker.training.templates import Example, TemplateContext
+from worker.training.sft import train
+from worker.training.sft_config import build_trainer_configs
+from worker.training.sft_data import load_training_tokenizer, tokenized_dataset
 from worker.training.types import RunPaths, SplitData
 
 ROWS = [
-    Example(instruction=f"Repeat the word {'twice' if i % 2 else 'three times'}: w{i}", output=f"w{i} " * (2 + i % 2))
+    AlpacaRecord(
+        instruction=f"Repeat the word {'twice' if i % 2 else 'three times'}: w{i}", output=f"w{i} " * (2 + i % 2)
+    )
     for i in range(24)
 ]
 DATA = SplitData(train=ROWS[:18], validation=ROWS[18:22], test=[])
@@ -26,18 +31,18 @@ QUICK = TrainingConfig(max_steps=2, per_device_train_batch_size=4, eval_steps=10
 def test_lora_over_8bit_weights(tiny_model: Path, tmp_path: Path) -> None:
     config = QUICK.model_copy(update={"method": "lora_8bit", "llm_int8_skip_modules": ["lm_head"]})
     sink = RecordingSink()
-    result = train(config, DATA, RunPaths(base_model=str(tiny_model), output_dir=tmp_path), sink)
+    result = train(config, DATA, RunPaths(base_model_location=str(tiny_model), output_dir=tmp_path), sink)
     assert result.quantization == "int8"
-    assert any("(LoRA over 8-bit weights)" in event for event in sink.events)
-    assert result.adapter_dir is not None and (result.adapter_dir / "adapter_model.safetensors").is_file()
+    assert any("(LoRA over 8-bit weights)" in event for event in sink.lines)
+    assert result.weights_dir is not None and (result.weights_dir / "adapter_model.safetensors").is_file()
     assert result.final_eval_loss is not None
 
 
 def test_layers_to_transform_with_all_linear(tiny_model: Path, tmp_path: Path) -> None:
     config = QUICK.model_copy(update={"layers_to_transform": [1], "max_steps": 1})
-    result = train(config, DATA, RunPaths(base_model=str(tiny_model), output_dir=tmp_path), RecordingSink())
-    assert result.adapter_dir is not None
-    names = list(load_file(result.adapter_dir / "adapter_model.safetensors"))
+    result = train(config, DATA, RunPaths(base_model_location=str(tiny_model), output_dir=tmp_path), RecordingSink())
+    assert result.weights_dir is not None
+    names = list(load_file(result.weights_dir / "adapter_model.safetensors"))
     assert names and all(".layers.1." in name for name in names)
     # every linear module of the layer (all-linear spelled out), none of the output head
     modules = {name.split(".layers.1.")[1].rsplit(".lora_", 1)[0] for name in names}
@@ -95,7 +100,7 @@ def test_packed_run_trains_and_validates_like_an_unpacked_one(tiny_model: Path, 
     assert packed.global_step < plain.global_step  # 18 examples: 5 steps unpacked, fewer when packed
     assert packed.base_eval_loss == pytest.approx(plain.base_eval_loss, rel=1e-5)  # validation is not packed
     assert packed.final_eval_loss is not None and packed.final_eval_loss < packed.base_eval_loss  # type: ignore[operator]
-    assert any(event.startswith("packing:") for event in packed_sink.events)
+    assert any(event.startswith("packing:") for event in packed_sink.lines)
 
 
 def test_evaluation_every_n_steps_and_each_epoch(tiny_model: Path, tmp_path: Path) -> None:
@@ -107,10 +112,10 @@ def test_evaluation_every_n_steps_and_each_epoch(tiny_model: Path, tmp_path: Pat
         precision="bf16",
     )
     sink = RecordingSink()
-    result = train(config, DATA, RunPaths(base_model=str(tiny_model), output_dir=tmp_path), sink)
+    result = train(config, DATA, RunPaths(base_model_location=str(tiny_model), output_dir=tmp_path), sink)
     assert result.global_step == 10  # 18 examples in batches of 4: 5 steps an epoch
     assert [step for step, _ in sink.series("eval_loss")] == [0, 4, 5, 8, 10]
-    assert "precision bf16 requested, training in fp32: on CPU half precision is slow and lossy" in sink.events
+    assert "precision bf16 requested, training in fp32: on CPU half precision is slow and lossy" in sink.lines
 
 
 def _describe(optimizer: torch.optim.Optimizer) -> str:

@@ -12,14 +12,15 @@ from backend.core.config import get_settings
 from backend.core.db import get_sessionmaker
 from backend.core.storage import LocalStorage
 from backend.models import Checkpoint, Metric, Run, RunLogEntry
+from domain.config import TrainingConfig
+from domain.log import LogKind
 from tests.factories import create_dataset
 from worker import run_store
 from worker.leases import Lease
 from worker.oom_retry import OomRetry
 from worker.sinks import DatabaseSink
-from worker.training.config import TrainingConfig
 from worker.training.oom import BatchSettings, is_out_of_memory, next_batch_settings, retry_message
-from worker.training.types import EventKind, RunPaths
+from worker.training.types import RunPaths
 
 
 class TestNextBatchSettings:
@@ -77,7 +78,7 @@ def _running_run(client: TestClient, **hyperparameters: Any) -> OomRetry:
     assert run_store.claim(run["id"], "worker-a")
     lease = Lease(run["id"], owner="worker-a")
     storage = LocalStorage(get_settings().storage_dir)
-    paths = RunPaths(base_model="unused", output_dir=storage.local_path(f"runs/{run['id']}"))
+    paths = RunPaths(base_model_location="unused", output_dir=storage.local_path(f"runs/{run['id']}"))
     return OomRetry(lease, DatabaseSink(lease, storage), TrainingConfig.model_validate(run["config"]), paths)
 
 
@@ -99,7 +100,7 @@ def _record_training(run_id: int, steps: range, checkpoint_step: int | None) -> 
         return directory
 
 
-def _log(run_id: int) -> list[tuple[EventKind, str]]:
+def _log(run_id: int) -> list[tuple[LogKind, str]]:
     with get_sessionmaker()() as session:
         entries = session.scalars(select(RunLogEntry).where(RunLogEntry.run_id == run_id).order_by(RunLogEntry.id))
         return [(e.kind, e.message) for e in entries]
@@ -138,11 +139,11 @@ class TestOomRetry:
         assert steps == [0, 1, 2, 3, 4]  # the steps after the checkpoint are trained (and logged) again
         assert _log(run_id) == [
             (
-                EventKind.OOM_RETRY,
+                LogKind.OOM_RETRY,
                 "Out of memory at batch size 8 × accumulation 2: retrying with 4 × 4 (same effective batch of 16), "
                 "retry 1 of 2",
             ),
-            (EventKind.RESUME, "resuming from the checkpoint at step 4"),
+            (LogKind.RESUME, "resuming from the checkpoint at step 4"),
         ]
 
     def test_without_a_checkpoint_starts_over_without_the_failed_attempts_metrics(self, client: TestClient) -> None:
@@ -160,7 +161,7 @@ class TestOomRetry:
         paths = retry.run(attempt)
         assert paths.resume_from is None and paths.base_eval_loss is None
         assert _stored(retry.lease.run_id)[1] == []  # the base model is evaluated again, so its step 0 goes too
-        assert [kind for kind, _ in _log(retry.lease.run_id)] == [EventKind.OOM_RETRY]
+        assert [kind for kind, _ in _log(retry.lease.run_id)] == [LogKind.OOM_RETRY]
 
     def test_gives_up_after_two_retries_with_the_last_settings_stored(self, client: TestClient) -> None:
         retry = _running_run(client, per_device_train_batch_size=8)
@@ -175,7 +176,7 @@ class TestOomRetry:
         assert batch_sizes == [8, 4, 2]
         assert retry.config.per_device_train_batch_size == 2  # what the failure message names
         assert _stored(retry.lease.run_id)[0]["gradient_accumulation_steps"] == 4
-        assert [kind for kind, _ in _log(retry.lease.run_id)] == [EventKind.OOM_RETRY, EventKind.OOM_RETRY]
+        assert [kind for kind, _ in _log(retry.lease.run_id)] == [LogKind.OOM_RETRY, LogKind.OOM_RETRY]
 
     def test_other_errors_fail_at_once(self, client: TestClient) -> None:
         retry = _running_run(client)

@@ -5,14 +5,14 @@ from pathlib import Path
 import pytest
 import torch
 
+from domain.config import TrainingConfig
+from domain.records import AlpacaRecord
 from tests.worker.conftest import RecordingSink
-from worker.training.config import TrainingConfig
 from worker.training.oom import SimulatedOutOfMemory
 from worker.training.preflight import PREFLIGHT_STEPS, PreflightResult, planned_steps, preflight
-from worker.training.templates import Example
 from worker.training.types import RunPaths, SplitData
 
-ROWS = [Example(instruction=f"Repeat the word twice: w{i}", output=f"w{i} w{i}") for i in range(24)]
+ROWS = [AlpacaRecord(instruction=f"Repeat the word twice: w{i}", output=f"w{i} w{i}") for i in range(24)]
 DATA = SplitData(train=ROWS[:18], validation=ROWS[18:22], test=ROWS[22:])
 # 18 rows in batches of 4: 5 batches per epoch, 3 steps per epoch with accumulation 2, 6 steps over 2 epochs.
 CONFIG = TrainingConfig(num_train_epochs=2, per_device_train_batch_size=4, gradient_accumulation_steps=2, save_steps=1)
@@ -26,7 +26,7 @@ class CancelledSink(RecordingSink):
 def test_measures_steps_and_leaves_nothing_behind(tiny_model: Path, tmp_path: Path) -> None:
     sink = RecordingSink()
     output = tmp_path / "run"
-    measured = preflight(CONFIG, DATA, RunPaths(base_model=str(tiny_model), output_dir=output), sink)
+    measured = preflight(CONFIG, DATA, RunPaths(base_model_location=str(tiny_model), output_dir=output), sink)
 
     assert measured is not None
     assert measured.steps == PREFLIGHT_STEPS
@@ -35,18 +35,18 @@ def test_measures_steps_and_leaves_nothing_behind(tiny_model: Path, tmp_path: Pa
     assert measured.peak_memory_bytes > 100 * 2**20  # the process holds torch and the model at least
     assert measured.estimated_seconds == pytest.approx(6 * measured.seconds_per_step)
     # Its steps are discarded: nothing reaches the run's metrics or log, no checkpoint (save_steps 1) or weights.
-    assert (sink.metrics_calls, sink.events) == ([], [])
+    assert (sink.metrics_calls, sink.lines) == ([], [])
     assert not output.exists()
 
 
 def test_a_cancel_stops_it(tiny_model: Path, tmp_path: Path) -> None:
-    paths = RunPaths(base_model=str(tiny_model), output_dir=tmp_path)
+    paths = RunPaths(base_model_location=str(tiny_model), output_dir=tmp_path)
     assert preflight(CONFIG, DATA, paths, CancelledSink()) is None
 
 
 def test_out_of_memory_reaches_the_caller(tiny_model: Path, tmp_path: Path) -> None:
     """So the worker retries it like the run's own (and the simulated error is the one CUDA raises)."""
-    paths = RunPaths(base_model=str(tiny_model), output_dir=tmp_path)
+    paths = RunPaths(base_model_location=str(tiny_model), output_dir=tmp_path)
     with pytest.raises(torch.OutOfMemoryError, match="simulated: micro-batch 4 is above"):
         preflight(CONFIG, DATA, paths, RecordingSink(), extra_callbacks=[SimulatedOutOfMemory(limit=2)])
 

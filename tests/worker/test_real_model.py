@@ -4,11 +4,11 @@ from pathlib import Path
 
 import pytest
 
+from domain.config import TrainingConfig
+from domain.records import AlpacaRecord
 from tests.worker.conftest import RecordingSink
 from worker.training.base_models import materialize_bundled_model
-from worker.training.config import TrainingConfig
 from worker.training.sft import train
-from worker.training.templates import Example
 from worker.training.types import RunPaths, SplitData
 
 REVIEWS = [
@@ -54,7 +54,7 @@ REVIEWS = [
     ("The software crashes every hour.", "negative"),
 ]
 ROWS = [
-    Example(instruction="Classify the sentiment of the review as positive or negative.", input=text, output=label)
+    AlpacaRecord(instruction="Classify the sentiment of the review as positive or negative.", input=text, output=label)
     for text, label in REVIEWS
 ]
 
@@ -66,7 +66,7 @@ def test_lora_on_bundled_model_lowers_validation_loss(models_dir: Path, tmp_path
     # ~30 s on 2 cores; measured 4.9 → 0.03 (the base model answers in sentences, not one word).
     config = TrainingConfig(max_steps=6, per_device_train_batch_size=4, eval_steps=3, learning_rate=1e-3)
     sink = RecordingSink()
-    result = train(config, data, RunPaths(base_model=str(base_model), output_dir=tmp_path), sink)
+    result = train(config, data, RunPaths(base_model_location=str(base_model), output_dir=tmp_path), sink)
     assert result.base_eval_loss is not None and result.final_eval_loss is not None
-    assert result.final_eval_loss < result.base_eval_loss, sink.events
-    assert result.adapter_dir is not None and (result.adapter_dir / "adapter_model.safetensors").is_file()
+    assert result.final_eval_loss < result.base_eval_loss, sink.lines
+    assert result.weights_dir is not None and (result.weights_dir / "adapter_model.safetensors").is_file()

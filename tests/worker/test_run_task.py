@@ -10,10 +10,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from backend.core.config import get_settings
+from domain.catalog import model_fingerprint
 from tests.conftest import Stack
 from tests.factories import create_dataset
 from tests.processes import celery_worker
-from worker.training.base_models import model_fingerprint
 
 QUICK = {
     "max_steps": 6,

@@ -4,20 +4,8 @@ import time
 
 import pytest
 
-from worker.training.templates import (
-    TEMPLATE_DESCRIPTIONS,
-    AlpacaRecord,
-    AnyRecord,
-    ChatRecord,
-    Message,
-    PromptCompletionRecord,
-    Segment,
-    TemplateContext,
-    TemplateName,
-    TemplateRenderError,
-    final_answer,
-    render,
-)
+from domain.records import AlpacaRecord, AnyRecord, ChatRecord, Message, PromptCompletionRecord, final_answer
+from domain.templates import TEMPLATE_DESCRIPTIONS, Segment, TemplateContext, TemplateName, TemplateRenderError, render
 
 ALPACA = AlpacaRecord(instruction="Give the opposite.", output="cold")
 ALPACA_INPUT = AlpacaRecord(instruction="Give the opposite.", input="hot", output="cold")
@@ -243,7 +231,7 @@ def test_custom_template_cannot_exhaust_the_api(source: str, message: str) -> No
 
 
 def test_custom_template_has_a_time_limit(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("worker.training.templates.RENDER_SECONDS", 0.2)
+    monkeypatch.setattr("domain.templates.RENDER_SECONDS", 0.2)
     source = "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}"
     started = time.monotonic()
     with pytest.raises(TemplateRenderError, match=r"takes longer than 0\.2 s"):

@@ -6,22 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from worker.training.templates import (
-    AlpacaRecord,
-    ChatRecord,
-    Message,
-    RenderedExample,
-    Segment,
-    render,
-)
-from worker.training.tokenize import (
-    LoadedTokenizer,
-    bos_ids,
-    load_tokenizer,
-    token_lengths,
-    tokenize_many,
-    tokenize_rendered,
-)
+from domain.records import AlpacaRecord, ChatRecord, Message
+from domain.templates import RenderedExample, Segment, render
+from domain.tokenize import LoadedTokenizer, bos_ids, load_tokenizer, token_lengths, tokenize_many, tokenize_rendered
 
 HELLO = AlpacaRecord(instruction="Say hello.", output="Hello there.")
 TWO_TURNS = ChatRecord(

@@ -6,14 +6,16 @@ from pathlib import Path
 import pytest
 from safetensors.torch import load_file
 
+from domain.config import TrainingConfig
+from domain.log import LogKind
+from domain.records import AlpacaRecord
+from domain.templates import render
 from tests.worker.conftest import RecordingSink
-from worker.training.config import TrainingConfig
 from worker.training.generate import generate_answers
 from worker.training.sft import train
-from worker.training.templates import Example, render
-from worker.training.types import EventKind, RunPaths, SplitData, TrainingResult
+from worker.training.types import RunPaths, SplitData, TrainingResult
 
-ROWS = [Example(instruction=f"Repeat the word twice: w{i}", output=f"w{i} w{i}") for i in range(24)]
+ROWS = [AlpacaRecord(instruction=f"Repeat the word twice: w{i}", output=f"w{i} w{i}") for i in range(24)]
 DATA = SplitData(train=ROWS[:18], validation=ROWS[18:22], test=ROWS[22:])
 # A high learning rate so a few steps visibly move the random model.
 CONFIG = TrainingConfig(max_steps=5, per_device_train_batch_size=4, eval_steps=2, learning_rate=1e-2)
@@ -28,7 +30,7 @@ class TrainedRun:
 @pytest.fixture(scope="module")
 def trained(tiny_model: Path, tmp_path_factory: pytest.TempPathFactory) -> TrainedRun:
     sink = RecordingSink()
-    paths = RunPaths(base_model=str(tiny_model), output_dir=tmp_path_factory.mktemp("run"))
+    paths = RunPaths(base_model_location=str(tiny_model), output_dir=tmp_path_factory.mktemp("run"))
     return TrainedRun(train(CONFIG, DATA, paths, sink), sink)
 
 
@@ -47,8 +49,8 @@ def test_eval_curve_starts_with_base_model_and_ends_at_last_step(trained: Traine
     assert trained.result.base_eval_loss == evals[0]
     assert trained.result.final_eval_loss == evals[5]
     assert [step for step, _ in trained.sink.series("eval_token_accuracy")] == [0, 2, 4, 5]
-    assert any(event.startswith("base model validation loss") for event in trained.sink.events)
-    assert "training 5 steps" in trained.sink.events_of(EventKind.PROGRESS)
+    assert any(event.startswith("base model validation loss") for event in trained.sink.lines)
+    assert "training 5 steps" in trained.sink.lines_of(LogKind.PROGRESS)
 
 
 def test_result_and_adapter(trained: TrainedRun) -> None:
@@ -57,10 +59,10 @@ def test_result_and_adapter(trained: TrainedRun) -> None:
     assert result.global_step == 5
     assert (result.device, result.quantization) == ("cpu", "none")
     assert {"torch", "transformers", "trl", "peft", "bitsandbytes", "device_name"} <= set(result.environment)
-    assert result.adapter_dir is not None
-    assert (result.adapter_dir / "adapter_config.json").is_file()
-    assert (result.adapter_dir / "tokenizer.json").is_file()
-    weights = load_file(result.adapter_dir / "adapter_model.safetensors")
+    assert result.weights_dir is not None
+    assert (result.weights_dir / "adapter_config.json").is_file()
+    assert (result.weights_dir / "tokenizer.json").is_file()
+    weights = load_file(result.weights_dir / "adapter_model.safetensors")
     lora_b = [tensor for name, tensor in weights.items() if "lora_B" in name]
     assert lora_b, "no LoRA weights saved"
     assert all(tensor.dtype.is_floating_point and tensor.element_size() == 4 for tensor in weights.values())
@@ -71,20 +73,20 @@ def test_result_and_adapter(trained: TrainedRun) -> None:
 def test_cancel_stops_early_without_adapter(tiny_model: Path, tmp_path: Path) -> None:
     sink = RecordingSink(cancel_after_step=2)
     config = CONFIG.model_copy(update={"max_steps": 20})
-    result = train(config, DATA, RunPaths(base_model=str(tiny_model), output_dir=tmp_path), sink)
+    result = train(config, DATA, RunPaths(base_model_location=str(tiny_model), output_dir=tmp_path), sink)
     assert result.cancelled
-    assert result.adapter_dir is None
+    assert result.weights_dir is None
     assert not (tmp_path / "adapter").exists()
     assert 2 <= result.global_step < 5
     assert max(step for step, _ in sink.series("train_loss")) == result.global_step
 
 
 def test_generate_answers_one_per_prompt(trained: TrainedRun, tiny_model: Path) -> None:
-    assert trained.result.adapter_dir is not None
+    assert trained.result.weights_dir is not None
     prompts = [render(CONFIG.template, example).prompt for example in DATA.test] + ["Hi"]
     sink = RecordingSink()
-    tuned, base = generate_answers(str(tiny_model), trained.result.adapter_dir, prompts, 6, sink, batch_size=2)
+    tuned, base = generate_answers(str(tiny_model), trained.result.weights_dir, prompts, 6, sink, batch_size=2)
     assert len(tuned) == len(base) == len(prompts)
     assert all(isinstance(answer, str) for answer in tuned + base)
     assert tuned != base  # the adapter changes the model
-    assert sink.events
+    assert sink.lines

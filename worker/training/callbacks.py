@@ -15,7 +15,8 @@ from typing import Any
 
 from transformers import TrainerCallback, TrainerControl, TrainerState, TrainingArguments
 
-from worker.training.types import CheckpointSink, EventKind, TrainingSink
+from domain.log import LogKind
+from worker.training.types import CheckpointSink, TrainingSink
 
 # Trainer/TRL log keys → the metric names the studio stores and plots. Anything else is dropped.
 METRIC_NAMES = {
@@ -65,12 +66,12 @@ class SinkCallback(TrainerCallback):
     ) -> None:
         if state.is_world_process_zero:
             if self.resumed_step:
-                self.sink.event(
+                self.sink.log(
                     f"resuming from checkpoint-{self.resumed_step}: step {self.resumed_step + 1} of {state.max_steps}",
-                    EventKind.RESUME,
+                    LogKind.RESUME,
                 )
             else:
-                self.sink.event(f"training {state.max_steps} steps", EventKind.PROGRESS)
+                self.sink.log(f"training {state.max_steps} steps", LogKind.PROGRESS)
         for entry in _trained_history(state):
             if "eval_loss" in entry:
                 self.eval_losses[int(entry["step"])] = float(entry["eval_loss"])
@@ -281,7 +282,7 @@ class ValidationMonitor(DuringTraining):
                 f"early stopping: validation loss has not improved{by} for {count} "
                 f"evaluation{'s' if count > 1 else ''}; best {best.eval_loss:.4f} at step {best.step}"
             )
-            self.sink.event(self.stop_reason, EventKind.STOPPED)
+            self.sink.log(self.stop_reason, LogKind.STOPPED)
 
     def _check_overfitting(self, replay: bool) -> None:
         if len(self.evaluations) < 3:
@@ -298,12 +299,12 @@ class ValidationMonitor(DuringTraining):
         if replay:
             return
         assert first.train_loss is not None and last.train_loss is not None
-        self.sink.event(
+        self.sink.log(
             f"overfitting: validation loss rose for 2 evaluations in a row ({first.eval_loss:.4f} → "
             f"{middle.eval_loss:.4f} → {last.eval_loss:.4f}, steps {first.step}–{last.step}) while training loss fell "
             f"({first.train_loss:.4f} → {last.train_loss:.4f}); the best validation loss was at step "
             f"{self.best.step if self.best else first.step}",
-            EventKind.OVERFITTING,
+            LogKind.OVERFITTING,
         )
         self.sink.metrics(last.step, None, {OVERFITTING_METRIC: 1.0})
 
@@ -347,7 +348,7 @@ class LossWatchdog(DuringTraining):
             self._recent.append(float(loss))
         if reason is not None:
             self.reason, self.step = reason, step
-            self.sink.event(reason, EventKind.STOPPED)
+            self.sink.log(reason, LogKind.STOPPED)
             # The step's evaluation and checkpoint would come next: neither is worth having from damaged weights.
             control.should_training_stop = True
             control.should_evaluate = False

@@ -12,8 +12,10 @@ from transformers import (
     PreTrainedTokenizerBase,
 )
 
-from worker.training.sft import Device, model_dtype, resolve_device
-from worker.training.types import EventKind, TrainingSink
+from domain.hardware import Device
+from domain.log import LogKind
+from worker.training.hardware import detect_device, model_dtype
+from worker.training.types import TrainingSink
 
 
 def _generate(
@@ -32,9 +34,7 @@ def _generate(
     for start in range(0, len(order), batch_size):
         batch = order[start : start + batch_size]
         if sink is not None:
-            sink.event(
-                f"{label}: answering prompts {start + 1}–{start + len(batch)} of {len(prompts)}", EventKind.PROGRESS
-            )
+            sink.log(f"{label}: answering prompts {start + 1}–{start + len(batch)} of {len(prompts)}", LogKind.PROGRESS)
         encoded = tokenizer([prompts[i] for i in batch], return_tensors="pt", padding=True).to(device)
         with torch.inference_mode():
             output = model.generate(**encoded, generation_config=generation_config)  # type: ignore[operator]
@@ -65,7 +65,7 @@ def generate_answers(
     """
     if not prompts:
         return [], []
-    device = resolve_device()
+    device = detect_device()
     tokenizer = AutoTokenizer.from_pretrained(weights_dir)
     # Decoder-only models continue from the last position, so padding has to go on the left.
     tokenizer.padding_side = "left"
@@ -84,7 +84,7 @@ def generate_answers(
 
     if (weights_dir / "adapter_config.json").is_file():
         if sink is not None:
-            sink.event(f"loading {base_model} with the adapter for generation on {device}", EventKind.PROGRESS)
+            sink.log(f"loading {base_model} with the adapter for generation on {device}", LogKind.PROGRESS)
         model = PeftModel.from_pretrained(_load(base_model, device), weights_dir)
         model.eval()
         tuned = answer(model, "fine-tuned model")
@@ -94,8 +94,8 @@ def generate_answers(
     # Method full: two whole models, loaded one after the other so memory holds one at a time (each is released
     # when its answers are done: nothing else refers to it).
     if sink is not None:
-        sink.event(f"loading the fine-tuned model for generation on {device}", EventKind.PROGRESS)
+        sink.log(f"loading the fine-tuned model for generation on {device}", LogKind.PROGRESS)
     tuned = answer(_load(weights_dir, device), "fine-tuned model")
     if sink is not None:
-        sink.event(f"loading {base_model} for generation on {device}", EventKind.PROGRESS)
+        sink.log(f"loading {base_model} for generation on {device}", LogKind.PROGRESS)
     return tuned, answer(_load(base_model, device), "base model")

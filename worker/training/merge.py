@@ -6,13 +6,14 @@ from pathlib import Path
 from peft import PeftModel
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
-from worker.training.types import EventKind, TrainingSink
+from domain.log import LogKind
+from worker.training.types import TrainingSink
 
 
 def merge_adapter(base_model: str, adapter_dir: Path, merged_dir: Path, sink: TrainingSink) -> Path:
     """Save `base_model` with the adapter of `adapter_dir` folded into its weights (safetensors) and the run's
     tokenizer to `merged_dir`. Returns `merged_dir`."""
-    sink.event("merging the adapter into the base model", EventKind.PROGRESS)
+    sink.log("merging the adapter into the base model", LogKind.PROGRESS)
     # An earlier attempt's merge goes first: should this one fail, no stale model is left to download.
     shutil.rmtree(merged_dir, ignore_errors=True)
     # Unquantised, in the dtype the base model is stored in (dtype="auto"), even after QLoRA: folding the update into
@@ -26,5 +27,5 @@ def merge_adapter(base_model: str, adapter_dir: Path, merged_dir: Path, sink: Tr
     merged.save_pretrained(partial)
     AutoTokenizer.from_pretrained(adapter_dir).save_pretrained(partial)
     partial.rename(merged_dir)
-    sink.event(f"saved the merged model to {merged_dir}")
+    sink.log(f"saved the merged model to {merged_dir}")
     return merged_dir

@@ -15,10 +15,11 @@ from typing import Any
 
 from transformers import TrainerCallback, TrainerControl, TrainerState, TrainingArguments
 
-from worker.training.config import TrainingConfig
+from domain.config import TrainingConfig
+from domain.log import LogKind
 from worker.training.memory import PeakMemory, release_memory
 from worker.training.sft import train
-from worker.training.types import EventKind, RunPaths, SplitData, TrainingSink
+from worker.training.types import RunPaths, SplitData, TrainingSink
 
 PREFLIGHT_STEPS = 3
 
@@ -100,7 +101,7 @@ class _QuietSink:
     def metrics(self, step: int, epoch: float | None, values: Mapping[str, float]) -> None:
         pass
 
-    def event(self, message: str, kind: EventKind = EventKind.INFO) -> None:
+    def log(self, message: str, kind: LogKind = LogKind.INFO) -> None:
         pass
 
     def cancel_requested(self) -> bool:
@@ -128,7 +129,7 @@ def preflight(
             result = train(
                 trial,
                 replace(data, validation=[], test=[]),
-                RunPaths(base_model=paths.base_model, output_dir=Path(scratch)),
+                RunPaths(base_model_location=paths.base_model_location, output_dir=Path(scratch)),
                 _QuietSink(sink),
                 extra_callbacks=[timer, *extra_callbacks],
                 save=False,

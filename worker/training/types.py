@@ -2,26 +2,13 @@
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from enum import StrEnum
 from pathlib import Path
-from typing import Literal, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
-from worker.training.templates import AlpacaRecord, ChatRecord, PromptCompletionRecord, TemplateContext
-
-
-class EventKind(StrEnum):
-    """What a run's event is about. Progress lines are many and short-lived; the other kinds are what a user reads
-    the log for, so a UI can hide progress and keep the rest."""
-
-    PROGRESS = "progress"  # how far the run got: tokenising, loading the model, answering prompts 1-8 of 12
-    INFO = "info"  # a fact worth keeping: a measured loss, the trainable parameters, the saved adapter
-    WARNING = "warning"  # something to check: truncated or skipped examples, a setting that has no effect here
-    RESUME = "resume"  # continuing from a checkpoint after a lost worker or an out-of-memory retry
-    PREFLIGHT = "preflight"  # the pre-flight's measurements: memory, seconds per step, the estimated duration
-    OOM_RETRY = "oom_retry"  # out of memory: retrying with a smaller micro-batch and the same effective batch
-    OVERFITTING = "overfitting"  # validation loss rising while training loss falls
-    STOPPED = "stopped"  # training ended before its last step: early stopping, the loss watchdog, a cancel
-    ERROR = "error"  # the run failed, and why
+from domain.artifacts import WeightsKind
+from domain.log import LogKind
+from domain.records import AnyRecord
+from domain.templates import TemplateContext
 
 
 class TrainingSink(Protocol):
@@ -30,7 +17,7 @@ class TrainingSink(Protocol):
     def metrics(self, step: int, epoch: float | None, values: Mapping[str, float]) -> None:
         """Record named metric values (train_loss, eval_loss, learning_rate, ...) at an optimiser step."""
 
-    def event(self, message: str, kind: EventKind = EventKind.INFO) -> None:
+    def log(self, message: str, kind: LogKind = LogKind.INFO) -> None:
         """A human-readable line for the run's log ("loading base model", "overfitting: ...")."""
 
     def cancel_requested(self) -> bool:
@@ -61,9 +48,6 @@ class TrainingStopped(RuntimeError):
         self.step = step
 
 
-AnyRecord = AlpacaRecord | PromptCompletionRecord | ChatRecord
-
-
 @dataclass(frozen=True)
 class SplitData:
     train: Sequence[AnyRecord]
@@ -72,15 +56,10 @@ class SplitData:
     template_context: TemplateContext = field(default_factory=TemplateContext)  # model chat template, custom one
 
 
-# Below RunPaths.output_dir: checkpoint-N/ while training, then the final weights in adapter/ (LoRA) or model/
-# (method full), and the adapter merged into the base model in merged/ when asked. The API serves downloads from these.
-MERGED_DIR = "merged"
-
-
 @dataclass(frozen=True)
 class RunPaths:
-    base_model: str  # a local model directory or a hub id
-    output_dir: Path  # checkpoints and the final adapter go below it
+    base_model_location: str  # a local model directory or a hub id (domain.catalog.model_location)
+    output_dir: Path  # checkpoints and the trained weights go below it (domain.artifacts)
     # Resume: a checkpoint directory (output_dir/checkpoint-N) to continue from at step N+1. Metrics of steps <= N are
     # not sent again, and the base model is not evaluated again when its loss is given below.
     resume_from: Path | None = None
@@ -90,7 +69,7 @@ class RunPaths:
 @dataclass
 class TrainingResult:
     cancelled: bool
-    adapter_dir: Path | None
+    weights_dir: Path | None  # the trained weights: output_dir/adapter or output_dir/model; None when cancelled
     device: str
     quantization: str  # "nf4", "fp4", "int8" (lora_8bit) or "none"
     base_eval_loss: float | None
@@ -100,6 +79,6 @@ class TrainingResult:
     # Why training ended before its last step when that was not a cancel: early stopping's message, else None.
     stop_reason: str | None = None
     best_step: int | None = None  # the step with the lowest validation loss during training (None without one)
-    adapter_step: int | None = None  # the step whose weights were saved as the final artifact (best or last)
+    weights_step: int | None = None  # the step whose weights were saved (best or last)
     # "adapter": a LoRA adapter directory (adapter_config.json); "model": a whole model (method "full").
-    artifact: Literal["adapter", "model"] = "adapter"
+    weights_kind: WeightsKind = "adapter"

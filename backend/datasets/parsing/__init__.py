@@ -18,7 +18,7 @@ from backend.datasets.parsing.records import (
     resolve_fields,
     to_record,
 )
-from worker.training.types import AnyRecord
+from domain.records import AnyRecord
 
 __all__ = [
     "FIELD_NAMES",

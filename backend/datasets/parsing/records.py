@@ -6,8 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
 from backend.datasets.parsing.readers import json_kind, nested_too_deep
-from worker.training.templates import AlpacaRecord, ChatRecord, Message, PromptCompletionRecord
-from worker.training.types import AnyRecord
+from domain.records import AlpacaRecord, AnyRecord, ChatRecord, Message, PromptCompletionRecord
 
 Shape = Literal["alpaca", "prompt_completion", "chat"]
 ROLES = get_args(Message.model_fields["role"].annotation)

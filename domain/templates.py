@@ -3,7 +3,7 @@
 Pure Python (pydantic + a sandboxed Jinja), no torch, so the API renders exactly the trainer's text.
 
 A template turns a record into segments: text the model only reads (prompt, user turns) and text it is
-trained to produce (the answers). `worker.training.tokenize` turns the segments into tokens and the loss mask.
+trained to produce (the answers). `domain.tokenize` turns the segments into tokens and the loss mask.
 """
 
 import json
@@ -14,54 +14,15 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
-from typing import Annotated, Any, Literal, NoReturn
+from typing import Any, Literal, NoReturn
 
 from jinja2 import Environment, StrictUndefined, Template, TemplateError, Undefined, nodes
 from jinja2.ext import Extension
 from jinja2.parser import Parser
 from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
-from pydantic import BaseModel, ConfigDict, Field
 
-Role = Literal["system", "user", "assistant"]
-
-
-class Message(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    role: Role
-    content: str
-
-
-class AlpacaRecord(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    shape: Literal["alpaca"] = "alpaca"
-    instruction: str
-    input: str = ""
-    output: str
-
-
-class PromptCompletionRecord(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    shape: Literal["prompt_completion"] = "prompt_completion"
-    prompt: str
-    completion: str
-
-
-class ChatRecord(BaseModel):
-    """OpenAI chat fine-tuning format: every assistant turn is trained on, the rest is context."""
-
-    model_config = ConfigDict(frozen=True)
-
-    shape: Literal["chat"] = "chat"
-    messages: tuple[Message, ...]
-
-
-Record = Annotated[AlpacaRecord | PromptCompletionRecord | ChatRecord, Field(discriminator="shape")]
-AnyRecord = AlpacaRecord | PromptCompletionRecord | ChatRecord
-Example = AlpacaRecord  # the common case; kept as a short name for tests and scripts
+from domain.records import AlpacaRecord, AnyRecord, ChatRecord, Message, PromptCompletionRecord, Role, as_messages
 
 TemplateName = Literal["alpaca", "phi3", "chatml", "model", "plain", "custom"]
 TEMPLATE_DESCRIPTIONS: dict[TemplateName, str] = {
@@ -123,21 +84,6 @@ class TemplateContext:
 
     chat_template: str | None = None
     custom_template: str | None = None
-
-
-def as_messages(record: AnyRecord) -> tuple[Message, ...]:
-    """Single-turn records as a chat: the instruction and the input in one user turn."""
-    if isinstance(record, ChatRecord):
-        return record.messages
-    if isinstance(record, AlpacaRecord):
-        user = record.instruction if not record.input.strip() else f"{record.instruction}\n\n{record.input}"
-        return (Message(role="user", content=user), Message(role="assistant", content=record.output))
-    return (Message(role="user", content=record.prompt), Message(role="assistant", content=record.completion))
-
-
-def final_answer(record: AnyRecord) -> str:
-    """The expected answer shown next to the generated one: the last assistant turn, without template markers."""
-    return next(m.content for m in reversed(as_messages(record)) if m.role == "assistant")
 
 
 def _single_turn(record: AnyRecord, template: str) -> AlpacaRecord | PromptCompletionRecord:
@@ -302,7 +248,7 @@ def _jinja_turns(strict: bool, source: str, messages: tuple[Message, ...], what:
     The text up to an assistant turn, rendered with add_generation_prompt=True, is the context; what the
     conversation including that turn adds on top of it is the answer (its trailing line break is context).
     bos_token and eos_token render as nothing: the tokenizer adds the BOS the model expects and the eos after
-    the last answer (worker.training.tokenize).
+    the last answer (domain.tokenize).
     """
     try:
         template = _compile(strict, source)

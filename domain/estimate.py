@@ -1,8 +1,7 @@
 """Peak memory of a fine-tuning run, estimated before it is queued, and its duration from a measured throughput.
 
 Pure Python, no torch: the API imports this to warn before launch. Everything comes from the base model's
-config.json and the run's TrainingConfig. Fields the config does not have yet are read with getattr, so the
-estimate follows new hyperparameters (optimisers, methods, precision, packing) as they are added.
+config.json, the run's TrainingConfig and the hardware resolution the worker applies (domain.hardware).
 
 Peak = weights + adapters + gradients + optimiser states + activations + LM-head (logits) memory + overhead.
 On CPU every figure is resident memory (what worker.training.memory.PeakMemory measures), and the constants below
@@ -14,10 +13,10 @@ calibrated on a GPU yet.
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
-from typing import Any, Literal
+from typing import Any
 
-Device = Literal["cpu", "cuda"]
-Method = Literal["qlora", "lora_8bit", "lora", "full"]
+from domain.config import TrainingConfig
+from domain.hardware import Device, Hardware, ResolvedMethod, resolve_hardware
 
 GB = 1e9
 
@@ -199,16 +198,6 @@ def architecture(model_config: Mapping[str, Any]) -> Architecture:
     )
 
 
-def resolve_method(config: Any, device: Device) -> Method:
-    """As worker.training.sft resolves it: auto is QLoRA on a GPU and plain LoRA on CPU."""
-    method = str(getattr(config, "method", "auto"))
-    if method == "auto":
-        return "qlora" if device == "cuda" else "lora"
-    if method in ("qlora", "lora_8bit", "lora", "full"):
-        return method  # type: ignore[return-value]  # checked just above
-    return "lora"
-
-
 def adapted_linears(arch: Architecture, target_modules: str) -> tuple[LinearLayer, ...]:
     """The linear layers LoRA adapts: 'all-linear' (every linear layer but the LM head, as PEFT reads it) or a
     comma list of module names."""
@@ -218,13 +207,9 @@ def adapted_linears(arch: Architecture, target_modules: str) -> tuple[LinearLaye
     return tuple(layer for layer in arch.linears if any(layer.matches(t) for t in targets))
 
 
-def config_targets(config: Any) -> str:
-    return str(getattr(config, "lora_target_modules", "all-linear"))
-
-
-def adapted_layer_count(arch: Architecture, config: Any) -> int:
+def adapted_layer_count(arch: Architecture, config: TrainingConfig) -> int:
     """Decoder layers with adapters: those named by layers_to_transform, else all."""
-    layers = getattr(config, "layers_to_transform", None)
+    layers = config.layers_to_transform
     if isinstance(layers, int):
         return 1
     if isinstance(layers, Sequence) and not isinstance(layers, str):
@@ -232,21 +217,13 @@ def adapted_layer_count(arch: Architecture, config: Any) -> int:
     return arch.num_layers
 
 
-def lora_parameters(arch: Architecture, config: Any) -> int:
+def lora_parameters(arch: Architecture, config: TrainingConfig) -> int:
     """r x (in + out) per adapted linear layer: A is (r x in), B is (out x r)."""
-    r = int(getattr(config, "lora_r", 16))
+    r = config.lora_r
     per_layer = sum(
-        r * (layer.in_features + layer.out_features) for layer in adapted_linears(arch, config_targets(config))
+        r * (layer.in_features + layer.out_features) for layer in adapted_linears(arch, config.lora_target_modules)
     )
     return per_layer * adapted_layer_count(arch, config)
-
-
-def _half_precision(config: Any, device: Device) -> bool:
-    """Whether activations (and frozen weights) are 16-bit, as the worker resolves `precision`: always fp32 on CPU
-    (half-precision matmuls there are slow and lossy), bf16/fp16 on CUDA unless fp32 is asked for."""
-    if device == "cpu":
-        return False
-    return str(getattr(config, "precision", "auto") or "auto") not in ("fp32", "float32")
 
 
 def _optimizer_bytes(optim: str, parameter_bytes: int) -> float:
@@ -259,7 +236,7 @@ def _optimizer_bytes(optim: str, parameter_bytes: int) -> float:
     return OPTIMIZER_STATES["adamw"] * parameter_bytes
 
 
-def layer_activation_elements(arch: Architecture, config: Any, method: Method) -> tuple[int, int]:
+def layer_activation_elements(arch: Architecture, config: TrainingConfig, method: ResolvedMethod) -> tuple[int, int]:
     """Elements one decoder layer keeps for the backward pass, per token: (activations, dropout masks).
 
     Counted from what autograd saves in a Llama layer (recorded with saved_tensors_hooks on SmolLM2):
@@ -273,9 +250,9 @@ def layer_activation_elements(arch: Architecture, config: Any, method: Method) -
     base = 2 * h + 2 * arch.attention_width + 2 * arch.kv_width + (3 if arch.gated_mlp else 2) * i
     if method == "full":
         return base + 2 * h + i, 0
-    r = int(getattr(config, "lora_r", 16))
-    dropout = float(getattr(config, "lora_dropout", 0.0)) > 0
-    adapted = adapted_linears(arch, config_targets(config))
+    r = config.lora_r
+    dropout = config.lora_dropout > 0
+    adapted = adapted_linears(arch, config.lora_target_modules)
     inputs = sum(layer.in_features for layer in adapted)
     return base + inputs + r * len(adapted), inputs if dropout else 0
 
@@ -301,7 +278,7 @@ class MemoryBreakdown:
 class MemoryEstimate:
     breakdown: MemoryBreakdown
     device: Device
-    method: Method
+    method: ResolvedMethod
     seq_len: int
     batch_size: int
     total_parameters: int
@@ -312,11 +289,11 @@ class MemoryEstimate:
         return self.breakdown.total
 
 
-def _weight_bytes(arch: Architecture, config: Any, method: Method, half: bool) -> int:
+def _weight_bytes(arch: Architecture, config: TrainingConfig, method: ResolvedMethod, half: bool) -> int:
     dense_bytes = 2 if half else 4
     other = arch.total_parameters - arch.linear_parameters  # embeddings, LM head, norms: never quantised
     if method == "qlora":
-        per_weight = NF4_DOUBLE_QUANT_BYTES if getattr(config, "bnb_4bit_use_double_quant", True) else NF4_BYTES
+        per_weight = NF4_DOUBLE_QUANT_BYTES if config.bnb_4bit_use_double_quant else NF4_BYTES
         return math.ceil(arch.linear_parameters * per_weight) + other * dense_bytes
     if method == "lora_8bit":
         # LLM.int8: one byte per weight plus a float32 scale per output row.
@@ -338,7 +315,7 @@ def _lm_head_bytes(arch: Architecture, tokens: int, device: Device, label_smooth
 
 def estimate_memory(
     model_config: Mapping[str, Any],
-    config: Any,
+    config: TrainingConfig,
     *,
     device: Device,
     seq_len: int,
@@ -351,13 +328,14 @@ def estimate_memory(
     `validation_examples`: the validation split's size, which caps the evaluation batch (None: a full batch).
     """
     arch = architecture(model_config)
-    method = resolve_method(config, device)
-    half = _half_precision(config, device)
+    # The GPU's bf16 support only picks between two 16-bit formats: the same bytes either way.
+    hardware: Hardware = resolve_hardware(config, device)
+    method, half = hardware.method, hardware.half_precision
     act_bytes = 2 if half else 4
     # CUDA dropout keeps a 1-byte mask; the CPU kernel a float mask the size of its input.
     mask_bytes = 1 if device == "cuda" else act_bytes
-    batch = int(getattr(config, "per_device_train_batch_size", 8))
-    eval_batch = int(getattr(config, "per_device_eval_batch_size", batch))
+    batch = config.per_device_train_batch_size
+    eval_batch = config.per_device_eval_batch_size
     if validation_examples is not None:
         eval_batch = min(eval_batch, validation_examples)
     tokens = batch * seq_len
@@ -373,18 +351,18 @@ def estimate_memory(
         trainable = lora_parameters(arch, config)
         lora = trainable * parameter_bytes
     gradients = trainable * parameter_bytes
-    optimizer = math.ceil(trainable * _optimizer_bytes(str(getattr(config, "optim", "adamw_torch")), parameter_bytes))
+    optimizer = math.ceil(trainable * _optimizer_bytes(config.optim, parameter_bytes))
 
     activation_elements, mask_elements = layer_activation_elements(arch, config, method)
     per_token_layer = activation_elements * act_bytes + mask_elements * mask_bytes
     embeddings_and_final_norm = 2 * arch.hidden_size * act_bytes
     full_forward = tokens * (arch.num_layers * per_token_layer + embeddings_and_final_norm)
-    if getattr(config, "gradient_checkpointing", False):
+    if config.gradient_checkpointing:
         # Only each layer's input is kept; the backward pass recomputes one layer at a time.
         activations = tokens * (arch.num_layers * arch.hidden_size * act_bytes + per_token_layer)
     else:
         activations = full_forward
-    label_smoothing = float(getattr(config, "label_smoothing_factor", 0.0)) > 0
+    label_smoothing = config.label_smoothing_factor > 0
     logits = _lm_head_bytes(arch, tokens, device, label_smoothing)
 
     if device == "cpu":
@@ -419,20 +397,17 @@ def estimate_memory(
     )
 
 
-def training_tokens(lengths: Sequence[int], num_train: int, config: Any) -> int:
+def training_tokens(lengths: Sequence[int], num_train: int, config: TrainingConfig) -> int:
     """Tokens the trainer will process (padding excluded, as TRL counts them): examples truncated to
     max_seq_length, over every epoch or max_steps x the effective batch."""
     if not lengths or num_train <= 0:
         return 0
-    max_len = int(getattr(config, "max_seq_length", 256))
+    max_len = config.max_seq_length
     mean = sum(min(length, max_len) for length in lengths) / len(lengths)
-    max_steps = int(getattr(config, "max_steps", -1))
-    if max_steps > 0:
-        batch = int(getattr(config, "per_device_train_batch_size", 8))
-        accumulation = int(getattr(config, "gradient_accumulation_steps", 1))
-        examples = max_steps * batch * accumulation
+    if config.max_steps > 0:
+        examples = config.max_steps * config.per_device_train_batch_size * config.gradient_accumulation_steps
     else:
-        examples = math.ceil(num_train * float(getattr(config, "num_train_epochs", 1.0)))
+        examples = math.ceil(num_train * config.num_train_epochs)
     return round(examples * mean)
 
 

@@ -1,7 +1,7 @@
 """The hyperparameters of one fine-tuning run.
 
 Pure pydantic, no torch: the API validates requests with it and snapshots the resolved values into the run; the
-worker turns it into SFTConfig / LoraConfig / BitsAndBytesConfig (worker.training.sft.build_trainer_configs).
+worker turns it into SFTConfig / LoraConfig / BitsAndBytesConfig (worker.training.sft_config.build_trainer_configs).
 Each field's description is the help text the API schema and the UI both show: what it does, then its trade-off.
 
 Rules between fields are checked by field validators placed on the later field, so an error names a field
@@ -9,11 +9,12 @@ Rules between fields are checked by field validators placed on the later field, 
 error: the worker resolves it and says so in the run's events.
 """
 
+from collections.abc import Mapping
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
-from worker.training.templates import TemplateContext, TemplateName
+from domain.templates import TemplateContext, TemplateName
 
 Method = Literal["auto", "qlora", "lora_8bit", "lora", "full"]
 Optimizer = Literal[
@@ -403,3 +404,47 @@ class TrainingConfig(BaseModel):
         if value is not None and info.data.get("eval_strategy") == "no":
             raise ValueError("early stopping watches validation loss: set eval_strategy to steps, epoch or both")
         return value
+
+
+class InvalidConfig(ValueError):
+    """Hyperparameters that are not allowed. `field` names the first at fault ("hyperparameters.lora_r"); `errors`
+    says what is wrong with each, and what is allowed."""
+
+    def __init__(self, errors: list[str], field: str) -> None:
+        super().__init__(errors[0])
+        self.errors = errors
+        self.field = field
+
+
+def validate_config(values: Mapping[str, Any], *, field_prefix: str = "hyperparameters") -> TrainingConfig:
+    """Defaults < `values`, validated."""
+    try:
+        return TrainingConfig.model_validate(values)
+    except ValidationError as exc:
+        fields = [f"{field_prefix}.{'.'.join(str(part) for part in error['loc'])}" for error in exc.errors()]
+        messages = [f"{field}: {error['msg']}" for field, error in zip(fields, exc.errors(), strict=True)]
+        raise InvalidConfig(messages, fields[0]) from exc
+
+
+def resolve_run_config(
+    preset: Mapping[str, Any] | None,
+    overrides: Mapping[str, Any],
+    *,
+    dataset_template: str,
+    dataset_custom_template: str | None,
+) -> TrainingConfig:
+    """What a run trains with: defaults < the preset's values < the run's own, validated, and the dataset's template
+    unless the run picks another (the run's config then names it, so a rerun is exact)."""
+    config = validate_config({**(preset or {}), **overrides})
+    config = config.model_copy(
+        update={
+            "prompt_template": config.prompt_template or dataset_template,
+            "custom_template": config.custom_template or dataset_custom_template,
+        }
+    )
+    if config.template == "custom" and not config.custom_template:
+        raise InvalidConfig(
+            ["prompt_template is 'custom' but neither the run nor the dataset has a custom template"],
+            "hyperparameters.custom_template",
+        )
+    return config

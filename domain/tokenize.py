@@ -30,7 +30,7 @@ from typing import Any, Literal, NamedTuple
 from tokenizers import Encoding, Tokenizer
 from tokenizers.processors import TemplateProcessing
 
-from worker.training.templates import RenderedExample
+from domain.templates import RenderedExample
 
 Reason = Literal["prompt", "truncated"]
 
