@@ -48,8 +48,9 @@ browser:
 	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
 
 lint: install
-	$(VENV)/bin/ruff check backend worker tests bench
-	$(VENV)/bin/ruff format --check backend worker tests bench
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/ruff check domain backend worker tests bench
+	$(VENV)/bin/ruff format --check domain backend worker tests bench
 	$(VENV)/bin/mypy
 
 test: install frontend browser lint

@@ -1,10 +1,24 @@
 """Database tables. Relationships refuse lazy loading: a query says what it needs."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Float, ForeignKey, Integer, MetaData, String, Text, false
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Insert,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    false,
+    insert,
+)
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -97,6 +111,12 @@ class TokenStatsStatus(StrEnum):
     PENDING = "pending"
     READY = "ready"
     FAILED = "failed"
+
+
+# A pending token count whose task was sent (or started) this long ago without finishing is taken as lost: the
+# next ask sends it again, and a worker may claim it again. Well above a real count: the light worker's render deadline
+# (two minutes) plus tokenising half a million rows (~50 s).
+TOKEN_COUNT_LOST_AFTER = timedelta(minutes=5)
 
 
 class TokenStats(Base):
@@ -212,10 +232,10 @@ class Metric(Base):
     time: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class RunLogEntry(Base):
-    """One line of a run's event log. Run.status_message only holds the latest line; these keep every one."""
+class RunLogLine(Base):
+    """One line of a run's log. Run.status_message only holds the latest line; these keep every one."""
 
-    __tablename__ = "run_events"
+    __tablename__ = "run_log_lines"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
@@ -223,6 +243,15 @@ class RunLogEntry(Base):
     step: Mapped[int | None]  # the last optimiser step the run had reported; None before training
     kind: Mapped[LogKind] = mapped_column(_string_enum(LogKind))
     message: Mapped[str] = mapped_column(Text)
+
+
+# Longer messages (a traceback's repr, say) are cut: the log is for reading.
+MAX_LOG_LINE_CHARS = 2000
+
+
+def insert_log_line(run_id: int, kind: LogKind, message: str, step: int | None = None) -> Insert:
+    """The one way a line enters a run's log: the worker's sink, run endings, the reaper, the API."""
+    return insert(RunLogLine).values(run_id=run_id, step=step, kind=kind, message=message[:MAX_LOG_LINE_CHARS])
 
 
 class Checkpoint(Base):

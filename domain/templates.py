@@ -326,3 +326,45 @@ def render(template: TemplateName, record: AnyRecord, context: TemplateContext =
     if not kept:
         raise TemplateRenderError("the example has no answer to train on (no assistant turn, or only empty ones)")
     return RenderedExample(kept)
+
+
+def template_field(template: TemplateName) -> str:
+    """The request field a template's error is about."""
+    return "custom_template" if template == "custom" else "template"
+
+
+class DatasetRenderError(ValueError):
+    """Rows a template cannot render, each "row N: why" (the first MAX_RENDER_ERRORS), or a template too slow."""
+
+    def __init__(self, errors: list[str]) -> None:
+        super().__init__(errors[0])
+        self.errors = errors
+
+
+MAX_RENDER_ERRORS = 20
+
+
+def render_rows(
+    template: TemplateName,
+    rows: Iterable[tuple[int, AnyRecord]],
+    context: TemplateContext,
+    *,
+    seconds: float,
+) -> list[RenderedExample]:
+    """Every (row number, record) rendered, within `seconds` in all: a slow custom template must not hold a request
+    or a worker thread for ever."""
+    deadline = time.monotonic() + seconds
+    rendered: list[RenderedExample] = []
+    errors: list[str] = []
+    for row_number, record in rows:
+        try:
+            rendered.append(render(template, record, context))
+        except TemplateRenderError as exc:
+            errors.append(f"row {row_number}: {exc}")
+            if len(errors) >= MAX_RENDER_ERRORS:
+                break
+        if time.monotonic() > deadline:
+            raise DatasetRenderError([f"the template takes too long: over {seconds:g} s to render the dataset"])
+    if errors:
+        raise DatasetRenderError(errors)
+    return rendered

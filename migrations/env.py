@@ -2,8 +2,8 @@
 
 from alembic import context
 
-from backend.core.db import make_engine
 from backend.core.config import get_settings
+from backend.core.db import make_engine
 from backend.models import Base
 
 target_metadata = Base.metadata

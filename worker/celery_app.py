@@ -8,36 +8,19 @@
 import logging
 from typing import Any
 
-from celery import Celery
 from celery.signals import worker_ready, worker_shutdown, worker_shutting_down
 
-from backend.core.config import get_settings
-from backend.core.queue import TASK_ROUTES, TRAIN_TASK, TRAINING_QUEUE, enqueue_training
+from backend.core.queue import TRAIN_TASK, TRAINING_QUEUE, enqueue_training, make_celery
 from worker.leases import Reaper
 from worker.registry import Presence, describe
 
 log = logging.getLogger(__name__)
-settings = get_settings()
-
-
-def _make_app(include: list[str]) -> Celery:
-    celery = Celery("studio", broker=settings.broker_url, include=include)
-    celery.conf.update(
-        task_ignore_result=True,  # run state lives in the database, not in Celery results
-        task_default_queue=TRAINING_QUEUE,
-        task_routes=TASK_ROUTES,
-        # A training task holds the worker for minutes to hours: never reserve a second one meanwhile.
-        worker_prefetch_multiplier=1,
-        broker_connection_retry_on_startup=True,
-        worker_hijack_root_logger=False,
-    )
-    return celery
 
 
 # The training tasks import torch and transformers (seconds, hundreds of MB) when the worker starts. A training
 # worker knows the light tasks too, so one worker started with --queues=training,light can do everything.
-app = _make_app(["worker.tasks", "worker.light_tasks"])
-light_app = _make_app(["worker.light_tasks"])
+app = make_celery(["worker.tasks", "worker.light_tasks"])
+light_app = make_celery(["worker.light_tasks"])
 
 # Every worker also looks for runs whose worker died (their lease expired) and queues them again; the same loop
 # keeps the worker's row in the registry fresh (worker.registry).

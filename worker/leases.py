@@ -13,11 +13,11 @@ from collections.abc import Callable
 from datetime import timedelta
 from types import TracebackType
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 
 from backend.core.config import get_settings
 from backend.core.db import get_sessionmaker
-from backend.models import Run, RunLogEntry, RunStatus, utcnow
+from backend.models import Run, RunStatus, insert_log_line, utcnow
 from domain.log import LogKind
 
 log = logging.getLogger(__name__)
@@ -110,7 +110,7 @@ def reap_expired(enqueue: Callable[[int], object]) -> list[int]:
                 # The run's log keeps the take-over; status_message is overwritten by the next worker's first line.
                 kind = LogKind.ERROR if gave_up else LogKind.WARNING
                 note = values["error"] if gave_up else values["status_message"]
-                session.execute(insert(RunLogEntry).values(run_id=run_id, kind=kind, message=note))
+                session.execute(insert_log_line(run_id, kind, str(note)))
         if taken and not gave_up:
             enqueue(run_id)
             requeued.append(run_id)

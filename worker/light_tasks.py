@@ -3,7 +3,7 @@ starts in about a second, stays small, and runs beside the training workers with
 
 from celery import shared_task
 
-from backend.datasets.token_stats_service import count_tokens
+from worker.token_counting import count_tokens
 
 
 # A shared task: registered on whichever app imports this module, the training workers' and the light workers'.

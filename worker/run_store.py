@@ -1,10 +1,13 @@
 """The worker's reads and writes of run state. State lives in the database, never in Celery results."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.orm import Session
 
 from backend.core.config import get_settings
 from backend.core.db import get_sessionmaker
@@ -16,9 +19,9 @@ from backend.models import (
     Metric,
     Prediction,
     Run,
-    RunLogEntry,
     RunStatus,
     Split,
+    insert_log_line,
     utcnow,
 )
 from domain.config import TrainingConfig
@@ -90,25 +93,29 @@ def prepare_resume(run_id: int) -> Resume | None:
         return Resume(storage.local_path(usable.storage_key), usable.step, base_eval_loss)
 
 
+@contextmanager
+def _leased(run_id: int, owner: str) -> Iterator[tuple[Session, Run | None]]:
+    """A transaction with the run's row locked, and the run if `owner` still holds its lease (else None: write
+    nothing). The row lock makes a reaper that takes the run over meanwhile wait, so the check holds at the write."""
+    with get_sessionmaker().begin() as session:
+        yield session, session.scalar(select(Run).where(Run.id == run_id, Run.lease_owner == owner).with_for_update())
+
+
 def update_config(run_id: int, owner: str, changes: dict[str, Any]) -> bool:
     """Store settings the worker changed (an out-of-memory retry's smaller batches), so the run's config says what
     actually trained (and a worker that resumes it uses them). Fenced by the lease; False when fenced off."""
-    with get_sessionmaker().begin() as session:
-        run = session.scalar(select(Run).where(Run.id == run_id, Run.lease_owner == owner).with_for_update())
-        if run is None:
-            return False
-        run.config = {**run.config, **changes}
-        return True
+    with _leased(run_id, owner) as (_session, run):
+        if run is not None:
+            run.config = {**run.config, **changes}
+        return run is not None
 
 
 def record_preflight(run_id: int, owner: str, figures: dict[str, Any]) -> bool:
     """The pre-flight's measurements as environment["preflight"], for the run page's ETA. Fenced by the lease."""
-    with get_sessionmaker().begin() as session:
-        run = session.scalar(select(Run).where(Run.id == run_id, Run.lease_owner == owner).with_for_update())
-        if run is None:
-            return False
-        run.environment = {**(run.environment or {}), "preflight": figures}
-        return True
+    with _leased(run_id, owner) as (_session, run):
+        if run is not None:
+            run.environment = {**(run.environment or {}), "preflight": figures}
+        return run is not None
 
 
 def load_inputs(run_id: int) -> RunInputs:
@@ -143,9 +150,8 @@ def record_final_weights(run_id: int, owner: str, weights_dir: Path, step: int, 
     """The run's final weights (adapter/ or model/) as its one is_final checkpoint: the API offers downloads from
     there. Fenced by the lease like finish(); False when fenced off."""
     key = str(weights_dir.resolve().relative_to(LocalStorage(get_settings().storage_dir).root))
-    with get_sessionmaker().begin() as session:
-        # The row lock makes a reaper that takes the run over meanwhile wait, so the check still holds at the insert.
-        if session.scalar(select(Run.id).where(Run.id == run_id, Run.lease_owner == owner).with_for_update()) is None:
+    with _leased(run_id, owner) as (session, run):
+        if run is None:
             return False
         session.execute(delete(Checkpoint).where(Checkpoint.run_id == run_id, Checkpoint.is_final.is_(True)))
         session.execute(
@@ -187,7 +193,7 @@ def finish(
         verdict = {RunStatus.SUCCEEDED: LogKind.INFO, RunStatus.FAILED: LogKind.ERROR}.get(status)
         if verdict is not None:
             text = values.get("error") or message
-            session.execute(insert(RunLogEntry).values(run_id=run_id, kind=verdict, message=text))
+            session.execute(insert_log_line(run_id, verdict, text))
         if answers is not None:
             rows = [
                 {"run_id": run_id, "example_id": i, "prompt": p, "expected": e, "generated": t, "base_generated": b}

@@ -7,7 +7,7 @@ from sqlalchemy import delete, insert, select, update
 
 from backend.core.db import get_sessionmaker
 from backend.core.storage import LocalStorage
-from backend.models import Checkpoint, Metric, Run, RunLogEntry
+from backend.models import MAX_LOG_LINE_CHARS, Checkpoint, Metric, Run, insert_log_line
 from domain.log import LogKind
 from worker.leases import Lease
 
@@ -37,7 +37,7 @@ class DatabaseSink:
         """A line in the run's log, and the run's status_message until the next one."""
         if self.lease.lost.is_set():
             return
-        message = message[:2000]
+        message = message[:MAX_LOG_LINE_CHARS]
         with self.sessions.begin() as session:
             result = session.execute(
                 update(Run)
@@ -46,9 +46,7 @@ class DatabaseSink:
             )
             # The update is the fence: no row matched, so another worker owns the run and its log.
             if result.rowcount:  # type: ignore[attr-defined]
-                session.execute(
-                    insert(RunLogEntry).values(run_id=self.run_id, step=self.step, kind=kind, message=message)
-                )
+                session.execute(insert_log_line(self.run_id, kind, message, self.step))
 
     def checkpoint(self, step: int, path: Path, eval_loss: float | None) -> None:
         if self.lease.lost.is_set():

@@ -18,17 +18,24 @@ TOKEN_STATS_TASK = "datasets.token_stats"
 TASK_ROUTES = {TRAIN_TASK: {"queue": TRAINING_QUEUE}, TOKEN_STATS_TASK: {"queue": LIGHT_QUEUE}}
 
 
-@lru_cache
-def get_celery() -> Celery:
-    settings = get_settings()
-    app = Celery("studio", broker=settings.broker_url)
+def make_celery(include: list[str] | None = None) -> Celery:
+    """The one Celery configuration: the API's (which only sends) and every worker's (`include`: its task modules)."""
+    app = Celery("studio", broker=get_settings().broker_url, include=include or [])
     app.conf.update(
         task_ignore_result=True,  # run state lives in the database, not in Celery results
         task_default_queue=TRAINING_QUEUE,
         task_routes=TASK_ROUTES,
+        # A training task holds the worker for minutes to hours: never reserve a second one meanwhile.
+        worker_prefetch_multiplier=1,
         broker_connection_retry_on_startup=True,
+        worker_hijack_root_logger=False,
     )
     return app
+
+
+@lru_cache
+def get_celery() -> Celery:
+    return make_celery()
 
 
 def enqueue_training(run_id: int) -> str:

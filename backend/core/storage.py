@@ -2,7 +2,9 @@
 
 import shutil
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import Annotated, BinaryIO, Protocol
+
+from fastapi import Depends
 
 from backend.core.config import get_settings
 
@@ -39,3 +41,6 @@ class LocalStorage:
 
 def get_storage() -> Storage:
     return LocalStorage(get_settings().storage_dir)
+
+
+StorageDep = Annotated[Storage, Depends(get_storage)]

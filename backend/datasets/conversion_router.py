@@ -1,26 +1,24 @@
-"""Turning a labelled table (Label, Text) into instruction data, and downloading splits."""
+"""Turning a labelled table (Label, Text) into instruction data."""
 
 import io
-import re
 import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, File, Form, Query, UploadFile, status
-from fastapi.responses import StreamingResponse
+from fastapi import APIRouter, Depends, File, Form, UploadFile, status
 from pydantic import BaseModel
 
 from backend.core.config import get_settings
 from backend.core.db import SessionDep
-from backend.core.errors import Invalid, NotFound, TooLarge, error_responses
-from backend.core.storage import Storage, get_storage
-from backend.datasets import conversion, export, service
+from backend.core.errors import Invalid, TooLarge, error_responses
+from backend.core.storage import StorageDep
+from backend.datasets import conversion, service
 from backend.datasets.parsing import FileRejected, Limits, open_table
 from backend.datasets.schemas import DatasetOut
-from backend.models import Dataset, Split
+from backend.models import Dataset
 from domain.records import AlpacaRecord
 
 router = APIRouter(prefix="/api/datasets", tags=["datasets"])
@@ -111,7 +109,7 @@ def preview_conversion(
 )
 def convert_dataset(
     session: SessionDep,
-    storage: Annotated[Storage, Depends(get_storage)],
+    storage: StorageDep,
     file: Annotated[UploadFile, File(description="A labelled table: CSV, TSV, JSONL, JSON or Parquet.")],
     form: ConversionFormDep,
     name: Annotated[str | None, Form(max_length=200)] = None,
@@ -122,28 +120,3 @@ def convert_dataset(
     options = service.UploadOptions(name=dataset_name, shape="alpaca", column_mapping=conversion.CONVERTED_MAPPING)
     upload = service.UploadedFile(f"{dataset_name}.jsonl", io.BytesIO(conversion.as_jsonl(examples)))
     return service.create_dataset(session, storage, options, upload)
-
-
-def _load_dataset(session: SessionDep, dataset_id: int) -> Dataset:
-    return service.get_dataset(session, dataset_id)
-
-
-@router.get(
-    "/{dataset_id}/download",
-    operation_id="downloadDataset",
-    response_class=StreamingResponse,
-    responses={200: {"content": {"application/x-ndjson": {}, "text/csv": {}}}, **error_responses(NotFound)},
-)
-def download_dataset(
-    dataset: Annotated[Dataset, Depends(_load_dataset)],
-    split: Split | None = None,
-    format: Annotated[Literal["jsonl", "csv"], Query(description="jsonl, or csv with formulas neutralised")] = "jsonl",
-) -> StreamingResponse:
-    """One split (or all rows) as JSONL or CSV, in file order."""
-    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", dataset.name.rsplit(".", 1)[0]) or "dataset"
-    filename = f"{stem}-{split.value if split else 'all'}.{format}"
-    lines = export.jsonl_lines(dataset.id, split) if format == "jsonl" else export.csv_lines(dataset.id, split)
-    media_type = "application/x-ndjson" if format == "jsonl" else "text/csv"
-    return StreamingResponse(
-        lines, media_type=media_type, headers={"Content-Disposition": f'attachment; filename="{filename}"'}
-    )

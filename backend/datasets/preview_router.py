@@ -1,8 +1,8 @@
-"""Templates, the token-by-token preview, token statistics and template changes: rendered by the trainer's own code."""
+"""Templates, the token-by-token preview and token statistics: rendered by the trainer's own code."""
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
 from backend.core.db import SessionDep
@@ -10,21 +10,12 @@ from backend.core.errors import Conflict, Invalid, NotFound, Unavailable, error_
 from backend.core.schemas import Page
 from backend.datasets import preview_service as service
 from backend.datasets import token_stats_service
-from backend.datasets.preview_service import DatasetUpdate, PreviewOut, PreviewRequest, TemplateOut
-from backend.datasets.schemas import DatasetOut
-from backend.datasets.service import get_dataset
-from backend.datasets.token_stats_service import TokenStatsOut, TokenStatsPending
-from backend.models import Dataset
+from backend.datasets.dependencies import DatasetDep
+from backend.datasets.preview_service import PreviewOut, PreviewRequest, TemplateOut
+from backend.datasets.schemas import TokenStatsOut, TokenStatsPending
 from domain.templates import TemplateName
 
 router = APIRouter(prefix="/api", tags=["templates"])
-
-
-def load_dataset(session: SessionDep, dataset_id: int) -> Dataset:
-    return get_dataset(session, dataset_id)
-
-
-DatasetDep = Annotated[Dataset, Depends(load_dataset)]
 
 
 @router.get("/templates", response_model=Page[TemplateOut], operation_id="listTemplates")
@@ -69,14 +60,3 @@ def get_token_stats(
     if isinstance(stats, TokenStatsPending):
         return JSONResponse(stats.model_dump(), status_code=202)
     return stats
-
-
-@router.patch(
-    "/datasets/{dataset_id}",
-    response_model=DatasetOut,
-    operation_id="updateDataset",
-    tags=["datasets"],
-    responses=error_responses(NotFound, Invalid),
-)
-def update_dataset(session: SessionDep, dataset: DatasetDep, update: DatasetUpdate) -> Dataset:
-    return service.update_dataset(session, dataset, update)

@@ -9,12 +9,18 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from backend.core.errors import Invalid, NotFound
-from backend.datasets import token_stats_service
-from backend.datasets.rendering import choose_template, model_tokenizer, render_all, template_field
+from backend.datasets.rendering import choose_template, model_tokenizer
 from backend.models import Dataset, DatasetExample
 from domain.config import TrainingConfig
 from domain.records import RECORD
-from domain.templates import TEMPLATE_DESCRIPTIONS, TemplateContext, TemplateName, TemplateRenderError, render
+from domain.templates import (
+    TEMPLATE_DESCRIPTIONS,
+    TemplateContext,
+    TemplateName,
+    TemplateRenderError,
+    render,
+    template_field,
+)
 from domain.tokenize import Reason, tokenize_rendered
 
 MAX_SEQ_LENGTH_DEFAULT: int = TrainingConfig.model_fields["max_seq_length"].default
@@ -54,14 +60,6 @@ class PreviewOut(BaseModel):
     num_tokens_before_truncation: int
 
 
-class DatasetUpdate(BaseModel):
-    name: str | None = Field(None, min_length=1, max_length=200)
-    template: TemplateName | None = Field(None, description="The default prompt template for runs.")
-    custom_template: str | None = Field(
-        None, max_length=50_000, description="The Jinja template used when template is 'custom'."
-    )
-
-
 def list_templates() -> list[TemplateOut]:
     return [TemplateOut(name=name, description=text) for name, text in TEMPLATE_DESCRIPTIONS.items()]
 
@@ -98,29 +96,3 @@ def preview_example(session: Session, dataset: Dataset, request: PreviewRequest)
 
 
 # Changing a dataset
-
-
-def update_dataset(session: Session, dataset: Dataset, update: DatasetUpdate) -> Dataset:
-    """Rename, or change the default template: a new template is validated by rendering every example.
-
-    The model's own template depends on the base model, chosen only when a run starts: it is checked then.
-    """
-    template: TemplateName = update.template or dataset.template  # type: ignore[assignment]
-    custom_template = dataset.custom_template
-    if "custom_template" in update.model_fields_set:
-        custom_template = update.custom_template if update.custom_template and update.custom_template.strip() else None
-    changed = template != dataset.template or custom_template != dataset.custom_template
-    if template == "custom" and custom_template is None:
-        raise Invalid("the custom template is empty: write one, or pick another template", field="custom_template")
-    if changed and template != "model":
-        render_all(session, dataset, template, TemplateContext(custom_template=custom_template))
-    if update.name is not None:
-        dataset.name = update.name
-    dataset.template = template
-    dataset.custom_template = custom_template
-    session.flush()
-    if changed:
-        # Commit before queueing: the light worker counting the new template's tokens must find it.
-        session.commit()
-        token_stats_service.count_in_background(session, dataset)
-    return dataset

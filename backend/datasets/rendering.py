@@ -1,11 +1,10 @@
-"""A dataset's examples rendered and tokenised exactly as the trainer does, for the API and the light worker.
+"""A dataset's examples rendered and tokenised exactly as the trainer does, for the API's preview and statistics.
 
 The trainer's own code does the work (domain.templates renders, domain.tokenize tokenises)
 with the base model's tokenizer.json through the `tokenizers` library: only tokenizers and Jinja, never torch or
-transformers, so the API process and a light worker both import this.
+transformers.
 """
 
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
@@ -22,17 +21,17 @@ from domain.catalog import read_chat_template
 from domain.records import RECORD, AnyRecord
 from domain.templates import (
     TEMPLATE_DESCRIPTIONS,
+    DatasetRenderError,
     RenderedExample,
     TemplateContext,
     TemplateName,
-    TemplateRenderError,
-    render,
+    render_rows,
+    template_field,
 )
 from domain.tokenize import load_tokenizer
 
 # Validating a template renders every example; a slow custom template must not hold a request for long.
 VALIDATION_SECONDS = 20.0
-MAX_ERRORS = 20
 
 
 # Tokenizers of base models
@@ -91,10 +90,6 @@ def model_tokenizer(session: Session, base_model: str) -> ModelTokenizer:
 # Rendering
 
 
-def template_field(template: TemplateName) -> str:
-    return "custom_template" if template == "custom" else "template"
-
-
 def choose_template(
     dataset: Dataset, template: TemplateName | None, custom_template: str | None
 ) -> tuple[TemplateName, str | None]:
@@ -123,21 +118,7 @@ def render_all(
     seconds: float = VALIDATION_SECONDS,
 ) -> list[RenderedExample]:
     """Every example rendered, or a 422 naming the first row that fails (and up to 20 in `errors`)."""
-    deadline = time.monotonic() + seconds
-    rendered: list[RenderedExample] = []
-    errors: list[str] = []
-    for row_number, record in _examples(session, dataset):
-        try:
-            rendered.append(render(template, record, context))
-        except TemplateRenderError as exc:
-            errors.append(f"row {row_number}: {exc}")
-            if len(errors) >= MAX_ERRORS:
-                break
-        if time.monotonic() > deadline:
-            raise Invalid(
-                f"the template takes too long: over {seconds:g} s to render the dataset",
-                field=template_field(template),
-            )
-    if errors:
-        raise Invalid(errors[0], field=template_field(template), errors=errors)
-    return rendered
+    try:
+        return render_rows(template, _examples(session, dataset), context, seconds=seconds)
+    except DatasetRenderError as exc:
+        raise Invalid(exc.errors[0], field=template_field(template), errors=exc.errors) from exc

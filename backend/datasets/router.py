@@ -1,13 +1,16 @@
-from typing import Annotated
+import re
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, File, Form, Query, UploadFile, status
+from fastapi import APIRouter, File, Form, Query, UploadFile, status
+from fastapi.responses import StreamingResponse
 
 from backend.core.db import SessionDep
 from backend.core.errors import Invalid, NotFound, TooLarge, error_responses
 from backend.core.schemas import Page
-from backend.core.storage import Storage, get_storage
-from backend.datasets import service
-from backend.datasets.schemas import ColumnMapping, DatasetOut, ExampleOut, ShapeChoice
+from backend.core.storage import StorageDep
+from backend.datasets import export, service
+from backend.datasets.dependencies import DatasetDep
+from backend.datasets.schemas import ColumnMapping, DatasetOut, DatasetUpdate, ExampleOut, ShapeChoice
 from backend.datasets.splitting import DEFAULT_SEED, SplitRatios
 from backend.models import Dataset, Split
 from domain.templates import TemplateName
@@ -15,12 +18,6 @@ from domain.templates import TemplateName
 router = APIRouter(prefix="/api/datasets", tags=["datasets"])
 
 
-def load_dataset(session: SessionDep, dataset_id: int) -> Dataset:
-    return service.get_dataset(session, dataset_id)
-
-
-DatasetDep = Annotated[Dataset, Depends(load_dataset)]
-StorageDep = Annotated[Storage, Depends(get_storage)]
 _DEFAULT_RATIOS = SplitRatios()
 
 
@@ -119,3 +116,34 @@ def list_examples(
 ) -> Page[ExampleOut]:
     items, total = service.list_examples(session, dataset, split=split, q=q, offset=offset, limit=limit)
     return Page(items=[ExampleOut.model_validate(item) for item in items], total=total)
+
+
+@router.patch(
+    "/{dataset_id}",
+    response_model=DatasetOut,
+    operation_id="updateDataset",
+    responses=error_responses(NotFound, Invalid),
+)
+def update_dataset(session: SessionDep, dataset: DatasetDep, update: DatasetUpdate) -> Dataset:
+    return service.update_dataset(session, dataset, update)
+
+
+@router.get(
+    "/{dataset_id}/download",
+    operation_id="downloadDataset",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"application/x-ndjson": {}, "text/csv": {}}}, **error_responses(NotFound)},
+)
+def download_dataset(
+    dataset: DatasetDep,
+    split: Split | None = None,
+    format: Annotated[Literal["jsonl", "csv"], Query(description="jsonl, or csv with formulas neutralised")] = "jsonl",
+) -> StreamingResponse:
+    """One split (or all rows) as JSONL or CSV, in file order."""
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", dataset.name.rsplit(".", 1)[0]) or "dataset"
+    filename = f"{stem}-{split.value if split else 'all'}.{format}"
+    lines = export.jsonl_lines(dataset.id, split) if format == "jsonl" else export.csv_lines(dataset.id, split)
+    media_type = "application/x-ndjson" if format == "jsonl" else "text/csv"
+    return StreamingResponse(
+        lines, media_type=media_type, headers={"Content-Disposition": f'attachment; filename="{filename}"'}
+    )

@@ -127,3 +127,35 @@ class ExampleOut(BaseModel):
     split: Split
     record: Record
     label: str | None
+
+
+class HistogramOut(BaseModel):
+    edges: list[int] = Field(description="Bin edges: bin i counts lengths in [edges[i], edges[i+1]).")
+    counts: list[int]
+
+
+class TokenStatsOut(BaseModel):
+    status: Literal["ready"]
+    num_examples: int
+    max: int
+    mean: float
+    p50: float
+    p95: float
+    num_truncated: int = Field(description="Examples longer than max_seq_length: their ends are never trained on.")
+    histogram: HistogramOut
+
+
+class TokenStatsPending(BaseModel):
+    status: Literal["pending"]
+    num_examples: int = Field(description="Examples being counted.")
+    waiting_for_worker: bool = Field(
+        description="No worker has started counting yet: it needs a worker of the light queue to be running."
+    )
+
+
+class DatasetUpdate(BaseModel):
+    name: str | None = Field(None, min_length=1, max_length=200)
+    template: TemplateName | None = Field(None, description="The default prompt template for runs.")
+    custom_template: str | None = Field(
+        None, max_length=50_000, description="The Jinja template used when template is 'custom'."
+    )

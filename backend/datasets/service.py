@@ -30,12 +30,13 @@ from backend.datasets.parsing import (
     parsed_rows,
     resolve_fields,
 )
-from backend.datasets.schemas import ColumnMapping, ShapeChoice
+from backend.datasets.rendering import render_all
+from backend.datasets.schemas import ColumnMapping, DatasetUpdate, ShapeChoice
 from backend.datasets.splitting import DEFAULT_SEED, MAX_SEED, SplitHasher, SplitRatios, assign_splits
 from backend.datasets.warnings import WarningCollector
 from backend.models import LOCAL_USER_ID, Dataset, DatasetExample, Split
 from domain.records import AlpacaRecord, AnyRecord, ChatRecord
-from domain.templates import DEFAULT_TEMPLATES, TemplateName, TemplateRenderError, render
+from domain.templates import DEFAULT_TEMPLATES, TemplateContext, TemplateName, TemplateRenderError, render
 
 CHUNK_BYTES = 1024 * 1024
 INSERT_BATCH_ROWS = 2000
@@ -364,3 +365,29 @@ def list_examples(
     # Insertion order is file order (the main file, then a validation file, then a test file).
     items = session.scalars(query.order_by(DatasetExample.id).offset(offset).limit(limit))
     return list(items), total
+
+
+def update_dataset(session: Session, dataset: Dataset, update: DatasetUpdate) -> Dataset:
+    """Rename, or change the default template: a new template is validated by rendering every example.
+
+    The model's own template depends on the base model, chosen only when a run starts: it is checked then.
+    """
+    template: TemplateName = update.template or dataset.template  # type: ignore[assignment]
+    custom_template = dataset.custom_template
+    if "custom_template" in update.model_fields_set:
+        custom_template = update.custom_template if update.custom_template and update.custom_template.strip() else None
+    changed = template != dataset.template or custom_template != dataset.custom_template
+    if template == "custom" and custom_template is None:
+        raise Invalid("the custom template is empty: write one, or pick another template", field="custom_template")
+    if changed and template != "model":
+        render_all(session, dataset, template, TemplateContext(custom_template=custom_template))
+    if update.name is not None:
+        dataset.name = update.name
+    dataset.template = template
+    dataset.custom_template = custom_template
+    session.flush()
+    if changed:
+        # Commit before queueing: the light worker counting the new template's tokens must find it.
+        session.commit()
+        token_stats_service.count_in_background(session, dataset)
+    return dataset

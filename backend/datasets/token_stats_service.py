@@ -7,70 +7,36 @@ those lengths for its own max_seq_length (a bisection and a histogram: milliseco
 
 One row per key however many ask at once: the row is inserted with ON CONFLICT DO NOTHING, and the task is sent by
 the one asker whose conditional UPDATE marks it sent. State lives in the database, not in the broker: a count
-whose task was lost (a light worker killed mid-count) is sent again by the next ask after LOST_AFTER.
+whose task was lost (a light worker killed mid-count) is sent again by the next ask after TOKEN_COUNT_LOST_AFTER.
+
+This module is the asking side; worker.token_counting counts, backend.datasets.token_summary summarises.
 """
 
-import bisect
 import hashlib
 import json
 import logging
-import math
-from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
-from typing import Any, Literal
 
-from pydantic import BaseModel, Field
 from sqlalchemy import Update, and_, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from backend.base_models.service import list_base_models
-from backend.core.db import get_sessionmaker
 from backend.core.errors import Conflict, ErrorBody, Invalid, NotFound, StudioError, Unavailable
 from backend.core.queue import enqueue_token_stats
-from backend.datasets.rendering import choose_template, model_tokenizer, render_all, tokenizer_file
-from backend.models import Dataset, TokenStats, TokenStatsStatus, utcnow
-from domain.templates import TemplateContext, TemplateName
-from domain.tokenize import token_lengths
+from backend.datasets.rendering import choose_template, tokenizer_file
+from backend.datasets.schemas import TokenStatsOut, TokenStatsPending
+from backend.datasets.token_summary import summarize
+from backend.models import TOKEN_COUNT_LOST_AFTER, Dataset, TokenStats, TokenStatsStatus, utcnow
+from domain.templates import TemplateName
 
 log = logging.getLogger(__name__)
 
 HISTOGRAM_BINS = 20
-# A pending count whose task was sent (or started) this long ago without finishing is taken as lost and sent again.
-# Well above a real count: the render deadline below plus tokenising half a million rows (~50 s).
-LOST_AFTER = timedelta(minutes=5)
-# Nobody waits on a light worker as on a request, so it may render for longer; a runaway custom template must
-# still not hold a worker thread for ever.
-RENDER_SECONDS = 120.0
 # A count that failed for a reason other than the data or the template (the database, a dead worker) is tried
 # again when asked, up to this many attempts in all; failures of the data or template are final for their key.
 MAX_ATTEMPTS = 3
 _ERRORS: dict[int, type[StudioError]] = {error.status_code: error for error in (NotFound, Conflict, Invalid)}
-
-
-class HistogramOut(BaseModel):
-    edges: list[int] = Field(description="Bin edges: bin i counts lengths in [edges[i], edges[i+1]).")
-    counts: list[int]
-
-
-class TokenStatsOut(BaseModel):
-    status: Literal["ready"]
-    num_examples: int
-    max: int
-    mean: float
-    p50: float
-    p95: float
-    num_truncated: int = Field(description="Examples longer than max_seq_length: their ends are never trained on.")
-    histogram: HistogramOut
-
-
-class TokenStatsPending(BaseModel):
-    status: Literal["pending"]
-    num_examples: int = Field(description="Examples being counted.")
-    waiting_for_worker: bool = Field(
-        description="No worker has started counting yet: it needs a worker of the light queue to be running."
-    )
 
 
 # What a count depends on
@@ -173,7 +139,7 @@ def _retry(session: Session, stats: TokenStats) -> None:
 def _send_if_due(session: Session, stats: TokenStats) -> None:
     """Queue the count unless its task was sent lately: of two asks at once, only one wins the UPDATE."""
     now = utcnow()
-    lost = now - LOST_AFTER
+    lost = now - TOKEN_COUNT_LOST_AFTER
     never_sent = TokenStats.requested_at.is_(None)
     lost_since = and_(
         TokenStats.requested_at < lost, or_(TokenStats.started_at.is_(None), TokenStats.started_at < lost)
@@ -188,7 +154,7 @@ def _send_if_due(session: Session, stats: TokenStats) -> None:
         try:
             enqueue_token_stats(stats.id)
         except Exception:
-            # Not sent after all (the broker is out of reach): the next ask sends it, rather than after LOST_AFTER.
+            # Not sent after all (the broker is out of reach): the next ask sends it, rather than after TOKEN_COUNT_LOST_AFTER.
             session.execute(_update().where(TokenStats.id == stats.id).values(requested_at=None))
             session.commit()
             raise
@@ -238,108 +204,3 @@ def count_in_background(session: Session, dataset: Dataset) -> None:
         # The upload is stored: a broker out of reach must not turn it into an error. The page's ask queues it.
         log.warning("could not queue the token count of dataset %s", dataset.id, exc_info=True)
         session.rollback()
-
-
-# Counting (the light worker)
-
-
-def count_tokens(stats_id: int) -> None:
-    """Every example's tokens for the row's key, stored sorted; or the error, as the API would have answered it."""
-    with get_sessionmaker()() as session:
-        if not _claim(session, stats_id):
-            log.info("token stats %s are no longer pending, or another worker is counting them; skipping", stats_id)
-            return
-        values: dict[str, Any]
-        try:
-            values = {"status": TokenStatsStatus.READY, "lengths": _count(session, stats_id)}
-        except StudioError as exc:
-            session.rollback()
-            values = _failure(exc)
-        except Exception as exc:
-            log.exception("counting token stats %s failed", stats_id)
-            session.rollback()
-            values = _failure(Unavailable(f"counting the tokens failed: {type(exc).__name__}: {exc}"))
-        session.execute(
-            _update()
-            .where(TokenStats.id == stats_id, TokenStats.status == TokenStatsStatus.PENDING)
-            .values(**values, finished_at=utcnow())
-        )
-        session.commit()
-
-
-def _claim(session: Session, stats_id: int) -> bool:
-    """pending → started, in one statement: a duplicate task (the count was sent twice) finds it taken."""
-    now = utcnow()
-    result = session.execute(
-        _update()
-        .where(
-            TokenStats.id == stats_id,
-            TokenStats.status == TokenStatsStatus.PENDING,
-            or_(TokenStats.started_at.is_(None), TokenStats.started_at < now - LOST_AFTER),
-        )
-        .values(started_at=now, attempts=TokenStats.attempts + 1)
-    )
-    session.commit()
-    return bool(result.rowcount)  # type: ignore[attr-defined]
-
-
-def _count(session: Session, stats_id: int) -> list[int]:
-    stats = session.get_one(TokenStats, stats_id)
-    dataset = session.get_one(Dataset, stats.dataset_id)
-    model = model_tokenizer(session, stats.base_model)
-    context = TemplateContext(chat_template=model.chat_template, custom_template=stats.custom_template)
-    template: TemplateName = stats.template  # type: ignore[assignment]  # stored from TemplateName
-    rendered = render_all(session, dataset, template, context, seconds=RENDER_SECONDS)
-    return sorted(token_lengths(model.tokenizer, rendered, eos_token=model.eos_token))
-
-
-def _failure(error: StudioError) -> dict[str, Any]:
-    return {"status": TokenStatsStatus.FAILED, "error": error.body.model_dump(), "error_status": error.status_code}
-
-
-# Summaries
-
-
-def _percentile(ordered: Sequence[int], share: float) -> float:
-    """Linear interpolation between the closest ranks (numpy's default)."""
-    if not ordered:
-        return 0.0
-    position = (len(ordered) - 1) * share
-    low = math.floor(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
-
-
-def _bin_width(upper: int) -> int:
-    """A round width (1, 2 or 5 times a power of ten) giving at most HISTOGRAM_BINS bins up to `upper`."""
-    target = max(1.0, upper / HISTOGRAM_BINS)
-    magnitude = 10 ** math.floor(math.log10(target))
-    for step in (1, 2, 5, 10):
-        if step * magnitude >= target:
-            return int(step * magnitude)
-    return int(10 * magnitude)  # pragma: no cover
-
-
-def histogram(lengths: Sequence[int]) -> HistogramOut:
-    longest = max(lengths, default=0)
-    width = _bin_width(longest + 1)
-    bins = longest // width + 1
-    counts = [0] * bins
-    for length in lengths:
-        counts[length // width] += 1
-    return HistogramOut(edges=[i * width for i in range(bins + 1)], counts=counts)
-
-
-def summarize(ordered: Sequence[int], max_seq_length: int) -> TokenStatsOut:
-    """Statistics of sorted lengths against one max_seq_length: cheap, so a new max_seq_length never recounts."""
-    count = len(ordered)
-    return TokenStatsOut(
-        status="ready",
-        num_examples=count,
-        max=ordered[-1] if ordered else 0,
-        mean=sum(ordered) / count if count else 0.0,
-        p50=_percentile(ordered, 0.5),
-        p95=_percentile(ordered, 0.95),
-        num_truncated=count - bisect.bisect_right(ordered, max_seq_length),
-        histogram=histogram(ordered),
-    )

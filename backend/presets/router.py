@@ -7,6 +7,7 @@ from backend.core.errors import Conflict, Invalid, NotFound, error_responses
 from backend.core.schemas import Page
 from backend.models import Preset
 from backend.presets import service
+from backend.presets.dependencies import PresetDep
 from backend.presets.schemas import PresetCreate, PresetOut
 from domain.config import TrainingConfig
 
@@ -36,8 +37,8 @@ def create_preset(session: SessionDep, request: PresetCreate) -> Preset:
     operation_id="getPreset",
     responses=error_responses(NotFound),
 )
-def get_preset(session: SessionDep, preset_id: int) -> Preset:
-    return service.get_preset(session, preset_id)
+def get_preset(preset: PresetDep) -> Preset:
+    return preset
 
 
 @router.put(
@@ -46,8 +47,8 @@ def get_preset(session: SessionDep, preset_id: int) -> Preset:
     operation_id="updatePreset",
     responses=error_responses(NotFound, Conflict, Invalid),
 )
-def update_preset(session: SessionDep, preset_id: int, request: PresetCreate) -> Preset:
-    return service.update_preset(session, service.get_preset(session, preset_id), request)
+def update_preset(session: SessionDep, preset: PresetDep, request: PresetCreate) -> Preset:
+    return service.update_preset(session, preset, request)
 
 
 @router.delete(
@@ -56,8 +57,8 @@ def update_preset(session: SessionDep, preset_id: int, request: PresetCreate) ->
     operation_id="deletePreset",
     responses=error_responses(NotFound, Conflict),
 )
-def delete_preset(session: SessionDep, preset_id: int) -> None:
-    service.delete_preset(session, service.get_preset(session, preset_id))
+def delete_preset(session: SessionDep, preset: PresetDep) -> None:
+    service.delete_preset(session, preset)
 
 
 @router.get("/hyperparameters", operation_id="getHyperparameterSchema")

@@ -6,9 +6,10 @@ from fastapi.responses import StreamingResponse
 from backend.core.db import SessionDep
 from backend.core.errors import Conflict, NotFound, error_responses
 from backend.core.schemas import Page
+from backend.core.storage import StorageDep
 from backend.core.zipstream import zip_directory
 from backend.runs import artifacts
-from backend.runs.router import RunDep, StorageDep
+from backend.runs.dependencies import RunDep
 from backend.runs.schemas import ArtifactName, CheckpointOut
 
 router = APIRouter(prefix="/api/runs", tags=["runs"])

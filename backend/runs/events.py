@@ -13,7 +13,7 @@ from backend.core.db import get_sessionmaker
 from backend.core.errors import Invalid
 from backend.models import Run
 from backend.runs.schemas import RunEvent
-from backend.runs.service import get_run, list_events, list_metrics
+from backend.runs.service import get_run, list_log_lines, list_metrics
 
 
 @dataclass(frozen=True)
@@ -72,7 +72,7 @@ def _poll(run_id: int, cursor: Cursor) -> tuple[Run, list[tuple[RunEvent, Cursor
             events.append(
                 (RunEvent(id=metric.id, type="metric", run_id=run_id, step=metric.step, payload=payload), cursor)
             )
-        for entry in list_events(session, run, cursor.log_id):
+        for entry in list_log_lines(session, run, cursor.log_id):
             cursor = Cursor(cursor.metric_id, entry.id)
             payload = {"kind": entry.kind.value, "message": entry.message, "time": entry.time.isoformat()}
             events.append(

@@ -1,28 +1,21 @@
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query, status
+from fastapi import APIRouter, Header, Query, status
 from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.concurrency import run_in_threadpool
 
 from backend.core.db import SessionDep
 from backend.core.errors import Conflict, Invalid, NotFound, error_responses
 from backend.core.schemas import Page
-from backend.core.storage import Storage, get_storage
+from backend.core.storage import StorageDep
 from backend.models import Run
 from backend.runs import artifacts, service
+from backend.runs.dependencies import RunDep
 from backend.runs.events import Cursor, ensure_run_exists, run_events
-from backend.runs.schemas import MetricOut, PredictionOut, RunClone, RunCreate, RunEvent, RunEventOut, RunOut
+from backend.runs.schemas import MetricOut, PredictionOut, RunClone, RunCreate, RunEvent, RunLogLineOut, RunOut
 
 router = APIRouter(prefix="/api/runs", tags=["runs"])
-
-
-def load_run(session: SessionDep, run_id: int) -> Run:
-    return service.get_run(session, run_id)
-
-
-RunDep = Annotated[Run, Depends(load_run)]
-StorageDep = Annotated[Storage, Depends(get_storage)]
 
 
 @router.post(
@@ -82,14 +75,14 @@ def list_metrics(session: SessionDep, run: RunDep, after_id: Annotated[int, Quer
 
 @router.get(
     "/{run_id}/log",
-    response_model=Page[RunEventOut],
-    operation_id="listRunEvents",
+    response_model=Page[RunLogLineOut],
+    operation_id="listRunLogLines",
     responses=error_responses(NotFound),
 )
-def list_events(session: SessionDep, run: RunDep, after_id: Annotated[int, Query(ge=0)] = 0) -> Page[RunEventOut]:
-    """The run's log, oldest first: every event the worker reported, with its kind (progress lines are many)."""
-    events = service.list_events(session, run, after_id)
-    return Page(items=[RunEventOut.model_validate(e) for e in events], total=len(events))
+def list_log_lines(session: SessionDep, run: RunDep, after_id: Annotated[int, Query(ge=0)] = 0) -> Page[RunLogLineOut]:
+    """The run's log, oldest first: every line the worker wrote, with its kind (progress lines are many)."""
+    lines = service.list_log_lines(session, run, after_id)
+    return Page(items=[RunLogLineOut.model_validate(line) for line in lines], total=len(lines))
 
 
 @router.get(

@@ -112,7 +112,7 @@ class PredictionOut(BaseModel):
     base_generated: str | None
 
 
-class RunEventOut(BaseModel):
+class RunLogLineOut(BaseModel):
     """One line of a run's log."""
 
     model_config = ConfigDict(from_attributes=True)
@@ -133,7 +133,7 @@ class RunEvent(BaseModel):
     id: int | None
     type: Literal["status", "metric", "event", "reconnect"] = Field(
         description="status: the run's state; metric: payload {name, value, epoch}, id a metric id; "
-        "event: a line of the run's log, payload {kind, message, time}, id a RunEventOut id; "
+        "event: a line of the run's log, payload {kind, message, time}, id a RunLogLineOut id; "
         "reconnect: the stream ends here, reconnect with Last-Event-ID."
     )
     run_id: int

@@ -15,7 +15,7 @@ from backend.models import (
     Prediction,
     Preset,
     Run,
-    RunLogEntry,
+    RunLogLine,
     RunStatus,
     utcnow,
 )
@@ -135,8 +135,8 @@ def list_metrics(session: Session, run: Run, after_id: int = 0) -> list[Metric]:
     return list(session.scalars(query))
 
 
-def list_events(session: Session, run: Run, after_id: int = 0) -> list[RunLogEntry]:
-    query = select(RunLogEntry).where(RunLogEntry.run_id == run.id, RunLogEntry.id > after_id).order_by(RunLogEntry.id)
+def list_log_lines(session: Session, run: Run, after_id: int = 0) -> list[RunLogLine]:
+    query = select(RunLogLine).where(RunLogLine.run_id == run.id, RunLogLine.id > after_id).order_by(RunLogLine.id)
     return list(session.scalars(query))
 
 

@@ -75,7 +75,7 @@ def test_0005_adds_the_run_log_and_keeps_existing_runs_without_a_preflight(empty
             )
         )
 
-    command.upgrade(config, "head")
+    command.upgrade(config, "0005")
     with get_engine().begin() as connection:
         assert connection.execute(text("SELECT preflight FROM runs")).scalar_one() in (False, 0)
         connection.execute(

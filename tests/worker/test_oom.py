@@ -11,7 +11,7 @@ from sqlalchemy import insert, select
 from backend.core.config import get_settings
 from backend.core.db import get_sessionmaker
 from backend.core.storage import LocalStorage
-from backend.models import Checkpoint, Metric, Run, RunLogEntry
+from backend.models import Checkpoint, Metric, Run, RunLogLine
 from domain.config import TrainingConfig
 from domain.log import LogKind
 from tests.factories import create_dataset
@@ -102,7 +102,7 @@ def _record_training(run_id: int, steps: range, checkpoint_step: int | None) -> 
 
 def _log(run_id: int) -> list[tuple[LogKind, str]]:
     with get_sessionmaker()() as session:
-        entries = session.scalars(select(RunLogEntry).where(RunLogEntry.run_id == run_id).order_by(RunLogEntry.id))
+        entries = session.scalars(select(RunLogLine).where(RunLogLine.run_id == run_id).order_by(RunLogLine.id))
         return [(e.kind, e.message) for e in entries]
 
 

@@ -2,7 +2,7 @@
 
 import { type Client, formDataBodySerializer, type Options as Options2, type TDataShape } from './client';
 import { client } from './client.gen';
-import type { CancelRunData, CancelRunErrors, CancelRunResponses, CloneRunData, CloneRunErrors, CloneRunResponses, ConvertDatasetData, ConvertDatasetErrors, ConvertDatasetResponses, CreatePresetData, CreatePresetErrors, CreatePresetResponses, CreateRunData, CreateRunErrors, CreateRunResponses, DeletePresetData, DeletePresetErrors, DeletePresetResponses, DownloadDatasetData, DownloadDatasetErrors, DownloadDatasetResponses, DownloadRunArtifactData, DownloadRunArtifactErrors, DownloadRunArtifactResponses, EstimateRunData, EstimateRunErrors, EstimateRunResponses, GetDatasetData, GetDatasetErrors, GetDatasetResponses, GetHealthData, GetHealthResponses, GetHyperparameterSchemaData, GetHyperparameterSchemaResponses, GetPresetData, GetPresetErrors, GetPresetResponses, GetRunData, GetRunErrors, GetRunResponses, GetTokenStatsData, GetTokenStatsErrors, GetTokenStatsResponses, ListBaseModelsData, ListBaseModelsResponses, ListDatasetExamplesData, ListDatasetExamplesErrors, ListDatasetExamplesResponses, ListDatasetsData, ListDatasetsResponses, ListPresetsData, ListPresetsResponses, ListRunCheckpointsData, ListRunCheckpointsErrors, ListRunCheckpointsResponses, ListRunEventsData, ListRunEventsErrors, ListRunEventsResponses, ListRunMetricsData, ListRunMetricsErrors, ListRunMetricsResponses, ListRunPredictionsData, ListRunPredictionsErrors, ListRunPredictionsResponses, ListRunsData, ListRunsResponses, ListTemplatesData, ListTemplatesResponses, ListWorkersData, ListWorkersResponses, PreviewConversionData, PreviewConversionErrors, PreviewConversionResponses, PreviewTokensData, PreviewTokensErrors, PreviewTokensResponses, RegisterBaseModelData, RegisterBaseModelErrors, RegisterBaseModelResponses, StreamRunEventsData, StreamRunEventsErrors, StreamRunEventsResponses, UpdateDatasetData, UpdateDatasetErrors, UpdateDatasetResponses, UpdatePresetData, UpdatePresetErrors, UpdatePresetResponses, UploadDatasetData, UploadDatasetErrors, UploadDatasetResponses } from './types.gen';
+import type { CancelRunData, CancelRunErrors, CancelRunResponses, CloneRunData, CloneRunErrors, CloneRunResponses, ConvertDatasetData, ConvertDatasetErrors, ConvertDatasetResponses, CreatePresetData, CreatePresetErrors, CreatePresetResponses, CreateRunData, CreateRunErrors, CreateRunResponses, DeletePresetData, DeletePresetErrors, DeletePresetResponses, DownloadDatasetData, DownloadDatasetErrors, DownloadDatasetResponses, DownloadRunArtifactData, DownloadRunArtifactErrors, DownloadRunArtifactResponses, EstimateRunData, EstimateRunErrors, EstimateRunResponses, GetDatasetData, GetDatasetErrors, GetDatasetResponses, GetHealthData, GetHealthResponses, GetHyperparameterSchemaData, GetHyperparameterSchemaResponses, GetPresetData, GetPresetErrors, GetPresetResponses, GetRunData, GetRunErrors, GetRunResponses, GetTokenStatsData, GetTokenStatsErrors, GetTokenStatsResponses, ListBaseModelsData, ListBaseModelsResponses, ListDatasetExamplesData, ListDatasetExamplesErrors, ListDatasetExamplesResponses, ListDatasetsData, ListDatasetsResponses, ListPresetsData, ListPresetsResponses, ListRunCheckpointsData, ListRunCheckpointsErrors, ListRunCheckpointsResponses, ListRunLogLinesData, ListRunLogLinesErrors, ListRunLogLinesResponses, ListRunMetricsData, ListRunMetricsErrors, ListRunMetricsResponses, ListRunPredictionsData, ListRunPredictionsErrors, ListRunPredictionsResponses, ListRunsData, ListRunsResponses, ListTemplatesData, ListTemplatesResponses, ListWorkersData, ListWorkersResponses, PreviewConversionData, PreviewConversionErrors, PreviewConversionResponses, PreviewTokensData, PreviewTokensErrors, PreviewTokensResponses, RegisterBaseModelData, RegisterBaseModelErrors, RegisterBaseModelResponses, StreamRunEventsData, StreamRunEventsErrors, StreamRunEventsResponses, UpdateDatasetData, UpdateDatasetErrors, UpdateDatasetResponses, UpdatePresetData, UpdatePresetErrors, UpdatePresetResponses, UploadDatasetData, UploadDatasetErrors, UploadDatasetResponses } from './types.gen';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -49,13 +49,6 @@ export const convertDataset = <ThrowOnError extends boolean = false>(options: Op
 });
 
 /**
- * Download Dataset
- *
- * One split (or all rows) as JSONL or CSV, in file order.
- */
-export const downloadDataset = <ThrowOnError extends boolean = false>(options: Options<DownloadDatasetData, ThrowOnError>) => (options.client ?? client).get<DownloadDatasetResponses, DownloadDatasetErrors, ThrowOnError>({ url: '/api/datasets/{dataset_id}/download', ...options });
-
-/**
  * List Datasets
  */
 export const listDatasets = <ThrowOnError extends boolean = false>(options?: Options<ListDatasetsData, ThrowOnError>) => (options?.client ?? client).get<ListDatasetsResponses, unknown, ThrowOnError>({ url: '/api/datasets', ...options });
@@ -94,6 +87,13 @@ export const updateDataset = <ThrowOnError extends boolean = false>(options: Opt
  * List Examples
  */
 export const listDatasetExamples = <ThrowOnError extends boolean = false>(options: Options<ListDatasetExamplesData, ThrowOnError>) => (options.client ?? client).get<ListDatasetExamplesResponses, ListDatasetExamplesErrors, ThrowOnError>({ url: '/api/datasets/{dataset_id}/examples', ...options });
+
+/**
+ * Download Dataset
+ *
+ * One split (or all rows) as JSONL or CSV, in file order.
+ */
+export const downloadDataset = <ThrowOnError extends boolean = false>(options: Options<DownloadDatasetData, ThrowOnError>) => (options.client ?? client).get<DownloadDatasetResponses, DownloadDatasetErrors, ThrowOnError>({ url: '/api/datasets/{dataset_id}/download', ...options });
 
 /**
  * List Templates
@@ -248,11 +248,11 @@ export const cancelRun = <ThrowOnError extends boolean = false>(options: Options
 export const listRunMetrics = <ThrowOnError extends boolean = false>(options: Options<ListRunMetricsData, ThrowOnError>) => (options.client ?? client).get<ListRunMetricsResponses, ListRunMetricsErrors, ThrowOnError>({ url: '/api/runs/{run_id}/metrics', ...options });
 
 /**
- * List Events
+ * List Log Lines
  *
- * The run's log, oldest first: every event the worker reported, with its kind (progress lines are many).
+ * The run's log, oldest first: every line the worker wrote, with its kind (progress lines are many).
  */
-export const listRunEvents = <ThrowOnError extends boolean = false>(options: Options<ListRunEventsData, ThrowOnError>) => (options.client ?? client).get<ListRunEventsResponses, ListRunEventsErrors, ThrowOnError>({ url: '/api/runs/{run_id}/log', ...options });
+export const listRunLogLines = <ThrowOnError extends boolean = false>(options: Options<ListRunLogLinesData, ThrowOnError>) => (options.client ?? client).get<ListRunLogLinesResponses, ListRunLogLinesErrors, ThrowOnError>({ url: '/api/runs/{run_id}/log', ...options });
 
 /**
  * List Predictions

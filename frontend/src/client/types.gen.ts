@@ -339,7 +339,7 @@ export type ComparedWorker = {
     /**
      * Device
      */
-    device: 'cpu' | 'cuda';
+    device: 'cuda' | 'cpu';
     /**
      * Device Name
      */
@@ -577,7 +577,7 @@ export type EstimateOut = {
      *
      * The device of the breakdown: cuda when a live training worker has a GPU, else cpu (also when no training worker is running).
      */
-    device: 'cpu' | 'cuda';
+    device: 'cuda' | 'cpu';
     /**
      * Compared With
      *
@@ -675,6 +675,8 @@ export type EstimateOut = {
 
 /**
  * EstimateRequest
+ *
+ * The run to estimate, as it would be created.
  */
 export type EstimateRequest = {
     /**
@@ -700,14 +702,6 @@ export type EstimateRequest = {
         [key: string]: unknown;
     };
 };
-
-/**
- * EventKind
- *
- * What a run's event is about. Progress lines are many and short-lived; the other kinds are what a user reads
- * the log for, so a UI can hide progress and keep the rest.
- */
-export type EventKind = 'progress' | 'info' | 'warning' | 'resume' | 'preflight' | 'oom_retry' | 'overfitting' | 'stopped' | 'error';
 
 /**
  * ExampleOut
@@ -781,6 +775,14 @@ export type HistogramOut = {
      */
     counts: Array<number>;
 };
+
+/**
+ * LogKind
+ *
+ * What a run's log line is about. Progress lines are many and short-lived; the other kinds are what a user reads
+ * the log for, so a UI can hide progress and keep the rest.
+ */
+export type LogKind = 'progress' | 'info' | 'warning' | 'resume' | 'preflight' | 'oom_retry' | 'overfitting' | 'stopped' | 'error';
 
 /**
  * MemoryBreakdownOut
@@ -973,13 +975,13 @@ export type PagePresetOut = {
 };
 
 /**
- * Page[RunEventOut]
+ * Page[RunLogLineOut]
  */
-export type PageRunEventOut = {
+export type PageRunLogLineOut = {
     /**
      * Items
      */
-    items: Array<RunEventOut>;
+    items: Array<RunLogLineOut>;
     /**
      * Total
      */
@@ -1277,7 +1279,7 @@ export type RunEvent = {
     /**
      * Type
      *
-     * status: the run's state; metric: payload {name, value, epoch}, id a metric id; event: a line of the run's log, payload {kind, message, time}, id a RunEventOut id; reconnect: the stream ends here, reconnect with Last-Event-ID.
+     * status: the run's state; metric: payload {name, value, epoch}, id a metric id; event: a line of the run's log, payload {kind, message, time}, id a RunLogLineOut id; reconnect: the stream ends here, reconnect with Last-Event-ID.
      */
     type: 'status' | 'metric' | 'event' | 'reconnect';
     /**
@@ -1297,11 +1299,11 @@ export type RunEvent = {
 };
 
 /**
- * RunEventOut
+ * RunLogLineOut
  *
  * One line of a run's log.
  */
-export type RunEventOut = {
+export type RunLogLineOut = {
     /**
      * Id
      */
@@ -1319,7 +1321,7 @@ export type RunEventOut = {
     /**
      * progress (many, short-lived), info, warning, resume, preflight, oom_retry, overfitting, stopped (early stopping, the loss watchdog, a cancel) or error (why the run failed).
      */
-    kind: EventKind;
+    kind: LogKind;
     /**
      * Message
      */
@@ -1698,49 +1700,6 @@ export type ConvertDatasetResponses = {
 
 export type ConvertDatasetResponse = ConvertDatasetResponses[keyof ConvertDatasetResponses];
 
-export type DownloadDatasetData = {
-    body?: never;
-    path: {
-        /**
-         * Dataset Id
-         */
-        dataset_id: number;
-    };
-    query?: {
-        /**
-         * Split
-         */
-        split?: Split | null;
-        /**
-         * Format
-         *
-         * jsonl, or csv with formulas neutralised
-         */
-        format?: 'jsonl' | 'csv';
-    };
-    url: '/api/datasets/{dataset_id}/download';
-};
-
-export type DownloadDatasetErrors = {
-    /**
-     * Not Found
-     */
-    404: ErrorBody;
-    /**
-     * Validation Error
-     */
-    422: HttpValidationError;
-};
-
-export type DownloadDatasetError = DownloadDatasetErrors[keyof DownloadDatasetErrors];
-
-export type DownloadDatasetResponses = {
-    /**
-     * Successful Response
-     */
-    200: unknown;
-};
-
 export type ListDatasetsData = {
     body?: never;
     path?: never;
@@ -1906,6 +1865,49 @@ export type ListDatasetExamplesResponses = {
 };
 
 export type ListDatasetExamplesResponse = ListDatasetExamplesResponses[keyof ListDatasetExamplesResponses];
+
+export type DownloadDatasetData = {
+    body?: never;
+    path: {
+        /**
+         * Dataset Id
+         */
+        dataset_id: number;
+    };
+    query?: {
+        /**
+         * Split
+         */
+        split?: Split | null;
+        /**
+         * Format
+         *
+         * jsonl, or csv with formulas neutralised
+         */
+        format?: 'jsonl' | 'csv';
+    };
+    url: '/api/datasets/{dataset_id}/download';
+};
+
+export type DownloadDatasetErrors = {
+    /**
+     * Not Found
+     */
+    404: ErrorBody;
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type DownloadDatasetError = DownloadDatasetErrors[keyof DownloadDatasetErrors];
+
+export type DownloadDatasetResponses = {
+    /**
+     * Successful Response
+     */
+    200: unknown;
+};
 
 export type ListTemplatesData = {
     body?: never;
@@ -2466,7 +2468,7 @@ export type ListRunMetricsResponses = {
 
 export type ListRunMetricsResponse = ListRunMetricsResponses[keyof ListRunMetricsResponses];
 
-export type ListRunEventsData = {
+export type ListRunLogLinesData = {
     body?: never;
     path: {
         /**
@@ -2483,7 +2485,7 @@ export type ListRunEventsData = {
     url: '/api/runs/{run_id}/log';
 };
 
-export type ListRunEventsErrors = {
+export type ListRunLogLinesErrors = {
     /**
      * Not Found
      */
@@ -2494,16 +2496,16 @@ export type ListRunEventsErrors = {
     422: HttpValidationError;
 };
 
-export type ListRunEventsError = ListRunEventsErrors[keyof ListRunEventsErrors];
+export type ListRunLogLinesError = ListRunLogLinesErrors[keyof ListRunLogLinesErrors];
 
-export type ListRunEventsResponses = {
+export type ListRunLogLinesResponses = {
     /**
      * Successful Response
      */
-    200: PageRunEventOut;
+    200: PageRunLogLineOut;
 };
 
-export type ListRunEventsResponse = ListRunEventsResponses[keyof ListRunEventsResponses];
+export type ListRunLogLinesResponse = ListRunLogLinesResponses[keyof ListRunLogLinesResponses];
 
 export type ListRunPredictionsData = {
     body?: never;

@@ -8,7 +8,7 @@ import {
   getRun,
   listBaseModels,
   listRunCheckpoints,
-  listRunEvents,
+  listRunLogLines,
   listRunMetrics,
   listRunPredictions,
   listRuns,
@@ -56,7 +56,7 @@ export const runQueries = {
   log: (id: number) =>
     queryOptions({
       queryKey: [...runQueries.detailKey(id), "log"] as const,
-      queryFn: async ({ signal }) => (await listRunEvents({ path: { run_id: id }, signal, throwOnError: true })).data,
+      queryFn: async ({ signal }) => (await listRunLogLines({ path: { run_id: id }, signal, throwOnError: true })).data,
       staleTime: Infinity,
     }),
   checkpoints: (id: number) =>

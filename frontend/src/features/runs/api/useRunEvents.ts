@@ -1,11 +1,11 @@
 import { useQueryClient } from "@tanstack/react-query";
 import { useEffect, useRef } from "react";
-import type { EventKind, MetricOut, RunEventOut, RunOut, RunStatus } from "../../../client/types.gen";
+import type { LogKind, MetricOut, RunLogLineOut, RunOut, RunStatus } from "../../../client/types.gen";
 import { appendNew } from "../../../lib/cache";
 import { isActive, runQueries } from "./queries";
 
 type MetricPayload = { name: string; value: number; epoch: number | null };
-type LogPayload = { kind: EventKind; message: string; time: string };
+type LogPayload = { kind: LogKind; message: string; time: string };
 type StatusPayload = Pick<RunOut, "status" | "status_message" | "error" | "base_eval_loss" | "final_eval_loss">;
 type RunEventEnvelope<P> = { id: number | null; type: string; run_id: number; step: number | null; payload: P };
 
@@ -36,7 +36,7 @@ export function useRunEvents(runId: number, enabled: boolean): void {
     if (!enabled) return;
     let source: EventSource | null = null;
     let pendingMetrics: MetricOut[] = [];
-    let pendingLog: RunEventOut[] = [];
+    let pendingLog: RunLogLineOut[] = [];
     let flushTimer: ReturnType<typeof setTimeout> | undefined;
     let reopenTimer: ReturnType<typeof setTimeout> | undefined;
     let stopped = false;

@@ -1,9 +1,9 @@
 import { useState } from "react";
-import type { EventKind, RunEventOut } from "../../../client/types.gen";
+import type { LogKind, RunLogLineOut } from "../../../client/types.gen";
 import { Toggle } from "../../../components/ui/Toggle";
 import { parseApiDate } from "../../../lib/format";
 
-const KIND_LABELS: Record<EventKind, string> = {
+const KIND_LABELS: Record<LogKind, string> = {
   progress: "progress",
   info: "info",
   warning: "warning",
@@ -16,7 +16,7 @@ const KIND_LABELS: Record<EventKind, string> = {
 };
 
 /** What a user reads the log for: these lines stand out. */
-const HIGHLIGHTED: readonly EventKind[] = ["warning", "oom_retry", "overfitting", "stopped", "error"];
+const HIGHLIGHTED: readonly LogKind[] = ["warning", "oom_retry", "overfitting", "stopped", "error"];
 
 const timeFormat = new Intl.DateTimeFormat(undefined, {
   hour: "2-digit",
@@ -25,7 +25,7 @@ const timeFormat = new Intl.DateTimeFormat(undefined, {
   hourCycle: "h23",
 });
 
-function LogLine({ entry }: { entry: RunEventOut }) {
+function LogLine({ entry }: { entry: RunLogLineOut }) {
   const highlighted = HIGHLIGHTED.includes(entry.kind);
   return (
     <li
@@ -42,7 +42,7 @@ function LogLine({ entry }: { entry: RunEventOut }) {
 }
 
 /** The run's log, newest first; progress lines (many, short-lived) only on request. */
-export function RunLog({ entries }: { entries: RunEventOut[] }) {
+export function RunLog({ entries }: { entries: RunLogLineOut[] }) {
   const [showProgress, setShowProgress] = useState(false);
   const progressCount = entries.filter((entry) => entry.kind === "progress").length;
   const shown = entries.filter((entry) => showProgress || entry.kind !== "progress").reverse();

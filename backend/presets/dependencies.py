@@ -1,0 +1,16 @@
+"""Load-or-404 dependencies of the preset routes."""
+
+from typing import Annotated
+
+from fastapi import Depends
+
+from backend.core.db import SessionDep
+from backend.models import Preset
+from backend.presets.service import get_preset
+
+
+def load_preset(session: SessionDep, preset_id: int) -> Preset:
+    return get_preset(session, preset_id)
+
+
+PresetDep = Annotated[Preset, Depends(load_preset)]

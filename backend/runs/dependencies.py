@@ -1,0 +1,16 @@
+"""Load-or-404 dependencies of the run routes."""
+
+from typing import Annotated
+
+from fastapi import Depends
+
+from backend.core.db import SessionDep
+from backend.models import Run
+from backend.runs.service import get_run
+
+
+def load_run(session: SessionDep, run_id: int) -> Run:
+    return get_run(session, run_id)
+
+
+RunDep = Annotated[Run, Depends(load_run)]
