@@ -123,3 +123,52 @@ def test_0007_adds_the_worker_registry_and_removes_it_on_downgrade(empty_stack: 
         assert "workers" not in inspect(connection).get_table_names()
         assert connection.execute(text("SELECT name FROM datasets")).scalar_one() == "old"
     reset_caches()
+
+
+def test_0008_renames_the_run_log_to_log_lines_keeping_every_line(empty_stack: Stack) -> None:
+    config = Config(str(REPO / "alembic.ini"))
+    command.upgrade(config, "0007")
+    with get_engine().begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO datasets (id, owner_id, name, format, num_rows, num_train, num_validation, num_test, "
+                "split_seed, split_hash, file_key, created_at) "
+                "VALUES (1, 1, 'old', 'jsonl', 1, 1, 0, 0, 42, 'h', 'k', CURRENT_TIMESTAMP)"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO runs (id, owner_id, name, dataset_id, base_model, config, split_hash, status, "
+                "status_message, cancel_requested, created_at, updated_at) "
+                "VALUES (1, 1, 'old run', 1, 'm', '{}', 'h', 'succeeded', 'done', false, "
+                "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO run_events (run_id, time, step, kind, message) "
+                "VALUES (1, CURRENT_TIMESTAMP, 3, 'warning', 'kept across the rename')"
+            )
+        )
+
+    command.upgrade(config, "0008")
+    with get_engine().begin() as connection:
+        tables = inspect(connection).get_table_names()
+        assert "run_events" not in tables
+        assert connection.execute(text("SELECT step, message FROM run_log_lines")).one() == (
+            3,
+            "kept across the rename",
+        )
+        assert "ix_run_log_lines_run_id" in {
+            index["name"] for index in inspect(connection).get_indexes("run_log_lines")
+        }
+        # New lines get ids after the old ones (PostgreSQL's sequence went with the table).
+        connection.execute(
+            text("INSERT INTO run_log_lines (run_id, time, kind, message) VALUES (1, CURRENT_TIMESTAMP, 'info', 'new')")
+        )
+        assert connection.execute(text("SELECT max(id) FROM run_log_lines")).scalar_one() == 2
+
+    command.downgrade(config, "0007")
+    with get_engine().connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM run_events")).scalar_one() == 2
+    reset_caches()
