@@ -6,7 +6,8 @@ import time
 from pathlib import Path
 
 from domain.catalog import BUNDLED_MODEL_NAME, model_fingerprint
-from worker.training.base_models import materialize_bundled_model, resolve_base_model
+from worker.training.base_models import materialize_bundled_model
+from worker.training.cli import locate_base_model
 
 
 def test_materialize_is_idempotent(models_dir: Path) -> None:
@@ -24,12 +25,10 @@ def test_materialize_is_idempotent(models_dir: Path) -> None:
     assert [p.name for p in models_dir.iterdir() if not p.name.endswith(".lock")] == [BUNDLED_MODEL_NAME]
 
 
-def test_resolve_base_model(models_dir: Path, tiny_model: Path) -> None:
-    assert resolve_base_model(BUNDLED_MODEL_NAME, models_dir) == str(models_dir / BUNDLED_MODEL_NAME)
-    assert resolve_base_model(str(tiny_model), models_dir) == str(tiny_model)
-    assert (
-        resolve_base_model("HuggingFaceTB/SmolLM2-360M-Instruct", models_dir) == "HuggingFaceTB/SmolLM2-360M-Instruct"
-    )
+def test_locate_base_model(models_dir: Path, tiny_model: Path) -> None:
+    assert locate_base_model(BUNDLED_MODEL_NAME, models_dir) == str(models_dir / BUNDLED_MODEL_NAME)
+    assert locate_base_model(str(tiny_model), models_dir) == str(tiny_model)
+    assert locate_base_model("HuggingFaceTB/SmolLM2-360M-Instruct", models_dir) == "HuggingFaceTB/SmolLM2-360M-Instruct"
 
 
 def test_fingerprint_follows_the_model_directory_contents(tiny_model: Path, tmp_path: Path) -> None:

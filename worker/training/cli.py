@@ -18,7 +18,7 @@ from worker.training.sft import train
 from worker.training.types import RunPaths, SplitData
 
 
-def _base_model_location(name_or_path: str, models_dir: Path) -> str:
+def locate_base_model(name_or_path: str, models_dir: Path) -> str:
     """The bundled name becomes its converted directory; a local directory stays; anything else is a hub id."""
     if name_or_path == BUNDLED_MODEL_NAME:
         return str(materialize_bundled_model(models_dir))
@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> None:
     rows = [json.loads(line) for line in lines if line.strip()]
     examples = [AlpacaRecord(instruction=r["instruction"], output=r["output"], input=r.get("input", "")) for r in rows]
     n_validation = max(1, round(len(examples) * args.validation_fraction)) if len(examples) > 1 else 0
-    base_model = _base_model_location(args.base_model, args.models_dir)
+    base_model = locate_base_model(args.base_model, args.models_dir)
     context = TemplateContext(chat_template=read_chat_template(base_model), custom_template=config.custom_template)
     split = SplitData(
         train=examples[n_validation:], validation=examples[:n_validation], test=[], template_context=context
