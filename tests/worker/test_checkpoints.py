@@ -52,7 +52,7 @@ def resumed(first: Run, tiny_model: Path, tmp_path_factory: pytest.TempPathFacto
     output_dir = tmp_path_factory.mktemp("resumed")
     shutil.copytree(first.output_dir / "checkpoint-4", output_dir / "checkpoint-4")
     paths = RunPaths(
-        base_model=str(tiny_model),
+        base_model_location=str(tiny_model),
         output_dir=output_dir,
         resume_from=output_dir / "checkpoint-4",
         base_eval_loss=first.result.base_eval_loss,
