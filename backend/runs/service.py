@@ -1,13 +1,18 @@
+import logging
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backend.base_models.service import resolve_base_model
 from backend.core.errors import Conflict, Invalid, NotFound
-from backend.core.queue import enqueue_training
+from backend.core.queue import BrokerUnreachable, enqueue_training
 from backend.datasets.service import get_dataset
 from backend.models import LOCAL_USER_ID, Metric, Prediction, Run, RunLogEntry, RunStatus, utcnow
 from backend.presets.service import get_preset, resolve_config
 from backend.runs.schemas import RunClone, RunCreate
+from worker.training.types import EventKind
+
+log = logging.getLogger(__name__)
 
 
 def create_run(session: Session, request: RunCreate) -> Run:
@@ -76,11 +81,31 @@ def clone_run(session: Session, source: Run, request: RunClone) -> Run:
 
 
 def _enqueue(session: Session, run: Run) -> Run:
+    run.last_sent_at = utcnow()
     session.add(run)
     # Commit before enqueueing: a worker that picks the task up at once must find the run.
     session.commit()
-    run.task_id = enqueue_training(run.id)
+    try:
+        run.task_id = enqueue_training(run.id)
+    except BrokerUnreachable as exc:
+        # The run is saved: answer with it rather than an error. A worker's reaper sends it once the broker is back
+        # (worker.leases.resend_unclaimed); last_sent_at None tells it the task never reached the broker.
+        log.warning("run %s: the broker was unreachable; the run stays queued and is sent again later", run.id)
+        run.last_sent_at = None
+        run.status_message = "waiting for the broker: the run is sent to the workers once it is reachable"
+        session.add(
+            RunLogEntry(
+                run_id=run.id,
+                kind=EventKind.WARNING,
+                message=f"the broker was unreachable ({_first_line(exc)}): the run stays queued, and a worker sends "
+                "it again once the broker is back",
+            )
+        )
     return run
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
 def list_runs(session: Session) -> list[Run]:
