@@ -1,6 +1,7 @@
 """Queued runs that no worker claimed: the broker was down when they were created, or their task was lost after the
 commit. The API still answers 201, and the workers' reapers send them again; a run sent twice trains once."""
 
+import signal
 import sqlite3
 import threading
 import time
@@ -256,6 +257,19 @@ def test_a_run_created_while_redis_is_stopped_trains_once_it_is_back(
             with celery_worker({**own_redis_stack.env(), **FAST_RESEND}, worker_log):
                 _assert_trained_once(client, run["id"], worker_log)
         assert [m for _, m in _log(client, run["id"]) if m == RESENT_UNSENT] == [RESENT_UNSENT]
+
+
+def test_a_frozen_redis_costs_the_api_seconds_not_a_hang(own_redis_stack: Stack, tmp_path: Path) -> None:
+    port = int(own_redis_stack.broker_url.rsplit(":", 1)[1].split("/")[0])
+    with _app_client() as client, redis_server(port, tmp_path / "redis.log") as redis:
+        dataset = create_dataset(client, count=12)
+        # Frozen (stopped by a debugger, swapping): it accepts connections and never answers.
+        redis.send_signal(signal.SIGSTOP)
+        try:
+            run = _create_while_down(client, {"dataset_id": dataset["id"]})
+        finally:
+            redis.send_signal(signal.SIGCONT)
+        assert "Timeout" in _log(client, run["id"])[0][1]
 
 
 @pytest.fixture
