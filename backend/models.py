@@ -204,6 +204,9 @@ class Run(Base):
     error: Mapped[str | None] = mapped_column(Text)
     cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
     task_id: Mapped[str | None] = mapped_column(String(200))
+    # When the run's task was last sent to the broker; None while it has not reached it (the broker was down). A
+    # worker's reaper sends a queued run again when no worker claimed it in time (worker.leases.resend_unclaimed).
+    last_sent_at: Mapped[datetime | None]
     # Train a few steps of the exact config before the run, to measure memory and time (see worker.training.preflight).
     preflight: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # Recovery is owned here, not by broker redelivery: the worker holding the lease renews it by heartbeat;

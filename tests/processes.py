@@ -53,6 +53,21 @@ def celery_worker(
         yield process
 
 
+@contextmanager
+def redis_server(port: int, log_path: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """A throwaway Redis of this test's own on `port`, to stop and start again (never the machine's shared one)."""
+    args = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+    with _process([*args, "--daemonize", "no"], {}, log_path) as process:
+        poll(lambda: True if _listening(port) else None, timeout=20, what=f"redis on port {port}", log_path=log_path)
+        yield process
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as probe:
+        probe.settimeout(1)
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
 def poll(check: Callable[[], T | None], *, timeout: float, what: str, log_path: Path | None = None) -> T:
     """`check()`'s first answer that is not None, asked every 0.2 s; fails after `timeout` seconds saying `what`
     it waited for (with the worker's log, when given)."""

@@ -3,20 +3,22 @@
 A worker that claims a run holds a lease (owner id + expiry) and renews it by heartbeat. Every write it
 makes about the run is fenced by the owner id, so a worker that lost its lease (frozen, cut off) cannot
 overwrite the run after another worker took it over. Each worker also runs a reaper that re-queues runs
-whose lease expired: with a checkpoint they resume, without one they restart, and after max_attempts they fail.
+whose lease expired: with a checkpoint they resume, without one they restart, and after max_attempts they fail;
+and sends again the queued runs no worker claimed in time (their task was lost, or never reached the broker).
 """
 
 import logging
 import threading
 import uuid
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from types import TracebackType
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, select, update
 
 from backend.core.config import get_settings
 from backend.core.db import get_sessionmaker
+from backend.core.queue import BrokerUnreachable
 from backend.models import Run, RunStatus, insert_log_line, utcnow
 from domain.log import LogKind
 
@@ -96,6 +98,7 @@ def reap_expired(enqueue: Callable[[int], object]) -> list[int]:
                     "status_message": f"worker lost; queued again (attempt {run.attempts + 1} of {settings.max_attempts})",
                     "lease_owner": None,
                     "lease_expires_at": None,
+                    "last_sent_at": now,
                 }
             )
             # The status and expiry in the WHERE make the take-over atomic when several reapers race.
@@ -112,14 +115,87 @@ def reap_expired(enqueue: Callable[[int], object]) -> list[int]:
                 note = values["error"] if gave_up else values["status_message"]
                 session.execute(insert_log_line(run_id, kind, str(note)))
         if taken and not gave_up:
-            enqueue(run_id)
+            if not _send(run_id, enqueue):
+                break  # the broker is down: resend_unclaimed sends the run once it is back
             requeued.append(run_id)
             log.warning("run %s: lease expired; re-queued", run_id)
     return requeued
 
 
+def resend_unclaimed(enqueue: Callable[[int], object]) -> list[int]:
+    """Send again the queued runs that no worker claimed in time: a task lost in the broker, or one that never reached
+    it (the broker was down when the run was created or re-queued: last_sent_at is None). Safe to run in every worker
+    at once: of several reapers, the one whose conditional UPDATE of last_sent_at wins sends, and a duplicate task is
+    harmless, because only one worker can claim the run (run_store.claim)."""
+    bound = timedelta(seconds=get_settings().queued_resend_seconds)
+    now = utcnow()
+    with get_sessionmaker()() as session:
+        queued = session.execute(
+            select(Run.id, Run.created_at, Run.last_sent_at, Run.attempts).where(
+                Run.status == RunStatus.QUEUED, Run.cancel_requested.is_(False)
+            )
+        ).all()
+    resent: list[int] = []
+    for run_id, created_at, last_sent_at, attempts in queued:
+        values: dict[str, object] = {"last_sent_at": now}
+        due: ColumnElement[bool]
+        if last_sent_at is None:
+            due = Run.last_sent_at.is_(None)
+            note, kind = "sent to the workers again: its task had not reached the broker", LogKind.WARNING
+            values["status_message"] = "waiting for a worker"  # no longer waiting for the broker
+        else:
+            # A run that waits behind busy workers is not lost, yet looks the same from here. Its wait doubles with its
+            # time in the queue (sent at 0, 1, 2, 4, 8... bounds), so it is sent a few times, not once a bound for hours.
+            # A run re-queued after a lost worker was created long ago: the plain bound.
+            wait = max(bound, _aware(last_sent_at) - _aware(created_at)) if attempts == 0 else bound
+            if _aware(last_sent_at) > now - wait:
+                continue
+            due = Run.last_sent_at < now - wait
+            note, kind = (
+                f"sent to the workers again: no worker took it within {wait.total_seconds():.0f} s of being sent "
+                "(its task was lost, or every worker was busy)",
+                LogKind.INFO,
+            )
+        with get_sessionmaker().begin() as session:
+            # Marked before sending (commit, then send): the reaper that wins the UPDATE sends, the others skip the run.
+            marked = session.execute(
+                update(Run)
+                .where(Run.id == run_id, Run.status == RunStatus.QUEUED, Run.cancel_requested.is_(False), due)
+                .values(**values)
+                .execution_options(synchronize_session=False)  # SQLite gives back naive datetimes
+            )
+        if not marked.rowcount:  # type: ignore[attr-defined]
+            continue  # claimed, cancelled or sent by another reaper meanwhile
+        if not _send(run_id, enqueue):
+            break  # the broker is down: every other send would wait for it too; the next pass tries again
+        with get_sessionmaker().begin() as session:
+            session.execute(insert_log_line(run_id, kind, note))
+        resent.append(run_id)
+        log.warning("run %s: %s", run_id, note)
+    return resent
+
+
+def _send(run_id: int, enqueue: Callable[[int], object]) -> bool:
+    """Send a run marked sent; when the broker is out of reach, mark it unsent, for the next reaper pass to send."""
+    try:
+        enqueue(run_id)
+    except BrokerUnreachable as exc:
+        log.warning("run %s: the broker is unreachable (%s); the run stays queued and is sent again later", run_id, exc)
+        with get_sessionmaker().begin() as session:
+            session.execute(
+                update(Run).where(Run.id == run_id, Run.status == RunStatus.QUEUED).values(last_sent_at=None)
+            )
+        return False
+    return True
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite gives back naive datetimes; every stored one is UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 class Reaper:
-    """A worker's background thread that calls reap_expired every reaper_seconds.
+    """A worker's background thread that calls reap_expired and resend_unclaimed every reaper_seconds.
 
     The same loop keeps the worker's registry row fresh (`beat`, before each reaping) and removes it when the loop
     ends (`leave`), so a worker is listed exactly while it also looks after lost runs.
@@ -147,6 +223,10 @@ class Reaper:
                 reap_expired(self.enqueue)
             except Exception:  # keep reaping; a transient database error must not end recovery for good
                 log.exception("lease reaper failed")
+            try:
+                resend_unclaimed(self.enqueue)
+            except Exception:  # as above: the next pass tries again
+                log.exception("sending unclaimed runs again failed")
         self._leave()
 
     def _leave(self) -> None:

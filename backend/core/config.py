@@ -32,6 +32,14 @@ class Settings(BaseSettings):
     heartbeat_seconds: float = Field(10, description="How often a worker renews the lease of the run it trains.")
     reaper_seconds: float = Field(15, description="How often each worker looks for runs whose lease expired.")
     max_attempts: int = Field(3, description="Attempts at a run (first try + resumes) before it is marked failed.")
+    queued_resend_seconds: float = Field(
+        120,
+        gt=0,
+        description="A queued run that no worker has claimed this long after its task was sent is sent again by a "
+        "worker's reaper (its task was lost, or never reached the broker); the wait doubles with the run's time in the "
+        "queue, so a run waiting behind busy workers is not sent every interval. A duplicate task is harmless: only "
+        "one worker can claim the run.",
+    )
     simulate_oom_above_batch: int | None = Field(
         None,
         ge=1,

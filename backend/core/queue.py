@@ -6,7 +6,9 @@ started with, so a training job never waits behind a token count, and a token co
 """
 
 from functools import lru_cache
+from typing import Any
 
+import kombu.exceptions
 from celery import Celery
 
 from backend.core.config import get_settings
@@ -16,6 +18,24 @@ LIGHT_QUEUE = "light"
 TRAIN_TASK = "runs.train"
 TOKEN_STATS_TASK = "datasets.token_stats"
 TASK_ROUTES = {TRAIN_TASK: {"queue": TRAINING_QUEUE}, TOKEN_STATS_TASK: {"queue": LIGHT_QUEUE}}
+
+# What a send raises when the broker is out of reach (refused, timed out, its SQLite file unusable): kombu wraps each
+# transport's connection errors in this one.
+BrokerUnreachable = kombu.exceptions.OperationalError
+# How long one attempt at sending may wait on the broker. Sends happen inside API requests: a broker that is down or
+# frozen (it accepts the connection and never answers) must cost the request seconds, not hang it. A healthy broker
+# stores a task in milliseconds.
+SEND_TIMEOUT_SECONDS = 2.0
+# One retry, 0.5 s later, rides out a broker that restarts: at worst 2 attempts x 2 s + 0.5 s before giving up.
+SEND_RETRY_POLICY = {"max_retries": 1, "interval_start": 0.5, "interval_step": 0.5, "interval_max": 0.5}
+
+
+def _send_transport_options(broker_url: str) -> dict[str, Any]:
+    if broker_url.startswith("sqla+"):
+        # The SQLAlchemy transport passes these to create_engine: a locked SQLite file waits this long, not 5 s.
+        return {"connect_args": {"timeout": SEND_TIMEOUT_SECONDS}} if "sqlite" in broker_url else {}
+    # Redis: without a socket timeout a frozen server blocks the send for ever.
+    return {"socket_connect_timeout": SEND_TIMEOUT_SECONDS, "socket_timeout": SEND_TIMEOUT_SECONDS}
 
 
 def make_celery(include: list[str] | None = None) -> Celery:
@@ -35,7 +55,15 @@ def make_celery(include: list[str] | None = None) -> Celery:
 
 @lru_cache
 def get_celery() -> Celery:
-    return make_celery()
+    """The app that sends tasks (the API, and the reapers' re-sends): its sends are bounded, see
+    SEND_TIMEOUT_SECONDS. The workers' own apps consume with Celery's defaults."""
+    app = make_celery()
+    app.conf.update(
+        broker_connection_timeout=SEND_TIMEOUT_SECONDS,
+        broker_transport_options=_send_transport_options(get_settings().broker_url),
+        task_publish_retry_policy=SEND_RETRY_POLICY,
+    )
+    return app
 
 
 def enqueue_training(run_id: int) -> str:

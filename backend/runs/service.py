@@ -1,3 +1,4 @@
+import logging
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -5,7 +6,7 @@ from sqlalchemy.orm import Session
 
 from backend.base_models.service import resolve_base_model
 from backend.core.errors import Conflict, NotFound
-from backend.core.queue import enqueue_training
+from backend.core.queue import BrokerUnreachable, enqueue_training
 from backend.datasets.service import get_dataset
 from backend.models import (
     LOCAL_USER_ID,
@@ -17,11 +18,15 @@ from backend.models import (
     Run,
     RunLogLine,
     RunStatus,
+    insert_log_line,
     utcnow,
 )
 from backend.presets.service import get_preset
 from backend.runs.schemas import RunClone, RunCreate, RunSpec
 from domain.config import TrainingConfig, resolve_run_config, validate_config
+from domain.log import LogKind
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -97,11 +102,28 @@ def clone_run(session: Session, source: Run, request: RunClone) -> Run:
 
 
 def _enqueue(session: Session, run: Run) -> Run:
+    run.last_sent_at = utcnow()
     session.add(run)
     # Commit before enqueueing: a worker that picks the task up at once must find the run.
     session.commit()
-    run.task_id = enqueue_training(run.id)
+    try:
+        run.task_id = enqueue_training(run.id)
+    except BrokerUnreachable as exc:
+        # The run is saved: answer with it rather than an error. A worker's reaper sends it once the broker is back
+        # (worker.leases.resend_unclaimed); last_sent_at None tells it the task never reached the broker.
+        log.warning("run %s: the broker was unreachable; the run stays queued and is sent again later", run.id)
+        run.last_sent_at = None
+        run.status_message = "waiting for the broker: the run is sent to the workers once it is reachable"
+        message = (
+            f"the broker was unreachable ({_first_line(exc)}): the run stays queued, and a worker sends it again "
+            "once the broker is back"
+        )
+        session.execute(insert_log_line(run.id, LogKind.WARNING, message))
     return run
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
 def list_runs(session: Session) -> list[Run]:

@@ -172,3 +172,36 @@ def test_0008_renames_the_run_log_to_log_lines_keeping_every_line(empty_stack: S
     with get_engine().connect() as connection:
         assert connection.execute(text("SELECT count(*) FROM run_events")).scalar_one() == 2
     reset_caches()
+
+
+def test_0009_adds_when_a_run_was_last_sent_and_keeps_existing_runs(empty_stack: Stack) -> None:
+    config = Config(str(REPO / "alembic.ini"))
+    command.upgrade(config, "0008")
+    with get_engine().begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO datasets (id, owner_id, name, format, num_rows, num_train, num_validation, num_test, "
+                "split_seed, split_hash, file_key, created_at) "
+                "VALUES (1, 1, 'old', 'jsonl', 1, 1, 0, 0, 42, 'h', 'k', CURRENT_TIMESTAMP)"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO runs (id, owner_id, name, dataset_id, base_model, config, split_hash, status, "
+                "status_message, cancel_requested, created_at, updated_at) "
+                "VALUES (1, 1, 'queued run', 1, 'm', '{}', 'h', 'queued', 'waiting for a worker', false, "
+                "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+            )
+        )
+
+    command.upgrade(config, "0009")
+    with get_engine().begin() as connection:
+        # Unknown for a run queued before the upgrade: the first reaper pass sends it once more (harmless).
+        assert connection.execute(text("SELECT last_sent_at FROM runs")).scalar_one() is None
+        connection.execute(text("UPDATE runs SET last_sent_at = CURRENT_TIMESTAMP"))
+
+    command.downgrade(config, "0008")
+    with get_engine().connect() as connection:
+        assert "last_sent_at" not in {column["name"] for column in inspect(connection).get_columns("runs")}
+        assert connection.execute(text("SELECT name FROM runs")).scalar_one() == "queued run"
+    reset_caches()
