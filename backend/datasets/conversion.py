@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from backend.core.errors import Invalid
+from backend.core.text import plural
 from backend.datasets.parsing import Table
 from backend.datasets.schemas import ColumnMapping
 from worker.training.templates import AlpacaRecord
@@ -101,12 +102,14 @@ def read_labelled_rows(table: Table, *, label_column: str, text_column: str) -> 
             rows.append(LabelledRow(source.number, text.strip(), label.strip()))
     if errors:
         raise Invalid(
-            f"{len(errors)} rows cannot be converted; fix them and try again", field="file", errors=errors[:20]
+            f"{plural(len(errors), 'row')} cannot be converted; fix them and try again",
+            field="file",
+            errors=errors[:20],
         )
     labels = {row.label for row in rows}
     if len(labels) < MIN_LABELS:
         raise Invalid(
-            f"'{label_column}' has {len(labels)} distinct label; a classification needs at least 2",
+            f"'{label_column}' has {plural(len(labels), 'distinct label')}; a classification needs at least 2",
             field="label_column",
         )
     if len(labels) > MAX_LABELS:

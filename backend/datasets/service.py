@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from backend.core.config import get_settings
 from backend.core.errors import Invalid, NotFound, TooLarge
 from backend.core.storage import Storage
+from backend.core.text import plural
 from backend.datasets import token_stats_service
 from backend.datasets.parsing import (
     FIELD_NAMES,
@@ -279,32 +280,28 @@ def _check(source: _Source, drop_invalid: bool) -> None:
                 else f"{the_file} has no rows"
             )
         elif source.usable == 0:
-            detail = f"none of the {_rows(source.bad, 'row')} in {the_file} is usable: fix them and upload again"
+            detail = f"none of the {plural(source.bad, 'row')} in {the_file} is usable: fix them and upload again"
         elif source.bad:
             detail = (
-                f"{_rows(source.bad, 'invalid row')}, and only {source.usable} usable examples; at least {needed} "
-                "are needed to split into train, validation and test"
+                f"{plural(source.bad, 'invalid row')}, and only {plural(source.usable, 'usable example')}; at least "
+                f"{needed} are needed to split into train, validation and test"
             )
         else:
             detail = (
-                f"only {source.usable} usable examples; at least {needed} are needed to split into train, "
-                "validation and test"
+                f"only {plural(source.usable, 'usable example')}; at least {needed} are needed to split into "
+                "train, validation and test"
             )
         raise Invalid(detail, field=source.form_field, errors=source.errors)
     if source.bad and not drop_invalid:
         more = f" (the first {len(source.errors)} are listed)" if source.bad > len(source.errors) else ""
         raise Invalid(
-            f"{_rows(source.bad, 'invalid row')} in {the_file}{more}: fix them and upload again, or upload with "
-            f"drop_invalid to keep the {_rows(source.usable, 'good one')}",
+            f"{plural(source.bad, 'invalid row')} in {the_file}{more}: fix them and upload again, or upload with "
+            f"drop_invalid to keep the {plural(source.usable, 'good one')}",
             field=source.form_field,
             errors=source.errors,
             bad_rows=source.bad,
             usable_rows=source.usable,
         )
-
-
-def _rows(count: int, noun: str) -> str:
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 def _check_template(template: TemplateName, main: _Source, limits: Limits) -> None:
