@@ -32,7 +32,14 @@ from backend.datasets.parsing import (
     resolve_fields,
 )
 from backend.datasets.schemas import ColumnMapping, ShapeChoice
-from backend.datasets.splitting import DEFAULT_SEED, MAX_SEED, SplitHasher, SplitRatios, assign_splits
+from backend.datasets.splitting import (
+    DEFAULT_SEED,
+    MAX_SEED,
+    SplitHasher,
+    SplitRatios,
+    assign_group_splits,
+    assign_splits,
+)
 from backend.datasets.warnings import WarningCollector
 from backend.models import LOCAL_USER_ID, Dataset, DatasetExample, Split
 from worker.training.templates import (
@@ -66,6 +73,11 @@ class UploadOptions:
     ratios: SplitRatios = field(default_factory=SplitRatios)
     seed: int = DEFAULT_SEED
     template: TemplateName | None = None
+    # Split by groups rather than rows (see splitting.assign_group_splits): rows with similar prompts ...
+    group_similar: bool = False
+    # ... or given groups, one per row of the main file (a conversion's source rows).
+    groups: tuple[int, ...] | None = None
+    leakage_fix: str | None = None  # the leakage warning's advice, in the words of the page that uploads
 
 
 class _LimitedReader:
@@ -190,7 +202,15 @@ def _ingest(
     ratios = options.ratios
     validation_ratio = 0.0 if _has(sources, Split.VALIDATION) else ratios.validation
     test_ratio = 0.0 if _has(sources, Split.TEST) else ratios.test
-    drawn = assign_splits(main.usable, options.seed, validation_ratio, test_ratio)
+    groups = options.groups
+    if groups is None and options.group_similar:
+        groups = tuple(collector.prompt_groups())
+    if groups is None:
+        drawn = assign_splits(main.usable, options.seed, validation_ratio, test_ratio)
+    elif len(groups) != main.usable:
+        raise ValueError(f"{len(groups)} groups for {main.usable} rows")  # a caller's bug, not the user's
+    else:
+        drawn = assign_group_splits(groups, options.seed, validation_ratio, test_ratio)
     counts = {split: drawn.count(split) for split in Split}
     for source in sources:
         if source.split is not None:
@@ -213,7 +233,7 @@ def _ingest(
         split_seed=options.seed,
         split_ratios=ratios.drawn(_has(sources, Split.VALIDATION), _has(sources, Split.TEST)),
         split_hash="",
-        warnings={"items": [w.model_dump() for w in collector.finish(drawn)]},
+        warnings={"items": [w.model_dump() for w in collector.finish(drawn, fix=options.leakage_fix)]},
         label_counts=collector.label_counts(),
         file_key=file_key,
     )
