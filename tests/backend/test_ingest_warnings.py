@@ -77,6 +77,21 @@ class TestLeakage:
         assert leakage["rows"] == sorted(leaked)
 
 
+class TestGroupSimilar:
+    def test_similar_prompts_are_kept_in_one_split_so_nothing_leaks(self, client: TestClient) -> None:
+        rows = [{"instruction": f"Question {i // 2}?", "output": f"Answer {i}"} for i in range(60)]
+        assert "leakage" in warnings_by_code(created(upload(client, jsonl(rows))))  # as split by rows
+
+        dataset = created(upload(client, jsonl(rows), group_similar="true"))
+
+        assert "leakage" not in warnings_by_code(dataset)
+        assert (dataset["num_train"], dataset["num_validation"], dataset["num_test"]) == (52, 2, 6)
+        splits: dict[str, set[str]] = {}
+        for example in examples(client, dataset["id"]):
+            splits.setdefault(example["record"]["instruction"], set()).add(example["split"])
+        assert len(splits) == 30 and all(len(s) == 1 for s in splits.values())
+
+
 class TestSimilarity:
     """Near duplicates and leakage by similarity of 3-word shingles (Jaccard ≥ 0.8), not only by equality."""
 
