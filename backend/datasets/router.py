@@ -127,4 +127,17 @@ def list_examples(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> Page[ExampleOut]:
     items, total = service.list_examples(session, dataset, split=split, q=q, offset=offset, limit=limit)
-    return Page(items=[ExampleOut.model_validate(item) for item in items], total=total)
+    return Page(
+        items=[
+            ExampleOut(
+                id=example.id,
+                number=number,
+                row_number=example.row_number,
+                split=example.split,
+                record=example.record,  # type: ignore[arg-type]  # validated into a Record
+                label=example.label,
+            )
+            for example, number in items
+        ],
+        total=total,
+    )

@@ -122,6 +122,10 @@ class ExampleOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: int
+    number: int = Field(
+        description="The example's number in its dataset, from 1, in file order (the main file, then a validation "
+        "file, then a test file): what the token preview's `example_number` and the page's ?example= name."
+    )
     row_number: int
     split: Split
     record: Record

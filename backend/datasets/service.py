@@ -377,7 +377,13 @@ def get_dataset(session: Session, dataset_id: int) -> Dataset:
 
 def list_examples(
     session: Session, dataset: Dataset, *, split: Split | None, q: str | None, offset: int, limit: int
-) -> tuple[list[DatasetExample], int]:
+) -> tuple[list[tuple[DatasetExample, int]], int]:
+    """A page of examples, each with its number in the dataset (from 1, in file order), whatever the filters."""
+    numbered = (
+        select(DatasetExample.id, func.row_number().over(order_by=DatasetExample.id).label("number"))
+        .where(DatasetExample.dataset_id == dataset.id)
+        .subquery()
+    )
     query = select(DatasetExample).where(DatasetExample.dataset_id == dataset.id)
     if split is not None:
         query = query.where(DatasetExample.split == split)
@@ -386,5 +392,29 @@ def list_examples(
         query = query.where(DatasetExample.search_text.contains(q.strip().lower(), autoescape=True))
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     # Insertion order is file order (the main file, then a validation file, then a test file).
-    items = session.scalars(query.order_by(DatasetExample.id).offset(offset).limit(limit))
-    return list(items), total
+    page = (
+        query.add_columns(numbered.c.number)
+        .join(numbered, numbered.c.id == DatasetExample.id)
+        .order_by(DatasetExample.id)
+        .offset(offset)
+        .limit(limit)
+    )
+    return [(example, number) for example, number in session.execute(page)], total
+
+
+def get_example_by_number(session: Session, dataset: Dataset, number: int) -> DatasetExample:
+    """The dataset's example `number` (from 1, in file order), as ExampleOut.number counts."""
+    query = (
+        select(DatasetExample)
+        .where(DatasetExample.dataset_id == dataset.id)
+        .order_by(DatasetExample.id)
+        .offset(number - 1)
+        .limit(1)
+    )
+    example = session.scalar(query) if number >= 1 else None
+    if example is None:
+        raise NotFound(
+            f"dataset {dataset.id} has no example {number}: its examples are numbered 1 to {dataset.num_rows}",
+            field="example_number",
+        )
+    return example
