@@ -54,7 +54,7 @@ def decode_answer(tokenizer: PreTrainedTokenizerBase, tokens: list[int], *, hit_
     """The answer's text. A generation cut by max_new_tokens can end in the first bytes of a multi-byte character
     (an emoji is 4 bytes, often 2 or 3 tokens), which decode to one U+FFFD: that incomplete tail is dropped.
     A U+FFFD anywhere else, or in an answer that ended by itself, is what the model wrote and stays."""
-    text = tokenizer.decode(tokens, skip_special_tokens=True)
+    text = str(tokenizer.decode(tokens, skip_special_tokens=True))
     if hit_limit and text.endswith(REPLACEMENT_CHARACTER):
         text = text[:-1]
     return text.strip()
