@@ -17,7 +17,7 @@ from backend.core.text import plural
 from backend.datasets import similarity
 from backend.datasets.parsing import Table
 from backend.datasets.schemas import ColumnMapping
-from backend.datasets.warnings import normalise
+from backend.datasets.warnings import LeakageFix, normalise
 from worker.training.templates import AlpacaRecord
 
 MIN_LABELS = 2
@@ -153,8 +153,9 @@ def as_jsonl(examples: Sequence[ConvertedExample]) -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
-LEAKAGE_FIX = (
+LEAKAGE_FIX = LeakageFix(
     "The conversion already keeps each text's examples, and nearly identical texts, in one split: remove the "
-    "repeated texts from the table and convert again."
+    "repeated texts from the table and convert again.",
+    "convert_again",
 )
 CONVERTED_MAPPING = ColumnMapping(instruction="instruction", input="input", output="output", label="label")

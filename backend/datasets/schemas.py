@@ -77,6 +77,10 @@ class DatasetWarning(BaseModel):
     message: str = Field(description="What was found, with counts, and what to do about it.")
     count: int = Field(description="How many rows the warning concerns.")
     rows: list[int] = Field(description="The first of those rows (row_number), at most 20.")
+    action: Literal["upload_grouped", "convert_again"] | None = Field(
+        None,
+        description="What fixes it, for a button: upload again with group_similar, or convert the table again.",
+    )
 
 
 class DatasetOut(BaseModel):

@@ -40,7 +40,7 @@ from backend.datasets.splitting import (
     assign_group_splits,
     assign_splits,
 )
-from backend.datasets.warnings import WarningCollector
+from backend.datasets.warnings import LEAKAGE_FIX_FILES, LEAKAGE_FIX_UPLOAD, LeakageFix, WarningCollector
 from backend.models import LOCAL_USER_ID, Dataset, DatasetExample, Split
 from worker.training.templates import (
     DEFAULT_TEMPLATES,
@@ -77,7 +77,7 @@ class UploadOptions:
     group_similar: bool = False
     # ... or given groups, one per row of the main file (a conversion's source rows).
     groups: tuple[int, ...] | None = None
-    leakage_fix: str | None = None  # the leakage warning's advice, in the words of the page that uploads
+    leakage_fix: LeakageFix | None = None  # the leakage warning's advice, in the words of the page that uploads
 
 
 class _LimitedReader:
@@ -233,7 +233,7 @@ def _ingest(
         split_seed=options.seed,
         split_ratios=ratios.drawn(_has(sources, Split.VALIDATION), _has(sources, Split.TEST)),
         split_hash="",
-        warnings={"items": [w.model_dump() for w in collector.finish(drawn, fix=options.leakage_fix)]},
+        warnings={"items": [w.model_dump() for w in collector.finish(drawn, fix=_leakage_fix(options))]},
         label_counts=collector.label_counts(),
         file_key=file_key,
     )
@@ -248,6 +248,12 @@ def _ingest(
         insert_examples(session, dataset.id, ((row, next(splits)) for row in rows), hasher)
     dataset.split_hash = hasher.hexdigest()
     return dataset
+
+
+def _leakage_fix(options: UploadOptions) -> LeakageFix:
+    if options.leakage_fix is not None:
+        return options.leakage_fix
+    return LEAKAGE_FIX_FILES if options.group_similar else LEAKAGE_FIX_UPLOAD
 
 
 def _has(sources: list[_Source], split: Split) -> bool:

@@ -14,6 +14,8 @@ import string
 from array import array
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 
@@ -34,9 +36,24 @@ MIN_ROWS_FOR_ANSWER_LABELS = 20
 IMBALANCE_RATIO = 3  # largest class more than 3 times the smallest
 MIN_CLASS_SHARE = 0.05  # or a class under 5% of the rows
 
-LEAKAGE_FIX_UPLOAD = (
+
+@dataclass(frozen=True)
+class LeakageFix:
+    """What the leakage warning tells the user to do, in the words of the page that made the dataset."""
+
+    text: str
+    action: Literal["upload_grouped", "convert_again"] | None
+
+
+LEAKAGE_FIX_UPLOAD = LeakageFix(
     "Upload again with 'Keep similar prompts in one split' (group_similar), which puts every copy of a prompt in "
-    "the same split; or remove the repeated prompts, or supply validation/test files without them."
+    "the same split; or remove the repeated prompts, or supply validation/test files without them.",
+    "upload_grouped",
+)
+LEAKAGE_FIX_FILES = LeakageFix(
+    "The split drawn by ratio already keeps similar prompts together: the repeats come from your validation/test "
+    "files; remove them there and upload again.",
+    None,
 )
 _SPLIT_CODES = {Split.TRAIN: 1, Split.VALIDATION: 2, Split.TEST: 3}
 _PENDING = 0
@@ -155,7 +172,7 @@ class WarningCollector:
             return None
         return dict(self._labels.counts.most_common())
 
-    def finish(self, drawn_splits: Sequence[Split], *, fix: str | None = None) -> list[DatasetWarning]:
+    def finish(self, drawn_splits: Sequence[Split], *, fix: LeakageFix = LEAKAGE_FIX_UPLOAD) -> list[DatasetWarning]:
         """Every warning, given the splits drawn by ratio for the rows added without one (in order).
 
         `fix`: what the leakage warning tells the user to do, in the words of the page that shows it."""
@@ -220,7 +237,7 @@ class WarningCollector:
             found.add(self._row_numbers[row])
         return found
 
-    def _leakage(self, drawn_splits: Sequence[Split], fix: str | None) -> DatasetWarning | None:
+    def _leakage(self, drawn_splits: Sequence[Split], fix: LeakageFix) -> DatasetWarning | None:
         codes = bytearray(self._splits)
         drawn = iter(drawn_splits)
         for index, code in enumerate(codes):
@@ -251,9 +268,10 @@ class WarningCollector:
             message=f"{leaked.count} validation/test {'example' if one else 'examples'} ({per_split[2]} in "
             f"validation, {per_split[3]} in test) {'has' if one else 'have'} the same or nearly the same prompt "
             "(at least 80% of its 3-word sequences) as a training example, so "
-            f"{'its' if one else 'their'} loss and answers partly measure memorisation. " + (fix or LEAKAGE_FIX_UPLOAD),
+            f"{'its' if one else 'their'} loss and answers partly measure memorisation. " + fix.text,
             count=leaked.count,
             rows=leaked.rows,
+            action=fix.action,
         )
 
     def _imbalance(self) -> DatasetWarning | None:

@@ -177,6 +177,22 @@ class TestConvertSplit:
         assert all(groups[2 * i] == groups[2 * i + 1] == groups[2 * (i % 10)] for i in range(40))
 
 
+def test_a_converted_datasets_leakage_says_what_to_do_on_the_convert_page() -> None:
+    from backend.datasets.conversion import LEAKAGE_FIX
+    from backend.datasets.parsing import ParsedRow
+    from backend.datasets.warnings import WarningCollector
+    from worker.training.templates import AlpacaRecord
+
+    collector = WarningCollector()
+    for number, answer in ((1, "yes"), (2, "no")):  # one text twice in the table, with two labels
+        record = AlpacaRecord(instruction="Is it a complaint?", input="Late.", output=answer)
+        collector.add(ParsedRow(number, record), None)
+    (leakage,) = collector.finish([Split.TRAIN, Split.TEST], fix=LEAKAGE_FIX)
+    assert leakage.action == "convert_again"
+    assert leakage.message.endswith("remove the repeated texts from the table and convert again.")
+    assert "upload" not in leakage.message.lower()
+
+
 class TestGroupSplit:
     def test_groups_are_drawn_whole_with_the_ratios_kept(self) -> None:
         groups = [index // 2 for index in range(200)]

@@ -118,6 +118,9 @@ class TestSimilarity:
             "1 validation/test example (0 in validation, 1 in test) has the same or nearly the same prompt "
             "(at least 80% of its 3-word sequences) as a training example"
         )
+        # The fix is offered where the warning is shown: upload again keeping similar prompts together.
+        assert found["leakage"]["action"] == "upload_grouped"
+        assert "Upload again with 'Keep similar prompts in one split' (group_similar)" in found["leakage"]["message"]
 
     def test_long_rows_one_digit_apart_are_near_duplicates(self, client: TestClient) -> None:
         long_input = self._long_text(2)
