@@ -72,7 +72,9 @@ class SignatureBuilder:
         self._flush()
         empty = np.empty((0, NUM_PERM), dtype=np.uint16)
         prompts = np.concatenate(self._prompt_parts) if self._prompt_parts else empty
+        self._prompt_parts = []  # not held twice
         rows = np.concatenate(self._row_parts) if self._row_parts else empty
+        self._row_parts = []
         return prompts, rows
 
     def _flush(self) -> None:
@@ -166,7 +168,7 @@ def earlier_match(signatures: Signatures, eligible: npt.NDArray[np.bool_]) -> np
     rows = np.flatnonzero(eligible)
     if len(rows) < 2:
         return found
-    eligible_signatures = signatures[rows]
+    eligible_signatures = signatures if len(rows) == len(signatures) else signatures[rows]
     for band in range(BANDS):
         keys = band_key(eligible_signatures, band)
         _unique, first, inverse = np.unique(keys, return_index=True, return_inverse=True)

@@ -222,16 +222,18 @@ def test_preview_marks_trained_masked_and_cut_tokens(studio: tuple[str, Path], p
     assert page.get_by_test_id("count-masked").get_attribute("data-count") == str(masked.count())
 
     # What is trained is exactly the answer (plus the end token); the Alpaca prompt is masked.
-    example_id = int(page.url.split("example=")[1].split("&")[0])
+    # ?example= is the example's number in its dataset (not its id, which counts across datasets).
+    example_number = int(page.url.split("example=")[1].split("&")[0])
     example = next(
         e
         for e in httpx.get(f"{base_url}/api/datasets/{dataset['id']}/examples", params={"limit": 500}).json()["items"]
-        if e["id"] == example_id
+        if e["number"] == example_number
     )
+    assert example_number == 1 != example["id"] or dataset["id"] == 1  # the first example of a later dataset
     api = httpx.post(
         f"{base_url}/api/datasets/{dataset['id']}/preview",
         json={
-            "example_id": example_id,
+            "example_number": example_number,
             "base_model": str(tiny_model),
             "max_seq_length": 256,
             "completion_only_loss": True,
