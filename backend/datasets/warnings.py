@@ -298,8 +298,8 @@ class WarningCollector:
         rows = sorted(row for label in rare for row in classes.rows[label])[:MAX_LISTED_ROWS]
         return DatasetWarning(
             code="label_imbalance",
-            message=f"The {what} are unbalanced: '{largest_label}' has {largest} rows but '{smallest_label}' only "
-            f"{smallest} ({len(rare)} of {len(counts)} classes have under a third of the largest or under 5% of "
+            message=f"The {what} are unbalanced: '{largest_label}' has {plural(largest, 'row')} but '{smallest_label}' "
+            f"only {smallest} ({len(rare)} of {len(counts)} classes have under a third of the largest or under 5% of "
             f"the rows). A model trained on this learns to favour '{largest_label}'; add examples of the rare "
             "classes or leave out some of the common ones.",
             count=sum(counts[label] for label in rare),
