@@ -305,3 +305,28 @@ def test_new_run_offers_a_template_override(studio: tuple[str, Path], page: Any)
     select.select_option("chatml")
     expect(page.get_by_test_id("run-template-description")).to_contain_text("ChatML")
     page.screenshot(path=str(SCREENSHOTS / "new-run-template.png"), full_page=True)
+
+
+def test_the_leakage_warning_offers_an_upload_keeping_similar_prompts_together(
+    studio: tuple[str, Path], page: Any, tmp_path: Path
+) -> None:
+    from playwright.sync_api import expect
+
+    base_url, _ = studio
+    path = tmp_path / "repeated.jsonl"  # every prompt twice: split by rows, copies land in train and in test
+    path.write_bytes(jsonl([{"instruction": f"Question {i // 2}?", "output": f"Answer {i}"} for i in range(60)]))
+    leaky = httpx.post(
+        f"{base_url}/api/datasets", files={"file": (path.name, path.read_bytes())}, data={"name": "repeated"}
+    ).json()
+    page.goto(f"{base_url}/datasets/{leaky['id']}")
+    leakage = page.locator("[data-testid=warning][data-code=leakage]")
+    expect(leakage).to_contain_text("Upload again with 'Keep similar prompts in one split'")
+
+    leakage.get_by_test_id("warning-fix").click()
+    page.wait_for_url(re.compile(r"/datasets\?group_similar=1$"))
+    expect(page.get_by_test_id("upload-group-similar")).to_be_checked()
+    page.get_by_test_id("dataset-file-input").set_input_files(str(path))
+    expect(page.get_by_test_id("upload-success")).to_be_visible()
+    grouped = max(datasets(base_url).values(), key=lambda item: item["id"])
+    assert grouped["id"] > leaky["id"]
+    assert "leakage" not in {warning["code"] for warning in grouped["warnings"]}
