@@ -12,6 +12,7 @@ from transformers import TrainerCallback
 
 from backend.core.config import get_settings
 from backend.core.storage import LocalStorage
+from backend.core.text import plural
 from backend.models import RunStatus
 from domain.artifacts import MERGED_DIR, run_storage_key
 from domain.catalog import model_fingerprint, model_location, read_chat_template
@@ -120,7 +121,7 @@ def _train_claimed(lease: Lease) -> None:
         answers = run_store.Answers(
             inputs.test_example_ids, prompts, [final_answer(record) for record in data.test], tuned, base
         )
-        message = f"finished after {result.global_step} steps" + (
+        message = f"finished after {plural(result.global_step, 'step')}" + (
             f": {result.stop_reason}" if result.stop_reason else ""
         )
         run_store.finish(run_id, lease.owner, RunStatus.SUCCEEDED, message, answers=answers, **facts)

@@ -10,9 +10,14 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from backend.core.errors import Invalid
+from backend.core.text import plural
+from backend.datasets import similarity
 from backend.datasets.parsing import Table
 from backend.datasets.schemas import ColumnMapping
+from backend.datasets.warnings import LeakageFix, normalise
 from domain.records import AlpacaRecord
 
 MIN_LABELS = 2
@@ -50,6 +55,7 @@ class ConvertedExample:
     record: AlpacaRecord
     label: str
     inverted: bool
+    source: int  # the index of the row it was made from
 
 
 def options_clause(labels: Sequence[str]) -> str:
@@ -67,16 +73,35 @@ def convert(
     task_lower = task[:1].lower() + task[1:]
     chooser = random.Random(seed)
     examples = []
-    for row in rows:
+    for source, row in enumerate(rows):
         template = PARAPHRASES[chooser.randrange(paraphrases)]
         instruction = template.format(task=task, task_lower=task_lower, options=options)
         examples.append(
-            ConvertedExample(AlpacaRecord(instruction=instruction, input=row.text, output=row.label), row.label, False)
+            ConvertedExample(
+                AlpacaRecord(instruction=instruction, input=row.text, output=row.label), row.label, False, source
+            )
         )
         if inverted:
             prompt = INVERTED[chooser.randrange(len(INVERTED))].format(label=row.label, task=task)
-            examples.append(ConvertedExample(AlpacaRecord(instruction=prompt, output=row.text), row.label, True))
+            examples.append(
+                ConvertedExample(AlpacaRecord(instruction=prompt, output=row.text), row.label, True, source)
+            )
     return examples
+
+
+def split_groups(rows: Sequence[LabelledRow], examples: Sequence[ConvertedExample]) -> tuple[int, ...]:
+    """The group of each example, for a split that keeps a group in one split: the examples made from one row
+    (the inverted task's answer is the text the other example classifies), and those of rows whose texts are the
+    same or nearly the same (Jaccard ≥ 0.8 over 3-word shingles), so no text is in train and in test at once."""
+    builder = similarity.SignatureBuilder()
+    for row in rows:
+        builder.add(("", normalise(row.text), ""))
+    prompts, _rows = builder.finish()
+    matches = similarity.earlier_match(prompts, np.ones(len(rows), dtype=bool))
+    group = list(range(len(rows)))
+    for index in np.flatnonzero(matches >= 0):  # a match is always earlier: its group is final
+        group[index] = group[matches[index]]
+    return tuple(group[example.source] for example in examples)
 
 
 def read_labelled_rows(table: Table, *, label_column: str, text_column: str) -> list[LabelledRow]:
@@ -101,12 +126,14 @@ def read_labelled_rows(table: Table, *, label_column: str, text_column: str) -> 
             rows.append(LabelledRow(source.number, text.strip(), label.strip()))
     if errors:
         raise Invalid(
-            f"{len(errors)} rows cannot be converted; fix them and try again", field="file", errors=errors[:20]
+            f"{plural(len(errors), 'row')} cannot be converted; fix them and try again",
+            field="file",
+            errors=errors[:20],
         )
     labels = {row.label for row in rows}
     if len(labels) < MIN_LABELS:
         raise Invalid(
-            f"'{label_column}' has {len(labels)} distinct label; a classification needs at least 2",
+            f"'{label_column}' has {plural(len(labels), 'distinct label')}; a classification needs at least 2",
             field="label_column",
         )
     if len(labels) > MAX_LABELS:
@@ -126,4 +153,9 @@ def as_jsonl(examples: Sequence[ConvertedExample]) -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
+LEAKAGE_FIX = LeakageFix(
+    "The conversion already keeps each text's examples, and nearly identical texts, in one split: remove the "
+    "repeated texts from the table and convert again.",
+    "convert_again",
+)
 CONVERTED_MAPPING = ColumnMapping(instruction="instruction", input="input", output="output", label="label")

@@ -71,13 +71,17 @@ def _table_file(upload: UploadFile) -> Iterator[Path]:
         yield path
 
 
-def _convert(upload: UploadFile, form: ConversionForm) -> list[conversion.ConvertedExample]:
+def _read_rows(upload: UploadFile, form: ConversionForm) -> list[conversion.LabelledRow]:
     with _table_file(upload) as path:
         try:
             table = open_table(path, upload.filename, Limits(max_line_bytes=get_settings().max_line_bytes))
-            rows = conversion.read_labelled_rows(table, label_column=form.label_column, text_column=form.text_column)
+            return conversion.read_labelled_rows(table, label_column=form.label_column, text_column=form.text_column)
         except FileRejected as exc:
             raise Invalid(str(exc), field="file") from exc
+
+
+def _convert(upload: UploadFile, form: ConversionForm) -> list[conversion.ConvertedExample]:
+    rows = _read_rows(upload, form)
     return conversion.convert(rows, task=form.task, paraphrases=form.paraphrases, inverted=form.inverted)
 
 
@@ -114,9 +118,18 @@ def convert_dataset(
     form: ConversionFormDep,
     name: Annotated[str | None, Form(max_length=200)] = None,
 ) -> Dataset:
-    """Store the converted examples as a new dataset, through the same validation, split and warnings as an upload."""
-    examples = _convert(file, form)
+    """Store the converted examples as a new dataset, through the same validation, split and warnings as an upload.
+
+    The split keeps the examples made from one row, and rows with nearly the same text, in one split."""
+    rows = _read_rows(file, form)
+    examples = conversion.convert(rows, task=form.task, paraphrases=form.paraphrases, inverted=form.inverted)
     dataset_name = name or f"{Path(file.filename or 'table').stem} (instructions)"
-    options = service.UploadOptions(name=dataset_name, shape="alpaca", column_mapping=conversion.CONVERTED_MAPPING)
+    options = service.UploadOptions(
+        name=dataset_name,
+        shape="alpaca",
+        column_mapping=conversion.CONVERTED_MAPPING,
+        groups=conversion.split_groups(rows, examples),
+        leakage_fix=conversion.LEAKAGE_FIX,
+    )
     upload = service.UploadedFile(f"{dataset_name}.jsonl", io.BytesIO(conversion.as_jsonl(examples)))
     return service.create_dataset(session, storage, options, upload)

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from backend.core.errors import Invalid, NotFound
 from backend.datasets.rendering import choose_template, model_tokenizer
+from backend.datasets.service import get_example_by_number
 from backend.models import Dataset, DatasetExample
 from domain.config import TrainingConfig
 from domain.records import RECORD
@@ -32,7 +33,13 @@ class TemplateOut(BaseModel):
 
 
 class PreviewRequest(BaseModel):
-    example_id: int = Field(description="The example to show, from GET /api/datasets/{id}/examples.")
+    example_number: int | None = Field(
+        None,
+        ge=1,
+        description="The example to show: its number in the dataset, from 1 (`number` in GET "
+        "/api/datasets/{id}/examples). Give this or example_id.",
+    )
+    example_id: int | None = Field(None, description="Or the example's id, from GET /api/datasets/{id}/examples.")
     base_model: str = Field(min_length=1, description="A base model's name, as GET /api/models lists it.")
     template: TemplateName | None = Field(None, description="Empty: the dataset's template.")
     custom_template: str | None = Field(
@@ -68,9 +75,15 @@ def list_templates() -> list[TemplateOut]:
 
 
 def preview_example(session: Session, dataset: Dataset, request: PreviewRequest) -> PreviewOut:
-    example = session.get(DatasetExample, request.example_id)
-    if example is None or example.dataset_id != dataset.id:
-        raise NotFound(f"example {request.example_id} not found in dataset {dataset.id}", field="example_id")
+    if request.example_number is not None:
+        example = get_example_by_number(session, dataset, request.example_number)
+    elif request.example_id is not None:
+        by_id = session.get(DatasetExample, request.example_id)
+        if by_id is None or by_id.dataset_id != dataset.id:
+            raise NotFound(f"example {request.example_id} not found in dataset {dataset.id}", field="example_id")
+        example = by_id
+    else:
+        raise Invalid("say which example: example_number (from 1) or example_id", field="example_number")
     template, custom_template = choose_template(dataset, request.template, request.custom_template)
     model = model_tokenizer(session, request.base_model)
     context = TemplateContext(chat_template=model.chat_template, custom_template=custom_template)

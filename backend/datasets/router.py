@@ -66,6 +66,14 @@ def upload_dataset(
     seed: Annotated[int, Form(description="The split's seed: the same file, ratios and seed give the same split.")] = (
         DEFAULT_SEED
     ),
+    group_similar: Annotated[
+        bool,
+        Form(
+            description="Keep rows with the same or nearly the same prompt (Jaccard ≥ 0.8 over 3-word shingles) in "
+            "one split, so none leaks from train into validation/test. The ratios are then kept as closely as "
+            "whole groups allow."
+        ),
+    ] = False,
     validation_file: Annotated[
         UploadFile | None, File(description="Your own validation split (same columns); `file` is then train.")
     ] = None,
@@ -84,6 +92,7 @@ def upload_dataset(
         ratios=SplitRatios(train_ratio, validation_ratio, test_ratio),
         seed=seed,
         template=template,
+        group_similar=group_similar,
     )
     main = service.UploadedFile(file.filename or "", file.file)
     return service.create_dataset(session, storage, options, main, _uploaded(validation_file), _uploaded(test_file))
@@ -115,7 +124,20 @@ def list_examples(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> Page[ExampleOut]:
     items, total = service.list_examples(session, dataset, split=split, q=q, offset=offset, limit=limit)
-    return Page(items=[ExampleOut.model_validate(item) for item in items], total=total)
+    return Page(
+        items=[
+            ExampleOut(
+                id=example.id,
+                number=number,
+                row_number=example.row_number,
+                split=example.split,
+                record=example.record,  # type: ignore[arg-type]  # validated into a Record
+                label=example.label,
+            )
+            for example, number in items
+        ],
+        total=total,
+    )
 
 
 @router.patch(

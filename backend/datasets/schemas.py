@@ -78,6 +78,10 @@ class DatasetWarning(BaseModel):
     message: str = Field(description="What was found, with counts, and what to do about it.")
     count: int = Field(description="How many rows the warning concerns.")
     rows: list[int] = Field(description="The first of those rows (row_number), at most 20.")
+    action: Literal["upload_grouped", "convert_again"] | None = Field(
+        None,
+        description="What fixes it, for a button: upload again with group_similar, or convert the table again.",
+    )
 
 
 class DatasetOut(BaseModel):
@@ -123,6 +127,10 @@ class ExampleOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     id: int
+    number: int = Field(
+        description="The example's number in its dataset, from 1, in file order (the main file, then a validation "
+        "file, then a test file): what the token preview's `example_number` and the page's ?example= name."
+    )
     row_number: int
     split: Split
     record: Record

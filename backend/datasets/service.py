@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from backend.core.config import get_settings
 from backend.core.errors import Invalid, NotFound, TooLarge
 from backend.core.storage import Storage
+from backend.core.text import plural
 from backend.datasets import token_stats_service
 from backend.datasets.parsing import (
     FIELD_NAMES,
@@ -32,8 +33,15 @@ from backend.datasets.parsing import (
 )
 from backend.datasets.rendering import render_all
 from backend.datasets.schemas import ColumnMapping, DatasetUpdate, ShapeChoice
-from backend.datasets.splitting import DEFAULT_SEED, MAX_SEED, SplitHasher, SplitRatios, assign_splits
-from backend.datasets.warnings import WarningCollector
+from backend.datasets.splitting import (
+    DEFAULT_SEED,
+    MAX_SEED,
+    SplitHasher,
+    SplitRatios,
+    assign_group_splits,
+    assign_splits,
+)
+from backend.datasets.warnings import LEAKAGE_FIX_FILES, LEAKAGE_FIX_UPLOAD, LeakageFix, WarningCollector
 from backend.models import LOCAL_USER_ID, Dataset, DatasetExample, Split
 from domain.records import AlpacaRecord, AnyRecord, ChatRecord
 from domain.templates import DEFAULT_TEMPLATES, TemplateContext, TemplateName, TemplateRenderError, render
@@ -59,6 +67,11 @@ class UploadOptions:
     ratios: SplitRatios = field(default_factory=SplitRatios)
     seed: int = DEFAULT_SEED
     template: TemplateName | None = None
+    # Split by groups rather than rows (see splitting.assign_group_splits): rows with similar prompts ...
+    group_similar: bool = False
+    # ... or given groups, one per row of the main file (a conversion's source rows).
+    groups: tuple[int, ...] | None = None
+    leakage_fix: LeakageFix | None = None  # the leakage warning's advice, in the words of the page that uploads
 
 
 class _LimitedReader:
@@ -183,7 +196,15 @@ def _ingest(
     ratios = options.ratios
     validation_ratio = 0.0 if _has(sources, Split.VALIDATION) else ratios.validation
     test_ratio = 0.0 if _has(sources, Split.TEST) else ratios.test
-    drawn = assign_splits(main.usable, options.seed, validation_ratio, test_ratio)
+    groups = options.groups
+    if groups is None and options.group_similar:
+        groups = tuple(collector.prompt_groups())
+    if groups is None:
+        drawn = assign_splits(main.usable, options.seed, validation_ratio, test_ratio)
+    elif len(groups) != main.usable:
+        raise ValueError(f"{len(groups)} groups for {main.usable} rows")  # a caller's bug, not the user's
+    else:
+        drawn = assign_group_splits(groups, options.seed, validation_ratio, test_ratio)
     counts = {split: drawn.count(split) for split in Split}
     for source in sources:
         if source.split is not None:
@@ -206,7 +227,7 @@ def _ingest(
         split_seed=options.seed,
         split_ratios=ratios.drawn(_has(sources, Split.VALIDATION), _has(sources, Split.TEST)),
         split_hash="",
-        warnings={"items": [w.model_dump() for w in collector.finish(drawn)]},
+        warnings={"items": [w.model_dump() for w in collector.finish(drawn, fix=_leakage_fix(options))]},
         label_counts=collector.label_counts(),
         file_key=file_key,
     )
@@ -221,6 +242,12 @@ def _ingest(
         insert_examples(session, dataset.id, ((row, next(splits)) for row in rows), hasher)
     dataset.split_hash = hasher.hexdigest()
     return dataset
+
+
+def _leakage_fix(options: UploadOptions) -> LeakageFix:
+    if options.leakage_fix is not None:
+        return options.leakage_fix
+    return LEAKAGE_FIX_FILES if options.group_similar else LEAKAGE_FIX_UPLOAD
 
 
 def _has(sources: list[_Source], split: Split) -> bool:
@@ -273,32 +300,28 @@ def _check(source: _Source, drop_invalid: bool) -> None:
                 else f"{the_file} has no rows"
             )
         elif source.usable == 0:
-            detail = f"none of the {_rows(source.bad, 'row')} in {the_file} is usable: fix them and upload again"
+            detail = f"none of the {plural(source.bad, 'row')} in {the_file} is usable: fix them and upload again"
         elif source.bad:
             detail = (
-                f"{_rows(source.bad, 'invalid row')}, and only {source.usable} usable examples; at least {needed} "
-                "are needed to split into train, validation and test"
+                f"{plural(source.bad, 'invalid row')}, and only {plural(source.usable, 'usable example')}; at least "
+                f"{needed} are needed to split into train, validation and test"
             )
         else:
             detail = (
-                f"only {source.usable} usable examples; at least {needed} are needed to split into train, "
-                "validation and test"
+                f"only {plural(source.usable, 'usable example')}; at least {needed} are needed to split into "
+                "train, validation and test"
             )
         raise Invalid(detail, field=source.form_field, errors=source.errors)
     if source.bad and not drop_invalid:
         more = f" (the first {len(source.errors)} are listed)" if source.bad > len(source.errors) else ""
         raise Invalid(
-            f"{_rows(source.bad, 'invalid row')} in {the_file}{more}: fix them and upload again, or upload with "
-            f"drop_invalid to keep the {_rows(source.usable, 'good one')}",
+            f"{plural(source.bad, 'invalid row')} in {the_file}{more}: fix them and upload again, or upload with "
+            f"drop_invalid to keep the {plural(source.usable, 'good one')}",
             field=source.form_field,
             errors=source.errors,
             bad_rows=source.bad,
             usable_rows=source.usable,
         )
-
-
-def _rows(count: int, noun: str) -> str:
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 def _check_template(template: TemplateName, main: _Source, limits: Limits) -> None:
@@ -354,7 +377,13 @@ def get_dataset(session: Session, dataset_id: int) -> Dataset:
 
 def list_examples(
     session: Session, dataset: Dataset, *, split: Split | None, q: str | None, offset: int, limit: int
-) -> tuple[list[DatasetExample], int]:
+) -> tuple[list[tuple[DatasetExample, int]], int]:
+    """A page of examples, each with its number in the dataset (from 1, in file order), whatever the filters."""
+    numbered = (
+        select(DatasetExample.id, func.row_number().over(order_by=DatasetExample.id).label("number"))
+        .where(DatasetExample.dataset_id == dataset.id)
+        .subquery()
+    )
     query = select(DatasetExample).where(DatasetExample.dataset_id == dataset.id)
     if split is not None:
         query = query.where(DatasetExample.split == split)
@@ -363,8 +392,32 @@ def list_examples(
         query = query.where(DatasetExample.search_text.contains(q.strip().lower(), autoescape=True))
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     # Insertion order is file order (the main file, then a validation file, then a test file).
-    items = session.scalars(query.order_by(DatasetExample.id).offset(offset).limit(limit))
-    return list(items), total
+    page = (
+        query.add_columns(numbered.c.number)
+        .join(numbered, numbered.c.id == DatasetExample.id)
+        .order_by(DatasetExample.id)
+        .offset(offset)
+        .limit(limit)
+    )
+    return [(example, number) for example, number in session.execute(page)], total
+
+
+def get_example_by_number(session: Session, dataset: Dataset, number: int) -> DatasetExample:
+    """The dataset's example `number` (from 1, in file order), as ExampleOut.number counts."""
+    query = (
+        select(DatasetExample)
+        .where(DatasetExample.dataset_id == dataset.id)
+        .order_by(DatasetExample.id)
+        .offset(number - 1)
+        .limit(1)
+    )
+    example = session.scalar(query) if number >= 1 else None
+    if example is None:
+        raise NotFound(
+            f"dataset {dataset.id} has no example {number}: its examples are numbered 1 to {dataset.num_rows}",
+            field="example_number",
+        )
+    return example
 
 
 def update_dataset(session: Session, dataset: Dataset, update: DatasetUpdate) -> Dataset:

@@ -3,6 +3,7 @@
 import hashlib
 import math
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from backend.models import Split
@@ -71,6 +72,40 @@ def assign_splits(count: int, seed: int, validation: float = 0.05, test: float =
         splits[index] = Split.VALIDATION
     for index in order[num_validation : num_validation + num_test]:
         splits[index] = Split.TEST
+    return splits
+
+
+def assign_group_splits(groups: Sequence[int], seed: int, validation: float = 0.05, test: float = 0.10) -> list[Split]:
+    """The split of each row, in file order, keeping the rows of one group (the examples made from one source
+    row, copies of one prompt) in one split: groups are drawn, not rows.
+
+    The same groups, ratios and seed always give the same split. Each split gets the whole groups that fit its
+    share of rows (split_counts' shares), taken in a seeded random order of the groups; one larger than the
+    share (the smallest) is taken when the split would otherwise be empty. Train keeps at least one group.
+    """
+    members: dict[int, list[int]] = {}
+    for index, group in enumerate(groups):
+        members.setdefault(group, []).append(index)
+    _train, num_validation, num_test = split_counts(len(groups), validation, test)
+    order = list(members)
+    random.Random(seed).shuffle(order)
+    splits = [Split.TRAIN] * len(groups)
+    left = len(order)
+    for split, target in ((Split.VALIDATION, num_validation), (Split.TEST, num_test)):
+        taken = 0
+        for group in order:
+            rows = members[group]
+            if left > 1 and splits[rows[0]] == Split.TRAIN and taken + len(rows) <= target:
+                for index in rows:
+                    splits[index] = split
+                taken += len(rows)
+                left -= 1
+        if target and not taken and left > 1:
+            # Every group is larger than the share: the smallest one, so the split is not empty.
+            rows = min((members[g] for g in order if splits[members[g][0]] == Split.TRAIN), key=len)
+            for index in rows:
+                splits[index] = split
+            left -= 1
     return splits
 
 

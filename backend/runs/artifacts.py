@@ -1,7 +1,7 @@
 """A run's checkpoints and final weights: what is on disk, and which directory a download is read from.
 
 The worker records every checkpoint it saves, and the final weights (adapter/ or model/) as the run's is_final
-checkpoint; a merged model sits beside them in merged/ (worker.training.types). The trainer deletes old checkpoints
+checkpoint; a merged model sits beside them in merged/ (domain.artifacts). The trainer deletes old checkpoints
 itself, so the disk, not the table, says what is still there.
 """
 

@@ -21,6 +21,7 @@ from backend.base_models.service import local_directory
 from backend.core import machine
 from backend.core.config import get_settings
 from backend.core.errors import Conflict, Invalid, StudioError
+from backend.core.text import plural
 from backend.datasets.token_stats_service import request_stats, stats_key
 from backend.models import LOCAL_USER_ID, BaseModelEntry, Dataset, Metric, Run, RunStatus, Worker
 from backend.runs.estimate_schemas import (
@@ -233,7 +234,7 @@ def estimate_run(session: Session, request: EstimateRequest) -> EstimateOut:
         longest = max(lengths)
         # The peak comes from the batch holding the longest example: every batch is padded to its longest row.
         seq_len = min(longest, max_len)
-        source = f"the longest example ({longest} tokens)" + (
+        source = f"the longest example ({plural(longest, 'token')})" + (
             f", cut to max_seq_length {max_len}" if longest > max_len else ""
         )
     else:

@@ -1,6 +1,8 @@
 from fastapi.testclient import TestClient
 
-from backend.datasets.conversion import PARAPHRASES, LabelledRow, convert
+from backend.datasets.conversion import PARAPHRASES, LabelledRow, convert, split_groups
+from backend.datasets.splitting import assign_group_splits
+from backend.models import Split
 
 ROWS = [
     LabelledRow(1, "The screen cracked after a day.", "complaint"),
@@ -107,3 +109,106 @@ class TestConvertEndpoints:
 
         assert response.status_code == 422
         assert "at least 2" in response.json()["detail"]
+
+
+REVIEW_WORDS = [
+    "sturdy",
+    "flimsy",
+    "bright",
+    "dull",
+    "quick",
+    "slow",
+    "cheap",
+    "pricey",
+    "quiet",
+    "noisy",
+    "warm",
+    "cold",
+    "soft",
+    "rough",
+    "light",
+    "heavy",
+]
+
+
+def _reviews_csv(count: int = 30) -> bytes:
+    lines = ["Label,Text"]
+    for index in range(count):
+        words = [REVIEW_WORDS[(index * 7 + k * 3) % len(REVIEW_WORDS)] for k in range(4)]
+        label = "positive" if index % 2 else "negative"
+        lines.append(f'{label},"Review {index}: {" and ".join(words)}, would{" not" * (index % 2)} buy again {index}"')
+    return ("\n".join(lines) + "\n").encode()
+
+
+class TestConvertSplit:
+    def test_the_examples_made_from_one_row_stay_in_one_split(self, client: TestClient) -> None:
+        response = client.post(
+            "/api/datasets/convert",
+            files={"file": ("reviews.csv", _reviews_csv())},
+            data={**FORM, "inverted": "true", "name": "reviews"},
+        )
+
+        assert response.status_code == 201, response.text
+        dataset = response.json()
+        assert (dataset["num_rows"], dataset["num_train"], dataset["num_validation"], dataset["num_test"]) == (
+            60,
+            52,
+            2,
+            6,
+        )  # 85 / 5 / 10 of 60 is 51 / 3 / 6: whole pairs, never more than a split's share
+        items = client.get(f"/api/datasets/{dataset['id']}/examples", params={"limit": 500}).json()["items"]
+        splits_of_text: dict[str, set[str]] = {}
+        for item in items:
+            record = item["record"]
+            text = record["input"] or record["output"]  # classified, or written by the inverted task
+            splits_of_text.setdefault(text, set()).add(item["split"])
+        assert len(splits_of_text) == 30
+        assert all(len(splits) == 1 for splits in splits_of_text.values()), splits_of_text
+        assert "leakage" not in {warning["code"] for warning in dataset["warnings"]}
+
+    def test_repeated_texts_share_a_split(self) -> None:
+        rows = [
+            LabelledRow(i, f"Text number {i % 10} is about the parcel and the refund", "a" if i % 2 else "b")
+            for i in range(40)
+        ]
+        examples = convert(rows, task="Pick a or b.", paraphrases=3, inverted=True)
+        groups = split_groups(rows, examples)
+        assert len(set(groups)) == 10
+        assert all(groups[2 * i] == groups[2 * i + 1] == groups[2 * (i % 10)] for i in range(40))
+
+
+def test_a_converted_datasets_leakage_says_what_to_do_on_the_convert_page() -> None:
+    from worker.training.templates import AlpacaRecord
+
+    from backend.datasets.conversion import LEAKAGE_FIX
+    from backend.datasets.parsing import ParsedRow
+    from backend.datasets.warnings import WarningCollector
+
+    collector = WarningCollector()
+    for number, answer in ((1, "yes"), (2, "no")):  # one text twice in the table, with two labels
+        record = AlpacaRecord(instruction="Is it a complaint?", input="Late.", output=answer)
+        collector.add(ParsedRow(number, record), None)
+    (leakage,) = collector.finish([Split.TRAIN, Split.TEST], fix=LEAKAGE_FIX)
+    assert leakage.action == "convert_again"
+    assert leakage.message.endswith("remove the repeated texts from the table and convert again.")
+    assert "upload" not in leakage.message.lower()
+
+
+class TestGroupSplit:
+    def test_groups_are_drawn_whole_with_the_ratios_kept(self) -> None:
+        groups = [index // 2 for index in range(200)]
+        splits = assign_group_splits(groups, seed=42)
+        assert splits == assign_group_splits(groups, seed=42)
+        assert splits != assign_group_splits(groups, seed=43)
+        assert all(splits[2 * i] == splits[2 * i + 1] for i in range(100))
+        assert (splits.count(Split.TRAIN), splits.count(Split.VALIDATION), splits.count(Split.TEST)) == (170, 10, 20)
+
+    def test_groups_larger_than_a_share_still_fill_every_split(self) -> None:
+        groups = [index // 5 for index in range(20)]  # 4 groups of 5; shares of 1 and 2 rows
+        splits = assign_group_splits(groups, seed=1)
+        assert {split: splits.count(split) for split in Split} == {Split.TRAIN: 10, Split.VALIDATION: 5, Split.TEST: 5}
+
+    def test_one_row_per_group_is_not_the_row_split(self) -> None:
+        # Not promised equal to assign_splits: uploads without groups keep using assign_splits.
+        splits = assign_group_splits(list(range(100)), seed=42)
+        assert (splits.count(Split.TRAIN), splits.count(Split.VALIDATION), splits.count(Split.TEST)) == (85, 5, 10)

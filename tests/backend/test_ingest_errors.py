@@ -230,3 +230,35 @@ class TestGeneratedBadFiles:
         response = upload(client, json.dumps(items).encode(), "data.json")
         assert response.json()["errors"] == ["row 6: longer than the 1,000-byte limit for one item"]
         assert_nothing_stored(stack)
+
+    def test_a_plain_text_file_is_refused_naming_the_accepted_formats(self, client: TestClient, stack: Stack) -> None:
+        notes = "".join(f"Remember to water the plants on day {i}\n" for i in range(20)).encode()
+        response = upload(client, notes, "notes.txt")
+        assert response.status_code == 422
+        body = response.json()
+        assert body["field"] == "file"
+        assert body["detail"] == (
+            "a .txt file is not in a format the studio reads (its first line is neither JSON nor a header with "
+            "commas or tabs): upload JSONL (.jsonl), a JSON array (.json), CSV (.csv), TSV (.tsv) or Parquet "
+            "(.parquet)"
+        )
+        assert_nothing_stored(stack)
+
+    def test_a_json_message_ending_in_at_is_not_doubled(self, client: TestClient, stack: Stack) -> None:
+        rows = jsonl(alpaca_rows(12)) + b'{"instruction": "Say hi", "output": "unterminated}\n'
+        body = upload(client, rows).json()
+        assert body["errors"] == ["line 13: invalid JSON (Invalid control character at column 51)"]
+        assert_nothing_stored(stack)
+
+    def test_one_bad_row_and_one_usable_example_are_worded_in_the_singular(
+        self, client: TestClient, stack: Stack
+    ) -> None:
+        body = upload(client, jsonl([*alpaca_rows(1), {"instruction": "x"}])).json()
+        assert body["detail"] == (
+            "1 invalid row, and only 1 usable example; at least 10 are needed to split into train, validation and test"
+        )
+        body = upload(client, jsonl(alpaca_rows(1))).json()
+        assert body["detail"] == (
+            "only 1 usable example; at least 10 are needed to split into train, validation and test"
+        )
+        assert_nothing_stored(stack)

@@ -77,6 +77,77 @@ class TestLeakage:
         assert leakage["rows"] == sorted(leaked)
 
 
+class TestGroupSimilar:
+    def test_similar_prompts_are_kept_in_one_split_so_nothing_leaks(self, client: TestClient) -> None:
+        rows = [{"instruction": f"Question {i // 2}?", "output": f"Answer {i}"} for i in range(60)]
+        assert "leakage" in warnings_by_code(created(upload(client, jsonl(rows))))  # as split by rows
+
+        dataset = created(upload(client, jsonl(rows), group_similar="true"))
+
+        assert "leakage" not in warnings_by_code(dataset)
+        assert (dataset["num_train"], dataset["num_validation"], dataset["num_test"]) == (52, 2, 6)
+        splits: dict[str, set[str]] = {}
+        for example in examples(client, dataset["id"]):
+            splits.setdefault(example["record"]["instruction"], set()).add(example["split"])
+        assert len(splits) == 30 and all(len(s) == 1 for s in splits.values())
+
+
+class TestSimilarity:
+    """Near duplicates and leakage by similarity of 3-word shingles (Jaccard ≥ 0.8), not only by equality."""
+
+    @staticmethod
+    def _long_text(seed: int, digit: str = "7") -> str:
+        words = [f"w{(seed * 7919 + i * 104729) % 9973}" for i in range(600)]
+        words[300] = digit
+        text = " ".join(words)
+        assert len(text) > 3000
+        return text
+
+    def test_a_long_input_one_digit_apart_in_train_and_test_is_leakage(self, client: TestClient) -> None:
+        long_input = self._long_text(1)
+        train = [*alpaca_rows(12), {"instruction": "Summarise the report.", "input": long_input, "output": "Short."}]
+        test = [
+            {"instruction": "Summarise the report.", "input": long_input.replace(" 7 ", " 8 "), "output": "Short."},
+            {"instruction": "Something new.", "output": "fresh"},
+        ]
+        dataset = created(upload(client, jsonl(train), test=("test.jsonl", jsonl(test))))
+
+        found = warnings_by_code(dataset)
+        assert (found["leakage"]["count"], found["leakage"]["rows"]) == (1, [1])
+        assert found["leakage"]["message"].startswith(
+            "1 validation/test example (0 in validation, 1 in test) has the same or nearly the same prompt "
+            "(at least 80% of its 3-word sequences) as a training example"
+        )
+        # The fix is offered where the warning is shown: upload again keeping similar prompts together.
+        assert found["leakage"]["action"] == "upload_grouped"
+        assert "Upload again with 'Keep similar prompts in one split' (group_similar)" in found["leakage"]["message"]
+
+    def test_long_rows_one_digit_apart_are_near_duplicates(self, client: TestClient) -> None:
+        long_input = self._long_text(2)
+        rows = [
+            *alpaca_rows(12),
+            {"instruction": "Summarise the report.", "input": long_input, "output": "Short."},
+            {"instruction": "Summarise the report.", "input": long_input.replace(" 7 ", " 9 "), "output": "Short."},
+        ]
+        near = warnings_by_code(created(upload(client, jsonl(rows))))["near_duplicates"]
+        assert (near["count"], near["rows"]) == (1, [14])
+        assert near["message"].startswith("1 row is nearly the same as an earlier row: at least 80% of their")
+
+    def test_clearly_different_rows_are_not_flagged(self, client: TestClient) -> None:
+        # The same long instruction with different short inputs, and long texts of different words.
+        instruction = "Classify the sentiment of the review below as positive or negative, with no explanation."
+        rows = [
+            {"instruction": instruction, "input": f"Review number {i}: {w}", "output": "positive"}
+            for i, w in enumerate(["great", "awful", "fine", "superb", "dull", "lovely"] * 3)
+        ]
+        rows += [
+            {"instruction": "Summarise.", "input": self._long_text(seed), "output": f"Summary {seed}."}
+            for seed in range(3, 9)
+        ]
+        dataset = created(upload(client, jsonl(rows)))
+        assert not {"near_duplicates", "leakage", "duplicates"} & set(warnings_by_code(dataset))
+
+
 class TestLabelImbalance:
     def test_a_mapped_label_column_with_a_rare_class(self, client: TestClient) -> None:
         labels = ["spam"] * 30 + ["ham"] * 8 + ["phishing"] * 2

@@ -126,6 +126,32 @@ class TestPreview:
         assert client.post(f"/api/datasets/{second['id']}/preview", json=body).status_code == 404
         assert client.post("/api/datasets/999999/preview", json=body).status_code == 404
 
+    def test_the_datasets_example_n_by_its_number(self, client: TestClient, model: str) -> None:
+        create_dataset(client, count=12)
+        second = create_dataset(client, count=12)  # its ids start after the first dataset's
+        page = client.get(f"/api/datasets/{second['id']}/examples", params={"limit": 500}).json()["items"]
+        assert [e["number"] for e in page] == list(range(1, 13))
+        assert page[0]["id"] != 1
+        # Filtered lists keep each example's number in the dataset.
+        test_rows = client.get(f"/api/datasets/{second['id']}/examples", params={"split": "test"}).json()["items"]
+        assert [e["number"] for e in test_rows] == [e["number"] for e in page if e["split"] == "test"]
+
+        body = {"example_number": 3, "base_model": model, "max_seq_length": 256, "template": "alpaca"}
+        response = client.post(f"/api/datasets/{second['id']}/preview", json=body)
+        assert response.status_code == 200, response.text
+        trained = "".join(t["text"] for t in response.json()["tokens"] if t["trained"])
+        assert trained == page[2]["record"]["output"] + EOS
+
+        missing = client.post(f"/api/datasets/{second['id']}/preview", json={**body, "example_number": 13})
+        assert missing.status_code == 404
+        assert missing.json() == {
+            **missing.json(),
+            "detail": f"dataset {second['id']} has no example 13: its examples are numbered 1 to 12",
+            "field": "example_number",
+        }
+        neither = client.post(f"/api/datasets/{second['id']}/preview", json={"base_model": model})
+        assert (neither.status_code, neither.json()["field"]) == (422, "example_number")
+
     def test_models_without_a_local_tokenizer(self, client: TestClient) -> None:
         dataset = create_dataset(client, count=12)
         bundled = _preview(client, dataset, "smollm2-135m-instruct")  # not converted in the test data dir

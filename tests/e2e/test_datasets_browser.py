@@ -222,16 +222,18 @@ def test_preview_marks_trained_masked_and_cut_tokens(studio: tuple[str, Path], p
     assert page.get_by_test_id("count-masked").get_attribute("data-count") == str(masked.count())
 
     # What is trained is exactly the answer (plus the end token); the Alpaca prompt is masked.
-    example_id = int(page.url.split("example=")[1].split("&")[0])
+    # ?example= is the example's number in its dataset (not its id, which counts across datasets).
+    example_number = int(page.url.split("example=")[1].split("&")[0])
     example = next(
         e
         for e in httpx.get(f"{base_url}/api/datasets/{dataset['id']}/examples", params={"limit": 500}).json()["items"]
-        if e["id"] == example_id
+        if e["number"] == example_number
     )
+    assert example_number == 1 != example["id"] or dataset["id"] == 1  # the first example of a later dataset
     api = httpx.post(
         f"{base_url}/api/datasets/{dataset['id']}/preview",
         json={
-            "example_id": example_id,
+            "example_number": example_number,
             "base_model": str(tiny_model),
             "max_seq_length": 256,
             "completion_only_loss": True,
@@ -303,3 +305,28 @@ def test_new_run_offers_a_template_override(studio: tuple[str, Path], page: Any)
     select.select_option("chatml")
     expect(page.get_by_test_id("run-template-description")).to_contain_text("ChatML")
     page.screenshot(path=str(SCREENSHOTS / "new-run-template.png"), full_page=True)
+
+
+def test_the_leakage_warning_offers_an_upload_keeping_similar_prompts_together(
+    studio: tuple[str, Path], page: Any, tmp_path: Path
+) -> None:
+    from playwright.sync_api import expect
+
+    base_url, _ = studio
+    path = tmp_path / "repeated.jsonl"  # every prompt twice: split by rows, copies land in train and in test
+    path.write_bytes(jsonl([{"instruction": f"Question {i // 2}?", "output": f"Answer {i}"} for i in range(60)]))
+    leaky = httpx.post(
+        f"{base_url}/api/datasets", files={"file": (path.name, path.read_bytes())}, data={"name": "repeated"}
+    ).json()
+    page.goto(f"{base_url}/datasets/{leaky['id']}")
+    leakage = page.locator("[data-testid=warning][data-code=leakage]")
+    expect(leakage).to_contain_text("Upload again with 'Keep similar prompts in one split'")
+
+    leakage.get_by_test_id("warning-fix").click()
+    page.wait_for_url(re.compile(r"/datasets\?group_similar=1$"))
+    expect(page.get_by_test_id("upload-group-similar")).to_be_checked()
+    page.get_by_test_id("dataset-file-input").set_input_files(str(path))
+    expect(page.get_by_test_id("upload-success")).to_be_visible()
+    grouped = max(datasets(base_url).values(), key=lambda item: item["id"])
+    assert grouped["id"] > leaky["id"]
+    assert "leakage" not in {warning["code"] for warning in grouped["warnings"]}

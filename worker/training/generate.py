@@ -17,6 +17,8 @@ from domain.log import LogKind
 from worker.training.hardware import detect_device, model_dtype
 from worker.training.types import TrainingSink
 
+REPLACEMENT_CHARACTER = "\ufffd"  # what decoding puts for bytes that are not a whole UTF-8 character
+
 
 def _generate(
     model: torch.nn.Module,
@@ -29,6 +31,7 @@ def _generate(
 ) -> list[str]:
     # Batches of similar length waste less compute on padding; answers are put back in prompt order.
     order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]))
+    stop_ids = {tokenizer.pad_token_id, *_as_list(generation_config.eos_token_id)}
     answers = [""] * len(prompts)
     device = next(model.parameters()).device
     for start in range(0, len(order), batch_size):
@@ -40,9 +43,25 @@ def _generate(
             output = model.generate(**encoded, generation_config=generation_config)  # type: ignore[operator]
         # Left padding puts every prompt's end at the same column: the new tokens start there.
         new_tokens = output[:, encoded["input_ids"].shape[1] :]
-        for i, text in zip(batch, tokenizer.batch_decode(new_tokens, skip_special_tokens=True), strict=True):
-            answers[i] = text.strip()
+        # Only a batch that ran to max_new_tokens can hold a cut answer: one that did not stop with an end token.
+        at_limit = new_tokens.shape[1] >= (generation_config.max_new_tokens or 0)
+        for i, tokens in zip(batch, new_tokens.tolist(), strict=True):
+            answers[i] = decode_answer(tokenizer, tokens, hit_limit=at_limit and tokens[-1] not in stop_ids)
     return answers
+
+
+def decode_answer(tokenizer: PreTrainedTokenizerBase, tokens: list[int], *, hit_limit: bool) -> str:
+    """The answer's text. A generation cut by max_new_tokens can end in the first bytes of a multi-byte character
+    (an emoji is 4 bytes, often 2 or 3 tokens), which decode to one U+FFFD: that incomplete tail is dropped.
+    A U+FFFD anywhere else, or in an answer that ended by itself, is what the model wrote and stays."""
+    text = str(tokenizer.decode(tokens, skip_special_tokens=True))
+    if hit_limit and text.endswith(REPLACEMENT_CHARACTER):
+        text = text[:-1]
+    return text.strip()
+
+
+def _as_list(ids: int | list[int] | None) -> list[int]:
+    return [] if ids is None else [ids] if isinstance(ids, int) else list(ids)
 
 
 def _load(model_dir: str | Path, device: Device) -> PreTrainedModel:

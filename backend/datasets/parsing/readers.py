@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
+from backend.core.text import json_error
+
 FileFormat = Literal["jsonl", "json", "csv", "tsv", "parquet"]
 
 UTF8_BOM = b"\xef\xbb\xbf"
@@ -25,6 +27,7 @@ CHUNK_BYTES = 256 * 1024
 PARQUET_BATCH_ROWS = 1000
 MAX_PEEKED_OBJECTS = 100
 JSON_EXTENSIONS = (".json", ".jsonl", ".ndjson")
+ACCEPTED = "JSONL (.jsonl), a JSON array (.json), CSV (.csv), TSV (.tsv) or Parquet (.parquet)"
 
 # Whole-file formats people drop by mistake, recognised by their first bytes.
 FOREIGN_FORMATS = (
@@ -146,6 +149,14 @@ def detect_format(path: Path, filename: str | None = None) -> FileFormat:
     if extension == ".csv":
         return "csv"
     header = text.split(b"\n", 1)[0]
+    if b"\t" not in header and b"," not in header:
+        # Not JSON, and a first line without a delimiter: plain text (a .txt, a .md), which as CSV would be one
+        # column of sentences. Name what is accepted rather than ask for a column mapping.
+        named = f"a {extension} file" if extension else "the file"
+        raise FileRejected(
+            f"{named} is not in a format the studio reads (its first line is neither JSON nor a header with "
+            f"commas or tabs): upload {ACCEPTED}"
+        )
     return "tsv" if header.count(b"\t") > header.count(b",") else "csv"
 
 
@@ -233,7 +244,7 @@ class JsonLinesTable:
                         "line 1: the file is one pretty-printed JSON object; upload JSONL (one object per line) "
                         "or a JSON array of objects"
                     ) from exc
-                yield SourceRow(number, where, problem=f"{where}: invalid JSON ({exc.msg} at column {exc.colno})")
+                yield SourceRow(number, where, problem=f"{where}: invalid JSON ({json_error(exc.msg, exc.colno)})")
                 continue
             except RecursionError:
                 yield SourceRow(number, where, problem=f"{where}: nested more than {self.limits.max_depth} levels deep")
@@ -324,7 +335,7 @@ class _TextWindow:
 
     def invalid(self, index: int, message: str) -> FileRejected:
         line, column = self.where(index)
-        return FileRejected(f"line {line}: invalid JSON ({message} at column {column})")
+        return FileRejected(f"line {line}: invalid JSON ({json_error(message, column)})")
 
 
 class JsonArrayTable:

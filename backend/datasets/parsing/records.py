@@ -5,6 +5,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
+from backend.core.text import json_error
 from backend.datasets.parsing.readers import json_kind, nested_too_deep
 from domain.records import AlpacaRecord, AnyRecord, ChatRecord, Message, PromptCompletionRecord
 
@@ -149,7 +150,7 @@ def _messages(value: object, column: str, max_depth: int) -> tuple[Message, ...]
         try:
             value = json.loads(value)
         except json.JSONDecodeError as exc:
-            raise RowError(f"'{column}' is not valid JSON ({exc.msg} at column {exc.colno})") from exc
+            raise RowError(f"'{column}' is not valid JSON ({json_error(exc.msg, exc.colno)})") from exc
         except RecursionError as exc:
             raise RowError(f"'{column}' is nested more than {max_depth} levels deep") from exc
         if nested_too_deep(value, max_depth):

@@ -37,6 +37,8 @@ export const previewConversion = <ThrowOnError extends boolean = false>(options:
  * Convert Dataset
  *
  * Store the converted examples as a new dataset, through the same validation, split and warnings as an upload.
+ *
+ * The split keeps the examples made from one row, and rows with nearly the same text, in one split.
  */
 export const convertDataset = <ThrowOnError extends boolean = false>(options: Options<ConvertDatasetData, ThrowOnError>) => (options.client ?? client).post<ConvertDatasetResponses, ConvertDatasetErrors, ThrowOnError>({
     ...formDataBodySerializer,

@@ -237,6 +237,12 @@ export type BodyUploadDataset = {
      */
     seed?: number;
     /**
+     * Group Similar
+     *
+     * Keep rows with the same or nearly the same prompt (Jaccard ≥ 0.8 over 3-word shingles) in one split, so none leaks from train into validation/test. The ratios are then kept as closely as whole groups allow.
+     */
+    group_similar?: boolean;
+    /**
      * Validation File
      *
      * Your own validation split (same columns); `file` is then train.
@@ -524,6 +530,12 @@ export type DatasetWarning = {
      * The first of those rows (row_number), at most 20.
      */
     rows: Array<number>;
+    /**
+     * Action
+     *
+     * What fixes it, for a button: upload again with group_similar, or convert the table again.
+     */
+    action?: 'upload_grouped' | 'convert_again' | null;
 };
 
 /**
@@ -711,6 +723,12 @@ export type ExampleOut = {
      * Id
      */
     id: number;
+    /**
+     * Number
+     *
+     * The example's number in its dataset, from 1, in file order (the main file, then a validation file, then a test file): what the token preview's `example_number` and the page's ?example= name.
+     */
+    number: number;
     /**
      * Row Number
      */
@@ -1155,11 +1173,17 @@ export type PreviewOut = {
  */
 export type PreviewRequest = {
     /**
+     * Example Number
+     *
+     * The example to show: its number in the dataset, from 1 (`number` in GET /api/datasets/{id}/examples). Give this or example_id.
+     */
+    example_number?: number | null;
+    /**
      * Example Id
      *
-     * The example to show, from GET /api/datasets/{id}/examples.
+     * Or the example's id, from GET /api/datasets/{id}/examples.
      */
-    example_id: number;
+    example_id?: number | null;
     /**
      * Base Model
      *

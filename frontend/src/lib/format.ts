@@ -45,6 +45,11 @@ export function formatNumber(value: number): string {
   return value.toLocaleString();
 }
 
+/** "1 row", "2 rows", "1,200 examples": every count with a noun goes through here. */
+export function plural(count: number, one: string, many = `${one}s`): string {
+  return `${count.toLocaleString()} ${count === 1 ? one : many}`;
+}
+
 /** Losses and similar: 4 significant digits, scientific notation for tiny values (learning rates). */
 export function formatMetric(value: number | null | undefined): string {
   if (value === null || value === undefined || !Number.isFinite(value)) return "—";

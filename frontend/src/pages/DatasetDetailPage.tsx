@@ -146,8 +146,9 @@ function DatasetDetail({ dataset }: { dataset: DatasetOut }) {
     test: dataset.num_test,
   };
   const settingsQuery = "settings" in tokenState ? tokenSettingsQuery(tokenState.settings) : "";
-  const previewHref = (exampleId?: number) =>
-    `/datasets/${dataset.id}/preview?${exampleId ? `example=${exampleId}&` : ""}${settingsQuery}`;
+  // ?example= is the example's number in this dataset (ExampleOut.number), not its id.
+  const previewHref = (exampleNumber?: number) =>
+    `/datasets/${dataset.id}/preview?${exampleNumber ? `example=${exampleNumber}&` : ""}${settingsQuery}`;
   const hasLabels = dataset.label_counts !== null && Object.keys(dataset.label_counts).length > 0;
 
   return (
@@ -342,7 +343,7 @@ function DatasetDetail({ dataset }: { dataset: DatasetOut }) {
                 examples={examples.data.items}
                 query={q}
                 highlightRow={focusRow}
-                previewHref={(example) => previewHref(example.id)}
+                previewHref={(example) => previewHref(example.number)}
               />
               <Pagination
                 offset={offset}

@@ -59,14 +59,16 @@ function PreviewBody({ dataset, state }: { dataset: DatasetOut; state: TokenSett
   const q = useDebounced(search, 300);
   const list = useQuery(datasetQueries.examples(dataset.id, { split: null, q, offset, limit: LIST_SIZE }));
   const items = list.data?.items ?? [];
+  // ?example=N is the dataset's example N (ExampleOut.number, from 1), as the dataset page links to it.
   const exampleParam = Number(params.get("example"));
-  const exampleId = Number.isInteger(exampleParam) && exampleParam > 0 ? exampleParam : (items[0]?.id ?? null);
-  const index = items.findIndex((e) => e.id === exampleId);
+  const exampleNumber =
+    Number.isInteger(exampleParam) && exampleParam > 0 ? exampleParam : (items[0]?.number ?? null);
+  const index = items.findIndex((e) => e.number === exampleNumber);
   const current: ExampleOut | undefined = items[index];
 
-  const select = (id: number) => {
+  const select = (number: number) => {
     const next = new URLSearchParams(params);
-    next.set("example", String(id));
+    next.set("example", String(number));
     setParams(next, { replace: true });
   };
 
@@ -127,11 +129,12 @@ function PreviewBody({ dataset, state }: { dataset: DatasetOut; state: TokenSett
                   <li key={example.id}>
                     <button
                       type="button"
-                      className={example.id === exampleId ? "preview-item active" : "preview-item"}
-                      onClick={() => select(example.id)}
-                      aria-current={example.id === exampleId ? "true" : undefined}
+                      className={example.number === exampleNumber ? "preview-item active" : "preview-item"}
+                      onClick={() => select(example.number)}
+                      aria-current={example.number === exampleNumber ? "true" : undefined}
                       data-testid="preview-example"
                       data-example-id={example.id}
+                      data-example-number={example.number}
                     >
                       <span className="preview-item-head">
                         <span className="mono muted">#{example.row_number}</span>
@@ -168,7 +171,7 @@ function PreviewBody({ dataset, state }: { dataset: DatasetOut; state: TokenSett
           )}
         </Card>
 
-        {exampleId === null ? (
+        {exampleNumber === null ? (
           <Card>
             <EmptyState title="Pick an example" />
           </Card>
@@ -176,11 +179,13 @@ function PreviewBody({ dataset, state }: { dataset: DatasetOut; state: TokenSett
           <TokenCard
             dataset={dataset}
             state={state}
-            exampleId={exampleId}
+            exampleNumber={exampleNumber}
             example={current}
             customTemplate={isCustom ? customSource : null}
-            onPrev={index > 0 ? () => select(items[index - 1]?.id ?? exampleId) : null}
-            onNext={index >= 0 && index < items.length - 1 ? () => select(items[index + 1]?.id ?? exampleId) : null}
+            onPrev={index > 0 ? () => select(items[index - 1]?.number ?? exampleNumber) : null}
+            onNext={
+              index >= 0 && index < items.length - 1 ? () => select(items[index + 1]?.number ?? exampleNumber) : null
+            }
           />
         )}
       </div>
@@ -191,7 +196,7 @@ function PreviewBody({ dataset, state }: { dataset: DatasetOut; state: TokenSett
 function TokenCard({
   dataset,
   state,
-  exampleId,
+  exampleNumber,
   example,
   customTemplate,
   onPrev,
@@ -199,7 +204,7 @@ function TokenCard({
 }: {
   dataset: DatasetOut;
   state: TokenSettingsState;
-  exampleId: number;
+  exampleNumber: number;
   example: ExampleOut | undefined;
   customTemplate: string | null;
   onPrev: (() => void) | null;
@@ -208,7 +213,7 @@ function TokenCard({
   const { settings, effectiveTemplate } = state;
   const preview = useQuery(
     datasetQueries.preview(dataset.id, {
-      example_id: exampleId,
+      example_number: exampleNumber,
       base_model: settings.baseModel,
       template: effectiveTemplate,
       custom_template: customTemplate?.trim() ? customTemplate : null,
@@ -229,7 +234,7 @@ function TokenCard({
               Row {example.row_number} <SplitTag split={example.split} />
             </>
           ) : (
-            `Example #${exampleId}`
+            `Example ${exampleNumber}`
           )}
           <span className="muted small">
             {settings.baseModel} · {effectiveTemplate} · max {settings.maxSeqLength}

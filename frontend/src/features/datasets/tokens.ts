@@ -42,6 +42,4 @@ export function visibleToken(text: string): { label: string; breaks: number } {
   return { label: label === "" ? "∅" : label, breaks };
 }
 
-export function plural(count: number, one: string, many = `${one}s`): string {
-  return `${count.toLocaleString()} ${count === 1 ? one : many}`;
-}
+export { plural } from "../../lib/format";

@@ -134,6 +134,8 @@ export type UploadOptions = {
   template: TemplateName | "";
   columnMapping: Record<string, string> | null;
   dropInvalid: boolean;
+  /** Keep rows with the same or nearly the same prompt in one split (no leakage from train). */
+  groupSimilar: boolean;
 };
 
 export const DEFAULT_UPLOAD_OPTIONS: UploadOptions = {
@@ -145,6 +147,7 @@ export const DEFAULT_UPLOAD_OPTIONS: UploadOptions = {
   template: "",
   columnMapping: null,
   dropInvalid: false,
+  groupSimilar: false,
 };
 
 export type UploadVariables = {
@@ -174,6 +177,7 @@ export async function uploadDatasetWithProgress({ file, name, options, onProgres
     validation_ratio: ratio(o.ratios.validation),
     test_ratio: ratio(o.ratios.test),
     seed: o.seed,
+    group_similar: o.groupSimilar,
     validation_file: o.validationFile,
     test_file: o.testFile,
     template: o.template || null,

@@ -290,7 +290,7 @@ export function ConvertForm() {
         </button>
         <span className="muted small">
           {preview.isSuccess
-            ? `Saves ${plural(preview.data.num_examples, "example")}, split 85 / 5 / 10 like an upload.`
+            ? `Saves ${plural(preview.data.num_examples, "example")}, split 85 / 5 / 10 like an upload; the examples made from one row (or from nearly the same text) stay in one split.`
             : "Preview first: nothing is stored until you save."}
         </span>
       </div>

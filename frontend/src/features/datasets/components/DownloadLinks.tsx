@@ -1,6 +1,6 @@
 import type { DatasetOut, Split } from "../../../client/types.gen";
 import { DownloadButton } from "../../../components/ui/DownloadButton";
-import { formatNumber } from "../../../lib/format";
+import { plural } from "../../../lib/format";
 import { downloadUrl } from "../api/queries";
 
 const ROWS: (Split | null)[] = ["train", "validation", "test", null];
@@ -25,7 +25,7 @@ export function DownloadLinks({ dataset }: { dataset: DatasetOut }) {
                 <span className="muted">all splits</span>
               )}
             </td>
-            <td className="num muted">{formatNumber(counts[split ?? "all"])} rows</td>
+            <td className="num muted">{plural(counts[split ?? "all"], "row")}</td>
             <td className="row-actions">
               {counts[split ?? "all"] > 0 ? (
                 <span className="download-buttons">

@@ -1,6 +1,7 @@
 import { useRef } from "react";
 import type { TemplateOut } from "../../../client/types.gen";
 import { FieldError } from "../../../components/ui/FormRow";
+import { Toggle } from "../../../components/ui/Toggle";
 import type { Shape, TemplateName } from "../api/queries";
 import { ACCEPT, SHAPE_LABELS, type SplitDraft } from "../uploadOptions";
 
@@ -73,6 +74,8 @@ export function UploadOptionsPanel({
   onValidationFile,
   onTestFile,
   onTemplate,
+  groupSimilar,
+  onGroupSimilar,
 }: {
   shape: Shape;
   split: SplitDraft;
@@ -87,6 +90,8 @@ export function UploadOptionsPanel({
   onValidationFile: (file: File | null) => void;
   onTestFile: (file: File | null) => void;
   onTemplate: (template: TemplateName | "") => void;
+  groupSimilar: boolean;
+  onGroupSimilar: (groupSimilar: boolean) => void;
 }) {
   const share = (key: keyof SplitDraft, label: string, suffix = "%") => (
     <label className="opt-share">
@@ -141,6 +146,13 @@ export function UploadOptionsPanel({
         ) : (
           <div className="hint">Rows are shuffled with the seed, then cut by these shares; the split is fixed once stored.</div>
         )}
+        <Toggle checked={groupSimilar} onChange={onGroupSimilar} testId="upload-group-similar">
+          Keep similar prompts in one split
+        </Toggle>
+        <div className="hint">
+          Rows whose prompts share at least 80% of their 3-word sequences go to the same split, so none leaks from
+          train into validation/test; the shares are then kept as closely as whole groups allow.
+        </div>
       </div>
 
       <div className="opt-group">

@@ -1,6 +1,6 @@
 import { useQuery } from "@tanstack/react-query";
 import { useRef, useState, type DragEvent } from "react";
-import { Link } from "react-router";
+import { Link, useSearchParams } from "react-router";
 import type { DatasetOut } from "../../../client/types.gen";
 import { ErrorNotice } from "../../../components/ui/ErrorNotice";
 import { ProgressBar } from "../../../components/ui/ProgressBar";
@@ -29,12 +29,15 @@ export function UploadZone() {
   // The file's columns from the last "which column is which?" answer, to reopen the mapping after a later error.
   const [columns, setColumns] = useState<string[] | null>(null);
   const [remap, setRemap] = useState(false);
-  const [optionsOpen, setOptionsOpen] = useState(false);
+  // ?group_similar=1: the leakage warning's "upload again keeping similar prompts together" sends users here.
+  const [searchParams] = useSearchParams();
+  const [optionsOpen, setOptionsOpen] = useState(searchParams.get("group_similar") === "1");
   const [shape, setShape] = useState<Shape>("auto");
   const [split, setSplit] = useState<SplitDraft>(DEFAULT_SPLIT_DRAFT);
   const [validationFile, setValidationFile] = useState<File | null>(null);
   const [testFile, setTestFile] = useState<File | null>(null);
   const [template, setTemplate] = useState<TemplateName | "">("");
+  const [groupSimilar, setGroupSimilar] = useState(searchParams.get("group_similar") === "1");
   const templates = useQuery(templateQueries.list());
   const upload = useUploadDataset();
 
@@ -52,6 +55,7 @@ export function UploadZone() {
     validationFile ? "own validation file" : null,
     testFile ? "own test file" : null,
     template ? `template ${template}` : null,
+    groupSimilar ? "similar prompts kept in one split" : null,
   ].filter(Boolean);
 
   const start = (picked: File, nextFixes: Fixes = NO_FIXES) => {
@@ -75,6 +79,7 @@ export function UploadZone() {
       template,
       columnMapping: nextFixes.columnMapping,
       dropInvalid: nextFixes.dropInvalid,
+      groupSimilar,
     };
     upload.mutate(
       {
@@ -219,6 +224,8 @@ export function UploadZone() {
           onValidationFile={setValidationFile}
           onTestFile={setTestFile}
           onTemplate={setTemplate}
+          groupSimilar={groupSimilar}
+          onGroupSimilar={setGroupSimilar}
         />
       </details>
 
@@ -347,7 +354,7 @@ function UploadSuccess({ dataset }: { dataset: DatasetOut }) {
     <div className="notice notice-success" data-testid="upload-success">
       <div className="notice-title">Uploaded “{dataset.name}”</div>
       <div className="notice-message">
-        {formatNumber(dataset.num_rows)} rows ({dataset.shape.replace("_", "/")}), split into{" "}
+        {plural(dataset.num_rows, "row")} ({dataset.shape.replace("_", "/")}), split into{" "}
         {formatNumber(dataset.num_train)} train / {formatNumber(dataset.num_validation)} validation /{" "}
         {formatNumber(dataset.num_test)} test
         {dataset.num_dropped > 0 ? `; ${plural(dataset.num_dropped, "bad row")} dropped` : ""}.

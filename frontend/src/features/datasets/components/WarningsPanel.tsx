@@ -1,3 +1,4 @@
+import { Link } from "react-router";
 import type { DatasetOut } from "../../../client/types.gen";
 import { formatNumber } from "../../../lib/format";
 
@@ -39,6 +40,19 @@ export function WarningsPanel({ warnings, onRow }: { warnings: Warning[]; onRow:
             </span>
           </div>
           <div className="warning-message">{warning.message}</div>
+          {warning.action === "upload_grouped" ? (
+            <div className="warning-action" style={{ marginTop: "0.5rem" }}>
+              <Link to="/datasets?group_similar=1" className="btn btn-sm" data-testid="warning-fix">
+                Upload again, keeping similar prompts in one split
+              </Link>
+            </div>
+          ) : warning.action === "convert_again" ? (
+            <div className="warning-action" style={{ marginTop: "0.5rem" }}>
+              <Link to="/datasets/convert" className="btn btn-sm" data-testid="warning-fix">
+                Convert the table again
+              </Link>
+            </div>
+          ) : null}
           {warning.rows.length > 0 ? (
             <div className="warning-rows">
               <span className="muted small">rows</span>

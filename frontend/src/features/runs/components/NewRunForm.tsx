@@ -5,7 +5,7 @@ import { ErrorNotice } from "../../../components/ui/ErrorNotice";
 import { FieldError, FormRow } from "../../../components/ui/FormRow";
 import { Toggle } from "../../../components/ui/Toggle";
 import { ApiError, fieldMessage } from "../../../lib/api";
-import { formatNumber } from "../../../lib/format";
+import { formatNumber, plural } from "../../../lib/format";
 import { formatDefault, hyperparameterError, type HyperparameterSpec } from "../api/hyperparameters";
 import { useCreateRun } from "../api/queries";
 import { useHyperparameterTexts } from "../useHyperparameterTexts";
@@ -135,7 +135,7 @@ export function NewRunForm({ datasets, models, presets, specs: allSpecs, templat
             >
               {datasets.map((d) => (
                 <option key={d.id} value={String(d.id)}>
-                  {d.name} (#{d.id}, {formatNumber(d.num_rows)} rows)
+                  {d.name} (#{d.id}, {plural(d.num_rows, "row")})
                 </option>
               ))}
             </select>
