@@ -12,7 +12,6 @@ from transformers import TrainerCallback
 
 from backend.core.config import get_settings
 from backend.core.storage import LocalStorage
-from backend.core.text import plural
 from backend.models import RunStatus
 from domain.artifacts import MERGED_DIR, run_storage_key
 from domain.catalog import model_fingerprint, model_location, read_chat_template
@@ -20,6 +19,7 @@ from domain.config import TrainingConfig
 from domain.log import LogKind
 from domain.records import final_answer
 from domain.templates import render
+from domain.text import plural
 from worker import run_store
 from worker.celery_app import app
 from worker.leases import WORKER_ID, Lease

@@ -13,12 +13,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from backend.core.errors import Invalid
-from backend.core.text import plural
 from backend.datasets import similarity
 from backend.datasets.parsing import Table
 from backend.datasets.schemas import ColumnMapping
 from backend.datasets.warnings import LeakageFix, normalise
 from domain.records import AlpacaRecord
+from domain.text import plural
 
 MIN_LABELS = 2
 MAX_LABELS = 50

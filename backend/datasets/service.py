@@ -17,7 +17,6 @@ from sqlalchemy.orm import Session
 from backend.core.config import get_settings
 from backend.core.errors import Invalid, NotFound, TooLarge
 from backend.core.storage import Storage
-from backend.core.text import plural
 from backend.datasets import token_stats_service
 from backend.datasets.parsing import (
     FIELD_NAMES,
@@ -45,6 +44,7 @@ from backend.datasets.warnings import LEAKAGE_FIX_FILES, LEAKAGE_FIX_UPLOAD, Lea
 from backend.models import LOCAL_USER_ID, Dataset, DatasetExample, Split
 from domain.records import AlpacaRecord, AnyRecord, ChatRecord
 from domain.templates import DEFAULT_TEMPLATES, TemplateContext, TemplateName, TemplateRenderError, render
+from domain.text import plural
 
 CHUNK_BYTES = 1024 * 1024
 INSERT_BATCH_ROWS = 2000

@@ -19,12 +19,12 @@ from typing import Literal
 
 import numpy as np
 
-from backend.core.text import plural
 from backend.datasets import similarity
 from backend.datasets.parsing import ParsedRow
 from backend.datasets.schemas import DatasetWarning
 from backend.models import Split
 from domain.records import AlpacaRecord, AnyRecord, ChatRecord
+from domain.text import plural
 
 MAX_LISTED_ROWS = 20
 MAX_LABELS = 100  # more distinct values than this is free text, not classes: no label statistics

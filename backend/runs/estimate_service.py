@@ -21,7 +21,6 @@ from backend.base_models.service import local_directory
 from backend.core import machine
 from backend.core.config import get_settings
 from backend.core.errors import Conflict, Invalid, StudioError
-from backend.core.text import plural
 from backend.datasets.token_stats_service import request_stats, stats_key
 from backend.models import LOCAL_USER_ID, BaseModelEntry, Dataset, Metric, Run, RunStatus, Worker
 from backend.runs.estimate_schemas import (
@@ -36,6 +35,7 @@ from backend.workers.service import list_live_workers
 from domain.catalog import BUNDLED_MODEL_CONFIG, BUNDLED_MODEL_NAME
 from domain.config import TrainingConfig
 from domain.estimate import Device, MemoryEstimate, estimate_memory, estimate_seconds, format_bytes, training_tokens
+from domain.text import plural
 
 # Above this share of a worker's memory, say the run may not fit: the estimate is within ~25% of measured peaks.
 TIGHT_SHARE = 0.8

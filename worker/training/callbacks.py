@@ -16,6 +16,7 @@ from typing import Any
 from transformers import TrainerCallback, TrainerControl, TrainerState, TrainingArguments
 
 from domain.log import LogKind
+from domain.text import plural
 from worker.training.types import CheckpointSink, TrainingSink
 
 # Trainer/TRL log keys → the metric names the studio stores and plots. Anything else is dropped.
@@ -71,7 +72,7 @@ class SinkCallback(TrainerCallback):
                     LogKind.RESUME,
                 )
             else:
-                self.sink.log(f"training {state.max_steps} steps", LogKind.PROGRESS)
+                self.sink.log(f"training {plural(state.max_steps, 'step')}", LogKind.PROGRESS)
         for entry in _trained_history(state):
             if "eval_loss" in entry:
                 self.eval_losses[int(entry["step"])] = float(entry["eval_loss"])

@@ -17,6 +17,7 @@ from transformers import TrainerCallback, TrainerControl, TrainerState, Training
 
 from domain.config import TrainingConfig
 from domain.log import LogKind
+from domain.text import plural
 from worker.training.memory import PeakMemory, release_memory
 from worker.training.sft import train
 from worker.training.types import RunPaths, SplitData, TrainingSink
@@ -47,9 +48,9 @@ class PreflightResult:
 
     def describe(self) -> str:
         return (
-            f"Pre-flight: {self.steps} steps fit in {self.peak_memory_bytes / 1e9:.1f} GB, "
+            f"Pre-flight: {plural(self.steps, 'step')} fit in {self.peak_memory_bytes / 1e9:.1f} GB, "
             f"{self.seconds_per_step:.1f} s/step → about {_duration(self.estimated_seconds)} "
-            f"for {self.total_steps} steps"
+            f"for {plural(self.total_steps, 'step')}"
         )
 
 

@@ -30,6 +30,7 @@ from domain.artifacts import WeightsKind, checkpoint_dir, checkpoint_step
 from domain.config import FULL_FINE_TUNING_MAX_PARAMETERS, TrainingConfig
 from domain.hardware import Device, Hardware, ResolvedMethod, resolution_notes
 from domain.log import LogKind
+from domain.text import plural
 from worker.training.callbacks import LossWatchdog, SinkCallback, TrainingFlow, ValidationMonitor
 from worker.training.hardware import hardware_for, weights_dtype
 from worker.training.sft_config import build_trainer_configs, linear_module_names, quantization_config
@@ -125,17 +126,22 @@ def _tokenize_splits(
     tokenizer: PreTrainedTokenizerBase,
     sink: TrainingSink,
 ) -> TokenizedSplits:
-    sink.log(f"tokenizing {len(data.train)} training and {len(data.validation)} validation examples", LogKind.PROGRESS)
+    training, validation = (
+        plural(len(data.train), "training example"),
+        plural(len(data.validation), "validation example"),
+    )
+    sink.log(f"tokenizing {training} and {validation}", LogKind.PROGRESS)
     loaded = load_training_tokenizer(base_model_location, tokenizer)
     train_dataset, truncated, skipped = tokenized_dataset(config, data.train, data.template_context, loaded)
     if truncated:
         sink.log(
-            f"{truncated} training examples are longer than {config.max_seq_length} tokens: their ends are cut",
+            f"{plural(truncated, 'training example')} {'is' if truncated == 1 else 'are'} longer than "
+            f"{config.max_seq_length} tokens: {'its end is' if truncated == 1 else 'their ends are'} cut",
             LogKind.WARNING,
         )
     if skipped:
         sink.log(
-            f"{skipped} training examples skipped: their prompt fills all {config.max_seq_length} tokens, "
+            f"{plural(skipped, 'training example')} skipped: their prompt fills all {config.max_seq_length} tokens, "
             "so no answer token would be trained on",
             LogKind.WARNING,
         )
@@ -144,7 +150,7 @@ def _tokenize_splits(
     eval_dataset, _, eval_skipped = tokenized_dataset(config, data.validation, data.template_context, loaded)
     if eval_skipped:
         sink.log(
-            f"{eval_skipped} validation examples skipped: their prompt fills all {config.max_seq_length} tokens",
+            f"{plural(eval_skipped, 'validation example')} skipped: their prompt fills all {config.max_seq_length} tokens",
             LogKind.WARNING,
         )
     if len(eval_dataset) == 0:
@@ -227,7 +233,7 @@ def _trainable_model(trainer: SFTTrainer, sink: TrainingSink) -> torch.nn.Module
 def _evaluate_base_model(
     trainer: SFTTrainer, trained_model: torch.nn.Module, validation_examples: int, sink: TrainingSink
 ) -> float:
-    sink.log(f"evaluating the base model on {validation_examples} validation examples", LogKind.PROGRESS)
+    sink.log(f"evaluating the base model on {plural(validation_examples, 'validation example')}", LogKind.PROGRESS)
     # Adapters off, so step 0 of the curve is exactly the base model the user started from. (Full fine-tuning has
     # not changed a weight yet.) Resuming, the sink callback does not send this step-0 evaluation again.
     with trained_model.disable_adapter() if isinstance(trained_model, PeftModel) else nullcontext():

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
-from backend.core.text import json_error
+from domain.text import json_error
 
 FileFormat = Literal["jsonl", "json", "csv", "tsv", "parquet"]
 

@@ -5,9 +5,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
-from backend.core.text import json_error
 from backend.datasets.parsing.readers import json_kind, nested_too_deep
 from domain.records import AlpacaRecord, AnyRecord, ChatRecord, Message, PromptCompletionRecord
+from domain.text import json_error
 
 Shape = Literal["alpaca", "prompt_completion", "chat"]
 ROLES = get_args(Message.model_fields["role"].annotation)

@@ -1,4 +1,4 @@
-"""Wording shared by every message the API and the workers build."""
+"""Wording shared by every message the API and the workers build: counts with their nouns, JSON errors."""
 
 
 def plural(count: int, noun: str, plural_form: str | None = None) -> str:

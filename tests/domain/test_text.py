@@ -1,4 +1,4 @@
-from backend.core.text import json_error, plural
+from domain.text import json_error, plural
 
 
 def test_plural() -> None:
