@@ -1,5 +1,3 @@
-from typing import Any
-
 from fastapi import APIRouter, status
 
 from backend.core.db import SessionDep
@@ -8,7 +6,6 @@ from backend.core.schemas import Page
 from backend.models import Preset
 from backend.presets import service
 from backend.presets.schemas import PresetCreate, PresetOut
-from worker.training.config import TrainingConfig
 
 router = APIRouter(prefix="/api", tags=["presets"])
 
@@ -58,9 +55,3 @@ def update_preset(session: SessionDep, preset_id: int, request: PresetCreate) ->
 )
 def delete_preset(session: SessionDep, preset_id: int) -> None:
     service.delete_preset(session, service.get_preset(session, preset_id))
-
-
-@router.get("/hyperparameters", operation_id="getHyperparameterSchema")
-def hyperparameter_schema() -> dict[str, Any]:
-    """JSON schema of every hyperparameter with its default and one-line help text (the UI's form)."""
-    return TrainingConfig.model_json_schema()
