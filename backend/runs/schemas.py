@@ -135,7 +135,7 @@ class LogLinePayload(BaseModel):
 
 class StatusPayload(BaseModel):
     status: RunStatus
-    status_message: str | None
+    status_message: str
     error: str | None
     base_eval_loss: float | None
     final_eval_loss: float | None

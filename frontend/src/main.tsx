@@ -3,7 +3,7 @@ import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
 import { RouterProvider } from "react-router";
 import { ApiError, configureApiClient } from "./lib/api";
-import { router } from "./router";
+import { router } from "./app/router";
 import "./styles.css";
 
 configureApiClient();

@@ -1641,7 +1641,7 @@ export type StatusPayload = {
     /**
      * Status Message
      */
-    status_message: string | null;
+    status_message: string;
     /**
      * Error
      */

@@ -4,10 +4,11 @@ import type { PresetCreate, PresetOut } from "../../../client/types.gen";
 import { ErrorNotice } from "../../../components/ui/ErrorNotice";
 import { FieldError, FormRow } from "../../../components/ui/FormRow";
 import { ApiError, fieldMessage } from "../../../lib/api";
-import { formatOverride, type HyperparameterSpec } from "../../runs/api/hyperparameters";
-import { HyperparameterErrors } from "../../runs/components/HyperparameterErrors";
-import { HyperparameterFields } from "../../runs/components/HyperparameterFields";
-import { useHyperparameterTexts } from "../../runs/useHyperparameterTexts";
+import type { HyperparameterSpec } from "../../../client/types.gen";
+import { HyperparameterErrors } from "../../../components/hyperparameters/HyperparameterErrors";
+import { HyperparameterFields } from "../../../components/hyperparameters/HyperparameterFields";
+import { formatOverride } from "../../../lib/hyperparameters";
+import { useHyperparameterTexts } from "../../../lib/useHyperparameterTexts";
 
 /** The template belongs to the run (it depends on the dataset): the run form picks it, not the preset editor. */
 const RUN_ONLY_FIELDS = ["prompt_template", "custom_template"];

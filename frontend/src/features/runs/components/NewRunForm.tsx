@@ -1,17 +1,17 @@
 import { useMemo, useState, type ChangeEvent, type SubmitEvent } from "react";
 import { Link, useNavigate } from "react-router";
-import type { BaseModelOut, DatasetOut, PresetOut, TemplateOut } from "../../../client/types.gen";
+import type { BaseModelOut, DatasetOut, HyperparameterSpec, PresetOut, TemplateOut } from "../../../client/types.gen";
 import { ErrorNotice } from "../../../components/ui/ErrorNotice";
 import { FieldError, FormRow } from "../../../components/ui/FormRow";
 import { Toggle } from "../../../components/ui/Toggle";
 import { ApiError, fieldMessage } from "../../../lib/api";
 import { formatNumber } from "../../../lib/format";
-import { formatDefault, hyperparameterError, type HyperparameterSpec } from "../api/hyperparameters";
+import { formatDefault, hyperparameterError } from "../../../lib/hyperparameters";
 import { useCreateRun } from "../api/queries";
-import { useHyperparameterTexts } from "../useHyperparameterTexts";
+import { useHyperparameterTexts } from "../../../lib/useHyperparameterTexts";
 import { EstimatePanel } from "./EstimatePanel";
-import { HyperparameterErrors } from "./HyperparameterErrors";
-import { HyperparameterFields } from "./HyperparameterFields";
+import { HyperparameterErrors } from "../../../components/hyperparameters/HyperparameterErrors";
+import { HyperparameterFields } from "../../../components/hyperparameters/HyperparameterFields";
 
 type Props = {
   datasets: DatasetOut[];
