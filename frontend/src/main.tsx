@@ -4,7 +4,7 @@ import { createRoot } from "react-dom/client";
 import { RouterProvider } from "react-router";
 import { ApiError, configureApiClient } from "./lib/api";
 import { router } from "./app/router";
-import "./styles.css";
+import "./styles/index.css";
 
 configureApiClient();
 
