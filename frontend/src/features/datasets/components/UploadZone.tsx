@@ -278,7 +278,6 @@ function BadRowsChoice({
     <div className="notice notice-warning" role="alert" data-testid="upload-error">
       <div className="notice-title">
         {plural(bad, "row")} of “{fileName}” {bad === 1 ? "has a problem" : "have problems"}
-        <span className="notice-status">HTTP {error.status}</span>
       </div>
       <div className="notice-message" title={error.message}>
         Nothing was stored. Fix the file and upload it again, or keep the {formatNumber(usable)} good{" "}
