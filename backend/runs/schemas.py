@@ -187,7 +187,7 @@ class ReconnectEvent(_Envelope):
     type: Literal["reconnect"] = "reconnect"
     run_id: int
     step: None = None
-    payload: ReconnectPayload = ReconnectPayload()
+    payload: ReconnectPayload = Field(default_factory=ReconnectPayload)
 
 
 AnyRunEvent = MetricEvent | LogLineEvent | StatusEvent | ReconnectEvent
