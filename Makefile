@@ -33,8 +33,12 @@ $(VENV)/.installed: pyproject.toml
 
 frontend: frontend/dist/index.html
 
-frontend/dist/index.html: $(FRONTEND_SOURCES)
-	cd frontend && npm ci --no-audit --no-fund --loglevel=error && npm run build
+frontend/dist/index.html: $(FRONTEND_SOURCES) frontend/node_modules/.package-lock.json
+	cd frontend && npm run build
+
+# npm ci writes node_modules/.package-lock.json: reinstall only when the lockfile changes.
+frontend/node_modules/.package-lock.json: frontend/package-lock.json
+	cd frontend && npm ci --no-audit --no-fund --loglevel=error
 
 migrate: install
 	$(VENV)/bin/alembic upgrade head
@@ -47,11 +51,12 @@ client: install
 browser:
 	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
 
-lint: install
+lint: install frontend/node_modules/.package-lock.json
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/ruff check domain backend worker tests bench
 	$(VENV)/bin/ruff format --check domain backend worker tests bench
 	$(VENV)/bin/mypy
+	cd frontend && npm run typecheck && npm run lint
 
 test: install frontend browser lint
 	HF_HUB_OFFLINE=1 $(VENV)/bin/pytest -q -p no:cacheprovider

@@ -17,6 +17,7 @@ from backend.core.errors import install_error_handler
 from backend.datasets.conversion_router import router as conversion_router
 from backend.datasets.preview_router import router as preview_router
 from backend.datasets.router import router as datasets_router
+from backend.hyperparameters.router import router as hyperparameters_router
 from backend.presets.router import router as presets_router
 from backend.presets.service import sync_builtins
 from backend.runs.artifacts_router import router as artifacts_router
@@ -50,6 +51,7 @@ def create_app() -> FastAPI:
         preview_router,
         base_models_router,
         presets_router,
+        hyperparameters_router,
         estimate_router,
         runs_router,
         artifacts_router,

@@ -281,7 +281,7 @@ class TimingSink:
     def __init__(self) -> None:
         self.start = time.monotonic()
         self.metrics_log: list[tuple[float, int, dict[str, float]]] = []
-        self.events: list[tuple[float, str]] = []
+        self.lines: list[tuple[float, str]] = []
 
     def metrics(self, step: int, epoch: float | None, values: Mapping[str, float]) -> None:
         self.metrics_log.append((time.monotonic(), step, dict(values)))
@@ -289,14 +289,14 @@ class TimingSink:
         print(f"  {time.monotonic() - self.start:6.1f}s step {step} {shown}", flush=True)
 
     def log(self, message: str, kind: LogKind = LogKind.INFO) -> None:
-        self.events.append((time.monotonic(), message))
+        self.lines.append((time.monotonic(), message))
         print(f"  {time.monotonic() - self.start:6.1f}s -- {message}", flush=True)
 
     def cancel_requested(self) -> bool:
         return False
 
-    def event_time(self, prefix: str) -> float:
-        return next(t for t, message in self.events if message.startswith(prefix))
+    def line_time(self, prefix: str) -> float:
+        return next(t for t, message in self.lines if message.startswith(prefix))
 
 
 def main() -> None:
@@ -333,10 +333,10 @@ def main() -> None:
         if step - 1 in train_times
     ]
     eval_s = [eval_logs[s] - train_times[s] for s in eval_logs if s in train_times]
-    loop_start = sink.event_time("training ")
-    base_eval_s = sink.event_time("base model validation loss") - sink.event_time("evaluating the base model")
-    tuned_start = sink.event_time("fine-tuned model: answering")
-    base_start = sink.event_time("base model: answering")
+    loop_start = sink.line_time("training ")
+    base_eval_s = sink.line_time("base model validation loss") - sink.line_time("evaluating the base model")
+    tuned_start = sink.line_time("fine-tuned model: answering")
+    base_start = sink.line_time("base model: answering")
     answer_tokens = [len(tokenizer(a)["input_ids"]) for a in tuned + base]
 
     print("\n== figures (2 CPU cores, TrainingConfig defaults) ==")
@@ -345,7 +345,7 @@ def main() -> None:
         f"{min(lengths)}/{int(statistics.median(lengths))}/{max(lengths)}"
     )
     print(f"bundled model ready: {prepare_s:.1f}s (conversion happens once, at `make up`)")
-    print(f"load + tokenize: {sink.event_time('evaluating the base model') - sink.start:.1f}s")
+    print(f"load + tokenize: {sink.line_time('evaluating the base model') - sink.start:.1f}s")
     print(f"base-model validation: {base_eval_s:.1f}s")
     print(
         f"training loop: {result.global_step} steps in {train_logs[-1][0] - loop_start:.1f}s "

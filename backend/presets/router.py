@@ -1,5 +1,3 @@
-from typing import Any
-
 from fastapi import APIRouter, status
 
 from backend.core.db import SessionDep
@@ -9,7 +7,6 @@ from backend.models import Preset
 from backend.presets import service
 from backend.presets.dependencies import PresetDep
 from backend.presets.schemas import PresetCreate, PresetOut
-from domain.config import TrainingConfig
 
 router = APIRouter(prefix="/api", tags=["presets"])
 
@@ -59,9 +56,3 @@ def update_preset(session: SessionDep, preset: PresetDep, request: PresetCreate)
 )
 def delete_preset(session: SessionDep, preset: PresetDep) -> None:
     service.delete_preset(session, preset)
-
-
-@router.get("/hyperparameters", operation_id="getHyperparameterSchema")
-def hyperparameter_schema() -> dict[str, Any]:
-    """JSON schema of every hyperparameter with its default and one-line help text (the UI's form)."""
-    return TrainingConfig.model_json_schema()

@@ -12,7 +12,16 @@ from backend.core.config import get_settings
 from backend.core.db import get_sessionmaker
 from backend.core.errors import Invalid
 from backend.models import Run
-from backend.runs.schemas import RunEvent
+from backend.runs.schemas import (
+    AnyRunEvent,
+    LogLineEvent,
+    LogLinePayload,
+    MetricEvent,
+    MetricPayload,
+    ReconnectEvent,
+    StatusEvent,
+    StatusPayload,
+)
 from backend.runs.service import get_run, list_log_lines, list_metrics
 
 
@@ -40,19 +49,16 @@ class Cursor:
         return f"{self.metric_id}-{self.log_id}"
 
 
-def status_event(run: Run) -> RunEvent:
-    return RunEvent(
-        id=None,
-        type="status",
+def status_event(run: Run) -> StatusEvent:
+    return StatusEvent(
         run_id=run.id,
-        step=None,
-        payload={
-            "status": run.status.value,
-            "status_message": run.status_message,
-            "error": run.error,
-            "base_eval_loss": run.base_eval_loss,
-            "final_eval_loss": run.final_eval_loss,
-        },
+        payload=StatusPayload(
+            status=run.status,
+            status_message=run.status_message,
+            error=run.error,
+            base_eval_loss=run.base_eval_loss,
+            final_eval_loss=run.final_eval_loss,
+        ),
     )
 
 
@@ -61,27 +67,23 @@ def ensure_run_exists(run_id: int) -> None:
         get_run(session, run_id)
 
 
-def _poll(run_id: int, cursor: Cursor) -> tuple[Run, list[tuple[RunEvent, Cursor]]]:
+def _poll(run_id: int, cursor: Cursor) -> tuple[Run, list[tuple[AnyRunEvent, Cursor]]]:
     """The run, and what was added after `cursor`, each with the cursor that follows it."""
     with get_sessionmaker()() as session:
         run = session.get_one(Run, run_id)
-        events: list[tuple[RunEvent, Cursor]] = []
+        events: list[tuple[AnyRunEvent, Cursor]] = []
         for metric in list_metrics(session, run, cursor.metric_id):
             cursor = Cursor(metric.id, cursor.log_id)
-            payload = {"name": metric.name, "value": metric.value, "epoch": metric.epoch}
-            events.append(
-                (RunEvent(id=metric.id, type="metric", run_id=run_id, step=metric.step, payload=payload), cursor)
-            )
+            payload = MetricPayload(name=metric.name, value=metric.value, epoch=metric.epoch)
+            events.append((MetricEvent(id=metric.id, run_id=run_id, step=metric.step, payload=payload), cursor))
         for entry in list_log_lines(session, run, cursor.log_id):
             cursor = Cursor(cursor.metric_id, entry.id)
-            payload = {"kind": entry.kind.value, "message": entry.message, "time": entry.time.isoformat()}
-            events.append(
-                (RunEvent(id=entry.id, type="event", run_id=run_id, step=entry.step, payload=payload), cursor)
-            )
+            line = LogLinePayload(kind=entry.kind, message=entry.message, time=entry.time)
+            events.append((LogLineEvent(id=entry.id, run_id=run_id, step=entry.step, payload=line), cursor))
         return run, events
 
 
-async def run_events(run_id: int, cursor: Cursor) -> AsyncIterator[tuple[RunEvent, Cursor]]:
+async def run_events(run_id: int, cursor: Cursor) -> AsyncIterator[tuple[AnyRunEvent, Cursor]]:
     """Metrics and log lines after the client's cursor, then status changes, until the run finishes. Each event
     comes with the cursor to resume after it.
 
@@ -90,7 +92,7 @@ async def run_events(run_id: int, cursor: Cursor) -> AsyncIterator[tuple[RunEven
     """
     settings = get_settings()
     deadline = time.monotonic() + settings.sse_max_connection_seconds
-    last_status: dict[str, object] | None = None
+    last_status: StatusPayload | None = None
     while True:
         run, events = await run_in_threadpool(_poll, run_id, cursor)
         for event, after in events:
@@ -103,6 +105,6 @@ async def run_events(run_id: int, cursor: Cursor) -> AsyncIterator[tuple[RunEven
         if run.status.finished:
             return
         if time.monotonic() > deadline:
-            yield RunEvent(id=None, type="reconnect", run_id=run_id, step=None, payload={}), cursor
+            yield ReconnectEvent(run_id=run_id), cursor
             return
         await asyncio.sleep(settings.sse_poll_seconds)

@@ -100,7 +100,11 @@ def list_predictions(session: SessionDep, run: RunDep) -> Page[PredictionOut]:
     "/{run_id}/events",
     operation_id="streamRunEvents",
     responses={
-        200: {"model": RunEvent, "content": {"text/event-stream": {}}, "description": "RunEvent per SSE"},
+        200: {
+            "model": RunEvent,
+            "content": {"text/event-stream": {"schema": {"$ref": "#/components/schemas/RunEvent"}}},
+            "description": "One RunEvent per SSE message (its data; the SSE event name is its type).",
+        },
         **error_responses(NotFound, Invalid),
     },
 )

@@ -1,7 +1,7 @@
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, RootModel
 
 from backend.models import RunStatus
 from domain.catalog import BUNDLED_MODEL_NAME
@@ -127,15 +127,81 @@ class RunLogLineOut(BaseModel):
     message: str
 
 
-class RunEvent(BaseModel):
-    """The one envelope for everything a run reports, whatever the transport."""
+class MetricPayload(BaseModel):
+    name: str
+    value: float
+    epoch: float | None
 
-    id: int | None
-    type: Literal["status", "metric", "event", "reconnect"] = Field(
-        description="status: the run's state; metric: payload {name, value, epoch}, id a metric id; "
-        "event: a line of the run's log, payload {kind, message, time}, id a RunLogLineOut id; "
-        "reconnect: the stream ends here, reconnect with Last-Event-ID."
-    )
+
+class LogLinePayload(BaseModel):
+    kind: LogKind
+    message: str
+    time: datetime
+
+
+class StatusPayload(BaseModel):
+    status: RunStatus
+    status_message: str
+    error: str | None
+    base_eval_loss: float | None
+    final_eval_loss: float | None
+
+
+class ReconnectPayload(BaseModel):
+    pass
+
+
+class _Envelope(BaseModel):
+    # Every field of a sent event is present, defaults included: the generated client's types say so.
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
+
+
+class MetricEvent(_Envelope):
+    """A metric point; id is a MetricOut id."""
+
+    id: int
+    type: Literal["metric"] = "metric"
     run_id: int
     step: int | None
-    payload: dict[str, Any]
+    payload: MetricPayload
+
+
+class LogLineEvent(_Envelope):
+    """A line of the run's log; id is a RunLogLineOut id."""
+
+    id: int
+    type: Literal["log_line"] = "log_line"
+    run_id: int
+    step: int | None
+    payload: LogLinePayload
+
+
+class StatusEvent(_Envelope):
+    """The run's state, sent when it changes."""
+
+    id: None = None
+    type: Literal["status"] = "status"
+    run_id: int
+    step: None = None
+    payload: StatusPayload
+
+
+class ReconnectEvent(_Envelope):
+    """The stream ends here: reconnect with Last-Event-ID."""
+
+    id: None = None
+    type: Literal["reconnect"] = "reconnect"
+    run_id: int
+    step: None = None
+    payload: ReconnectPayload = Field(default_factory=ReconnectPayload)
+
+
+AnyRunEvent = MetricEvent | LogLineEvent | StatusEvent | ReconnectEvent
+
+
+class RunEvent(RootModel[Annotated[AnyRunEvent, Field(discriminator="type")]]):
+    """The one envelope {id, type, run_id, step, payload} for everything a run reports, whatever the transport.
+
+    `type` says which payload it carries and is also the SSE event name. A named root model, so the union is one
+    schema in OpenAPI (the generated client's type of an SSE message).
+    """

@@ -3,8 +3,8 @@ import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
 import { RouterProvider } from "react-router";
 import { ApiError, configureApiClient } from "./lib/api";
-import { router } from "./router";
-import "./styles.css";
+import { router } from "./app/router";
+import "./styles/index.css";
 
 configureApiClient();
 

@@ -178,7 +178,7 @@ class TestConvertSplit:
 
 
 def test_a_converted_datasets_leakage_says_what_to_do_on_the_convert_page() -> None:
-    from worker.training.templates import AlpacaRecord
+    from domain.records import AlpacaRecord
 
     from backend.datasets.conversion import LEAKAGE_FIX
     from backend.datasets.parsing import ParsedRow

@@ -15,3 +15,25 @@ def test_every_operation_has_a_clean_id() -> None:
     ids = [op["operationId"] for op in operations]
     assert len(ids) == len(set(ids))
     assert all(op_id.isalnum() for op_id in ids)
+
+
+def test_run_events_are_a_typed_union_in_the_schema() -> None:
+    """The SSE message of GET /api/runs/{id}/events is one schema the client is typed from: a union on `type`."""
+    schema = create_app().openapi()
+    response = schema["paths"]["/api/runs/{run_id}/events"]["get"]["responses"]["200"]
+    assert response["content"]["text/event-stream"]["schema"] == {"$ref": "#/components/schemas/RunEvent"}
+    components = schema["components"]["schemas"]
+    run_event = components["RunEvent"]
+    assert run_event["discriminator"]["propertyName"] == "type"
+    assert set(run_event["discriminator"]["mapping"]) == {"metric", "log_line", "status", "reconnect"}
+    payloads = {
+        name: sorted(components[components[name]["properties"]["payload"]["$ref"].split("/")[-1]]["properties"])
+        for name in ("MetricEvent", "LogLineEvent", "StatusEvent")
+    }
+    assert payloads == {
+        "MetricEvent": ["epoch", "name", "value"],
+        "LogLineEvent": ["kind", "message", "time"],
+        "StatusEvent": ["base_eval_loss", "error", "final_eval_loss", "status", "status_message"],
+    }
+    for name in ("MetricEvent", "LogLineEvent", "StatusEvent", "ReconnectEvent"):
+        assert sorted(components[name]["required"]) == ["id", "payload", "run_id", "step", "type"]

@@ -96,24 +96,26 @@ class TestStreamRunEvents:
 
         messages = _stream(client, run["id"])
         lines = [
-            (event["payload"]["kind"], event["payload"]["message"]) for _, event in messages if event["type"] == "event"
+            (event["payload"]["kind"], event["payload"]["message"])
+            for _, event in messages
+            if event["type"] == "log_line"
         ]
         assert lines == [("warning", "first"), ("progress", "second"), ("info", "finished after 2 steps")]
-        assert [event["id"] for _, event in messages if event["type"] == "event"] == [
+        assert [event["id"] for _, event in messages if event["type"] == "log_line"] == [
             e["id"] for e in _log(client, run["id"])
         ]
         assert messages[-1][1]["payload"]["status"] == "succeeded"
 
         # The SSE id is the cursor of both: metric id and log id. Resuming after the first log line sends the rest.
-        first_line = next(sse_id for sse_id, event in messages if event["type"] == "event")
+        first_line = next(sse_id for sse_id, event in messages if event["type"] == "log_line")
         metric_id, log_id = (int(part) for part in first_line.split("-"))
         resumed = [event for _, event in _stream(client, run["id"], last_event_id=first_line)]
-        assert [e["payload"]["message"] for e in resumed if e["type"] == "event"] == [
+        assert [e["payload"]["message"] for e in resumed if e["type"] == "log_line"] == [
             "second",
             "finished after 2 steps",
         ]
         assert all(e["id"] > metric_id for e in resumed if e["type"] == "metric")
-        assert all(e["id"] > log_id for e in resumed if e["type"] == "event")
+        assert all(e["id"] > log_id for e in resumed if e["type"] == "log_line")
 
     def test_a_bare_metric_id_from_an_older_stream_is_accepted(self, client: TestClient) -> None:
         run, sink = _running_run(client)
@@ -124,7 +126,7 @@ class TestStreamRunEvents:
 
         resumed = [event for _, event in _stream(client, run["id"], last_event_id=str(first_metric))]
         assert [e["payload"]["name"] for e in resumed if e["type"] == "metric"] == ["learning_rate"]
-        assert [e["payload"]["message"] for e in resumed if e["type"] == "event"] == ["only line"]
+        assert [e["payload"]["message"] for e in resumed if e["type"] == "log_line"] == ["only line"]
 
     def test_a_last_event_id_the_stream_never_sent_is_422(self, client: TestClient) -> None:
         run, _ = _running_run(client)

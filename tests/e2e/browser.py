@@ -28,7 +28,7 @@ def embedded_studio_env(root: Path) -> dict[str, str]:
 
 
 @contextmanager
-def chromium_page(timeout_ms: int | None = None) -> Iterator[Any]:
+def chromium_page(timeout_ms: int | None = None, viewport: tuple[int, int] = (1440, 1000)) -> Iterator[Any]:
     """A Playwright page in the system's Chromium (downloading browsers is not possible here)."""
     if not CHROMIUM.exists():
         pytest.fail("Chromium is missing: `make test` installs it (apt-get install chromium)")
@@ -39,7 +39,7 @@ def chromium_page(timeout_ms: int | None = None) -> Iterator[Any]:
         browser = playwright.chromium.launch(
             executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
         )
-        page = browser.new_page(viewport={"width": 1440, "height": 1000})
+        page = browser.new_page(viewport={"width": viewport[0], "height": viewport[1]})
         if timeout_ms is not None:
             page.set_default_timeout(timeout_ms)
         yield page

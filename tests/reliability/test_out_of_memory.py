@@ -78,7 +78,7 @@ def test_training_out_of_memory_is_retried_with_the_same_effective_batch(
     assert _steps(client, run["id"], "train_loss") == [1, 2, 3, 4, 5, 6]
     assert _steps(client, run["id"], "eval_loss") == [0, 3, 6]
     # The live stream carried the log as it grew, every line once.
-    assert [e["id"] for e in streamed if e["type"] == "event"] == [e["id"] for e in log]
+    assert [e["id"] for e in streamed if e["type"] == "log_line"] == [e["id"] for e in log]
     assert streamed[-1]["payload"]["status"] == "succeeded"
 
 

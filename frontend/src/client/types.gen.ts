@@ -795,12 +795,124 @@ export type HistogramOut = {
 };
 
 /**
+ * HyperparameterSpec
+ *
+ * One field of the training config, typed for a form: what it takes, its default, bounds and help text.
+ */
+export type HyperparameterSpec = {
+    /**
+     * Name
+     */
+    name: string;
+    /**
+     * Type
+     *
+     * int, float, bool, string (free text), choice (one of `choices`) or list (of `item_type`).
+     */
+    type: 'int' | 'float' | 'bool' | 'string' | 'choice' | 'list';
+    /**
+     * Item Type
+     *
+     * A list's entries; None for other types.
+     */
+    item_type: 'int' | 'string' | null;
+    /**
+     * Default
+     */
+    default: boolean | number | number | string | Array<number> | Array<string> | null;
+    /**
+     * Nullable
+     *
+     * None is allowed (the help text says what it means: off, every layer...).
+     */
+    nullable: boolean;
+    /**
+     * Minimum
+     */
+    minimum: number | number | null;
+    /**
+     * Minimum Exclusive
+     *
+     * The value must be above `minimum`, not equal to it.
+     */
+    minimum_exclusive: boolean;
+    /**
+     * Maximum
+     */
+    maximum: number | number | null;
+    /**
+     * Maximum Exclusive
+     *
+     * The value must be below `maximum`, not equal to it.
+     */
+    maximum_exclusive: boolean;
+    /**
+     * Choices
+     *
+     * The allowed values of a choice, in the config's order; [] otherwise.
+     */
+    choices: Array<string>;
+    /**
+     * Group
+     *
+     * The form section the field belongs to.
+     */
+    group: string;
+    /**
+     * Help
+     *
+     * What the field does, then its trade-off.
+     */
+    help: string;
+};
+
+/**
  * LogKind
  *
  * What a run's log line is about. Progress lines are many and short-lived; the other kinds are what a user reads
  * the log for, so a UI can hide progress and keep the rest.
  */
 export type LogKind = 'progress' | 'info' | 'warning' | 'resume' | 'preflight' | 'oom_retry' | 'overfitting' | 'stopped' | 'error';
+
+/**
+ * LogLineEvent
+ *
+ * A line of the run's log; id is a RunLogLineOut id.
+ */
+export type LogLineEvent = {
+    /**
+     * Id
+     */
+    id: number;
+    /**
+     * Type
+     */
+    type: 'log_line';
+    /**
+     * Run Id
+     */
+    run_id: number;
+    /**
+     * Step
+     */
+    step: number | null;
+    payload: LogLinePayload;
+};
+
+/**
+ * LogLinePayload
+ */
+export type LogLinePayload = {
+    kind: LogKind;
+    /**
+     * Message
+     */
+    message: string;
+    /**
+     * Time
+     */
+    time: string;
+};
 
 /**
  * MemoryBreakdownOut
@@ -865,6 +977,31 @@ export type Message = {
 };
 
 /**
+ * MetricEvent
+ *
+ * A metric point; id is a MetricOut id.
+ */
+export type MetricEvent = {
+    /**
+     * Id
+     */
+    id: number;
+    /**
+     * Type
+     */
+    type: 'metric';
+    /**
+     * Run Id
+     */
+    run_id: number;
+    /**
+     * Step
+     */
+    step: number | null;
+    payload: MetricPayload;
+};
+
+/**
  * MetricOut
  */
 export type MetricOut = {
@@ -892,6 +1029,24 @@ export type MetricOut = {
      * Time
      */
     time: string;
+};
+
+/**
+ * MetricPayload
+ */
+export type MetricPayload = {
+    /**
+     * Name
+     */
+    name: string;
+    /**
+     * Value
+     */
+    value: number;
+    /**
+     * Epoch
+     */
+    epoch: number | null;
 };
 
 /**
@@ -1233,6 +1388,38 @@ export type PromptCompletionRecord = {
 };
 
 /**
+ * ReconnectEvent
+ *
+ * The stream ends here: reconnect with Last-Event-ID.
+ */
+export type ReconnectEvent = {
+    /**
+     * Id
+     */
+    id: null;
+    /**
+     * Type
+     */
+    type: 'reconnect';
+    /**
+     * Run Id
+     */
+    run_id: number;
+    /**
+     * Step
+     */
+    step: null;
+    payload: ReconnectPayload;
+};
+
+/**
+ * ReconnectPayload
+ */
+export type ReconnectPayload = {
+    [key: string]: unknown;
+};
+
+/**
  * RunClone
  *
  * A new run with exactly the source run's resolved configuration, dataset split, base model and preset snapshot.
@@ -1293,34 +1480,20 @@ export type RunCreate = {
 /**
  * RunEvent
  *
- * The one envelope for everything a run reports, whatever the transport.
+ * The one envelope {id, type, run_id, step, payload} for everything a run reports, whatever the transport.
+ *
+ * `type` says which payload it carries and is also the SSE event name. A named root model, so the union is one
+ * schema in OpenAPI (the generated client's type of an SSE message).
  */
-export type RunEvent = {
-    /**
-     * Id
-     */
-    id: number | null;
-    /**
-     * Type
-     *
-     * status: the run's state; metric: payload {name, value, epoch}, id a metric id; event: a line of the run's log, payload {kind, message, time}, id a RunLogLineOut id; reconnect: the stream ends here, reconnect with Last-Event-ID.
-     */
-    type: 'status' | 'metric' | 'event' | 'reconnect';
-    /**
-     * Run Id
-     */
-    run_id: number;
-    /**
-     * Step
-     */
-    step: number | null;
-    /**
-     * Payload
-     */
-    payload: {
-        [key: string]: unknown;
-    };
-};
+export type RunEvent = ({
+    type: 'metric';
+} & MetricEvent) | ({
+    type: 'log_line';
+} & LogLineEvent) | ({
+    type: 'status';
+} & StatusEvent) | ({
+    type: 'reconnect';
+} & ReconnectEvent);
 
 /**
  * RunLogLineOut
@@ -1460,6 +1633,54 @@ export type RunStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancell
  * Split
  */
 export type Split = 'train' | 'validation' | 'test';
+
+/**
+ * StatusEvent
+ *
+ * The run's state, sent when it changes.
+ */
+export type StatusEvent = {
+    /**
+     * Id
+     */
+    id: null;
+    /**
+     * Type
+     */
+    type: 'status';
+    /**
+     * Run Id
+     */
+    run_id: number;
+    /**
+     * Step
+     */
+    step: null;
+    payload: StatusPayload;
+};
+
+/**
+ * StatusPayload
+ */
+export type StatusPayload = {
+    status: RunStatus;
+    /**
+     * Status Message
+     */
+    status_message: string;
+    /**
+     * Error
+     */
+    error: string | null;
+    /**
+     * Base Eval Loss
+     */
+    base_eval_loss: number | null;
+    /**
+     * Final Eval Loss
+     */
+    final_eval_loss: number | null;
+};
 
 /**
  * TemplateOut
@@ -2242,25 +2463,23 @@ export type UpdatePresetResponses = {
 
 export type UpdatePresetResponse = UpdatePresetResponses[keyof UpdatePresetResponses];
 
-export type GetHyperparameterSchemaData = {
+export type ListHyperparametersData = {
     body?: never;
     path?: never;
     query?: never;
     url: '/api/hyperparameters';
 };
 
-export type GetHyperparameterSchemaResponses = {
+export type ListHyperparametersResponses = {
     /**
-     * Response Gethyperparameterschema
+     * Response Listhyperparameters
      *
      * Successful Response
      */
-    200: {
-        [key: string]: unknown;
-    };
+    200: Array<HyperparameterSpec>;
 };
 
-export type GetHyperparameterSchemaResponse = GetHyperparameterSchemaResponses[keyof GetHyperparameterSchemaResponses];
+export type ListHyperparametersResponse = ListHyperparametersResponses[keyof ListHyperparametersResponses];
 
 export type EstimateRunData = {
     body: EstimateRequest;
@@ -2598,7 +2817,7 @@ export type StreamRunEventsError = StreamRunEventsErrors[keyof StreamRunEventsEr
 
 export type StreamRunEventsResponses = {
     /**
-     * RunEvent per SSE
+     * One RunEvent per SSE message (its data; the SSE event name is its type).
      */
     200: RunEvent;
 };

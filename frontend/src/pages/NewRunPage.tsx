@@ -5,7 +5,7 @@ import { PageHeader } from "../components/ui/PageHeader";
 import { Loading } from "../components/ui/States";
 import { datasetQueries, templateQueries } from "../features/datasets/api/queries";
 import { presetQueries } from "../features/presets/api/queries";
-import { catalogQueries } from "../features/runs/api/queries";
+import { catalogQueries } from "../lib/catalog";
 import { NewRunForm } from "../features/runs/components/NewRunForm";
 
 export function NewRunPage() {

@@ -6,8 +6,8 @@ import { PageHeader } from "../components/ui/PageHeader";
 import { Loading } from "../components/ui/States";
 import { presetQueries, useCreatePreset, useUpdatePreset } from "../features/presets/api/queries";
 import { PresetForm } from "../features/presets/components/PresetForm";
-import type { HyperparameterSpec } from "../features/runs/api/hyperparameters";
-import { catalogQueries } from "../features/runs/api/queries";
+import type { HyperparameterSpec } from "../client/types.gen";
+import { catalogQueries } from "../lib/catalog";
 
 const breadcrumb = <Link to="/presets">Presets</Link>;
 

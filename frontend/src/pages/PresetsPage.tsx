@@ -1,4 +1,4 @@
-import { useQuery } from "@tanstack/react-query";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useMemo } from "react";
 import { Link } from "react-router";
 import type { PresetOut } from "../client/types.gen";
@@ -7,7 +7,8 @@ import { PageHeader } from "../components/ui/PageHeader";
 import { Loading } from "../components/ui/States";
 import { presetQueries, useDeletePreset } from "../features/presets/api/queries";
 import { PresetCard } from "../features/presets/components/PresetCard";
-import { catalogQueries, runQueries } from "../features/runs/api/queries";
+import { runQueries } from "../features/runs/api/queries";
+import { catalogQueries } from "../lib/catalog";
 
 function confirmDelete(preset: PresetOut, runCount: number): boolean {
   const used = runCount > 0 ? `${runCount} run${runCount === 1 ? "" : "s"} used it. ` : "";
@@ -20,7 +21,9 @@ export function PresetsPage() {
   const presets = useQuery(presetQueries.list());
   const specs = useQuery(catalogQueries.hyperparameters());
   const runs = useQuery(runQueries.list());
-  const remove = useDeletePreset();
+  const queryClient = useQueryClient();
+  // Runs that used the preset keep their snapshot and lose only the link: refresh them too.
+  const remove = useDeletePreset({ onDeleted: () => queryClient.invalidateQueries({ queryKey: runQueries.all() }) });
   const runCounts = useMemo(() => {
     const counts = new Map<number, number>();
     for (const run of runs.data?.items ?? []) {

@@ -242,7 +242,7 @@ function RunDetail({ run }: { run: RunOut }) {
           ) : log.isError ? (
             <ErrorNotice error={log.error} title="Could not load the log" />
           ) : (
-            <RunLog entries={log.data.items} />
+            <RunLog lines={log.data.items} />
           )}
         </Card>
         <Card

@@ -1,16 +1,19 @@
-import { ApiError } from "../../lib/api";
+import { ApiError, fieldMessage } from "../../lib/api";
 
-/** An API error as the user should read it: the detail, then every per-item error (e.g. each bad line). */
+/**
+ * An API error as the user should read it: the field it is about (not an HTTP status), the detail, then every
+ * per-item error (e.g. each bad line).
+ */
 export function ErrorNotice({ error, title, testId }: { error: unknown; title?: string; testId?: string }) {
   const apiError = error instanceof ApiError ? error : null;
-  const message = apiError ? apiError.message : error instanceof Error ? error.message : String(error);
+  const message = apiError ? fieldMessage(apiError) : error instanceof Error ? error.message : String(error);
   const details = apiError?.errors ?? [];
   const MAX = 50;
   return (
     <div className="notice notice-error" role="alert" data-testid={testId ?? "error-notice"}>
       <div className="notice-title">
         {title ?? "Something went wrong"}
-        {apiError && apiError.status > 0 ? <span className="notice-status">HTTP {apiError.status}</span> : null}
+        {apiError?.field ? <span className="notice-status mono">{apiError.field}</span> : null}
       </div>
       <div className="notice-message">{message}</div>
       {details.length > 0 ? (

@@ -1,7 +1,7 @@
 import { useQuery } from "@tanstack/react-query";
 import { useSearchParams } from "react-router";
 import type { BaseModelOut, DatasetOut, TemplateOut } from "../../client/types.gen";
-import { catalogQueries } from "../runs/api/queries";
+import { catalogQueries } from "../../lib/catalog";
 import { templateQueries, type TemplateName } from "./api/queries";
 
 /** How the trainer would tokenise: which tokenizer, which template, how long, which tokens are targets. */

@@ -1,6 +1,7 @@
-import { useRef, useState, type DragEvent, type SubmitEvent } from "react";
+import { useState, type SubmitEvent } from "react";
 import { useNavigate } from "react-router";
 import { ErrorNotice } from "../../../components/ui/ErrorNotice";
+import { FileDropzone } from "../../../components/ui/FileDropzone";
 import { FieldError, FormRow } from "../../../components/ui/FormRow";
 import { Toggle } from "../../../components/ui/Toggle";
 import { ApiError } from "../../../lib/api";
@@ -29,10 +30,8 @@ type Draft = {
  */
 export function ConvertForm() {
   const navigate = useNavigate();
-  const inputRef = useRef<HTMLInputElement>(null);
   const [file, setFile] = useState<File | null>(null);
   const [columns, setColumns] = useState<string[] | null>(null);
-  const [dragging, setDragging] = useState(false);
   const [draft, setDraft] = useState<Draft>({
     labelColumn: "",
     textColumn: "",
@@ -154,57 +153,41 @@ export function ConvertForm() {
       <section className="card">
         <div className="card-body form-grid">
           <FormRow label="Labelled table">
-            <div
-              className={["dropzone dropzone-compact", dragging ? "dropzone-active" : ""].join(" ")}
-              onDragEnter={(event) => {
-                event.preventDefault();
-                setDragging(true);
-              }}
-              onDragOver={(event) => event.preventDefault()}
-              onDragLeave={(event) => {
-                if (!event.currentTarget.contains(event.relatedTarget as Node | null)) setDragging(false);
-              }}
-              onDrop={(event: DragEvent<HTMLDivElement>) => {
-                event.preventDefault();
-                setDragging(false);
-                const dropped = event.dataTransfer.files[0];
-                if (dropped) void pick(dropped);
-              }}
-              data-testid="convert-dropzone"
+            <FileDropzone
+              accept={ACCEPT}
+              onFile={(picked) => void pick(picked)}
+              disabled={busy}
+              className="dropzone-compact"
+              buttonLabel={file ? "Replace…" : "Choose file…"}
+              testId="convert-dropzone"
+              inputTestId="convert-file-input"
             >
-              <div className="dropzone-text">
-                {file ? (
-                  <>
-                    <strong className="mono" data-testid="convert-file-name">
-                      {file.name}
-                    </strong>
-                    <span className="muted small">
-                      {formatBytes(file.size)}
-                      {knownColumns ? ` · columns: ${knownColumns.join(", ")}` : " · columns are read by the server"}
-                    </span>
-                  </>
-                ) : (
-                  <>
-                    <strong>Drop a CSV, TSV, JSONL or Parquet file</strong>
-                    <span className="muted small">one row per example: a label column and a text column</span>
-                  </>
-                )}
-              </div>
-              <button type="button" className="btn" onClick={() => inputRef.current?.click()} disabled={busy}>
-                {file ? "Replace…" : "Choose file…"}
-              </button>
-              <input
-                ref={inputRef}
-                type="file"
-                accept={ACCEPT}
-                className="visually-hidden"
-                data-testid="convert-file-input"
-                onChange={(event) => {
-                  const picked = event.target.files?.[0];
-                  if (picked) void pick(picked);
-                }}
-              />
-            </div>
+              {(chooseButton) => (
+                <>
+                  <div className="dropzone-text">
+                    {file ? (
+                      <>
+                        <strong className="mono" data-testid="convert-file-name">
+                          {file.name}
+                        </strong>
+                        <span className="muted small">
+                          {formatBytes(file.size)}
+                          {knownColumns
+                            ? ` · columns: ${knownColumns.join(", ")}`
+                            : " · columns are read by the server"}
+                        </span>
+                      </>
+                    ) : (
+                      <>
+                        <strong>Drop a CSV, TSV, JSONL or Parquet file</strong>
+                        <span className="muted small">one row per example: a label column and a text column</span>
+                      </>
+                    )}
+                  </div>
+                  {chooseButton}
+                </>
+              )}
+            </FileDropzone>
             <FieldError>{show("file")}</FieldError>
           </FormRow>
           {columnControl("labelColumn", "convert-label-column", "Label column")}

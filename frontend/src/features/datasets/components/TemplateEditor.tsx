@@ -118,7 +118,7 @@ function TemplateError({ error }: { error: Error }) {
   return (
     <div className="notice notice-error" role="alert" data-testid="template-error">
       <div className="notice-title">
-        The template was not saved <span className="notice-status">HTTP {error.status}</span>
+        The template was not saved
       </div>
       <div className="notice-message">{[...reasons][0]}</div>
       <div className="notice-message small">

@@ -1,24 +1,7 @@
 import { useMemo } from "react";
 import uPlot from "uplot";
 import { UPlotChart, type ChartOptions } from "../../../components/ui/UPlotChart";
-
-const FONT = '11px -apple-system, BlinkMacSystemFont, "Segoe UI", Roboto, sans-serif';
-const LABEL_FONT = '600 11px -apple-system, BlinkMacSystemFont, "Segoe UI", Roboto, sans-serif';
-const FITS = "#6366f1";
-const CUT = "#f04438";
-
-function axis(label: string, format: (value: number) => string): uPlot.Axis {
-  return {
-    label,
-    labelFont: LABEL_FONT,
-    labelSize: 18,
-    font: FONT,
-    stroke: "#6b7280",
-    grid: { stroke: "#eef0f4", width: 1 },
-    ticks: { stroke: "#e5e7eb", width: 1, size: 4 },
-    values: (_u, splits) => splits.map(format),
-  };
-}
+import { chartAxis, chartFont, cssVar } from "../../../lib/chart";
 
 const bars = uPlot.paths.bars?.({ size: [1, Infinity], gap: 1, align: 1 });
 
@@ -27,6 +10,7 @@ function limitLine(limit: number): uPlot.Plugin {
   return {
     hooks: {
       draw: (u) => {
+        const cut = cssVar("--chart-cut");
         const x = u.valToPos(limit, "x", true);
         const { top, height, left, width } = u.bbox;
         const ctx = u.ctx;
@@ -34,7 +18,7 @@ function limitLine(limit: number): uPlot.Plugin {
         const inView = x <= left + width;
         ctx.save();
         if (inView) {
-          ctx.strokeStyle = CUT;
+          ctx.strokeStyle = cut;
           ctx.lineWidth = 1.5 * px;
           ctx.setLineDash([5 * px, 4 * px]);
           ctx.beginPath();
@@ -45,16 +29,16 @@ function limitLine(limit: number): uPlot.Plugin {
         }
         // The label on a white box, so a bar under it does not hide it. Far beyond the longest example it
         // points right instead of squeezing the bars.
-        ctx.font = `600 ${11 * px}px -apple-system, "Segoe UI", Roboto, sans-serif`;
+        ctx.font = chartFont(11 * px, 600);
         const text = inView ? `max_seq_length ${limit}` : `max_seq_length ${limit} →`;
         const textWidth = ctx.measureText(text).width;
         const pad = 4 * px;
         const anchor = inView ? x : left + width;
         const toRight = inView && anchor + pad + textWidth + pad < left + width;
         const boxLeft = toRight ? anchor + pad / 2 : anchor - textWidth - pad * 1.5;
-        ctx.fillStyle = "rgba(255, 255, 255, 0.9)";
+        ctx.fillStyle = cssVar("--chart-label-box");
         ctx.fillRect(boxLeft, top + px, textWidth + pad, 16 * px);
-        ctx.fillStyle = inView ? CUT : "#667085";
+        ctx.fillStyle = inView ? cut : cssVar("--muted");
         ctx.textAlign = "left";
         ctx.fillText(text, boxLeft + pad / 2, top + 13 * px);
         ctx.restore();
@@ -76,8 +60,10 @@ export function TokenHistogram({
   counts: number[];
   maxSeqLength: number;
 }) {
-  const options = useMemo<ChartOptions>(
-    () => ({
+  const options = useMemo<ChartOptions>(() => {
+    const fits = cssVar("--chart-bar");
+    const cut = cssVar("--chart-cut");
+    return {
       scales: {
         x: {
           time: false,
@@ -99,18 +85,17 @@ export function TokenHistogram({
       cursor: { drag: { x: false, y: false }, points: { show: false } },
       legend: { show: false },
       axes: [
-        axis("tokens per example", (v) => (Number.isInteger(v) ? v.toLocaleString() : "")),
-        axis("examples", (v) => (Number.isInteger(v) ? v.toLocaleString() : "")),
+        chartAxis("tokens per example", (v) => (Number.isInteger(v) ? v.toLocaleString() : "")),
+        chartAxis("examples", (v) => (Number.isInteger(v) ? v.toLocaleString() : "")),
       ],
       series: [
         {},
-        { label: "fits", fill: FITS, stroke: FITS, width: 0, paths: bars, points: { show: false } },
-        { label: "truncated", fill: CUT, stroke: CUT, width: 0, paths: bars, points: { show: false } },
+        { label: "fits", fill: fits, stroke: fits, width: 0, paths: bars, points: { show: false } },
+        { label: "truncated", fill: cut, stroke: cut, width: 0, paths: bars, points: { show: false } },
       ],
       plugins: [limitLine(maxSeqLength)],
-    }),
-    [edges, counts, maxSeqLength],
-  );
+    };
+  }, [edges, counts, maxSeqLength]);
 
   const data = useMemo<uPlot.AlignedData>(() => {
     const x = edges.slice(0, counts.length);

@@ -1,8 +1,9 @@
 import { useQuery } from "@tanstack/react-query";
-import { useRef, useState, type DragEvent } from "react";
+import { useRef, useState } from "react";
 import { Link, useSearchParams } from "react-router";
 import type { DatasetOut } from "../../../client/types.gen";
 import { ErrorNotice } from "../../../components/ui/ErrorNotice";
+import { FileDropzone } from "../../../components/ui/FileDropzone";
 import { ProgressBar } from "../../../components/ui/ProgressBar";
 import { ApiError } from "../../../lib/api";
 import { formatBytes, formatNumber } from "../../../lib/format";
@@ -18,9 +19,7 @@ type Fixes = { columnMapping: Record<string, string> | null; shape: Shape | null
 const NO_FIXES: Fixes = { columnMapping: null, shape: null, dropInvalid: false };
 
 export function UploadZone() {
-  const inputRef = useRef<HTMLInputElement>(null);
   const abortRef = useRef<AbortController | null>(null);
-  const [dragging, setDragging] = useState(false);
   const [name, setName] = useState("");
   // The last chosen file stays here, so a mapping or "drop bad rows" resubmits without picking it again.
   const [file, setFile] = useState<File | null>(null);
@@ -101,17 +100,9 @@ export function UploadZone() {
         },
         onSettled: () => {
           abortRef.current = null;
-          if (inputRef.current) inputRef.current.value = "";
         },
       },
     );
-  };
-
-  const onDrop = (event: DragEvent<HTMLDivElement>) => {
-    event.preventDefault();
-    setDragging(false);
-    const dropped = event.dataTransfer.files[0];
-    if (dropped && !upload.isPending) start(dropped);
   };
 
   const fraction = progress && progress.total > 0 ? progress.loaded / progress.total : 0;
@@ -129,72 +120,51 @@ export function UploadZone() {
 
   return (
     <div className="upload">
-      <div
-        className={["dropzone", dragging ? "dropzone-active" : "", upload.isPending ? "dropzone-busy" : ""].join(" ")}
-        data-testid="dataset-dropzone"
-        onDragEnter={(event) => {
-          event.preventDefault();
-          setDragging(true);
-        }}
-        onDragOver={(event) => {
-          event.preventDefault();
-          event.dataTransfer.dropEffect = "copy";
-        }}
-        onDragLeave={(event) => {
-          if (!event.currentTarget.contains(event.relatedTarget as Node | null)) setDragging(false);
-        }}
-        onDrop={onDrop}
+      <FileDropzone
+        accept={ACCEPT}
+        onFile={start}
+        disabled={upload.isPending}
+        className={upload.isPending ? "dropzone-busy" : ""}
+        buttonClassName="btn btn-primary"
+        testId="dataset-dropzone"
+        inputTestId="dataset-file-input"
       >
-        <svg className="dropzone-icon" viewBox="0 0 24 24" aria-hidden="true">
-          <path
-            d="M12 16V4m0 0-4 4m4-4 4 4M4 16v2a2 2 0 0 0 2 2h12a2 2 0 0 0 2-2v-2"
-            fill="none"
-            stroke="currentColor"
-            strokeWidth="1.6"
-            strokeLinecap="round"
-            strokeLinejoin="round"
-          />
-        </svg>
-        <div className="dropzone-text">
-          <strong>Drop a dataset file here</strong>
-          <span className="muted">
-            JSONL, JSON array, CSV, TSV or Parquet: Alpaca rows (instruction, input, output), prompt/completion pairs
-            or chats ({"{"}"messages": [...]{"}"})
-          </span>
-        </div>
-        <div className="dropzone-controls">
-          <input
-            className="input"
-            type="text"
-            placeholder="Name (optional, defaults to the file name)"
-            value={name}
-            maxLength={200}
-            onChange={(event) => setName(event.target.value)}
-            disabled={upload.isPending}
-            aria-label="Dataset name"
-            data-testid="dataset-name-input"
-          />
-          <button
-            type="button"
-            className="btn btn-primary"
-            onClick={() => inputRef.current?.click()}
-            disabled={upload.isPending}
-          >
-            Choose file…
-          </button>
-          <input
-            ref={inputRef}
-            type="file"
-            accept={ACCEPT}
-            className="visually-hidden"
-            data-testid="dataset-file-input"
-            onChange={(event) => {
-              const picked = event.target.files?.[0];
-              if (picked) start(picked);
-            }}
-          />
-        </div>
-      </div>
+        {(chooseButton) => (
+          <>
+            <svg className="dropzone-icon" viewBox="0 0 24 24" aria-hidden="true">
+              <path
+                d="M12 16V4m0 0-4 4m4-4 4 4M4 16v2a2 2 0 0 0 2 2h12a2 2 0 0 0 2-2v-2"
+                fill="none"
+                stroke="currentColor"
+                strokeWidth="1.6"
+                strokeLinecap="round"
+                strokeLinejoin="round"
+              />
+            </svg>
+            <div className="dropzone-text">
+              <strong>Drop a dataset file here</strong>
+              <span className="muted">
+                JSONL, JSON array, CSV, TSV or Parquet: Alpaca rows (instruction, input, output), prompt/completion
+                pairs or chats ({"{"}"messages": [...]{"}"})
+              </span>
+            </div>
+            <div className="dropzone-controls">
+              <input
+                className="input"
+                type="text"
+                placeholder="Name (optional, defaults to the file name)"
+                value={name}
+                maxLength={200}
+                onChange={(event) => setName(event.target.value)}
+                disabled={upload.isPending}
+                aria-label="Dataset name"
+                data-testid="dataset-name-input"
+              />
+              {chooseButton}
+            </div>
+          </>
+        )}
+      </FileDropzone>
 
       <details
         className="upload-options"
@@ -315,7 +285,6 @@ function BadRowsChoice({
     <div className="notice notice-warning" role="alert" data-testid="upload-error">
       <div className="notice-title">
         {plural(bad, "row")} of “{fileName}” {bad === 1 ? "has a problem" : "have problems"}
-        <span className="notice-status">HTTP {error.status}</span>
       </div>
       <div className="notice-message" title={error.message}>
         Nothing was stored. Fix the file and upload it again, or keep the {formatNumber(usable)} good{" "}

@@ -2,7 +2,6 @@ import { queryOptions, useMutation, useQueryClient } from "@tanstack/react-query
 import { createPreset, deletePreset, getPreset, listPresets, updatePreset } from "../../../client/sdk.gen";
 import type { PresetCreate, PresetOut } from "../../../client/types.gen";
 import { rememberItem } from "../../../lib/cache";
-import { runQueries } from "../../runs/api/queries";
 
 /** Every preset query key and fetcher, defined once. Mutations write their response, then invalidate. */
 export const presetQueries = {
@@ -48,16 +47,16 @@ export function useUpdatePreset(id: number) {
   });
 }
 
-export function useDeletePreset() {
+/** `onDeleted`: what else to refresh (the page knows: runs that used the preset lose only the link). */
+export function useDeletePreset({ onDeleted }: { onDeleted: () => Promise<void> }) {
   const queryClient = useQueryClient();
   return useMutation({
     mutationFn: async (id: number) => {
       await deletePreset({ path: { preset_id: id }, throwOnError: true });
     },
-    // Runs that used it lose only the link (their snapshot stays): refresh both.
     onSuccess: async () => {
       await queryClient.invalidateQueries({ queryKey: presetQueries.all() });
-      await queryClient.invalidateQueries({ queryKey: runQueries.all() });
+      await onDeleted();
     },
   });
 }

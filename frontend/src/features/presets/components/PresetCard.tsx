@@ -1,7 +1,7 @@
 import { Link } from "react-router";
 import type { PresetOut } from "../../../client/types.gen";
 import { formatDateTime } from "../../../lib/format";
-import type { HyperparameterSpec } from "../../runs/api/hyperparameters";
+import type { HyperparameterSpec } from "../../../client/types.gen";
 import { PresetSettings } from "./PresetSettings";
 
 function PresetActions({ preset, onDelete, deleting }: { preset: PresetOut; onDelete: () => void; deleting: boolean }) {

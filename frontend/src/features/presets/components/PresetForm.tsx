@@ -1,13 +1,14 @@
-import { useState, type SubmitEvent } from "react";
+import { useEffect, useState, type SubmitEvent } from "react";
 import { Link } from "react-router";
-import type { PresetCreate, PresetOut } from "../../../client/types.gen";
+import type { HyperparameterSpec, PresetCreate, PresetOut } from "../../../client/types.gen";
 import { ErrorNotice } from "../../../components/ui/ErrorNotice";
 import { FieldError, FormRow } from "../../../components/ui/FormRow";
 import { ApiError, fieldMessage } from "../../../lib/api";
-import { formatOverride, type HyperparameterSpec } from "../../runs/api/hyperparameters";
-import { HyperparameterErrors } from "../../runs/components/HyperparameterErrors";
-import { HyperparameterFields } from "../../runs/components/HyperparameterFields";
-import { useHyperparameterTexts } from "../../runs/useHyperparameterTexts";
+import { focusElement, useFocusField } from "../../../lib/focusField";
+import { HyperparameterErrors } from "../../../components/hyperparameters/HyperparameterErrors";
+import { HyperparameterFields } from "../../../components/hyperparameters/HyperparameterFields";
+import { formatOverride } from "../../../lib/hyperparameters";
+import { useHyperparameterTexts } from "../../../lib/useHyperparameterTexts";
 
 /** The template belongs to the run (it depends on the dataset): the run form picks it, not the preset editor. */
 const RUN_ONLY_FIELDS = ["prompt_template", "custom_template"];
@@ -44,9 +45,21 @@ export function PresetForm({ initial, specs: allSpecs, submitLabel, pending, err
   const unplaced = error && !hp.serverFieldError && !topError("name") && !topError("description") ? error : null;
   const setCount = Object.values(hp.texts).filter((text) => text.trim() !== "").length;
 
+  const focus = useFocusField();
+  // A 422 that names a field: bring that field into view (the summary is below the whole form).
+  useEffect(() => {
+    if (!(error instanceof ApiError) || !error.field) return;
+    const hyperparameter = /^hyperparameters\.([^.]+)/.exec(error.field)?.[1];
+    focusElement(hyperparameter ? `hp-${hyperparameter}` : `preset-${error.field}`);
+  }, [error]);
+
   const submit = (event: SubmitEvent<HTMLFormElement>) => {
     event.preventDefault();
-    if (!hp.check()) return;
+    if (!hp.check()) {
+      const firstInvalid = specs.find((spec) => spec.name in hp.parsed.errors);
+      if (firstInvalid) focus(`hp-${firstInvalid.name}`);
+      return;
+    }
     // Keep what this form does not edit (a template set through the API) as it was.
     const kept = Object.fromEntries(Object.entries(stored).filter(([key]) => RUN_ONLY_FIELDS.includes(key)));
     onSubmit({ name: name.trim(), description: description.trim(), hyperparameters: { ...kept, ...hp.parsed.values } });

@@ -1,4 +1,5 @@
-import { formatOverride, type HyperparameterSpec } from "../../runs/api/hyperparameters";
+import type { HyperparameterSpec } from "../../../client/types.gen";
+import { formatOverride } from "../../../lib/hyperparameters";
 
 /** What a preset sets, each value next to the studio default it replaces, in the form's order. */
 export function PresetSettings({

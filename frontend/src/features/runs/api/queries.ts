@@ -4,9 +4,7 @@ import {
   cloneRun,
   createRun,
   estimateRun,
-  getHyperparameterSchema,
   getRun,
-  listBaseModels,
   listRunCheckpoints,
   listRunLogLines,
   listRunMetrics,
@@ -15,7 +13,6 @@ import {
 } from "../../../client/sdk.gen";
 import type { EstimateRequest, RunCreate, RunOut, RunStatus } from "../../../client/types.gen";
 import { rememberItem } from "../../../lib/cache";
-import { parseHyperparameterSchema } from "./hyperparameters";
 
 export const ACTIVE_STATUSES: readonly RunStatus[] = ["queued", "running"];
 
@@ -83,23 +80,6 @@ export const runQueries = {
       staleTime: 60_000,
       // Until a worker has counted the dataset's tokens the estimate assumes max_seq_length: ask again.
       refetchInterval: (query) => (query.state.data?.token_lengths_pending ? 3000 : false),
-    }),
-};
-
-/** What a new run can be built from: base models and the hyperparameter schema (presets: features/presets). */
-export const catalogQueries = {
-  models: () =>
-    queryOptions({
-      queryKey: ["models"] as const,
-      queryFn: async ({ signal }) => (await listBaseModels({ signal, throwOnError: true })).data,
-      staleTime: 60_000,
-    }),
-  hyperparameters: () =>
-    queryOptions({
-      queryKey: ["hyperparameters"] as const,
-      queryFn: async ({ signal }) =>
-        parseHyperparameterSchema((await getHyperparameterSchema({ signal, throwOnError: true })).data),
-      staleTime: Infinity,
     }),
 };
 

@@ -1,17 +1,22 @@
 import { useQueryClient } from "@tanstack/react-query";
 import { useEffect, useRef } from "react";
-import type { LogKind, MetricOut, RunLogLineOut, RunOut, RunStatus } from "../../../client/types.gen";
+import type {
+  LogLineEvent,
+  MetricEvent,
+  MetricOut,
+  RunEvent,
+  RunLogLineOut,
+  RunStatus,
+  StatusEvent,
+} from "../../../client/types.gen";
 import { appendNew } from "../../../lib/cache";
 import { isActive, runQueries } from "./queries";
 
-type MetricPayload = { name: string; value: number; epoch: number | null };
-type LogPayload = { kind: LogKind; message: string; time: string };
-type StatusPayload = Pick<RunOut, "status" | "status_message" | "error" | "base_eval_loss" | "final_eval_loss">;
-type RunEventEnvelope<P> = { id: number | null; type: string; run_id: number; step: number | null; payload: P };
-
-function parse<P>(event: MessageEvent<string>): RunEventEnvelope<P> | null {
+/** The message of an SSE event named `type`, or null when it is not one (the event name is the message's type). */
+function parse<T extends RunEvent["type"]>(event: MessageEvent<string>, type: T): Extract<RunEvent, { type: T }> | null {
   try {
-    return JSON.parse(event.data) as RunEventEnvelope<P>;
+    const message = JSON.parse(event.data) as RunEvent;
+    return message.type === type ? (message as Extract<RunEvent, { type: T }>) : null;
   } catch {
     return null;
   }
@@ -52,8 +57,8 @@ export function useRunEvents(runId: number, enabled: boolean): void {
     };
 
     const onMetric = (event: MessageEvent<string>) => {
-      const envelope = parse<MetricPayload>(event);
-      if (envelope?.id == null) return;
+      const envelope: MetricEvent | null = parse(event, "metric");
+      if (!envelope) return;
       pendingMetrics.push({
         id: envelope.id,
         step: envelope.step ?? 0,
@@ -66,14 +71,14 @@ export function useRunEvents(runId: number, enabled: boolean): void {
     };
 
     const onLog = (event: MessageEvent<string>) => {
-      const envelope = parse<LogPayload>(event);
-      if (envelope?.id == null) return;
+      const envelope: LogLineEvent | null = parse(event, "log_line");
+      if (!envelope) return;
       pendingLog.push({ id: envelope.id, step: envelope.step, ...envelope.payload });
       flushTimer ??= setTimeout(flush, FLUSH_MS);
     };
 
     const onStatus = (event: MessageEvent<string>) => {
-      const envelope = parse<StatusPayload>(event);
+      const envelope: StatusEvent | null = parse(event, "status");
       if (!envelope) return;
       const status: RunStatus = envelope.payload.status;
       const detailKey = runQueries.detail(runId).queryKey;
@@ -96,7 +101,7 @@ export function useRunEvents(runId: number, enabled: boolean): void {
     const open = () => {
       source = new EventSource(`/api/runs/${runId}/events`);
       source.addEventListener("metric", onMetric);
-      source.addEventListener("event", onLog);
+      source.addEventListener("log_line", onLog);
       source.addEventListener("status", onStatus);
       source.onerror = () => {
         // CONNECTING: the browser retries by itself. CLOSED: it gave up (e.g. an HTTP error); try again later.

@@ -1,38 +1,14 @@
 import { useMemo } from "react";
 import type uPlot from "uplot";
 import { UPlotChart, type ChartOptions } from "../../../components/ui/UPlotChart";
+import { chartAxis, cssVar } from "../../../lib/chart";
 import { formatLoss, formatMetric } from "../../../lib/format";
 import { alignSeries, smooth, type MetricSeries } from "../metrics";
 
-const CHART_COLORS = {
-  train: "#4f46e5",
-  trainRaw: "rgba(99, 102, 241, 0.35)",
-  validation: "#f97316",
-  base: "#64748b",
-  learningRate: "#0ea5e9",
-  overfitting: "#dc2626",
-};
-
-const FONT = '11px -apple-system, BlinkMacSystemFont, "Segoe UI", Roboto, sans-serif';
-const LABEL_FONT = '600 11px -apple-system, BlinkMacSystemFont, "Segoe UI", Roboto, sans-serif';
-
-function axis(label: string, format: (value: number) => string = formatMetric, size = 52): uPlot.Axis {
-  return {
-    label,
-    labelFont: LABEL_FONT,
-    labelSize: 18,
-    font: FONT,
-    stroke: "#6b7280",
-    size,
-    grid: { stroke: "#eef0f4", width: 1 },
-    ticks: { stroke: "#e5e7eb", width: 1, size: 4 },
-    values: (_u, splits) => splits.map((v) => format(v)),
-  };
-}
-
-const stepAxis: uPlot.Axis = {
-  ...axis("step", (v) => (Number.isInteger(v) ? String(v) : ""), 36),
-};
+/** Axes are built with the chart's options (not at import): the stylesheet the colours come from is loaded by then. */
+const stepAxis = () => chartAxis("step", (v) => (Number.isInteger(v) ? String(v) : ""), 36);
+const metricAxis = (label: string, format: (value: number) => string = formatMetric, size = 52) =>
+  chartAxis(label, format, size);
 
 /**
  * Legend values: the hovered point, or the newest point while the cursor is elsewhere
@@ -59,14 +35,17 @@ function Overlay({ text }: { text: string }) {
 }
 
 /** Rings on the validation curve, no line: where the worker flagged overfitting. */
-const overfittingSeries: uPlot.Series = {
-  label: "Overfitting flagged",
-  stroke: CHART_COLORS.overfitting,
-  width: 2,
-  paths: () => null,
-  points: { show: true, size: 14, width: 2, stroke: CHART_COLORS.overfitting, fill: "rgba(220, 38, 38, 0.12)" },
-  value: stepValue,
-};
+function overfittingSeries(): uPlot.Series {
+  const stroke = cssVar("--chart-alert");
+  return {
+    label: "Overfitting flagged",
+    stroke,
+    width: 2,
+    paths: () => null,
+    points: { show: true, size: 14, width: 2, stroke, fill: cssVar("--chart-alert-soft") },
+    value: stepValue,
+  };
+}
 
 /**
  * Training and validation loss against step, with the base model's validation loss as a dashed
@@ -90,12 +69,12 @@ export function LossChart({
       scales: { x: { time: false } },
       cursor: { sync: { key: syncKey }, drag: { x: true, y: false } },
       legend: { live: true },
-      axes: [stepAxis, axis("loss")],
+      axes: [stepAxis(), metricAxis("loss")],
       series: [
         { label: "step", value: stepValue },
         {
           label: "Training loss",
-          stroke: CHART_COLORS.trainRaw,
+          stroke: cssVar("--chart-train-raw"),
           width: 1,
           spanGaps: true,
           points: { show: false },
@@ -103,7 +82,7 @@ export function LossChart({
         },
         {
           label: "Training loss (smoothed)",
-          stroke: CHART_COLORS.train,
+          stroke: cssVar("--chart-train"),
           width: 2,
           spanGaps: true,
           points: { show: false },
@@ -111,21 +90,21 @@ export function LossChart({
         },
         {
           label: "Validation loss",
-          stroke: CHART_COLORS.validation,
+          stroke: cssVar("--chart-validation"),
           width: 2,
           spanGaps: true,
-          points: { show: true, size: 6, fill: CHART_COLORS.validation },
+          points: { show: true, size: 6, fill: cssVar("--chart-validation") },
           value: lossValue,
         },
         {
           label: "Base model validation loss",
-          stroke: CHART_COLORS.base,
+          stroke: cssVar("--chart-base"),
           width: 1.5,
           dash: [6, 4],
           points: { show: false },
           value: lossValue,
         },
-        ...(overfitting ? [overfittingSeries] : []),
+        ...(overfitting ? [overfittingSeries()] : []),
       ],
     }),
     [syncKey, overfitting],
@@ -153,12 +132,12 @@ export function LearningRateChart({ series, syncKey }: { series: MetricSeries; s
       scales: { x: { time: false } },
       cursor: { sync: { key: syncKey }, drag: { x: true, y: false } },
       legend: { live: true },
-      axes: [stepAxis, axis("lr", (v) => (v === 0 ? "0" : v.toExponential(1)), 58)],
+      axes: [stepAxis(), metricAxis("lr", (v) => (v === 0 ? "0" : v.toExponential(1)), 58)],
       series: [
         { label: "step", value: stepValue },
         {
           label: "Learning rate",
-          stroke: CHART_COLORS.learningRate,
+          stroke: cssVar("--chart-learning-rate"),
           width: 1.5,
           spanGaps: true,
           points: { show: false },

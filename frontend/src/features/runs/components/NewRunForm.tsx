@@ -1,17 +1,18 @@
 import { useMemo, useState, type ChangeEvent, type SubmitEvent } from "react";
 import { Link, useNavigate } from "react-router";
-import type { BaseModelOut, DatasetOut, PresetOut, TemplateOut } from "../../../client/types.gen";
+import type { BaseModelOut, DatasetOut, HyperparameterSpec, PresetOut, TemplateOut } from "../../../client/types.gen";
 import { ErrorNotice } from "../../../components/ui/ErrorNotice";
 import { FieldError, FormRow } from "../../../components/ui/FormRow";
 import { Toggle } from "../../../components/ui/Toggle";
 import { ApiError, fieldMessage } from "../../../lib/api";
 import { formatNumber, plural } from "../../../lib/format";
-import { formatDefault, hyperparameterError, type HyperparameterSpec } from "../api/hyperparameters";
+import { formatDefault, hyperparameterError } from "../../../lib/hyperparameters";
+import { useFocusField } from "../../../lib/focusField";
 import { useCreateRun } from "../api/queries";
-import { useHyperparameterTexts } from "../useHyperparameterTexts";
+import { useHyperparameterTexts } from "../../../lib/useHyperparameterTexts";
 import { EstimatePanel } from "./EstimatePanel";
-import { HyperparameterErrors } from "./HyperparameterErrors";
-import { HyperparameterFields } from "./HyperparameterFields";
+import { HyperparameterErrors } from "../../../components/hyperparameters/HyperparameterErrors";
+import { HyperparameterFields } from "../../../components/hyperparameters/HyperparameterFields";
 
 type Props = {
   datasets: DatasetOut[];
@@ -26,16 +27,33 @@ type Props = {
 const TEMPLATE_FIELDS = ["prompt_template", "custom_template"];
 
 const TOP_FIELDS = ["name", "dataset_id", "base_model", "preset_id"] as const;
+/** The control of each field a 422 may name (hyperparameters.<name> are `hp-<name>`). */
+const FIELD_CONTROLS: Record<string, string> = {
+  name: "run-name",
+  dataset_id: "run-dataset",
+  base_model: "run-model",
+  preset_id: "run-preset",
+  prompt_template: "run-template",
+  custom_template: "run-template",
+};
+
+function controlOf(field: string): string | null {
+  const hyperparameter = /^hyperparameters\.([^.]+)/.exec(field)?.[1];
+  if (hyperparameter) return FIELD_CONTROLS[hyperparameter] ?? `hp-${hyperparameter}`;
+  return FIELD_CONTROLS[field] ?? null;
+}
 type TopField = (typeof TOP_FIELDS)[number];
 type FieldElement = HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement;
 
-function defaultPreset(presets: PresetOut[]): PresetOut | undefined {
-  return presets.find((p) => p.builtin && Object.keys(p.hyperparameters).length === 0) ?? presets[0];
+/** The built-in preset that sets nothing: the studio defaults, offered as the default choice. */
+function studioDefaults(presets: PresetOut[]): PresetOut | undefined {
+  return presets.find((p) => p.builtin && Object.keys(p.hyperparameters).length === 0);
 }
 
 export function NewRunForm({ datasets, models, presets, specs: allSpecs, templates, initialDatasetId }: Props) {
   const navigate = useNavigate();
   const createRun = useCreateRun();
+  const focus = useFocusField();
 
   // undefined = "not chosen yet": fall back to a sensible default derived from the loaded lists.
   const [name, setName] = useState("");
@@ -53,7 +71,8 @@ export function NewRunForm({ datasets, models, presets, specs: allSpecs, templat
   const initialDataset = datasets.find((d) => d.id === initialDatasetId) ?? datasets[0];
   const datasetId = datasetChoice ?? (initialDataset ? String(initialDataset.id) : "");
   const baseModel = modelChoice ?? models[0]?.name ?? "";
-  const presetId = presetChoice ?? String(defaultPreset(presets)?.id ?? "");
+  const defaults = studioDefaults(presets);
+  const presetId = presetChoice ?? String((defaults ?? presets[0])?.id ?? "");
 
   const dataset = datasets.find((d) => String(d.id) === datasetId);
   const model = models.find((m) => m.name === baseModel);
@@ -95,6 +114,8 @@ export function NewRunForm({ datasets, models, presets, specs: allSpecs, templat
     event.preventDefault();
     if (!overrides.check()) {
       setAdvancedOpen(true);
+      const firstInvalid = specs.find((spec) => spec.name in overrides.parsed.errors);
+      if (firstInvalid) focus(`hp-${firstInvalid.name}`);
       return;
     }
     if (!dataset) return;
@@ -103,7 +124,10 @@ export function NewRunForm({ datasets, models, presets, specs: allSpecs, templat
       {
         onSuccess: (run) => void navigate(`/runs/${run.id}`),
         onError: (error) => {
-          if (error instanceof ApiError && error.field?.startsWith("hyperparameters.")) setAdvancedOpen(true);
+          if (!(error instanceof ApiError) || !error.field) return;
+          if (error.field.startsWith("hyperparameters.")) setAdvancedOpen(true);
+          const control = controlOf(error.field);
+          if (control) focus(control);
         },
       },
     );
@@ -230,7 +254,8 @@ export function NewRunForm({ datasets, models, presets, specs: allSpecs, templat
               onChange={editing(setPresetChoice)}
               aria-invalid={topError("preset_id") ? true : undefined}
             >
-              <option value="">No preset (studio defaults)</option>
+              {/* The studio-defaults preset is "no preset"; offer the choice once. */}
+              {defaults ? null : <option value="">No preset (studio defaults)</option>}
               {presets.map((p) => (
                 <option key={p.id} value={String(p.id)}>
                   {p.name}

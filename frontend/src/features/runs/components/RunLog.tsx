@@ -25,27 +25,27 @@ const timeFormat = new Intl.DateTimeFormat(undefined, {
   hourCycle: "h23",
 });
 
-function LogLine({ entry }: { entry: RunLogLineOut }) {
-  const highlighted = HIGHLIGHTED.includes(entry.kind);
+function LogLine({ line }: { line: RunLogLineOut }) {
+  const highlighted = HIGHLIGHTED.includes(line.kind);
   return (
     <li
-      className={`runlog-line runlog-${entry.kind}${highlighted ? " runlog-highlight" : ""}`}
+      className={`runlog-line runlog-${line.kind}${highlighted ? " runlog-highlight" : ""}`}
       data-testid="log-line"
-      data-kind={entry.kind}
+      data-kind={line.kind}
     >
-      <span className="runlog-time mono">{timeFormat.format(parseApiDate(entry.time))}</span>
-      <span className="runlog-step mono">{entry.step !== null ? `step ${entry.step}` : ""}</span>
-      <span className="runlog-kind">{KIND_LABELS[entry.kind]}</span>
-      <span className="runlog-message">{entry.message}</span>
+      <span className="runlog-time mono">{timeFormat.format(parseApiDate(line.time))}</span>
+      <span className="runlog-step mono">{line.step !== null ? `step ${line.step}` : ""}</span>
+      <span className="runlog-kind">{KIND_LABELS[line.kind]}</span>
+      <span className="runlog-message">{line.message}</span>
     </li>
   );
 }
 
 /** The run's log, newest first; progress lines (many, short-lived) only on request. */
-export function RunLog({ entries }: { entries: RunLogLineOut[] }) {
+export function RunLog({ lines }: { lines: RunLogLineOut[] }) {
   const [showProgress, setShowProgress] = useState(false);
-  const progressCount = entries.filter((entry) => entry.kind === "progress").length;
-  const shown = entries.filter((entry) => showProgress || entry.kind !== "progress").reverse();
+  const progressCount = lines.filter((line) => line.kind === "progress").length;
+  const shown = lines.filter((line) => showProgress || line.kind !== "progress").reverse();
   return (
     <div className="runlog" data-testid="run-log">
       <Toggle
@@ -58,12 +58,12 @@ export function RunLog({ entries }: { entries: RunLogLineOut[] }) {
       </Toggle>
       {shown.length === 0 ? (
         <div className="muted small runlog-empty">
-          {entries.length === 0 ? "Nothing logged yet." : "Only progress lines so far."}
+          {lines.length === 0 ? "Nothing logged yet." : "Only progress lines so far."}
         </div>
       ) : (
         <ol className="runlog-lines">
-          {shown.map((entry) => (
-            <LogLine key={entry.id} entry={entry} />
+          {shown.map((line) => (
+            <LogLine key={line.id} line={line} />
           ))}
         </ol>
       )}

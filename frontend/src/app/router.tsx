@@ -1,15 +1,15 @@
 import { createBrowserRouter, Navigate } from "react-router";
-import { Layout } from "./components/Layout";
-import { ConvertDatasetPage } from "./pages/ConvertDatasetPage";
-import { DatasetDetailPage } from "./pages/DatasetDetailPage";
-import { DatasetPreviewPage } from "./pages/DatasetPreviewPage";
-import { DatasetsPage } from "./pages/DatasetsPage";
-import { NewRunPage } from "./pages/NewRunPage";
-import { NotFoundPage } from "./pages/NotFoundPage";
-import { PresetEditorPage } from "./pages/PresetEditorPage";
-import { PresetsPage } from "./pages/PresetsPage";
-import { RunDetailPage } from "./pages/RunDetailPage";
-import { RunsPage } from "./pages/RunsPage";
+import { Layout } from "./Layout";
+import { ConvertDatasetPage } from "../pages/ConvertDatasetPage";
+import { DatasetDetailPage } from "../pages/DatasetDetailPage";
+import { DatasetPreviewPage } from "../pages/DatasetPreviewPage";
+import { DatasetsPage } from "../pages/DatasetsPage";
+import { NewRunPage } from "../pages/NewRunPage";
+import { NotFoundPage } from "../pages/NotFoundPage";
+import { PresetEditorPage } from "../pages/PresetEditorPage";
+import { PresetsPage } from "../pages/PresetsPage";
+import { RunDetailPage } from "../pages/RunDetailPage";
+import { RunsPage } from "../pages/RunsPage";
 
 export const router = createBrowserRouter([
   {

@@ -1,5 +1,6 @@
-import { FieldError } from "../../../components/ui/FormRow";
-import { formatOverride, groupSpecs, listEntryNoun, type HyperparameterSpec } from "../api/hyperparameters";
+import type { HyperparameterSpec } from "../../client/types.gen";
+import { formatOverride, groupSpecs, listEntryNoun, rangeHint } from "../../lib/hyperparameters";
+import { FieldError } from "../ui/FormRow";
 
 type Props = {
   specs: HyperparameterSpec[];
@@ -10,14 +11,6 @@ type Props = {
   errors: Record<string, string>;
   onChange: (name: string, value: string) => void;
 };
-
-function rangeHint(spec: HyperparameterSpec): string {
-  const low =
-    spec.exclusiveMinimum !== undefined ? `> ${spec.exclusiveMinimum}` : spec.minimum !== undefined ? `≥ ${spec.minimum}` : "";
-  const high =
-    spec.exclusiveMaximum !== undefined ? `< ${spec.exclusiveMaximum}` : spec.maximum !== undefined ? `≤ ${spec.maximum}` : "";
-  return [low, high].filter(Boolean).join(", ");
-}
 
 function Field({
   spec,
@@ -44,10 +37,8 @@ function Field({
   };
 
   let control: React.ReactNode;
-  if (spec.readOnly) {
-    control = <input {...common} className="input" value={formatOverride(spec, spec.default)} disabled readOnly />;
-  } else if (spec.kind === "enum" || spec.kind === "boolean") {
-    const options = spec.kind === "boolean" ? ["true", "false"] : spec.options;
+  if (spec.type === "choice" || spec.type === "bool") {
+    const options = spec.type === "bool" ? ["true", "false"] : spec.choices;
     control = (
       <select {...common} className="select" value={value} onChange={(event) => onChange(event.target.value)}>
         <option value="">
@@ -66,7 +57,7 @@ function Field({
         {...common}
         className="input mono"
         type="text"
-        inputMode={spec.kind === "integer" ? "numeric" : spec.kind === "number" ? "decimal" : "text"}
+        inputMode={spec.type === "int" ? "numeric" : spec.type === "float" ? "decimal" : "text"}
         placeholder={effective}
         value={value}
         onChange={(event) => onChange(event.target.value)}
@@ -92,7 +83,7 @@ function Field({
       {control}
       <FieldError>{error}</FieldError>
       <div className="hp-help" id={`${id}-help`}>
-        {spec.description}
+        {spec.help}
         <span className="hp-meta">
           {" "}
           Default <span className="mono">{formatOverride(spec, spec.default)}</span>
@@ -103,7 +94,7 @@ function Field({
             </>
           ) : null}
           {range ? ` · ${range}` : ""}
-          {spec.kind === "list" ? ` · ${listEntryNoun(spec)}s, separated by commas` : ""}
+          {spec.type === "list" ? ` · ${listEntryNoun(spec)}s, separated by commas` : ""}
           {spec.nullable ? " · 'none' to disable" : ""}
         </span>
       </div>

@@ -1,5 +1,6 @@
 import { useMemo, useState } from "react";
-import { hyperparameterError, parseOverrides, type HyperparameterSpec } from "./api/hyperparameters";
+import type { HyperparameterSpec } from "../client/types.gen";
+import { hyperparameterError, parseOverrides } from "./hyperparameters";
 
 type Texts = Record<string, string>;
 
