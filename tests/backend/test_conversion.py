@@ -178,11 +178,10 @@ class TestConvertSplit:
 
 
 def test_a_converted_datasets_leakage_says_what_to_do_on_the_convert_page() -> None:
-    from domain.records import AlpacaRecord
-
     from backend.datasets.conversion import LEAKAGE_FIX
     from backend.datasets.parsing import ParsedRow
     from backend.datasets.warnings import WarningCollector
+    from domain.records import AlpacaRecord
 
     collector = WarningCollector()
     for number, answer in ((1, "yes"), (2, "no")):  # one text twice in the table, with two labels
