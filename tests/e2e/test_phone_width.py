@@ -11,10 +11,7 @@ from urllib.parse import quote
 import httpx
 import pytest
 
-from tests.e2e.browser import chromium_page, embedded_studio_env
-from tests.factories import alpaca_rows, jsonl
-from tests.processes import api_server, celery_worker
-from tests.tiny_model import build_tiny_llama
+from tests.e2e.browser import chromium_page, studio_with_a_dataset
 
 TIMEOUT = 15_000
 
@@ -22,7 +19,7 @@ pytestmark = pytest.mark.e2e
 
 
 @dataclass(frozen=True)
-class Studio:
+class PhoneStudio:
     base_url: str
     model: Path
     dataset_id: int
@@ -31,33 +28,22 @@ class Studio:
 
 
 @pytest.fixture(scope="module")
-def studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Studio]:
+def studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PhoneStudio]:
     """A studio with the tiny model, one Alpaca dataset (token counts by a light worker), a preset of ours (built-ins
     are not editable) and one queued run: no training worker, so the run stays queued."""
-    root = tmp_path_factory.mktemp("studio")
-    env = embedded_studio_env(root)
-    model = build_tiny_llama(root / "tiny-llama")
-    with celery_worker(env, root / "light.log", "light"), api_server(env, root / "api.log") as base_url:
-        response = httpx.post(f"{base_url}/api/models", json={"name_or_path": str(model)})
-        assert response.status_code == 201, response.text
-        response = httpx.post(
-            f"{base_url}/api/datasets",
-            files={"file": ("alpaca.jsonl", jsonl(alpaca_rows(40)))},
-            data={"name": "alpaca with a rather long name, as people name their datasets"},
-            timeout=60,
-        )
-        assert response.status_code == 201, response.text
-        dataset_id = response.json()["id"]
+    name = "alpaca with a rather long name, as people name their datasets"
+    with studio_with_a_dataset(tmp_path_factory.mktemp("studio"), name) as running:
+        base_url = running.base_url
         preset = httpx.post(f"{base_url}/api/presets", json={"name": "mine", "hyperparameters": {"lora_r": 8}}).json()
         run = httpx.post(
             f"{base_url}/api/runs",
-            json={"dataset_id": dataset_id, "base_model": str(model), "preset_id": preset["id"]},
+            json={"dataset_id": running.dataset_id, "base_model": str(running.model), "preset_id": preset["id"]},
         )
         assert run.status_code == 201, run.text
-        yield Studio(base_url, model, dataset_id, run.json()["id"], preset["id"])
+        yield PhoneStudio(base_url, running.model, running.dataset_id, run.json()["id"], preset["id"])
 
 
-def pages(studio: Studio) -> list[tuple[str, str, str]]:
+def pages(studio: PhoneStudio) -> list[tuple[str, str, str]]:
     """(name, path, a test id that is there once the page has loaded its data)."""
     tokenizer = f"model={quote(str(studio.model), safe='')}"
     return [
@@ -75,7 +61,7 @@ def pages(studio: Studio) -> list[tuple[str, str, str]]:
 
 
 @pytest.mark.parametrize(("width", "height"), [(390, 844), (1280, 900)], ids=["phone", "laptop"])
-def test_no_page_scrolls_sideways(studio: Studio, width: int, height: int, tmp_path: Path) -> None:
+def test_no_page_scrolls_sideways(studio: PhoneStudio, width: int, height: int, tmp_path: Path) -> None:
     with chromium_page(TIMEOUT, viewport=(width, height)) as page:
         overflowing: dict[str, int] = {}
         for name, path, ready in pages(studio):
@@ -90,7 +76,7 @@ def test_no_page_scrolls_sideways(studio: Studio, width: int, height: int, tmp_p
         assert overflowing == {}, f"pages wider than the {width} px window: {overflowing} (screenshots in {tmp_path})"
 
 
-def test_phone_navigation_reaches_every_section(studio: Studio) -> None:
+def test_phone_navigation_reaches_every_section(studio: PhoneStudio) -> None:
     """At phone width the navigation is one compact row that scrolls by itself, not a tall wrapped header."""
     with chromium_page(TIMEOUT, viewport=(390, 844)) as page:
         page.goto(f"{studio.base_url}/runs")

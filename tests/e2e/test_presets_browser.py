@@ -5,50 +5,24 @@ log, checkpoints and downloads, in Chromium. Screenshots of each screen under te
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.e2e.browser import SCREENSHOTS, chromium_page, embedded_studio_env
-from tests.factories import alpaca_rows, jsonl
-from tests.processes import api_server, celery_worker
-from tests.tiny_model import build_tiny_llama
+from tests.e2e.browser import SCREENSHOTS, Studio, chromium_page, studio_with_a_dataset
+from tests.processes import celery_worker
 
 TIMEOUT = 15_000
 
 pytestmark = pytest.mark.e2e
 
 
-@dataclass(frozen=True)
-class Studio:
-    base_url: str
-    model: Path
-    dataset_id: int
-    env: dict[str, str]
-    root: Path
-
-
 @pytest.fixture(scope="module")
 def studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Studio]:
-    """A migrated SQLite studio, its API and a light worker (token counts), the tiny model and one Alpaca dataset."""
-    root = tmp_path_factory.mktemp("studio")
-    env = embedded_studio_env(root)
-    model = build_tiny_llama(root / "tiny-llama")
-    with celery_worker(env, root / "light.log", "light"), api_server(env, root / "api.log") as base_url:
-        response = httpx.post(f"{base_url}/api/models", json={"name_or_path": str(model)})
-        assert response.status_code == 201, response.text
-        response = httpx.post(
-            f"{base_url}/api/datasets",
-            files={"file": ("alpaca.jsonl", jsonl(alpaca_rows(40)))},
-            data={"name": "alpaca"},
-            timeout=60,
-        )
-        assert response.status_code == 201, response.text
-        yield Studio(base_url, model, response.json()["id"], env, root)
+    with studio_with_a_dataset(tmp_path_factory.mktemp("studio")) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")

@@ -3,10 +3,33 @@
 import pytest
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import inspect, text
+from sqlalchemy import Connection, inspect, text
 
 from backend.core.db import get_engine
 from tests.conftest import REPO, Stack, make_stack, reset_caches
+
+
+def seed_dataset(connection: Connection) -> None:
+    """Dataset 1, as every schema since 0001 can hold it."""
+    connection.execute(
+        text(
+            "INSERT INTO datasets (id, owner_id, name, format, num_rows, num_train, num_validation, num_test, "
+            "split_seed, split_hash, file_key, created_at) "
+            "VALUES (1, 1, 'old', 'jsonl', 1, 1, 0, 0, 42, 'h', 'k', CURRENT_TIMESTAMP)"
+        )
+    )
+
+
+def seed_run(connection: Connection, name: str, status: str, message: str) -> None:
+    """Run 1 on dataset 1, with the columns of the 0001 schema."""
+    connection.execute(
+        text(
+            "INSERT INTO runs (id, owner_id, name, dataset_id, base_model, config, split_hash, status, "
+            "status_message, cancel_requested, created_at, updated_at) "
+            "VALUES (1, 1, :name, 1, 'm', '{}', 'h', :status, :message, false, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+        ),
+        {"name": name, "status": status, "message": message},
+    )
 
 
 @pytest.fixture(params=["embedded", "production"])
@@ -22,13 +45,7 @@ def test_0002_turns_alpaca_columns_into_records_and_back(empty_stack: Stack) -> 
     config = Config(str(REPO / "alembic.ini"))
     command.upgrade(config, "0001")
     with get_engine().begin() as connection:
-        connection.execute(
-            text(
-                "INSERT INTO datasets (id, owner_id, name, format, num_rows, num_train, num_validation, num_test, "
-                "split_seed, split_hash, file_key, created_at) "
-                "VALUES (1, 1, 'old', 'jsonl', 1, 1, 0, 0, 42, 'h', 'k', CURRENT_TIMESTAMP)"
-            )
-        )
+        seed_dataset(connection)
         connection.execute(
             text(
                 "INSERT INTO dataset_examples (dataset_id, row_number, split, instruction, input, output) "
@@ -59,21 +76,8 @@ def test_0005_adds_the_run_log_and_keeps_existing_runs_without_a_preflight(empty
     config = Config(str(REPO / "alembic.ini"))
     command.upgrade(config, "0004")
     with get_engine().begin() as connection:
-        connection.execute(
-            text(
-                "INSERT INTO datasets (id, owner_id, name, format, num_rows, num_train, num_validation, num_test, "
-                "split_seed, split_hash, file_key, created_at) "
-                "VALUES (1, 1, 'old', 'jsonl', 1, 1, 0, 0, 42, 'h', 'k', CURRENT_TIMESTAMP)"
-            )
-        )
-        connection.execute(
-            text(
-                "INSERT INTO runs (id, owner_id, name, dataset_id, base_model, config, split_hash, status, "
-                "status_message, cancel_requested, created_at, updated_at) "
-                "VALUES (1, 1, 'old run', 1, 'm', '{}', 'h', 'succeeded', 'done', false, "
-                "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
-            )
-        )
+        seed_dataset(connection)
+        seed_run(connection, "old run", "succeeded", "done")
 
     command.upgrade(config, "0005")
     with get_engine().begin() as connection:
@@ -96,13 +100,7 @@ def test_0007_adds_the_worker_registry_and_removes_it_on_downgrade(empty_stack: 
     config = Config(str(REPO / "alembic.ini"))
     command.upgrade(config, "0006")
     with get_engine().begin() as connection:
-        connection.execute(
-            text(
-                "INSERT INTO datasets (id, owner_id, name, format, num_rows, num_train, num_validation, num_test, "
-                "split_seed, split_hash, file_key, created_at) "
-                "VALUES (1, 1, 'old', 'jsonl', 1, 1, 0, 0, 42, 'h', 'k', CURRENT_TIMESTAMP)"
-            )
-        )
+        seed_dataset(connection)
 
     command.upgrade(config, "0007")
     with get_engine().begin() as connection:
@@ -129,21 +127,8 @@ def test_0008_renames_the_run_log_to_log_lines_keeping_every_line(empty_stack: S
     config = Config(str(REPO / "alembic.ini"))
     command.upgrade(config, "0007")
     with get_engine().begin() as connection:
-        connection.execute(
-            text(
-                "INSERT INTO datasets (id, owner_id, name, format, num_rows, num_train, num_validation, num_test, "
-                "split_seed, split_hash, file_key, created_at) "
-                "VALUES (1, 1, 'old', 'jsonl', 1, 1, 0, 0, 42, 'h', 'k', CURRENT_TIMESTAMP)"
-            )
-        )
-        connection.execute(
-            text(
-                "INSERT INTO runs (id, owner_id, name, dataset_id, base_model, config, split_hash, status, "
-                "status_message, cancel_requested, created_at, updated_at) "
-                "VALUES (1, 1, 'old run', 1, 'm', '{}', 'h', 'succeeded', 'done', false, "
-                "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
-            )
-        )
+        seed_dataset(connection)
+        seed_run(connection, "old run", "succeeded", "done")
         connection.execute(
             text(
                 "INSERT INTO run_events (run_id, time, step, kind, message) "
@@ -178,21 +163,8 @@ def test_0009_adds_when_a_run_was_last_sent_and_keeps_existing_runs(empty_stack:
     config = Config(str(REPO / "alembic.ini"))
     command.upgrade(config, "0008")
     with get_engine().begin() as connection:
-        connection.execute(
-            text(
-                "INSERT INTO datasets (id, owner_id, name, format, num_rows, num_train, num_validation, num_test, "
-                "split_seed, split_hash, file_key, created_at) "
-                "VALUES (1, 1, 'old', 'jsonl', 1, 1, 0, 0, 42, 'h', 'k', CURRENT_TIMESTAMP)"
-            )
-        )
-        connection.execute(
-            text(
-                "INSERT INTO runs (id, owner_id, name, dataset_id, base_model, config, split_hash, status, "
-                "status_message, cancel_requested, created_at, updated_at) "
-                "VALUES (1, 1, 'queued run', 1, 'm', '{}', 'h', 'queued', 'waiting for a worker', false, "
-                "CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
-            )
-        )
+        seed_dataset(connection)
+        seed_run(connection, "queued run", "queued", "waiting for a worker")
 
     command.upgrade(config, "0009")
     with get_engine().begin() as connection:
