@@ -8,7 +8,7 @@ A row has several texts (instruction, input, output); they are compared field by
 the product of its fields' (that is what matching positions of the combined signatures estimate): a long shared
 instruction with a different short input is then not a near duplicate, as it would be over the row's text as one.
 
-Cost: each word is hashed once in Python (map(hash, ...) runs in C); shingles and their minima are numpy
+Cost: each word is hashed once (map(crc32, ...) runs in C); shingles and their minima are numpy
 operations on a batch of rows at a time. The signature is one permutation hashing (Li, Owen & Zhang, 2012) rather
 than NUM_PERM hash functions: each shingle is hashed once, the hash's top 6 bits choose one of 64 bins and each
 bin keeps its smallest hash; empty bins are filled from a neighbour (_densify). On 10,000 Alpaca-like rows that
@@ -16,12 +16,13 @@ took 0.3 s where 64 multiply-shift hash functions took 1.6 s. What is kept per r
 (prompt, and the whole row): 2 x 64 x 2 bytes = 256 bytes, 13 MB for 52,000 rows. Candidates come from LSH
 banding (rows equal on all 8 values of one of 8 bands: found by sorting, never by comparing all pairs) and each
 is checked on its whole signature, so the reported similarity is an estimate from 64 values
-(± 0.05 around 0.8). Python's hash() is salted per process: signatures are only ever compared within one upload.
+(± 0.05 around 0.8). The word hash is crc32, the same in every process, so an upload always gets the same warnings.
 """
 
 from array import array
 from collections.abc import Sequence
 from math import ceil
+from zlib import crc32
 
 import numpy as np
 import numpy.typing as npt
@@ -59,7 +60,9 @@ class SignatureBuilder:
     def add(self, fields: Sequence[str]) -> None:
         for text in fields:
             before = len(self._words)
-            self._words.extend(map(hash, text.split()))
+            # crc32 rather than hash(): Python salts hash() per process, and the same upload must get the same
+            # warnings and split in every process (a salted hash made a borderline pair match in one run only).
+            self._words.extend(map(crc32, text.encode().split()))
             missing = SHINGLE_WORDS - (len(self._words) - before)
             if missing > 0:
                 self._words.extend([_PAD] * missing)
