@@ -270,3 +270,31 @@ def test_run_page_estimate_vs_measured_log_checkpoints_downloads(studio: Studio,
     page.screenshot(path=str(SCREENSHOTS / "run-details.png"), full_page=True)
     comparison.screenshot(path=str(SCREENSHOTS / "run-memory-comparison.png"))
     page.get_by_test_id("run-log").screenshot(path=str(SCREENSHOTS / "run-log.png"))
+
+
+def test_new_run_form_offers_one_default_and_takes_the_user_to_a_rejected_field(studio: Studio, page: Any) -> None:
+    """One "studio defaults" choice, not a "No preset" option next to the built-in preset; a field the API rejects
+    is opened, scrolled to and focused, and the error names the field, not an HTTP status."""
+    from playwright.sync_api import expect
+
+    base_url = studio.base_url
+    runs_before = httpx.get(f"{base_url}/api/runs").json()["total"]
+    page.goto(f"{base_url}/runs/new?dataset={studio.dataset_id}")
+    page.get_by_test_id("run-model-select").select_option(value=str(studio.model))
+    options = page.get_by_test_id("run-preset-select").locator("option").all_inner_texts()
+    assert [o for o in options if o.startswith("Studio default")] == ["Studio default (LoRA on CPU, QLoRA on GPU)"]
+    assert not [o for o in options if o.startswith("No preset")]
+
+    # Valid one by one, refused together by the API: a 422 naming hyperparameters.warmup_steps.
+    page.get_by_test_id("advanced-hyperparameters").locator("summary").click()
+    page.get_by_test_id("hp-warmup_ratio").fill("0.1")
+    page.get_by_test_id("hp-warmup_steps").fill("5")
+    page.get_by_test_id("advanced-hyperparameters").locator("summary").click()  # folded: the error must open it
+    page.get_by_test_id("launch-run").click()
+    expect(page.get_by_test_id("hp-warmup_steps")).to_be_focused()
+    expect(page.get_by_test_id("hp-warmup_steps")).to_be_in_viewport()
+    error = page.get_by_test_id("run-create-error")
+    expect(error).to_contain_text("set warmup_steps or warmup_ratio, not both")
+    expect(error).not_to_contain_text(re.compile(r"HTTP \d{3}"))
+    page.screenshot(path=str(SCREENSHOTS / "new-run-server-error.png"), full_page=False)
+    assert httpx.get(f"{base_url}/api/runs").json()["total"] == runs_before
