@@ -3,17 +3,23 @@
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
 from sqlalchemy import text
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 
+from backend.auth.dependencies import current_user
+from backend.auth.router import router as auth_router
+from backend.auth.router import tokens_router
+from backend.auth.service import account_exists, bootstrap_admin
 from backend.base_models.router import router as base_models_router
 from backend.base_models.service import sync_catalog
 from backend.core.config import get_settings
 from backend.core.db import SessionDep, get_sessionmaker
-from backend.core.errors import install_error_handler
+from backend.core.errors import Forbidden, Unauthorized, error_responses, install_error_handler
+from backend.core.security import SecurityMiddleware
 from backend.datasets.conversion_router import router as conversion_router
 from backend.datasets.preview_router import router as preview_router
 from backend.datasets.router import router as datasets_router
@@ -23,6 +29,7 @@ from backend.presets.service import sync_builtins
 from backend.runs.artifacts_router import router as artifacts_router
 from backend.runs.estimate_router import router as estimate_router
 from backend.runs.router import router as runs_router
+from backend.users.router import router as users_router
 from backend.workers.router import router as workers_router
 
 
@@ -37,13 +44,36 @@ async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
     with get_sessionmaker()() as session:
         sync_catalog(session)
         sync_builtins(session)
+        bootstrap_admin(session)
         session.commit()
+        _refuse_open_network(account_exists(session))
     yield
+
+
+class UnsafeBinding(RuntimeError):
+    pass
+
+
+def _refuse_open_network(has_admin: bool) -> None:
+    """On a network address, an admin and a real secret key are required: never a default password or key."""
+    settings = get_settings()
+    if settings.loopback:
+        return
+    missing = []
+    if not has_admin:
+        missing.append("an admin (set STUDIO_ADMIN_EMAIL and STUDIO_ADMIN_PASSWORD)")
+    if not settings.secret_key.get_secret_value():
+        missing.append("a secret key (set STUDIO_SECRET_KEY, e.g. to the output of `openssl rand -hex 32`)")
+    if missing:
+        raise UnsafeBinding(f"Refusing to serve on {settings.host}: it needs " + " and ".join(missing) + ".")
 
 
 def create_app() -> FastAPI:
     app = FastAPI(title="Fine-tuning Studio", version="0.1.0", lifespan=lifespan)
     install_error_handler(app)
+    app.add_middleware(SecurityMiddleware)
+    # A Host header the studio does not answer to is refused (DNS rebinding).
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=get_settings().allowed_host_list)
     # conversion_router first: its fixed paths (/api/datasets/convert) must win over /api/datasets/{id}.
     routers = (
         conversion_router,
@@ -57,8 +87,13 @@ def create_app() -> FastAPI:
         artifacts_router,
         workers_router,
     )
+    # Every resource route needs a signed-in user; the routers' own checks narrow it (ownership, roles).
+    signed_in = [Depends(current_user)]
     for router in routers:
-        app.include_router(router)
+        app.include_router(router, dependencies=signed_in, responses=error_responses(Unauthorized, Forbidden))
+    app.include_router(auth_router)
+    app.include_router(tokens_router, responses=error_responses(Unauthorized))
+    app.include_router(users_router, responses=error_responses(Unauthorized, Forbidden))
 
     @app.get("/api/health", response_model=Health, operation_id="getHealth", tags=["system"])
     def health(session: SessionDep) -> Health:

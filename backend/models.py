@@ -18,14 +18,12 @@ from sqlalchemy import (
     Text,
     false,
     insert,
+    true,
 )
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from domain.log import LogKind
-
-# Until accounts arrive, everything belongs to the one local user created by the first migration.
-LOCAL_USER_ID = 1
 
 
 def utcnow() -> datetime:
@@ -50,12 +48,79 @@ class Base(DeclarativeBase):
     type_annotation_map = {dict[str, Any]: JSON, datetime: DateTime(timezone=True)}
 
 
+class Role(StrEnum):
+    ADMIN = "admin"  # users and every resource
+    MEMBER = "member"  # their own datasets, presets, models and runs
+    REVIEWER = "reviewer"  # reviews what they are given; uploads and launches nothing
+
+
 class User(Base):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # The first migration's placeholder owner of pre-account data has no email: the first admin takes it over.
     name: Mapped[str] = mapped_column(String(200), unique=True)
+    email: Mapped[str | None] = mapped_column(String(320), unique=True)
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    role: Mapped[Role] = mapped_column(_string_enum(Role), default=Role.MEMBER, server_default=Role.MEMBER.value)
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.ADMIN
+
+
+class UserSession(Base):
+    """A browser sign-in (cookie) or a password-grant bearer token; only a keyed hash of the secret is stored."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class ApiToken(Base):
+    """A named personal token for the REST API: shown once, stored hashed, revocable."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    prefix: Mapped[str] = mapped_column(String(20))  # the token's first characters, to recognise it in a list
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime | None]
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+
+class Invitation(Base):
+    """An admin's invitation: whoever holds its secret may create an account with this email and role, once."""
+
+    __tablename__ = "invitations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320))
+    role: Mapped[Role] = mapped_column(_string_enum(Role))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    invited_by_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    accepted_at: Mapped[datetime | None]
+
+
+class AccessPolicy(Base):
+    """One row: how people get accounts once the admin exists."""
+
+    __tablename__ = "access_policy"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    open_signup: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class Split(StrEnum):
@@ -157,6 +222,8 @@ class BaseModelEntry(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(300), unique=True)
     source: Mapped[str] = mapped_column(String(20))  # bundled | local | hub
+    # None: the catalog's or an admin's, for everyone; a member's hub model is theirs alone.
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     location: Mapped[str] = mapped_column(String(1000))
     description: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -86,12 +86,16 @@ def _studio_parse(path: Path) -> int:
 
 def _studio_upload(path: Path) -> int:
     """What POST /api/datasets does, minus HTTP: the database is the embedded default in a fresh data dir."""
+    from backend.auth.service import PLACEHOLDER_USER_ID
     from backend.core.db import get_sessionmaker
     from backend.core.storage import get_storage
     from backend.datasets.service import UploadedFile, UploadOptions, create_dataset
+    from backend.models import User
 
     with get_sessionmaker()() as session, path.open("rb") as content:
-        dataset = create_dataset(session, get_storage(), UploadOptions(name="bench"), UploadedFile(path.name, content))
+        owner = session.get_one(User, PLACEHOLDER_USER_ID)
+        upload = UploadedFile(path.name, content)
+        dataset = create_dataset(session, owner, get_storage(), UploadOptions(name="bench"), upload)
         session.commit()
         return dataset.num_rows
 

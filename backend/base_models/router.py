@@ -1,5 +1,6 @@
 from fastapi import APIRouter, status
 
+from backend.auth.dependencies import CreatorUser
 from backend.base_models import service
 from backend.base_models.schemas import BaseModelOut, BaseModelRegister
 from backend.core.db import SessionDep
@@ -23,5 +24,5 @@ def list_base_models(session: SessionDep) -> Page[BaseModelOut]:
     operation_id="registerBaseModel",
     responses=error_responses(Invalid),
 )
-def register_base_model(session: SessionDep, request: BaseModelRegister) -> BaseModelEntry:
-    return service.resolve_base_model(session, request.name_or_path)
+def register_base_model(session: SessionDep, user: CreatorUser, request: BaseModelRegister) -> BaseModelEntry:
+    return service.resolve_base_model(session, user, request.name_or_path)

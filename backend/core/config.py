@@ -3,7 +3,7 @@
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -13,8 +13,34 @@ class Settings(BaseSettings):
     data_dir: Path = Field(Path(".studio"), description="Database, broker, uploads, models and run artifacts.")
     database_url: str = Field("", description="e.g. postgresql+psycopg://user@host/db. Empty: SQLite in the data dir.")
     broker_url: str = Field("", description="e.g. redis://host:6379/0. Empty: SQLite in the data dir.")
-    host: str = "127.0.0.1"
+    host: str = Field(
+        "127.0.0.1",
+        description="The address the API binds to. Anything but loopback needs an admin and STUDIO_SECRET_KEY "
+        "(the API refuses to start without them).",
+    )
     port: int = 8000
+    secret_key: SecretStr = Field(
+        SecretStr(""),
+        description="Keys the hashes of session and API tokens. Empty on loopback: generated once into the data dir.",
+    )
+    admin_email: str = Field(
+        "", description="With admin_password: the first admin, created at start if no user exists."
+    )
+    admin_password: SecretStr = SecretStr("")
+    allowed_hosts: str = Field(
+        "127.0.0.1,localhost",
+        description="Comma-separated Host header values the API answers (DNS rebinding); '*' answers any.",
+    )
+    session_hours: float = Field(24 * 7, gt=0, description="How long a browser sign-in lasts.")
+    secure_cookies: bool = Field(False, description="Send the session cookie over HTTPS only: set behind TLS.")
+    signin_failures_per_minute: int = Field(
+        10, ge=1, description="Failed sign-ins allowed per minute, per client address and per account."
+    )
+    model_roots: str = Field(
+        "",
+        description="Comma-separated directories that admins may register local models from. Empty: the data "
+        "dir's models.",
+    )
     max_upload_bytes: int = 500 * 1024 * 1024
     max_line_bytes: int = Field(
         1024 * 1024,
@@ -66,6 +92,22 @@ class Settings(BaseSettings):
     @property
     def models_dir(self) -> Path:
         return self.data_dir / "models"
+
+    @property
+    def allowed_host_list(self) -> list[str]:
+        hosts = [host.strip() for host in self.allowed_hosts.split(",") if host.strip()]
+        if self.host not in {"0.0.0.0", "::"}:
+            hosts.append(self.host)  # bound to one address: it is reached by that address
+        return hosts
+
+    @property
+    def model_root_list(self) -> list[Path]:
+        roots = [Path(root.strip()).resolve() for root in self.model_roots.split(",") if root.strip()]
+        return roots or [self.models_dir.resolve()]
+
+    @property
+    def loopback(self) -> bool:
+        return self.host in {"127.0.0.1", "localhost", "::1"} or self.host.startswith("127.")
 
 
 @lru_cache

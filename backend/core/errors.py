@@ -20,6 +20,7 @@ class ErrorBody(BaseModel):
 
 class StudioError(Exception):
     status_code = 400
+    headers: dict[str, str] = {}
 
     def __init__(
         self,
@@ -35,6 +36,15 @@ class StudioError(Exception):
         self.body = ErrorBody(
             detail=detail, field=field, errors=errors or [], bad_rows=bad_rows, usable_rows=usable_rows, columns=columns
         )
+
+
+class Unauthorized(StudioError):
+    status_code = 401
+    headers = {"WWW-Authenticate": "Bearer"}
+
+
+class Forbidden(StudioError):
+    status_code = 403
 
 
 class NotFound(StudioError):
@@ -53,6 +63,10 @@ class TooLarge(StudioError):
     status_code = 413
 
 
+class TooManyRequests(StudioError):
+    status_code = 429
+
+
 class Unavailable(StudioError):
     """Something outside the request failed (a worker, the database): asking again may work."""
 
@@ -62,7 +76,7 @@ class Unavailable(StudioError):
 def install_error_handler(app: FastAPI) -> None:
     @app.exception_handler(StudioError)
     async def _render(_request: Request, exc: StudioError) -> JSONResponse:
-        return JSONResponse(status_code=exc.status_code, content=exc.body.model_dump())
+        return JSONResponse(status_code=exc.status_code, content=exc.body.model_dump(), headers=exc.headers)
 
     @app.exception_handler(InvalidConfig)
     async def _render_config(request: Request, exc: InvalidConfig) -> JSONResponse:

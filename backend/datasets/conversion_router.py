@@ -11,6 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, File, Form, UploadFile, status
 from pydantic import BaseModel
 
+from backend.auth.dependencies import CreatorUser
 from backend.core.config import get_settings
 from backend.core.db import SessionDep
 from backend.core.errors import Invalid, TooLarge, error_responses
@@ -113,6 +114,7 @@ def preview_conversion(
 )
 def convert_dataset(
     session: SessionDep,
+    user: CreatorUser,
     storage: StorageDep,
     file: Annotated[UploadFile, File(description="A labelled table: CSV, TSV, JSONL, JSON or Parquet.")],
     form: ConversionFormDep,
@@ -132,4 +134,4 @@ def convert_dataset(
         leakage_fix=conversion.LEAKAGE_FIX,
     )
     upload = service.UploadedFile(f"{dataset_name}.jsonl", io.BytesIO(conversion.as_jsonl(examples)))
-    return service.create_dataset(session, storage, options, upload)
+    return service.create_dataset(session, user, storage, options, upload)

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from tokenizers import Tokenizer
 
-from backend.base_models.service import local_directory, resolve_base_model
+from backend.base_models.service import find_base_model, local_directory
 from backend.core.errors import Conflict, Invalid
 from backend.models import Dataset, DatasetExample
 from domain.catalog import read_chat_template
@@ -65,7 +65,7 @@ def _load_model_tokenizer(directory: str, _version: str) -> ModelTokenizer:
 
 def tokenizer_file(session: Session, base_model: str) -> TokenizerFile:
     """Where the base model's tokenizer.json is, or the error that says why it cannot be used here."""
-    entry = resolve_base_model(session, base_model)
+    entry = find_base_model(session, base_model)
     directory = local_directory(entry, "token preview")
     if entry.source == "bundled" and not (directory / "tokenizer.json").is_file():
         # Converting it needs transformers, which only the training worker has.

@@ -4,6 +4,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, File, Form, Query, UploadFile, status
 from fastapi.responses import StreamingResponse
 
+from backend.auth.dependencies import CreatorUser, CurrentUser
 from backend.core.db import SessionDep
 from backend.core.errors import Invalid, NotFound, TooLarge, error_responses
 from backend.core.schemas import Page
@@ -37,6 +38,7 @@ def _uploaded(file: UploadFile | None) -> service.UploadedFile | None:
 )
 def upload_dataset(
     session: SessionDep,
+    user: CreatorUser,
     storage: StorageDep,
     file: Annotated[
         UploadFile,
@@ -95,12 +97,14 @@ def upload_dataset(
         group_similar=group_similar,
     )
     main = service.UploadedFile(file.filename or "", file.file)
-    return service.create_dataset(session, storage, options, main, _uploaded(validation_file), _uploaded(test_file))
+    return service.create_dataset(
+        session, user, storage, options, main, _uploaded(validation_file), _uploaded(test_file)
+    )
 
 
 @router.get("", response_model=Page[DatasetOut], operation_id="listDatasets")
-def list_datasets(session: SessionDep) -> Page[DatasetOut]:
-    datasets = service.list_datasets(session)
+def list_datasets(session: SessionDep, user: CurrentUser) -> Page[DatasetOut]:
+    datasets = service.list_datasets(session, user)
     return Page(items=[DatasetOut.model_validate(d) for d in datasets], total=len(datasets))
 
 

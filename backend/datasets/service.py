@@ -14,6 +14,7 @@ from typing import Any, BinaryIO
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
+from backend.auth.ownership import can_see, owned_by
 from backend.core.config import get_settings
 from backend.core.errors import Invalid, NotFound, TooLarge
 from backend.core.storage import Storage
@@ -41,7 +42,7 @@ from backend.datasets.splitting import (
     assign_splits,
 )
 from backend.datasets.warnings import LEAKAGE_FIX_FILES, LEAKAGE_FIX_UPLOAD, LeakageFix, WarningCollector
-from backend.models import LOCAL_USER_ID, Dataset, DatasetExample, Split
+from backend.models import Dataset, DatasetExample, Split, User
 from domain.records import AlpacaRecord, AnyRecord, ChatRecord
 from domain.templates import DEFAULT_TEMPLATES, TemplateContext, TemplateName, TemplateRenderError, render
 from domain.text import plural
@@ -124,6 +125,7 @@ class _Source:
 
 def create_dataset(
     session: Session,
+    user: User,
     storage: Storage,
     options: UploadOptions,
     file: UploadedFile,
@@ -157,7 +159,7 @@ def create_dataset(
             key = f"{folder}/{stored_as}"
             storage.save(key, _LimitedReader(upload.content, settings.max_upload_bytes, form_field))  # type: ignore[arg-type]
             tables.append((form_field, _open(storage.local_path(key), upload.filename, limits, form_field), split))
-        dataset = _ingest(session, options, tables, limits, file_key=f"{folder}/upload")
+        dataset = _ingest(session, user, options, tables, limits, file_key=f"{folder}/upload")
         session.commit()  # before queueing its token count: the light worker must find the rows
     except BaseException:
         storage.delete(folder)  # a rejected upload leaves no file behind
@@ -175,6 +177,7 @@ def _open(path: Any, filename: str, limits: Limits, field: str) -> Table:
 
 def _ingest(
     session: Session,
+    user: User,
     options: UploadOptions,
     tables: list[tuple[str, Table, Split | None]],
     limits: Limits,
@@ -213,7 +216,7 @@ def _ingest(
     template = options.template or DEFAULT_TEMPLATES[main.fields.shape]
     _check_template(template, main, limits)
     dataset = Dataset(
-        owner_id=LOCAL_USER_ID,
+        owner_id=user.id,
         name=options.name,
         format=main.table.format,
         shape=main.fields.shape,
@@ -363,14 +366,14 @@ def insert_examples(
 # --- reading and editing --------------------------------------------------------------------------------------
 
 
-def list_datasets(session: Session) -> list[Dataset]:
-    query = select(Dataset).where(Dataset.owner_id == LOCAL_USER_ID).order_by(Dataset.id.desc())
+def list_datasets(session: Session, user: User) -> list[Dataset]:
+    query = select(Dataset).where(owned_by(user, Dataset.owner_id)).order_by(Dataset.id.desc())
     return list(session.scalars(query))
 
 
-def get_dataset(session: Session, dataset_id: int) -> Dataset:
+def get_dataset(session: Session, dataset_id: int, user: User) -> Dataset:
     dataset = session.get(Dataset, dataset_id)
-    if dataset is None or dataset.owner_id != LOCAL_USER_ID:
+    if dataset is None or not can_see(user, dataset.owner_id):
         raise NotFound(f"dataset {dataset_id} not found")
     return dataset
 

@@ -4,13 +4,14 @@ from typing import Annotated
 
 from fastapi import Depends
 
+from backend.auth.dependencies import CurrentUser
 from backend.core.db import SessionDep
 from backend.models import Preset
 from backend.presets.service import get_preset
 
 
-def load_preset(session: SessionDep, preset_id: int) -> Preset:
-    return get_preset(session, preset_id)
+def load_preset(session: SessionDep, user: CurrentUser, preset_id: int) -> Preset:
+    return get_preset(session, preset_id, user)
 
 
 PresetDep = Annotated[Preset, Depends(load_preset)]

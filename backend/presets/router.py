@@ -1,5 +1,6 @@
 from fastapi import APIRouter, status
 
+from backend.auth.dependencies import CreatorUser, CurrentUser
 from backend.core.db import SessionDep
 from backend.core.errors import Conflict, Invalid, NotFound, error_responses
 from backend.core.schemas import Page
@@ -12,8 +13,8 @@ router = APIRouter(prefix="/api", tags=["presets"])
 
 
 @router.get("/presets", response_model=Page[PresetOut], operation_id="listPresets")
-def list_presets(session: SessionDep) -> Page[PresetOut]:
-    presets = service.list_presets(session)
+def list_presets(session: SessionDep, user: CurrentUser) -> Page[PresetOut]:
+    presets = service.list_presets(session, user)
     return Page(items=[PresetOut.model_validate(p) for p in presets], total=len(presets))
 
 
@@ -24,8 +25,8 @@ def list_presets(session: SessionDep) -> Page[PresetOut]:
     operation_id="createPreset",
     responses=error_responses(Invalid),
 )
-def create_preset(session: SessionDep, request: PresetCreate) -> Preset:
-    return service.create_preset(session, request)
+def create_preset(session: SessionDep, user: CreatorUser, request: PresetCreate) -> Preset:
+    return service.create_preset(session, user, request)
 
 
 @router.get(

@@ -1,8 +1,9 @@
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
+from backend.auth.ownership import can_see, owned_by
 from backend.core.errors import Conflict, NotFound
-from backend.models import LOCAL_USER_ID, Preset, Run
+from backend.models import Preset, Run, User
 from backend.presets.builtin import BUILTIN_PRESETS
 from backend.presets.schemas import PresetCreate
 from domain.config import validate_config
@@ -28,22 +29,22 @@ def sync_builtins(session: Session) -> None:
             preset.version += 1
 
 
-def list_presets(session: Session) -> list[Preset]:
-    query = select(Preset).where(or_(Preset.owner_id == LOCAL_USER_ID, Preset.builtin.is_(True)))
+def list_presets(session: Session, user: User) -> list[Preset]:
+    query = select(Preset).where(or_(owned_by(user, Preset.owner_id), Preset.builtin.is_(True)))
     return list(session.scalars(query.order_by(Preset.builtin.desc(), Preset.id)))
 
 
-def get_preset(session: Session, preset_id: int) -> Preset:
+def get_preset(session: Session, preset_id: int, user: User) -> Preset:
     preset = session.get(Preset, preset_id)
-    if preset is None or not (preset.builtin or preset.owner_id == LOCAL_USER_ID):
+    if preset is None or not (preset.builtin or can_see(user, preset.owner_id)):
         raise NotFound(f"preset {preset_id} not found")
     return preset
 
 
-def create_preset(session: Session, request: PresetCreate) -> Preset:
+def create_preset(session: Session, user: User, request: PresetCreate) -> Preset:
     validate_config(request.hyperparameters)
     preset = Preset(
-        owner_id=LOCAL_USER_ID,
+        owner_id=user.id,
         name=request.name,
         description=request.description,
         hyperparameters=request.hyperparameters,

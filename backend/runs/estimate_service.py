@@ -17,12 +17,13 @@ from typing import Any, NamedTuple
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from backend.auth.ownership import owned_by
 from backend.base_models.service import local_directory
 from backend.core import machine
 from backend.core.config import get_settings
 from backend.core.errors import Conflict, Invalid, StudioError
 from backend.datasets.token_stats_service import request_stats, stats_key
-from backend.models import LOCAL_USER_ID, BaseModelEntry, Dataset, Metric, Run, RunStatus, Worker
+from backend.models import BaseModelEntry, Dataset, Metric, Run, RunStatus, User, Worker
 from backend.runs.estimate_schemas import (
     ComparedWorker,
     EstimateOut,
@@ -95,10 +96,10 @@ def token_lengths_of(session: Session, dataset: Dataset, base_model: str, config
     return TokenLengths(stats.lengths, "")
 
 
-def measured_tokens_per_second(session: Session, base_model: str) -> float | None:
+def measured_tokens_per_second(session: Session, user: User, base_model: str) -> float | None:
     run_id = session.scalar(
         select(Run.id)
-        .where(Run.owner_id == LOCAL_USER_ID, Run.base_model == base_model, Run.status == RunStatus.SUCCEEDED)
+        .where(owned_by(user, Run.owner_id), Run.base_model == base_model, Run.status == RunStatus.SUCCEEDED)
         .order_by(Run.finished_at.desc(), Run.id.desc())
         .limit(1)
     )
@@ -222,8 +223,8 @@ def _device(worker: Worker) -> Device:
     return "cuda" if worker.device == "cuda" else "cpu"
 
 
-def estimate_run(session: Session, request: EstimateRequest) -> EstimateOut:
-    resolved = resolve_run(session, request)
+def estimate_run(session: Session, user: User, request: EstimateRequest) -> EstimateOut:
+    resolved = resolve_run(session, user, request)
     dataset, base_model, config = resolved.dataset, resolved.base_model, resolved.config
     model = model_config(base_model)
     lengths, missing_because = token_lengths_of(session, dataset, base_model.name, config)
@@ -268,7 +269,7 @@ def estimate_run(session: Session, request: EstimateRequest) -> EstimateOut:
         _compare_with_workers(compared, device, suggest) if compared else _compare_with_this_machine(estimate, suggest)
     )
     tokens = training_tokens(lengths, dataset.num_train, config) if lengths else None
-    throughput = measured_tokens_per_second(session, base_model.name)
+    throughput = measured_tokens_per_second(session, user, base_model.name)
     return EstimateOut(
         device=device,
         compared_with=compared,

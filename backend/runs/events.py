@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from backend.core.config import get_settings
 from backend.core.db import get_sessionmaker
 from backend.core.errors import Invalid
-from backend.models import Run
+from backend.models import Run, User
 from backend.runs.schemas import (
     AnyRunEvent,
     LogLineEvent,
@@ -62,9 +62,9 @@ def status_event(run: Run) -> StatusEvent:
     )
 
 
-def ensure_run_exists(run_id: int) -> None:
+def ensure_run_exists(run_id: int, user: User) -> None:
     with get_sessionmaker()() as session:
-        get_run(session, run_id)
+        get_run(session, run_id, user)
 
 
 def _poll(run_id: int, cursor: Cursor) -> tuple[Run, list[tuple[AnyRunEvent, Cursor]]]:

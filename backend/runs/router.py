@@ -5,6 +5,7 @@ from fastapi import APIRouter, Header, Query, status
 from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.concurrency import run_in_threadpool
 
+from backend.auth.dependencies import CreatorUser, CurrentUser
 from backend.core.db import SessionDep
 from backend.core.errors import Conflict, Invalid, NotFound, error_responses
 from backend.core.schemas import Page
@@ -25,13 +26,13 @@ router = APIRouter(prefix="/api/runs", tags=["runs"])
     operation_id="createRun",
     responses=error_responses(Invalid, NotFound),
 )
-def create_run(session: SessionDep, request: RunCreate) -> Run:
-    return service.create_run(session, request)
+def create_run(session: SessionDep, user: CreatorUser, request: RunCreate) -> Run:
+    return service.create_run(session, user, request)
 
 
 @router.get("", response_model=Page[RunOut], operation_id="listRuns")
-def list_runs(session: SessionDep, storage: StorageDep) -> Page[RunOut]:
-    runs = artifacts.describe_runs(session, storage, service.list_runs(session))
+def list_runs(session: SessionDep, storage: StorageDep, user: CurrentUser) -> Page[RunOut]:
+    runs = artifacts.describe_runs(session, storage, service.list_runs(session, user))
     return Page(items=runs, total=len(runs))
 
 
@@ -47,9 +48,9 @@ def get_run(session: SessionDep, storage: StorageDep, run: RunDep) -> RunOut:
     operation_id="cloneRun",
     responses=error_responses(NotFound, Conflict, Invalid),
 )
-def clone_run(session: SessionDep, run: RunDep, request: RunClone | None = None) -> Run:
+def clone_run(session: SessionDep, user: CreatorUser, run: RunDep, request: RunClone | None = None) -> Run:
     """Queue the run again with its exact resolved configuration, dataset split, base model and preset snapshot."""
-    return service.clone_run(session, run, request or RunClone())
+    return service.clone_run(session, user, run, request or RunClone())
 
 
 @router.post(
@@ -110,12 +111,13 @@ def list_predictions(session: SessionDep, run: RunDep) -> Page[PredictionOut]:
 )
 async def stream_events(
     run_id: int,
+    user: CurrentUser,
     last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
 ) -> EventSourceResponse:
     """Server-Sent Events: every metric and log line after Last-Event-ID, then status changes, until the run ends."""
     cursor = Cursor.parse(last_event_id)
-    # No session dependency here: it would hold a database connection for the stream's whole life.
-    await run_in_threadpool(ensure_run_exists, run_id)
+    # The session behind `user` closes before the stream starts (its scope is the function): none is held open.
+    await run_in_threadpool(ensure_run_exists, run_id, user)
 
     async def _encoded() -> AsyncIterator[ServerSentEvent]:
         async for event, after in run_events(run_id, cursor):

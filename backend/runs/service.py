@@ -4,12 +4,12 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from backend.auth.ownership import can_see, owned_by
 from backend.base_models.service import resolve_base_model
 from backend.core.errors import Conflict, NotFound
 from backend.core.queue import BrokerUnreachable, enqueue_training
 from backend.datasets.service import get_dataset
 from backend.models import (
-    LOCAL_USER_ID,
     BaseModelEntry,
     Dataset,
     Metric,
@@ -18,6 +18,7 @@ from backend.models import (
     Run,
     RunLogLine,
     RunStatus,
+    User,
     insert_log_line,
     utcnow,
 )
@@ -37,11 +38,11 @@ class ResolvedRun:
     config: TrainingConfig
 
 
-def resolve_run(session: Session, spec: RunSpec) -> ResolvedRun:
+def resolve_run(session: Session, user: User, spec: RunSpec) -> ResolvedRun:
     """The dataset, base model, preset and config a run created from `spec` trains with (creating and estimating)."""
-    dataset = get_dataset(session, spec.dataset_id)
-    base_model = resolve_base_model(session, spec.base_model)
-    preset = get_preset(session, spec.preset_id) if spec.preset_id is not None else None
+    dataset = get_dataset(session, spec.dataset_id, user)
+    base_model = resolve_base_model(session, user, spec.base_model)
+    preset = get_preset(session, spec.preset_id, user) if spec.preset_id is not None else None
     config = resolve_run_config(
         preset.hyperparameters if preset else None,
         spec.hyperparameters,
@@ -51,11 +52,11 @@ def resolve_run(session: Session, spec: RunSpec) -> ResolvedRun:
     return ResolvedRun(dataset, base_model, preset, config)
 
 
-def create_run(session: Session, request: RunCreate) -> Run:
-    resolved = resolve_run(session, request)
+def create_run(session: Session, user: User, request: RunCreate) -> Run:
+    resolved = resolve_run(session, user, request)
     dataset, base_model, preset, config = resolved.dataset, resolved.base_model, resolved.preset, resolved.config
     run = Run(
-        owner_id=LOCAL_USER_ID,
+        owner_id=user.id,
         name=request.name or f"{dataset.name} on {base_model.name}",
         dataset_id=dataset.id,
         base_model=base_model.name,
@@ -74,19 +75,19 @@ def create_run(session: Session, request: RunCreate) -> Run:
     return _enqueue(session, run)
 
 
-def clone_run(session: Session, source: Run, request: RunClone) -> Run:
+def clone_run(session: Session, user: User, source: Run, request: RunClone) -> Run:
     """Run again exactly: the source's resolved configuration (not its preset's current version), on the same split."""
-    dataset = get_dataset(session, source.dataset_id)
+    dataset = get_dataset(session, source.dataset_id, user)
     if dataset.split_hash != source.split_hash:
         raise Conflict(
             f"dataset {dataset.id} was split again since run {source.id}: a clone would train and validate on other "
             "examples. Start a new run on the dataset instead."
         )
-    base_model = resolve_base_model(session, source.base_model)
+    base_model = resolve_base_model(session, user, source.base_model)
     # Validated again: a setting that no longer exists or is no longer allowed is named, not silently dropped.
     config = validate_config(source.config, field_prefix="config")
     run = Run(
-        owner_id=LOCAL_USER_ID,
+        owner_id=user.id,
         name=request.name or f"{source.name} (again, from run {source.id})"[:200],
         dataset_id=dataset.id,
         base_model=base_model.name,
@@ -126,13 +127,13 @@ def _first_line(exc: BaseException) -> str:
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
-def list_runs(session: Session) -> list[Run]:
-    return list(session.scalars(select(Run).where(Run.owner_id == LOCAL_USER_ID).order_by(Run.id.desc())))
+def list_runs(session: Session, user: User) -> list[Run]:
+    return list(session.scalars(select(Run).where(owned_by(user, Run.owner_id)).order_by(Run.id.desc())))
 
 
-def get_run(session: Session, run_id: int) -> Run:
+def get_run(session: Session, run_id: int, user: User) -> Run:
     run = session.get(Run, run_id)
-    if run is None or run.owner_id != LOCAL_USER_ID:
+    if run is None or not can_see(user, run.owner_id):
         raise NotFound(f"run {run_id} not found")
     return run
 

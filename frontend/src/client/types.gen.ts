@@ -5,6 +5,34 @@ export type ClientOptions = {
 };
 
 /**
+ * AccessPolicyOut
+ */
+export type AccessPolicyOut = {
+    /**
+     * Open Signup
+     *
+     * Anyone who reaches the studio may create a member account.
+     */
+    open_signup: boolean;
+};
+
+/**
+ * AccessToken
+ *
+ * OAuth2's password-grant answer (FastAPI's convention).
+ */
+export type AccessToken = {
+    /**
+     * Access Token
+     */
+    access_token: string;
+    /**
+     * Token Type
+     */
+    token_type?: 'bearer';
+};
+
+/**
  * AlpacaRecord
  */
 export type AlpacaRecord = {
@@ -24,6 +52,102 @@ export type AlpacaRecord = {
      * Output
      */
     output: string;
+};
+
+/**
+ * ApiTokenCreate
+ */
+export type ApiTokenCreate = {
+    /**
+     * Name
+     *
+     * What the token is for, e.g. 'CI pipeline'.
+     */
+    name: string;
+    /**
+     * Expires In Days
+     *
+     * Days until the token stops working; null: never (not recommended).
+     */
+    expires_in_days?: number | null;
+};
+
+/**
+ * ApiTokenCreated
+ */
+export type ApiTokenCreated = {
+    /**
+     * Id
+     */
+    id: number;
+    /**
+     * Name
+     */
+    name: string;
+    /**
+     * Prefix
+     *
+     * The token's first characters, to tell tokens apart.
+     */
+    prefix: string;
+    /**
+     * Created At
+     */
+    created_at: string;
+    /**
+     * Expires At
+     */
+    expires_at: string | null;
+    /**
+     * Last Used At
+     */
+    last_used_at: string | null;
+    /**
+     * Revoked At
+     */
+    revoked_at: string | null;
+    /**
+     * Token
+     *
+     * The token itself: shown this once, stored only as a hash.
+     */
+    token: string;
+};
+
+/**
+ * ApiTokenOut
+ */
+export type ApiTokenOut = {
+    /**
+     * Id
+     */
+    id: number;
+    /**
+     * Name
+     */
+    name: string;
+    /**
+     * Prefix
+     *
+     * The token's first characters, to tell tokens apart.
+     */
+    prefix: string;
+    /**
+     * Created At
+     */
+    created_at: string;
+    /**
+     * Expires At
+     */
+    expires_at: string | null;
+    /**
+     * Last Used At
+     */
+    last_used_at: string | null;
+    /**
+     * Revoked At
+     */
+    revoked_at: string | null;
 };
 
 /**
@@ -48,6 +172,32 @@ export type ArtifactOut = {
      * Where to download it as a zip archive.
      */
     url: string;
+};
+
+/**
+ * AuthState
+ *
+ * What the sign-in screen needs to know before anyone is signed in.
+ */
+export type AuthState = {
+    /**
+     * Needs Admin
+     *
+     * No account exists yet: the first screen creates the admin.
+     */
+    needs_admin: boolean;
+    /**
+     * Setup Allowed
+     *
+     * The browser may create that admin here (loopback only); otherwise set STUDIO_ADMIN_EMAIL and STUDIO_ADMIN_PASSWORD.
+     */
+    setup_allowed: boolean;
+    /**
+     * Open Signup
+     *
+     * Anyone may create a member account; otherwise by invitation only.
+     */
+    open_signup: boolean;
 };
 
 /**
@@ -136,6 +286,36 @@ export type BodyConvertDataset = {
      * Also add the inverted task: write a text for a given label.
      */
     inverted?: boolean;
+};
+
+/**
+ * Body_createAccessToken
+ */
+export type BodyCreateAccessToken = {
+    /**
+     * Grant Type
+     */
+    grant_type?: string | null;
+    /**
+     * Username
+     */
+    username: string;
+    /**
+     * Password
+     */
+    password: string;
+    /**
+     * Scope
+     */
+    scope?: string;
+    /**
+     * Client Id
+     */
+    client_id?: string | null;
+    /**
+     * Client Secret
+     */
+    client_secret?: string | null;
 };
 
 /**
@@ -867,6 +1047,83 @@ export type HyperparameterSpec = {
 };
 
 /**
+ * InvitationCreate
+ */
+export type InvitationCreate = {
+    /**
+     * Email
+     *
+     * Sign-in name; any case.
+     */
+    email: string;
+    role?: Role;
+    /**
+     * Expires In Days
+     */
+    expires_in_days?: number;
+};
+
+/**
+ * InvitationCreated
+ */
+export type InvitationCreated = {
+    /**
+     * Id
+     */
+    id: number;
+    /**
+     * Email
+     */
+    email: string;
+    role: Role;
+    /**
+     * Created At
+     */
+    created_at: string;
+    /**
+     * Expires At
+     */
+    expires_at: string;
+    /**
+     * Accepted At
+     */
+    accepted_at: string | null;
+    /**
+     * Secret
+     *
+     * Shown this once: the invitee opens /signup?invitation=<secret>.
+     */
+    secret: string;
+};
+
+/**
+ * InvitationOut
+ */
+export type InvitationOut = {
+    /**
+     * Id
+     */
+    id: number;
+    /**
+     * Email
+     */
+    email: string;
+    role: Role;
+    /**
+     * Created At
+     */
+    created_at: string;
+    /**
+     * Expires At
+     */
+    expires_at: string;
+    /**
+     * Accepted At
+     */
+    accepted_at: string | null;
+};
+
+/**
  * LogKind
  *
  * What a run's log line is about. Progress lines are many and short-lived; the other kinds are what a user reads
@@ -1050,6 +1307,20 @@ export type MetricPayload = {
 };
 
 /**
+ * Page[ApiTokenOut]
+ */
+export type PageApiTokenOut = {
+    /**
+     * Items
+     */
+    items: Array<ApiTokenOut>;
+    /**
+     * Total
+     */
+    total: number;
+};
+
+/**
  * Page[BaseModelOut]
  */
 export type PageBaseModelOut = {
@@ -1099,6 +1370,20 @@ export type PageExampleOut = {
      * Items
      */
     items: Array<ExampleOut>;
+    /**
+     * Total
+     */
+    total: number;
+};
+
+/**
+ * Page[InvitationOut]
+ */
+export type PageInvitationOut = {
+    /**
+     * Items
+     */
+    items: Array<InvitationOut>;
     /**
      * Total
      */
@@ -1183,6 +1468,20 @@ export type PageTemplateOut = {
      * Items
      */
     items: Array<TemplateOut>;
+    /**
+     * Total
+     */
+    total: number;
+};
+
+/**
+ * Page[UserOut]
+ */
+export type PageUserOut = {
+    /**
+     * Items
+     */
+    items: Array<UserOut>;
     /**
      * Total
      */
@@ -1420,6 +1719,11 @@ export type ReconnectPayload = {
 };
 
 /**
+ * Role
+ */
+export type Role = 'admin' | 'member' | 'reviewer';
+
+/**
  * RunClone
  *
  * A new run with exactly the source run's resolved configuration, dataset split, base model and preset snapshot.
@@ -1630,6 +1934,46 @@ export type RunOut = {
 export type RunStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
 
 /**
+ * SignIn
+ */
+export type SignIn = {
+    /**
+     * Email
+     *
+     * Sign-in name; any case.
+     */
+    email: string;
+    /**
+     * Password
+     */
+    password: string;
+};
+
+/**
+ * SignUp
+ */
+export type SignUp = {
+    /**
+     * Email
+     *
+     * Sign-in name; any case.
+     */
+    email: string;
+    /**
+     * Password
+     *
+     * At least 8 characters.
+     */
+    password: string;
+    /**
+     * Invitation
+     *
+     * The secret from an admin's invitation link.
+     */
+    invitation?: string | null;
+};
+
+/**
  * Split
  */
 export type Split = 'train' | 'validation' | 'test';
@@ -1784,6 +2128,61 @@ export type TokenStatsPending = {
 };
 
 /**
+ * UserCreate
+ */
+export type UserCreate = {
+    /**
+     * Email
+     *
+     * Sign-in name; any case.
+     */
+    email: string;
+    /**
+     * Password
+     *
+     * At least 8 characters.
+     */
+    password: string;
+    role?: Role;
+};
+
+/**
+ * UserOut
+ */
+export type UserOut = {
+    /**
+     * Id
+     */
+    id: number;
+    /**
+     * Email
+     */
+    email: string;
+    role: Role;
+    /**
+     * Active
+     */
+    active: boolean;
+    /**
+     * Created At
+     */
+    created_at: string;
+};
+
+/**
+ * UserUpdate
+ */
+export type UserUpdate = {
+    role?: Role | null;
+    /**
+     * Active
+     *
+     * False: the user can no longer sign in; their tokens stop working.
+     */
+    active?: boolean | null;
+};
+
+/**
  * ValidationError
  */
 export type ValidationError = {
@@ -1896,6 +2295,14 @@ export type PreviewConversionData = {
 
 export type PreviewConversionErrors = {
     /**
+     * Unauthorized
+     */
+    401: ErrorBody;
+    /**
+     * Forbidden
+     */
+    403: ErrorBody;
+    /**
      * Request Entity Too Large
      */
     413: ErrorBody;
@@ -1925,6 +2332,14 @@ export type ConvertDatasetData = {
 
 export type ConvertDatasetErrors = {
     /**
+     * Unauthorized
+     */
+    401: ErrorBody;
+    /**
+     * Forbidden
+     */
+    403: ErrorBody;
+    /**
      * Request Entity Too Large
      */
     413: ErrorBody;
@@ -1952,6 +2367,19 @@ export type ListDatasetsData = {
     url: '/api/datasets';
 };
 
+export type ListDatasetsErrors = {
+    /**
+     * Unauthorized
+     */
+    401: ErrorBody;
+    /**
+     * Forbidden
+     */
+    403: ErrorBody;
+};
+
+export type ListDatasetsError = ListDatasetsErrors[keyof ListDatasetsErrors];
+
 export type ListDatasetsResponses = {
     /**
      * Successful Response
@@ -1969,6 +2397,14 @@ export type UploadDatasetData = {
 };
 
 export type UploadDatasetErrors = {
+    /**
+     * Unauthorized
+     */
+    401: ErrorBody;
+    /**
+     * Forbidden
+     */
+    403: ErrorBody;
     /**
      * Request Entity Too Large
      */
@@ -2004,6 +2440,14 @@ export type GetDatasetData = {
 
 export type GetDatasetErrors = {
     /**
+     * Unauthorized
+     */
+    401: ErrorBody;
+    /**
+     * Forbidden
+     */
+    403: ErrorBody;
+    /**
      * Not Found
      */
     404: ErrorBody;
@@ -2037,6 +2481,14 @@ export type UpdateDatasetData = {
 };
 
 export type UpdateDatasetErrors = {
+    /**
+     * Unauthorized
+     */
+    401: ErrorBody;
+    /**
+     * Forbidden
+     */
+    403: ErrorBody;
     /**
      * Not Found
      */
@@ -2091,6 +2543,14 @@ export type ListDatasetExamplesData = {
 
 export type ListDatasetExamplesErrors = {
     /**
+     * Unauthorized
+     */
+    401: ErrorBody;
+    /**
+     * Forbidden
+     */
+    403: ErrorBody;
+    /**
      * Not Found
      */
     404: ErrorBody;
@@ -2136,6 +2596,14 @@ export type DownloadDatasetData = {
 
 export type DownloadDatasetErrors = {
     /**
+     * Unauthorized
+     */
+    401: ErrorBody;
+    /**
+     * Forbidden
+     */
+    403: ErrorBody;
+    /**
      * Not Found
      */
     404: ErrorBody;
@@ -2161,6 +2629,19 @@ export type ListTemplatesData = {
     url: '/api/templates';
 };
 
+export type ListTemplatesErrors = {
+    /**
+     * Unauthorized
+     */
+    401: ErrorBody;
+    /**
+     * Forbidden
+     */
+    403: ErrorBody;
+};
+
+export type ListTemplatesError = ListTemplatesErrors[keyof ListTemplatesErrors];
+
 export type ListTemplatesResponses = {
     /**
      * Successful Response
@@ -2183,6 +2664,14 @@ export type PreviewTokensData = {
 };
 
 export type PreviewTokensErrors = {
+    /**
+     * Unauthorized
+     */
+    401: ErrorBody;
+    /**
+     * Forbidden
+     */
+    403: ErrorBody;
     /**
      * Not Found
      */
@@ -2239,6 +2728,14 @@ export type GetTokenStatsData = {
 
 export type GetTokenStatsErrors = {
     /**
+     * Unauthorized
+     */
+    401: ErrorBody;
+    /**
+     * Forbidden
+     */
+    403: ErrorBody;
+    /**
      * Not Found
      */
     404: ErrorBody;
@@ -2278,6 +2775,19 @@ export type ListBaseModelsData = {
     url: '/api/models';
 };
 
+export type ListBaseModelsErrors = {
+    /**
+     * Unauthorized
+     */
+    401: ErrorBody;
+    /**
+     * Forbidden
+     */
+    403: ErrorBody;
+};
+
+export type ListBaseModelsError = ListBaseModelsErrors[keyof ListBaseModelsErrors];
+
 export type ListBaseModelsResponses = {
     /**
      * Successful Response
@@ -2295,6 +2805,14 @@ export type RegisterBaseModelData = {
 };
 
 export type RegisterBaseModelErrors = {
+    /**
+     * Unauthorized
+     */
+    401: ErrorBody;
+    /**
+     * Forbidden
+     */
+    403: ErrorBody;
     /**
      * Unprocessable Entity
      */
@@ -2319,6 +2837,19 @@ export type ListPresetsData = {
     url: '/api/presets';
 };
 
+export type ListPresetsErrors = {
+    /**
+     * Unauthorized
+     */
+    401: ErrorBody;
+    /**
+     * Forbidden
+     */
+    403: ErrorBody;
+};
+
+export type ListPresetsError = ListPresetsErrors[keyof ListPresetsErrors];
+
 export type ListPresetsResponses = {
     /**
      * Successful Response
@@ -2336,6 +2867,14 @@ export type CreatePresetData = {
 };
 
 export type CreatePresetErrors = {
+    /**
+     * Unauthorized
+     */
+    401: ErrorBody;
+    /**
+     * Forbidden
+     */
+    403: ErrorBody;
     /**
      * Unprocessable Entity
      */
@@ -2366,6 +2905,14 @@ export type DeletePresetData = {
 };
 
 export type DeletePresetErrors = {
+    /**
+     * Unauthorized
+     */
+    401: ErrorBody;
+    /**
+     * Forbidden
+     */
+    403: ErrorBody;
     /**
      * Not Found
      */
@@ -2405,6 +2952,14 @@ export type GetPresetData = {
 
 export type GetPresetErrors = {
     /**
+     * Unauthorized
+     */
+    401: ErrorBody;
+    /**
+     * Forbidden
+     */
+    403: ErrorBody;
+    /**
      * Not Found
      */
     404: ErrorBody;
@@ -2439,6 +2994,14 @@ export type UpdatePresetData = {
 
 export type UpdatePresetErrors = {
     /**
+     * Unauthorized
+     */
+    401: ErrorBody;
+    /**
+     * Forbidden
+     */
+    403: ErrorBody;
+    /**
      * Not Found
      */
     404: ErrorBody;
@@ -2470,6 +3033,19 @@ export type ListHyperparametersData = {
     url: '/api/hyperparameters';
 };
 
+export type ListHyperparametersErrors = {
+    /**
+     * Unauthorized
+     */
+    401: ErrorBody;
+    /**
+     * Forbidden
+     */
+    403: ErrorBody;
+};
+
+export type ListHyperparametersError = ListHyperparametersErrors[keyof ListHyperparametersErrors];
+
 export type ListHyperparametersResponses = {
     /**
      * Response Listhyperparameters
@@ -2489,6 +3065,14 @@ export type EstimateRunData = {
 };
 
 export type EstimateRunErrors = {
+    /**
+     * Unauthorized
+     */
+    401: ErrorBody;
+    /**
+     * Forbidden
+     */
+    403: ErrorBody;
     /**
      * Not Found
      */
@@ -2521,6 +3105,19 @@ export type ListRunsData = {
     url: '/api/runs';
 };
 
+export type ListRunsErrors = {
+    /**
+     * Unauthorized
+     */
+    401: ErrorBody;
+    /**
+     * Forbidden
+     */
+    403: ErrorBody;
+};
+
+export type ListRunsError = ListRunsErrors[keyof ListRunsErrors];
+
 export type ListRunsResponses = {
     /**
      * Successful Response
@@ -2538,6 +3135,14 @@ export type CreateRunData = {
 };
 
 export type CreateRunErrors = {
+    /**
+     * Unauthorized
+     */
+    401: ErrorBody;
+    /**
+     * Forbidden
+     */
+    403: ErrorBody;
     /**
      * Not Found
      */
@@ -2572,6 +3177,14 @@ export type GetRunData = {
 };
 
 export type GetRunErrors = {
+    /**
+     * Unauthorized
+     */
+    401: ErrorBody;
+    /**
+     * Forbidden
+     */
+    403: ErrorBody;
     /**
      * Not Found
      */
@@ -2610,6 +3223,14 @@ export type CloneRunData = {
 
 export type CloneRunErrors = {
     /**
+     * Unauthorized
+     */
+    401: ErrorBody;
+    /**
+     * Forbidden
+     */
+    403: ErrorBody;
+    /**
      * Not Found
      */
     404: ErrorBody;
@@ -2647,6 +3268,14 @@ export type CancelRunData = {
 };
 
 export type CancelRunErrors = {
+    /**
+     * Unauthorized
+     */
+    401: ErrorBody;
+    /**
+     * Forbidden
+     */
+    403: ErrorBody;
     /**
      * Not Found
      */
@@ -2691,6 +3320,14 @@ export type ListRunMetricsData = {
 
 export type ListRunMetricsErrors = {
     /**
+     * Unauthorized
+     */
+    401: ErrorBody;
+    /**
+     * Forbidden
+     */
+    403: ErrorBody;
+    /**
      * Not Found
      */
     404: ErrorBody;
@@ -2730,6 +3367,14 @@ export type ListRunLogLinesData = {
 
 export type ListRunLogLinesErrors = {
     /**
+     * Unauthorized
+     */
+    401: ErrorBody;
+    /**
+     * Forbidden
+     */
+    403: ErrorBody;
+    /**
      * Not Found
      */
     404: ErrorBody;
@@ -2763,6 +3408,14 @@ export type ListRunPredictionsData = {
 };
 
 export type ListRunPredictionsErrors = {
+    /**
+     * Unauthorized
+     */
+    401: ErrorBody;
+    /**
+     * Forbidden
+     */
+    403: ErrorBody;
     /**
      * Not Found
      */
@@ -2804,6 +3457,14 @@ export type StreamRunEventsData = {
 
 export type StreamRunEventsErrors = {
     /**
+     * Unauthorized
+     */
+    401: ErrorBody;
+    /**
+     * Forbidden
+     */
+    403: ErrorBody;
+    /**
      * Not Found
      */
     404: ErrorBody;
@@ -2837,6 +3498,14 @@ export type ListRunCheckpointsData = {
 };
 
 export type ListRunCheckpointsErrors = {
+    /**
+     * Unauthorized
+     */
+    401: ErrorBody;
+    /**
+     * Forbidden
+     */
+    403: ErrorBody;
     /**
      * Not Found
      */
@@ -2876,6 +3545,14 @@ export type DownloadRunArtifactData = {
 
 export type DownloadRunArtifactErrors = {
     /**
+     * Unauthorized
+     */
+    401: ErrorBody;
+    /**
+     * Forbidden
+     */
+    403: ErrorBody;
+    /**
      * Not Found
      */
     404: ErrorBody;
@@ -2907,6 +3584,19 @@ export type ListWorkersData = {
     url: '/api/workers';
 };
 
+export type ListWorkersErrors = {
+    /**
+     * Unauthorized
+     */
+    401: ErrorBody;
+    /**
+     * Forbidden
+     */
+    403: ErrorBody;
+};
+
+export type ListWorkersError = ListWorkersErrors[keyof ListWorkersErrors];
+
 export type ListWorkersResponses = {
     /**
      * Successful Response
@@ -2915,6 +3605,569 @@ export type ListWorkersResponses = {
 };
 
 export type ListWorkersResponse = ListWorkersResponses[keyof ListWorkersResponses];
+
+export type GetAuthStateData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/auth/state';
+};
+
+export type GetAuthStateResponses = {
+    /**
+     * Successful Response
+     */
+    200: AuthState;
+};
+
+export type GetAuthStateResponse = GetAuthStateResponses[keyof GetAuthStateResponses];
+
+export type CreateFirstAdminData = {
+    body: SignUp;
+    path?: never;
+    query?: never;
+    url: '/api/auth/setup';
+};
+
+export type CreateFirstAdminErrors = {
+    /**
+     * Forbidden
+     */
+    403: ErrorBody;
+    /**
+     * Conflict
+     */
+    409: ErrorBody;
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type CreateFirstAdminError = CreateFirstAdminErrors[keyof CreateFirstAdminErrors];
+
+export type CreateFirstAdminResponses = {
+    /**
+     * Successful Response
+     */
+    201: UserOut;
+};
+
+export type CreateFirstAdminResponse = CreateFirstAdminResponses[keyof CreateFirstAdminResponses];
+
+export type SignOutData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/auth/session';
+};
+
+export type SignOutResponses = {
+    /**
+     * Successful Response
+     */
+    204: void;
+};
+
+export type SignOutResponse = SignOutResponses[keyof SignOutResponses];
+
+export type SignInData = {
+    body: SignIn;
+    path?: never;
+    query?: never;
+    url: '/api/auth/session';
+};
+
+export type SignInErrors = {
+    /**
+     * Unauthorized
+     */
+    401: ErrorBody;
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+    /**
+     * Too Many Requests
+     */
+    429: ErrorBody;
+};
+
+export type SignInError = SignInErrors[keyof SignInErrors];
+
+export type SignInResponses = {
+    /**
+     * Successful Response
+     */
+    200: UserOut;
+};
+
+export type SignInResponse = SignInResponses[keyof SignInResponses];
+
+export type SignUpData = {
+    body: SignUp;
+    path?: never;
+    query?: never;
+    url: '/api/auth/signup';
+};
+
+export type SignUpErrors = {
+    /**
+     * Forbidden
+     */
+    403: ErrorBody;
+    /**
+     * Conflict
+     */
+    409: ErrorBody;
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type SignUpError = SignUpErrors[keyof SignUpErrors];
+
+export type SignUpResponses = {
+    /**
+     * Successful Response
+     */
+    201: UserOut;
+};
+
+export type SignUpResponse = SignUpResponses[keyof SignUpResponses];
+
+export type CreateAccessTokenData = {
+    body: BodyCreateAccessToken;
+    path?: never;
+    query?: never;
+    url: '/api/auth/token';
+};
+
+export type CreateAccessTokenErrors = {
+    /**
+     * Unauthorized
+     */
+    401: ErrorBody;
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+    /**
+     * Too Many Requests
+     */
+    429: ErrorBody;
+};
+
+export type CreateAccessTokenError = CreateAccessTokenErrors[keyof CreateAccessTokenErrors];
+
+export type CreateAccessTokenResponses = {
+    /**
+     * Successful Response
+     */
+    200: AccessToken;
+};
+
+export type CreateAccessTokenResponse = CreateAccessTokenResponses[keyof CreateAccessTokenResponses];
+
+export type GetCurrentUserData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/auth/me';
+};
+
+export type GetCurrentUserErrors = {
+    /**
+     * Unauthorized
+     */
+    401: ErrorBody;
+};
+
+export type GetCurrentUserError = GetCurrentUserErrors[keyof GetCurrentUserErrors];
+
+export type GetCurrentUserResponses = {
+    /**
+     * Successful Response
+     */
+    200: UserOut;
+};
+
+export type GetCurrentUserResponse = GetCurrentUserResponses[keyof GetCurrentUserResponses];
+
+export type ListApiTokensData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/tokens';
+};
+
+export type ListApiTokensErrors = {
+    /**
+     * Unauthorized
+     */
+    401: ErrorBody;
+};
+
+export type ListApiTokensError = ListApiTokensErrors[keyof ListApiTokensErrors];
+
+export type ListApiTokensResponses = {
+    /**
+     * Successful Response
+     */
+    200: PageApiTokenOut;
+};
+
+export type ListApiTokensResponse = ListApiTokensResponses[keyof ListApiTokensResponses];
+
+export type CreateApiTokenData = {
+    body: ApiTokenCreate;
+    path?: never;
+    query?: never;
+    url: '/api/tokens';
+};
+
+export type CreateApiTokenErrors = {
+    /**
+     * Unauthorized
+     */
+    401: ErrorBody;
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type CreateApiTokenError = CreateApiTokenErrors[keyof CreateApiTokenErrors];
+
+export type CreateApiTokenResponses = {
+    /**
+     * Successful Response
+     */
+    201: ApiTokenCreated;
+};
+
+export type CreateApiTokenResponse = CreateApiTokenResponses[keyof CreateApiTokenResponses];
+
+export type RevokeApiTokenData = {
+    body?: never;
+    path: {
+        /**
+         * Token Id
+         */
+        token_id: number;
+    };
+    query?: never;
+    url: '/api/tokens/{token_id}';
+};
+
+export type RevokeApiTokenErrors = {
+    /**
+     * Unauthorized
+     */
+    401: ErrorBody;
+    /**
+     * Not Found
+     */
+    404: ErrorBody;
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type RevokeApiTokenError = RevokeApiTokenErrors[keyof RevokeApiTokenErrors];
+
+export type RevokeApiTokenResponses = {
+    /**
+     * Successful Response
+     */
+    200: ApiTokenOut;
+};
+
+export type RevokeApiTokenResponse = RevokeApiTokenResponses[keyof RevokeApiTokenResponses];
+
+export type ListUsersData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/users';
+};
+
+export type ListUsersErrors = {
+    /**
+     * Unauthorized
+     */
+    401: ErrorBody;
+    /**
+     * Forbidden
+     */
+    403: ErrorBody;
+};
+
+export type ListUsersError = ListUsersErrors[keyof ListUsersErrors];
+
+export type ListUsersResponses = {
+    /**
+     * Successful Response
+     */
+    200: PageUserOut;
+};
+
+export type ListUsersResponse = ListUsersResponses[keyof ListUsersResponses];
+
+export type CreateUserData = {
+    body: UserCreate;
+    path?: never;
+    query?: never;
+    url: '/api/users';
+};
+
+export type CreateUserErrors = {
+    /**
+     * Unauthorized
+     */
+    401: ErrorBody;
+    /**
+     * Forbidden
+     */
+    403: ErrorBody;
+    /**
+     * Conflict
+     */
+    409: ErrorBody;
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type CreateUserError = CreateUserErrors[keyof CreateUserErrors];
+
+export type CreateUserResponses = {
+    /**
+     * Successful Response
+     */
+    201: UserOut;
+};
+
+export type CreateUserResponse = CreateUserResponses[keyof CreateUserResponses];
+
+export type UpdateUserData = {
+    body: UserUpdate;
+    path: {
+        /**
+         * User Id
+         */
+        user_id: number;
+    };
+    query?: never;
+    url: '/api/users/{user_id}';
+};
+
+export type UpdateUserErrors = {
+    /**
+     * Unauthorized
+     */
+    401: ErrorBody;
+    /**
+     * Forbidden
+     */
+    403: ErrorBody;
+    /**
+     * Not Found
+     */
+    404: ErrorBody;
+    /**
+     * Conflict
+     */
+    409: ErrorBody;
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type UpdateUserError = UpdateUserErrors[keyof UpdateUserErrors];
+
+export type UpdateUserResponses = {
+    /**
+     * Successful Response
+     */
+    200: UserOut;
+};
+
+export type UpdateUserResponse = UpdateUserResponses[keyof UpdateUserResponses];
+
+export type ListInvitationsData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/invitations';
+};
+
+export type ListInvitationsErrors = {
+    /**
+     * Unauthorized
+     */
+    401: ErrorBody;
+    /**
+     * Forbidden
+     */
+    403: ErrorBody;
+};
+
+export type ListInvitationsError = ListInvitationsErrors[keyof ListInvitationsErrors];
+
+export type ListInvitationsResponses = {
+    /**
+     * Successful Response
+     */
+    200: PageInvitationOut;
+};
+
+export type ListInvitationsResponse = ListInvitationsResponses[keyof ListInvitationsResponses];
+
+export type CreateInvitationData = {
+    body: InvitationCreate;
+    path?: never;
+    query?: never;
+    url: '/api/invitations';
+};
+
+export type CreateInvitationErrors = {
+    /**
+     * Unauthorized
+     */
+    401: ErrorBody;
+    /**
+     * Forbidden
+     */
+    403: ErrorBody;
+    /**
+     * Conflict
+     */
+    409: ErrorBody;
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type CreateInvitationError = CreateInvitationErrors[keyof CreateInvitationErrors];
+
+export type CreateInvitationResponses = {
+    /**
+     * Successful Response
+     */
+    201: InvitationCreated;
+};
+
+export type CreateInvitationResponse = CreateInvitationResponses[keyof CreateInvitationResponses];
+
+export type WithdrawInvitationData = {
+    body?: never;
+    path: {
+        /**
+         * Invitation Id
+         */
+        invitation_id: number;
+    };
+    query?: never;
+    url: '/api/invitations/{invitation_id}';
+};
+
+export type WithdrawInvitationErrors = {
+    /**
+     * Unauthorized
+     */
+    401: ErrorBody;
+    /**
+     * Forbidden
+     */
+    403: ErrorBody;
+    /**
+     * Not Found
+     */
+    404: ErrorBody;
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type WithdrawInvitationError = WithdrawInvitationErrors[keyof WithdrawInvitationErrors];
+
+export type WithdrawInvitationResponses = {
+    /**
+     * Successful Response
+     */
+    204: void;
+};
+
+export type WithdrawInvitationResponse = WithdrawInvitationResponses[keyof WithdrawInvitationResponses];
+
+export type GetAccessPolicyData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/access-policy';
+};
+
+export type GetAccessPolicyErrors = {
+    /**
+     * Unauthorized
+     */
+    401: ErrorBody;
+    /**
+     * Forbidden
+     */
+    403: ErrorBody;
+};
+
+export type GetAccessPolicyError = GetAccessPolicyErrors[keyof GetAccessPolicyErrors];
+
+export type GetAccessPolicyResponses = {
+    /**
+     * Successful Response
+     */
+    200: AccessPolicyOut;
+};
+
+export type GetAccessPolicyResponse = GetAccessPolicyResponses[keyof GetAccessPolicyResponses];
+
+export type SetAccessPolicyData = {
+    body: AccessPolicyOut;
+    path?: never;
+    query?: never;
+    url: '/api/access-policy';
+};
+
+export type SetAccessPolicyErrors = {
+    /**
+     * Unauthorized
+     */
+    401: ErrorBody;
+    /**
+     * Forbidden
+     */
+    403: ErrorBody;
+    /**
+     * Validation Error
+     */
+    422: HttpValidationError;
+};
+
+export type SetAccessPolicyError = SetAccessPolicyErrors[keyof SetAccessPolicyErrors];
+
+export type SetAccessPolicyResponses = {
+    /**
+     * Successful Response
+     */
+    200: AccessPolicyOut;
+};
+
+export type SetAccessPolicyResponse = SetAccessPolicyResponses[keyof SetAccessPolicyResponses];
 
 export type GetHealthData = {
     body?: never;
