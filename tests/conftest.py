@@ -10,6 +10,9 @@ from pathlib import Path
 # Before anything imports the settings or transformers: no network, and a throwaway data dir.
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["STUDIO_DATA_DIR"] = tempfile.mkdtemp(prefix="studio-test-")
+# The test client's host, and the temporary folders tests register models from.
+os.environ["STUDIO_ALLOWED_HOSTS"] = "testserver,127.0.0.1,localhost"
+os.environ["STUDIO_MODEL_ROOTS"] = tempfile.gettempdir()
 
 import pytest
 from alembic import command
@@ -17,9 +20,13 @@ from alembic.config import Config
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
+from backend.auth.credentials import clear_key_cache
+from backend.auth.limits import signin_limiter
 from backend.core.config import get_settings
 from backend.core.db import get_engine, get_sessionmaker, make_engine
 from backend.core.queue import get_celery
+from backend.models import Role
+from tests.accounts import ADMIN_EMAIL, Account, create_account
 from tests.processes import celery_worker
 
 REPO = Path(__file__).resolve().parents[1]
@@ -52,8 +59,9 @@ def _reachable(port: int) -> bool:
 def reset_caches() -> None:
     if get_engine.cache_info().currsize:
         get_engine().dispose()
-    for cached in (get_settings, get_engine, get_sessionmaker, get_celery):
+    for cached in (get_settings, get_engine, get_sessionmaker, get_celery, signin_limiter):
         cached.cache_clear()
+    clear_key_cache()
 
 
 def _reset_production_services() -> None:
@@ -94,10 +102,25 @@ def stack(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.Mo
 
 
 @pytest.fixture
-def client(stack: Stack) -> Iterator[TestClient]:
+def admin(stack: Stack) -> Account:
+    return create_account(ADMIN_EMAIL, Role.ADMIN)
+
+
+@pytest.fixture
+def anonymous_client(stack: Stack) -> Iterator[TestClient]:
+    """The API with no credentials."""
     from backend.main import create_app
 
     with TestClient(create_app()) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def client(stack: Stack, admin: Account) -> Iterator[TestClient]:
+    """The API as the studio's admin (its API token on every request)."""
+    from backend.main import create_app
+
+    with TestClient(create_app(), headers=admin.headers) as test_client:
         yield test_client
 
 

@@ -1,12 +1,17 @@
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, EmailStr, Field
+from pydantic import AfterValidator, BaseModel, Field
 
 from backend.auth.credentials import MIN_PASSWORD_LENGTH
 from backend.models import Role
 
-Email = Annotated[EmailStr, AfterValidator(str.lower), Field(max_length=320, description="Sign-in name; any case.")]
+# Any address with one @: studios on a private network use their own domains (.local, .internal, .test).
+Email = Annotated[
+    str,
+    AfterValidator(str.lower),
+    Field(pattern=r"^[^@\s]+@[^@\s]+$", max_length=320, description="The sign-in name: an email address, any case."),
+]
 Password = Annotated[
     str, Field(min_length=MIN_PASSWORD_LENGTH, max_length=200, description="At least 8 characters.", repr=False)
 ]
