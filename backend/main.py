@@ -11,6 +11,7 @@ from sqlalchemy import text
 
 from backend.base_models.router import router as base_models_router
 from backend.base_models.service import sync_catalog
+from backend.core.body_limit import BodySizeLimit
 from backend.core.config import get_settings
 from backend.core.db import SessionDep, get_sessionmaker
 from backend.core.errors import install_error_handler
@@ -44,6 +45,7 @@ async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
 def create_app() -> FastAPI:
     app = FastAPI(title="Fine-tuning Studio", version="0.1.0", lifespan=lifespan)
     install_error_handler(app)
+    app.add_middleware(BodySizeLimit)
     # conversion_router first: its fixed paths (/api/datasets/convert) must win over /api/datasets/{id}.
     routers = (
         conversion_router,
