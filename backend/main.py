@@ -16,6 +16,7 @@ from backend.auth.router import tokens_router
 from backend.auth.service import account_exists, bootstrap_admin
 from backend.base_models.router import router as base_models_router
 from backend.base_models.service import sync_catalog
+from backend.core.body_limit import BodySizeLimit
 from backend.core.config import get_settings
 from backend.core.db import SessionDep, get_sessionmaker
 from backend.core.errors import Forbidden, Unauthorized, error_responses, install_error_handler
@@ -71,6 +72,7 @@ def _refuse_open_network(has_admin: bool) -> None:
 def create_app() -> FastAPI:
     app = FastAPI(title="Fine-tuning Studio", version="0.1.0", lifespan=lifespan)
     install_error_handler(app)
+    app.add_middleware(BodySizeLimit)
     app.add_middleware(SecurityMiddleware)
     # A Host header the studio does not answer to is refused (DNS rebinding).
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=get_settings().allowed_host_list)

@@ -9,11 +9,11 @@ trained to produce (the answers). `domain.tokenize` turns the segments into toke
 import json
 import math
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any, Literal, NoReturn
 
 from jinja2 import Environment, StrictUndefined, Template, TemplateError, Undefined, nodes
@@ -23,6 +23,7 @@ from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from domain.records import AlpacaRecord, AnyRecord, ChatRecord, Message, PromptCompletionRecord, Role, as_messages
+from domain.sandbox import MEMORY_BYTES, SandboxLimit, map_sandboxed
 
 TemplateName = Literal["alpaca", "phi3", "chatml", "model", "plain", "custom"]
 TEMPLATE_DESCRIPTIONS: dict[TemplateName, str] = {
@@ -264,6 +265,8 @@ def _jinja_turns(strict: bool, source: str, messages: tuple[Message, ...], what:
         }
         try:
             return _render_limited(template, variables)
+        except MemoryError:
+            raise  # the sandbox's limit, reported by domain.sandbox, not the template's error
         except Exception as exc:  # a template can raise anything (TypeError, RecursionError, ...): all are its fault
             raise TemplateRenderError(f"{what} failed: {exc}") from exc
 
@@ -344,6 +347,23 @@ class DatasetRenderError(ValueError):
 MAX_RENDER_ERRORS = 20
 
 
+def _render_row(template: TemplateName, context: TemplateContext, row: tuple[int, AnyRecord]) -> RenderedExample | str:
+    row_number, record = row
+    try:
+        return render(template, record, context)
+    except TemplateRenderError as exc:
+        return f"row {row_number}: {exc}"
+
+
+def render_records(
+    template: TemplateName, records: Sequence[AnyRecord], context: TemplateContext
+) -> list[RenderedExample]:
+    """A run's examples rendered, a custom template's in one sandboxed process for all of them (render_rows),
+    within RENDER_SECONDS per example."""
+    seconds = RENDER_SECONDS * max(1, len(records))
+    return render_rows(template, enumerate(records, start=1), context, seconds=seconds)
+
+
 def render_rows(
     template: TemplateName,
     rows: Iterable[tuple[int, AnyRecord]],
@@ -352,19 +372,41 @@ def render_rows(
     seconds: float,
 ) -> list[RenderedExample]:
     """Every (row number, record) rendered, within `seconds` in all: a slow custom template must not hold a request
-    or a worker thread for ever."""
+    or a worker thread for ever.
+
+    A custom template is the user's code: it renders in a sandboxed child process (domain.sandbox), all rows in one,
+    under a hard limit of RENDER_SECONDS per row, `seconds` in all, and MEMORY_BYTES. Raises SandboxBusy when too
+    many are rendering. Built-in and model templates render here."""
+    render_row = partial(_render_row, template, context)
     deadline = time.monotonic() + seconds
+    if template == "custom":
+        rows = list(rows) if not isinstance(rows, list) else rows  # to name the row a limit stops at
+        results: Iterable[RenderedExample | str] = map_sandboxed(
+            render_row, rows, item_seconds=RENDER_SECONDS, seconds=seconds
+        )
+    else:
+        results = map(render_row, rows)
     rendered: list[RenderedExample] = []
     errors: list[str] = []
-    for row_number, record in rows:
-        try:
-            rendered.append(render(template, record, context))
-        except TemplateRenderError as exc:
-            errors.append(f"row {row_number}: {exc}")
-            if len(errors) >= MAX_RENDER_ERRORS:
-                break
-        if time.monotonic() > deadline:
-            raise DatasetRenderError([f"the template takes too long: over {seconds:g} s to render the dataset"])
+    try:
+        for result in results:
+            if isinstance(result, str):
+                errors.append(result)
+                if len(errors) >= MAX_RENDER_ERRORS:
+                    break
+            else:
+                rendered.append(result)
+            if time.monotonic() > deadline:
+                raise DatasetRenderError([f"the template takes too long: over {seconds:g} s to render the dataset"])
+    except SandboxLimit as exc:
+        where = "" if exc.index is None else f"row {rows[exc.index][0]}: "  # type: ignore[index]  # a list here
+        if exc.reason == "memory":
+            problem = f"the custom template needs more than {MEMORY_BYTES // (1024 * 1024)} MB of memory"
+        elif exc.index is None:
+            problem = f"the custom template ran longer than {seconds:g} s in all"
+        else:
+            problem = f"the custom template ran longer than {RENDER_SECONDS:g} s on one example"
+        raise DatasetRenderError([f"{where}{problem}: make it simpler (fewer loops, shorter text)"]) from exc
     if errors:
         raise DatasetRenderError(errors)
     return rendered

@@ -18,7 +18,7 @@ from domain.catalog import model_fingerprint, model_location, read_chat_template
 from domain.config import TrainingConfig
 from domain.log import LogKind
 from domain.records import final_answer
-from domain.templates import render
+from domain.templates import render_records
 from domain.text import plural
 from worker import run_store
 from worker.celery_app import app
@@ -115,7 +115,7 @@ def _train_claimed(lease: Lease) -> None:
             )
             return
 
-        prompts = [render(inputs.config.template, record, context).prompt for record in data.test]
+        prompts = [rendered.prompt for rendered in render_records(inputs.config.template, data.test, context)]
         tuned, base = generate_answers(base_model, result.weights_dir, prompts, inputs.config.max_new_tokens, sink=sink)
         _publish_weights(lease, inputs.config, base_model, result, sink)
         answers = run_store.Answers(

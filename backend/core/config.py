@@ -41,7 +41,17 @@ class Settings(BaseSettings):
         description="Comma-separated directories that admins may register local models from. Empty: the data "
         "dir's models.",
     )
-    max_upload_bytes: int = 500 * 1024 * 1024
+    max_upload_bytes: int = Field(
+        500 * 1024 * 1024,
+        description="Largest file accepted in an upload; a request declaring or sending more is refused before it is "
+        "read in full.",
+    )
+    max_decoded_bytes: int = Field(
+        0,
+        ge=0,
+        description="Most data an upload may hold once decompressed (Parquet is compressed: a file of a few hundred "
+        "bytes can hold gigabytes of text). 0: four times max_upload_bytes.",
+    )
     max_line_bytes: int = Field(
         1024 * 1024,
         description="Longest line (JSONL, CSV/TSV) or JSON-array item accepted: a longer one is a bad row, "
@@ -79,6 +89,8 @@ class Settings(BaseSettings):
     def _embedded_defaults(self) -> "Settings":
         # The zero-setup default: everything in one folder, no server to install.
         self.data_dir = self.data_dir.resolve()
+        if not self.max_decoded_bytes:
+            self.max_decoded_bytes = 4 * self.max_upload_bytes
         if not self.database_url:
             self.database_url = f"sqlite:///{self.data_dir / 'studio.sqlite'}"
         if not self.broker_url:

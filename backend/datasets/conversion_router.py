@@ -17,7 +17,7 @@ from backend.core.db import SessionDep
 from backend.core.errors import Invalid, TooLarge, error_responses
 from backend.core.storage import StorageDep
 from backend.datasets import conversion, service
-from backend.datasets.parsing import FileRejected, Limits, open_table
+from backend.datasets.parsing import FileRejected, open_table
 from backend.datasets.schemas import DatasetOut
 from backend.models import Dataset
 from domain.records import AlpacaRecord
@@ -75,10 +75,10 @@ def _table_file(upload: UploadFile) -> Iterator[Path]:
 def _read_rows(upload: UploadFile, form: ConversionForm) -> list[conversion.LabelledRow]:
     with _table_file(upload) as path:
         try:
-            table = open_table(path, upload.filename, Limits(max_line_bytes=get_settings().max_line_bytes))
+            table = open_table(path, upload.filename, service.upload_limits())
             return conversion.read_labelled_rows(table, label_column=form.label_column, text_column=form.text_column)
         except FileRejected as exc:
-            raise Invalid(str(exc), field="file") from exc
+            raise service.file_error(exc, "file") from exc
 
 
 def _convert(upload: UploadFile, form: ConversionForm) -> list[conversion.ConvertedExample]:

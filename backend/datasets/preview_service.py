@@ -9,19 +9,12 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from backend.core.errors import Invalid, NotFound
-from backend.datasets.rendering import choose_template, model_tokenizer
+from backend.datasets.rendering import choose_template, model_tokenizer, render_checked
 from backend.datasets.service import get_example_by_number
 from backend.models import Dataset, DatasetExample
 from domain.config import TrainingConfig
 from domain.records import RECORD
-from domain.templates import (
-    TEMPLATE_DESCRIPTIONS,
-    TemplateContext,
-    TemplateName,
-    TemplateRenderError,
-    render,
-    template_field,
-)
+from domain.templates import RENDER_SECONDS, TEMPLATE_DESCRIPTIONS, TemplateContext, TemplateName
 from domain.tokenize import Reason, tokenize_rendered
 
 MAX_SEQ_LENGTH_DEFAULT: int = TrainingConfig.model_fields["max_seq_length"].default
@@ -87,10 +80,8 @@ def preview_example(session: Session, dataset: Dataset, request: PreviewRequest)
     template, custom_template = choose_template(dataset, request.template, request.custom_template)
     model = model_tokenizer(session, request.base_model)
     context = TemplateContext(chat_template=model.chat_template, custom_template=custom_template)
-    try:
-        rendered = render(template, RECORD.validate_python(example.record), context)
-    except TemplateRenderError as exc:
-        raise Invalid(f"row {example.row_number}: {exc}", field=template_field(template)) from exc
+    record = RECORD.validate_python(example.record)
+    [rendered] = render_checked(template, [(example.row_number, record)], context, seconds=RENDER_SECONDS)
     tokenized = tokenize_rendered(
         model.tokenizer,
         rendered,

@@ -5,7 +5,7 @@ with the base model's tokenizer.json through the `tokenizers` library: only toke
 transformers.
 """
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -15,10 +15,11 @@ from sqlalchemy.orm import Session
 from tokenizers import Tokenizer
 
 from backend.base_models.service import find_base_model, local_directory
-from backend.core.errors import Conflict, Invalid
+from backend.core.errors import Conflict, Invalid, Unavailable
 from backend.models import Dataset, DatasetExample
 from domain.catalog import read_chat_template
 from domain.records import RECORD, AnyRecord
+from domain.sandbox import SandboxBusy
 from domain.templates import (
     TEMPLATE_DESCRIPTIONS,
     DatasetRenderError,
@@ -109,6 +110,22 @@ def _examples(session: Session, dataset: Dataset) -> Iterator[tuple[int, AnyReco
         yield row_number, RECORD.validate_python(record)
 
 
+def render_checked(
+    template: TemplateName, rows: Iterable[tuple[int, AnyRecord]], context: TemplateContext, *, seconds: float
+) -> list[RenderedExample]:
+    """The rows rendered, or a 422 naming the first row that fails (and up to 20 in `errors`), or a 503 when every
+    sandbox for custom templates is busy."""
+    try:
+        return render_rows(template, rows, context, seconds=seconds)
+    except DatasetRenderError as exc:
+        raise Invalid(exc.errors[0], field=template_field(template), errors=exc.errors) from exc
+    except SandboxBusy as exc:
+        raise Unavailable(
+            "too many custom templates are being rendered right now: try again in a few seconds",
+            field=template_field(template),
+        ) from exc
+
+
 def render_all(
     session: Session,
     dataset: Dataset,
@@ -117,8 +134,4 @@ def render_all(
     *,
     seconds: float = VALIDATION_SECONDS,
 ) -> list[RenderedExample]:
-    """Every example rendered, or a 422 naming the first row that fails (and up to 20 in `errors`)."""
-    try:
-        return render_rows(template, _examples(session, dataset), context, seconds=seconds)
-    except DatasetRenderError as exc:
-        raise Invalid(exc.errors[0], field=template_field(template), errors=exc.errors) from exc
+    return render_checked(template, _examples(session, dataset), context, seconds=seconds)

@@ -16,11 +16,12 @@ from sqlalchemy.orm import Session
 
 from backend.auth.ownership import can_see, owned_by
 from backend.core.config import get_settings
-from backend.core.errors import Invalid, NotFound, TooLarge
+from backend.core.errors import Invalid, NotFound, StudioError, TooLarge
 from backend.core.storage import Storage
 from backend.datasets import token_stats_service
 from backend.datasets.parsing import (
     FIELD_NAMES,
+    DecodedTooLarge,
     FieldMap,
     FileRejected,
     Limits,
@@ -92,6 +93,18 @@ class _LimitedReader:
         return chunk
 
 
+def upload_limits() -> Limits:
+    settings = get_settings()
+    return Limits(max_line_bytes=settings.max_line_bytes, max_decoded_bytes=settings.max_decoded_bytes)
+
+
+def file_error(exc: FileRejected, field: str) -> StudioError:
+    """A rejected file as the API answers it: too much data is 413, anything else 422."""
+    if isinstance(exc, DecodedTooLarge):
+        return TooLarge(str(exc), field=field)
+    return Invalid(str(exc), field=field)
+
+
 def _megabytes(limit: int) -> str:
     return f"{limit // (1024 * 1024)} MB" if limit >= 1024 * 1024 else f"{limit:,}-byte"
 
@@ -144,7 +157,7 @@ def create_dataset(
             field="template",
         )
     settings = get_settings()
-    limits = Limits(max_line_bytes=settings.max_line_bytes)
+    limits = upload_limits()
     folder = f"datasets/{uuid.uuid4().hex}"
     uploads = (
         ("file", file, "upload", None),
@@ -172,7 +185,7 @@ def _open(path: Any, filename: str, limits: Limits, field: str) -> Table:
     try:
         return open_table(path, filename, limits)
     except FileRejected as exc:
-        raise Invalid(str(exc), field=field) from exc
+        raise file_error(exc, field) from exc
 
 
 def _ingest(
@@ -266,7 +279,7 @@ def _resolve(form_field: str, table: Table, shape: ShapeChoice, mapping: dict[st
     try:
         columns = table.columns()
     except FileRejected as exc:
-        raise Invalid(str(exc), field=form_field) from exc
+        raise file_error(exc, form_field) from exc
     if not columns and table.format in ("jsonl", "json"):
         # Not one row is a JSON object with keys: say what is wrong with each row, not "map your columns".
         columns = list(FIELD_NAMES[shape if shape != "auto" else "alpaca"])
@@ -288,7 +301,7 @@ def _scan(source: _Source, limits: Limits, collector: WarningCollector) -> None:
                 source.usable += 1
                 collector.add(row, source.split)
     except FileRejected as exc:
-        raise Invalid(str(exc), field=source.form_field) from exc
+        raise file_error(exc, source.form_field) from exc
 
 
 def _check(source: _Source, drop_invalid: bool) -> None:

@@ -199,7 +199,7 @@ class TestStartUp:
 
         monkeypatch.setenv("STUDIO_HOST", "0.0.0.0")
         reset_caches()
-        with pytest.raises(UnsafeBinding, match="STUDIO_ADMIN_EMAIL.*STUDIO_SECRET_KEY"), TestClient(create_app()):
+        with pytest.raises(UnsafeBinding, match=r"STUDIO_ADMIN_EMAIL.*STUDIO_SECRET_KEY"), TestClient(create_app()):
             pass
         monkeypatch.setenv("STUDIO_ADMIN_EMAIL", "ops@example.com")
         monkeypatch.setenv("STUDIO_ADMIN_PASSWORD", PASSWORD)

@@ -3,6 +3,7 @@ from fastapi.testclient import TestClient
 from backend.datasets.conversion import PARAPHRASES, LabelledRow, convert, split_groups
 from backend.datasets.splitting import assign_group_splits
 from backend.models import Split
+from tests.backend.test_datasets import post_chunks
 
 ROWS = [
     LabelledRow(1, "The screen cracked after a day.", "complaint"),
@@ -138,6 +139,16 @@ def _reviews_csv(count: int = 30) -> bytes:
         label = "positive" if index % 2 else "negative"
         lines.append(f'{label},"Review {index}: {" and ".join(words)}, would{" not" * (index % 2)} buy again {index}"')
     return ("\n".join(lines) + "\n").encode()
+
+    def test_an_upload_over_the_limit_is_refused_before_it_is_read(self, client: TestClient) -> None:
+        from backend.core.config import get_settings
+
+        get_settings().max_upload_bytes = 1000
+        for path in ("/api/datasets/convert/preview", "/api/datasets/convert"):
+            response = post_chunks(client, path, 1000, declare_length=True)
+            assert (response.status_code, response.chunks_read) == (413, 0)
+            response = post_chunks(client, path, 1000, declare_length=False)
+            assert (response.status_code, response.chunks_read) == (413, 2)
 
 
 class TestConvertSplit:

@@ -1,5 +1,6 @@
 import io
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +60,55 @@ def uploaded_files(stack: Stack) -> list[Path]:
 def assert_nothing_stored(stack: Stack) -> None:
     assert stored_counts() == (0, 0)
     assert uploaded_files(stack) == []
+
+
+@dataclass
+class RawResponse:
+    status_code: int
+    body: dict[str, Any]
+    chunks_read: int  # how many of the body's chunks the server asked for
+
+
+def post_chunks(client: TestClient, path: str, chunks: int, *, declare_length: bool) -> RawResponse:
+    """POST a multipart file of `chunks` 64 KB chunks straight to the app, counting the chunks it reads.
+
+    (The test client reads a whole body before the app sees any of it, so the ASGI messages are sent here.)"""
+    chunk = b"x" * 64 * 1024
+    head = b'--b\r\nContent-Disposition: form-data; name="file"; filename="big.jsonl"\r\n\r\n'
+    headers = [(b"content-type", b"multipart/form-data; boundary=b")]
+    if declare_length:
+        headers.append((b"content-length", str(chunks * len(chunk)).encode()))
+    read = 0
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        nonlocal read
+        if read == chunks:
+            return {"type": "http.disconnect"}
+        read += 1
+        return {"type": "http.request", "body": head + chunk if read == 1 else chunk, "more_body": read < chunks}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "root_path": "",
+        "query_string": b"",
+        "headers": headers,
+        "client": ("testclient", 50000),
+        "server": ("testserver", 80),
+    }
+    assert client.portal is not None
+    client.portal.call(client.app, scope, receive, send)
+    body = b"".join(message.get("body", b"") for message in sent if message["type"] == "http.response.body")
+    return RawResponse(sent[0]["status"], json.loads(body), read)
 
 
 def examples(client: TestClient, dataset_id: int, **params: Any) -> list[dict[str, Any]]:
@@ -144,6 +194,29 @@ class TestUploadDataset:
         assert response.status_code == 413
         assert response.json()["field"] == "validation_file"
         assert_nothing_stored(stack)
+
+    def test_a_body_declared_over_the_limit_is_refused_before_it_is_read(self, client: TestClient) -> None:
+        from backend.core.config import get_settings
+
+        get_settings().max_upload_bytes = 1000
+        response = post_chunks(client, "/api/datasets", 1000, declare_length=True)
+        assert response.status_code == 413
+        assert response.body["detail"] == (
+            "the request is larger than the 68,536 bytes an upload may send (3 files of at most 1,000 bytes each, "
+            "and the form): send smaller files"
+        )
+        assert response.chunks_read == 0
+
+    def test_a_chunked_body_is_cut_off_once_over_the_limit(self, client: TestClient, stack: Stack) -> None:
+        from backend.core.config import get_settings
+
+        get_settings().max_upload_bytes = 1000
+        response = post_chunks(client, "/api/datasets", 1000, declare_length=False)
+        assert response.status_code == 413
+        assert response.body["detail"].startswith("the request is larger than the 68,536 bytes an upload may send")
+        assert response.chunks_read == 2  # 128 KB: past the 67 KB limit
+        assert_nothing_stored(stack)
+        assert client.get("/api/health").status_code == 200
 
     def test_name_and_template_are_taken_from_the_form(self, client: TestClient) -> None:
         response = upload(client, jsonl(alpaca_rows(12)), "mine.jsonl", name="My data", template="chatml")

@@ -1,8 +1,13 @@
 """A corpus of bad files (tests/backend/files/bad): each is refused with the exact place and reason, storing nothing."""
 
+import io
 import json
+import time
 from dataclasses import dataclass, field
+from typing import Any
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from fastapi.testclient import TestClient
 
@@ -262,3 +267,85 @@ class TestGeneratedBadFiles:
             "only 1 usable example; at least 10 are needed to split into train, validation and test"
         )
         assert_nothing_stored(stack)
+
+
+def _parquet(columns: dict[str, list[str]], **options: Any) -> bytes:
+    buffer = io.BytesIO()
+    pq.write_table(pa.table(columns), buffer, **options)
+    return buffer.getvalue()
+
+
+class TestUploadLimits:
+    """What the security probe sent: files small on disk that are huge once read, or slow to read."""
+
+    def test_a_parquet_bomb_is_refused_row_by_row_and_nothing_is_stored(self, client: TestClient, stack: Stack) -> None:
+        # 2 MB strings that zstd squeezes to almost nothing: the probe's 772-byte file held 200 of them (400 MB).
+        outputs = [f"{i} " + "x" * (2 * 1024 * 1024) for i in range(20)]
+        bomb = _parquet({"instruction": ["Repeat."] * 20, "output": outputs}, compression="zstd")
+        assert len(bomb) < 10_000
+        response = upload(client, bomb, "bomb.parquet")
+        assert response.status_code == 422
+        body = response.json()
+        assert body["detail"] == "none of the 20 rows in the file is usable: fix them and upload again"
+        assert body["field"] == "file"
+        assert body["errors"][0] == (
+            "row 1: 2.0 MB of data, over the 1 MB limit for one row ('output' holds 2.0 MB): shorten it, "
+            "or upload with drop_invalid to leave it out"
+        )
+        assert_nothing_stored(stack)
+
+    def test_parquet_rows_over_the_limit_can_be_dropped(self, client: TestClient) -> None:
+        rows = alpaca_rows(12)
+        outputs = [row["output"] for row in rows]
+        outputs[4] = "x" * (1024 * 1024 + 1)
+        content = _parquet({"instruction": [row["instruction"] for row in rows], "output": outputs})
+        response = upload(client, content, "data.parquet", drop_invalid=True)
+        assert response.status_code == 201, response.text
+        assert (response.json()["num_rows"], response.json()["num_dropped"]) == (11, 1)
+
+    def test_parquet_declaring_more_data_than_the_cap(self, client: TestClient, stack: Stack) -> None:
+        from backend.core.config import get_settings
+
+        get_settings().max_decoded_bytes = 100_000
+        notes = [f"{i} " + "n" * 10_000 for i in range(12)]
+        content = _parquet({**_alpaca_columns(12), "notes": notes}, compression="zstd")
+        response = upload(client, content, "data.parquet")
+        assert response.status_code == 413
+        assert response.json()["field"] == "file"
+        assert response.json()["detail"].startswith("the Parquet file holds 120,")
+        assert response.json()["detail"].endswith(
+            " bytes once decompressed, over the 100,000-byte limit for an upload's data: upload it in parts, "
+            "or leave out the columns not trained on"
+        )
+        assert_nothing_stored(stack)
+
+    def test_parquet_whose_data_outgrows_the_cap_as_it_is_read(self, client: TestClient, stack: Stack) -> None:
+        from backend.core.config import get_settings
+
+        get_settings().max_decoded_bytes = 100_000
+        # One value repeated: dictionary-encoded, the file declares ~10 KB and decodes to 120 KB.
+        content = _parquet({**_alpaca_columns(12), "notes": ["n" * 10_000] * 12}, row_group_size=4)
+        response = upload(client, content, "data.parquet")
+        assert response.status_code == 413
+        assert response.json()["detail"] == (
+            "the Parquet file holds more than the 100,000-byte limit for an upload's data once decompressed "
+            "(reached by row 12): upload it in parts, or leave out the columns not trained on"
+        )
+        assert_nothing_stored(stack)
+
+    def test_a_csv_header_of_20000_columns_is_refused_at_once(self, client: TestClient, stack: Stack) -> None:
+        header = ",".join(["instruction", "output", *(f"c{i}" for i in range(19_998))])
+        started = time.monotonic()
+        response = upload(client, (header + "\n" + "Say hi,hi\n" * 12).encode(), "wide.csv")
+        assert time.monotonic() - started < 3
+        assert response.status_code == 422
+        assert response.json()["detail"] == (
+            "the file has 20,000 columns, more than the 1,000 the studio reads: keep only the columns that hold "
+            "the instruction data and upload again"
+        )
+        assert_nothing_stored(stack)
+
+
+def _alpaca_columns(count: int) -> dict[str, list[str]]:
+    rows = alpaca_rows(count)
+    return {key: [row[key] for row in rows] for key in ("instruction", "output")}

@@ -4,6 +4,7 @@ The tokenizer is the tiny test model's (SmolLM2's), registered as a local model 
 """
 
 import json
+import threading
 import time
 from typing import Any
 
@@ -261,3 +262,46 @@ class TestUpdateDataset:
         empty = client.patch(f"/api/datasets/{dataset['id']}", json={"template": "custom"})
         assert empty.status_code == 422
         assert empty.json()["field"] == "custom_template"
+
+    @pytest.mark.parametrize(
+        ("custom", "problem"),
+        [
+            (
+                "{% for i in range(24000) %}{% for j in range(24000) %}{% endfor %}{% endfor %}",
+                "row 1: the custom template ran longer than 2 s on one example",
+            ),
+            (
+                "{% set ns = namespace(s='x') %}{% for i in range(31) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}"
+                "{{ ns.s | length }}",
+                "row 1: the custom template needs more than 512 MB of memory",
+            ),
+        ],
+    )
+    def test_a_template_that_runs_away_stops_at_its_limit_and_the_api_answers_meanwhile(
+        self, client: TestClient, custom: str, problem: str
+    ) -> None:
+        """The probe's templates: loops with no function call to check the clock at, and a 1 G-character string."""
+        dataset = create_dataset(client, count=12)
+        answers: list[Any] = []
+
+        def patch() -> None:
+            body = {"template": "custom", "custom_template": custom}
+            answers.append(client.patch(f"/api/datasets/{dataset['id']}", json=body))
+
+        started = time.monotonic()
+        bad = threading.Thread(target=patch)
+        bad.start()
+        health_checks = 0
+        while bad.is_alive():
+            asked = time.monotonic()
+            assert client.get("/api/health").status_code == 200
+            assert time.monotonic() - asked < 1
+            health_checks += 1
+            time.sleep(0.1)
+        bad.join()
+        assert time.monotonic() - started < 2 + 3  # the 2 s budget, and the time to start and kill the sandbox
+        assert health_checks >= 3
+        [response] = answers
+        assert response.status_code == 422
+        assert response.json()["detail"] == f"{problem}: make it simpler (fewer loops, shorter text)"
+        assert response.json()["field"] == "custom_template"

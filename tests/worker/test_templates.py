@@ -5,7 +5,16 @@ import time
 import pytest
 
 from domain.records import AlpacaRecord, AnyRecord, ChatRecord, Message, PromptCompletionRecord, final_answer
-from domain.templates import TEMPLATE_DESCRIPTIONS, Segment, TemplateContext, TemplateName, TemplateRenderError, render
+from domain.templates import (
+    TEMPLATE_DESCRIPTIONS,
+    DatasetRenderError,
+    Segment,
+    TemplateContext,
+    TemplateName,
+    TemplateRenderError,
+    render,
+    render_records,
+)
 
 ALPACA = AlpacaRecord(instruction="Give the opposite.", output="cold")
 ALPACA_INPUT = AlpacaRecord(instruction="Give the opposite.", input="hot", output="cold")
@@ -237,3 +246,18 @@ def test_custom_template_has_a_time_limit(monkeypatch: pytest.MonkeyPatch) -> No
     with pytest.raises(TemplateRenderError, match=r"takes longer than 0\.2 s"):
         render("custom", ALPACA, TemplateContext(custom_template=source))
     assert time.monotonic() - started < 1.5
+
+
+def test_a_runs_examples_render_in_one_sandbox_as_fast_as_in_process() -> None:
+    source = "{% for m in messages %}{{ m.role }}: {{ m.content }}\n{% endfor %}"
+    records = [AlpacaRecord(instruction=f"Say {i}.", output=f"{i}") for i in range(5000)]
+    started = time.monotonic()
+    rendered = render_records("custom", records, TemplateContext(custom_template=source))
+    assert time.monotonic() - started < 3  # one process for every row, not one per row
+    assert rendered[4999].text == "user: Say 4999.\nassistant: 4999"
+
+
+def test_a_runaway_template_in_a_run_stops_at_the_limit_per_example() -> None:
+    source = "{% for i in range(24000) %}{% for j in range(24000) %}{% endfor %}{% endfor %}"
+    with pytest.raises(DatasetRenderError, match=r"^row 1: the custom template ran longer than 2 s on one example"):
+        render_records("custom", [ALPACA] * 100, TemplateContext(custom_template=source))

@@ -8,7 +8,7 @@ from transformers import PreTrainedTokenizerBase
 
 from domain.config import TrainingConfig
 from domain.records import AnyRecord
-from domain.templates import TemplateContext, render
+from domain.templates import TemplateContext, render_records
 from domain.tokenize import LoadedTokenizer, load_tokenizer, tokenize_many
 
 
@@ -30,7 +30,7 @@ def tokenized_dataset(
     tokens and mask the preview shows. TRL sees `input_ids` and skips its own tokenisation; it turns the mask into
     labels (-100 where 0) and pads labels with -100. Returns the dataset, how many examples were truncated, and how
     many were skipped because nothing of their answer fits in max_seq_length."""
-    rendered = [render(config.template, e, context) for e in examples]
+    rendered = render_records(config.template, examples, context)
     tokenized = tokenize_many(
         tokenizer.tokenizer,
         rendered,

@@ -8,7 +8,15 @@ for row in parsed_rows(table, fields, limits): ...  # ParsedRow, or a problem st
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from backend.datasets.parsing.readers import FileFormat, FileRejected, Limits, SourceRow, Table, open_table
+from backend.datasets.parsing.readers import (
+    DecodedTooLarge,
+    FileFormat,
+    FileRejected,
+    Limits,
+    SourceRow,
+    Table,
+    open_table,
+)
 from backend.datasets.parsing.records import (
     FIELD_NAMES,
     FieldMap,
@@ -22,6 +30,7 @@ from domain.records import AnyRecord
 
 __all__ = [
     "FIELD_NAMES",
+    "DecodedTooLarge",
     "FieldMap",
     "FileFormat",
     "FileRejected",

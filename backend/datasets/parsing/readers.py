@@ -1,6 +1,6 @@
 """Reading an uploaded file row by row, whatever its format: JSONL, a JSON array, CSV, TSV or Parquet.
 
-Every reader streams: memory holds one line (one batch of 1,000 rows for Parquet) at a time however long the
+Every reader streams: memory holds one line (one batch of rows for Parquet) at a time however long the
 file is, and a problem is reported where it is: "line 3" in JSONL (a line is what an editor shows), "row 3" in
 tables and JSON arrays (data rows counted from 1, the header excluded).
 
@@ -25,7 +25,11 @@ UTF8_BOM = b"\xef\xbb\xbf"
 HEAD_BYTES = 64 * 1024
 CHUNK_BYTES = 256 * 1024
 PARQUET_BATCH_ROWS = 1000
+PARQUET_BATCH_BYTES = 64 * 1024 * 1024
 MAX_PEEKED_OBJECTS = 100
+# Instruction data needs a handful of columns; a header of tens of thousands is a mistake or an attack, and every
+# row of it would be a dict of that many keys.
+MAX_COLUMNS = 1000
 JSON_EXTENSIONS = (".json", ".jsonl", ".ndjson")
 ACCEPTED = "JSONL (.jsonl), a JSON array (.json), CSV (.csv), TSV (.tsv) or Parquet (.parquet)"
 
@@ -43,9 +47,14 @@ class FileRejected(ValueError):
     """The whole file is unusable; the message says where and why."""
 
 
+class DecodedTooLarge(FileRejected):
+    """The file holds more data once decompressed than an upload may (Parquet: a small file, gigabytes of text)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Limits:
     max_line_bytes: int = 1024 * 1024
+    max_decoded_bytes: int = 2 * 1024 * 1024 * 1024
     max_depth: int = 20  # JSON nesting; a chat row needs 3 (row → messages → message)
     chunk_bytes: int = CHUNK_BYTES  # how much a JSON array is read at a time (small in tests, to cross chunks)
 
@@ -76,6 +85,21 @@ def _size(limit: int) -> str:
     if limit % 1024 == 0:
         return f"{limit // 1024} KB"
     return f"{limit:,}-byte"
+
+
+def _amount(size: int) -> str:
+    """A size as a noun: '2.0 MB', '1,500 bytes' (_size is the adjective of a limit: 'the 1 MB limit')."""
+    if size >= 1024 * 1024:
+        return f"{size / (1024 * 1024):.1f} MB"
+    return f"{size:,} bytes"
+
+
+def _check_column_count(count: int) -> None:
+    if count > MAX_COLUMNS:
+        raise FileRejected(
+            f"the file has {count:,} columns, more than the {MAX_COLUMNS:,} the studio reads: keep only the columns "
+            "that hold the instruction data and upload again"
+        )
 
 
 def json_kind(value: object) -> str:
@@ -467,10 +491,13 @@ class DelimitedTable:
         return []
 
     def _header(self, header: list[str]) -> list[str]:
+        _check_column_count(len(header))
         columns = [name.strip() or f"column {index}" for index, name in enumerate(header, start=1)]
-        for index, name in enumerate(columns):
-            if name in columns[:index]:
+        seen: set[str] = set()  # a set, not list slices: linear in the number of columns
+        for name in columns:
+            if name in seen:
                 raise FileRejected(f"the header names the column '{name}' twice; column names must be unique")
+            seen.add(name)
         return columns
 
     def rows(self) -> Iterator[SourceRow]:
@@ -496,10 +523,47 @@ class DelimitedTable:
             yield SourceRow(number, where, values=dict(zip(columns, record, strict=True)))
 
 
-# --- Parquet --------------------------------------------------------------------------------------------------
+# --- Parquet ---------------------------------------------------------------------------------------------------
+
+
+def _cell_bytes(array: Any) -> Any:
+    """Bytes of each cell of an Arrow array once decoded (numpy int64, one per row), computed by Arrow on the batch:
+    no cell becomes a Python object before it is known to fit. Strings count their UTF-8 bytes, lists and structs
+    the sum of what they hold, numbers and other fixed-width values their width."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    kind = array.type
+    if pa.types.is_dictionary(kind):
+        # A dictionary-encoded column repeats its values: each row costs its value's size, however small the file.
+        sizes = _cell_bytes(array.dictionary)[array.indices.fill_null(0).to_numpy(zero_copy_only=False)]
+        sizes[array.is_null().to_numpy(zero_copy_only=False)] = 0
+        return sizes
+    texts = (pa.types.is_string, pa.types.is_large_string, pa.types.is_binary, pa.types.is_large_binary)
+    if any(is_kind(kind) for is_kind in texts):
+        return pc.binary_length(array).fill_null(0).to_numpy(zero_copy_only=False).astype(np.int64)
+    if pa.types.is_list(kind) or pa.types.is_large_list(kind) or pa.types.is_map(kind):
+        parents = pc.list_parent_indices(array).to_numpy(zero_copy_only=False)
+        return np.bincount(parents, weights=_cell_bytes(array.flatten()), minlength=len(array)).astype(np.int64)
+    if pa.types.is_struct(kind):
+        sizes = np.zeros(len(array), dtype=np.int64)
+        for child in array.flatten():
+            sizes += _cell_bytes(child)
+        return sizes
+    width = kind.bit_width // 8 if pa.types.is_primitive(kind) and kind.bit_width >= 8 else 8
+    return np.full(len(array), width, dtype=np.int64)
+
+
+TOO_MUCH_DATA_FIX = "upload it in parts, or leave out the columns not trained on"
 
 
 class ParquetTable:
+    """Parquet is compressed: a file of a few hundred bytes can hold gigabytes of text. Sizes are checked as data is
+    decoded, never after: the row groups' declared sizes against the cap on decoded data before anything is read,
+    then each batch's cells (with Arrow, before they become Python objects) against the limit for one row, and the
+    running total against the cap (a file's declared sizes can be wrong)."""
+
     format: FileFormat = "parquet"
 
     def __init__(self, path: Path, limits: Limits) -> None:
@@ -510,16 +574,32 @@ class ParquetTable:
         import pyarrow.parquet as pq  # imported when needed: most uploads are text
 
         try:
-            return pq.ParquetFile(self.path)
+            parquet = pq.ParquetFile(self.path)
         except Exception as exc:  # pyarrow raises ArrowInvalid, OSError, ... for a damaged file
             raise FileRejected(f"the file is not readable Parquet ({exc})") from exc
+        _check_column_count(len(parquet.schema_arrow.names))
+        metadata = parquet.metadata
+        declared = sum(metadata.row_group(index).total_byte_size for index in range(metadata.num_row_groups))
+        if declared > self.limits.max_decoded_bytes:
+            raise DecodedTooLarge(
+                f"the Parquet file holds {_amount(declared)} once decompressed, over the "
+                f"{_size(self.limits.max_decoded_bytes)} limit for an upload's data: {TOO_MUCH_DATA_FIX}"
+            )
+        return parquet
 
     def columns(self) -> list[str]:
         return list(self._file().schema_arrow.names)
 
     def rows(self) -> Iterator[SourceRow]:
+        import numpy as np
+        import pyarrow as pa
+
+        limit = self.limits.max_line_bytes
+        # Rows at the limit, a batch at a time: the batch stays around PARQUET_BATCH_BYTES whatever the limit.
+        batch_rows = max(1, min(PARQUET_BATCH_ROWS, PARQUET_BATCH_BYTES // limit))
         number = 0
-        batches = self._file().iter_batches(batch_size=PARQUET_BATCH_ROWS)
+        decoded = 0
+        batches = self._file().iter_batches(batch_size=batch_rows)
         while True:
             try:
                 batch = next(batches)
@@ -527,6 +607,28 @@ class ParquetTable:
                 return
             except Exception as exc:
                 raise FileRejected(f"row {number + 1}: the Parquet data cannot be read ({exc})") from exc
-            for values in batch.to_pylist():
+            # Bytes by column and row; a row's total is what a JSONL line's length is to the line limit.
+            sizes = np.stack([_cell_bytes(column) for column in batch.columns] or [np.zeros(batch.num_rows, int)])
+            totals = sizes.sum(axis=0)
+            decoded += int(totals.sum())
+            if decoded > self.limits.max_decoded_bytes:
+                raise DecodedTooLarge(
+                    f"the Parquet file holds more than the {_size(self.limits.max_decoded_bytes)} limit for an "
+                    f"upload's data once decompressed (reached by row {number + batch.num_rows}): {TOO_MUCH_DATA_FIX}"
+                )
+            over = totals > limit
+            fitting = iter((batch.filter(pa.array(~over)) if over.any() else batch).to_pylist())
+            for index in range(batch.num_rows):
                 number += 1
-                yield _object_row(number, f"row {number}", values, self.limits)
+                where = f"row {number}"
+                if not over[index]:
+                    yield _object_row(number, where, next(fitting), self.limits)
+                    continue
+                largest = int(sizes[:, index].argmax())
+                yield SourceRow(
+                    number,
+                    where,
+                    problem=f"{where}: {_amount(int(totals[index]))} of data, over the {_size(limit)} limit for one "
+                    f"row ('{batch.schema.names[largest]}' holds {_amount(int(sizes[largest, index]))}): shorten it, "
+                    "or upload with drop_invalid to leave it out",
+                )
