@@ -5,11 +5,12 @@ from typing import Annotated
 from fastapi import Depends
 
 from backend.core.db import SessionDep
+from backend.core.params import Id
 from backend.datasets.service import get_dataset
 from backend.models import Dataset
 
 
-def load_dataset(session: SessionDep, dataset_id: int) -> Dataset:
+def load_dataset(session: SessionDep, dataset_id: Id) -> Dataset:
     return get_dataset(session, dataset_id)
 
 

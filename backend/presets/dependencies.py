@@ -5,11 +5,12 @@ from typing import Annotated
 from fastapi import Depends
 
 from backend.core.db import SessionDep
+from backend.core.params import Id
 from backend.models import Preset
 from backend.presets.service import get_preset
 
 
-def load_preset(session: SessionDep, preset_id: int) -> Preset:
+def load_preset(session: SessionDep, preset_id: Id) -> Preset:
     return get_preset(session, preset_id)
 
 

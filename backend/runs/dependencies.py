@@ -5,11 +5,12 @@ from typing import Annotated
 from fastapi import Depends
 
 from backend.core.db import SessionDep
+from backend.core.params import Id
 from backend.models import Run
 from backend.runs.service import get_run
 
 
-def load_run(session: SessionDep, run_id: int) -> Run:
+def load_run(session: SessionDep, run_id: Id) -> Run:
     return get_run(session, run_id)
 
 
