@@ -3,7 +3,7 @@
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
@@ -13,7 +13,8 @@ from backend.base_models.router import router as base_models_router
 from backend.base_models.service import sync_catalog
 from backend.core.config import get_settings
 from backend.core.db import SessionDep, get_sessionmaker
-from backend.core.errors import install_error_handler
+from backend.core.errors import Invalid, error_responses, install_error_handler
+from backend.core.storable import reject_unstorable
 from backend.datasets.conversion_router import router as conversion_router
 from backend.datasets.preview_router import router as preview_router
 from backend.datasets.router import router as datasets_router
@@ -42,7 +43,15 @@ async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
 
 
 def create_app() -> FastAPI:
-    app = FastAPI(title="Fine-tuning Studio", version="0.1.0", lifespan=lifespan)
+    app = FastAPI(
+        title="Fine-tuning Studio",
+        version="0.1.0",
+        lifespan=lifespan,
+        dependencies=[Depends(reject_unstorable)],
+        # Any request may be refused with 422 (a NUL in its query, a malformed parameter or body), always as an
+        # ErrorBody: declared on every operation, FastAPI's own HTTPValidationError never appears in the schema.
+        responses=error_responses(Invalid),
+    )
     install_error_handler(app)
     # conversion_router first: its fixed paths (/api/datasets/convert) must win over /api/datasets/{id}.
     routers = (
