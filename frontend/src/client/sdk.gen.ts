@@ -2,7 +2,7 @@
 
 import { type Client, formDataBodySerializer, type Options as Options2, type TDataShape } from './client';
 import { client } from './client.gen';
-import type { CancelRunData, CancelRunErrors, CancelRunResponses, CloneRunData, CloneRunErrors, CloneRunResponses, ConvertDatasetData, ConvertDatasetErrors, ConvertDatasetResponses, CreatePresetData, CreatePresetErrors, CreatePresetResponses, CreateRunData, CreateRunErrors, CreateRunResponses, DeletePresetData, DeletePresetErrors, DeletePresetResponses, DownloadDatasetData, DownloadDatasetErrors, DownloadDatasetResponses, DownloadRunArtifactData, DownloadRunArtifactErrors, DownloadRunArtifactResponses, EstimateRunData, EstimateRunErrors, EstimateRunResponses, GetDatasetData, GetDatasetErrors, GetDatasetResponses, GetHealthData, GetHealthResponses, GetPresetData, GetPresetErrors, GetPresetResponses, GetRunData, GetRunErrors, GetRunResponses, GetTokenStatsData, GetTokenStatsErrors, GetTokenStatsResponses, ListBaseModelsData, ListBaseModelsResponses, ListDatasetExamplesData, ListDatasetExamplesErrors, ListDatasetExamplesResponses, ListDatasetsData, ListDatasetsResponses, ListHyperparametersData, ListHyperparametersResponses, ListPresetsData, ListPresetsResponses, ListRunCheckpointsData, ListRunCheckpointsErrors, ListRunCheckpointsResponses, ListRunLogLinesData, ListRunLogLinesErrors, ListRunLogLinesResponses, ListRunMetricsData, ListRunMetricsErrors, ListRunMetricsResponses, ListRunPredictionsData, ListRunPredictionsErrors, ListRunPredictionsResponses, ListRunsData, ListRunsResponses, ListTemplatesData, ListTemplatesResponses, ListWorkersData, ListWorkersResponses, PreviewConversionData, PreviewConversionErrors, PreviewConversionResponses, PreviewTokensData, PreviewTokensErrors, PreviewTokensResponses, RegisterBaseModelData, RegisterBaseModelErrors, RegisterBaseModelResponses, StreamRunEventsData, StreamRunEventsErrors, StreamRunEventsResponses, UpdateDatasetData, UpdateDatasetErrors, UpdateDatasetResponses, UpdatePresetData, UpdatePresetErrors, UpdatePresetResponses, UploadDatasetData, UploadDatasetErrors, UploadDatasetResponses } from './types.gen';
+import type { CancelRunData, CancelRunErrors, CancelRunResponses, CloneRunData, CloneRunErrors, CloneRunResponses, ConvertDatasetData, ConvertDatasetErrors, ConvertDatasetResponses, CreatePresetData, CreatePresetErrors, CreatePresetResponses, CreateRunData, CreateRunErrors, CreateRunResponses, DeleteBaseModelData, DeleteBaseModelErrors, DeleteBaseModelResponses, DeletePresetData, DeletePresetErrors, DeletePresetResponses, DownloadDatasetData, DownloadDatasetErrors, DownloadDatasetResponses, DownloadRunArtifactData, DownloadRunArtifactErrors, DownloadRunArtifactResponses, EstimateRunData, EstimateRunErrors, EstimateRunResponses, GetDatasetData, GetDatasetErrors, GetDatasetResponses, GetHealthData, GetHealthErrors, GetHealthResponses, GetPresetData, GetPresetErrors, GetPresetResponses, GetRunData, GetRunErrors, GetRunResponses, GetTokenStatsData, GetTokenStatsErrors, GetTokenStatsResponses, ListBaseModelsData, ListBaseModelsErrors, ListBaseModelsResponses, ListDatasetExamplesData, ListDatasetExamplesErrors, ListDatasetExamplesResponses, ListDatasetsData, ListDatasetsErrors, ListDatasetsResponses, ListHyperparametersData, ListHyperparametersErrors, ListHyperparametersResponses, ListPresetsData, ListPresetsErrors, ListPresetsResponses, ListRunCheckpointsData, ListRunCheckpointsErrors, ListRunCheckpointsResponses, ListRunLogLinesData, ListRunLogLinesErrors, ListRunLogLinesResponses, ListRunMetricsData, ListRunMetricsErrors, ListRunMetricsResponses, ListRunPredictionsData, ListRunPredictionsErrors, ListRunPredictionsResponses, ListRunsData, ListRunsErrors, ListRunsResponses, ListTemplatesData, ListTemplatesErrors, ListTemplatesResponses, ListWorkersData, ListWorkersErrors, ListWorkersResponses, PreviewConversionData, PreviewConversionErrors, PreviewConversionResponses, PreviewTokensData, PreviewTokensErrors, PreviewTokensResponses, RegisterBaseModelData, RegisterBaseModelErrors, RegisterBaseModelResponses, StreamRunEventsData, StreamRunEventsErrors, StreamRunEventsResponses, UpdateDatasetData, UpdateDatasetErrors, UpdateDatasetResponses, UpdatePresetData, UpdatePresetErrors, UpdatePresetResponses, UploadDatasetData, UploadDatasetErrors, UploadDatasetResponses } from './types.gen';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -53,7 +53,7 @@ export const convertDataset = <ThrowOnError extends boolean = false>(options: Op
 /**
  * List Datasets
  */
-export const listDatasets = <ThrowOnError extends boolean = false>(options?: Options<ListDatasetsData, ThrowOnError>) => (options?.client ?? client).get<ListDatasetsResponses, unknown, ThrowOnError>({ url: '/api/datasets', ...options });
+export const listDatasets = <ThrowOnError extends boolean = false>(options?: Options<ListDatasetsData, ThrowOnError>) => (options?.client ?? client).get<ListDatasetsResponses, ListDatasetsErrors, ThrowOnError>({ url: '/api/datasets', ...options });
 
 /**
  * Upload Dataset
@@ -100,7 +100,7 @@ export const downloadDataset = <ThrowOnError extends boolean = false>(options: O
 /**
  * List Templates
  */
-export const listTemplates = <ThrowOnError extends boolean = false>(options?: Options<ListTemplatesData, ThrowOnError>) => (options?.client ?? client).get<ListTemplatesResponses, unknown, ThrowOnError>({ url: '/api/templates', ...options });
+export const listTemplates = <ThrowOnError extends boolean = false>(options?: Options<ListTemplatesData, ThrowOnError>) => (options?.client ?? client).get<ListTemplatesResponses, ListTemplatesErrors, ThrowOnError>({ url: '/api/templates', ...options });
 
 /**
  * Preview Tokens
@@ -127,7 +127,7 @@ export const getTokenStats = <ThrowOnError extends boolean = false>(options: Opt
 /**
  * List Base Models
  */
-export const listBaseModels = <ThrowOnError extends boolean = false>(options?: Options<ListBaseModelsData, ThrowOnError>) => (options?.client ?? client).get<ListBaseModelsResponses, unknown, ThrowOnError>({ url: '/api/models', ...options });
+export const listBaseModels = <ThrowOnError extends boolean = false>(options?: Options<ListBaseModelsData, ThrowOnError>) => (options?.client ?? client).get<ListBaseModelsResponses, ListBaseModelsErrors, ThrowOnError>({ url: '/api/models', ...options });
 
 /**
  * Register Base Model
@@ -142,9 +142,17 @@ export const registerBaseModel = <ThrowOnError extends boolean = false>(options:
 });
 
 /**
+ * Delete Base Model
+ *
+ * Forget a registered model (its files stay). Refused for the models the studio ships and for a model that
+ * runs were trained on.
+ */
+export const deleteBaseModel = <ThrowOnError extends boolean = false>(options: Options<DeleteBaseModelData, ThrowOnError>) => (options.client ?? client).delete<DeleteBaseModelResponses, DeleteBaseModelErrors, ThrowOnError>({ url: '/api/models/{model_id}', ...options });
+
+/**
  * List Presets
  */
-export const listPresets = <ThrowOnError extends boolean = false>(options?: Options<ListPresetsData, ThrowOnError>) => (options?.client ?? client).get<ListPresetsResponses, unknown, ThrowOnError>({ url: '/api/presets', ...options });
+export const listPresets = <ThrowOnError extends boolean = false>(options?: Options<ListPresetsData, ThrowOnError>) => (options?.client ?? client).get<ListPresetsResponses, ListPresetsErrors, ThrowOnError>({ url: '/api/presets', ...options });
 
 /**
  * Create Preset
@@ -185,7 +193,7 @@ export const updatePreset = <ThrowOnError extends boolean = false>(options: Opti
  *
  * Every hyperparameter with its type, default, bounds, choices and one-line help text (the UI's form).
  */
-export const listHyperparameters = <ThrowOnError extends boolean = false>(options?: Options<ListHyperparametersData, ThrowOnError>) => (options?.client ?? client).get<ListHyperparametersResponses, unknown, ThrowOnError>({ url: '/api/hyperparameters', ...options });
+export const listHyperparameters = <ThrowOnError extends boolean = false>(options?: Options<ListHyperparametersData, ThrowOnError>) => (options?.client ?? client).get<ListHyperparametersResponses, ListHyperparametersErrors, ThrowOnError>({ url: '/api/hyperparameters', ...options });
 
 /**
  * Estimate Run
@@ -206,7 +214,7 @@ export const estimateRun = <ThrowOnError extends boolean = false>(options: Optio
 /**
  * List Runs
  */
-export const listRuns = <ThrowOnError extends boolean = false>(options?: Options<ListRunsData, ThrowOnError>) => (options?.client ?? client).get<ListRunsResponses, unknown, ThrowOnError>({ url: '/api/runs', ...options });
+export const listRuns = <ThrowOnError extends boolean = false>(options?: Options<ListRunsData, ThrowOnError>) => (options?.client ?? client).get<ListRunsResponses, ListRunsErrors, ThrowOnError>({ url: '/api/runs', ...options });
 
 /**
  * Create Run
@@ -286,9 +294,9 @@ export const downloadRunArtifact = <ThrowOnError extends boolean = false>(option
  *
  * The live workers: their queues, device and memory. The run estimate compares with the training ones.
  */
-export const listWorkers = <ThrowOnError extends boolean = false>(options?: Options<ListWorkersData, ThrowOnError>) => (options?.client ?? client).get<ListWorkersResponses, unknown, ThrowOnError>({ url: '/api/workers', ...options });
+export const listWorkers = <ThrowOnError extends boolean = false>(options?: Options<ListWorkersData, ThrowOnError>) => (options?.client ?? client).get<ListWorkersResponses, ListWorkersErrors, ThrowOnError>({ url: '/api/workers', ...options });
 
 /**
  * Health
  */
-export const getHealth = <ThrowOnError extends boolean = false>(options?: Options<GetHealthData, ThrowOnError>) => (options?.client ?? client).get<GetHealthResponses, unknown, ThrowOnError>({ url: '/api/health', ...options });
+export const getHealth = <ThrowOnError extends boolean = false>(options?: Options<GetHealthData, ThrowOnError>) => (options?.client ?? client).get<GetHealthResponses, GetHealthErrors, ThrowOnError>({ url: '/api/health', ...options });

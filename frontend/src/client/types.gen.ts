@@ -751,16 +751,6 @@ export type ExampleOut = {
 };
 
 /**
- * HTTPValidationError
- */
-export type HttpValidationError = {
-    /**
-     * Detail
-     */
-    detail?: Array<ValidationError>;
-};
-
-/**
  * Health
  */
 export type Health = {
@@ -1475,6 +1465,12 @@ export type RunCreate = {
      * Before the run, train 3 steps of its exact config and throw them away, to measure memory and seconds per step (an out-of-memory error there is retried with a smaller micro-batch). The figures go to environment.preflight and the run's log: a real ETA. Costs those 3 steps and a model load.
      */
     preflight?: boolean;
+    /**
+     * Force
+     *
+     * Queue the run even when the estimate (POST /api/runs/estimate) says it fits on none of the live training workers (verdict wont_fit), which is otherwise refused with 422: the estimate can be 25% off.
+     */
+    force?: boolean;
 };
 
 /**
@@ -1784,34 +1780,6 @@ export type TokenStatsPending = {
 };
 
 /**
- * ValidationError
- */
-export type ValidationError = {
-    /**
-     * Location
-     */
-    loc: Array<string | number>;
-    /**
-     * Message
-     */
-    msg: string;
-    /**
-     * Error Type
-     */
-    type: string;
-    /**
-     * Input
-     */
-    input?: unknown;
-    /**
-     * Context
-     */
-    ctx?: {
-        [key: string]: unknown;
-    };
-};
-
-/**
  * WorkerOut
  *
  * A live worker: seen within the last three reaper intervals.
@@ -1952,6 +1920,15 @@ export type ListDatasetsData = {
     url: '/api/datasets';
 };
 
+export type ListDatasetsErrors = {
+    /**
+     * Unprocessable Entity
+     */
+    422: ErrorBody;
+};
+
+export type ListDatasetsError = ListDatasetsErrors[keyof ListDatasetsErrors];
+
 export type ListDatasetsResponses = {
     /**
      * Successful Response
@@ -2008,9 +1985,9 @@ export type GetDatasetErrors = {
      */
     404: ErrorBody;
     /**
-     * Validation Error
+     * Unprocessable Entity
      */
-    422: HttpValidationError;
+    422: ErrorBody;
 };
 
 export type GetDatasetError = GetDatasetErrors[keyof GetDatasetErrors];
@@ -2095,9 +2072,9 @@ export type ListDatasetExamplesErrors = {
      */
     404: ErrorBody;
     /**
-     * Validation Error
+     * Unprocessable Entity
      */
-    422: HttpValidationError;
+    422: ErrorBody;
 };
 
 export type ListDatasetExamplesError = ListDatasetExamplesErrors[keyof ListDatasetExamplesErrors];
@@ -2140,9 +2117,9 @@ export type DownloadDatasetErrors = {
      */
     404: ErrorBody;
     /**
-     * Validation Error
+     * Unprocessable Entity
      */
-    422: HttpValidationError;
+    422: ErrorBody;
 };
 
 export type DownloadDatasetError = DownloadDatasetErrors[keyof DownloadDatasetErrors];
@@ -2160,6 +2137,15 @@ export type ListTemplatesData = {
     query?: never;
     url: '/api/templates';
 };
+
+export type ListTemplatesErrors = {
+    /**
+     * Unprocessable Entity
+     */
+    422: ErrorBody;
+};
+
+export type ListTemplatesError = ListTemplatesErrors[keyof ListTemplatesErrors];
 
 export type ListTemplatesResponses = {
     /**
@@ -2278,6 +2264,15 @@ export type ListBaseModelsData = {
     url: '/api/models';
 };
 
+export type ListBaseModelsErrors = {
+    /**
+     * Unprocessable Entity
+     */
+    422: ErrorBody;
+};
+
+export type ListBaseModelsError = ListBaseModelsErrors[keyof ListBaseModelsErrors];
+
 export type ListBaseModelsResponses = {
     /**
      * Successful Response
@@ -2312,12 +2307,59 @@ export type RegisterBaseModelResponses = {
 
 export type RegisterBaseModelResponse = RegisterBaseModelResponses[keyof RegisterBaseModelResponses];
 
+export type DeleteBaseModelData = {
+    body?: never;
+    path: {
+        /**
+         * Model Id
+         */
+        model_id: number;
+    };
+    query?: never;
+    url: '/api/models/{model_id}';
+};
+
+export type DeleteBaseModelErrors = {
+    /**
+     * Not Found
+     */
+    404: ErrorBody;
+    /**
+     * Conflict
+     */
+    409: ErrorBody;
+    /**
+     * Unprocessable Entity
+     */
+    422: ErrorBody;
+};
+
+export type DeleteBaseModelError = DeleteBaseModelErrors[keyof DeleteBaseModelErrors];
+
+export type DeleteBaseModelResponses = {
+    /**
+     * Successful Response
+     */
+    204: void;
+};
+
+export type DeleteBaseModelResponse = DeleteBaseModelResponses[keyof DeleteBaseModelResponses];
+
 export type ListPresetsData = {
     body?: never;
     path?: never;
     query?: never;
     url: '/api/presets';
 };
+
+export type ListPresetsErrors = {
+    /**
+     * Unprocessable Entity
+     */
+    422: ErrorBody;
+};
+
+export type ListPresetsError = ListPresetsErrors[keyof ListPresetsErrors];
 
 export type ListPresetsResponses = {
     /**
@@ -2375,9 +2417,9 @@ export type DeletePresetErrors = {
      */
     409: ErrorBody;
     /**
-     * Validation Error
+     * Unprocessable Entity
      */
-    422: HttpValidationError;
+    422: ErrorBody;
 };
 
 export type DeletePresetError = DeletePresetErrors[keyof DeletePresetErrors];
@@ -2409,9 +2451,9 @@ export type GetPresetErrors = {
      */
     404: ErrorBody;
     /**
-     * Validation Error
+     * Unprocessable Entity
      */
-    422: HttpValidationError;
+    422: ErrorBody;
 };
 
 export type GetPresetError = GetPresetErrors[keyof GetPresetErrors];
@@ -2470,6 +2512,15 @@ export type ListHyperparametersData = {
     url: '/api/hyperparameters';
 };
 
+export type ListHyperparametersErrors = {
+    /**
+     * Unprocessable Entity
+     */
+    422: ErrorBody;
+};
+
+export type ListHyperparametersError = ListHyperparametersErrors[keyof ListHyperparametersErrors];
+
 export type ListHyperparametersResponses = {
     /**
      * Response Listhyperparameters
@@ -2520,6 +2571,15 @@ export type ListRunsData = {
     query?: never;
     url: '/api/runs';
 };
+
+export type ListRunsErrors = {
+    /**
+     * Unprocessable Entity
+     */
+    422: ErrorBody;
+};
+
+export type ListRunsError = ListRunsErrors[keyof ListRunsErrors];
 
 export type ListRunsResponses = {
     /**
@@ -2577,9 +2637,9 @@ export type GetRunErrors = {
      */
     404: ErrorBody;
     /**
-     * Validation Error
+     * Unprocessable Entity
      */
-    422: HttpValidationError;
+    422: ErrorBody;
 };
 
 export type GetRunError = GetRunErrors[keyof GetRunErrors];
@@ -2656,9 +2716,9 @@ export type CancelRunErrors = {
      */
     409: ErrorBody;
     /**
-     * Validation Error
+     * Unprocessable Entity
      */
-    422: HttpValidationError;
+    422: ErrorBody;
 };
 
 export type CancelRunError = CancelRunErrors[keyof CancelRunErrors];
@@ -2695,9 +2755,9 @@ export type ListRunMetricsErrors = {
      */
     404: ErrorBody;
     /**
-     * Validation Error
+     * Unprocessable Entity
      */
-    422: HttpValidationError;
+    422: ErrorBody;
 };
 
 export type ListRunMetricsError = ListRunMetricsErrors[keyof ListRunMetricsErrors];
@@ -2734,9 +2794,9 @@ export type ListRunLogLinesErrors = {
      */
     404: ErrorBody;
     /**
-     * Validation Error
+     * Unprocessable Entity
      */
-    422: HttpValidationError;
+    422: ErrorBody;
 };
 
 export type ListRunLogLinesError = ListRunLogLinesErrors[keyof ListRunLogLinesErrors];
@@ -2768,9 +2828,9 @@ export type ListRunPredictionsErrors = {
      */
     404: ErrorBody;
     /**
-     * Validation Error
+     * Unprocessable Entity
      */
-    422: HttpValidationError;
+    422: ErrorBody;
 };
 
 export type ListRunPredictionsError = ListRunPredictionsErrors[keyof ListRunPredictionsErrors];
@@ -2842,9 +2902,9 @@ export type ListRunCheckpointsErrors = {
      */
     404: ErrorBody;
     /**
-     * Validation Error
+     * Unprocessable Entity
      */
-    422: HttpValidationError;
+    422: ErrorBody;
 };
 
 export type ListRunCheckpointsError = ListRunCheckpointsErrors[keyof ListRunCheckpointsErrors];
@@ -2884,9 +2944,9 @@ export type DownloadRunArtifactErrors = {
      */
     409: ErrorBody;
     /**
-     * Validation Error
+     * Unprocessable Entity
      */
-    422: HttpValidationError;
+    422: ErrorBody;
 };
 
 export type DownloadRunArtifactError = DownloadRunArtifactErrors[keyof DownloadRunArtifactErrors];
@@ -2907,6 +2967,15 @@ export type ListWorkersData = {
     url: '/api/workers';
 };
 
+export type ListWorkersErrors = {
+    /**
+     * Unprocessable Entity
+     */
+    422: ErrorBody;
+};
+
+export type ListWorkersError = ListWorkersErrors[keyof ListWorkersErrors];
+
 export type ListWorkersResponses = {
     /**
      * Successful Response
@@ -2922,6 +2991,15 @@ export type GetHealthData = {
     query?: never;
     url: '/api/health';
 };
+
+export type GetHealthErrors = {
+    /**
+     * Unprocessable Entity
+     */
+    422: ErrorBody;
+};
+
+export type GetHealthError = GetHealthErrors[keyof GetHealthErrors];
 
 export type GetHealthResponses = {
     /**
