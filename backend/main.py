@@ -19,8 +19,9 @@ from backend.base_models.service import sync_catalog
 from backend.core.body_limit import BodySizeLimit
 from backend.core.config import get_settings
 from backend.core.db import SessionDep, get_sessionmaker
-from backend.core.errors import Forbidden, Unauthorized, error_responses, install_error_handler
+from backend.core.errors import Forbidden, Invalid, Unauthorized, error_responses, install_error_handler
 from backend.core.security import SecurityMiddleware
+from backend.core.storable import reject_unstorable
 from backend.datasets.conversion_router import router as conversion_router
 from backend.datasets.preview_router import router as preview_router
 from backend.datasets.router import router as datasets_router
@@ -70,7 +71,15 @@ def _refuse_open_network(has_admin: bool) -> None:
 
 
 def create_app() -> FastAPI:
-    app = FastAPI(title="Fine-tuning Studio", version="0.1.0", lifespan=lifespan)
+    app = FastAPI(
+        title="Fine-tuning Studio",
+        version="0.1.0",
+        lifespan=lifespan,
+        dependencies=[Depends(reject_unstorable)],
+        # Any request may be refused with 422 (a NUL in its query, a malformed parameter or body), always as an
+        # ErrorBody: declared on every operation, FastAPI's own HTTPValidationError never appears in the schema.
+        responses=error_responses(Invalid),
+    )
     install_error_handler(app)
     app.add_middleware(BodySizeLimit)
     app.add_middleware(SecurityMiddleware)

@@ -16,18 +16,48 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
+    TypeDecorator,
     false,
     insert,
     true,
 )
 from sqlalchemy import Enum as SAEnum
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from domain.log import LogKind
 
+# A base model's name (a catalog name, a local path or a hub id) is stored in columns this wide.
+BASE_MODEL_NAME_CHARS = 300
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp written and read as UTC with its zone, on every database.
+
+    SQLite has no time zones: it stores the wall time and hands back a naive datetime. PostgreSQL hands back the
+    session's zone. Converted to UTC both ways, every datetime the code sees (and every response) is aware and in UTC.
+    The column stays DateTime(timezone=True): no migration.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return _as_utc(value)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return _as_utc(value)
+
+
+def _as_utc(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    # A naive datetime is UTC: utcnow() wrote it, and SQLite stored it as is.
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def _string_enum(enum: type[StrEnum]) -> SAEnum:
@@ -45,7 +75,7 @@ class Base(DeclarativeBase):
             "pk": "pk_%(table_name)s",
         }
     )
-    type_annotation_map = {dict[str, Any]: JSON, datetime: DateTime(timezone=True)}
+    type_annotation_map = {dict[str, Any]: JSON, datetime: UTCDateTime()}
 
 
 class Role(StrEnum):
@@ -199,7 +229,7 @@ class TokenStats(Base):
     # for a unique index of its own.
     key: Mapped[str] = mapped_column(String(64), unique=True)
     split_hash: Mapped[str] = mapped_column(String(64))
-    base_model: Mapped[str] = mapped_column(String(300))
+    base_model: Mapped[str] = mapped_column(String(BASE_MODEL_NAME_CHARS))
     tokenizer_version: Mapped[str] = mapped_column(String(100))  # tokenizer.json's size and mtime: rewritten, recount
     template: Mapped[str] = mapped_column(String(40))
     custom_template: Mapped[str | None] = mapped_column(Text)  # only when template is "custom"
@@ -220,7 +250,7 @@ class BaseModelEntry(Base):
     __tablename__ = "base_models"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(300), unique=True)
+    name: Mapped[str] = mapped_column(String(BASE_MODEL_NAME_CHARS), unique=True)
     source: Mapped[str] = mapped_column(String(20))  # bundled | local | hub
     # None: the catalog's or an admin's, for everyone; a member's hub model is theirs alone.
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
@@ -261,7 +291,7 @@ class Run(Base):
     owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     name: Mapped[str] = mapped_column(String(200))
     dataset_id: Mapped[int] = mapped_column(ForeignKey("datasets.id"), index=True)
-    base_model: Mapped[str] = mapped_column(String(300))
+    base_model: Mapped[str] = mapped_column(String(BASE_MODEL_NAME_CHARS))
     preset_id: Mapped[int | None] = mapped_column(ForeignKey("presets.id"))
     preset_snapshot: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     config: Mapped[dict[str, Any]]  # the full resolved TrainingConfig

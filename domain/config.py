@@ -37,8 +37,13 @@ EvalStrategy = Literal["steps", "epoch", "steps_and_epoch", "no"]
 FULL_FINE_TUNING_MAX_PARAMETERS = 1_500_000_000
 
 
+# numpy's seed (transformers.set_seed seeds Python, numpy and torch) must lie in 0..2^32-1.
+MAX_SEED = 2**32 - 1
+
+
 class TrainingConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # No NaN or Infinity in any float: neither trains, and neither is JSON that PostgreSQL stores.
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     # --- Method and quantisation of the frozen base weights ---
     method: Method = Field(
@@ -248,7 +253,9 @@ class TrainingConfig(BaseModel):
     logging_steps: int = Field(
         1, ge=1, description="Log training loss every N steps (averaged over them). More often: noisier curve."
     )
-    seed: int = Field(42, description="Random seed for adapter initialisation and data order.")
+    seed: int = Field(
+        42, ge=0, le=MAX_SEED, description="Random seed for adapter initialisation and data order (0 to 2^32-1)."
+    )
 
     # --- Checkpoints, best model, early stopping, watchdog ---
     save_steps: int = Field(

@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import Any
 
-from domain.config import TrainingConfig
+from domain.config import InvalidConfig, TrainingConfig
 from domain.hardware import Device, Hardware, ResolvedMethod, resolve_hardware
 
 GB = 1e9
@@ -76,6 +76,7 @@ class LinearLayer:
 class Architecture:
     """What the estimate needs from a decoder-only model's config.json."""
 
+    model_type: str
     num_layers: int
     hidden_size: int
     intermediate_size: int
@@ -107,25 +108,46 @@ class Architecture:
         )
 
 
-def _first(config: Mapping[str, Any], *names: str, default: Any = None) -> Any:
-    for name in names:
-        if config.get(name) is not None:
-            return config[name]
-    return default
+# Model types whose decoder-layer module names `architecture` spells as transformers does. Another family's are not
+# known here (a Falcon's are query_key_value, dense...): its LoRA target modules are left to the worker to check.
+NAMED_FAMILIES = frozenset(
+    {"llama", "mistral", "qwen2", "qwen3", "gemma", "gemma2", "gemma3_text", "olmo", "olmo2"}
+    | {"phi", "phi3", "gpt2", "gpt_neox"}
+)
+# Outside the decoder layers, the one linear layer a LoRA target may name.
+OUTPUT_HEAD = "lm_head"
+
+
+class NotAModelConfig(ValueError):
+    """A config.json that does not describe a transformer model: a tokenizer's, a dataset's, or not an object."""
+
+
+def _size(config: Mapping[str, Any], *names: str, default: int | None = None) -> int:
+    """The first of `names` the config has, which must be a positive whole number."""
+    value = next((config[name] for name in names if config.get(name) is not None), default)
+    if value is None:
+        raise NotAModelConfig(f"it has no {' or '.join(names)}")
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise NotAModelConfig(f"its {names[0]} is {value!r}, not a positive whole number")
+    return value
 
 
 def architecture(model_config: Mapping[str, Any]) -> Architecture:
     """The architecture of a transformers config.json: Llama-style families (Llama, Mistral, Qwen, Gemma, SmolLM,
-    OLMo...), Phi-3 (fused projections), Phi-2, GPT-2 and GPT-NeoX. Multimodal configs: their text model."""
-    config = {**model_config, **(model_config.get("text_config") or {})}
+    OLMo...), Phi-3 (fused projections), Phi-2, GPT-2 and GPT-NeoX. Multimodal configs: their text model.
+    NotAModelConfig when it lacks what every model config has (or is not even a JSON object)."""
+    if not isinstance(model_config, Mapping):
+        raise NotAModelConfig("it is not a JSON object")
+    text_config = model_config.get("text_config")
+    config = {**model_config, **(text_config if isinstance(text_config, Mapping) else {})}
     model_type = str(config.get("model_type", ""))
-    hidden = int(_first(config, "hidden_size", "n_embd", "d_model"))
-    layers = int(_first(config, "num_hidden_layers", "n_layer", "num_layers"))
-    heads = int(_first(config, "num_attention_heads", "n_head"))
-    kv_heads = int(_first(config, "num_key_value_heads", "num_kv_heads", default=heads))
-    head_dim = int(_first(config, "head_dim", default=hidden // heads))
-    intermediate = int(_first(config, "intermediate_size", "n_inner", "ffn_dim", default=4 * hidden))
-    vocab = int(config["vocab_size"])
+    hidden = _size(config, "hidden_size", "n_embd", "d_model")
+    layers = _size(config, "num_hidden_layers", "n_layer", "num_layers")
+    heads = _size(config, "num_attention_heads", "n_head")
+    kv_heads = _size(config, "num_key_value_heads", "num_kv_heads", default=heads)
+    head_dim = _size(config, "head_dim", default=hidden // heads)
+    intermediate = _size(config, "intermediate_size", "n_inner", "ffn_dim", default=4 * hidden)
+    vocab = _size(config, "vocab_size")
     # Where config.json leaves it out, transformers uses the model class's default.
     tied = bool(config.get("tie_word_embeddings", model_type in {"gpt2", "gemma", "gemma2", "gemma3_text"}))
     q_width, kv_width = heads * head_dim, kv_heads * head_dim
@@ -143,7 +165,7 @@ def architecture(model_config: Mapping[str, Any]) -> Architecture:
             LinearLayer("mlp.c_proj", intermediate, hidden, bias=True),
         )
         # LayerNorms with weight and bias; learned position embeddings.
-        norm, other, gated = 4 * hidden, 2 * hidden + int(config.get("n_positions", 1024)) * hidden, False
+        norm, other, gated = 4 * hidden, 2 * hidden + _size(config, "n_positions", default=1024) * hidden, False
     elif model_type == "gpt_neox":
         linears = (
             LinearLayer("attention.query_key_value", hidden, 3 * hidden, bias=True),
@@ -184,6 +206,7 @@ def architecture(model_config: Mapping[str, Any]) -> Architecture:
         if model_type.startswith("qwen3"):
             norm += 2 * head_dim  # q_norm and k_norm
     return Architecture(
+        model_type=model_type,
         num_layers=layers,
         hidden_size=hidden,
         intermediate_size=intermediate,
@@ -196,6 +219,40 @@ def architecture(model_config: Mapping[str, Any]) -> Architecture:
         norm_parameters_per_layer=norm,
         other_parameters=other,
     )
+
+
+def check_config_for_model(
+    arch: Architecture, config: TrainingConfig, *, field_prefix: str = "hyperparameters"
+) -> None:
+    """What only the model can refute, before a run is queued rather than a minute into it: the LoRA target modules
+    and layers the config names must exist in the model. InvalidConfig naming the field and the model's choices."""
+    problems: list[tuple[str, str]] = []
+    targets = [name.strip() for name in config.lora_target_modules.split(",") if name.strip()]
+    if config.method != "full" and targets != ["all-linear"] and arch.model_type in NAMED_FAMILIES:
+        unknown = [t for t in targets if t != OUTPUT_HEAD and not any(layer.matches(t) for layer in arch.linears)]
+        if unknown:
+            choices = ", ".join([*dict.fromkeys(layer.name.rsplit(".", 1)[-1] for layer in arch.linears), OUTPUT_HEAD])
+            problems.append(
+                (
+                    "lora_target_modules",
+                    f"the model has no linear module {', '.join(map(repr, unknown))}: name some of {choices}, "
+                    "or 'all-linear'",
+                )
+            )
+    too_high = [layer for layer in config.layers_to_transform or [] if layer >= arch.num_layers]
+    if too_high:
+        problems.append(
+            (
+                "layers_to_transform",
+                f"the model has {arch.num_layers} decoder layers, numbered 0 to {arch.num_layers - 1}: "
+                f"{', '.join(map(str, too_high))} {'is not one' if len(too_high) == 1 else 'are not'}",
+            )
+        )
+    if problems:
+        fields = [f"{field_prefix}.{name}" for name, _ in problems]
+        raise InvalidConfig(
+            [f"{field}: {message}" for field, (_, message) in zip(fields, problems, strict=True)], fields[0]
+        )
 
 
 def adapted_linears(arch: Architecture, target_modules: str) -> tuple[LinearLayer, ...]:

@@ -11,7 +11,7 @@ import logging
 import threading
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from types import TracebackType
 
 from sqlalchemy import ColumnElement, select, update
@@ -147,8 +147,8 @@ def resend_unclaimed(enqueue: Callable[[int], object]) -> list[int]:
             # A run that waits behind busy workers is not lost, yet looks the same from here. Its wait doubles with its
             # time in the queue (sent at 0, 1, 2, 4, 8... bounds), so it is sent a few times, not once a bound for hours.
             # A run re-queued after a lost worker was created long ago: the plain bound.
-            wait = max(bound, _aware(last_sent_at) - _aware(created_at)) if attempts == 0 else bound
-            if _aware(last_sent_at) > now - wait:
+            wait = max(bound, last_sent_at - created_at) if attempts == 0 else bound
+            if last_sent_at > now - wait:
                 continue
             due = Run.last_sent_at < now - wait
             note, kind = (
@@ -187,11 +187,6 @@ def _send(run_id: int, enqueue: Callable[[int], object]) -> bool:
             )
         return False
     return True
-
-
-def _aware(moment: datetime) -> datetime:
-    """SQLite gives back naive datetimes; every stored one is UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 class Reaper:

@@ -19,6 +19,7 @@ from backend.auth.schemas import (
 from backend.core.config import get_settings
 from backend.core.db import SessionDep
 from backend.core.errors import Conflict, Forbidden, NotFound, TooManyRequests, Unauthorized, error_responses
+from backend.core.params import Id
 from backend.core.schemas import Page
 from backend.models import User
 
@@ -145,5 +146,5 @@ def create_token(request: ApiTokenCreate, session: SessionDep, user: CurrentUser
 @tokens_router.delete(
     "/{token_id}", response_model=ApiTokenOut, operation_id="revokeApiToken", responses=error_responses(NotFound)
 )
-def revoke_token(token_id: int, session: SessionDep, user: CurrentUser) -> ApiTokenOut:
+def revoke_token(token_id: Id, session: SessionDep, user: CurrentUser) -> ApiTokenOut:
     return ApiTokenOut.model_validate(service.revoke_api_token(session, user, token_id))

@@ -1,6 +1,6 @@
 """Who is asking: sign-in, sessions, API tokens, the first admin and sign-up."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -103,13 +103,9 @@ def user_for_session(session: Session, secret: str) -> User | None:
 def user_for_api_token(session: Session, secret: str) -> User | None:
     token = session.scalar(select(ApiToken).where(ApiToken.token_hash == secret_hash(secret)))
     now = utcnow()
-    if (
-        token is None
-        or token.revoked_at is not None
-        or (token.expires_at is not None and _aware(token.expires_at) <= now)
-    ):
+    if token is None or token.revoked_at is not None or (token.expires_at is not None and token.expires_at <= now):
         return None
-    if token.last_used_at is None or now - _aware(token.last_used_at) > LAST_USED_RESOLUTION:
+    if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
         session.execute(update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now))
     user = session.get(User, token.user_id)
     return user if user is not None and user.active else None
@@ -130,7 +126,7 @@ def sign_up(session: Session, request: SignUp) -> User:
         invitation = session.scalar(
             select(Invitation).where(Invitation.token_hash == secret_hash(request.invitation)).with_for_update()
         )
-        if invitation is None or invitation.accepted_at is not None or _aware(invitation.expires_at) <= utcnow():
+        if invitation is None or invitation.accepted_at is not None or invitation.expires_at <= utcnow():
             raise Forbidden("This invitation is not valid (used, expired or withdrawn): ask the admin for a new one.")
         if invitation.email != request.email:
             raise Forbidden(f"This invitation is for {invitation.email}.", field="email")
@@ -169,8 +165,3 @@ def revoke_api_token(session: Session, user: User, token_id: int) -> ApiToken:
     if token.revoked_at is None:
         token.revoked_at = utcnow()
     return token
-
-
-def _aware(moment: datetime) -> datetime:
-    # SQLite returns naive datetimes; every stored time is UTC.
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -2,6 +2,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from backend.models import BASE_MODEL_NAME_CHARS
+
 
 class BaseModelOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
@@ -17,6 +19,6 @@ class BaseModelOut(BaseModel):
 class BaseModelRegister(BaseModel):
     name_or_path: str = Field(
         min_length=1,
-        max_length=1000,
+        max_length=BASE_MODEL_NAME_CHARS,
         description="An absolute path to a local Hugging Face model directory, or a hub id such as org/name.",
     )

@@ -1,8 +1,13 @@
 """Service errors carry their HTTP status; one handler renders them all."""
 
+from collections.abc import Sequence
+from typing import Any
+
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException
 
 from domain.config import InvalidConfig
 
@@ -81,6 +86,39 @@ def install_error_handler(app: FastAPI) -> None:
     @app.exception_handler(InvalidConfig)
     async def _render_config(request: Request, exc: InvalidConfig) -> JSONResponse:
         return await _render(request, Invalid(exc.errors[0], field=exc.field, errors=exc.errors))
+
+    @app.exception_handler(RequestValidationError)
+    async def _render_validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return await _render(request, invalid_request(exc.errors()))
+
+    @app.exception_handler(HTTPException)
+    async def _render_http(request: Request, exc: HTTPException) -> JSONResponse:
+        if isinstance(exc.__cause__, UnicodeDecodeError):
+            # FastAPI answers 400 to a JSON body it cannot decode, and 422 to every other malformed one: one status
+            # for all of them, so the schema documents one.
+            message = "body: not UTF-8 text; send JSON encoded as UTF-8"
+            return await _render(request, Invalid(message, field="body", errors=[message]))
+        # The framework's own answers (no such path, method not allowed) in the same shape as every other error.
+        return JSONResponse(
+            status_code=exc.status_code, content=ErrorBody(detail=str(exc.detail)).model_dump(), headers=exc.headers
+        )
+
+
+def invalid_request(errors: Sequence[Any]) -> Invalid:
+    """Pydantic's errors about a request as one Invalid: the first in `detail`, each one in `errors`."""
+    messages, fields = [], []
+    for error in errors:
+        loc = tuple(error.get("loc", ()))
+        if error.get("type") == "json_invalid":
+            field, message = "body", f"not valid JSON ({error.get('ctx', {}).get('error', error['msg'])})"
+        else:
+            # Body fields are named as the client sent them (hyperparameters.lora_r); parameters by where they go
+            # (query.after_id, path.run_id).
+            parts = loc[1:] if loc[:1] == ("body",) else loc
+            field, message = ".".join(str(part) for part in parts) or "body", error["msg"]
+        fields.append(field)
+        messages.append(f"{field}: {message}")
+    return Invalid(messages[0], field=fields[0], errors=messages)
 
 
 def error_responses(*errors: type[StudioError]) -> dict[int | str, dict[str, object]]:

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from backend.core.errors import Invalid, NotFound
+from backend.core.params import MAX_ID, Id
 from backend.datasets.rendering import choose_template, model_tokenizer, render_checked
 from backend.datasets.service import get_example_by_number
 from backend.models import Dataset, DatasetExample
@@ -29,10 +30,11 @@ class PreviewRequest(BaseModel):
     example_number: int | None = Field(
         None,
         ge=1,
+        le=MAX_ID,
         description="The example to show: its number in the dataset, from 1 (`number` in GET "
         "/api/datasets/{id}/examples). Give this or example_id.",
     )
-    example_id: int | None = Field(None, description="Or the example's id, from GET /api/datasets/{id}/examples.")
+    example_id: Id | None = Field(None, description="Or the example's id, from GET /api/datasets/{id}/examples.")
     base_model: str = Field(min_length=1, description="A base model's name, as GET /api/models lists it.")
     template: TemplateName | None = Field(None, description="Empty: the dataset's template.")
     custom_template: str | None = Field(

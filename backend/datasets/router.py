@@ -7,6 +7,7 @@ from fastapi.responses import StreamingResponse
 from backend.auth.dependencies import CreatorUser, CurrentUser
 from backend.core.db import SessionDep
 from backend.core.errors import Invalid, NotFound, TooLarge, error_responses
+from backend.core.params import MAX_ID, Position
 from backend.core.schemas import Page
 from backend.core.storage import StorageDep
 from backend.datasets import export, service
@@ -65,9 +66,14 @@ def upload_dataset(
     test_ratio: Annotated[
         float, Form(description="0: no test split. Above 0: at least one row. Ignored with test_file.")
     ] = _DEFAULT_RATIOS.test,
-    seed: Annotated[int, Form(description="The split's seed: the same file, ratios and seed give the same split.")] = (
-        DEFAULT_SEED
-    ),
+    seed: Annotated[
+        int,
+        Form(
+            ge=0,
+            le=MAX_ID,  # stored in an INTEGER column
+            description="The split's seed: the same file, ratios and seed give the same split.",
+        ),
+    ] = DEFAULT_SEED,
     group_similar: Annotated[
         bool,
         Form(
@@ -124,7 +130,7 @@ def list_examples(
     dataset: DatasetDep,
     split: Split | None = None,
     q: Annotated[str | None, Query(max_length=200, description="Case-insensitive text search.")] = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Position = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> Page[ExampleOut]:
     items, total = service.list_examples(session, dataset, split=split, q=q, offset=offset, limit=limit)

@@ -8,7 +8,6 @@ the live training workers of the registry (backend.workers.service), each compar
 running, this machine's memory stands in, assuming CPU.
 """
 
-import json
 import statistics
 from collections.abc import Callable
 from dataclasses import asdict
@@ -18,12 +17,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backend.auth.ownership import owned_by
-from backend.base_models.service import local_directory
+from backend.base_models.service import model_config
 from backend.core import machine
 from backend.core.config import get_settings
-from backend.core.errors import Conflict, Invalid, StudioError
+from backend.core.errors import Invalid, StudioError
 from backend.datasets.token_stats_service import request_stats, stats_key
-from backend.models import BaseModelEntry, Dataset, Metric, Run, RunStatus, User, Worker
+from backend.models import Dataset, Metric, Run, RunStatus, User, Worker
 from backend.runs.estimate_schemas import (
     ComparedWorker,
     EstimateOut,
@@ -31,9 +30,8 @@ from backend.runs.estimate_schemas import (
     MemoryBreakdownOut,
     Verdict,
 )
-from backend.runs.service import resolve_run
+from backend.runs.resolution import ResolvedRun, resolve_run
 from backend.workers.service import list_live_workers
-from domain.catalog import BUNDLED_MODEL_CONFIG, BUNDLED_MODEL_NAME
 from domain.config import TrainingConfig
 from domain.estimate import Device, MemoryEstimate, estimate_memory, estimate_seconds, format_bytes, training_tokens
 from domain.text import plural
@@ -57,20 +55,6 @@ DEVICE_NOTES = {
     "cpu": "on CPU the figure is resident memory, and measured peaks have been within 25% of it",
     "cuda": "on CUDA it is GPU memory, an estimate not yet calibrated on a GPU",
 }
-
-
-def model_config(base_model: BaseModelEntry) -> dict[str, Any]:
-    """The base model's config.json."""
-    path = local_directory(base_model, "estimating") / "config.json"
-    if not path.is_file():
-        if base_model.name == BUNDLED_MODEL_NAME:
-            return BUNDLED_MODEL_CONFIG
-        raise Conflict(f"{path} is missing", field="base_model")
-    try:
-        config: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-        return config
-    except (OSError, ValueError) as exc:
-        raise Invalid(f"the config.json of {base_model.name} cannot be read: {exc}", field="base_model") from exc
 
 
 class TokenLengths(NamedTuple):
@@ -224,9 +208,28 @@ def _device(worker: Worker) -> Device:
 
 
 def estimate_run(session: Session, user: User, request: EstimateRequest) -> EstimateOut:
-    resolved = resolve_run(session, user, request)
+    return _estimate(session, user, resolve_run(session, user, request))
+
+
+def refuse_if_it_fits_nowhere(session: Session, user: User, resolved: ResolvedRun) -> None:
+    """Refuse a run that the estimate says fits on none of the live training workers: it would only run out of
+    memory (again on each retry). Not while the token lengths are being counted (the figure from max_seq_length is a
+    worst case), nor with no worker running (the one that starts may be bigger), nor for a hub id (no config here).
+    The request's `force` skips this: the estimate can be 25% off."""
+    if resolved.model_config is None or not list_live_workers(session, training_only=True):
+        return
+    estimate = _estimate(session, user, resolved)
+    if estimate.verdict == "wont_fit" and not estimate.token_lengths_pending:
+        raise Invalid(
+            f"the run {estimate.warning}; or send force: true to queue it anyway",
+            field="hyperparameters.per_device_train_batch_size",
+        )
+
+
+def _estimate(session: Session, user: User, resolved: ResolvedRun) -> EstimateOut:
     dataset, base_model, config = resolved.dataset, resolved.base_model, resolved.config
-    model = model_config(base_model)
+    # A hub id has no config.json here: refused, there is nothing to estimate from.
+    model = resolved.model_config if resolved.model_config is not None else model_config(base_model, "estimating")
     lengths, missing_because = token_lengths_of(session, dataset, base_model.name, config)
     max_len = config.max_seq_length
     if config.packing:

@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from backend.core.config import get_settings
 from backend.core.db import get_sessionmaker
 from backend.core.errors import Invalid
+from backend.core.params import MAX_ID
 from backend.models import Run, User
 from backend.runs.schemas import (
     AnyRunEvent,
@@ -41,9 +42,11 @@ class Cursor:
         if not header:
             return cls()
         match = re.fullmatch(r"(\d+)(?:-(\d+))?", header.strip())
-        if match is None:
+        ids = (int(match[1]), int(match[2] or 0)) if match else None
+        # The ids are compared with INTEGER columns: a larger one (never sent) would overflow there.
+        if ids is None or max(ids) > MAX_ID:
             raise Invalid(f"Last-Event-ID {header!r} is not one this stream sent", field="Last-Event-ID")
-        return cls(int(match[1]), int(match[2] or 0))
+        return cls(*ids)
 
     def __str__(self) -> str:
         return f"{self.metric_id}-{self.log_id}"

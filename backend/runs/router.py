@@ -1,13 +1,14 @@
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, status
+from fastapi import APIRouter, Header, status
 from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.concurrency import run_in_threadpool
 
 from backend.auth.dependencies import CreatorUser, CurrentUser
 from backend.core.db import SessionDep
 from backend.core.errors import Conflict, Invalid, NotFound, error_responses
+from backend.core.params import Id, Position
 from backend.core.schemas import Page
 from backend.core.storage import StorageDep
 from backend.models import Run
@@ -69,7 +70,7 @@ def cancel_run(session: SessionDep, run: RunDep) -> Run:
     operation_id="listRunMetrics",
     responses=error_responses(NotFound),
 )
-def list_metrics(session: SessionDep, run: RunDep, after_id: Annotated[int, Query(ge=0)] = 0) -> Page[MetricOut]:
+def list_metrics(session: SessionDep, run: RunDep, after_id: Position = 0) -> Page[MetricOut]:
     metrics = service.list_metrics(session, run, after_id)
     return Page(items=[MetricOut.model_validate(m) for m in metrics], total=len(metrics))
 
@@ -80,7 +81,7 @@ def list_metrics(session: SessionDep, run: RunDep, after_id: Annotated[int, Quer
     operation_id="listRunLogLines",
     responses=error_responses(NotFound),
 )
-def list_log_lines(session: SessionDep, run: RunDep, after_id: Annotated[int, Query(ge=0)] = 0) -> Page[RunLogLineOut]:
+def list_log_lines(session: SessionDep, run: RunDep, after_id: Position = 0) -> Page[RunLogLineOut]:
     """The run's log, oldest first: every line the worker wrote, with its kind (progress lines are many)."""
     lines = service.list_log_lines(session, run, after_id)
     return Page(items=[RunLogLineOut.model_validate(line) for line in lines], total=len(lines))
@@ -110,7 +111,7 @@ def list_predictions(session: SessionDep, run: RunDep) -> Page[PredictionOut]:
     },
 )
 async def stream_events(
-    run_id: int,
+    run_id: Id,
     user: CurrentUser,
     last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
 ) -> EventSourceResponse:

@@ -3,7 +3,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, RootModel
 
-from backend.models import RunStatus
+from backend.core.params import Id
+from backend.models import BASE_MODEL_NAME_CHARS, RunStatus
 from domain.catalog import BUNDLED_MODEL_NAME
 from domain.log import LogKind
 
@@ -11,12 +12,14 @@ from domain.log import LogKind
 class RunSpec(BaseModel):
     """What a run trains: resolved into its config by backend.runs.service.resolve_run, for creating and estimating."""
 
-    dataset_id: int
+    dataset_id: Id
     base_model: str = Field(
         BUNDLED_MODEL_NAME,
+        min_length=1,
+        max_length=BASE_MODEL_NAME_CHARS,
         description="A name from GET /api/models, an absolute path to a local model directory, or a hub id.",
     )
-    preset_id: int | None = None
+    preset_id: Id | None = None
     hyperparameters: dict[str, Any] = Field(
         default_factory=dict, description="Overrides on top of the preset; see GET /api/hyperparameters."
     )
@@ -29,6 +32,11 @@ class RunCreate(RunSpec):
         description="Before the run, train 3 steps of its exact config and throw them away, to measure memory and "
         "seconds per step (an out-of-memory error there is retried with a smaller micro-batch). The figures go to "
         "environment.preflight and the run's log: a real ETA. Costs those 3 steps and a model load.",
+    )
+    force: bool = Field(
+        False,
+        description="Queue the run even when the estimate (POST /api/runs/estimate) says it fits on none of the live "
+        "training workers (verdict wont_fit), which is otherwise refused with 422: the estimate can be 25% off.",
     )
 
 

@@ -1,5 +1,4 @@
 import logging
-from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -10,11 +9,8 @@ from backend.core.errors import Conflict, NotFound
 from backend.core.queue import BrokerUnreachable, enqueue_training
 from backend.datasets.service import get_dataset
 from backend.models import (
-    BaseModelEntry,
-    Dataset,
     Metric,
     Prediction,
-    Preset,
     Run,
     RunLogLine,
     RunStatus,
@@ -22,38 +18,19 @@ from backend.models import (
     insert_log_line,
     utcnow,
 )
-from backend.presets.service import get_preset
-from backend.runs.schemas import RunClone, RunCreate, RunSpec
-from domain.config import TrainingConfig, resolve_run_config, validate_config
+from backend.runs.estimate_service import refuse_if_it_fits_nowhere
+from backend.runs.resolution import resolve_run
+from backend.runs.schemas import RunClone, RunCreate
+from domain.config import validate_config
 from domain.log import LogKind
 
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class ResolvedRun:
-    dataset: Dataset
-    base_model: BaseModelEntry
-    preset: Preset | None
-    config: TrainingConfig
-
-
-def resolve_run(session: Session, user: User, spec: RunSpec) -> ResolvedRun:
-    """The dataset, base model, preset and config a run created from `spec` trains with (creating and estimating)."""
-    dataset = get_dataset(session, spec.dataset_id, user)
-    base_model = resolve_base_model(session, user, spec.base_model)
-    preset = get_preset(session, spec.preset_id, user) if spec.preset_id is not None else None
-    config = resolve_run_config(
-        preset.hyperparameters if preset else None,
-        spec.hyperparameters,
-        dataset_template=dataset.template,
-        dataset_custom_template=dataset.custom_template,
-    )
-    return ResolvedRun(dataset, base_model, preset, config)
-
-
 def create_run(session: Session, user: User, request: RunCreate) -> Run:
     resolved = resolve_run(session, user, request)
+    if not request.force:
+        refuse_if_it_fits_nowhere(session, user, resolved)
     dataset, base_model, preset, config = resolved.dataset, resolved.base_model, resolved.preset, resolved.config
     run = Run(
         owner_id=user.id,

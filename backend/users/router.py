@@ -5,6 +5,7 @@ from backend.auth.dependencies import AdminUser, admin
 from backend.auth.schemas import UserOut
 from backend.core.db import SessionDep
 from backend.core.errors import Conflict, NotFound, error_responses
+from backend.core.params import Id
 from backend.core.schemas import Page
 from backend.models import AccessPolicy, User
 from backend.users import service
@@ -41,7 +42,7 @@ def create_user(request: UserCreate, session: SessionDep) -> User:
 @router.patch(
     "/users/{user_id}", response_model=UserOut, operation_id="updateUser", responses=error_responses(NotFound, Conflict)
 )
-def update_user(user_id: int, request: UserUpdate, session: SessionDep, acting: AdminUser) -> User:
+def update_user(user_id: Id, request: UserUpdate, session: SessionDep, acting: AdminUser) -> User:
     return service.update_user(session, acting, service.get_user(session, user_id), request)
 
 
@@ -69,7 +70,7 @@ def create_invitation(request: InvitationCreate, session: SessionDep, acting: Ad
     operation_id="withdrawInvitation",
     responses=error_responses(NotFound),
 )
-def withdraw_invitation(invitation_id: int, session: SessionDep) -> Response:
+def withdraw_invitation(invitation_id: Id, session: SessionDep) -> Response:
     service.withdraw_invitation(session, invitation_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 

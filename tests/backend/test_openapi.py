@@ -37,3 +37,14 @@ def test_run_events_are_a_typed_union_in_the_schema() -> None:
     }
     for name in ("MetricEvent", "LogLineEvent", "StatusEvent", "ReconnectEvent"):
         assert sorted(components[name]["required"]) == ["id", "payload", "run_id", "step", "type"]
+
+
+def test_every_operation_documents_422_as_the_one_error_body() -> None:
+    """Request validation answers an ErrorBody like every other error, and the schema says so everywhere."""
+    schema = create_app().openapi()
+    operations = [op for path in schema["paths"].values() for op in path.values()]
+    for operation in operations:
+        content = operation["responses"]["422"]["content"]["application/json"]
+        assert content["schema"] == {"$ref": "#/components/schemas/ErrorBody"}, operation["operationId"]
+    assert "HTTPValidationError" not in schema["components"]["schemas"]
+    assert schema["components"]["schemas"]["ErrorBody"]["properties"]["detail"]["type"] == "string"

@@ -1,11 +1,12 @@
 import json
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 
 from backend.core.db import get_sessionmaker
 from backend.models import Dataset
-from tests.factories import create_dataset
+from tests.factories import create_dataset, create_worker
 
 
 class TestCreateRun:
@@ -60,6 +61,86 @@ class TestCreateRun:
 
     def test_unknown_dataset_is_404(self, client: TestClient) -> None:
         assert client.post("/api/runs", json={"dataset_id": 12345}).status_code == 404
+
+
+class TestRunsCertainToFail:
+    """Refused at creation (422 naming the field) rather than failing a minute into training."""
+
+    @pytest.mark.parametrize("seed", [-1, 2**32, 2**64])
+    def test_a_seed_numpy_refuses(self, client: TestClient, seed: int) -> None:
+        dataset = create_dataset(client, count=12)
+        response = client.post("/api/runs", json={"dataset_id": dataset["id"], "hyperparameters": {"seed": seed}})
+        assert response.status_code == 422
+        assert response.json()["field"] == "hyperparameters.seed"
+        assert client.get("/api/runs").json()["total"] == 0
+
+    def test_a_target_module_the_model_lacks_lists_those_it_has(self, client: TestClient) -> None:
+        dataset = create_dataset(client, count=12)
+        response = client.post(
+            "/api/runs",
+            json={"dataset_id": dataset["id"], "hyperparameters": {"lora_target_modules": "q_proj,no_such_module"}},
+        )
+        assert response.status_code == 422
+        assert response.json()["field"] == "hyperparameters.lora_target_modules"
+        assert "no linear module 'no_such_module'" in response.json()["detail"]
+        assert "q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj, lm_head" in response.json()["detail"]
+        adapted = {"lora_target_modules": "self_attn.q_proj, v_proj,lm_head"}
+        ok = client.post("/api/runs", json={"dataset_id": dataset["id"], "hyperparameters": adapted})
+        assert ok.status_code == 201, ok.text
+
+    def test_a_layer_beyond_the_models_is_422_with_its_layer_count(self, client: TestClient) -> None:
+        dataset = create_dataset(client, count=12)
+        response = client.post(
+            "/api/runs", json={"dataset_id": dataset["id"], "hyperparameters": {"layers_to_transform": [0, 999]}}
+        )
+        assert response.status_code == 422
+        assert response.json()["field"] == "hyperparameters.layers_to_transform"
+        assert "30 decoder layers, numbered 0 to 29: 999 is not one" in response.json()["detail"]
+        estimate = client.post(
+            "/api/runs/estimate", json={"dataset_id": dataset["id"], "hyperparameters": {"layers_to_transform": [30]}}
+        )
+        assert estimate.json()["field"] == "hyperparameters.layers_to_transform"
+
+    def test_a_run_that_fits_on_no_live_worker_needs_force(self, client: TestClient) -> None:
+        create_worker(hostname="gpu-small.example", memory_bytes=256 * 2**20)
+        dataset = create_dataset(client, count=12)
+
+        refused = client.post("/api/runs", json={"dataset_id": dataset["id"]})
+
+        assert refused.status_code == 422
+        assert refused.json()["field"] == "hyperparameters.per_device_train_batch_size"
+        assert refused.json()["detail"].startswith("the run will not fit on the training worker: gpu-small.example")
+        assert refused.json()["detail"].endswith("or send force: true to queue it anyway")
+        assert client.get("/api/runs").json()["total"] == 0
+        forced = client.post("/api/runs", json={"dataset_id": dataset["id"], "force": True})
+        assert forced.status_code == 201, forced.text
+        assert forced.json()["status"] == "queued"
+
+    def test_a_run_that_fits_on_some_worker_is_queued(self, client: TestClient) -> None:
+        create_worker(hostname="gpu-small.example", memory_bytes=256 * 2**20)
+        create_worker(hostname="gpu-big.example", memory_bytes=80 * 10**9)
+        dataset = create_dataset(client, count=12)
+        assert client.post("/api/runs", json={"dataset_id": dataset["id"]}).status_code == 201
+
+
+class TestTimestamps:
+    def test_every_timestamp_is_utc_with_its_zone_when_read_back(self, client: TestClient) -> None:
+        dataset = create_dataset(client, count=12)
+        created = client.post("/api/runs", json={"dataset_id": dataset["id"]}).json()
+        cancelled = client.post(f"/api/runs/{created['id']}/cancel").json()
+        read_back = client.get(f"/api/runs/{created['id']}").json()
+
+        stamps = [
+            created["created_at"],
+            cancelled["finished_at"],
+            read_back["created_at"],
+            read_back["finished_at"],
+            client.get("/api/runs").json()["items"][0]["created_at"],
+            client.get(f"/api/datasets/{dataset['id']}").json()["created_at"],
+            client.get("/api/models").json()["items"][0]["created_at"],
+        ]
+        assert all(stamp.endswith("Z") for stamp in stamps), stamps
+        assert read_back["created_at"] == created["created_at"]
 
 
 class TestCancelQueuedRun:

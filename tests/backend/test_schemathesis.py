@@ -22,8 +22,6 @@ CHECKS = [
 EXAMPLES_PER_OPERATION = 8
 
 
-
-
 def test_the_api_keeps_its_schema(client: TestClient, admin: Account) -> None:
     create_dataset(client)  # something for the generated ids to find, besides 404s
     schema = schemathesis.openapi.from_asgi("/openapi.json", client.app).exclude(

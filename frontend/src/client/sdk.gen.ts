@@ -2,7 +2,7 @@
 
 import { type Client, formDataBodySerializer, type Options as Options2, type TDataShape, urlSearchParamsBodySerializer } from './client';
 import { client } from './client.gen';
-import type { CancelRunData, CancelRunErrors, CancelRunResponses, CloneRunData, CloneRunErrors, CloneRunResponses, ConvertDatasetData, ConvertDatasetErrors, ConvertDatasetResponses, CreateAccessTokenData, CreateAccessTokenErrors, CreateAccessTokenResponses, CreateApiTokenData, CreateApiTokenErrors, CreateApiTokenResponses, CreateFirstAdminData, CreateFirstAdminErrors, CreateFirstAdminResponses, CreateInvitationData, CreateInvitationErrors, CreateInvitationResponses, CreatePresetData, CreatePresetErrors, CreatePresetResponses, CreateRunData, CreateRunErrors, CreateRunResponses, CreateUserData, CreateUserErrors, CreateUserResponses, DeletePresetData, DeletePresetErrors, DeletePresetResponses, DownloadDatasetData, DownloadDatasetErrors, DownloadDatasetResponses, DownloadRunArtifactData, DownloadRunArtifactErrors, DownloadRunArtifactResponses, EstimateRunData, EstimateRunErrors, EstimateRunResponses, GetAccessPolicyData, GetAccessPolicyErrors, GetAccessPolicyResponses, GetAuthStateData, GetAuthStateResponses, GetCurrentUserData, GetCurrentUserErrors, GetCurrentUserResponses, GetDatasetData, GetDatasetErrors, GetDatasetResponses, GetHealthData, GetHealthResponses, GetPresetData, GetPresetErrors, GetPresetResponses, GetRunData, GetRunErrors, GetRunResponses, GetTokenStatsData, GetTokenStatsErrors, GetTokenStatsResponses, ListApiTokensData, ListApiTokensErrors, ListApiTokensResponses, ListBaseModelsData, ListBaseModelsErrors, ListBaseModelsResponses, ListDatasetExamplesData, ListDatasetExamplesErrors, ListDatasetExamplesResponses, ListDatasetsData, ListDatasetsErrors, ListDatasetsResponses, ListHyperparametersData, ListHyperparametersErrors, ListHyperparametersResponses, ListInvitationsData, ListInvitationsErrors, ListInvitationsResponses, ListPresetsData, ListPresetsErrors, ListPresetsResponses, ListRunCheckpointsData, ListRunCheckpointsErrors, ListRunCheckpointsResponses, ListRunLogLinesData, ListRunLogLinesErrors, ListRunLogLinesResponses, ListRunMetricsData, ListRunMetricsErrors, ListRunMetricsResponses, ListRunPredictionsData, ListRunPredictionsErrors, ListRunPredictionsResponses, ListRunsData, ListRunsErrors, ListRunsResponses, ListTemplatesData, ListTemplatesErrors, ListTemplatesResponses, ListUsersData, ListUsersErrors, ListUsersResponses, ListWorkersData, ListWorkersErrors, ListWorkersResponses, PreviewConversionData, PreviewConversionErrors, PreviewConversionResponses, PreviewTokensData, PreviewTokensErrors, PreviewTokensResponses, RegisterBaseModelData, RegisterBaseModelErrors, RegisterBaseModelResponses, RevokeApiTokenData, RevokeApiTokenErrors, RevokeApiTokenResponses, SetAccessPolicyData, SetAccessPolicyErrors, SetAccessPolicyResponses, SignInData, SignInErrors, SignInResponses, SignOutData, SignOutResponses, SignUpData, SignUpErrors, SignUpResponses, StreamRunEventsData, StreamRunEventsErrors, StreamRunEventsResponses, UpdateDatasetData, UpdateDatasetErrors, UpdateDatasetResponses, UpdatePresetData, UpdatePresetErrors, UpdatePresetResponses, UpdateUserData, UpdateUserErrors, UpdateUserResponses, UploadDatasetData, UploadDatasetErrors, UploadDatasetResponses, WithdrawInvitationData, WithdrawInvitationErrors, WithdrawInvitationResponses } from './types.gen';
+import type { CancelRunData, CancelRunErrors, CancelRunResponses, CloneRunData, CloneRunErrors, CloneRunResponses, ConvertDatasetData, ConvertDatasetErrors, ConvertDatasetResponses, CreateAccessTokenData, CreateAccessTokenErrors, CreateAccessTokenResponses, CreateApiTokenData, CreateApiTokenErrors, CreateApiTokenResponses, CreateFirstAdminData, CreateFirstAdminErrors, CreateFirstAdminResponses, CreateInvitationData, CreateInvitationErrors, CreateInvitationResponses, CreatePresetData, CreatePresetErrors, CreatePresetResponses, CreateRunData, CreateRunErrors, CreateRunResponses, CreateUserData, CreateUserErrors, CreateUserResponses, DeleteBaseModelData, DeleteBaseModelErrors, DeleteBaseModelResponses, DeletePresetData, DeletePresetErrors, DeletePresetResponses, DownloadDatasetData, DownloadDatasetErrors, DownloadDatasetResponses, DownloadRunArtifactData, DownloadRunArtifactErrors, DownloadRunArtifactResponses, EstimateRunData, EstimateRunErrors, EstimateRunResponses, GetAccessPolicyData, GetAccessPolicyErrors, GetAccessPolicyResponses, GetAuthStateData, GetAuthStateErrors, GetAuthStateResponses, GetCurrentUserData, GetCurrentUserErrors, GetCurrentUserResponses, GetDatasetData, GetDatasetErrors, GetDatasetResponses, GetHealthData, GetHealthErrors, GetHealthResponses, GetPresetData, GetPresetErrors, GetPresetResponses, GetRunData, GetRunErrors, GetRunResponses, GetTokenStatsData, GetTokenStatsErrors, GetTokenStatsResponses, ListApiTokensData, ListApiTokensErrors, ListApiTokensResponses, ListBaseModelsData, ListBaseModelsErrors, ListBaseModelsResponses, ListDatasetExamplesData, ListDatasetExamplesErrors, ListDatasetExamplesResponses, ListDatasetsData, ListDatasetsErrors, ListDatasetsResponses, ListHyperparametersData, ListHyperparametersErrors, ListHyperparametersResponses, ListInvitationsData, ListInvitationsErrors, ListInvitationsResponses, ListPresetsData, ListPresetsErrors, ListPresetsResponses, ListRunCheckpointsData, ListRunCheckpointsErrors, ListRunCheckpointsResponses, ListRunLogLinesData, ListRunLogLinesErrors, ListRunLogLinesResponses, ListRunMetricsData, ListRunMetricsErrors, ListRunMetricsResponses, ListRunPredictionsData, ListRunPredictionsErrors, ListRunPredictionsResponses, ListRunsData, ListRunsErrors, ListRunsResponses, ListTemplatesData, ListTemplatesErrors, ListTemplatesResponses, ListUsersData, ListUsersErrors, ListUsersResponses, ListWorkersData, ListWorkersErrors, ListWorkersResponses, PreviewConversionData, PreviewConversionErrors, PreviewConversionResponses, PreviewTokensData, PreviewTokensErrors, PreviewTokensResponses, RegisterBaseModelData, RegisterBaseModelErrors, RegisterBaseModelResponses, RevokeApiTokenData, RevokeApiTokenErrors, RevokeApiTokenResponses, SetAccessPolicyData, SetAccessPolicyErrors, SetAccessPolicyResponses, SignInData, SignInErrors, SignInResponses, SignOutData, SignOutErrors, SignOutResponses, SignUpData, SignUpErrors, SignUpResponses, StreamRunEventsData, StreamRunEventsErrors, StreamRunEventsResponses, UpdateDatasetData, UpdateDatasetErrors, UpdateDatasetResponses, UpdatePresetData, UpdatePresetErrors, UpdatePresetResponses, UpdateUserData, UpdateUserErrors, UpdateUserResponses, UploadDatasetData, UploadDatasetErrors, UploadDatasetResponses, WithdrawInvitationData, WithdrawInvitationErrors, WithdrawInvitationResponses } from './types.gen';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -225,6 +225,22 @@ export const registerBaseModel = <ThrowOnError extends boolean = false>(options:
         'Content-Type': 'application/json',
         ...options.headers
     }
+});
+
+/**
+ * Delete Base Model
+ *
+ * Forget a registered model (its files stay). Refused for the models the studio ships and for a model that
+ * runs were trained on.
+ */
+export const deleteBaseModel = <ThrowOnError extends boolean = false>(options: Options<DeleteBaseModelData, ThrowOnError>) => (options.client ?? client).delete<DeleteBaseModelResponses, DeleteBaseModelErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, {
+            in: 'cookie',
+            name: 'studio_session',
+            type: 'apiKey'
+        }],
+    url: '/api/models/{model_id}',
+    ...options
 });
 
 /**
@@ -514,7 +530,7 @@ export const listWorkers = <ThrowOnError extends boolean = false>(options?: Opti
 /**
  * Auth State
  */
-export const getAuthState = <ThrowOnError extends boolean = false>(options?: Options<GetAuthStateData, ThrowOnError>) => (options?.client ?? client).get<GetAuthStateResponses, unknown, ThrowOnError>({ url: '/api/auth/state', ...options });
+export const getAuthState = <ThrowOnError extends boolean = false>(options?: Options<GetAuthStateData, ThrowOnError>) => (options?.client ?? client).get<GetAuthStateResponses, GetAuthStateErrors, ThrowOnError>({ url: '/api/auth/state', ...options });
 
 /**
  * Create First Admin
@@ -533,7 +549,7 @@ export const createFirstAdmin = <ThrowOnError extends boolean = false>(options: 
 /**
  * Sign Out
  */
-export const signOut = <ThrowOnError extends boolean = false>(options?: Options<SignOutData, ThrowOnError>) => (options?.client ?? client).delete<SignOutResponses, unknown, ThrowOnError>({
+export const signOut = <ThrowOnError extends boolean = false>(options?: Options<SignOutData, ThrowOnError>) => (options?.client ?? client).delete<SignOutResponses, SignOutErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }, {
             in: 'cookie',
             name: 'studio_session',
@@ -765,4 +781,4 @@ export const setAccessPolicy = <ThrowOnError extends boolean = false>(options: O
 /**
  * Health
  */
-export const getHealth = <ThrowOnError extends boolean = false>(options?: Options<GetHealthData, ThrowOnError>) => (options?.client ?? client).get<GetHealthResponses, unknown, ThrowOnError>({ url: '/api/health', ...options });
+export const getHealth = <ThrowOnError extends boolean = false>(options?: Options<GetHealthData, ThrowOnError>) => (options?.client ?? client).get<GetHealthResponses, GetHealthErrors, ThrowOnError>({ url: '/api/health', ...options });

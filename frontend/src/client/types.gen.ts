@@ -931,16 +931,6 @@ export type ExampleOut = {
 };
 
 /**
- * HTTPValidationError
- */
-export type HttpValidationError = {
-    /**
-     * Detail
-     */
-    detail?: Array<ValidationError>;
-};
-
-/**
  * Health
  */
 export type Health = {
@@ -1053,7 +1043,7 @@ export type InvitationCreate = {
     /**
      * Email
      *
-     * Sign-in name; any case.
+     * The sign-in name: an email address, any case.
      */
     email: string;
     role?: Role;
@@ -1779,6 +1769,12 @@ export type RunCreate = {
      * Before the run, train 3 steps of its exact config and throw them away, to measure memory and seconds per step (an out-of-memory error there is retried with a smaller micro-batch). The figures go to environment.preflight and the run's log: a real ETA. Costs those 3 steps and a model load.
      */
     preflight?: boolean;
+    /**
+     * Force
+     *
+     * Queue the run even when the estimate (POST /api/runs/estimate) says it fits on none of the live training workers (verdict wont_fit), which is otherwise refused with 422: the estimate can be 25% off.
+     */
+    force?: boolean;
 };
 
 /**
@@ -1940,7 +1936,7 @@ export type SignIn = {
     /**
      * Email
      *
-     * Sign-in name; any case.
+     * The sign-in name: an email address, any case.
      */
     email: string;
     /**
@@ -1956,7 +1952,7 @@ export type SignUp = {
     /**
      * Email
      *
-     * Sign-in name; any case.
+     * The sign-in name: an email address, any case.
      */
     email: string;
     /**
@@ -2134,7 +2130,7 @@ export type UserCreate = {
     /**
      * Email
      *
-     * Sign-in name; any case.
+     * The sign-in name: an email address, any case.
      */
     email: string;
     /**
@@ -2180,34 +2176,6 @@ export type UserUpdate = {
      * False: the user can no longer sign in; their tokens stop working.
      */
     active?: boolean | null;
-};
-
-/**
- * ValidationError
- */
-export type ValidationError = {
-    /**
-     * Location
-     */
-    loc: Array<string | number>;
-    /**
-     * Message
-     */
-    msg: string;
-    /**
-     * Error Type
-     */
-    type: string;
-    /**
-     * Input
-     */
-    input?: unknown;
-    /**
-     * Context
-     */
-    ctx?: {
-        [key: string]: unknown;
-    };
 };
 
 /**
@@ -2376,6 +2344,10 @@ export type ListDatasetsErrors = {
      * Forbidden
      */
     403: ErrorBody;
+    /**
+     * Unprocessable Entity
+     */
+    422: ErrorBody;
 };
 
 export type ListDatasetsError = ListDatasetsErrors[keyof ListDatasetsErrors];
@@ -2452,9 +2424,9 @@ export type GetDatasetErrors = {
      */
     404: ErrorBody;
     /**
-     * Validation Error
+     * Unprocessable Entity
      */
-    422: HttpValidationError;
+    422: ErrorBody;
 };
 
 export type GetDatasetError = GetDatasetErrors[keyof GetDatasetErrors];
@@ -2555,9 +2527,9 @@ export type ListDatasetExamplesErrors = {
      */
     404: ErrorBody;
     /**
-     * Validation Error
+     * Unprocessable Entity
      */
-    422: HttpValidationError;
+    422: ErrorBody;
 };
 
 export type ListDatasetExamplesError = ListDatasetExamplesErrors[keyof ListDatasetExamplesErrors];
@@ -2608,9 +2580,9 @@ export type DownloadDatasetErrors = {
      */
     404: ErrorBody;
     /**
-     * Validation Error
+     * Unprocessable Entity
      */
-    422: HttpValidationError;
+    422: ErrorBody;
 };
 
 export type DownloadDatasetError = DownloadDatasetErrors[keyof DownloadDatasetErrors];
@@ -2638,6 +2610,10 @@ export type ListTemplatesErrors = {
      * Forbidden
      */
     403: ErrorBody;
+    /**
+     * Unprocessable Entity
+     */
+    422: ErrorBody;
 };
 
 export type ListTemplatesError = ListTemplatesErrors[keyof ListTemplatesErrors];
@@ -2784,6 +2760,10 @@ export type ListBaseModelsErrors = {
      * Forbidden
      */
     403: ErrorBody;
+    /**
+     * Unprocessable Entity
+     */
+    422: ErrorBody;
 };
 
 export type ListBaseModelsError = ListBaseModelsErrors[keyof ListBaseModelsErrors];
@@ -2830,6 +2810,52 @@ export type RegisterBaseModelResponses = {
 
 export type RegisterBaseModelResponse = RegisterBaseModelResponses[keyof RegisterBaseModelResponses];
 
+export type DeleteBaseModelData = {
+    body?: never;
+    path: {
+        /**
+         * Model Id
+         */
+        model_id: number;
+    };
+    query?: never;
+    url: '/api/models/{model_id}';
+};
+
+export type DeleteBaseModelErrors = {
+    /**
+     * Unauthorized
+     */
+    401: ErrorBody;
+    /**
+     * Forbidden
+     */
+    403: ErrorBody;
+    /**
+     * Not Found
+     */
+    404: ErrorBody;
+    /**
+     * Conflict
+     */
+    409: ErrorBody;
+    /**
+     * Unprocessable Entity
+     */
+    422: ErrorBody;
+};
+
+export type DeleteBaseModelError = DeleteBaseModelErrors[keyof DeleteBaseModelErrors];
+
+export type DeleteBaseModelResponses = {
+    /**
+     * Successful Response
+     */
+    204: void;
+};
+
+export type DeleteBaseModelResponse = DeleteBaseModelResponses[keyof DeleteBaseModelResponses];
+
 export type ListPresetsData = {
     body?: never;
     path?: never;
@@ -2846,6 +2872,10 @@ export type ListPresetsErrors = {
      * Forbidden
      */
     403: ErrorBody;
+    /**
+     * Unprocessable Entity
+     */
+    422: ErrorBody;
 };
 
 export type ListPresetsError = ListPresetsErrors[keyof ListPresetsErrors];
@@ -2922,9 +2952,9 @@ export type DeletePresetErrors = {
      */
     409: ErrorBody;
     /**
-     * Validation Error
+     * Unprocessable Entity
      */
-    422: HttpValidationError;
+    422: ErrorBody;
 };
 
 export type DeletePresetError = DeletePresetErrors[keyof DeletePresetErrors];
@@ -2964,9 +2994,9 @@ export type GetPresetErrors = {
      */
     404: ErrorBody;
     /**
-     * Validation Error
+     * Unprocessable Entity
      */
-    422: HttpValidationError;
+    422: ErrorBody;
 };
 
 export type GetPresetError = GetPresetErrors[keyof GetPresetErrors];
@@ -3042,6 +3072,10 @@ export type ListHyperparametersErrors = {
      * Forbidden
      */
     403: ErrorBody;
+    /**
+     * Unprocessable Entity
+     */
+    422: ErrorBody;
 };
 
 export type ListHyperparametersError = ListHyperparametersErrors[keyof ListHyperparametersErrors];
@@ -3114,6 +3148,10 @@ export type ListRunsErrors = {
      * Forbidden
      */
     403: ErrorBody;
+    /**
+     * Unprocessable Entity
+     */
+    422: ErrorBody;
 };
 
 export type ListRunsError = ListRunsErrors[keyof ListRunsErrors];
@@ -3190,9 +3228,9 @@ export type GetRunErrors = {
      */
     404: ErrorBody;
     /**
-     * Validation Error
+     * Unprocessable Entity
      */
-    422: HttpValidationError;
+    422: ErrorBody;
 };
 
 export type GetRunError = GetRunErrors[keyof GetRunErrors];
@@ -3285,9 +3323,9 @@ export type CancelRunErrors = {
      */
     409: ErrorBody;
     /**
-     * Validation Error
+     * Unprocessable Entity
      */
-    422: HttpValidationError;
+    422: ErrorBody;
 };
 
 export type CancelRunError = CancelRunErrors[keyof CancelRunErrors];
@@ -3332,9 +3370,9 @@ export type ListRunMetricsErrors = {
      */
     404: ErrorBody;
     /**
-     * Validation Error
+     * Unprocessable Entity
      */
-    422: HttpValidationError;
+    422: ErrorBody;
 };
 
 export type ListRunMetricsError = ListRunMetricsErrors[keyof ListRunMetricsErrors];
@@ -3379,9 +3417,9 @@ export type ListRunLogLinesErrors = {
      */
     404: ErrorBody;
     /**
-     * Validation Error
+     * Unprocessable Entity
      */
-    422: HttpValidationError;
+    422: ErrorBody;
 };
 
 export type ListRunLogLinesError = ListRunLogLinesErrors[keyof ListRunLogLinesErrors];
@@ -3421,9 +3459,9 @@ export type ListRunPredictionsErrors = {
      */
     404: ErrorBody;
     /**
-     * Validation Error
+     * Unprocessable Entity
      */
-    422: HttpValidationError;
+    422: ErrorBody;
 };
 
 export type ListRunPredictionsError = ListRunPredictionsErrors[keyof ListRunPredictionsErrors];
@@ -3511,9 +3549,9 @@ export type ListRunCheckpointsErrors = {
      */
     404: ErrorBody;
     /**
-     * Validation Error
+     * Unprocessable Entity
      */
-    422: HttpValidationError;
+    422: ErrorBody;
 };
 
 export type ListRunCheckpointsError = ListRunCheckpointsErrors[keyof ListRunCheckpointsErrors];
@@ -3561,9 +3599,9 @@ export type DownloadRunArtifactErrors = {
      */
     409: ErrorBody;
     /**
-     * Validation Error
+     * Unprocessable Entity
      */
-    422: HttpValidationError;
+    422: ErrorBody;
 };
 
 export type DownloadRunArtifactError = DownloadRunArtifactErrors[keyof DownloadRunArtifactErrors];
@@ -3593,6 +3631,10 @@ export type ListWorkersErrors = {
      * Forbidden
      */
     403: ErrorBody;
+    /**
+     * Unprocessable Entity
+     */
+    422: ErrorBody;
 };
 
 export type ListWorkersError = ListWorkersErrors[keyof ListWorkersErrors];
@@ -3612,6 +3654,15 @@ export type GetAuthStateData = {
     query?: never;
     url: '/api/auth/state';
 };
+
+export type GetAuthStateErrors = {
+    /**
+     * Unprocessable Entity
+     */
+    422: ErrorBody;
+};
+
+export type GetAuthStateError = GetAuthStateErrors[keyof GetAuthStateErrors];
 
 export type GetAuthStateResponses = {
     /**
@@ -3639,9 +3690,9 @@ export type CreateFirstAdminErrors = {
      */
     409: ErrorBody;
     /**
-     * Validation Error
+     * Unprocessable Entity
      */
-    422: HttpValidationError;
+    422: ErrorBody;
 };
 
 export type CreateFirstAdminError = CreateFirstAdminErrors[keyof CreateFirstAdminErrors];
@@ -3661,6 +3712,15 @@ export type SignOutData = {
     query?: never;
     url: '/api/auth/session';
 };
+
+export type SignOutErrors = {
+    /**
+     * Unprocessable Entity
+     */
+    422: ErrorBody;
+};
+
+export type SignOutError = SignOutErrors[keyof SignOutErrors];
 
 export type SignOutResponses = {
     /**
@@ -3684,9 +3744,9 @@ export type SignInErrors = {
      */
     401: ErrorBody;
     /**
-     * Validation Error
+     * Unprocessable Entity
      */
-    422: HttpValidationError;
+    422: ErrorBody;
     /**
      * Too Many Requests
      */
@@ -3721,9 +3781,9 @@ export type SignUpErrors = {
      */
     409: ErrorBody;
     /**
-     * Validation Error
+     * Unprocessable Entity
      */
-    422: HttpValidationError;
+    422: ErrorBody;
 };
 
 export type SignUpError = SignUpErrors[keyof SignUpErrors];
@@ -3750,9 +3810,9 @@ export type CreateAccessTokenErrors = {
      */
     401: ErrorBody;
     /**
-     * Validation Error
+     * Unprocessable Entity
      */
-    422: HttpValidationError;
+    422: ErrorBody;
     /**
      * Too Many Requests
      */
@@ -3782,6 +3842,10 @@ export type GetCurrentUserErrors = {
      * Unauthorized
      */
     401: ErrorBody;
+    /**
+     * Unprocessable Entity
+     */
+    422: ErrorBody;
 };
 
 export type GetCurrentUserError = GetCurrentUserErrors[keyof GetCurrentUserErrors];
@@ -3807,6 +3871,10 @@ export type ListApiTokensErrors = {
      * Unauthorized
      */
     401: ErrorBody;
+    /**
+     * Unprocessable Entity
+     */
+    422: ErrorBody;
 };
 
 export type ListApiTokensError = ListApiTokensErrors[keyof ListApiTokensErrors];
@@ -3833,9 +3901,9 @@ export type CreateApiTokenErrors = {
      */
     401: ErrorBody;
     /**
-     * Validation Error
+     * Unprocessable Entity
      */
-    422: HttpValidationError;
+    422: ErrorBody;
 };
 
 export type CreateApiTokenError = CreateApiTokenErrors[keyof CreateApiTokenErrors];
@@ -3871,9 +3939,9 @@ export type RevokeApiTokenErrors = {
      */
     404: ErrorBody;
     /**
-     * Validation Error
+     * Unprocessable Entity
      */
-    422: HttpValidationError;
+    422: ErrorBody;
 };
 
 export type RevokeApiTokenError = RevokeApiTokenErrors[keyof RevokeApiTokenErrors];
@@ -3903,6 +3971,10 @@ export type ListUsersErrors = {
      * Forbidden
      */
     403: ErrorBody;
+    /**
+     * Unprocessable Entity
+     */
+    422: ErrorBody;
 };
 
 export type ListUsersError = ListUsersErrors[keyof ListUsersErrors];
@@ -3937,9 +4009,9 @@ export type CreateUserErrors = {
      */
     409: ErrorBody;
     /**
-     * Validation Error
+     * Unprocessable Entity
      */
-    422: HttpValidationError;
+    422: ErrorBody;
 };
 
 export type CreateUserError = CreateUserErrors[keyof CreateUserErrors];
@@ -3983,9 +4055,9 @@ export type UpdateUserErrors = {
      */
     409: ErrorBody;
     /**
-     * Validation Error
+     * Unprocessable Entity
      */
-    422: HttpValidationError;
+    422: ErrorBody;
 };
 
 export type UpdateUserError = UpdateUserErrors[keyof UpdateUserErrors];
@@ -4015,6 +4087,10 @@ export type ListInvitationsErrors = {
      * Forbidden
      */
     403: ErrorBody;
+    /**
+     * Unprocessable Entity
+     */
+    422: ErrorBody;
 };
 
 export type ListInvitationsError = ListInvitationsErrors[keyof ListInvitationsErrors];
@@ -4049,9 +4125,9 @@ export type CreateInvitationErrors = {
      */
     409: ErrorBody;
     /**
-     * Validation Error
+     * Unprocessable Entity
      */
-    422: HttpValidationError;
+    422: ErrorBody;
 };
 
 export type CreateInvitationError = CreateInvitationErrors[keyof CreateInvitationErrors];
@@ -4091,9 +4167,9 @@ export type WithdrawInvitationErrors = {
      */
     404: ErrorBody;
     /**
-     * Validation Error
+     * Unprocessable Entity
      */
-    422: HttpValidationError;
+    422: ErrorBody;
 };
 
 export type WithdrawInvitationError = WithdrawInvitationErrors[keyof WithdrawInvitationErrors];
@@ -4123,6 +4199,10 @@ export type GetAccessPolicyErrors = {
      * Forbidden
      */
     403: ErrorBody;
+    /**
+     * Unprocessable Entity
+     */
+    422: ErrorBody;
 };
 
 export type GetAccessPolicyError = GetAccessPolicyErrors[keyof GetAccessPolicyErrors];
@@ -4153,9 +4233,9 @@ export type SetAccessPolicyErrors = {
      */
     403: ErrorBody;
     /**
-     * Validation Error
+     * Unprocessable Entity
      */
-    422: HttpValidationError;
+    422: ErrorBody;
 };
 
 export type SetAccessPolicyError = SetAccessPolicyErrors[keyof SetAccessPolicyErrors];
@@ -4175,6 +4255,15 @@ export type GetHealthData = {
     query?: never;
     url: '/api/health';
 };
+
+export type GetHealthErrors = {
+    /**
+     * Unprocessable Entity
+     */
+    422: ErrorBody;
+};
+
+export type GetHealthError = GetHealthErrors[keyof GetHealthErrors];
 
 export type GetHealthResponses = {
     /**

@@ -52,21 +52,6 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-/** FastAPI's own request-validation body: {detail: [{loc, msg}]}. */
-function fromValidationList(status: number, detail: unknown[]): ApiError {
-  const messages: string[] = [];
-  let field: string | null = null;
-  for (const item of detail) {
-    if (!isRecord(item)) continue;
-    const loc = Array.isArray(item.loc) ? item.loc.filter((p) => p !== "body" && p !== "query" && p !== "path") : [];
-    const path = loc.map(String).join(".");
-    const msg = typeof item.msg === "string" ? item.msg : "invalid";
-    field ??= path || null;
-    messages.push(path ? `${path}: ${msg}` : msg);
-  }
-  return new ApiError(status, messages[0] ?? "Invalid request", field, messages.length > 1 ? messages : []);
-}
-
 export function toApiError(body: unknown, status: number, statusText = ""): ApiError {
   if (body instanceof ApiError) return body;
   if (isRecord(body)) {
@@ -84,7 +69,6 @@ export function toApiError(body: unknown, status: number, statusText = ""): ApiE
         },
       );
     }
-    if (Array.isArray(detail)) return fromValidationList(status, detail);
   }
   if (typeof body === "string" && body.trim()) return new ApiError(status, body.trim().slice(0, 500));
   if (body instanceof Error) return new ApiError(status, `Network error: ${body.message}`);
