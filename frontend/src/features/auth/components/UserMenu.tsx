@@ -10,23 +10,28 @@ export function UserMenu() {
   if (!user) return null;
   return (
     <div className="user-menu" data-testid="user-menu">
-      <div className="user-menu-who">
-        <Link to="/account" className="user-menu-email truncate" title={`${user.email}: your account and API tokens`} data-testid="user-email">
-          {user.email}
-        </Link>
+      <Link
+        to="/account"
+        className="user-menu-email truncate"
+        title={`${user.email}: your account and API tokens`}
+        data-testid="user-email"
+      >
+        {user.email}
+      </Link>
+      <div className="user-menu-row">
         <span className={`tag tag-role-${user.role}`} title={ROLE_HELP[user.role]} data-testid="user-role">
           {ROLE_LABELS[user.role]}
         </span>
+        <button
+          type="button"
+          className="link-button user-menu-signout"
+          disabled={signOut.isPending}
+          onClick={() => signOut.mutate()}
+          data-testid="sign-out"
+        >
+          {signOut.isPending ? "Signing out…" : "Sign out"}
+        </button>
       </div>
-      <button
-        type="button"
-        className="link-button user-menu-signout"
-        disabled={signOut.isPending}
-        onClick={() => signOut.mutate()}
-        data-testid="sign-out"
-      >
-        {signOut.isPending ? "Signing out…" : "Sign out"}
-      </button>
       {signOut.isError ? <ErrorNotice error={signOut.error} title="Could not sign out" /> : null}
     </div>
   );
