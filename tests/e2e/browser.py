@@ -33,6 +33,8 @@ def embedded_studio_env(root: Path, *, admin: bool = True) -> dict[str, str]:
     if not (REPO / "frontend" / "dist" / "index.html").is_file():
         pytest.fail("frontend/dist is missing: `make test` builds it (make frontend)")
     env = {"STUDIO_DATA_DIR": str(root / "data"), "STUDIO_DATABASE_URL": "", "STUDIO_BROKER_URL": ""}
+    # The tests build their tiny model under `root`: admins may register models from there.
+    env["STUDIO_MODEL_ROOTS"] = str(root)
     if admin:
         env |= {"STUDIO_ADMIN_EMAIL": ADMIN_EMAIL, "STUDIO_ADMIN_PASSWORD": ADMIN_PASSWORD}
     subprocess.run(
