@@ -1,7 +1,7 @@
 """Accounts in Chromium, on a fresh studio started without STUDIO_ADMIN_*: the first screen creates the admin, sign
 out and in (a wrong password answered at its field, the page asked for reached after signing in), an invitation
-link that makes a member who sees none of the admin's data, a personal API token that works from a script, and a
-session that ends while the page is open. Screenshots at 1280 and 390 px under tests/e2e/screenshots/."""
+link that makes a member who sees none of the admin's data, a personal API token that works from a script, a
+reviewer without upload or launch actions, and a session that ends while the page is open. Screenshots at 1280 and 390 px under tests/e2e/screenshots/."""
 
 from collections.abc import Iterator
 from typing import Any
@@ -24,6 +24,7 @@ from tests.processes import api_server
 TIMEOUT = 15_000
 MEMBER_EMAIL = "member@example.com"
 MEMBER_PASSWORD = "member-passphrase-for-tests"
+REVIEWER_EMAIL = "reviewer@example.com"
 
 pytestmark = pytest.mark.e2e
 
@@ -149,6 +150,27 @@ def test_first_run_sign_in_invitation_and_api_token(base_url: str) -> None:
         page.reload()
         expect(invitation_row.get_by_test_id("invitation-status")).to_have_text("Accepted")
         expect(page.get_by_test_id("user-row").filter(has_text=MEMBER_EMAIL)).to_have_count(1)
+
+        # A reviewer added on the Users page sees no upload, new run or new preset.
+        page.get_by_test_id("new-user-email").fill(REVIEWER_EMAIL)
+        page.get_by_test_id("new-user-password").fill(MEMBER_PASSWORD)
+        page.get_by_test_id("new-user-role").select_option("reviewer")
+        page.get_by_test_id("add-user").click()
+        expect(page.get_by_test_id("user-added")).to_contain_text(REVIEWER_EMAIL)
+        expect(page.get_by_test_id("user-row").filter(has_text=REVIEWER_EMAIL)).to_have_count(1)
+        reviewer = page.context.browser.new_page(viewport={"width": 1280, "height": 900})
+        reviewer.set_default_timeout(TIMEOUT)
+        sign_in(reviewer, base_url, REVIEWER_EMAIL, MEMBER_PASSWORD)
+        reviewer.goto(f"{base_url}/datasets")
+        expect(reviewer.get_by_test_id("user-role")).to_have_text("Reviewer")
+        expect(reviewer.get_by_test_id("reviewer-notice")).to_be_visible()
+        expect(reviewer.get_by_test_id("dataset-file-input")).to_have_count(0)
+        expect(reviewer.get_by_test_id("nav-new-run")).to_have_count(0)
+        reviewer.get_by_test_id("nav-presets").click()
+        expect(reviewer.get_by_test_id("preset-card").first).to_be_visible()
+        expect(reviewer.get_by_test_id("new-preset-link")).to_have_count(0)
+        expect(reviewer.get_by_test_id("preset-duplicate")).to_have_count(0)
+        reviewer.close()
 
         # The session ends while the page is open (cookie gone): the next request sends the user to sign in,
         # and back to where they were.
