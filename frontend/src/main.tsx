@@ -4,9 +4,8 @@ import { createRoot } from "react-dom/client";
 import { RouterProvider } from "react-router";
 import { ApiError, configureApiClient } from "./lib/api";
 import { router } from "./app/router";
+import { sessionQueries } from "./lib/session";
 import "./styles/index.css";
-
-configureApiClient();
 
 const queryClient = new QueryClient({
   defaultOptions: {
@@ -19,6 +18,12 @@ const queryClient = new QueryClient({
       },
     },
   },
+});
+
+// A 401 from any resource route: the sign-in expired or was revoked. No user: the shell sends the user to /signin
+// with the page they were on, once, whichever request noticed first.
+configureApiClient({
+  onUnauthorized: () => queryClient.setQueryData(sessionQueries.me().queryKey, null),
 });
 
 const root = document.getElementById("root");

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.browser import SCREENSHOTS, chromium_page, embedded_studio_env
+from tests.e2e.browser import SCREENSHOTS, api_client, chromium_page, embedded_studio_env
 from tests.factories import alpaca_rows, jsonl
 from tests.processes import api_server, celery_worker
 from tests.tiny_model import build_tiny_llama
@@ -30,7 +30,7 @@ def studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
 
 @pytest.fixture(scope="module")
 def page(studio: tuple[str, Path]) -> Iterator[object]:
-    with chromium_page() as page:
+    with chromium_page(signed_in_to=studio[0]) as page:
         yield page
 
 
@@ -39,9 +39,9 @@ def test_upload_launch_watch_and_compare(studio: tuple[str, Path], page, tmp_pat
 
     base_url, tiny_model = studio
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    import httpx
+    api = api_client(base_url)
 
-    assert httpx.post(f"{base_url}/api/models", json={"name_or_path": str(tiny_model)}).status_code == 201
+    assert api.post(f"{base_url}/api/models", json={"name_or_path": str(tiny_model)}).status_code == 201
 
     # A bad file first: the error names the line, and nothing appears in the list.
     bad = tmp_path / "bad.jsonl"
@@ -59,7 +59,7 @@ def test_upload_launch_watch_and_compare(studio: tuple[str, Path], page, tmp_pat
     expect(page.get_by_test_id("dataset-row")).to_contain_text("40")
     page.screenshot(path=str(SCREENSHOTS / "datasets.png"), full_page=True)
 
-    dataset = httpx.get(f"{base_url}/api/datasets").json()["items"][0]
+    dataset = api.get(f"{base_url}/api/datasets").json()["items"][0]
     assert dataset["name"] == "alpaca.jsonl"
     page.goto(f"{base_url}/datasets/{dataset['id']}")
     page.get_by_test_id("split-filter").locator("[data-split=test]").click()
@@ -80,18 +80,18 @@ def test_upload_launch_watch_and_compare(studio: tuple[str, Path], page, tmp_pat
     page.screenshot(path=str(SCREENSHOTS / "run.png"), full_page=True)
 
     run_id = int(page.url.rstrip("/").rsplit("/", 1)[1])
-    predictions = httpx.get(f"{base_url}/api/runs/{run_id}/predictions").json()["items"]
+    predictions = api.get(f"{base_url}/api/runs/{run_id}/predictions").json()["items"]
     assert rows.count() == len(predictions) == 4  # 10% of 40 rows
     first = predictions[0]
     table = page.get_by_test_id("predictions-table")
     expect(table).to_contain_text(first["expected"])
-    metrics = httpx.get(f"{base_url}/api/runs/{run_id}/metrics").json()["items"]
+    metrics = api.get(f"{base_url}/api/runs/{run_id}/metrics").json()["items"]
     assert any(m["name"] == "train_loss" for m in metrics), json.dumps(metrics)[:500]
 
     # Run again: an exact clone is queued and opened; cancelled here, it has proved its point.
     page.get_by_test_id("clone-run").click()
     page.wait_for_url(lambda url: url.rstrip("/").endswith(f"/runs/{run_id + 1}"), timeout=15_000)
-    source, clone = (httpx.get(f"{base_url}/api/runs/{i}").json() for i in (run_id, run_id + 1))
+    source, clone = (api.get(f"{base_url}/api/runs/{i}").json() for i in (run_id, run_id + 1))
     assert (clone["config"], clone["split_hash"], clone["base_model"]) == (
         source["config"],
         source["split_hash"],

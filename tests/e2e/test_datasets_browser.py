@@ -11,10 +11,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-import httpx
 import pytest
 
-from tests.e2e.browser import SCREENSHOTS, chromium_page, embedded_studio_env
+from tests.e2e.browser import SCREENSHOTS, api_client, chromium_page, embedded_studio_env
 from tests.factories import alpaca_rows, jsonl
 from tests.processes import api_server, celery_worker
 from tests.tiny_model import build_tiny_llama
@@ -58,19 +57,19 @@ def studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
     env = embedded_studio_env(root)
     model = build_tiny_llama(root / "tiny-llama")
     with celery_worker(env, root / "light-worker.log", queue="light"), api_server(env, root / "api.log") as base_url:
-        response = httpx.post(f"{base_url}/api/models", json={"name_or_path": str(model)})
+        response = api_client(base_url).post(f"{base_url}/api/models", json={"name_or_path": str(model)})
         assert response.status_code == 201, response.text
         yield base_url, model
 
 
 @pytest.fixture(scope="module")
 def page(studio: tuple[str, Path]) -> Iterator[Any]:
-    with chromium_page(TIMEOUT) as page:
+    with chromium_page(TIMEOUT, signed_in_to=studio[0]) as page:
         yield page
 
 
 def datasets(base_url: str) -> dict[str, dict[str, Any]]:
-    items = httpx.get(f"{base_url}/api/datasets").json()["items"]
+    items = api_client(base_url).get(f"{base_url}/api/datasets").json()["items"]
     return {item["name"]: item for item in items}
 
 
@@ -183,7 +182,7 @@ def test_dataset_page_warnings_search_histogram_downloads(studio: tuple[str, Pat
     link = page.get_by_test_id("download-train-jsonl")
     expect(link).to_be_visible()
     expect(page.get_by_test_id("download-test-csv")).to_be_visible()
-    response = httpx.get(base_url + link.get_attribute("href"))
+    response = api_client(base_url).get(base_url + link.get_attribute("href"))
     assert response.status_code == 200
     assert len(response.text.splitlines()) == dataset["num_train"]
 
@@ -192,7 +191,7 @@ def test_dataset_page_warnings_search_histogram_downloads(studio: tuple[str, Pat
     page.get_by_test_id("custom-template-input").fill("{% for %}")
     page.get_by_test_id("template-save").click()
     expect(page.get_by_test_id("template-error")).to_contain_text("does not parse")
-    assert httpx.get(f"{base_url}/api/datasets/{dataset['id']}").json()["template"] == "alpaca"
+    assert api_client(base_url).get(f"{base_url}/api/datasets/{dataset['id']}").json()["template"] == "alpaca"
     page.get_by_test_id("template-select").select_option("alpaca")
 
     page.get_by_test_id("examples-search").fill("")
@@ -226,19 +225,25 @@ def test_preview_marks_trained_masked_and_cut_tokens(studio: tuple[str, Path], p
     example_number = int(page.url.split("example=")[1].split("&")[0])
     example = next(
         e
-        for e in httpx.get(f"{base_url}/api/datasets/{dataset['id']}/examples", params={"limit": 500}).json()["items"]
+        for e in api_client(base_url)
+        .get(f"{base_url}/api/datasets/{dataset['id']}/examples", params={"limit": 500})
+        .json()["items"]
         if e["number"] == example_number
     )
     assert example_number == 1 != example["id"] or dataset["id"] == 1  # the first example of a later dataset
-    api = httpx.post(
-        f"{base_url}/api/datasets/{dataset['id']}/preview",
-        json={
-            "example_number": example_number,
-            "base_model": str(tiny_model),
-            "max_seq_length": 256,
-            "completion_only_loss": True,
-        },
-    ).json()
+    api = (
+        api_client(base_url)
+        .post(
+            f"{base_url}/api/datasets/{dataset['id']}/preview",
+            json={
+                "example_number": example_number,
+                "base_model": str(tiny_model),
+                "max_seq_length": 256,
+                "completion_only_loss": True,
+            },
+        )
+        .json()
+    )
     answer = "".join(t["text"] for t in api["tokens"] if t["trained"])
     assert answer.startswith(example["record"]["output"])
     assert "### Response" in "".join(t["text"] for t in api["tokens"] if t["reason"] == "prompt")
@@ -300,7 +305,7 @@ def test_new_run_offers_a_template_override(studio: tuple[str, Path], page: Any)
     select = page.get_by_test_id("run-template-select")
     expect(select).to_have_value("")
     expect(select.locator("option").first).to_have_text("Dataset's template (alpaca)")
-    names = [t["name"] for t in httpx.get(f"{base_url}/api/templates").json()["items"]]
+    names = [t["name"] for t in api_client(base_url).get(f"{base_url}/api/templates").json()["items"]]
     assert select.locator("option").all_inner_texts()[1:] == names
     select.select_option("chatml")
     expect(page.get_by_test_id("run-template-description")).to_contain_text("ChatML")
@@ -315,9 +320,11 @@ def test_the_leakage_warning_offers_an_upload_keeping_similar_prompts_together(
     base_url, _ = studio
     path = tmp_path / "repeated.jsonl"  # every prompt twice: split by rows, copies land in train and in test
     path.write_bytes(jsonl([{"instruction": f"Question {i // 2}?", "output": f"Answer {i}"} for i in range(60)]))
-    leaky = httpx.post(
-        f"{base_url}/api/datasets", files={"file": (path.name, path.read_bytes())}, data={"name": "repeated"}
-    ).json()
+    leaky = (
+        api_client(base_url)
+        .post(f"{base_url}/api/datasets", files={"file": (path.name, path.read_bytes())}, data={"name": "repeated"})
+        .json()
+    )
     page.goto(f"{base_url}/datasets/{leaky['id']}")
     leakage = page.locator("[data-testid=warning][data-code=leakage]")
     expect(leakage).to_contain_text("Upload again with 'Keep similar prompts in one split'")

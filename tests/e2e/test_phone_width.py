@@ -8,10 +8,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-import httpx
 import pytest
 
-from tests.e2e.browser import chromium_page, studio_with_a_dataset
+from tests.e2e.browser import api_client, chromium_page, studio_with_a_dataset
 
 TIMEOUT = 15_000
 
@@ -34,8 +33,9 @@ def studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PhoneStudio]:
     name = "alpaca with a rather long name, as people name their datasets"
     with studio_with_a_dataset(tmp_path_factory.mktemp("studio"), name) as running:
         base_url = running.base_url
-        preset = httpx.post(f"{base_url}/api/presets", json={"name": "mine", "hyperparameters": {"lora_r": 8}}).json()
-        run = httpx.post(
+        api = api_client(base_url)
+        preset = api.post(f"{base_url}/api/presets", json={"name": "mine", "hyperparameters": {"lora_r": 8}}).json()
+        run = api.post(
             f"{base_url}/api/runs",
             json={"dataset_id": running.dataset_id, "base_model": str(running.model), "preset_id": preset["id"]},
         )
@@ -56,13 +56,15 @@ def pages(studio: PhoneStudio) -> list[tuple[str, str, str]]:
         ("run", f"/runs/{studio.run_id}", "run-status"),
         ("presets", "/presets", "preset-card"),
         ("preset-editor", f"/presets/{studio.preset_id}/edit", "preset-form"),
+        ("account", "/account", "tokens-card"),
+        ("users", "/users", "user-row"),
         ("not-found", "/no-such-page", "nav-datasets"),
     ]
 
 
 @pytest.mark.parametrize(("width", "height"), [(390, 844), (1280, 900)], ids=["phone", "laptop"])
 def test_no_page_scrolls_sideways(studio: PhoneStudio, width: int, height: int, tmp_path: Path) -> None:
-    with chromium_page(TIMEOUT, viewport=(width, height)) as page:
+    with chromium_page(TIMEOUT, viewport=(width, height), signed_in_to=studio.base_url) as page:
         overflowing: dict[str, int] = {}
         for name, path, ready in pages(studio):
             page.goto(f"{studio.base_url}{path}")
@@ -78,7 +80,7 @@ def test_no_page_scrolls_sideways(studio: PhoneStudio, width: int, height: int, 
 
 def test_phone_navigation_reaches_every_section(studio: PhoneStudio) -> None:
     """At phone width the navigation is one compact row that scrolls by itself, not a tall wrapped header."""
-    with chromium_page(TIMEOUT, viewport=(390, 844)) as page:
+    with chromium_page(TIMEOUT, viewport=(390, 844), signed_in_to=studio.base_url) as page:
         page.goto(f"{studio.base_url}/runs")
         header: Any = page.locator(".sidebar").bounding_box()
         assert header["height"] <= 110, header

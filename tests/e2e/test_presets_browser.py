@@ -8,10 +8,9 @@ from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
-import httpx
 import pytest
 
-from tests.e2e.browser import SCREENSHOTS, Studio, chromium_page, studio_with_a_dataset
+from tests.e2e.browser import SCREENSHOTS, Studio, api_client, chromium_page, studio_with_a_dataset
 from tests.processes import celery_worker
 
 TIMEOUT = 15_000
@@ -27,12 +26,12 @@ def studio(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Studio]:
 
 @pytest.fixture(scope="module")
 def page(studio: Studio) -> Iterator[Any]:
-    with chromium_page(TIMEOUT) as page:
+    with chromium_page(TIMEOUT, signed_in_to=studio.base_url) as page:
         yield page
 
 
 def presets(base_url: str) -> dict[str, dict[str, Any]]:
-    return {p["name"]: p for p in httpx.get(f"{base_url}/api/presets").json()["items"]}
+    return {p["name"]: p for p in api_client(base_url).get(f"{base_url}/api/presets").json()["items"]}
 
 
 def card(page: Any, name: str) -> Any:
@@ -134,7 +133,7 @@ def test_estimate_panel_and_list_inputs(studio: Studio, page: Any) -> None:
     # The numbers are the API's for exactly this form: the tiny model under the preset.
     quick = presets(base_url)["Quick CPU check"]
     request = {"dataset_id": studio.dataset_id, "base_model": str(studio.model), "preset_id": quick["id"]}
-    expected = httpx.post(f"{base_url}/api/runs/estimate", json=request, timeout=60).json()
+    expected = api_client(base_url).post(f"{base_url}/api/runs/estimate", json=request, timeout=60).json()
     expect(panel).to_contain_text(f"{expected['trainable_parameters']:,} of {expected['total_parameters']:,}")
     expect(panel.get_by_test_id("estimate-verdict")).to_have_text("fits")
     expect(panel.get_by_test_id("estimate-peak")).to_contain_text(re.compile(r"≈ [\d.]+ [kMG]B"))
@@ -170,7 +169,7 @@ def test_estimate_panel_and_list_inputs(studio: Studio, page: Any) -> None:
     expect(page.get_by_test_id("run-create-error")).to_contain_text("layers_to_transform: '3a' is not a layer number")
     page.get_by_test_id("hp-layers_to_transform").scroll_into_view_if_needed()
     page.screenshot(path=str(SCREENSHOTS / "new-run-list-error.png"), full_page=True)
-    assert httpx.get(f"{base_url}/api/runs").json()["total"] == 0
+    assert api_client(base_url).get(f"{base_url}/api/runs").json()["total"] == 0
 
     page.get_by_test_id("hp-layers_to_transform").fill("0, 1")
     expect(panel.get_by_test_id("estimate-verdict")).to_have_text("fits", timeout=30_000)
@@ -239,7 +238,7 @@ def test_run_page_estimate_vs_measured_log_checkpoints_downloads(studio: Studio,
         expect(page.get_by_test_id("workers-summary")).to_contain_text("1 training worker · cpu · ", timeout=30_000)
 
     run_id = int(page.url.rstrip("/").rsplit("/", 1)[1])
-    run = httpx.get(f"{base_url}/api/runs/{run_id}").json()
+    run = api_client(base_url).get(f"{base_url}/api/runs/{run_id}").json()
     assert run["preflight"] is True
 
     # Pre-flight figures, and the estimate next to what was measured.
@@ -259,12 +258,12 @@ def test_run_page_estimate_vs_measured_log_checkpoints_downloads(studio: Studio,
     page.get_by_test_id("log-show-progress").uncheck()
 
     # Checkpoints, and the adapter and the merged model as zips.
-    checkpoints = httpx.get(f"{base_url}/api/runs/{run_id}/checkpoints").json()["items"]
+    checkpoints = api_client(base_url).get(f"{base_url}/api/runs/{run_id}/checkpoints").json()["items"]
     expect(page.get_by_test_id("checkpoint-row")).to_have_count(len(checkpoints))
     for name in ("adapter", "merged"):
         link = page.get_by_test_id(f"artifact-{name}")
         expect(link).to_be_visible()
-        response = httpx.get(base_url + link.get_attribute("href"), timeout=120)
+        response = api_client(base_url).get(base_url + link.get_attribute("href"), timeout=120)
         assert response.status_code == 200
         assert response.content[:2] == b"PK"
     page.screenshot(path=str(SCREENSHOTS / "run-details.png"), full_page=True)
@@ -278,7 +277,7 @@ def test_new_run_form_offers_one_default_and_takes_the_user_to_a_rejected_field(
     from playwright.sync_api import expect
 
     base_url = studio.base_url
-    runs_before = httpx.get(f"{base_url}/api/runs").json()["total"]
+    runs_before = api_client(base_url).get(f"{base_url}/api/runs").json()["total"]
     page.goto(f"{base_url}/runs/new?dataset={studio.dataset_id}")
     page.get_by_test_id("run-model-select").select_option(value=str(studio.model))
     options = page.get_by_test_id("run-preset-select").locator("option").all_inner_texts()
@@ -297,4 +296,4 @@ def test_new_run_form_offers_one_default_and_takes_the_user_to_a_rejected_field(
     expect(error).to_contain_text("set warmup_steps or warmup_ratio, not both")
     expect(error).not_to_contain_text(re.compile(r"HTTP \d{3}"))
     page.screenshot(path=str(SCREENSHOTS / "new-run-server-error.png"), full_page=False)
-    assert httpx.get(f"{base_url}/api/runs").json()["total"] == runs_before
+    assert api_client(base_url).get(f"{base_url}/api/runs").json()["total"] == runs_before

@@ -1,5 +1,8 @@
 import { NavLink, Outlet } from "react-router";
+import { Brand } from "../components/ui/Brand";
+import { UserMenu } from "../features/auth/components/UserMenu";
 import { SystemStatus } from "../features/system/components/SystemStatus";
+import { useCanCreate, useCurrentUser } from "../lib/session";
 
 function Icon({ d }: { d: string }) {
   return (
@@ -14,28 +17,18 @@ const ICONS = {
   runs: "M4 19h16M6 16l4-6 4 3 5-8",
   newRun: "M12 5v14M5 12h14",
   presets: "M4 7h10M18 7h2M4 17h4M12 17h8M14 5v4M8 15v4",
+  users: "M9 11a3.5 3.5 0 1 0 0-7 3.5 3.5 0 0 0 0 7Zm-6 9c0-3.3 2.7-6 6-6s6 2.7 6 6M16 4.5a3.5 3.5 0 0 1 0 6.5M18 14c2 .7 3 2.9 3 6",
 };
 
 export function Layout() {
+  const user = useCurrentUser();
+  // Reviewers cannot launch runs (the API says 403): no "New run" entry for them.
+  const canCreate = useCanCreate();
   return (
     <div className="app">
       <aside className="sidebar">
         <div className="sidebar-inner">
-        <div className="brand">
-          <span className="brand-mark" aria-hidden="true">
-            <svg viewBox="0 0 32 32">
-              <path
-                d="M8 22 L14 14 L18 18 L24 9"
-                stroke="#fff"
-                strokeWidth="3"
-                fill="none"
-                strokeLinecap="round"
-                strokeLinejoin="round"
-              />
-            </svg>
-          </span>
-          <span className="brand-name">Fine-tuning Studio</span>
-        </div>
+        <Brand />
         <nav className="nav" aria-label="Main">
           <NavLink to="/datasets" className="nav-link" data-testid="nav-datasets">
             <Icon d={ICONS.datasets} />
@@ -45,16 +38,25 @@ export function Layout() {
             <Icon d={ICONS.runs} />
             Runs
           </NavLink>
-          <NavLink to="/runs/new" className="nav-link" data-testid="nav-new-run">
-            <Icon d={ICONS.newRun} />
-            New run
-          </NavLink>
+          {canCreate ? (
+            <NavLink to="/runs/new" className="nav-link" data-testid="nav-new-run">
+              <Icon d={ICONS.newRun} />
+              New run
+            </NavLink>
+          ) : null}
           <NavLink to="/presets" className="nav-link" data-testid="nav-presets">
             <Icon d={ICONS.presets} />
             Presets
           </NavLink>
+          {user?.role === "admin" ? (
+            <NavLink to="/users" className="nav-link" data-testid="nav-users">
+              <Icon d={ICONS.users} />
+              Users
+            </NavLink>
+          ) : null}
         </nav>
         <div className="sidebar-footer">
+          <UserMenu />
           <SystemStatus />
         </div>
         </div>

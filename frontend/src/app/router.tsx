@@ -1,5 +1,7 @@
 import { createBrowserRouter, Navigate } from "react-router";
+import { AuthGate, RequireAdmin, RequireUser } from "./AuthGate";
 import { Layout } from "./Layout";
+import { AccountPage } from "../pages/AccountPage";
 import { ConvertDatasetPage } from "../pages/ConvertDatasetPage";
 import { DatasetDetailPage } from "../pages/DatasetDetailPage";
 import { DatasetPreviewPage } from "../pages/DatasetPreviewPage";
@@ -10,23 +12,40 @@ import { PresetEditorPage } from "../pages/PresetEditorPage";
 import { PresetsPage } from "../pages/PresetsPage";
 import { RunDetailPage } from "../pages/RunDetailPage";
 import { RunsPage } from "../pages/RunsPage";
+import { SignInPage } from "../pages/SignInPage";
+import { SignUpPage } from "../pages/SignUpPage";
+import { UsersPage } from "../pages/UsersPage";
 
 export const router = createBrowserRouter([
   {
-    element: <Layout />,
+    element: <AuthGate />,
     children: [
-      { index: true, element: <Navigate to="/runs" replace /> },
-      { path: "datasets", element: <DatasetsPage /> },
-      { path: "datasets/convert", element: <ConvertDatasetPage /> },
-      { path: "datasets/:id", element: <DatasetDetailPage /> },
-      { path: "datasets/:id/preview", element: <DatasetPreviewPage /> },
-      { path: "runs", element: <RunsPage /> },
-      { path: "runs/new", element: <NewRunPage /> },
-      { path: "runs/:id", element: <RunDetailPage /> },
-      { path: "presets", element: <PresetsPage /> },
-      { path: "presets/new", element: <PresetEditorPage /> },
-      { path: "presets/:id/edit", element: <PresetEditorPage /> },
-      { path: "*", element: <NotFoundPage /> },
+      { path: "signin", element: <SignInPage /> },
+      { path: "signup", element: <SignUpPage /> },
+      {
+        element: <RequireUser />,
+        children: [
+          {
+            element: <Layout />,
+            children: [
+              { index: true, element: <Navigate to="/runs" replace /> },
+              { path: "datasets", element: <DatasetsPage /> },
+              { path: "datasets/convert", element: <ConvertDatasetPage /> },
+              { path: "datasets/:id", element: <DatasetDetailPage /> },
+              { path: "datasets/:id/preview", element: <DatasetPreviewPage /> },
+              { path: "runs", element: <RunsPage /> },
+              { path: "runs/new", element: <NewRunPage /> },
+              { path: "runs/:id", element: <RunDetailPage /> },
+              { path: "presets", element: <PresetsPage /> },
+              { path: "presets/new", element: <PresetEditorPage /> },
+              { path: "presets/:id/edit", element: <PresetEditorPage /> },
+              { path: "account", element: <AccountPage /> },
+              { element: <RequireAdmin />, children: [{ path: "users", element: <UsersPage /> }] },
+              { path: "*", element: <NotFoundPage /> },
+            ],
+          },
+        ],
+      },
     ],
   },
 ]);

@@ -77,15 +77,28 @@ export function toApiError(body: unknown, status: number, statusText = ""): ApiE
 
 let configured = false;
 
-export function configureApiClient(): void {
+/** The auth routes answer 401 as part of what they do (wrong password, nobody signed in yet): not an expiry. */
+function isAuthRoute(request: Request | undefined): boolean {
+  if (!request) return false;
+  return new URL(request.url, window.location.origin).pathname.startsWith("/api/auth/");
+}
+
+/**
+ * `onUnauthorized`: called on any 401 from a resource route, i.e. the sign-in expired or was revoked while the
+ * page was open. The one place that reacts to it (the app sends the user to /signin), so no page has to.
+ */
+export function configureApiClient({ onUnauthorized }: { onUnauthorized?: () => void } = {}): void {
   if (configured) return;
   configured = true;
-  // Same origin: the API serves the built app, and Vite proxies /api in development.
+  // Same origin: the API serves the built app, and Vite proxies /api in development. The session is an HttpOnly
+  // cookie the browser sends by itself.
   client.setConfig({ baseUrl: "" });
-  client.interceptors.error.use((error, response) => {
+  client.interceptors.error.use((error, response, request) => {
     // On a network failure there is no response, whatever the type says.
     const res = response as Response | undefined;
-    return toApiError(error, res ? res.status : 0, res ? res.statusText : "");
+    const apiError = toApiError(error, res ? res.status : 0, res ? res.statusText : "");
+    if (apiError.status === 401 && !isAuthRoute(request)) onUnauthorized?.();
+    return apiError;
   });
 }
 

@@ -1,8 +1,11 @@
 import { Link } from "react-router";
 import { PageHeader } from "../components/ui/PageHeader";
 import { ConvertForm } from "../features/datasets/components/ConvertForm";
+import { ReviewerNotice } from "../components/ui/ReviewerNotice";
+import { useCanCreate } from "../lib/session";
 
 export function ConvertDatasetPage() {
+  const canCreate = useCanCreate();
   return (
     <>
       <PageHeader
@@ -14,7 +17,7 @@ export function ConvertDatasetPage() {
         title="Convert a labelled table"
         subtitle="Classic classification data (Label, Text) becomes instruction data: every row is wrapped in your task description, with the allowed labels as options."
       />
-      <ConvertForm />
+      {canCreate ? <ConvertForm /> : <ReviewerNotice what="Reviewers do not add datasets" />}
     </>
   );
 }

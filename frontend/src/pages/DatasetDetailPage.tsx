@@ -18,6 +18,7 @@ import { TokenStatsPanel } from "../features/datasets/components/TokenStatsPanel
 import { WarningsPanel } from "../features/datasets/components/WarningsPanel";
 import { plural } from "../features/datasets/tokens";
 import { formatDateTime, formatNumber } from "../lib/format";
+import { useCanCreate } from "../lib/session";
 import { useDebounced } from "../lib/useDebounced";
 
 const PAGE_SIZE = 25;
@@ -76,6 +77,7 @@ function pct(part: number, total: number): string {
 type Update = { split?: Split | null; offset?: number; q?: string; row?: number | null };
 
 function DatasetDetail({ dataset }: { dataset: DatasetOut }) {
+  const canCreate = useCanCreate();
   const queryClient = useQueryClient();
   const [params, setParams] = useSearchParams();
   const splitParam = params.get("split");
@@ -179,9 +181,11 @@ function DatasetDetail({ dataset }: { dataset: DatasetOut }) {
             <Link to={previewHref()} className="btn" data-testid="dataset-preview-link">
               Token preview
             </Link>
-            <Link to={`/runs/new?dataset=${dataset.id}`} className="btn btn-primary" data-testid="dataset-new-run">
-              Fine-tune on this dataset
-            </Link>
+            {canCreate ? (
+              <Link to={`/runs/new?dataset=${dataset.id}`} className="btn btn-primary" data-testid="dataset-new-run">
+                Fine-tune on this dataset
+              </Link>
+            ) : null}
           </>
         }
       />

@@ -7,23 +7,32 @@ import { EmptyState, Loading } from "../components/ui/States";
 import { datasetQueries } from "../features/datasets/api/queries";
 import { DatasetTable } from "../features/datasets/components/DatasetTable";
 import { UploadZone } from "../features/datasets/components/UploadZone";
+import { ReviewerNotice } from "../components/ui/ReviewerNotice";
+import { useCanCreate } from "../lib/session";
 
 export function DatasetsPage() {
   const datasets = useQuery(datasetQueries.list());
+  const canCreate = useCanCreate();
   return (
     <>
       <PageHeader
         title="Datasets"
         subtitle="Instruction data: Alpaca rows, prompt/completion pairs or chats. Each upload is validated row by row, checked for duplicates and leakage, and split once into train, validation and test."
         actions={
-          <Link to="/datasets/convert" className="btn" data-testid="convert-link">
-            Convert a labelled table…
-          </Link>
+          canCreate ? (
+            <Link to="/datasets/convert" className="btn" data-testid="convert-link">
+              Convert a labelled table…
+            </Link>
+          ) : null
         }
       />
-      <Card title="Upload a dataset">
-        <UploadZone />
-      </Card>
+      {canCreate ? (
+        <Card title="Upload a dataset">
+          <UploadZone />
+        </Card>
+      ) : (
+        <ReviewerNotice what="You can review datasets shared with you" />
+      )}
       <Card
         title="All datasets"
         actions={datasets.data ? <span className="muted small">{datasets.data.total} total</span> : null}
@@ -34,7 +43,9 @@ export function DatasetsPage() {
         ) : datasets.isError ? (
           <ErrorNotice error={datasets.error} title="Could not load datasets" />
         ) : datasets.data.items.length === 0 ? (
-          <EmptyState title="No datasets yet">Drop a file above to add the first one, or convert a labelled table.</EmptyState>
+          <EmptyState title="No datasets yet">
+            {canCreate ? "Drop a file above to add the first one, or convert a labelled table." : null}
+          </EmptyState>
         ) : (
           <DatasetTable datasets={datasets.data.items} />
         )}

@@ -7,8 +7,15 @@ import { datasetQueries, templateQueries } from "../features/datasets/api/querie
 import { presetQueries } from "../features/presets/api/queries";
 import { catalogQueries } from "../lib/catalog";
 import { NewRunForm } from "../features/runs/components/NewRunForm";
+import { ReviewerNotice } from "../components/ui/ReviewerNotice";
+import { useCanCreate } from "../lib/session";
 
 export function NewRunPage() {
+  if (!useCanCreate()) return <ReviewerNotice what="Reviewers do not launch runs" />;
+  return <NewRun />;
+}
+
+function NewRun() {
   const [params] = useSearchParams();
   const datasetParam = Number(params.get("dataset"));
   const datasets = useQuery(datasetQueries.list());

@@ -8,6 +8,8 @@ import { presetQueries, useCreatePreset, useUpdatePreset } from "../features/pre
 import { PresetForm } from "../features/presets/components/PresetForm";
 import type { HyperparameterSpec } from "../client/types.gen";
 import { catalogQueries } from "../lib/catalog";
+import { ReviewerNotice } from "../components/ui/ReviewerNotice";
+import { useCanCreate } from "../lib/session";
 
 const breadcrumb = <Link to="/presets">Presets</Link>;
 
@@ -18,6 +20,11 @@ function positiveId(value: string | null | undefined): number | null {
 
 /** /presets/new (optionally ?from=<id>: a copy) and /presets/:id/edit. */
 export function PresetEditorPage() {
+  if (!useCanCreate()) return <ReviewerNotice what="Reviewers do not save presets" />;
+  return <PresetEditor />;
+}
+
+function PresetEditor() {
   const editId = positiveId(useParams().id);
   const fromId = positiveId(useSearchParams()[0].get("from"));
   const sourceId = editId ?? fromId;

@@ -9,6 +9,7 @@ import { presetQueries, useDeletePreset } from "../features/presets/api/queries"
 import { PresetCard } from "../features/presets/components/PresetCard";
 import { runQueries } from "../features/runs/api/queries";
 import { catalogQueries } from "../lib/catalog";
+import { useCanCreate } from "../lib/session";
 
 function confirmDelete(preset: PresetOut, runCount: number): boolean {
   const used = runCount > 0 ? `${runCount} run${runCount === 1 ? "" : "s"} used it. ` : "";
@@ -21,6 +22,7 @@ export function PresetsPage() {
   const presets = useQuery(presetQueries.list());
   const specs = useQuery(catalogQueries.hyperparameters());
   const runs = useQuery(runQueries.list());
+  const canCreate = useCanCreate();
   const queryClient = useQueryClient();
   // Runs that used the preset keep their snapshot and lose only the link: refresh them too.
   const remove = useDeletePreset({ onDeleted: () => queryClient.invalidateQueries({ queryKey: runQueries.all() }) });
@@ -39,9 +41,11 @@ export function PresetsPage() {
         title="Presets"
         subtitle="Named sets of hyperparameters a run starts from; anything a preset does not set keeps the studio default. Saving a preset makes its next version, and every run keeps a snapshot of the version it trained with."
         actions={
-          <Link to="/presets/new" className="btn btn-primary" data-testid="new-preset-link">
-            New preset
-          </Link>
+          canCreate ? (
+            <Link to="/presets/new" className="btn btn-primary" data-testid="new-preset-link">
+              New preset
+            </Link>
+          ) : null
         }
       />
       {remove.isError ? <ErrorNotice error={remove.error} title="Could not delete the preset" /> : null}

@@ -27,6 +27,7 @@ import {
   latestTunedEvalLoss,
 } from "../features/runs/metrics";
 import { preflightOf, remainingSeconds } from "../features/runs/preflight";
+import { useCanCreate } from "../lib/session";
 import { formatDateTime, formatDuration, formatLoss, parseApiDate } from "../lib/format";
 import { useNow } from "../lib/useNow";
 
@@ -64,6 +65,7 @@ function RunDetail({ run }: { run: RunOut }) {
   const dataset = useQuery(datasetQueries.detail(run.dataset_id));
   const cancel = useCancelRun(run.id);
   const clone = useCloneRun(run.id);
+  const canCreate = useCanCreate();
   const navigate = useNavigate();
   const now = useNow(active);
 
@@ -123,7 +125,7 @@ function RunDetail({ run }: { run: RunOut }) {
             >
               {run.cancel_requested ? "Cancelling…" : cancel.isPending ? "Cancelling…" : "Cancel run"}
             </button>
-          ) : (
+          ) : canCreate ? (
             <button
               type="button"
               className="btn"
@@ -134,7 +136,7 @@ function RunDetail({ run }: { run: RunOut }) {
             >
               {clone.isPending ? "Queueing…" : "Run again"}
             </button>
-          )
+          ) : null
         }
       />
       {clone.error ? <ErrorNotice error={clone.error} title="Could not run it again" testId="clone-error" /> : null}

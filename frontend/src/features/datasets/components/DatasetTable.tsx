@@ -1,9 +1,12 @@
 import { Link, useNavigate } from "react-router";
 import type { DatasetOut } from "../../../client/types.gen";
 import { formatDateTime, formatNumber, formatRelative } from "../../../lib/format";
+import { useCanCreate } from "../../../lib/session";
 
 export function DatasetTable({ datasets }: { datasets: DatasetOut[] }) {
   const navigate = useNavigate();
+  // Reviewers launch no runs (the API says 403).
+  const canCreate = useCanCreate();
   return (
     <div className="table-wrap">
       <table className="table table-clickable" data-testid="datasets-table">
@@ -49,9 +52,11 @@ export function DatasetTable({ datasets }: { datasets: DatasetOut[] }) {
               </td>
               <td title={formatDateTime(dataset.created_at)}>{formatRelative(dataset.created_at)}</td>
               <td className="row-actions">
-                <Link to={`/runs/new?dataset=${dataset.id}`} className="btn btn-sm">
-                  Fine-tune
-                </Link>
+                {canCreate ? (
+                  <Link to={`/runs/new?dataset=${dataset.id}`} className="btn btn-sm">
+                    Fine-tune
+                  </Link>
+                ) : null}
               </td>
             </tr>
           ))}

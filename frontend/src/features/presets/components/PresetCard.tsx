@@ -1,10 +1,14 @@
 import { Link } from "react-router";
 import type { PresetOut } from "../../../client/types.gen";
 import { formatDateTime } from "../../../lib/format";
+import { useCanCreate } from "../../../lib/session";
 import type { HyperparameterSpec } from "../../../client/types.gen";
 import { PresetSettings } from "./PresetSettings";
 
 function PresetActions({ preset, onDelete, deleting }: { preset: PresetOut; onDelete: () => void; deleting: boolean }) {
+  // Reviewers save no presets (the API says 403): nothing to duplicate into, nothing of theirs to edit.
+  const canCreate = useCanCreate();
+  if (!canCreate) return null;
   const duplicate = (
     <Link to={`/presets/new?from=${preset.id}`} className="btn btn-sm" data-testid="preset-duplicate">
       {preset.builtin ? "Duplicate to edit" : "Duplicate"}
