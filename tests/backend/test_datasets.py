@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from backend.core.db import get_sessionmaker
 from backend.models import Dataset, DatasetExample
+from tests.accounts import Account
 from tests.conftest import Stack
 from tests.factories import alpaca_rows, create_dataset, jsonl, upload_dataset
 
@@ -75,7 +76,10 @@ def post_chunks(client: TestClient, path: str, chunks: int, *, declare_length: b
     (The test client reads a whole body before the app sees any of it, so the ASGI messages are sent here.)"""
     chunk = b"x" * 64 * 1024
     head = b'--b\r\nContent-Disposition: form-data; name="file"; filename="big.jsonl"\r\n\r\n'
-    headers = [(b"content-type", b"multipart/form-data; boundary=b")]
+    headers = [(b"host", b"testserver"), (b"content-type", b"multipart/form-data; boundary=b")]
+    headers += [
+        (name.lower().encode(), value.encode()) for name, value in client.headers.items() if name == "authorization"
+    ]
     if declare_length:
         headers.append((b"content-length", str(chunks * len(chunk)).encode()))
     read = 0
@@ -277,12 +281,15 @@ class TestSearchExamples:
 
 
 class TestReadYourWrites:
-    def test_a_created_dataset_is_readable_as_soon_as_the_201_arrives(self, stack: Stack) -> None:
+    def test_a_created_dataset_is_readable_as_soon_as_the_201_arrives(self, stack: Stack, admin: Account) -> None:
         """Over a real socket: the session must commit before the response, not after it."""
         from tests.processes import api_server
 
         content = jsonl(alpaca_rows(10))
-        with api_server(stack.env(), stack.data_dir / "api.log") as base_url, httpx.Client(base_url=base_url) as http:
+        with (
+            api_server(stack.env(), stack.data_dir / "api.log") as base_url,
+            httpx.Client(base_url=base_url, headers=admin.headers) as http,
+        ):
             for _ in range(20):
                 created = http.post("/api/datasets", files={"file": ("d.jsonl", content)}).json()
                 assert http.get(f"/api/datasets/{created['id']}").status_code == 200

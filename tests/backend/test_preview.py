@@ -159,6 +159,7 @@ class TestPreview:
         assert bundled.status_code == 409
         assert bundled.json()["detail"].startswith("the base model is not prepared yet")
 
+        assert client.post("/api/models", json={"name_or_path": "someone/some-model"}).status_code == 201
         hub = _preview(client, dataset, "someone/some-model")
         assert hub.status_code == 422
         assert hub.json()["detail"].startswith("token preview needs a local copy of the model")

@@ -20,7 +20,8 @@ from sqlalchemy import select, update
 from backend.core.config import get_settings
 from backend.core.db import get_sessionmaker
 from backend.core.queue import TRAINING_QUEUE, BrokerUnreachable, enqueue_training, get_celery
-from backend.models import Run, utcnow
+from backend.models import Role, Run, utcnow
+from tests.accounts import ADMIN_EMAIL, create_account
 from tests.conftest import REPO, Stack, make_stack, reset_caches
 from tests.factories import create_dataset
 from tests.processes import celery_worker, free_port, poll, redis_server
@@ -188,7 +189,7 @@ def _migrated(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> Stack:
 def _app_client() -> TestClient:
     from backend.main import create_app
 
-    return TestClient(create_app())
+    return TestClient(create_app(), headers=create_account(ADMIN_EMAIL, Role.ADMIN).headers)
 
 
 def _prepare(client: TestClient, tiny_model: Path) -> dict[str, Any]:
