@@ -8,7 +8,6 @@ from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
 from sqlalchemy import text
-from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from backend.auth.dependencies import current_user
 from backend.auth.router import router as auth_router
@@ -82,9 +81,7 @@ def create_app() -> FastAPI:
     )
     install_error_handler(app)
     app.add_middleware(BodySizeLimit)
-    app.add_middleware(SecurityMiddleware)
-    # A Host header the studio does not answer to is refused (DNS rebinding).
-    app.add_middleware(TrustedHostMiddleware, allowed_hosts=get_settings().allowed_host_list)
+    app.add_middleware(SecurityMiddleware, allowed_hosts=get_settings().allowed_host_list)
     # conversion_router first: its fixed paths (/api/datasets/convert) must win over /api/datasets/{id}.
     routers = (
         conversion_router,

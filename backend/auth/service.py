@@ -45,6 +45,7 @@ def create_first_admin(session: Session, email: str, password: str) -> User:
     user.password_hash = hash_password(password)
     user.role = Role.ADMIN
     user.active = True
+    user.created_at = utcnow()  # the account's, not the placeholder's
     session.flush()
     return user
 

@@ -1,10 +1,11 @@
 """Request checks and response headers for every route: same-origin writes and a strict set of security headers."""
 
-import json
 from urllib.parse import urlsplit
 
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from backend.core.errors import ErrorBody
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 # The built UI loads only its own bundled scripts and styles; no inline script is allowed.
@@ -25,23 +26,16 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
     "Cross-Origin-Opener-Policy": "same-origin",
 }
-CROSS_ORIGIN_BODY = json.dumps(
-    {
-        "detail": "Cross-site request refused: changes to the studio must come from its own pages.",
-        "field": None,
-        "errors": [],
-        "bad_rows": None,
-        "usable_rows": None,
-        "columns": None,
-    }
-).encode()
+CROSS_ORIGIN = "Cross-site request refused: changes to the studio must come from its own pages."
 
 
 class SecurityMiddleware:
-    """Refuses state-changing requests from other sites (CSRF), and adds security headers to every response."""
+    """Refuses requests for a host the studio is not (DNS rebinding) and state-changing requests from other sites
+    (CSRF), and adds security headers to every response."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, allowed_hosts: list[str]) -> None:
         self.app = app
+        self.allowed_hosts = allowed_hosts
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -58,8 +52,13 @@ class SecurityMiddleware:
                     response_headers[name] = value
             await send(message)
 
-        if scope["method"] not in SAFE_METHODS and _cross_site(Headers(scope=scope)):
-            await _refuse(send_with_headers)
+        headers = Headers(scope=scope)
+        if not _host_allowed(headers.get("host", ""), self.allowed_hosts):
+            detail = "Unknown host: add the name this studio is reached by to STUDIO_ALLOWED_HOSTS."
+            await _refuse(send_with_headers, 400, detail, "host")
+            return
+        if scope["method"] not in SAFE_METHODS and _cross_site(headers):
+            await _refuse(send_with_headers, 403, CROSS_ORIGIN, None)
             return
         await self.app(scope, receive, send_with_headers)
 
@@ -76,15 +75,21 @@ def _cross_site(headers: Headers) -> bool:
     return urlsplit(origin).netloc != headers.get("host", "")
 
 
-async def _refuse(send: Send) -> None:
+def _host_allowed(host_header: str, allowed: list[str]) -> bool:
+    host = urlsplit(f"//{host_header}").hostname or ""
+    return any(
+        pattern == "*" or host == pattern or (pattern.startswith("*.") and host.endswith(pattern[1:]))
+        for pattern in allowed
+    )
+
+
+async def _refuse(send: Send, status: int, detail: str, field: str | None) -> None:
+    body = ErrorBody(detail=detail, field=field).model_dump_json().encode()
     await send(
         {
             "type": "http.response.start",
-            "status": 403,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(CROSS_ORIGIN_BODY)).encode()),
-            ],
+            "status": status,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
         }
     )
-    await send({"type": "http.response.body", "body": CROSS_ORIGIN_BODY})
+    await send({"type": "http.response.body", "body": body})

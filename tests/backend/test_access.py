@@ -185,8 +185,11 @@ class TestSameOriginWrites:
         assert response.status_code == 201
 
     def test_an_unknown_host_header_is_refused(self, client: TestClient) -> None:
-        response = client.get("/api/health", headers={"Host": "rebound.attacker.example"})
+        response = client.get("/api/health", headers={"Host": "rebound.attacker.example:8000"})
         assert response.status_code == 400
+        assert response.json()["field"] == "host"
+        assert "STUDIO_ALLOWED_HOSTS" in response.json()["detail"]
+        assert client.get("/api/health", headers={"Host": "localhost:8000"}).status_code == 200
 
     def test_every_response_carries_the_security_headers(self, client: TestClient) -> None:
         for response in (client.get("/api/health"), client.get("/api/runs/999"), client.get("/api/runs")):
