@@ -252,7 +252,8 @@ class BaseModelEntry(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(BASE_MODEL_NAME_CHARS), unique=True)
     source: Mapped[str] = mapped_column(String(20))  # bundled | local | hub
-    # None: the catalog's or an admin's, for everyone; a member's hub model is theirs alone.
+    # Who registered it (None: the catalog). Base models are studio-wide references, not anyone's data: every user
+    # sees them; only admins register local directories and delete.
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     location: Mapped[str] = mapped_column(String(1000))
     description: Mapped[str] = mapped_column(Text, default="")
