@@ -1,7 +1,7 @@
 """accounts
 
 Users sign in (email + argon2 password hash, role, active), browser sessions and personal API tokens (keyed hashes
-only), admin invitations and the sign-up policy. Registered base models get an owner (NULL: for everyone). The first
+only), admin invitations and the sign-up policy. Registered base models record who registered them. The first
 migration's placeholder user keeps owning the data made before accounts; the first admin takes that row over.
 
 Revision ID: 0010
