@@ -6,7 +6,7 @@ from fastapi.responses import StreamingResponse
 
 from backend.auth.dependencies import CreatorUser, CurrentUser
 from backend.core.db import SessionDep
-from backend.core.errors import Invalid, NotFound, TooLarge, error_responses
+from backend.core.errors import Invalid, NotFound, TooLarge, Unavailable, error_responses
 from backend.core.params import MAX_ID, Position
 from backend.core.schemas import Page
 from backend.core.storage import StorageDep
@@ -154,7 +154,7 @@ def list_examples(
     "/{dataset_id}",
     response_model=DatasetOut,
     operation_id="updateDataset",
-    responses=error_responses(NotFound, Invalid),
+    responses=error_responses(NotFound, Invalid, Unavailable),
 )
 def update_dataset(session: SessionDep, dataset: DatasetDep, update: DatasetUpdate) -> Dataset:
     return service.update_dataset(session, dataset, update)

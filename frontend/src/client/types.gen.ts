@@ -2469,6 +2469,10 @@ export type UpdateDatasetErrors = {
      * Unprocessable Entity
      */
     422: ErrorBody;
+    /**
+     * Service Unavailable
+     */
+    503: ErrorBody;
 };
 
 export type UpdateDatasetError = UpdateDatasetErrors[keyof UpdateDatasetErrors];
