@@ -8,6 +8,7 @@ from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
 from sqlalchemy import text
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from backend.auth.dependencies import current_user
 from backend.auth.router import router as auth_router
@@ -121,6 +122,9 @@ def _serve_frontend(app: FastAPI) -> None:
     @app.get("/{path:path}", include_in_schema=False)
     def spa(path: str) -> FileResponse:
         # Client-side routes (/runs/3) all load the same page; real files in dist are served as they are.
+        # An unknown API path is a 404 in the error shape, not the page.
+        if path == "api" or path.startswith("api/"):
+            raise StarletteHTTPException(status_code=404)
         candidate = (dist / path).resolve()
         if path and candidate.is_file() and candidate.is_relative_to(dist.resolve()):
             return FileResponse(candidate)

@@ -116,9 +116,10 @@ def test_running_run_is_cancelled_within_seconds(client: TestClient, tiny_model:
 
 
 def test_bad_base_model_fails_with_a_readable_error(client: TestClient, tiny_model: Path, worker: Path) -> None:
+    # A model config the API accepts (it reads config.json), but no weights: only the worker finds out.
     broken = tiny_model.parent / "broken-model"
     broken.mkdir(exist_ok=True)
-    (broken / "config.json").write_text("{}")
+    (broken / "config.json").write_text((tiny_model / "config.json").read_text())
     dataset = create_dataset(client, count=12)
     run = client.post(
         "/api/runs", json={"dataset_id": dataset["id"], "base_model": str(broken), "hyperparameters": QUICK}
