@@ -25,6 +25,7 @@ from backend.core.storable import reject_unstorable
 from backend.datasets.conversion_router import router as conversion_router
 from backend.datasets.preview_router import router as preview_router
 from backend.datasets.router import router as datasets_router
+from backend.evaluations.router import router as evaluations_router
 from backend.hyperparameters.router import router as hyperparameters_router
 from backend.presets.router import router as presets_router
 from backend.presets.service import sync_builtins
@@ -94,6 +95,7 @@ def create_app() -> FastAPI:
         estimate_router,
         runs_router,
         artifacts_router,
+        evaluations_router,
         workers_router,
     )
     # Every resource route needs a signed-in user; the routers' own checks narrow it (ownership, roles).

@@ -380,6 +380,51 @@ class Prediction(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class AnswerSource(StrEnum):
+    """Which model answered an evaluation's prompts."""
+
+    FINE_TUNED = "fine_tuned"  # the run's weights (its final ones, or a checkpoint's)
+    BASE = "base"  # the base model the run started from, unquantised
+
+
+class Evaluation(Base):
+    """A model's answers to a set of examples, scored. A finished run gets two: its fine-tuned model's and its base
+    model's, on the test split with the training template. Its life cycle is a run's (RunStatus)."""
+
+    __tablename__ = "evaluations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
+    model: Mapped[AnswerSource] = mapped_column(_string_enum(AnswerSource))
+    checkpoint_step: Mapped[int | None]  # None: the run's final weights (or the base model)
+    dataset_id: Mapped[int] = mapped_column(ForeignKey("datasets.id"))
+    split: Mapped[Split | None] = mapped_column(_string_enum(Split))  # None: the whole dataset
+    template: Mapped[str] = mapped_column(String(40))
+    decoding: Mapped[dict[str, Any]]  # greedy or sampling settings, max new tokens
+    base_model_fingerprint: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[RunStatus] = mapped_column(_string_enum(RunStatus), default=RunStatus.QUEUED)
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    # {name: {"value", "ci_low", "ci_high"}}: the mean of the per-example scores with a 95% bootstrap interval.
+    metrics: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+
+
+class EvaluationPrediction(Base):
+    __tablename__ = "evaluation_predictions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    evaluation_id: Mapped[int] = mapped_column(ForeignKey("evaluations.id", ondelete="CASCADE"), index=True)
+    example_id: Mapped[int] = mapped_column(ForeignKey("dataset_examples.id"))
+    prompt: Mapped[str] = mapped_column(Text)
+    expected: Mapped[str] = mapped_column(Text)
+    generated: Mapped[str] = mapped_column(Text)
+    scores: Mapped[dict[str, Any]]  # {metric name: the example's score}
+
+
 class Worker(Base):
     """A live Celery worker: what it serves and what it trains on, so the API can say whether a run will fit.
 

@@ -27,6 +27,7 @@ from backend.models import (
 from domain.config import TrainingConfig
 from domain.log import LogKind
 from domain.records import RECORD, AnyRecord
+from worker.evaluation_store import Answers, record_automatic
 from worker.leases import lease_expiry
 from worker.training.types import SplitData
 
@@ -160,15 +161,6 @@ def record_final_weights(run_id: int, owner: str, weights_dir: Path, step: int, 
         return True
 
 
-@dataclass(frozen=True)
-class Answers:
-    example_ids: list[int]
-    prompts: list[str]
-    expected: list[str]
-    tuned: list[str]
-    base: list[str]
-
-
 def finish(
     run_id: int, owner: str, status: RunStatus, message: str, *, answers: Answers | None = None, **values: Any
 ) -> bool:
@@ -195,6 +187,9 @@ def finish(
             text = values.get("error") or message
             session.execute(insert_log_line(run_id, verdict, text))
         if answers is not None:
+            run = session.get_one(Run, run_id)
+            fingerprint = (values.get("environment") or {}).get("base_model", {}).get("fingerprint")
+            record_automatic(session, run, answers, fingerprint)
             rows = [
                 {"run_id": run_id, "example_id": i, "prompt": p, "expected": e, "generated": t, "base_generated": b}
                 for i, p, e, t, b in zip(

@@ -1,0 +1,54 @@
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+
+from backend.auth.dependencies import CurrentUser
+from backend.core.db import SessionDep
+from backend.core.errors import NotFound, error_responses
+from backend.core.params import Id, Position
+from backend.core.schemas import Page
+from backend.evaluations import service
+from backend.evaluations.schemas import EvaluationOut, EvaluationPredictionOut
+from backend.models import Evaluation
+
+router = APIRouter(prefix="/api/evaluations", tags=["evaluations"])
+
+
+def load_evaluation(session: SessionDep, user: CurrentUser, evaluation_id: Id) -> Evaluation:
+    return service.get_evaluation(session, evaluation_id, user)
+
+
+EvaluationDep = Annotated[Evaluation, Depends(load_evaluation)]
+
+
+@router.get("", response_model=Page[EvaluationOut], operation_id="listEvaluations")
+def list_evaluations(
+    session: SessionDep,
+    user: CurrentUser,
+    run_id: Annotated[Id | None, Query(description="Only this run's evaluations.")] = None,
+) -> Page[EvaluationOut]:
+    evaluations = service.list_evaluations(session, user, run_id)
+    return Page(items=[EvaluationOut.model_validate(e) for e in evaluations], total=len(evaluations))
+
+
+@router.get(
+    "/{evaluation_id}", response_model=EvaluationOut, operation_id="getEvaluation", responses=error_responses(NotFound)
+)
+def get_evaluation(evaluation: EvaluationDep) -> Evaluation:
+    return evaluation
+
+
+@router.get(
+    "/{evaluation_id}/predictions",
+    response_model=Page[EvaluationPredictionOut],
+    operation_id="listEvaluationPredictions",
+    responses=error_responses(NotFound),
+)
+def list_predictions(
+    session: SessionDep,
+    evaluation: EvaluationDep,
+    offset: Position = 0,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> Page[EvaluationPredictionOut]:
+    rows, total = service.list_predictions(session, evaluation, offset=offset, limit=limit)
+    return Page(items=[EvaluationPredictionOut.model_validate(row) for row in rows], total=total)
