@@ -3,6 +3,7 @@ import math
 import pytest
 import sacrebleu
 
+from domain.scoring.classification import OTHER, ClassScores, classification_report, is_classification
 from domain.scoring.metrics import (
     METRICS,
     answer_length,
@@ -145,3 +146,51 @@ class TestMetrics:
         assert set(score_example("a", "b")) == set(METRICS)
         with pytest.raises(KeyError):
             score_example("a", "b", ["accuracy"])
+
+
+class TestIsClassification:
+    def test_few_labels_each_seen_twice(self) -> None:
+        assert is_classification(["positive", "negative", "Positive.", "NEGATIVE", "neutral", "neutral"])
+
+    def test_a_label_seen_once(self) -> None:
+        assert not is_classification(["yes", "yes", "no"])
+
+    def test_one_label(self) -> None:
+        assert not is_classification(["yes", "yes", "yes"])
+
+    def test_too_many_labels(self) -> None:
+        assert not is_classification([f"label {i}" for i in range(21)] * 2)
+        assert is_classification([f"label {i}" for i in range(20)] * 2)
+
+    def test_long_or_empty_answers(self) -> None:
+        assert not is_classification(["the answer is clearly yes here", "no"] * 2)
+        assert not is_classification(["", "no"] * 2)
+        assert not is_classification([])
+
+
+class TestClassificationReport:
+    def test_hand_checked_confusion_matrix(self) -> None:
+        expected = ["cat", "cat", "cat", "dog", "dog", "dog"]
+        generated = ["Cat", "cat.", "dog", "dog", "DOG", "a fish"]
+        report = classification_report(generated, expected)
+
+        assert report.labels == ("cat", "dog")
+        assert report.columns == ("cat", "dog", OTHER)
+        assert report.confusion == ((2, 1, 0), (0, 2, 1))
+        assert report.accuracy == pytest.approx(4 / 6)
+        # cat: answered twice, both right; 2 of 3 found. F1 = 2*2 / (2 + 3).
+        assert report.per_class["cat"] == ClassScores(precision=1.0, recall=pytest.approx(2 / 3), f1=0.8, support=3)
+        # dog: answered 3 times (one was a cat), 2 of 3 found.
+        dog = report.per_class["dog"]
+        assert (dog.precision, dog.recall, dog.f1, dog.support) == pytest.approx((2 / 3, 2 / 3, 2 / 3, 3))
+        assert report.macro_f1 == pytest.approx((0.8 + 2 / 3) / 2)
+
+    def test_a_label_never_answered(self) -> None:
+        report = classification_report(["yes", "yes"], ["yes", "no"])
+        assert report.per_class["no"] == ClassScores(precision=0.0, recall=0.0, f1=0.0, support=1)
+
+    def test_mismatched_or_empty(self) -> None:
+        with pytest.raises(ValueError):
+            classification_report(["yes"], ["yes", "no"])
+        with pytest.raises(ValueError):
+            classification_report([], [])
