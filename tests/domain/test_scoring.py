@@ -1,9 +1,12 @@
 import math
 
+import numpy as np
 import pytest
 import sacrebleu
 
+from domain.scoring.bootstrap import aggregate, bootstrap_interval
 from domain.scoring.classification import OTHER, ClassScores, classification_report, is_classification
+from domain.scoring.compare import Change, Verdict, compare
 from domain.scoring.metrics import (
     METRICS,
     answer_length,
@@ -194,3 +197,103 @@ class TestClassificationReport:
             classification_report(["yes"], ["yes", "no"])
         with pytest.raises(ValueError):
             classification_report([], [])
+
+
+class TestBootstrapInterval:
+    def test_deterministic_under_a_seed(self) -> None:
+        values = np.random.default_rng(0).random(50).tolist()
+        assert bootstrap_interval(values, seed=7) == bootstrap_interval(values, seed=7)
+        assert bootstrap_interval(values, seed=7) != bootstrap_interval(values, seed=8)
+
+    def test_constant_values(self) -> None:
+        assert bootstrap_interval([0.5] * 10, seed=0) == pytest.approx((0.5, 0.5))
+
+    def test_too_few_values(self) -> None:
+        assert bootstrap_interval([], seed=0) is None
+        assert bootstrap_interval([1.0], seed=0) is None
+
+
+class TestAggregate:
+    def test_interval_contains_the_mean(self) -> None:
+        # 3000 examples: the resamples are drawn in several batches.
+        values = np.random.default_rng(1).random(3000)
+        result = aggregate(values, seed=0)
+        assert result.value == pytest.approx(values.mean())
+        assert result.ci_low is not None and result.ci_high is not None
+        assert result.ci_low < result.value < result.ci_high
+        assert result.ci_high - result.ci_low < 0.05  # ~4 standard errors of 0.29 / sqrt(3000)
+
+    def test_deterministic_under_a_seed(self) -> None:
+        values = [0.0, 1.0, 1.0, 0.0, 1.0, 1.0, 1.0, 0.0]
+        assert aggregate(values, seed=3) == aggregate(values, seed=3)
+
+    def test_no_examples_and_one(self) -> None:
+        empty = aggregate([], seed=0)
+        assert (empty.value, empty.ci_low, empty.ci_high) == (None, None, None)
+        one = aggregate([0.25], seed=0)
+        assert (one.value, one.ci_low, one.ci_high) == (0.25, None, None)
+
+
+class TestCompare:
+    def test_interval_crossing_zero_is_no_clear_change(self) -> None:
+        a = {"exact_match": [1.0, 0.0] * 10}
+        b = {"exact_match": [0.0, 1.0] * 10}
+        result = compare(a, b, seed=0)
+
+        metric = result.metrics["exact_match"]
+        assert (metric.a, metric.b, metric.difference) == (0.5, 0.5, 0.0)
+        assert metric.ci_low is not None and metric.ci_high is not None
+        assert metric.ci_low < 0 < metric.ci_high
+        assert metric.verdict == Verdict.NO_CLEAR_CHANGE
+        assert [e.changes["exact_match"] for e in result.examples[:2]] == [Change.WORSE, Change.BETTER]
+
+    def test_clear_improvement_is_better(self) -> None:
+        # Scores spread widely across examples, each up by 0.05 to 0.15: apart, A's and B's intervals overlap;
+        # paired, every difference is positive.
+        a_values = np.random.default_rng(2).random(40) * 0.8
+        gains = np.random.default_rng(3).uniform(0.05, 0.15, 40)
+        a, b = {"token_f1": a_values.tolist()}, {"token_f1": (a_values + gains).tolist()}
+        result = compare(a, b, seed=0)
+
+        metric = result.metrics["token_f1"]
+        assert metric.difference == pytest.approx(gains.mean())
+        assert metric.ci_low is not None and metric.ci_low > 0
+        assert metric.verdict == Verdict.BETTER
+        a_ci, b_ci = aggregate(a["token_f1"], seed=0), aggregate(b["token_f1"], seed=0)
+        assert a_ci.ci_high is not None and b_ci.ci_low is not None and b_ci.ci_low < a_ci.ci_high
+        assert compare(b, a, seed=0).metrics["token_f1"].verdict == Verdict.WORSE
+
+    def test_answer_length_has_no_better_side(self) -> None:
+        a = {"answer_length": [3.0, 4.0, 5.0, 6.0]}
+        b = {"answer_length": [13.0, 14.0, 15.0, 6.0]}
+        result = compare(a, b, seed=0)
+        assert result.metrics["answer_length"].verdict == Verdict.CHANGED
+        assert [e.changes["answer_length"] for e in result.examples] == [Change.CHANGED] * 3 + [Change.SAME]
+        assert result.most_changed == ()  # length alone is no regression nor improvement
+
+    def test_per_example_changes_and_most_changed(self) -> None:
+        a = {"exact_match": [1.0, 0.0, 1.0, 0.0, 0.5], "rouge_l": [0.9, 0.2, 0.5, 0.5, 0.5]}
+        b = {"exact_match": [0.0, 1.0, 1.0, 0.0, 0.5 + 1e-12], "rouge_l": [0.4, 0.5, 0.3, 0.5, 0.5]}
+        result = compare(a, b, seed=0, top=3)
+
+        first = result.examples[0]
+        assert first.differences == pytest.approx({"exact_match": -1.0, "rouge_l": -0.5})
+        assert first.changes == {"exact_match": Change.WORSE, "rouge_l": Change.WORSE}
+        assert result.examples[4].changes == {"exact_match": Change.SAME, "rouge_l": Change.SAME}
+        # Regressions first, largest drop first (-1.5, then -0.2), then the gain (+1.3); only 3 listed.
+        assert result.most_changed == (0, 2, 1)
+
+    def test_metrics_in_one_evaluation_only_are_left_out(self) -> None:
+        result = compare({"bleu": [0.1, 0.2], "chrf": [0.3, 0.4]}, {"chrf": [0.3, 0.5]}, seed=0)
+        assert list(result.metrics) == ["chrf"]
+
+    def test_one_example_has_no_interval(self) -> None:
+        metric = compare({"bleu": [0.1]}, {"bleu": [0.9]}, seed=0).metrics["bleu"]
+        assert metric.difference == pytest.approx(0.8)
+        assert (metric.ci_low, metric.ci_high, metric.verdict) == (None, None, Verdict.NO_CLEAR_CHANGE)
+
+    def test_refuses_unknown_metrics_and_unpaired_examples(self) -> None:
+        with pytest.raises(ValueError, match="unknown metrics: accuracy"):
+            compare({"accuracy": [1.0]}, {"accuracy": [1.0]}, seed=0)
+        with pytest.raises(ValueError, match="different numbers of examples"):
+            compare({"bleu": [0.1, 0.2]}, {"bleu": [0.1]}, seed=0)
