@@ -8,7 +8,7 @@ from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from backend.models import AnswerSource, Evaluation, EvaluationPrediction, Run, RunStatus, Split, utcnow
-from domain.scoring import score_answers
+from domain.scoring.answers import score_answers
 
 
 @dataclass(frozen=True)

@@ -20,9 +20,9 @@ from domain.log import LogKind
 from domain.records import final_answer
 from domain.templates import render_records
 from domain.text import plural
-from worker.evaluation_store import Answers
 from worker import run_store
 from worker.celery_app import app
+from worker.evaluation_store import Answers
 from worker.leases import WORKER_ID, Lease
 from worker.oom_retry import OomRetry
 from worker.sinks import DatabaseSink
@@ -119,9 +119,7 @@ def _train_claimed(lease: Lease) -> None:
         prompts = [rendered.prompt for rendered in render_records(inputs.config.template, data.test, context)]
         tuned, base = generate_answers(base_model, result.weights_dir, prompts, inputs.config.max_new_tokens, sink=sink)
         _publish_weights(lease, inputs.config, base_model, result, sink)
-        answers = Answers(
-            inputs.test_example_ids, prompts, [final_answer(record) for record in data.test], tuned, base
-        )
+        answers = Answers(inputs.test_example_ids, prompts, [final_answer(record) for record in data.test], tuned, base)
         message = f"finished after {plural(result.global_step, 'step')}" + (
             f": {result.stop_reason}" if result.stop_reason else ""
         )
