@@ -6,9 +6,11 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from backend.models import Role
+from backend.core.db import get_sessionmaker
+from backend.models import Role, Run
 from tests.accounts import Account, create_account
 from tests.factories import create_dataset
+from worker.evaluation_store import Answers, record_automatic
 
 # Reachable without credentials: health, and what it takes to get credentials.
 PUBLIC = {"getHealth", "getAuthState", "createFirstAdmin", "signIn", "signUp", "createAccessToken"}
@@ -68,11 +70,15 @@ def owner_resources(client: TestClient, admin: Account, model: str) -> tuple[Acc
     assert run.status_code == 201, run.text
     token = client.post("/api/tokens", json={"name": "ci"}).json()
     client.headers.update(admin.headers)
+    with get_sessionmaker().begin() as session:
+        record_automatic(session, session.get_one(Run, run.json()["id"]), Answers([], [], [], [], []), None)
+    evaluation = client.get("/api/evaluations", params={"run_id": run.json()["id"]}).json()["items"][0]
     ids = {
         "dataset_id": dataset["id"],
         "preset_id": preset["id"],
         "run_id": run.json()["id"],
         "token_id": token["id"],
+        "evaluation_id": evaluation["id"],
         "number": 1,
     }
     return owner, ids
@@ -84,7 +90,7 @@ class TestOwnership:
     ) -> None:
         _owner, ids = owner_resources
         other = create_account("other@studio.test")
-        resource_ids = {"dataset_id", "preset_id", "run_id", "token_id"}
+        resource_ids = {"dataset_id", "preset_id", "run_id", "token_id", "evaluation_id"}
         checked = set()
         for method, path, operation_id in operations(client):
             names = set(re.findall(r"\{(\w+)\}", path))
@@ -94,7 +100,7 @@ class TestOwnership:
             assert response.status_code == 404, f"{method.upper()} {path}: {response.status_code} {response.text}"
             assert "owner" not in response.text
             checked.add(operation_id)
-        assert {"getDataset", "getRun", "getPreset", "revokeApiToken", "streamRunEvents"} <= checked
+        assert {"getDataset", "getRun", "getPreset", "revokeApiToken", "streamRunEvents", "getEvaluation"} <= checked
 
     def test_lists_show_a_member_only_their_own_and_the_admin_everything(
         self, client: TestClient, owner_resources: tuple[Account, dict[str, int]]

@@ -98,6 +98,30 @@ def test_run_streams_live_metrics_and_ends_with_side_by_side_answers(
         assert isinstance(prediction["generated"], str)
         assert isinstance(prediction["base_generated"], str)
 
+    # Without asking: the fine-tuned and the base model's answers scored, each metric with its interval.
+    evaluations = client.get("/api/evaluations", params={"run_id": run["id"]}).json()["items"]
+    assert [(e["model"], e["status"], e["split"]) for e in evaluations] == [
+        ("fine_tuned", "succeeded", "test"),
+        ("base", "succeeded", "test"),
+    ]
+    tuned, base = evaluations
+    assert tuned["base_model_fingerprint"] == model_fingerprint(str(tiny_model))
+    assert tuned["decoding"]["strategy"] == "greedy"
+    assert set(tuned["metrics"]) >= {"exact_match", "token_f1", "rouge_l", "chrf", "bleu", "answer_length"}
+    rouge = tuned["metrics"]["rouge_l"]
+    assert 0 <= rouge["ci_low"] <= rouge["value"] <= rouge["ci_high"] <= 1
+    scored = client.get(f"/api/evaluations/{base['id']}/predictions").json()
+    assert scored["total"] == dataset["num_test"]
+    by_example = {p["example_id"]: p for p in predictions}
+    for row in scored["items"]:
+        assert row["generated"] == by_example[row["example_id"]]["base_generated"]
+        assert set(row["scores"]) >= {"rouge_l", "exact_match"}
+    comparison = client.get("/api/evaluations/compare", params={"a": base["id"], "b": tuned["id"]}).json()
+    assert comparison["examples"] == dataset["num_test"]
+    rouge_change = next(m for m in comparison["metrics"] if m["name"] == "rouge_l")
+    assert rouge_change["a"] == pytest.approx(base["metrics"]["rouge_l"]["value"])
+    assert rouge_change["better"] + rouge_change["same"] + rouge_change["worse"] == dataset["num_test"]
+
 
 def test_running_run_is_cancelled_within_seconds(client: TestClient, tiny_model: Path, worker: Path) -> None:
     run = _launch(client, tiny_model, max_steps=100_000, eval_steps=100_000)
@@ -113,6 +137,7 @@ def test_running_run_is_cancelled_within_seconds(client: TestClient, tiny_model:
     assert cancelled["status"] == "cancelled"
     assert time.monotonic() - started < 15
     assert client.get(f"/api/runs/{run['id']}/predictions").json()["total"] == 0
+    assert client.get("/api/evaluations", params={"run_id": run["id"]}).json()["total"] == 0
 
 
 def test_bad_base_model_fails_with_a_readable_error(client: TestClient, tiny_model: Path, worker: Path) -> None:

@@ -2,7 +2,7 @@
 
 import { type Client, formDataBodySerializer, type Options as Options2, type TDataShape, urlSearchParamsBodySerializer } from './client';
 import { client } from './client.gen';
-import type { CancelRunData, CancelRunErrors, CancelRunResponses, CloneRunData, CloneRunErrors, CloneRunResponses, ConvertDatasetData, ConvertDatasetErrors, ConvertDatasetResponses, CreateAccessTokenData, CreateAccessTokenErrors, CreateAccessTokenResponses, CreateApiTokenData, CreateApiTokenErrors, CreateApiTokenResponses, CreateFirstAdminData, CreateFirstAdminErrors, CreateFirstAdminResponses, CreateInvitationData, CreateInvitationErrors, CreateInvitationResponses, CreatePresetData, CreatePresetErrors, CreatePresetResponses, CreateRunData, CreateRunErrors, CreateRunResponses, CreateUserData, CreateUserErrors, CreateUserResponses, DeleteBaseModelData, DeleteBaseModelErrors, DeleteBaseModelResponses, DeletePresetData, DeletePresetErrors, DeletePresetResponses, DownloadDatasetData, DownloadDatasetErrors, DownloadDatasetResponses, DownloadRunArtifactData, DownloadRunArtifactErrors, DownloadRunArtifactResponses, EstimateRunData, EstimateRunErrors, EstimateRunResponses, GetAccessPolicyData, GetAccessPolicyErrors, GetAccessPolicyResponses, GetAuthStateData, GetAuthStateErrors, GetAuthStateResponses, GetCurrentUserData, GetCurrentUserErrors, GetCurrentUserResponses, GetDatasetData, GetDatasetErrors, GetDatasetResponses, GetHealthData, GetHealthErrors, GetHealthResponses, GetPresetData, GetPresetErrors, GetPresetResponses, GetRunData, GetRunErrors, GetRunResponses, GetTokenStatsData, GetTokenStatsErrors, GetTokenStatsResponses, ListApiTokensData, ListApiTokensErrors, ListApiTokensResponses, ListBaseModelsData, ListBaseModelsErrors, ListBaseModelsResponses, ListDatasetExamplesData, ListDatasetExamplesErrors, ListDatasetExamplesResponses, ListDatasetsData, ListDatasetsErrors, ListDatasetsResponses, ListHyperparametersData, ListHyperparametersErrors, ListHyperparametersResponses, ListInvitationsData, ListInvitationsErrors, ListInvitationsResponses, ListPresetsData, ListPresetsErrors, ListPresetsResponses, ListRunCheckpointsData, ListRunCheckpointsErrors, ListRunCheckpointsResponses, ListRunLogLinesData, ListRunLogLinesErrors, ListRunLogLinesResponses, ListRunMetricsData, ListRunMetricsErrors, ListRunMetricsResponses, ListRunPredictionsData, ListRunPredictionsErrors, ListRunPredictionsResponses, ListRunsData, ListRunsErrors, ListRunsResponses, ListTemplatesData, ListTemplatesErrors, ListTemplatesResponses, ListUsersData, ListUsersErrors, ListUsersResponses, ListWorkersData, ListWorkersErrors, ListWorkersResponses, PreviewConversionData, PreviewConversionErrors, PreviewConversionResponses, PreviewTokensData, PreviewTokensErrors, PreviewTokensResponses, RegisterBaseModelData, RegisterBaseModelErrors, RegisterBaseModelResponses, RevokeApiTokenData, RevokeApiTokenErrors, RevokeApiTokenResponses, SetAccessPolicyData, SetAccessPolicyErrors, SetAccessPolicyResponses, SignInData, SignInErrors, SignInResponses, SignOutData, SignOutErrors, SignOutResponses, SignUpData, SignUpErrors, SignUpResponses, StreamRunEventsData, StreamRunEventsErrors, StreamRunEventsResponses, UpdateDatasetData, UpdateDatasetErrors, UpdateDatasetResponses, UpdatePresetData, UpdatePresetErrors, UpdatePresetResponses, UpdateUserData, UpdateUserErrors, UpdateUserResponses, UploadDatasetData, UploadDatasetErrors, UploadDatasetResponses, WithdrawInvitationData, WithdrawInvitationErrors, WithdrawInvitationResponses } from './types.gen';
+import type { CancelRunData, CancelRunErrors, CancelRunResponses, CloneRunData, CloneRunErrors, CloneRunResponses, CompareEvaluationsData, CompareEvaluationsErrors, CompareEvaluationsResponses, ConvertDatasetData, ConvertDatasetErrors, ConvertDatasetResponses, CreateAccessTokenData, CreateAccessTokenErrors, CreateAccessTokenResponses, CreateApiTokenData, CreateApiTokenErrors, CreateApiTokenResponses, CreateFirstAdminData, CreateFirstAdminErrors, CreateFirstAdminResponses, CreateInvitationData, CreateInvitationErrors, CreateInvitationResponses, CreatePresetData, CreatePresetErrors, CreatePresetResponses, CreateRunData, CreateRunErrors, CreateRunResponses, CreateUserData, CreateUserErrors, CreateUserResponses, DeleteBaseModelData, DeleteBaseModelErrors, DeleteBaseModelResponses, DeletePresetData, DeletePresetErrors, DeletePresetResponses, DownloadDatasetData, DownloadDatasetErrors, DownloadDatasetResponses, DownloadRunArtifactData, DownloadRunArtifactErrors, DownloadRunArtifactResponses, EstimateRunData, EstimateRunErrors, EstimateRunResponses, GetAccessPolicyData, GetAccessPolicyErrors, GetAccessPolicyResponses, GetAuthStateData, GetAuthStateErrors, GetAuthStateResponses, GetCurrentUserData, GetCurrentUserErrors, GetCurrentUserResponses, GetDatasetData, GetDatasetErrors, GetDatasetResponses, GetEvaluationData, GetEvaluationErrors, GetEvaluationResponses, GetHealthData, GetHealthErrors, GetHealthResponses, GetPresetData, GetPresetErrors, GetPresetResponses, GetRunData, GetRunErrors, GetRunResponses, GetTokenStatsData, GetTokenStatsErrors, GetTokenStatsResponses, ListApiTokensData, ListApiTokensErrors, ListApiTokensResponses, ListBaseModelsData, ListBaseModelsErrors, ListBaseModelsResponses, ListDatasetExamplesData, ListDatasetExamplesErrors, ListDatasetExamplesResponses, ListDatasetsData, ListDatasetsErrors, ListDatasetsResponses, ListEvaluationPredictionsData, ListEvaluationPredictionsErrors, ListEvaluationPredictionsResponses, ListEvaluationsData, ListEvaluationsErrors, ListEvaluationsResponses, ListHyperparametersData, ListHyperparametersErrors, ListHyperparametersResponses, ListInvitationsData, ListInvitationsErrors, ListInvitationsResponses, ListPresetsData, ListPresetsErrors, ListPresetsResponses, ListRunCheckpointsData, ListRunCheckpointsErrors, ListRunCheckpointsResponses, ListRunLogLinesData, ListRunLogLinesErrors, ListRunLogLinesResponses, ListRunMetricsData, ListRunMetricsErrors, ListRunMetricsResponses, ListRunPredictionsData, ListRunPredictionsErrors, ListRunPredictionsResponses, ListRunsData, ListRunsErrors, ListRunsResponses, ListTemplatesData, ListTemplatesErrors, ListTemplatesResponses, ListUsersData, ListUsersErrors, ListUsersResponses, ListWorkersData, ListWorkersErrors, ListWorkersResponses, PreviewConversionData, PreviewConversionErrors, PreviewConversionResponses, PreviewTokensData, PreviewTokensErrors, PreviewTokensResponses, RegisterBaseModelData, RegisterBaseModelErrors, RegisterBaseModelResponses, RevokeApiTokenData, RevokeApiTokenErrors, RevokeApiTokenResponses, SetAccessPolicyData, SetAccessPolicyErrors, SetAccessPolicyResponses, SignInData, SignInErrors, SignInResponses, SignOutData, SignOutErrors, SignOutResponses, SignUpData, SignUpErrors, SignUpResponses, StreamRunEventsData, StreamRunEventsErrors, StreamRunEventsResponses, UpdateDatasetData, UpdateDatasetErrors, UpdateDatasetResponses, UpdatePresetData, UpdatePresetErrors, UpdatePresetResponses, UpdateUserData, UpdateUserErrors, UpdateUserResponses, UploadDatasetData, UploadDatasetErrors, UploadDatasetResponses, WithdrawInvitationData, WithdrawInvitationErrors, WithdrawInvitationResponses } from './types.gen';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -509,6 +509,62 @@ export const downloadRunArtifact = <ThrowOnError extends boolean = false>(option
             type: 'apiKey'
         }],
     url: '/api/runs/{run_id}/artifacts/{name}.zip',
+    ...options
+});
+
+/**
+ * List Evaluations
+ */
+export const listEvaluations = <ThrowOnError extends boolean = false>(options?: Options<ListEvaluationsData, ThrowOnError>) => (options?.client ?? client).get<ListEvaluationsResponses, ListEvaluationsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, {
+            in: 'cookie',
+            name: 'studio_session',
+            type: 'apiKey'
+        }],
+    url: '/api/evaluations',
+    ...options
+});
+
+/**
+ * Compare Evaluations
+ *
+ * B against A on the same examples: each metric's change with a 95% paired bootstrap interval (a change whose
+ * interval crosses zero is "no_clear_change"), how many examples got better, stayed or got worse, and the examples
+ * that changed most, regressions first.
+ */
+export const compareEvaluations = <ThrowOnError extends boolean = false>(options: Options<CompareEvaluationsData, ThrowOnError>) => (options.client ?? client).get<CompareEvaluationsResponses, CompareEvaluationsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, {
+            in: 'cookie',
+            name: 'studio_session',
+            type: 'apiKey'
+        }],
+    url: '/api/evaluations/compare',
+    ...options
+});
+
+/**
+ * Get Evaluation
+ */
+export const getEvaluation = <ThrowOnError extends boolean = false>(options: Options<GetEvaluationData, ThrowOnError>) => (options.client ?? client).get<GetEvaluationResponses, GetEvaluationErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, {
+            in: 'cookie',
+            name: 'studio_session',
+            type: 'apiKey'
+        }],
+    url: '/api/evaluations/{evaluation_id}',
+    ...options
+});
+
+/**
+ * List Predictions
+ */
+export const listEvaluationPredictions = <ThrowOnError extends boolean = false>(options: Options<ListEvaluationPredictionsData, ThrowOnError>) => (options.client ?? client).get<ListEvaluationPredictionsResponses, ListEvaluationPredictionsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, {
+            in: 'cookie',
+            name: 'studio_session',
+            type: 'apiKey'
+        }],
+    url: '/api/evaluations/{evaluation_id}/predictions',
     ...options
 });
 

@@ -55,6 +55,13 @@ export type AlpacaRecord = {
 };
 
 /**
+ * AnswerSource
+ *
+ * Which model answered an evaluation's prompts.
+ */
+export type AnswerSource = 'fine_tuned' | 'base';
+
+/**
  * ApiTokenCreate
  */
 export type ApiTokenCreate = {
@@ -549,6 +556,36 @@ export type ComparedWorker = {
 };
 
 /**
+ * ComparisonOut
+ */
+export type ComparisonOut = {
+    /**
+     * A
+     */
+    a: number;
+    /**
+     * B
+     */
+    b: number;
+    /**
+     * Examples
+     *
+     * Examples both evaluations answered.
+     */
+    examples: number;
+    /**
+     * Metrics
+     */
+    metrics: Array<MetricComparisonOut>;
+    /**
+     * Most Changed
+     *
+     * Regressions first, the largest drop first.
+     */
+    most_changed: Array<ExampleChangeOut>;
+};
+
+/**
  * ConversionPreview
  */
 export type ConversionPreview = {
@@ -896,6 +933,149 @@ export type EstimateRequest = {
 };
 
 /**
+ * EvaluationOut
+ */
+export type EvaluationOut = {
+    /**
+     * Id
+     */
+    id: number;
+    /**
+     * Run Id
+     */
+    run_id: number | null;
+    /**
+     * fine_tuned: the run's weights; base: the base model, unquantised.
+     */
+    model: AnswerSource;
+    /**
+     * Checkpoint Step
+     *
+     * The checkpoint that answered; None: the final weights.
+     */
+    checkpoint_step: number | null;
+    /**
+     * Dataset Id
+     */
+    dataset_id: number;
+    /**
+     * The examples answered; None: the whole dataset.
+     */
+    split: Split | null;
+    /**
+     * Template
+     */
+    template: string;
+    /**
+     * Decoding
+     */
+    decoding: {
+        [key: string]: unknown;
+    };
+    /**
+     * Base Model Fingerprint
+     */
+    base_model_fingerprint: string | null;
+    status: RunStatus;
+    /**
+     * Done
+     *
+     * Examples answered so far.
+     */
+    done: number;
+    /**
+     * Total
+     */
+    total: number;
+    /**
+     * Metrics
+     */
+    metrics: {
+        [key: string]: MetricValue;
+    };
+    /**
+     * Error
+     */
+    error: string | null;
+    /**
+     * Created At
+     */
+    created_at: string;
+    /**
+     * Finished At
+     */
+    finished_at: string | null;
+};
+
+/**
+ * EvaluationPredictionOut
+ */
+export type EvaluationPredictionOut = {
+    /**
+     * Example Id
+     */
+    example_id: number;
+    /**
+     * Prompt
+     */
+    prompt: string;
+    /**
+     * Expected
+     */
+    expected: string;
+    /**
+     * Generated
+     */
+    generated: string;
+    /**
+     * Scores
+     */
+    scores: {
+        [key: string]: number | null;
+    };
+};
+
+/**
+ * ExampleChangeOut
+ */
+export type ExampleChangeOut = {
+    /**
+     * Example Id
+     */
+    example_id: number;
+    /**
+     * Prompt
+     */
+    prompt: string;
+    /**
+     * Expected
+     */
+    expected: string;
+    /**
+     * A Generated
+     */
+    a_generated: string;
+    /**
+     * B Generated
+     */
+    b_generated: string;
+    /**
+     * Differences
+     *
+     * b − a per metric.
+     */
+    differences: {
+        [key: string]: number;
+    };
+    /**
+     * Net
+     *
+     * The sum of the quality metrics' differences: below 0 a regression.
+     */
+    net: number;
+};
+
+/**
  * ExampleOut
  */
 export type ExampleOut = {
@@ -1224,6 +1404,68 @@ export type Message = {
 };
 
 /**
+ * MetricComparisonOut
+ */
+export type MetricComparisonOut = {
+    /**
+     * Name
+     */
+    name: string;
+    /**
+     * Description
+     */
+    description: string;
+    /**
+     * Higher Is Better
+     *
+     * None: neither way is better (answer_length).
+     */
+    higher_is_better: boolean | null;
+    /**
+     * A
+     */
+    a: number | null;
+    /**
+     * B
+     */
+    b: number | null;
+    /**
+     * Difference
+     *
+     * b − a.
+     */
+    difference: number | null;
+    /**
+     * Ci Low
+     *
+     * 95% paired bootstrap interval of the difference (None: too few).
+     */
+    ci_low: number | null;
+    /**
+     * Ci High
+     */
+    ci_high: number | null;
+    /**
+     * better/worse only when the whole interval is on one side of zero.
+     */
+    verdict: Verdict;
+    /**
+     * Better
+     *
+     * Examples whose score improved from a to b.
+     */
+    better: number;
+    /**
+     * Same
+     */
+    same: number;
+    /**
+     * Worse
+     */
+    worse: number;
+};
+
+/**
  * MetricEvent
  *
  * A metric point; id is a MetricOut id.
@@ -1297,6 +1539,28 @@ export type MetricPayload = {
 };
 
 /**
+ * MetricValue
+ */
+export type MetricValue = {
+    /**
+     * Value
+     *
+     * The mean of the per-example scores (None: nothing was scored).
+     */
+    value: number | null;
+    /**
+     * Ci Low
+     *
+     * 95% bootstrap confidence interval, low end (None: too few).
+     */
+    ci_low?: number | null;
+    /**
+     * Ci High
+     */
+    ci_high?: number | null;
+};
+
+/**
  * Page[ApiTokenOut]
  */
 export type PageApiTokenOut = {
@@ -1346,6 +1610,34 @@ export type PageDatasetOut = {
      * Items
      */
     items: Array<DatasetOut>;
+    /**
+     * Total
+     */
+    total: number;
+};
+
+/**
+ * Page[EvaluationOut]
+ */
+export type PageEvaluationOut = {
+    /**
+     * Items
+     */
+    items: Array<EvaluationOut>;
+    /**
+     * Total
+     */
+    total: number;
+};
+
+/**
+ * Page[EvaluationPredictionOut]
+ */
+export type PageEvaluationPredictionOut = {
+    /**
+     * Items
+     */
+    items: Array<EvaluationPredictionOut>;
     /**
      * Total
      */
@@ -2177,6 +2469,11 @@ export type UserUpdate = {
      */
     active?: boolean | null;
 };
+
+/**
+ * Verdict
+ */
+export type Verdict = 'better' | 'worse' | 'no_clear_change' | 'changed';
 
 /**
  * WorkerOut
@@ -3618,6 +3915,189 @@ export type DownloadRunArtifactResponses = {
 };
 
 export type DownloadRunArtifactResponse = DownloadRunArtifactResponses[keyof DownloadRunArtifactResponses];
+
+export type ListEvaluationsData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * Run Id
+         *
+         * Only this run's evaluations.
+         */
+        run_id?: number | null;
+    };
+    url: '/api/evaluations';
+};
+
+export type ListEvaluationsErrors = {
+    /**
+     * Unauthorized
+     */
+    401: ErrorBody;
+    /**
+     * Forbidden
+     */
+    403: ErrorBody;
+    /**
+     * Unprocessable Entity
+     */
+    422: ErrorBody;
+};
+
+export type ListEvaluationsError = ListEvaluationsErrors[keyof ListEvaluationsErrors];
+
+export type ListEvaluationsResponses = {
+    /**
+     * Successful Response
+     */
+    200: PageEvaluationOut;
+};
+
+export type ListEvaluationsResponse = ListEvaluationsResponses[keyof ListEvaluationsResponses];
+
+export type CompareEvaluationsData = {
+    body?: never;
+    path?: never;
+    query: {
+        /**
+         * A
+         *
+         * The evaluation compared against, e.g. the base model's.
+         */
+        a: number;
+        /**
+         * B
+         *
+         * The evaluation compared, e.g. the fine-tuned model's.
+         */
+        b: number;
+    };
+    url: '/api/evaluations/compare';
+};
+
+export type CompareEvaluationsErrors = {
+    /**
+     * Unauthorized
+     */
+    401: ErrorBody;
+    /**
+     * Forbidden
+     */
+    403: ErrorBody;
+    /**
+     * Not Found
+     */
+    404: ErrorBody;
+    /**
+     * Unprocessable Entity
+     */
+    422: ErrorBody;
+};
+
+export type CompareEvaluationsError = CompareEvaluationsErrors[keyof CompareEvaluationsErrors];
+
+export type CompareEvaluationsResponses = {
+    /**
+     * Successful Response
+     */
+    200: ComparisonOut;
+};
+
+export type CompareEvaluationsResponse = CompareEvaluationsResponses[keyof CompareEvaluationsResponses];
+
+export type GetEvaluationData = {
+    body?: never;
+    path: {
+        /**
+         * Evaluation Id
+         */
+        evaluation_id: number;
+    };
+    query?: never;
+    url: '/api/evaluations/{evaluation_id}';
+};
+
+export type GetEvaluationErrors = {
+    /**
+     * Unauthorized
+     */
+    401: ErrorBody;
+    /**
+     * Forbidden
+     */
+    403: ErrorBody;
+    /**
+     * Not Found
+     */
+    404: ErrorBody;
+    /**
+     * Unprocessable Entity
+     */
+    422: ErrorBody;
+};
+
+export type GetEvaluationError = GetEvaluationErrors[keyof GetEvaluationErrors];
+
+export type GetEvaluationResponses = {
+    /**
+     * Successful Response
+     */
+    200: EvaluationOut;
+};
+
+export type GetEvaluationResponse = GetEvaluationResponses[keyof GetEvaluationResponses];
+
+export type ListEvaluationPredictionsData = {
+    body?: never;
+    path: {
+        /**
+         * Evaluation Id
+         */
+        evaluation_id: number;
+    };
+    query?: {
+        /**
+         * Offset
+         */
+        offset?: number;
+        /**
+         * Limit
+         */
+        limit?: number;
+    };
+    url: '/api/evaluations/{evaluation_id}/predictions';
+};
+
+export type ListEvaluationPredictionsErrors = {
+    /**
+     * Unauthorized
+     */
+    401: ErrorBody;
+    /**
+     * Forbidden
+     */
+    403: ErrorBody;
+    /**
+     * Not Found
+     */
+    404: ErrorBody;
+    /**
+     * Unprocessable Entity
+     */
+    422: ErrorBody;
+};
+
+export type ListEvaluationPredictionsError = ListEvaluationPredictionsErrors[keyof ListEvaluationPredictionsErrors];
+
+export type ListEvaluationPredictionsResponses = {
+    /**
+     * Successful Response
+     */
+    200: PageEvaluationPredictionOut;
+};
+
+export type ListEvaluationPredictionsResponse = ListEvaluationPredictionsResponses[keyof ListEvaluationPredictionsResponses];
 
 export type ListWorkersData = {
     body?: never;

@@ -1,0 +1,104 @@
+"""Evaluations through the API: a run's two automatic evaluations, their scored answers, and the comparison."""
+
+from typing import Any
+
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from backend.core.db import get_sessionmaker
+from backend.models import DatasetExample, Run, Split
+from tests.accounts import create_account
+from tests.factories import create_dataset
+from worker.evaluation_store import Answers, record_automatic
+
+
+def finished_run(client: TestClient, model: str, tuned: list[str] | None = None) -> dict[str, Any]:
+    """A run whose test answers were written as the worker writes them: the fine-tuned ones right, the base's not."""
+    dataset = create_dataset(client, count=40)
+    run = client.post("/api/runs", json={"dataset_id": dataset["id"], "base_model": model}).json()
+    with get_sessionmaker().begin() as session:
+        examples = list(
+            session.scalars(
+                select(DatasetExample)
+                .where(DatasetExample.dataset_id == dataset["id"], DatasetExample.split == Split.TEST)
+                .order_by(DatasetExample.id)
+            )
+        )
+        expected = [example.record["output"] for example in examples]
+        answers = Answers(
+            example_ids=[example.id for example in examples],
+            prompts=[f"prompt {example.id}" for example in examples],
+            expected=expected,
+            tuned=tuned if tuned is not None else expected,
+            base=["I do not know" for _ in examples],
+        )
+        record_automatic(session, session.get_one(Run, run["id"]), answers, fingerprint="f" * 64)
+    return run
+
+
+class TestListEvaluations:
+    def test_a_runs_two_evaluations(self, client: TestClient, model: str) -> None:
+        run = finished_run(client, model)
+        evaluations = client.get("/api/evaluations", params={"run_id": run["id"]}).json()
+        assert evaluations["total"] == 2
+        tuned, base = evaluations["items"]
+        assert (tuned["model"], base["model"]) == ("fine_tuned", "base")
+        assert tuned["metrics"]["exact_match"] == {"value": 1.0, "ci_low": 1.0, "ci_high": 1.0}
+        assert base["metrics"]["exact_match"]["value"] == 0.0
+        assert tuned["done"] == tuned["total"] == 4
+        assert tuned["created_at"].endswith("Z")
+
+    def test_another_members_evaluations_are_not_found(self, client: TestClient, model: str) -> None:
+        run = finished_run(client, model)
+        other = create_account("other@studio.test")
+        assert client.get("/api/evaluations", params={"run_id": run["id"]}, headers=other.headers).json()["total"] == 0
+        evaluation_id = client.get("/api/evaluations", params={"run_id": run["id"]}).json()["items"][0]["id"]
+        for path in (f"/api/evaluations/{evaluation_id}", f"/api/evaluations/{evaluation_id}/predictions"):
+            assert client.get(path, headers=other.headers).status_code == 404
+
+
+class TestEvaluationPredictions:
+    def test_every_answer_with_its_scores(self, client: TestClient, model: str) -> None:
+        run = finished_run(client, model)
+        base = client.get("/api/evaluations", params={"run_id": run["id"]}).json()["items"][1]
+        page = client.get(f"/api/evaluations/{base['id']}/predictions", params={"limit": 3}).json()
+        assert page["total"] == 4
+        assert len(page["items"]) == 3
+        row = page["items"][0]
+        assert row["generated"] == "I do not know"
+        assert row["scores"]["exact_match"] == 0.0
+        assert row["scores"]["answer_length"] == 4.0
+
+
+class TestCompareEvaluations:
+    def test_fine_tuned_against_base(self, client: TestClient, model: str) -> None:
+        run = finished_run(client, model)
+        tuned, base = client.get("/api/evaluations", params={"run_id": run["id"]}).json()["items"]
+        response = client.get("/api/evaluations/compare", params={"a": base["id"], "b": tuned["id"]})
+        assert response.status_code == 200, response.text
+        comparison = response.json()
+        assert comparison["examples"] == 4
+        exact = next(metric for metric in comparison["metrics"] if metric["name"] == "exact_match")
+        assert (exact["a"], exact["b"], exact["difference"]) == (0.0, 1.0, 1.0)
+        assert (exact["ci_low"], exact["ci_high"]) == (1.0, 1.0)
+        assert exact["verdict"] == "better"
+        assert (exact["better"], exact["same"], exact["worse"]) == (4, 0, 0)
+        reverse = client.get("/api/evaluations/compare", params={"a": tuned["id"], "b": base["id"]}).json()
+        assert next(m for m in reverse["metrics"] if m["name"] == "exact_match")["verdict"] == "worse"
+        assert reverse["most_changed"][0]["net"] < 0  # regressions first
+
+    def test_a_mixed_change_is_no_clear_change(self, client: TestClient, model: str) -> None:
+        run = finished_run(client, model, tuned=["I do not know", "I do not know", "x", "y"])
+        tuned, base = client.get("/api/evaluations", params={"run_id": run["id"]}).json()["items"]
+        comparison = client.get("/api/evaluations/compare", params={"a": base["id"], "b": tuned["id"]}).json()
+        exact = next(metric for metric in comparison["metrics"] if metric["name"] == "exact_match")
+        assert exact["verdict"] == "no_clear_change"
+
+    def test_evaluations_of_different_examples_are_not_compared(self, client: TestClient, model: str) -> None:
+        first = finished_run(client, model)
+        second = finished_run(client, model)
+        a = client.get("/api/evaluations", params={"run_id": first["id"]}).json()["items"][0]
+        b = client.get("/api/evaluations", params={"run_id": second["id"]}).json()["items"][0]
+        response = client.get("/api/evaluations/compare", params={"a": a["id"], "b": b["id"]})
+        assert response.status_code == 422
+        assert "answered different examples" in response.json()["detail"]
