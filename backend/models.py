@@ -389,7 +389,8 @@ class AnswerSource(StrEnum):
 
 class Evaluation(Base):
     """A model's answers to a set of examples, scored. A finished run gets two: its fine-tuned model's and its base
-    model's, on the test split with the training template. Its life cycle is a run's (RunStatus)."""
+    model's, on the test split with the training template; more are created on demand (POST /api/evaluations) and
+    answered by a training worker (the `evaluations.run` task). Its life cycle is a run's (RunStatus)."""
 
     __tablename__ = "evaluations"
 
@@ -409,6 +410,8 @@ class Evaluation(Base):
     # {name: {"value", "ci_low", "ci_high"}}: the mean of the per-example scores with a 95% bootstrap interval.
     metrics: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     error: Mapped[str | None] = mapped_column(Text)
+    # Asked through the API; the worker stops between batches (a queued evaluation is cancelled at once).
+    cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]
 

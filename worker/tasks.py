@@ -20,14 +20,14 @@ from domain.log import LogKind
 from domain.records import final_answer
 from domain.templates import render_records
 from domain.text import plural
-from worker import run_store
+from worker import evaluation_store, run_store
 from worker.celery_app import app
 from worker.evaluation_store import Answers
 from worker.leases import WORKER_ID, Lease
 from worker.oom_retry import OomRetry
 from worker.sinks import DatabaseSink
 from worker.training.base_models import materialize_bundled_model
-from worker.training.generate import generate_answers
+from worker.training.generate import answer_prompts, generate_answers
 from worker.training.memory import PeakMemory
 from worker.training.merge import merge_adapter
 from worker.training.oom import SimulatedOutOfMemory
@@ -164,3 +164,45 @@ def _publish_weights(
                 f"merging the adapter failed, the adapter is unaffected: {type(exc).__name__}: {exc}", LogKind.WARNING
             )
     run_store.record_final_weights(lease.run_id, lease.owner, weights_dir, step, result.final_eval_loss)
+
+
+@app.task(name="evaluations.run")
+def run_evaluation(evaluation_id: int) -> None:
+    """An evaluation created on demand: the run's template renders the examples, the chosen weights answer them with
+    the evaluation's decoding, batch by batch (`done` after each, a cancel checked), and the answers are scored."""
+    if not evaluation_store.claim(evaluation_id):
+        log.info("evaluation %s is no longer queued; skipping", evaluation_id)
+        raise Ignore()
+    try:
+        settings = get_settings()
+        inputs = evaluation_store.load_inputs(evaluation_id)
+        entry = inputs.base_model
+        base_model = model_location(entry.name, entry.source, entry.location, settings.models_dir)
+        if entry.source == "bundled":
+            materialize_bundled_model(settings.models_dir)
+        # The same renderer and context as the trainer's prompts (see _train_claimed).
+        context = replace(inputs.config.template_context, chat_template=read_chat_template(base_model))
+        prompts = [rendered.prompt for rendered in render_records(inputs.config.template, inputs.records, context)]
+        generated = answer_prompts(
+            base_model,
+            inputs.weights_dir,
+            prompts,
+            inputs.decoding,
+            inputs.max_new_tokens,
+            batch_size=inputs.batch_size,
+            progress=lambda done: evaluation_store.record_progress(evaluation_id, done),
+        )
+        if generated is None:
+            evaluation_store.finish(evaluation_id, RunStatus.CANCELLED)
+            return
+        evaluation_store.finish(
+            evaluation_id,
+            RunStatus.SUCCEEDED,
+            example_ids=inputs.example_ids,
+            prompts=prompts,
+            expected=[final_answer(record) for record in inputs.records],
+            generated=generated,
+        )
+    except Exception as exc:
+        log.exception("evaluation %s failed", evaluation_id)
+        evaluation_store.finish(evaluation_id, RunStatus.FAILED, error=describe_failure(exc, 0))

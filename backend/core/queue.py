@@ -1,7 +1,7 @@
 """Sending tasks to the workers by name, so the API never imports the worker's ML code.
 
-Two queues: `training` for runs (a GPU worker takes one at a time, for minutes to hours) and `light` for work
-measured in seconds that needs no GPU and no torch (token counts). A worker consumes only the queues it is
+Two queues: `training` for runs and evaluations (a GPU worker takes one at a time, for minutes to hours) and `light`
+for work measured in seconds that needs no GPU and no torch (token counts). A worker consumes only the queues it is
 started with, so a training job never waits behind a token count, and a token count never behind a run.
 """
 
@@ -17,7 +17,12 @@ TRAINING_QUEUE = "training"
 LIGHT_QUEUE = "light"
 TRAIN_TASK = "runs.train"
 TOKEN_STATS_TASK = "datasets.token_stats"
-TASK_ROUTES = {TRAIN_TASK: {"queue": TRAINING_QUEUE}, TOKEN_STATS_TASK: {"queue": LIGHT_QUEUE}}
+EVALUATE_TASK = "evaluations.run"  # on the training queue: it loads the model and generates
+TASK_ROUTES = {
+    TRAIN_TASK: {"queue": TRAINING_QUEUE},
+    EVALUATE_TASK: {"queue": TRAINING_QUEUE},
+    TOKEN_STATS_TASK: {"queue": LIGHT_QUEUE},
+}
 
 # What a send raises when the broker is out of reach (refused, timed out, its SQLite file unusable): kombu wraps each
 # transport's connection errors in this one.
@@ -68,6 +73,11 @@ def get_celery() -> Celery:
 
 def enqueue_training(run_id: int) -> str:
     result = get_celery().send_task(TRAIN_TASK, args=[run_id], queue=TRAINING_QUEUE)
+    return str(result.id)
+
+
+def enqueue_evaluation(evaluation_id: int) -> str:
+    result = get_celery().send_task(EVALUATE_TASK, args=[evaluation_id], queue=TRAINING_QUEUE)
     return str(result.id)
 
 

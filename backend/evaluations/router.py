@@ -1,14 +1,15 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, status
 
-from backend.auth.dependencies import CurrentUser
+from backend.auth.dependencies import CreatorUser, CurrentUser
 from backend.core.db import SessionDep
-from backend.core.errors import Invalid, NotFound, error_responses
+from backend.core.errors import Conflict, Invalid, NotFound, Unavailable, error_responses
 from backend.core.params import Id, Position
 from backend.core.schemas import Page
+from backend.core.storage import StorageDep
 from backend.evaluations import service
-from backend.evaluations.schemas import ComparisonOut, EvaluationOut, EvaluationPredictionOut
+from backend.evaluations.schemas import ComparisonOut, EvaluationCreate, EvaluationOut, EvaluationPredictionOut
 from backend.models import Evaluation
 
 router = APIRouter(prefix="/api/evaluations", tags=["evaluations"])
@@ -19,6 +20,22 @@ def load_evaluation(session: SessionDep, user: CurrentUser, evaluation_id: Id) -
 
 
 EvaluationDep = Annotated[Evaluation, Depends(load_evaluation)]
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=EvaluationOut,
+    operation_id="createEvaluation",
+    responses=error_responses(NotFound, Conflict, Invalid, Unavailable),
+)
+def create_evaluation(
+    session: SessionDep, storage: StorageDep, user: CreatorUser, request: EvaluationCreate
+) -> Evaluation:
+    """Answer a dataset's examples with a succeeded run's model (a checkpoint, the final weights or the base model),
+    rendered with the run's training template and decoded as asked, then score the answers. A training worker does
+    it: the evaluation is queued, its `done` counts the answers so far."""
+    return service.create_evaluation(session, storage, user, request)
 
 
 @router.get("", response_model=Page[EvaluationOut], operation_id="listEvaluations")
@@ -55,6 +72,17 @@ def compare_evaluations(
 )
 def get_evaluation(evaluation: EvaluationDep) -> Evaluation:
     return evaluation
+
+
+@router.post(
+    "/{evaluation_id}/cancel",
+    response_model=EvaluationOut,
+    operation_id="cancelEvaluation",
+    responses=error_responses(NotFound, Conflict),
+)
+def cancel_evaluation(session: SessionDep, evaluation: EvaluationDep) -> Evaluation:
+    """A queued evaluation is cancelled at once; a running one after the batch it is answering."""
+    return service.cancel_evaluation(session, evaluation)
 
 
 @router.get(

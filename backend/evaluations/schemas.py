@@ -1,10 +1,39 @@
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
+from backend.core.params import MAX_ID, Id
 from backend.models import AnswerSource, RunStatus, Split
+from domain.decoding import Decoding
 from domain.scoring.compare import Verdict
+
+MAX_BATCH_SIZE = 64
+
+
+class EvaluationCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    run_id: Id = Field(description="The succeeded run whose model answers.")
+    model: AnswerSource = Field(
+        AnswerSource.FINE_TUNED, description="fine_tuned: the run's weights; base: the base model, unquantised."
+    )
+    checkpoint_step: int | None = Field(
+        None,
+        ge=0,
+        le=MAX_ID,
+        description="fine_tuned only: answer with this checkpoint (still on disk). Empty: the run's final weights.",
+    )
+    dataset_id: Id | None = Field(None, description="The examples' dataset. Empty: the run's.")
+    split: Split | None = Field(Split.TEST, description="The examples answered. Null: the whole dataset.")
+    decoding: Decoding = Field(default_factory=Decoding)  # type: ignore[arg-type]
+    batch_size: int = Field(
+        8,
+        ge=1,
+        le=MAX_BATCH_SIZE,
+        description="Prompts answered together. Larger: faster on a GPU, more memory; smaller: finer progress and "
+        "a cancel that stops sooner.",
+    )
 
 
 class MetricValue(BaseModel):
@@ -30,6 +59,7 @@ class EvaluationOut(BaseModel):
     total: int
     metrics: dict[str, MetricValue]
     error: str | None
+    cancel_requested: bool = Field(description="A cancel was asked: the worker stops after its current batch.")
     created_at: datetime
     finished_at: datetime | None
 

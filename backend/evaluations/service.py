@@ -1,5 +1,7 @@
-"""Reading evaluations: a run's, one by id, its scored answers, and two compared."""
+"""Evaluations: created on demand and sent to a training worker, cancelled, read (a run's, one by id, its scored
+answers) and two compared."""
 
+import logging
 from collections import Counter
 from dataclasses import asdict
 
@@ -7,14 +9,127 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from backend.auth.ownership import can_see, owned_by
-from backend.core.errors import Invalid, NotFound
-from backend.evaluations.schemas import ComparisonOut, ExampleChangeOut, MetricComparisonOut
-from backend.models import Evaluation, EvaluationPrediction, User
+from backend.core.errors import Conflict, Invalid, NotFound, Unavailable
+from backend.core.queue import BrokerUnreachable, enqueue_evaluation
+from backend.core.storage import Storage
+from backend.datasets.service import get_dataset
+from backend.evaluations.schemas import ComparisonOut, EvaluationCreate, ExampleChangeOut, MetricComparisonOut
+from backend.models import (
+    AnswerSource,
+    Checkpoint,
+    DatasetExample,
+    Evaluation,
+    EvaluationPrediction,
+    Run,
+    RunStatus,
+    User,
+    utcnow,
+)
+from backend.runs.service import get_run
+from domain.config import TrainingConfig
 from domain.scoring.compare import Change, compare
 from domain.scoring.metrics import METRICS
 
+log = logging.getLogger(__name__)
+
 # The comparison's bootstrap draws: fixed, so the same two evaluations always get the same interval.
 COMPARISON_SEED = 0
+
+
+def create_evaluation(session: Session, storage: Storage, user: User, request: EvaluationCreate) -> Evaluation:
+    """A queued evaluation of a succeeded run's model, sent to a training worker after the commit."""
+    run = get_run(session, request.run_id, user)
+    if run.status != RunStatus.SUCCEEDED:
+        reason = {
+            RunStatus.QUEUED: "it has not started training yet",
+            RunStatus.RUNNING: "it is still training",
+            RunStatus.FAILED: "it failed, so it has no trained weights",
+            RunStatus.CANCELLED: "it was cancelled, so it has no final weights",
+        }[run.status]
+        raise Conflict(f"run {run.id} is {run.status.value}: {reason}; only a succeeded run can be evaluated")
+    _check_weights(session, storage, run, request)
+    dataset = get_dataset(session, request.dataset_id or run.dataset_id, user)
+    where = [DatasetExample.dataset_id == dataset.id]
+    if request.split is not None:
+        where.append(DatasetExample.split == request.split)
+    total = session.scalar(select(func.count()).where(*where)) or 0
+    if total == 0:
+        raise Invalid(
+            f"split: dataset {dataset.id} has no {request.split} examples; choose another split", field="split"
+        )
+    config = TrainingConfig.model_validate(run.config)
+    decoding = request.decoding.model_dump(mode="json")
+    # The run's answer length unless asked otherwise, written down so that the evaluation says what it used.
+    decoding["max_new_tokens"] = request.decoding.max_new_tokens or config.max_new_tokens
+    decoding["batch_size"] = request.batch_size
+    fingerprint = ((run.environment or {}).get("base_model") or {}).get("fingerprint")
+    evaluation = Evaluation(
+        owner_id=user.id,
+        run_id=run.id,
+        model=request.model,
+        checkpoint_step=request.checkpoint_step,
+        dataset_id=dataset.id,
+        split=request.split,
+        template=config.template,
+        decoding=decoding,
+        base_model_fingerprint=fingerprint,
+        status=RunStatus.QUEUED,
+        total=total,
+    )
+    session.add(evaluation)
+    # Commit before enqueueing: a worker that picks the task up at once must find the evaluation.
+    session.commit()
+    try:
+        enqueue_evaluation(evaluation.id)
+    except BrokerUnreachable as exc:
+        # Unlike a run, nothing sends a queued evaluation again: it is marked failed, and the request answers 503.
+        log.warning("evaluation %s: the broker was unreachable", evaluation.id)
+        evaluation.status = RunStatus.FAILED
+        evaluation.error = "the broker was unreachable: the evaluation was never sent to a worker; create it again"
+        evaluation.finished_at = utcnow()
+        session.commit()
+        raise Unavailable(f"the broker was unreachable ({type(exc).__name__}); try again shortly") from exc
+    return evaluation
+
+
+def _check_weights(session: Session, storage: Storage, run: Run, request: EvaluationCreate) -> None:
+    """The weights asked for are on disk: the chosen checkpoint's (the trainer deletes old ones), or the final ones."""
+    if request.model == AnswerSource.BASE:
+        if request.checkpoint_step is not None:
+            raise Invalid(
+                "checkpoint_step: the base model has no checkpoints; leave it empty or evaluate the fine_tuned model",
+                field="checkpoint_step",
+            )
+        return
+    rows = session.scalars(select(Checkpoint).where(Checkpoint.run_id == run.id).order_by(Checkpoint.step)).all()
+    if request.checkpoint_step is None:
+        final = next((row for row in rows if row.is_final), None)
+        if final is None or not storage.local_path(final.storage_key).is_dir():
+            raise Conflict(f"run {run.id}'s final weights are no longer on disk; evaluate one of its checkpoints")
+        return
+    on_disk = [row.step for row in rows if not row.is_final and storage.local_path(row.storage_key).is_dir()]
+    if request.checkpoint_step not in on_disk:
+        valid = ", ".join(str(step) for step in on_disk) or "none"
+        raise Invalid(
+            f"checkpoint_step: run {run.id} has no checkpoint at step {request.checkpoint_step} on disk; "
+            f"valid steps: {valid}",
+            field="checkpoint_step",
+        )
+
+
+def cancel_evaluation(session: Session, evaluation: Evaluation) -> Evaluation:
+    """A queued evaluation is cancelled at once (the worker skips it); a running one stops after its current batch."""
+    session.refresh(evaluation, with_for_update=True)  # the worker may be changing the status right now
+    if evaluation.status.finished:
+        raise Conflict(
+            f"evaluation {evaluation.id} is already {evaluation.status.value}; "
+            "only queued or running evaluations can be cancelled"
+        )
+    evaluation.cancel_requested = True
+    if evaluation.status == RunStatus.QUEUED:
+        evaluation.status = RunStatus.CANCELLED
+        evaluation.finished_at = utcnow()
+    return evaluation
 
 
 def list_evaluations(session: Session, user: User, run_id: int | None) -> list[Evaluation]:

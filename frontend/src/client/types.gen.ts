@@ -756,6 +756,60 @@ export type DatasetWarning = {
 };
 
 /**
+ * Decoding
+ */
+export type Decoding = {
+    /**
+     * Strategy
+     *
+     * greedy: always the likeliest next token, the same answer every time. sampling: drawn at random within temperature/top_p/top_k, reproducible with the same seed.
+     */
+    strategy?: 'greedy' | 'sampling';
+    /**
+     * Temperature
+     *
+     * Sampling: below 1 more focused, above 1 more varied. Ignored when greedy.
+     */
+    temperature?: number;
+    /**
+     * Top P
+     *
+     * Sampling: draw from the likeliest tokens that make up this probability mass.
+     */
+    top_p?: number;
+    /**
+     * Top K
+     *
+     * Sampling: draw from the K likeliest tokens; 0: no limit.
+     */
+    top_k?: number;
+    /**
+     * Seed
+     *
+     * Sampling: the same seed gives the same answers (0 to 2^32-1).
+     */
+    seed?: number;
+    /**
+     * Max New Tokens
+     *
+     * Longest answer in tokens. Empty: the run's max_new_tokens. Longer: slower, fewer cut answers.
+     */
+    max_new_tokens?: number | null;
+    /**
+     * Repetition Penalty
+     *
+     * Above 1 discourages repeating tokens already written; 1: off.
+     */
+    repetition_penalty?: number;
+    /**
+     * Stop
+     *
+     * Up to 4 strings (50 characters each) that end an answer; not part of it.
+     */
+    stop?: Array<string>;
+};
+
+/**
  * ErrorBody
  */
 export type ErrorBody = {
@@ -933,6 +987,45 @@ export type EstimateRequest = {
 };
 
 /**
+ * EvaluationCreate
+ */
+export type EvaluationCreate = {
+    /**
+     * Run Id
+     *
+     * The succeeded run whose model answers.
+     */
+    run_id: number;
+    /**
+     * fine_tuned: the run's weights; base: the base model, unquantised.
+     */
+    model?: AnswerSource;
+    /**
+     * Checkpoint Step
+     *
+     * fine_tuned only: answer with this checkpoint (still on disk). Empty: the run's final weights.
+     */
+    checkpoint_step?: number | null;
+    /**
+     * Dataset Id
+     *
+     * The examples' dataset. Empty: the run's.
+     */
+    dataset_id?: number | null;
+    /**
+     * The examples answered. Null: the whole dataset.
+     */
+    split?: Split | null;
+    decoding?: Decoding;
+    /**
+     * Batch Size
+     *
+     * Prompts answered together. Larger: faster on a GPU, more memory; smaller: finer progress and a cancel that stops sooner.
+     */
+    batch_size?: number;
+};
+
+/**
  * EvaluationOut
  */
 export type EvaluationOut = {
@@ -997,6 +1090,12 @@ export type EvaluationOut = {
      * Error
      */
     error: string | null;
+    /**
+     * Cancel Requested
+     *
+     * A cancel was asked: the worker stops after its current batch.
+     */
+    cancel_requested: boolean;
     /**
      * Created At
      */
@@ -3956,6 +4055,51 @@ export type ListEvaluationsResponses = {
 
 export type ListEvaluationsResponse = ListEvaluationsResponses[keyof ListEvaluationsResponses];
 
+export type CreateEvaluationData = {
+    body: EvaluationCreate;
+    path?: never;
+    query?: never;
+    url: '/api/evaluations';
+};
+
+export type CreateEvaluationErrors = {
+    /**
+     * Unauthorized
+     */
+    401: ErrorBody;
+    /**
+     * Forbidden
+     */
+    403: ErrorBody;
+    /**
+     * Not Found
+     */
+    404: ErrorBody;
+    /**
+     * Conflict
+     */
+    409: ErrorBody;
+    /**
+     * Unprocessable Entity
+     */
+    422: ErrorBody;
+    /**
+     * Service Unavailable
+     */
+    503: ErrorBody;
+};
+
+export type CreateEvaluationError = CreateEvaluationErrors[keyof CreateEvaluationErrors];
+
+export type CreateEvaluationResponses = {
+    /**
+     * Successful Response
+     */
+    201: EvaluationOut;
+};
+
+export type CreateEvaluationResponse = CreateEvaluationResponses[keyof CreateEvaluationResponses];
+
 export type CompareEvaluationsData = {
     body?: never;
     path?: never;
@@ -4047,6 +4191,52 @@ export type GetEvaluationResponses = {
 };
 
 export type GetEvaluationResponse = GetEvaluationResponses[keyof GetEvaluationResponses];
+
+export type CancelEvaluationData = {
+    body?: never;
+    path: {
+        /**
+         * Evaluation Id
+         */
+        evaluation_id: number;
+    };
+    query?: never;
+    url: '/api/evaluations/{evaluation_id}/cancel';
+};
+
+export type CancelEvaluationErrors = {
+    /**
+     * Unauthorized
+     */
+    401: ErrorBody;
+    /**
+     * Forbidden
+     */
+    403: ErrorBody;
+    /**
+     * Not Found
+     */
+    404: ErrorBody;
+    /**
+     * Conflict
+     */
+    409: ErrorBody;
+    /**
+     * Unprocessable Entity
+     */
+    422: ErrorBody;
+};
+
+export type CancelEvaluationError = CancelEvaluationErrors[keyof CancelEvaluationErrors];
+
+export type CancelEvaluationResponses = {
+    /**
+     * Successful Response
+     */
+    200: EvaluationOut;
+};
+
+export type CancelEvaluationResponse = CancelEvaluationResponses[keyof CancelEvaluationResponses];
 
 export type ListEvaluationPredictionsData = {
     body?: never;
