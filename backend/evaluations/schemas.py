@@ -26,7 +26,7 @@ class EvaluationCreate(BaseModel):
     )
     dataset_id: Id | None = Field(None, description="The examples' dataset. Empty: the run's.")
     split: Split | None = Field(Split.TEST, description="The examples answered. Null: the whole dataset.")
-    decoding: Decoding = Field(default_factory=Decoding)  # type: ignore[arg-type]
+    decoding: Decoding = Field(default_factory=Decoding)
     batch_size: int = Field(
         8,
         ge=1,
