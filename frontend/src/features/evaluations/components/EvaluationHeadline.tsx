@@ -61,7 +61,9 @@ export function EvaluationHeadline({ runId, runStatus }: { runId: number; runSta
           {VERDICT_TEXT[metric.verdict]}
         </span>{" "}
         <span className="muted small">
-          {metric.verdict === "no_clear_change"
+          {metric.better === 0 && metric.worse === 0
+            ? "both models scored the same on every example"
+            : metric.verdict === "no_clear_change"
             ? "the interval crosses zero: the test set cannot tell the two models apart on this metric"
             : metric.verdict === "better"
               ? "the whole interval is above zero"

@@ -62,7 +62,7 @@ function sortValue(row: Row, metric: string, key: SortKey): number {
 
 function Prompt({ text, full }: { text: string; full: string }) {
   const [open, setOpen] = useState(false);
-  const long = text.length > 160 || text.split("\n").length > 3;
+  const long = text.length > 60 || text.split("\n").length >= 3;
   return (
     <div className="eval-prompt">
       <div className={`text-cell mono-text${open ? "" : " eval-clamped"}`} title={open ? undefined : full}>
@@ -231,16 +231,26 @@ export function ExampleComparisonTable({
               <th>Fine-tuned answer</th>
               <th>Base model answer</th>
               <th aria-sort={sortKey === "base" || sortKey === "tuned" ? ariaSort(sortKey) : undefined}>
-                {label}{" "}
-                <button type="button" className="eval-sort" onClick={() => sortBy("base")} title="sort by the base score">
-                  base{arrow("base")}
-                </button>{" "}
-                →{" "}
-                <button type="button" className="eval-sort" onClick={() => sortBy("tuned")} title="sort by the fine-tuned score">
-                  tuned{arrow("tuned")}
-                </button>
+                {label}
+                <div className="eval-th-sub">
+                  <button type="button" className="eval-sort" onClick={() => sortBy("base")} title="sort by the base score">
+                    base{arrow("base")}
+                  </button>
+                  {" → "}
+                  <button
+                    type="button"
+                    className="eval-sort"
+                    onClick={() => sortBy("tuned")}
+                    title="sort by the fine-tuned score"
+                  >
+                    tuned{arrow("tuned")}
+                  </button>
+                </div>
               </th>
-              {metric !== "exact_match" ? <th>Exact match</th> : null}
+              {metric !== "exact_match" ? <th>
+                  Exact match
+                  <div className="eval-th-sub">base → tuned</div>
+                </th> : null}
               <th aria-sort={ariaSort("change")}>
                 <button type="button" className="eval-sort" onClick={() => sortBy("change")} data-testid="sort-change">
                   Change{arrow("change")}
