@@ -7,6 +7,8 @@ import { ErrorNotice } from "../components/ui/ErrorNotice";
 import { PageHeader } from "../components/ui/PageHeader";
 import { EmptyState, Loading } from "../components/ui/States";
 import { datasetQueries } from "../features/datasets/api/queries";
+import { EvaluationHeadline } from "../features/evaluations/components/EvaluationHeadline";
+import { EvaluationSection } from "../features/evaluations/components/EvaluationSection";
 import { isActive, runQueries, useCancelRun, useCloneRun } from "../features/runs/api/queries";
 import { useRunEvents, useSettleOnFinish } from "../features/runs/api/useRunEvents";
 import { ArtifactLinks } from "../features/runs/components/ArtifactLinks";
@@ -193,7 +195,10 @@ function RunDetail({ run }: { run: RunOut }) {
       ) : null}
 
       <div className="run-summary">
-        <BaseComparison run={run} base={base} latest={latestEval} />
+        <div className="run-verdicts">
+          <BaseComparison run={run} base={base} latest={latestEval} />
+          <EvaluationHeadline runId={run.id} runStatus={run.status} />
+        </div>
         <div className="stats stats-compact">
           <Stat label="Train loss (latest)" value={formatLoss(lastTrain?.value)} testId="latest-train-loss" />
           <Stat label="Val loss (latest)" value={formatLoss(latestEval?.value)} />
@@ -266,6 +271,8 @@ function RunDetail({ run }: { run: RunOut }) {
           )}
         </Card>
       </div>
+
+      <EvaluationSection runId={run.id} runStatus={run.status} />
 
       <MemoryComparison run={run} />
 

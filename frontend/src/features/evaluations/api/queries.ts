@@ -1,0 +1,88 @@
+import { queryOptions, useQuery } from "@tanstack/react-query";
+import {
+  compareEvaluations,
+  listEvaluationPredictions,
+  listEvaluations,
+} from "../../../client/sdk.gen";
+import type { ComparisonOut, EvaluationOut, RunStatus } from "../../../client/types.gen";
+
+/** The most predictions one request returns (the API's limit); the table shows this many per evaluation. */
+export const PREDICTIONS_LIMIT = 500;
+
+const UNFINISHED: readonly EvaluationOut["status"][] = ["queued", "running"];
+
+/** Every evaluation query key and fetcher, defined once. Invalidate through `evaluationQueries.all()`. */
+export const evaluationQueries = {
+  all: () => ["evaluations"] as const,
+  forRun: (runId: number) =>
+    queryOptions({
+      queryKey: [...evaluationQueries.all(), "run", runId] as const,
+      queryFn: async ({ signal }) =>
+        (await listEvaluations({ query: { run_id: runId }, signal, throwOnError: true })).data,
+      // Answers are scored after training: poll while an evaluation is still answering.
+      refetchInterval: (query) =>
+        query.state.data?.items.some((e) => UNFINISHED.includes(e.status)) ? 3000 : false,
+    }),
+  /** B against A on the same examples; finished evaluations never change, so neither does this. */
+  compare: (a: number, b: number) =>
+    queryOptions({
+      queryKey: [...evaluationQueries.all(), "compare", a, b] as const,
+      queryFn: async ({ signal }) => (await compareEvaluations({ query: { a, b }, signal, throwOnError: true })).data,
+      staleTime: Infinity,
+    }),
+  /** The first PREDICTIONS_LIMIT scored answers of an evaluation. */
+  predictions: (id: number) =>
+    queryOptions({
+      queryKey: [...evaluationQueries.all(), "detail", id, "predictions"] as const,
+      queryFn: async ({ signal }) =>
+        (
+          await listEvaluationPredictions({
+            path: { evaluation_id: id },
+            query: { limit: PREDICTIONS_LIMIT },
+            signal,
+            throwOnError: true,
+          })
+        ).data,
+      staleTime: Infinity,
+    }),
+};
+
+/** What a run's page can say about its evaluation, in the order a run goes through them. */
+export type RunEvaluationState =
+  | { kind: "not-finished" }
+  | { kind: "did-not-succeed" }
+  | { kind: "loading" }
+  | { kind: "error"; error: Error }
+  | { kind: "none" }
+  | { kind: "scoring"; evaluations: EvaluationOut[] }
+  | { kind: "failed"; evaluation: EvaluationOut }
+  | { kind: "ready"; base: EvaluationOut; tuned: EvaluationOut; comparison: ComparisonOut };
+
+/**
+ * The run's automatic evaluations (the fine-tuned model's final weights and the base model, on the test split)
+ * and their comparison, base → fine-tuned. Shared by the headline and the section: the queries are deduplicated.
+ */
+export function useRunEvaluation(runId: number, runStatus: RunStatus): RunEvaluationState {
+  const succeeded = runStatus === "succeeded";
+  const list = useQuery({ ...evaluationQueries.forRun(runId), enabled: succeeded });
+  const items = list.data?.items ?? [];
+  const tuned = items.find((e) => e.model === "fine_tuned" && e.checkpoint_step === null && e.split === "test");
+  const base = items.find((e) => e.model === "base" && e.split === "test");
+  const ready = tuned?.status === "succeeded" && base?.status === "succeeded";
+  const comparison = useQuery({
+    ...evaluationQueries.compare(base?.id ?? 0, tuned?.id ?? 0),
+    enabled: ready,
+  });
+
+  if (runStatus === "queued" || runStatus === "running") return { kind: "not-finished" };
+  if (!succeeded) return { kind: "did-not-succeed" };
+  if (list.isPending) return { kind: "loading" };
+  if (list.isError) return { kind: "error", error: list.error };
+  if (!tuned || !base) return { kind: "none" };
+  const failed = [tuned, base].find((e) => e.status === "failed" || e.status === "cancelled");
+  if (failed) return { kind: "failed", evaluation: failed };
+  if (!ready) return { kind: "scoring", evaluations: [tuned, base] };
+  if (comparison.isPending) return { kind: "loading" };
+  if (comparison.isError) return { kind: "error", error: comparison.error };
+  return { kind: "ready", base, tuned, comparison: comparison.data };
+}
