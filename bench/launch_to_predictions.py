@@ -1,11 +1,13 @@
 """Launch → finished predictions through the running studio, as a user does it (REST API, default hyperparameters).
 
-Start the studio first (`make up`), then: .venv/bin/python -m bench.launch_to_predictions [--url http://127.0.0.1:8000]
+Start the studio first (`make up`), create an API token on the Account page, then:
+  STUDIO_TOKEN=fts_… .venv/bin/python -m bench.launch_to_predictions [--url http://127.0.0.1:8000]
 The promise it checks: a 120-row Alpaca dataset on the bundled model finishes in under 10 minutes on 2 CPU cores.
 """
 
 import argparse
 import json
+import os
 import time
 
 import httpx
@@ -17,11 +19,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--url", default="http://127.0.0.1:8000")
     parser.add_argument("--base-model", default="smollm2-135m-instruct")
+    parser.add_argument("--token", default=os.environ.get("STUDIO_TOKEN", ""), help="An API token (or STUDIO_TOKEN).")
     args = parser.parse_args()
 
     rows = alpaca_like_rows()
     content = "".join(json.dumps(row.model_dump(exclude={"shape"})) + "\n" for row in rows).encode()
-    with httpx.Client(base_url=args.url, timeout=60) as api:
+    headers = {"Authorization": f"Bearer {args.token}"}
+    with httpx.Client(base_url=args.url, timeout=60, headers=headers) as api:
         dataset = api.post("/api/datasets", files={"file": ("bench-alpaca.jsonl", content)}).raise_for_status().json()
         launched = time.monotonic()
         run = api.post("/api/runs", json={"dataset_id": dataset["id"], "base_model": args.base_model}).json()
