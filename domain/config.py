@@ -256,8 +256,8 @@ class TrainingConfig(BaseModel):
         le=8,
         description=(
             "Answers during training: the first N validation examples are answered greedily (up to 64 new tokens, "
-            "one batch) at every evaluation, the base model's at step 0, to watch the answers change. Costs one short "
-            "generation per evaluation (well under a second on a small model, a few seconds on a 7B). 0: off."
+            "one batch) at every evaluation, the base model's at step 0, to watch the answers change. Costs one "
+            "generation per evaluation: ~6 s with the bundled 135M model on 2 CPU cores, less on a GPU. 0: off."
         ),
     )
     logging_steps: int = Field(
