@@ -380,6 +380,22 @@ class Prediction(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class PinnedAnswer(Base):
+    """A pinned validation example's greedy answer at one evaluation step of training (0: the base model), to watch
+    answers change across checkpoints (TrainingConfig.pinned_examples)."""
+
+    __tablename__ = "pinned_answers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
+    step: Mapped[int]
+    example_id: Mapped[int] = mapped_column(ForeignKey("dataset_examples.id"))
+    prompt: Mapped[str] = mapped_column(Text)  # the last user turn, without the template
+    expected: Mapped[str] = mapped_column(Text)
+    answer: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class AnswerSource(StrEnum):
     """Which model answered an evaluation's prompts."""
 

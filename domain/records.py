@@ -59,3 +59,11 @@ def as_messages(record: AnyRecord) -> tuple[Message, ...]:
 def final_answer(record: AnyRecord) -> str:
     """The expected answer shown next to the generated one: the last assistant turn, without template markers."""
     return next(m.content for m in reversed(as_messages(record)) if m.role == "assistant")
+
+
+def final_question(record: AnyRecord) -> str:
+    """What the user asked last, before the expected answer: a compact label for an example (no template, no
+    earlier turns)."""
+    messages = as_messages(record)
+    last_answer = max(i for i, m in enumerate(messages) if m.role == "assistant")
+    return next((m.content for m in reversed(messages[:last_answer]) if m.role == "user"), "")

@@ -17,6 +17,7 @@ from backend.models import (
     Checkpoint,
     DatasetExample,
     Metric,
+    PinnedAnswer,
     Prediction,
     Run,
     RunStatus,
@@ -83,6 +84,7 @@ def prepare_resume(run_id: int) -> Resume | None:
         # model is not evaluated again. Starting over evaluates it again, so nothing of the earlier attempt stays.
         after = usable.step if usable else -1
         session.execute(delete(Metric).where(Metric.run_id == run_id, Metric.step > after))
+        session.execute(delete(PinnedAnswer).where(PinnedAnswer.run_id == run_id, PinnedAnswer.step > after))
         # Final weights an earlier attempt recorded before it died are trained and saved again.
         session.execute(delete(Checkpoint).where(Checkpoint.run_id == run_id, Checkpoint.is_final.is_(True)))
         if usable is None:
@@ -140,7 +142,10 @@ def load_inputs(run_id: int) -> RunInputs:
             config=TrainingConfig.model_validate(run.config),
             base_model=base_model,
             data=SplitData(
-                train=examples(Split.TRAIN), validation=examples(Split.VALIDATION), test=examples(Split.TEST)
+                train=examples(Split.TRAIN),
+                validation=examples(Split.VALIDATION),
+                test=examples(Split.TEST),
+                validation_ids=[r.id for r in by_split[Split.VALIDATION]],
             ),
             test_example_ids=[r.id for r in by_split[Split.TEST]],
             preflight=run.preflight,

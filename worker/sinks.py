@@ -1,15 +1,16 @@
 """Where a training run reports to in the studio: the database, which the API streams from."""
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from sqlalchemy import delete, insert, select, update
 
 from backend.core.db import get_sessionmaker
 from backend.core.storage import LocalStorage
-from backend.models import MAX_LOG_LINE_CHARS, Checkpoint, Metric, Run, insert_log_line
+from backend.models import MAX_LOG_LINE_CHARS, Checkpoint, Metric, PinnedAnswer, Run, insert_log_line
 from domain.log import LogKind
 from worker.leases import Lease
+from worker.training.types import PinnedAnswer as Answer
 
 
 class DatabaseSink:
@@ -62,6 +63,31 @@ class DatabaseSink:
             session.execute(
                 insert(Checkpoint).values(run_id=self.run_id, step=step, storage_key=key, eval_loss=eval_loss)
             )
+
+    def answers(self, step: int, items: Sequence[Answer]) -> None:
+        """The pinned examples' answers at `step`, replacing any an earlier attempt stored for it."""
+        if not items or self.lease.lost.is_set():
+            return
+        rows = [
+            {
+                "run_id": self.run_id,
+                "step": step,
+                "example_id": item.example_id,
+                "prompt": item.prompt,
+                "expected": item.expected,
+                "answer": item.answer,
+            }
+            for item in items
+        ]
+        with self.sessions.begin() as session:
+            # The fence: the row lock makes a reaper taking the run over wait until these rows are in.
+            owned = session.scalar(
+                select(Run.id).where(Run.id == self.run_id, Run.lease_owner == self.lease.owner).with_for_update()
+            )
+            if owned is None:
+                return
+            session.execute(delete(PinnedAnswer).where(PinnedAnswer.run_id == self.run_id, PinnedAnswer.step == step))
+            session.execute(insert(PinnedAnswer), rows)
 
     def cancel_requested(self) -> bool:
         """The user asked to stop, or the lease went to another worker (then this one must stop too)."""

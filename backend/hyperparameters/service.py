@@ -44,6 +44,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "Evaluation & checkpoints": (
         "eval_strategy",
         "eval_steps",
+        "pinned_examples",
         "logging_steps",
         "save_steps",
         "save_total_limit",

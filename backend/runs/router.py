@@ -15,7 +15,16 @@ from backend.models import Run
 from backend.runs import artifacts, service
 from backend.runs.dependencies import RunDep
 from backend.runs.events import Cursor, ensure_run_exists, run_events
-from backend.runs.schemas import MetricOut, PredictionOut, RunClone, RunCreate, RunEvent, RunLogLineOut, RunOut
+from backend.runs.schemas import (
+    MetricOut,
+    PinnedExampleOut,
+    PredictionOut,
+    RunClone,
+    RunCreate,
+    RunEvent,
+    RunLogLineOut,
+    RunOut,
+)
 
 router = APIRouter(prefix="/api/runs", tags=["runs"])
 
@@ -96,6 +105,18 @@ def list_log_lines(session: SessionDep, run: RunDep, after_id: Position = 0) -> 
 def list_predictions(session: SessionDep, run: RunDep) -> Page[PredictionOut]:
     predictions = service.list_predictions(session, run)
     return Page(items=[PredictionOut.model_validate(p) for p in predictions], total=len(predictions))
+
+
+@router.get(
+    "/{run_id}/pinned-answers",
+    response_model=Page[PinnedExampleOut],
+    operation_id="listPinnedAnswers",
+    responses=error_responses(NotFound),
+)
+def list_pinned_answers(session: SessionDep, run: RunDep) -> Page[PinnedExampleOut]:
+    """Answers during training: the pinned validation examples' greedy answers at each evaluation step."""
+    examples = service.list_pinned_answers(session, run)
+    return Page(items=examples, total=len(examples))
 
 
 @router.get(

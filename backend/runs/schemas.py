@@ -120,6 +120,20 @@ class PredictionOut(BaseModel):
     base_generated: str | None
 
 
+class StepAnswerOut(BaseModel):
+    step: int  # 0: the base model, before training
+    answer: str
+
+
+class PinnedExampleOut(BaseModel):
+    """A pinned validation example and its greedy answer at each evaluation step, in step order."""
+
+    example_id: int
+    prompt: str  # the last user turn, without the template
+    expected: str
+    answers: list[StepAnswerOut]
+
+
 class RunLogLineOut(BaseModel):
     """One line of a run's log."""
 

@@ -10,6 +10,7 @@ from backend.core.queue import BrokerUnreachable, enqueue_training
 from backend.datasets.service import get_dataset
 from backend.models import (
     Metric,
+    PinnedAnswer,
     Prediction,
     Run,
     RunLogLine,
@@ -20,7 +21,7 @@ from backend.models import (
 )
 from backend.runs.estimate_service import refuse_if_it_fits_nowhere
 from backend.runs.resolution import resolve_run
-from backend.runs.schemas import RunClone, RunCreate
+from backend.runs.schemas import PinnedExampleOut, RunClone, RunCreate, StepAnswerOut
 from domain.config import validate_config
 from domain.log import LogKind
 
@@ -138,6 +139,21 @@ def list_metrics(session: Session, run: Run, after_id: int = 0) -> list[Metric]:
 def list_log_lines(session: Session, run: Run, after_id: int = 0) -> list[RunLogLine]:
     query = select(RunLogLine).where(RunLogLine.run_id == run.id, RunLogLine.id > after_id).order_by(RunLogLine.id)
     return list(session.scalars(query))
+
+
+def list_pinned_answers(session: Session, run: Run) -> list[PinnedExampleOut]:
+    """The run's pinned examples in the order they were pinned, each with its answers by step."""
+    rows = session.scalars(
+        select(PinnedAnswer).where(PinnedAnswer.run_id == run.id).order_by(PinnedAnswer.step, PinnedAnswer.id)
+    )
+    examples: dict[int, PinnedExampleOut] = {}
+    for row in rows:
+        example = examples.setdefault(
+            row.example_id,
+            PinnedExampleOut(example_id=row.example_id, prompt=row.prompt, expected=row.expected, answers=[]),
+        )
+        example.answers.append(StepAnswerOut(step=row.step, answer=row.answer))
+    return list(examples.values())
 
 
 def list_predictions(session: Session, run: Run) -> list[Prediction]:

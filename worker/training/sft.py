@@ -33,9 +33,10 @@ from domain.log import LogKind
 from domain.text import plural
 from worker.training.callbacks import LossWatchdog, SinkCallback, TrainingFlow, ValidationMonitor
 from worker.training.hardware import hardware_for, weights_dtype
+from worker.training.pinned import pinned_examples
 from worker.training.sft_config import build_trainer_configs, linear_module_names, quantization_config
 from worker.training.sft_data import load_training_tokenizer, tokenized_dataset
-from worker.training.types import RunPaths, SplitData, TrainingResult, TrainingSink, TrainingStopped
+from worker.training.types import AnswerSink, RunPaths, SplitData, TrainingResult, TrainingSink, TrainingStopped
 
 
 def train(
@@ -68,8 +69,20 @@ def train(
     model = _load_base_model(config, paths.base_model_location, hardware, bnb_config, sink)
     resumed_step = checkpoint_step_to_resume(paths.resume_from) if paths.resume_from is not None else 0
     callbacks = build_callbacks(config, sink, resumed_step)
+    pinned = (
+        pinned_examples(config, data, sink, tokenizer)
+        if config.pinned_examples and splits.validation is not None and isinstance(sink, AnswerSink)
+        else None
+    )
+    # The pinned answers first: the sink callback restarts its throughput clock after them.
     trainer = _build_trainer(
-        config, hardware, model, tokenizer, splits, paths.output_dir, [*callbacks, *extra_callbacks]
+        config,
+        hardware,
+        model,
+        tokenizer,
+        splits,
+        paths.output_dir,
+        [*([pinned] if pinned is not None else []), *callbacks, *extra_callbacks],
     )
     trained_model = _trainable_model(trainer, sink)
 

@@ -37,6 +37,25 @@ class CheckpointSink(TrainingSink, Protocol):
         """
 
 
+@dataclass(frozen=True)
+class PinnedAnswer:
+    """A pinned validation example's greedy answer at one evaluation step."""
+
+    example_id: int  # the validation example's id (its index in SplitData.validation without validation_ids)
+    prompt: str  # what the user asked (the last user turn, no template): the example's label
+    expected: str
+    answer: str
+
+
+@runtime_checkable
+class AnswerSink(TrainingSink, Protocol):
+    """A sink that also records the pinned examples' answers. Optional: training generates them only for such sinks."""
+
+    def answers(self, step: int, items: Sequence[PinnedAnswer]) -> None:
+        """The pinned examples' answers by the model of optimiser step `step` (0: the base model). Sent once per step
+        by a training attempt; a retry that trains the step again sends it again, replacing the earlier answers."""
+
+
 class TrainingStopped(RuntimeError):
     """The loss watchdog stopped training (NaN/inf or a spike): the run failed, and `reason` says why and what to try.
 
@@ -54,6 +73,7 @@ class SplitData:
     validation: Sequence[AnyRecord]
     test: Sequence[AnyRecord]
     template_context: TemplateContext = field(default_factory=TemplateContext)  # model chat template, custom one
+    validation_ids: Sequence[int] = ()  # the validation examples' ids, in order; empty: their indices stand in
 
 
 @dataclass(frozen=True)

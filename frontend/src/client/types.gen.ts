@@ -1786,6 +1786,20 @@ export type PageMetricOut = {
 };
 
 /**
+ * Page[PinnedExampleOut]
+ */
+export type PagePinnedExampleOut = {
+    /**
+     * Items
+     */
+    items: Array<PinnedExampleOut>;
+    /**
+     * Total
+     */
+    total: number;
+};
+
+/**
  * Page[PredictionOut]
  */
 export type PagePredictionOut = {
@@ -1881,6 +1895,30 @@ export type PageWorkerOut = {
      * Total
      */
     total: number;
+};
+
+/**
+ * PinnedExampleOut
+ *
+ * A pinned validation example and its greedy answer at each evaluation step, in step order.
+ */
+export type PinnedExampleOut = {
+    /**
+     * Example Id
+     */
+    example_id: number;
+    /**
+     * Prompt
+     */
+    prompt: string;
+    /**
+     * Expected
+     */
+    expected: string;
+    /**
+     * Answers
+     */
+    answers: Array<StepAnswerOut>;
 };
 
 /**
@@ -2411,6 +2449,20 @@ export type StatusPayload = {
      * Final Eval Loss
      */
     final_eval_loss: number | null;
+};
+
+/**
+ * StepAnswerOut
+ */
+export type StepAnswerOut = {
+    /**
+     * Step
+     */
+    step: number;
+    /**
+     * Answer
+     */
+    answer: string;
 };
 
 /**
@@ -3874,6 +3926,48 @@ export type ListRunPredictionsResponses = {
 };
 
 export type ListRunPredictionsResponse = ListRunPredictionsResponses[keyof ListRunPredictionsResponses];
+
+export type ListPinnedAnswersData = {
+    body?: never;
+    path: {
+        /**
+         * Run Id
+         */
+        run_id: number;
+    };
+    query?: never;
+    url: '/api/runs/{run_id}/pinned-answers';
+};
+
+export type ListPinnedAnswersErrors = {
+    /**
+     * Unauthorized
+     */
+    401: ErrorBody;
+    /**
+     * Forbidden
+     */
+    403: ErrorBody;
+    /**
+     * Not Found
+     */
+    404: ErrorBody;
+    /**
+     * Unprocessable Entity
+     */
+    422: ErrorBody;
+};
+
+export type ListPinnedAnswersError = ListPinnedAnswersErrors[keyof ListPinnedAnswersErrors];
+
+export type ListPinnedAnswersResponses = {
+    /**
+     * Successful Response
+     */
+    200: PagePinnedExampleOut;
+};
+
+export type ListPinnedAnswersResponse = ListPinnedAnswersResponses[keyof ListPinnedAnswersResponses];
 
 export type StreamRunEventsData = {
     body?: never;

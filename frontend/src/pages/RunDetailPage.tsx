@@ -17,6 +17,7 @@ import { CheckpointsTable } from "../features/runs/components/CheckpointsTable";
 import { Collapsible, KeyValueGrid } from "../features/runs/components/ConfigPanel";
 import { MemoryComparison } from "../features/runs/components/MemoryComparison";
 import { LearningRateChart, LossChart } from "../features/runs/components/MetricCharts";
+import { PinnedAnswers } from "../features/runs/components/PinnedAnswers";
 import { PredictionsTable } from "../features/runs/components/PredictionsTable";
 import { PreflightSummary } from "../features/runs/components/PreflightSummary";
 import { RunLog } from "../features/runs/components/RunLog";
@@ -64,6 +65,7 @@ function RunDetail({ run }: { run: RunOut }) {
   const log = useQuery(runQueries.log(run.id));
   const checkpoints = useQuery({ ...runQueries.checkpoints(run.id), refetchInterval: active ? 10_000 : false });
   const predictions = useQuery(runQueries.predictions(run.id));
+  const pinned = useQuery({ ...runQueries.pinnedAnswers(run.id), refetchInterval: active ? 10_000 : false });
   const dataset = useQuery(datasetQueries.detail(run.dataset_id));
   const cancel = useCancelRun(run.id);
   const clone = useCloneRun(run.id);
@@ -235,6 +237,12 @@ function RunDetail({ run }: { run: RunOut }) {
           />
         )}
       </Card>
+
+      {pinned.data && pinned.data.items.length > 0 ? (
+        <Card title="Answers during training">
+          <PinnedAnswers examples={pinned.data.items} />
+        </Card>
+      ) : null}
 
       {series.has("learning_rate") ? (
         <Card title="Learning rate">

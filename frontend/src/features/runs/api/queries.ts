@@ -10,6 +10,7 @@ import {
   listRunMetrics,
   listRunPredictions,
   listRuns,
+  listPinnedAnswers,
 } from "../../../client/sdk.gen";
 import type { EstimateRequest, RunCreate, RunOut, RunStatus } from "../../../client/types.gen";
 import { rememberItem } from "../../../lib/cache";
@@ -61,6 +62,13 @@ export const runQueries = {
       queryKey: [...runQueries.detailKey(id), "checkpoints"] as const,
       queryFn: async ({ signal }) =>
         (await listRunCheckpoints({ path: { run_id: id }, signal, throwOnError: true })).data,
+    }),
+  /** The pinned validation examples' answers at each evaluation step; polled while the run trains. */
+  pinnedAnswers: (id: number) =>
+    queryOptions({
+      queryKey: [...runQueries.detailKey(id), "pinned-answers"] as const,
+      queryFn: async ({ signal }) =>
+        (await listPinnedAnswers({ path: { run_id: id }, signal, throwOnError: true })).data,
     }),
   predictions: (id: number) =>
     queryOptions({
