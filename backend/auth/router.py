@@ -44,7 +44,7 @@ def _set_session_cookie(response: Response, secret: str, max_age: int) -> None:
 
 
 def _signed_in(session: SessionDep, response: Response, user: User) -> UserOut:
-    secret, _expires_at = service.start_session(session, user)
+    secret = service.start_session(session, user)
     _set_session_cookie(response, secret, int(get_settings().session_hours * 3600))
     return UserOut.model_validate(user)
 
@@ -120,7 +120,7 @@ def access_token(
 ) -> AccessToken:
     """OAuth2 password grant for scripts: `username` is the email. The token lasts as long as a browser sign-in."""
     user = service.authenticate(session, form.username.strip().lower(), form.password, _client(request))
-    secret, _expires_at = service.start_session(session, user)
+    secret = service.start_session(session, user)
     return AccessToken(access_token=secret)
 
 

@@ -1,6 +1,6 @@
 """Who is asking: sign-in, sessions, API tokens, the first admin and sign-up."""
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -79,11 +79,11 @@ def authenticate(session: Session, email: str, password: str, client: str) -> Us
     return user
 
 
-def start_session(session: Session, user: User) -> tuple[str, datetime]:
+def start_session(session: Session, user: User) -> str:
     secret = new_secret()
     expires_at = utcnow() + timedelta(hours=get_settings().session_hours)
     session.add(UserSession(user_id=user.id, token_hash=secret_hash(secret), expires_at=expires_at))
-    return secret, expires_at
+    return secret
 
 
 def end_session(session: Session, secret: str) -> None:

@@ -22,7 +22,7 @@ def get_user(session: Session, user_id: int) -> User:
     return user
 
 
-def update_user(session: Session, acting: User, user: User, request: UserUpdate) -> User:
+def update_user(session: Session, user: User, request: UserUpdate) -> User:
     demoted = request.role is not None and request.role != Role.ADMIN
     if user.is_admin and (demoted or request.active is False) and _active_admins(session) <= 1:
         raise Conflict("The studio needs at least one active admin: make another user admin first.")
