@@ -27,6 +27,8 @@ from backend.datasets.preview_router import router as preview_router
 from backend.datasets.router import router as datasets_router
 from backend.evaluations.router import router as evaluations_router
 from backend.hyperparameters.router import router as hyperparameters_router
+from backend.judges.router import router as judges_router
+from backend.judgings.router import router as judgings_router
 from backend.presets.router import router as presets_router
 from backend.presets.service import sync_builtins
 from backend.runs.artifacts_router import router as artifacts_router
@@ -96,6 +98,8 @@ def create_app() -> FastAPI:
         runs_router,
         artifacts_router,
         evaluations_router,
+        judges_router,
+        judgings_router,
         workers_router,
     )
     # Every resource route needs a signed-in user; the routers' own checks narrow it (ownership, roles).

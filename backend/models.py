@@ -441,7 +441,106 @@ class EvaluationPrediction(Base):
     prompt: Mapped[str] = mapped_column(Text)
     expected: Mapped[str] = mapped_column(Text)
     generated: Mapped[str] = mapped_column(Text)
-    scores: Mapped[dict[str, Any]]  # {metric name: the example's score}
+    # {metric name: the example's score}; judge_score only once a judge scored this answer.
+    scores: Mapped[dict[str, Any]]
+    # The latest judging's word on this answer: the judge's explanation, or why it gave no score (never a 0).
+    judge_explanation: Mapped[str | None] = mapped_column(Text)
+    not_judged_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class JudgeKind(StrEnum):
+    OPENAI = "openai"  # any OpenAI-compatible chat endpoint: base URL, model, API key
+    BASE_MODEL = "base_model"  # a base model registered in the studio, answered by a training worker
+
+
+class Judge(Base):
+    """An LLM that grades answers: an endpoint with its key, or a registered base model. Owned like a dataset."""
+
+    __tablename__ = "judges"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[JudgeKind] = mapped_column(_string_enum(JudgeKind))
+    base_url: Mapped[str | None] = mapped_column(String(1000))  # openai: up to the API version (…/v1)
+    model: Mapped[str] = mapped_column(String(BASE_MODEL_NAME_CHARS))  # the endpoint's model, or the base model's name
+    # Fernet-encrypted with a key derived from the studio's secret key (backend.core.secret_key); never returned by
+    # the API, which says only whether there is one. None: the endpoint wants no key (a local server).
+    api_key_encrypted: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    @property
+    def has_api_key(self) -> bool:
+        return self.api_key_encrypted is not None
+
+
+class JudgingKind(StrEnum):
+    SCORE = "score"  # each answer of one evaluation graded 0-100 against the expected answer
+    PAIRWISE = "pairwise"  # which of two evaluations' answers to the same example is better, asked in both orders
+
+
+class PairWinner(StrEnum):
+    A = "a"
+    B = "b"
+    TIE = "tie"  # also when the two orders disagree: the judge followed the position, not the answers
+
+
+class Judging(Base):
+    """A judge's pass over an evaluation's answers (score) or over two evaluations' (pairwise), done by a worker:
+    the light queue for an endpoint, the training queue for a base model. Its life cycle is a run's (RunStatus); a
+    cancel ends it at once, and the worker stops at its next progress write. Judging an evaluation again replaces
+    its earlier judge scores."""
+
+    __tablename__ = "judgings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    kind: Mapped[JudgingKind] = mapped_column(_string_enum(JudgingKind))
+    # score: the evaluation graded; pairwise: answers A.
+    evaluation_id: Mapped[int] = mapped_column(ForeignKey("evaluations.id", ondelete="CASCADE"), index=True)
+    # pairwise: answers B; None for score.
+    versus_evaluation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("evaluations.id", ondelete="CASCADE"), index=True
+    )
+    judge_id: Mapped[int | None] = mapped_column(ForeignKey("judges.id", ondelete="SET NULL"), index=True)
+    # The judge as it was when the worker started: it may be renamed, changed or deleted since.
+    judge_name: Mapped[str] = mapped_column(String(200))
+    judge_kind: Mapped[JudgeKind] = mapped_column(_string_enum(JudgeKind))
+    judge_model: Mapped[str] = mapped_column(String(BASE_MODEL_NAME_CHARS))
+    rubric: Mapped[str] = mapped_column(Text)
+    status: Mapped[RunStatus] = mapped_column(_string_enum(RunStatus), default=RunStatus.QUEUED)
+    done: Mapped[int] = mapped_column(Integer, default=0)  # examples (pairs) answered by the judge so far
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    judged: Mapped[int] = mapped_column(Integer, default=0)
+    not_judged: Mapped[int] = mapped_column(Integer, default=0)  # no usable reply: a reason each, never a 0
+    a_wins: Mapped[int] = mapped_column(Integer, default=0)  # pairwise only
+    b_wins: Mapped[int] = mapped_column(Integer, default=0)
+    ties: Mapped[int] = mapped_column(Integer, default=0)
+    prompt_tokens: Mapped[int] = mapped_column(BigInteger, default=0)  # as the judge counted them
+    completion_tokens: Mapped[int] = mapped_column(BigInteger, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+
+
+class PairJudgement(Base):
+    """A pairwise judging's verdict on one example (score judgings write into the evaluation's predictions)."""
+
+    __tablename__ = "pair_judgements"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    judging_id: Mapped[int] = mapped_column(ForeignKey("judgings.id", ondelete="CASCADE"), index=True)
+    example_id: Mapped[int] = mapped_column(ForeignKey("dataset_examples.id"))
+    winner: Mapped[PairWinner | None] = mapped_column(_string_enum(PairWinner))  # None: not judged
+    # What the judge said with A shown first, and with B shown first (A and B being the letters it saw).
+    verdict: Mapped[str | None] = mapped_column(String(10))
+    swapped_verdict: Mapped[str | None] = mapped_column(String(10))
+    explanation: Mapped[str] = mapped_column(Text, default="")
+    not_judged_reason: Mapped[str | None] = mapped_column(Text)
+    prompt_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    completion_tokens: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class Worker(Base):

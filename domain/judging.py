@@ -11,6 +11,8 @@ import re
 from collections.abc import Mapping
 from typing import Any, Literal
 
+from domain.records import AlpacaRecord, AnyRecord, ChatRecord, as_messages, final_question
+
 Verdict = Literal["A", "B", "tie"]
 
 SCORE_PLACEHOLDERS = ("instruction", "input", "expected", "response")
@@ -73,6 +75,20 @@ _VERDICTS: dict[str, Verdict] = {"a": "A", "answer a": "A", "b": "B", "answer b"
 
 class UnreadableReply(ValueError):
     """The judge answered, but without a usable score or verdict; the message says why."""
+
+
+def task_and_input(record: AnyRecord) -> tuple[str, str]:
+    """What the judge is shown as the task and its input, without a training template's boilerplate: Alpaca's
+    instruction and input; a prompt with no input; a chat's last question, the conversation before it as the input."""
+    if isinstance(record, AlpacaRecord):
+        return record.instruction, record.input
+    if not isinstance(record, ChatRecord):
+        return final_question(record), ""
+    messages = as_messages(record)
+    last_answer = max(i for i, m in enumerate(messages) if m.role == "assistant")
+    asked = max((i for i, m in enumerate(messages[:last_answer]) if m.role == "user"), default=last_answer)
+    context = "\n\n".join(f"{m.role}: {m.content}" for m in messages[:asked])
+    return final_question(record), context
 
 
 def check_rubric(rubric: str, placeholders: tuple[str, ...] = SCORE_PLACEHOLDERS) -> None:

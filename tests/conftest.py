@@ -20,11 +20,11 @@ from alembic.config import Config
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
-from backend.auth.credentials import clear_key_cache
 from backend.auth.limits import signin_limiter
 from backend.core.config import get_settings
 from backend.core.db import get_engine, get_sessionmaker, make_engine
 from backend.core.queue import get_celery
+from backend.core.secret_key import clear_key_cache
 from backend.models import Role
 from tests.accounts import ADMIN_EMAIL, Account, create_account
 from tests.processes import celery_worker

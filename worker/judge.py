@@ -4,6 +4,9 @@ judge_many scores each answer from 0 to 100 against the expected one; judge_pair
 in both orders. A call that gives no usable answer (an HTTP error, a timeout, a reply without a score) is a judgement
 with `not_judged_reason` and no score, never a 0: averaged in as zeros, the judge's failures would read as the model's.
 The rubrics and how a reply is read are in domain.judging.
+
+Both go through an `Ask` (prompts in, replies out, in order): `http_judge` for an endpoint; a judge that is a local
+model has its own (worker.training.local_judge). `grade` and `compare_pairs` take either.
 """
 
 import email.utils
@@ -98,6 +101,34 @@ class PairJudgement:
     completion_tokens: int
 
 
+@dataclass(frozen=True)
+class Reply:
+    """The judge's text, or why there is none; the tokens as the judge counted them."""
+
+    text: str | None
+    failure: str | None = None
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+
+# Called on the asking thread as each reply comes back: (the prompt's index, how many prompts are answered so far).
+# An exception it raises (a cancelled judging) stops the prompts not yet asked and propagates.
+Answered = Callable[[int, int], None]
+# Every prompt's reply, in the prompts' order.
+Ask = Callable[[list[str], Answered], list[Reply]]
+
+
+def http_judge(
+    endpoint: JudgeEndpoint, concurrency: int = 4, timeout_s: float = 30, retries: int = 3, backoff_s: float = 1.0
+) -> Ask:
+    """Asks an OpenAI-compatible endpoint, at most `concurrency` calls at once. `retries` are per call, after the
+    first attempt, waiting `backoff_s`, then twice as long each time (or as the server's Retry-After says)."""
+    if concurrency < 1:
+        raise ValueError("concurrency must be 1 or more")
+    caller = _Caller(endpoint, timeout_s, retries, backoff_s)
+    return lambda prompts, answered: _ask_all(caller, prompts, concurrency, answered)
+
+
 def judge_many(
     endpoint: JudgeEndpoint,
     items: Sequence[JudgeItem],
@@ -108,21 +139,8 @@ def judge_many(
     on_progress: Progress | None = None,
     backoff_s: float = 1.0,
 ) -> list[Judgement]:
-    """A score from 0 to 100 for each item's response, in the items' order.
-
-    `on_progress(done, total)` is called on the caller's thread after each item; an exception it raises (a cancelled
-    evaluation) stops the calls not yet started and propagates. `retries` are per call, after the first attempt,
-    waiting `backoff_s`, then twice as long each time (or as the server's Retry-After says).
-    """
-    check_rubric(rubric, SCORE_PLACEHOLDERS)
-    prompts = [fill(rubric, vars(item)) for item in items]
-
-    def answered(index: int, done: int) -> None:
-        if on_progress is not None:
-            on_progress(done, len(items))
-
-    replies = _ask_all(_Caller(endpoint, timeout_s, retries, backoff_s), prompts, concurrency, answered)
-    return [_judgement(reply) for reply in replies]
+    """grade() through an endpoint; the other parameters are http_judge's."""
+    return grade(http_judge(endpoint, concurrency, timeout_s, retries, backoff_s), items, rubric, on_progress)
 
 
 def judge_pairs(
@@ -135,8 +153,30 @@ def judge_pairs(
     on_progress: Progress | None = None,
     backoff_s: float = 1.0,
 ) -> list[PairJudgement]:
+    """compare_pairs() through an endpoint; the other parameters are http_judge's."""
+    return compare_pairs(http_judge(endpoint, concurrency, timeout_s, retries, backoff_s), items, rubric, on_progress)
+
+
+def grade(
+    ask: Ask, items: Sequence[JudgeItem], rubric: str = DEFAULT_RUBRIC, on_progress: Progress | None = None
+) -> list[Judgement]:
+    """A score from 0 to 100 for each item's response, in the items' order. `on_progress(done, total)` is called on
+    the caller's thread after each item; an exception it raises (a cancel) stops the calls not yet made."""
+    check_rubric(rubric, SCORE_PLACEHOLDERS)
+    prompts = [fill(rubric, vars(item)) for item in items]
+
+    def answered(index: int, done: int) -> None:
+        if on_progress is not None:
+            on_progress(done, len(items))
+
+    return [_judgement(reply) for reply in ask(prompts, answered)]
+
+
+def compare_pairs(
+    ask: Ask, items: Sequence[PairItem], rubric: str = PAIRWISE_RUBRIC, on_progress: Progress | None = None
+) -> list[PairJudgement]:
     """Which answer of each pair is better, in the items' order; each pair is asked twice, A and B swapped, and
-    counts as done (for `on_progress`) once both are answered. The other parameters are judge_many's."""
+    counts as done (for `on_progress`) once both are answered."""
     check_rubric(rubric, PAIRWISE_PLACEHOLDERS)
     prompts: list[str] = []
     for item in items:
@@ -154,18 +194,8 @@ def judge_pairs(
             if on_progress is not None:
                 on_progress(pairs_done, len(items))
 
-    replies = _ask_all(_Caller(endpoint, timeout_s, retries, backoff_s), prompts, concurrency, answered)
+    replies = ask(prompts, answered)
     return [_pair_judgement(replies[i], replies[i + 1]) for i in range(0, len(replies), 2)]
-
-
-@dataclass(frozen=True)
-class _Reply:
-    """The judge's text, or why there is none; the tokens as the endpoint counted them."""
-
-    text: str | None
-    failure: str | None = None
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
 
 
 @dataclass(frozen=True)
@@ -194,11 +224,11 @@ class _Caller:
         # it bounds the whole call.
         return httpx.Client(headers=headers, timeout=self.timeout_s, limits=httpx.Limits(max_connections=concurrency))
 
-    def ask(self, client: httpx.Client, prompt: str) -> _Reply:
+    def ask(self, client: httpx.Client, prompt: str) -> Reply:
         attempts = self.retries + 1
         for attempt in range(1, attempts + 1):
             outcome = self._attempt(client, prompt)
-            if isinstance(outcome, _Reply):
+            if isinstance(outcome, Reply):
                 return outcome
             if attempt == attempts:
                 break
@@ -206,9 +236,9 @@ class _Caller:
             wait = min(backoff if outcome.retry_after is None else outcome.retry_after, MAX_WAIT_S)
             log.info("judge call failed (%s); attempt %d of %d in %.1f s", outcome.failure, attempt + 1, attempts, wait)
             time.sleep(wait)
-        return _Reply(None, f"{outcome.failure} ({plural(attempts, 'attempt')})")
+        return Reply(None, f"{outcome.failure} ({plural(attempts, 'attempt')})")
 
-    def _attempt(self, client: httpx.Client, prompt: str) -> _Reply | _Retryable:
+    def _attempt(self, client: httpx.Client, prompt: str) -> Reply | _Retryable:
         body = {
             "model": self.endpoint.model,
             "messages": [{"role": "user", "content": prompt}],
@@ -222,26 +252,26 @@ class _Caller:
         except (httpx.NetworkError, httpx.RemoteProtocolError) as exc:
             return _Retryable(self._redact(f"could not reach the judge: {type(exc).__name__}: {exc}"))
         except httpx.HTTPError as exc:
-            return _Reply(None, self._redact(f"could not call the judge: {type(exc).__name__}: {exc}"))
+            return Reply(None, self._redact(f"could not call the judge: {type(exc).__name__}: {exc}"))
         status = response.status_code
         if status == 429 or status >= 500:
             return _Retryable(f"HTTP {status} from the judge", _retry_after(response))
         if not response.is_success:
-            return _Reply(None, self._redact(f"HTTP {status} from the judge: {_error_message(response)}"))
+            return Reply(None, self._redact(f"HTTP {status} from the judge: {_error_message(response)}"))
         return self._read(response)
 
-    def _read(self, response: httpx.Response) -> _Reply:
+    def _read(self, response: httpx.Response) -> Reply:
         try:
             data = response.json()
             text = data["choices"][0]["message"]["content"]
         except (ValueError, LookupError, TypeError):
-            return _Reply(None, self._redact(f"the judge's reply is not a chat completion: {quote(response.text)}"))
+            return Reply(None, self._redact(f"the judge's reply is not a chat completion: {quote(response.text)}"))
         usage = data.get("usage")
         usage = usage if isinstance(usage, dict) else {}
         tokens = _count(usage, "prompt_tokens"), _count(usage, "completion_tokens")
         if not isinstance(text, str):
-            return _Reply(None, "the judge's reply has no text", *tokens)
-        return _Reply(text, None, *tokens)
+            return Reply(None, "the judge's reply has no text", *tokens)
+        return Reply(text, None, *tokens)
 
     def _redact(self, text: str) -> str:
         # Some servers quote the key they refused in their error message.
@@ -251,12 +281,10 @@ class _Caller:
 
 def _ask_all(
     caller: _Caller, prompts: list[str], concurrency: int, answered: Callable[[int, int], None]
-) -> list[_Reply]:
+) -> list[Reply]:
     """Every prompt's reply, in order, at most `concurrency` calls at once; `answered(index, done)` is called on
     this thread as each comes back."""
-    if concurrency < 1:
-        raise ValueError("concurrency must be 1 or more")
-    replies: list[_Reply] = [_Reply(None)] * len(prompts)
+    replies: list[Reply] = [Reply(None)] * len(prompts)
     with caller.client(concurrency) as client:
         pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="judge")
         try:
@@ -270,7 +298,7 @@ def _ask_all(
     return replies
 
 
-def _judgement(reply: _Reply) -> Judgement:
+def _judgement(reply: Reply) -> Judgement:
     tokens = {"prompt_tokens": reply.prompt_tokens, "completion_tokens": reply.completion_tokens}
     if reply.text is None:
         return Judgement(None, "", reply.failure, **tokens)
@@ -281,7 +309,7 @@ def _judgement(reply: _Reply) -> Judgement:
     return Judgement(score, explanation, None, **tokens)
 
 
-def _pair_judgement(first: _Reply, swapped: _Reply) -> PairJudgement:
+def _pair_judgement(first: Reply, swapped: Reply) -> PairJudgement:
     verdict, explanation, failure = _verdict(first)
     swapped_verdict, swapped_explanation, swapped_failure = _verdict(swapped)
     winner: Winner | None = None
@@ -308,7 +336,7 @@ def _by_order(first: str | None, swapped: str | None) -> list[str]:
     return [f"{order}: {text}" for order, text in (("in the given order", first), ("swapped", swapped)) if text]
 
 
-def _verdict(reply: _Reply) -> tuple[Verdict | None, str, str | None]:
+def _verdict(reply: Reply) -> tuple[Verdict | None, str, str | None]:
     """(verdict, explanation, why there is no verdict)."""
     if reply.text is None:
         return None, "", reply.failure

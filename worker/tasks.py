@@ -20,14 +20,18 @@ from domain.log import LogKind
 from domain.records import final_answer
 from domain.templates import render_records
 from domain.text import plural
-from worker import evaluation_store, run_store
+from worker import evaluation_store, judging_store, run_store
 from worker.celery_app import app
 from worker.evaluation_store import Answers
+from worker.judge import Ask
+from worker.judging import run_judging
+from worker.judging_store import CannotJudge, JudgeSetup
 from worker.leases import WORKER_ID, Lease
 from worker.oom_retry import OomRetry
 from worker.sinks import DatabaseSink
 from worker.training.base_models import materialize_bundled_model
 from worker.training.generate import answer_prompts, generate_answers
+from worker.training.local_judge import model_judge
 from worker.training.memory import PeakMemory
 from worker.training.merge import merge_adapter
 from worker.training.oom import SimulatedOutOfMemory
@@ -194,6 +198,7 @@ def run_evaluation(evaluation_id: int) -> None:
         )
         if generated is None:
             evaluation_store.finish(evaluation_id, RunStatus.CANCELLED)
+            judging_store.abandon(evaluation_id, "the evaluation was cancelled: there are no answers to judge")
             return
         evaluation_store.finish(
             evaluation_id,
@@ -203,6 +208,26 @@ def run_evaluation(evaluation_id: int) -> None:
             expected=[final_answer(record) for record in inputs.records],
             generated=generated,
         )
+        judging_store.release(evaluation_id)  # a judge asked for with the evaluation judges its answers now
     except Exception as exc:
         log.exception("evaluation %s failed", evaluation_id)
         evaluation_store.finish(evaluation_id, RunStatus.FAILED, error=describe_failure(exc, 0))
+        judging_store.abandon(evaluation_id, "the evaluation failed: there are no answers to judge")
+
+
+@app.task(name="judgings.judge_with_model")  # backend.core.queue.JUDGE_WITH_MODEL_TASK
+def judge_with_model(judging_id: int) -> None:
+    """A judging whose judge is a base model of the studio's: it is loaded here and generates the judge's replies."""
+    if not run_judging(judging_id, _model_judge):
+        log.info("judging %s is no longer queued; skipping", judging_id)
+        raise Ignore()
+
+
+def _model_judge(setup: JudgeSetup) -> Ask:
+    entry = setup.base_model
+    if entry is None:
+        raise CannotJudge("this judge is an endpoint: a light worker judges with it")
+    settings = get_settings()
+    if entry.source == "bundled":
+        materialize_bundled_model(settings.models_dir)
+    return model_judge(model_location(entry.name, entry.source, entry.location, settings.models_dir))

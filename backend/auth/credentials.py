@@ -2,14 +2,11 @@
 
 import hashlib
 import hmac
-import os
 import secrets
-from functools import lru_cache
-from pathlib import Path
 
 from pwdlib import PasswordHash
 
-from backend.core.config import get_settings
+from backend.core.secret_key import secret_key
 
 API_TOKEN_PREFIX = "fts_"
 SESSION_COOKIE = "studio_session"
@@ -39,26 +36,4 @@ def new_secret(prefix: str = "") -> str:
 
 def secret_hash(secret: str) -> str:
     """A keyed hash: the stored value is useless without the secret key, and lookups stay one indexed equality."""
-    return hmac.new(_secret_key(), secret.encode(), hashlib.sha256).hexdigest()
-
-
-@lru_cache
-def _secret_key() -> bytes:
-    settings = get_settings()
-    configured = settings.secret_key.get_secret_value()
-    if configured:
-        return configured.encode()
-    # The loopback default: a key generated once and kept beside the database (never a fixed default).
-    path: Path = settings.data_dir / "secret_key"
-    try:
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        pass  # made earlier, or by another process starting at the same time
-    else:
-        with os.fdopen(descriptor, "w") as file:
-            file.write(secrets.token_urlsafe(48))
-    return path.read_text().strip().encode()
-
-
-def clear_key_cache() -> None:
-    _secret_key.cache_clear()
+    return hmac.new(secret_key(), secret.encode(), hashlib.sha256).hexdigest()

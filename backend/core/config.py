@@ -76,6 +76,23 @@ class Settings(BaseSettings):
         "queue, so a run waiting behind busy workers is not sent every interval. A duplicate task is harmless: only "
         "one worker can claim the run.",
     )
+    judge_concurrency: int = Field(
+        4,
+        ge=1,
+        le=64,
+        description="Calls a judging makes to an endpoint at once. More: faster, until the endpoint's rate limit "
+        "answers 429 (retried after its Retry-After).",
+    )
+    judge_timeout_seconds: float = Field(
+        60, gt=0, description="How long one call to a judge's endpoint may take before it is retried."
+    )
+    judge_retries: int = Field(
+        3,
+        ge=0,
+        le=10,
+        description="Retries of a judge call that timed out or got a 429 or 5xx, waiting 1 s, 2 s, 4 s...; after the "
+        "last one the answer is 'not judged' with the reason.",
+    )
     simulate_oom_above_batch: int | None = Field(
         None,
         ge=1,

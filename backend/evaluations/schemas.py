@@ -4,6 +4,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from backend.core.params import MAX_ID, Id
+from backend.judgings.schemas import JudgeRequest
 from backend.models import AnswerSource, RunStatus, Split
 from domain.decoding import Decoding
 from domain.scoring.compare import Verdict
@@ -33,6 +34,9 @@ class EvaluationCreate(BaseModel):
         le=MAX_BATCH_SIZE,
         description="Prompts answered together. Larger: faster on a GPU, more memory; smaller: finer progress and "
         "a cancel that stops sooner.",
+    )
+    judge: JudgeRequest | None = Field(
+        None, description="Also grade the answers with a judge once they are in (see POST /api/evaluations/{id}/judge)."
     )
 
 
@@ -71,7 +75,11 @@ class EvaluationPredictionOut(BaseModel):
     prompt: str
     expected: str
     generated: str
-    scores: dict[str, float | None]
+    scores: dict[str, float | None] = Field(description="{metric: score}; judge_score only where a judge gave one.")
+    judge_explanation: str | None = Field(description="Why the judge gave its score.")
+    not_judged_reason: str | None = Field(
+        description="Why the judge gave no score (an unreadable reply, a timeout, an HTTP error): not judged, not 0."
+    )
 
 
 class MetricComparisonOut(BaseModel):

@@ -14,12 +14,14 @@ from backend.core.queue import BrokerUnreachable, enqueue_evaluation
 from backend.core.storage import Storage
 from backend.datasets.service import get_dataset
 from backend.evaluations.schemas import ComparisonOut, EvaluationCreate, ExampleChangeOut, MetricComparisonOut
+from backend.judgings.service import abandon_waiting, add_judging, check_request
 from backend.models import (
     AnswerSource,
     Checkpoint,
     DatasetExample,
     Evaluation,
     EvaluationPrediction,
+    JudgingKind,
     Run,
     RunStatus,
     User,
@@ -39,6 +41,11 @@ COMPARISON_SEED = 0
 def create_evaluation(session: Session, storage: Storage, user: User, request: EvaluationCreate) -> Evaluation:
     """A queued evaluation of a succeeded run's model, sent to a training worker after the commit."""
     run = get_run(session, request.run_id, user)
+    judge = None
+    if request.judge is not None:  # checked before anything is written
+        judge, rubric = check_request(
+            session, user, request.judge.judge_id, request.judge.rubric, JudgingKind.SCORE, field_prefix="judge."
+        )
     if run.status != RunStatus.SUCCEEDED:
         reason = {
             RunStatus.QUEUED: "it has not started training yet",
@@ -77,6 +84,10 @@ def create_evaluation(session: Session, storage: Storage, user: User, request: E
         total=total,
     )
     session.add(evaluation)
+    session.flush()
+    if judge is not None:
+        # Queued, not sent: the evaluation's worker sends it once the answers are in.
+        add_judging(session, user, judge, rubric, evaluation, total=total)
     # Commit before enqueueing: a worker that picks the task up at once must find the evaluation.
     session.commit()
     try:
@@ -87,6 +98,7 @@ def create_evaluation(session: Session, storage: Storage, user: User, request: E
         evaluation.status = RunStatus.FAILED
         evaluation.error = "the broker was unreachable: the evaluation was never sent to a worker; create it again"
         evaluation.finished_at = utcnow()
+        abandon_waiting(session, evaluation, "the evaluation was never sent to a worker: there are no answers to judge")
         session.commit()
         raise Unavailable(f"the broker was unreachable ({type(exc).__name__}); try again shortly") from exc
     return evaluation
@@ -168,11 +180,15 @@ def compare_evaluations(session: Session, user: User, a_id: int, b_id: int) -> C
             field="b",
         )
     example_ids = sorted(a_rows)
+    # A metric both evaluations scored; a judge's may be missing on some examples (not judged): compare() pairs
+    # the examples scored in both.
     names = [
-        name for name in METRICS if all(name in a_rows[i].scores and name in b_rows[i].scores for i in example_ids)
+        name
+        for name in METRICS
+        if any(name in a_rows[i].scores for i in example_ids) and any(name in b_rows[i].scores for i in example_ids)
     ]
-    a_scores = {name: [a_rows[i].scores[name] for i in example_ids] for name in names}
-    b_scores = {name: [b_rows[i].scores[name] for i in example_ids] for name in names}
+    a_scores = {name: [a_rows[i].scores.get(name) for i in example_ids] for name in names}
+    b_scores = {name: [b_rows[i].scores.get(name) for i in example_ids] for name in names}
     result = compare(a_scores, b_scores, seed=COMPARISON_SEED)
     metrics = []
     for name, metric in result.metrics.items():

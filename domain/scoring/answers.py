@@ -5,7 +5,7 @@ from typing import Any
 
 from domain.scoring.bootstrap import aggregate
 from domain.scoring.classification import is_classification
-from domain.scoring.metrics import METRICS, exact_match
+from domain.scoring.metrics import SCORERS, exact_match
 
 # Classification-style answers (a small closed set of labels) are also scored as accuracy: the share of labels right.
 ACCURACY = "accuracy"
@@ -19,12 +19,12 @@ class ScoredAnswers:
 
 def score_answers(generated: list[str], expected: list[str], *, seed: int) -> ScoredAnswers:
     per_example = [
-        {name: metric.score(answer, reference) for name, metric in METRICS.items()}
+        {name: score(answer, reference) for name, score in SCORERS.items()}
         for answer, reference in zip(generated, expected, strict=True)
     ]
     if is_classification(expected):
         for scores, answer, reference in zip(per_example, generated, expected, strict=True):
             scores[ACCURACY] = exact_match(answer, reference)
-    names = list(per_example[0]) if per_example else list(METRICS)
+    names = list(per_example[0]) if per_example else list(SCORERS)
     metrics = {name: asdict(aggregate([scores[name] for scores in per_example], seed=seed)) for name in names}
     return ScoredAnswers(per_example, metrics)

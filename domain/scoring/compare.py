@@ -8,6 +8,9 @@ Verdicts: a quality metric is BETTER or WORSE when its whole 95% interval of B -
 NO_CLEAR_CHANGE when the interval touches or crosses zero (or there are fewer than 2 examples). answer_length has
 no better side: CHANGED when the interval excludes zero (the difference's sign says longer or shorter), else
 NO_CLEAR_CHANGE; per example it is CHANGED or SAME.
+
+A score may be missing (None): a judge that gave an answer no score. Such an example is left out of that metric
+only: its means, difference and interval are over the examples scored in both A and B.
 """
 
 from collections.abc import Mapping, Sequence
@@ -79,16 +82,16 @@ def _change(higher_is_better: bool | None, difference: float) -> Change:
 
 
 def compare(
-    a_scores: Mapping[str, Sequence[float]],
-    b_scores: Mapping[str, Sequence[float]],
+    a_scores: Mapping[str, Sequence[float | None]],
+    b_scores: Mapping[str, Sequence[float | None]],
     *,
     seed: int,
     resamples: int = RESAMPLES,
     top: int = MOST_CHANGED,
 ) -> Comparison:
-    """Per-example scores by metric name (domain.scoring.metrics), the same examples in the same order in A and B.
-    Metrics scored in only one of them are left out; `top`: how many examples most_changed lists.
-    ValueError for an unknown metric or differing lengths."""
+    """Per-example scores by metric name (domain.scoring.metrics), the same examples in the same order in A and B,
+    None where an example has no score. Metrics scored in only one of them are left out; `top`: how many examples
+    most_changed lists. ValueError for an unknown metric or differing lengths."""
     names = [name for name in a_scores if name in b_scores]
     unknown = [name for name in names if name not in METRICS]
     if unknown:
@@ -98,15 +101,24 @@ def compare(
         raise ValueError(f"the evaluations score different numbers of examples: {sorted(lengths)}")
     n = lengths.pop() if lengths else 0
 
-    differences = {name: [b - a for a, b in zip(a_scores[name], b_scores[name], strict=True)] for name in names}
+    # Per metric, (example index, a, b) for the examples scored in both.
+    pairs: dict[str, list[tuple[int, float, float]]] = {
+        name: [
+            (index, a, b)
+            for index, (a, b) in enumerate(zip(a_scores[name], b_scores[name], strict=True))
+            if a is not None and b is not None
+        ]
+        for name in names
+    }
+    differences = {name: {index: b - a for index, a, b in pairs[name]} for name in names}
     metrics = {}
     for name in names:
         # One seed for every metric: each is resampled over the same resampled test sets.
-        interval = bootstrap_interval(differences[name], seed=seed, resamples=resamples)
+        interval = bootstrap_interval(list(differences[name].values()), seed=seed, resamples=resamples)
         metrics[name] = MetricComparison(
-            a=mean(a_scores[name]),
-            b=mean(b_scores[name]),
-            difference=mean(differences[name]),
+            a=mean([a for _, a, _ in pairs[name]]),
+            b=mean([b for _, _, b in pairs[name]]),
+            difference=mean(list(differences[name].values())),
             ci_low=interval[0] if interval else None,
             ci_high=interval[1] if interval else None,
             verdict=_verdict(METRICS[name].higher_is_better, interval),
@@ -114,7 +126,7 @@ def compare(
 
     examples = []
     for index in range(n):
-        example = {name: differences[name][index] for name in names}
+        example = {name: differences[name][index] for name in names if index in differences[name]}
         net = sum(
             delta if METRICS[name].higher_is_better else -delta
             for name, delta in example.items()

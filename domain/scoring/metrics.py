@@ -1,7 +1,9 @@
 """Per-example scorers, each `(generated, expected) -> float`, and the registry evaluations pick them from.
 
-Every quality metric is on a 0-1 scale (sacrebleu's 0-100 chrF and BLEU are divided by 100), so differences,
-bootstrap intervals and "which examples changed most" read the same across metrics. answer_length is a count.
+Every quality metric is on a 0-1 scale (sacrebleu's 0-100 chrF and BLEU are divided by 100, and so is a judge's
+0-100 grade), so differences, bootstrap intervals and "which examples changed most" read the same across metrics.
+answer_length is a count. judge_score has no scorer here: an LLM judge gives it (worker.judge), and only to the
+examples it could judge.
 """
 
 from collections import Counter
@@ -14,6 +16,7 @@ from sacrebleu.metrics import BLEU, CHRF
 from domain.scoring.normalise import normalise, words
 
 Scorer = Callable[[str, str], float]
+JUDGE_SCORE = "judge_score"
 
 
 def exact_match(generated: str, expected: str) -> float:
@@ -79,7 +82,7 @@ class Metric:
     name: str
     description: str  # one line: what it measures, and its scale
     higher_is_better: bool | None  # None: neither way is better (a length describes an answer, it does not judge it)
-    score: Scorer
+    score: Scorer | None  # None: given from outside, by an LLM judge
 
 
 METRICS: dict[str, Metric] = {
@@ -103,10 +106,18 @@ METRICS: dict[str, Metric] = {
         Metric(
             "answer_length", "Words in the generated answer; neither more nor fewer is better.", None, answer_length
         ),
+        Metric(
+            JUDGE_SCORE,
+            "An LLM judge's 0-100 grade against the expected answer, divided by 100: 0-1; over the examples it judged.",
+            True,
+            None,
+        ),
     )
 }
+# The metrics every evaluation computes itself, on every answer.
+SCORERS: dict[str, Scorer] = {name: metric.score for name, metric in METRICS.items() if metric.score is not None}
 
 
-def score_example(generated: str, expected: str, names: Iterable[str] = METRICS) -> dict[str, float]:
-    """One example's score under each named metric. KeyError names an unknown metric."""
-    return {name: METRICS[name].score(generated, expected) for name in names}
+def score_example(generated: str, expected: str, names: Iterable[str] = SCORERS) -> dict[str, float]:
+    """One example's score under each named metric. KeyError names an unknown (or judge-given) metric."""
+    return {name: SCORERS[name](generated, expected) for name in names}

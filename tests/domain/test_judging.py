@@ -9,7 +9,9 @@ from domain.judging import (
     fill,
     parse_score,
     parse_verdict,
+    task_and_input,
 )
+from domain.records import AlpacaRecord, ChatRecord, Message, PromptCompletionRecord
 
 
 def test_the_default_rubrics_have_their_placeholders() -> None:
@@ -55,3 +57,22 @@ def test_a_long_unreadable_reply_is_quoted_on_one_line() -> None:
     with pytest.raises(UnreadableReply) as refused:
         parse_verdict("Both answers\nare " + "fine " * 40)
     assert str(refused.value) == f"no verdict in the reply: '{('Both answers are ' + 'fine ' * 40)[:80]}…'"
+
+
+def test_the_judge_sees_the_task_and_input_without_a_template() -> None:
+    alpaca = AlpacaRecord(instruction="Translate to French.", input="cat", output="chat")
+    assert task_and_input(alpaca) == ("Translate to French.", "cat")
+    assert task_and_input(PromptCompletionRecord(prompt="2 + 2 =", completion="4")) == ("2 + 2 =", "")
+    chat = ChatRecord(
+        messages=(
+            Message(role="system", content="Be brief."),
+            Message(role="user", content="Capital of France?"),
+            Message(role="assistant", content="Paris"),
+            Message(role="user", content="And of Spain?"),
+            Message(role="assistant", content="Madrid"),
+        )
+    )
+    assert task_and_input(chat) == (
+        "And of Spain?",
+        "system: Be brief.\n\nuser: Capital of France?\n\nassistant: Paris",
+    )

@@ -9,6 +9,7 @@ from domain.scoring.classification import OTHER, ClassScores, classification_rep
 from domain.scoring.compare import Change, Verdict, compare
 from domain.scoring.metrics import (
     METRICS,
+    SCORERS,
     answer_length,
     bleu,
     chrf,
@@ -136,7 +137,9 @@ class TestAnswerLength:
 
 class TestMetrics:
     def test_registry(self) -> None:
-        assert list(METRICS) == ["exact_match", "token_f1", "rouge_l", "chrf", "bleu", "answer_length"]
+        assert list(SCORERS) == ["exact_match", "token_f1", "rouge_l", "chrf", "bleu", "answer_length"]
+        assert list(METRICS) == [*SCORERS, "judge_score"]  # given by a judge, not computed here
+        assert METRICS["judge_score"].score is None
         assert METRICS["answer_length"].higher_is_better is None
         assert all(METRICS[name].higher_is_better for name in METRICS if name != "answer_length")
         assert all(metric.description and "\n" not in metric.description for metric in METRICS.values())
@@ -146,9 +149,10 @@ class TestMetrics:
             "exact_match": 1.0,
             "answer_length": 1.0,
         }
-        assert set(score_example("a", "b")) == set(METRICS)
-        with pytest.raises(KeyError):
-            score_example("a", "b", ["accuracy"])
+        assert set(score_example("a", "b")) == set(SCORERS)
+        for not_computed in ("accuracy", "judge_score"):
+            with pytest.raises(KeyError):
+                score_example("a", "b", [not_computed])
 
 
 class TestIsClassification:
@@ -286,6 +290,24 @@ class TestCompare:
     def test_metrics_in_one_evaluation_only_are_left_out(self) -> None:
         result = compare({"bleu": [0.1, 0.2], "chrf": [0.3, 0.4]}, {"chrf": [0.3, 0.5]}, seed=0)
         assert list(result.metrics) == ["chrf"]
+
+    def test_an_example_without_a_score_is_left_out_of_that_metric_only(self) -> None:
+        # A judge gave no score to example 1 in A and example 2 in B: judge_score pairs examples 0 and 3.
+        a = {"judge_score": [0.2, None, 0.4, 0.6], "exact_match": [0.0, 0.0, 1.0, 1.0]}
+        b = {"judge_score": [0.8, 0.5, None, 0.6], "exact_match": [1.0, 0.0, 1.0, 1.0]}
+        result = compare(a, b, seed=0)
+
+        judge = result.metrics["judge_score"]
+        assert (judge.a, judge.b) == pytest.approx((0.4, 0.7))
+        assert judge.difference == pytest.approx(0.3)
+        assert result.metrics["exact_match"].difference == pytest.approx(0.25)  # all four examples
+        assert [set(e.differences) for e in result.examples] == [
+            {"judge_score", "exact_match"},
+            {"exact_match"},
+            {"exact_match"},
+            {"judge_score", "exact_match"},
+        ]
+        assert result.examples[0].net == pytest.approx(1.6)
 
     def test_one_example_has_no_interval(self) -> None:
         metric = compare({"bleu": [0.1]}, {"bleu": [0.9]}, seed=0).metrics["bleu"]
