@@ -192,7 +192,7 @@ def compare_evaluations(session: Session, user: User, a_id: int, b_id: int) -> C
     result = compare(a_scores, b_scores, seed=COMPARISON_SEED)
     metrics = []
     for name, metric in result.metrics.items():
-        counts = Counter(example.changes[name] for example in result.examples)
+        counts = Counter(example.changes[name] for example in result.examples if name in example.changes)
         metrics.append(
             MetricComparisonOut(
                 name=name,

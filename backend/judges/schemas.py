@@ -1,4 +1,5 @@
 from datetime import datetime
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
@@ -19,7 +20,8 @@ def _http_url(value: str | None) -> str | None:
     if value is None:
         return None
     value = value.strip().rstrip("/")
-    if not value.startswith(("http://", "https://")) or len(value) <= len("https://"):
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ValueError("must be an http:// or https:// URL, e.g. https://api.openai.com/v1")
     return value
 

@@ -7,6 +7,7 @@ from backend.core.db import SessionDep
 from backend.core.errors import Conflict, Invalid, NotFound, Unavailable, error_responses
 from backend.core.params import Id, Position
 from backend.core.schemas import Page
+from backend.evaluations.router import EvaluationDep
 from backend.evaluations.service import get_evaluation
 from backend.judgings import service
 from backend.judgings.schemas import JudgeRequest, JudgingOut, PairJudgementOut, PairwiseJudgingCreate
@@ -29,11 +30,12 @@ JudgingDep = Annotated[Judging, Depends(load_judging)]
     operation_id="judgeEvaluation",
     responses=error_responses(NotFound, Conflict, Invalid, Unavailable),
 )
-def judge_evaluation(session: SessionDep, user: CreatorUser, evaluation_id: Id, request: JudgeRequest) -> Judging:
+def judge_evaluation(
+    session: SessionDep, user: CreatorUser, evaluation: EvaluationDep, request: JudgeRequest
+) -> Judging:
     """Grade a succeeded evaluation's answers with a judge, 0-100 against the expected answers (a run's two
     automatic evaluations included). A worker does it; the evaluation's `judge_score` metric and each answer's
     score and explanation replace any earlier judge's."""
-    evaluation = get_evaluation(session, evaluation_id, user)
     return service.judge_evaluation(session, user, evaluation, request)
 
 

@@ -2,7 +2,7 @@
 
 import { type Client, formDataBodySerializer, type Options as Options2, type TDataShape, urlSearchParamsBodySerializer } from './client';
 import { client } from './client.gen';
-import type { CancelEvaluationData, CancelEvaluationErrors, CancelEvaluationResponses, CancelRunData, CancelRunErrors, CancelRunResponses, CloneRunData, CloneRunErrors, CloneRunResponses, CompareEvaluationsData, CompareEvaluationsErrors, CompareEvaluationsResponses, ConvertDatasetData, ConvertDatasetErrors, ConvertDatasetResponses, CreateAccessTokenData, CreateAccessTokenErrors, CreateAccessTokenResponses, CreateApiTokenData, CreateApiTokenErrors, CreateApiTokenResponses, CreateEvaluationData, CreateEvaluationErrors, CreateEvaluationResponses, CreateFirstAdminData, CreateFirstAdminErrors, CreateFirstAdminResponses, CreateInvitationData, CreateInvitationErrors, CreateInvitationResponses, CreatePresetData, CreatePresetErrors, CreatePresetResponses, CreateRunData, CreateRunErrors, CreateRunResponses, CreateUserData, CreateUserErrors, CreateUserResponses, DeleteBaseModelData, DeleteBaseModelErrors, DeleteBaseModelResponses, DeletePresetData, DeletePresetErrors, DeletePresetResponses, DownloadDatasetData, DownloadDatasetErrors, DownloadDatasetResponses, DownloadRunArtifactData, DownloadRunArtifactErrors, DownloadRunArtifactResponses, EstimateRunData, EstimateRunErrors, EstimateRunResponses, GetAccessPolicyData, GetAccessPolicyErrors, GetAccessPolicyResponses, GetAuthStateData, GetAuthStateErrors, GetAuthStateResponses, GetCurrentUserData, GetCurrentUserErrors, GetCurrentUserResponses, GetDatasetData, GetDatasetErrors, GetDatasetResponses, GetEvaluationData, GetEvaluationErrors, GetEvaluationResponses, GetHealthData, GetHealthErrors, GetHealthResponses, GetPresetData, GetPresetErrors, GetPresetResponses, GetRunData, GetRunErrors, GetRunResponses, GetTokenStatsData, GetTokenStatsErrors, GetTokenStatsResponses, ListApiTokensData, ListApiTokensErrors, ListApiTokensResponses, ListBaseModelsData, ListBaseModelsErrors, ListBaseModelsResponses, ListDatasetExamplesData, ListDatasetExamplesErrors, ListDatasetExamplesResponses, ListDatasetsData, ListDatasetsErrors, ListDatasetsResponses, ListEvaluationPredictionsData, ListEvaluationPredictionsErrors, ListEvaluationPredictionsResponses, ListEvaluationsData, ListEvaluationsErrors, ListEvaluationsResponses, ListHyperparametersData, ListHyperparametersErrors, ListHyperparametersResponses, ListInvitationsData, ListInvitationsErrors, ListInvitationsResponses, ListPinnedAnswersData, ListPinnedAnswersErrors, ListPinnedAnswersResponses, ListPresetsData, ListPresetsErrors, ListPresetsResponses, ListRunCheckpointsData, ListRunCheckpointsErrors, ListRunCheckpointsResponses, ListRunLogLinesData, ListRunLogLinesErrors, ListRunLogLinesResponses, ListRunMetricsData, ListRunMetricsErrors, ListRunMetricsResponses, ListRunPredictionsData, ListRunPredictionsErrors, ListRunPredictionsResponses, ListRunsData, ListRunsErrors, ListRunsResponses, ListTemplatesData, ListTemplatesErrors, ListTemplatesResponses, ListUsersData, ListUsersErrors, ListUsersResponses, ListWorkersData, ListWorkersErrors, ListWorkersResponses, PreviewConversionData, PreviewConversionErrors, PreviewConversionResponses, PreviewTokensData, PreviewTokensErrors, PreviewTokensResponses, RegisterBaseModelData, RegisterBaseModelErrors, RegisterBaseModelResponses, RevokeApiTokenData, RevokeApiTokenErrors, RevokeApiTokenResponses, SetAccessPolicyData, SetAccessPolicyErrors, SetAccessPolicyResponses, SignInData, SignInErrors, SignInResponses, SignOutData, SignOutErrors, SignOutResponses, SignUpData, SignUpErrors, SignUpResponses, StreamRunEventsData, StreamRunEventsErrors, StreamRunEventsResponses, UpdateDatasetData, UpdateDatasetErrors, UpdateDatasetResponses, UpdatePresetData, UpdatePresetErrors, UpdatePresetResponses, UpdateUserData, UpdateUserErrors, UpdateUserResponses, UploadDatasetData, UploadDatasetErrors, UploadDatasetResponses, WithdrawInvitationData, WithdrawInvitationErrors, WithdrawInvitationResponses } from './types.gen';
+import type { CancelEvaluationData, CancelEvaluationErrors, CancelEvaluationResponses, CancelJudgingData, CancelJudgingErrors, CancelJudgingResponses, CancelRunData, CancelRunErrors, CancelRunResponses, CheckJudgeData, CheckJudgeErrors, CheckJudgeResponses, CloneRunData, CloneRunErrors, CloneRunResponses, CompareEvaluationsData, CompareEvaluationsErrors, CompareEvaluationsResponses, ConvertDatasetData, ConvertDatasetErrors, ConvertDatasetResponses, CreateAccessTokenData, CreateAccessTokenErrors, CreateAccessTokenResponses, CreateApiTokenData, CreateApiTokenErrors, CreateApiTokenResponses, CreateEvaluationData, CreateEvaluationErrors, CreateEvaluationResponses, CreateFirstAdminData, CreateFirstAdminErrors, CreateFirstAdminResponses, CreateInvitationData, CreateInvitationErrors, CreateInvitationResponses, CreateJudgeData, CreateJudgeErrors, CreateJudgeResponses, CreatePresetData, CreatePresetErrors, CreatePresetResponses, CreateRunData, CreateRunErrors, CreateRunResponses, CreateUserData, CreateUserErrors, CreateUserResponses, DeleteBaseModelData, DeleteBaseModelErrors, DeleteBaseModelResponses, DeleteJudgeData, DeleteJudgeErrors, DeleteJudgeResponses, DeletePresetData, DeletePresetErrors, DeletePresetResponses, DownloadDatasetData, DownloadDatasetErrors, DownloadDatasetResponses, DownloadRunArtifactData, DownloadRunArtifactErrors, DownloadRunArtifactResponses, EstimateRunData, EstimateRunErrors, EstimateRunResponses, GetAccessPolicyData, GetAccessPolicyErrors, GetAccessPolicyResponses, GetAuthStateData, GetAuthStateErrors, GetAuthStateResponses, GetCurrentUserData, GetCurrentUserErrors, GetCurrentUserResponses, GetDatasetData, GetDatasetErrors, GetDatasetResponses, GetEvaluationData, GetEvaluationErrors, GetEvaluationResponses, GetHealthData, GetHealthErrors, GetHealthResponses, GetJudgeData, GetJudgeErrors, GetJudgeResponses, GetJudgeRubricsData, GetJudgeRubricsErrors, GetJudgeRubricsResponses, GetJudgingData, GetJudgingErrors, GetJudgingResponses, GetPresetData, GetPresetErrors, GetPresetResponses, GetRunData, GetRunErrors, GetRunResponses, GetTokenStatsData, GetTokenStatsErrors, GetTokenStatsResponses, JudgeEvaluationData, JudgeEvaluationErrors, JudgeEvaluationResponses, JudgePairData, JudgePairErrors, JudgePairResponses, ListApiTokensData, ListApiTokensErrors, ListApiTokensResponses, ListBaseModelsData, ListBaseModelsErrors, ListBaseModelsResponses, ListDatasetExamplesData, ListDatasetExamplesErrors, ListDatasetExamplesResponses, ListDatasetsData, ListDatasetsErrors, ListDatasetsResponses, ListEvaluationPredictionsData, ListEvaluationPredictionsErrors, ListEvaluationPredictionsResponses, ListEvaluationsData, ListEvaluationsErrors, ListEvaluationsResponses, ListHyperparametersData, ListHyperparametersErrors, ListHyperparametersResponses, ListInvitationsData, ListInvitationsErrors, ListInvitationsResponses, ListJudgesData, ListJudgesErrors, ListJudgesResponses, ListJudgingPairsData, ListJudgingPairsErrors, ListJudgingPairsResponses, ListJudgingsData, ListJudgingsErrors, ListJudgingsResponses, ListPinnedAnswersData, ListPinnedAnswersErrors, ListPinnedAnswersResponses, ListPresetsData, ListPresetsErrors, ListPresetsResponses, ListRunCheckpointsData, ListRunCheckpointsErrors, ListRunCheckpointsResponses, ListRunLogLinesData, ListRunLogLinesErrors, ListRunLogLinesResponses, ListRunMetricsData, ListRunMetricsErrors, ListRunMetricsResponses, ListRunPredictionsData, ListRunPredictionsErrors, ListRunPredictionsResponses, ListRunsData, ListRunsErrors, ListRunsResponses, ListTemplatesData, ListTemplatesErrors, ListTemplatesResponses, ListUsersData, ListUsersErrors, ListUsersResponses, ListWorkersData, ListWorkersErrors, ListWorkersResponses, PreviewConversionData, PreviewConversionErrors, PreviewConversionResponses, PreviewTokensData, PreviewTokensErrors, PreviewTokensResponses, RegisterBaseModelData, RegisterBaseModelErrors, RegisterBaseModelResponses, RevokeApiTokenData, RevokeApiTokenErrors, RevokeApiTokenResponses, SetAccessPolicyData, SetAccessPolicyErrors, SetAccessPolicyResponses, SignInData, SignInErrors, SignInResponses, SignOutData, SignOutErrors, SignOutResponses, SignUpData, SignUpErrors, SignUpResponses, StreamRunEventsData, StreamRunEventsErrors, StreamRunEventsResponses, UpdateDatasetData, UpdateDatasetErrors, UpdateDatasetResponses, UpdateJudgeData, UpdateJudgeErrors, UpdateJudgeResponses, UpdatePresetData, UpdatePresetErrors, UpdatePresetResponses, UpdateUserData, UpdateUserErrors, UpdateUserResponses, UploadDatasetData, UploadDatasetErrors, UploadDatasetResponses, WithdrawInvitationData, WithdrawInvitationErrors, WithdrawInvitationResponses } from './types.gen';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -616,6 +616,214 @@ export const listEvaluationPredictions = <ThrowOnError extends boolean = false>(
             type: 'apiKey'
         }],
     url: '/api/evaluations/{evaluation_id}/predictions',
+    ...options
+});
+
+/**
+ * List Judges
+ */
+export const listJudges = <ThrowOnError extends boolean = false>(options?: Options<ListJudgesData, ThrowOnError>) => (options?.client ?? client).get<ListJudgesResponses, ListJudgesErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, {
+            in: 'cookie',
+            name: 'studio_session',
+            type: 'apiKey'
+        }],
+    url: '/api/judges',
+    ...options
+});
+
+/**
+ * Create Judge
+ *
+ * An LLM that grades evaluations' answers. Its API key is stored encrypted and never returned.
+ */
+export const createJudge = <ThrowOnError extends boolean = false>(options: Options<CreateJudgeData, ThrowOnError>) => (options.client ?? client).post<CreateJudgeResponses, CreateJudgeErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, {
+            in: 'cookie',
+            name: 'studio_session',
+            type: 'apiKey'
+        }],
+    url: '/api/judges',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Get Rubrics
+ *
+ * The default rubrics a judge is asked with, to start an edited one from.
+ */
+export const getJudgeRubrics = <ThrowOnError extends boolean = false>(options?: Options<GetJudgeRubricsData, ThrowOnError>) => (options?.client ?? client).get<GetJudgeRubricsResponses, GetJudgeRubricsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, {
+            in: 'cookie',
+            name: 'studio_session',
+            type: 'apiKey'
+        }],
+    url: '/api/judges/rubrics',
+    ...options
+});
+
+/**
+ * Delete Judge
+ *
+ * Judgings it made keep its name and model.
+ */
+export const deleteJudge = <ThrowOnError extends boolean = false>(options: Options<DeleteJudgeData, ThrowOnError>) => (options.client ?? client).delete<DeleteJudgeResponses, DeleteJudgeErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, {
+            in: 'cookie',
+            name: 'studio_session',
+            type: 'apiKey'
+        }],
+    url: '/api/judges/{judge_id}',
+    ...options
+});
+
+/**
+ * Get Judge
+ */
+export const getJudge = <ThrowOnError extends boolean = false>(options: Options<GetJudgeData, ThrowOnError>) => (options.client ?? client).get<GetJudgeResponses, GetJudgeErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, {
+            in: 'cookie',
+            name: 'studio_session',
+            type: 'apiKey'
+        }],
+    url: '/api/judges/{judge_id}',
+    ...options
+});
+
+/**
+ * Update Judge
+ *
+ * Rename, point elsewhere, or replace the key ("" removes it); what is not sent stays.
+ */
+export const updateJudge = <ThrowOnError extends boolean = false>(options: Options<UpdateJudgeData, ThrowOnError>) => (options.client ?? client).patch<UpdateJudgeResponses, UpdateJudgeErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, {
+            in: 'cookie',
+            name: 'studio_session',
+            type: 'apiKey'
+        }],
+    url: '/api/judges/{judge_id}',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Check Judge
+ *
+ * One test prompt to the judge's endpoint (up to 20 s): does it answer, with a score a judging can read?
+ */
+export const checkJudge = <ThrowOnError extends boolean = false>(options: Options<CheckJudgeData, ThrowOnError>) => (options.client ?? client).post<CheckJudgeResponses, CheckJudgeErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, {
+            in: 'cookie',
+            name: 'studio_session',
+            type: 'apiKey'
+        }],
+    url: '/api/judges/{judge_id}/check',
+    ...options
+});
+
+/**
+ * Judge Evaluation
+ *
+ * Grade a succeeded evaluation's answers with a judge, 0-100 against the expected answers (a run's two
+ * automatic evaluations included). A worker does it; the evaluation's `judge_score` metric and each answer's
+ * score and explanation replace any earlier judge's.
+ */
+export const judgeEvaluation = <ThrowOnError extends boolean = false>(options: Options<JudgeEvaluationData, ThrowOnError>) => (options.client ?? client).post<JudgeEvaluationResponses, JudgeEvaluationErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, {
+            in: 'cookie',
+            name: 'studio_session',
+            type: 'apiKey'
+        }],
+    url: '/api/evaluations/{evaluation_id}/judge',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Judge Pair
+ *
+ * Ask a judge which of two evaluations answered each example better (a run against its base model, two
+ * checkpoints...). Each example is asked twice, the answers swapped; when the two orders disagree it is a tie.
+ */
+export const judgePair = <ThrowOnError extends boolean = false>(options: Options<JudgePairData, ThrowOnError>) => (options.client ?? client).post<JudgePairResponses, JudgePairErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, {
+            in: 'cookie',
+            name: 'studio_session',
+            type: 'apiKey'
+        }],
+    url: '/api/judgings/pairwise',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * List Judgings
+ *
+ * Newest first.
+ */
+export const listJudgings = <ThrowOnError extends boolean = false>(options?: Options<ListJudgingsData, ThrowOnError>) => (options?.client ?? client).get<ListJudgingsResponses, ListJudgingsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, {
+            in: 'cookie',
+            name: 'studio_session',
+            type: 'apiKey'
+        }],
+    url: '/api/judgings',
+    ...options
+});
+
+/**
+ * Get Judging
+ */
+export const getJudging = <ThrowOnError extends boolean = false>(options: Options<GetJudgingData, ThrowOnError>) => (options.client ?? client).get<GetJudgingResponses, GetJudgingErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, {
+            in: 'cookie',
+            name: 'studio_session',
+            type: 'apiKey'
+        }],
+    url: '/api/judgings/{judging_id}',
+    ...options
+});
+
+/**
+ * Cancel Judging
+ *
+ * Ends it at once; the worker stops within a second or so and writes no scores.
+ */
+export const cancelJudging = <ThrowOnError extends boolean = false>(options: Options<CancelJudgingData, ThrowOnError>) => (options.client ?? client).post<CancelJudgingResponses, CancelJudgingErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, {
+            in: 'cookie',
+            name: 'studio_session',
+            type: 'apiKey'
+        }],
+    url: '/api/judgings/{judging_id}/cancel',
+    ...options
+});
+
+/**
+ * List Pairs
+ *
+ * A pairwise judging's verdict on each example, with both answers.
+ */
+export const listJudgingPairs = <ThrowOnError extends boolean = false>(options: Options<ListJudgingPairsData, ThrowOnError>) => (options.client ?? client).get<ListJudgingPairsResponses, ListJudgingPairsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, {
+            in: 'cookie',
+            name: 'studio_session',
+            type: 'apiKey'
+        }],
+    url: '/api/judgings/{judging_id}/pairs',
     ...options
 });
 

@@ -1023,6 +1023,10 @@ export type EvaluationCreate = {
      * Prompts answered together. Larger: faster on a GPU, more memory; smaller: finer progress and a cancel that stops sooner.
      */
     batch_size?: number;
+    /**
+     * Also grade the answers with a judge once they are in (see POST /api/evaluations/{id}/judge).
+     */
+    judge?: JudgeRequest | null;
 };
 
 /**
@@ -1128,10 +1132,24 @@ export type EvaluationPredictionOut = {
     generated: string;
     /**
      * Scores
+     *
+     * {metric: score}; judge_score only where a judge gave one.
      */
     scores: {
         [key: string]: number | null;
     };
+    /**
+     * Judge Explanation
+     *
+     * Why the judge gave its score.
+     */
+    judge_explanation: string | null;
+    /**
+     * Not Judged Reason
+     *
+     * Why the judge gave no score (an unreadable reply, a timeout, an HTTP error): not judged, not 0.
+     */
+    not_judged_reason: string | null;
 };
 
 /**
@@ -1390,6 +1408,275 @@ export type InvitationOut = {
      * Accepted At
      */
     accepted_at: string | null;
+};
+
+/**
+ * JudgeCheckOut
+ */
+export type JudgeCheckOut = {
+    /**
+     * Ok
+     *
+     * The judge answered a test prompt with a usable score.
+     */
+    ok: boolean;
+    /**
+     * Detail
+     *
+     * What happened, in one sentence.
+     */
+    detail: string;
+    /**
+     * Reply
+     *
+     * The start of the judge's reply, when it gave one.
+     */
+    reply?: string | null;
+    /**
+     * Seconds
+     *
+     * How long the call took.
+     */
+    seconds: number;
+};
+
+/**
+ * JudgeCreate
+ */
+export type JudgeCreate = {
+    /**
+     * Name
+     */
+    name: string;
+    /**
+     * openai: any OpenAI-compatible chat endpoint, called by a light worker; base_model: a base model registered in the studio, loaded by a training worker (needs a chat template).
+     */
+    kind?: JudgeKind;
+    /**
+     * Base Url
+     *
+     * openai only: the endpoint up to its API version, e.g. https://api.openai.com/v1 or http://localhost:8000/v1 (vLLM, Ollama, llama.cpp). The judge calls {base_url}/chat/completions.
+     */
+    base_url?: string | null;
+    /**
+     * Model
+     *
+     * openai: the model the endpoint serves (e.g. gpt-4o-mini); base_model: a registered base model's name.
+     */
+    model: string;
+    /**
+     * Api Key
+     *
+     * openai only: stored encrypted and never shown again (responses say only `has_api_key`). Empty: the endpoint wants none, as a local server may.
+     */
+    api_key?: null;
+};
+
+/**
+ * JudgeKind
+ */
+export type JudgeKind = 'openai' | 'base_model';
+
+/**
+ * JudgeOut
+ */
+export type JudgeOut = {
+    /**
+     * Id
+     */
+    id: number;
+    /**
+     * Name
+     */
+    name: string;
+    kind: JudgeKind;
+    /**
+     * Base Url
+     */
+    base_url: string | null;
+    /**
+     * Model
+     */
+    model: string;
+    /**
+     * Has Api Key
+     *
+     * A key is stored (it is never returned).
+     */
+    has_api_key: boolean;
+    /**
+     * Created At
+     */
+    created_at: string;
+    /**
+     * Updated At
+     */
+    updated_at: string;
+};
+
+/**
+ * JudgeRequest
+ *
+ * Which judge grades an evaluation's answers, and with what rubric.
+ */
+export type JudgeRequest = {
+    /**
+     * Judge Id
+     *
+     * One of your judges (GET /api/judges).
+     */
+    judge_id: number;
+    /**
+     * Rubric
+     *
+     * What the judge is asked, with the placeholders {instruction}, {input}, {expected} and {response}. Empty: the default (GET /api/judges/rubrics).
+     */
+    rubric?: string | null;
+};
+
+/**
+ * JudgeUpdate
+ *
+ * Only what is sent changes. `api_key`: a new key replaces the stored one, "" removes it, null keeps it.
+ */
+export type JudgeUpdate = {
+    /**
+     * Name
+     */
+    name?: string | null;
+    /**
+     * Base Url
+     *
+     * openai only: the endpoint up to its API version, e.g. https://api.openai.com/v1 or http://localhost:8000/v1 (vLLM, Ollama, llama.cpp). The judge calls {base_url}/chat/completions.
+     */
+    base_url?: string | null;
+    /**
+     * Model
+     *
+     * openai: the model the endpoint serves (e.g. gpt-4o-mini); base_model: a registered base model's name.
+     */
+    model?: string | null;
+    /**
+     * Api Key
+     *
+     * openai only: stored encrypted and never shown again (responses say only `has_api_key`). Empty: the endpoint wants none, as a local server may.
+     */
+    api_key?: null;
+};
+
+/**
+ * JudgingKind
+ */
+export type JudgingKind = 'score' | 'pairwise';
+
+/**
+ * JudgingOut
+ */
+export type JudgingOut = {
+    /**
+     * Id
+     */
+    id: number;
+    /**
+     * score: each answer graded 0-100; pairwise: A's answers against B's.
+     */
+    kind: JudgingKind;
+    /**
+     * Evaluation Id
+     *
+     * score: the evaluation graded; pairwise: A.
+     */
+    evaluation_id: number;
+    /**
+     * Versus Evaluation Id
+     *
+     * pairwise: B.
+     */
+    versus_evaluation_id: number | null;
+    /**
+     * Judge Id
+     *
+     * None once the judge was deleted; its name and model stay below.
+     */
+    judge_id: number | null;
+    /**
+     * Judge Name
+     */
+    judge_name: string;
+    judge_kind: JudgeKind;
+    /**
+     * Judge Model
+     */
+    judge_model: string;
+    /**
+     * Rubric
+     */
+    rubric: string;
+    status: RunStatus;
+    /**
+     * Done
+     *
+     * Examples the judge has answered so far.
+     */
+    done: number;
+    /**
+     * Total
+     */
+    total: number;
+    /**
+     * Judged
+     *
+     * Examples with a score (pairwise: a verdict).
+     */
+    judged: number;
+    /**
+     * Not Judged
+     *
+     * Examples without one: an unreadable reply, a timeout, an HTTP error.
+     */
+    not_judged: number;
+    /**
+     * A Wins
+     *
+     * pairwise: A's answer better in both orders.
+     */
+    a_wins: number;
+    /**
+     * B Wins
+     */
+    b_wins: number;
+    /**
+     * Ties
+     *
+     * pairwise: a tie in both orders, or the two orders disagreeing.
+     */
+    ties: number;
+    /**
+     * Prompt Tokens
+     *
+     * Tokens sent to the judge, as it counted them.
+     */
+    prompt_tokens: number;
+    /**
+     * Completion Tokens
+     */
+    completion_tokens: number;
+    /**
+     * Error
+     */
+    error: string | null;
+    /**
+     * Created At
+     */
+    created_at: string;
+    /**
+     * Started At
+     */
+    started_at: string | null;
+    /**
+     * Finished At
+     */
+    finished_at: string | null;
 };
 
 /**
@@ -1772,6 +2059,34 @@ export type PageInvitationOut = {
 };
 
 /**
+ * Page[JudgeOut]
+ */
+export type PageJudgeOut = {
+    /**
+     * Items
+     */
+    items: Array<JudgeOut>;
+    /**
+     * Total
+     */
+    total: number;
+};
+
+/**
+ * Page[JudgingOut]
+ */
+export type PageJudgingOut = {
+    /**
+     * Items
+     */
+    items: Array<JudgingOut>;
+    /**
+     * Total
+     */
+    total: number;
+};
+
+/**
  * Page[MetricOut]
  */
 export type PageMetricOut = {
@@ -1779,6 +2094,20 @@ export type PageMetricOut = {
      * Items
      */
     items: Array<MetricOut>;
+    /**
+     * Total
+     */
+    total: number;
+};
+
+/**
+ * Page[PairJudgementOut]
+ */
+export type PagePairJudgementOut = {
+    /**
+     * Items
+     */
+    items: Array<PairJudgementOut>;
     /**
      * Total
      */
@@ -1895,6 +2224,99 @@ export type PageWorkerOut = {
      * Total
      */
     total: number;
+};
+
+/**
+ * PairJudgementOut
+ */
+export type PairJudgementOut = {
+    /**
+     * Example Id
+     */
+    example_id: number;
+    /**
+     * Prompt
+     */
+    prompt: string;
+    /**
+     * Expected
+     */
+    expected: string;
+    /**
+     * A Generated
+     */
+    a_generated: string;
+    /**
+     * B Generated
+     */
+    b_generated: string;
+    /**
+     * None: not judged (see not_judged_reason).
+     */
+    winner: PairWinner | null;
+    /**
+     * Verdict
+     *
+     * The judge's answer with A shown first: A, B or tie.
+     */
+    verdict: string | null;
+    /**
+     * Swapped Verdict
+     *
+     * With B shown first (as 'A'): A, B or tie.
+     */
+    swapped_verdict: string | null;
+    /**
+     * Explanation
+     */
+    explanation: string;
+    /**
+     * Not Judged Reason
+     */
+    not_judged_reason: string | null;
+    /**
+     * Prompt Tokens
+     */
+    prompt_tokens: number;
+    /**
+     * Completion Tokens
+     */
+    completion_tokens: number;
+};
+
+/**
+ * PairWinner
+ */
+export type PairWinner = 'a' | 'b' | 'tie';
+
+/**
+ * PairwiseJudgingCreate
+ */
+export type PairwiseJudgingCreate = {
+    /**
+     * A
+     *
+     * An evaluation, e.g. the base model's.
+     */
+    a: number;
+    /**
+     * B
+     *
+     * An evaluation of the same examples, e.g. the fine-tuned model's.
+     */
+    b: number;
+    /**
+     * Judge Id
+     *
+     * One of your judges (GET /api/judges).
+     */
+    judge_id: number;
+    /**
+     * Rubric
+     *
+     * What the judge is asked, with the placeholders {instruction}, {input}, {answer_a} and {answer_b}. Empty: the default (GET /api/judges/rubrics).
+     */
+    rubric?: string | null;
 };
 
 /**
@@ -2141,6 +2563,36 @@ export type ReconnectPayload = {
  * Role
  */
 export type Role = 'admin' | 'member' | 'reviewer';
+
+/**
+ * RubricOut
+ */
+export type RubricOut = {
+    /**
+     * Text
+     */
+    text: string;
+    /**
+     * Placeholders
+     *
+     * Every one must appear in an edited rubric, as {name}.
+     */
+    placeholders: Array<string>;
+};
+
+/**
+ * RubricsOut
+ */
+export type RubricsOut = {
+    /**
+     * Grading one answer from 0 to 100 against the expected one.
+     */
+    score: RubricOut;
+    /**
+     * Which of two answers is better; asked in both orders.
+     */
+    pairwise: RubricOut;
+};
 
 /**
  * RunClone
@@ -2700,6 +3152,75 @@ export type WorkerOut = {
      * Workers say they are alive every reaper interval.
      */
     last_seen_at: string;
+};
+
+/**
+ * JudgeCreate
+ */
+export type JudgeCreateWritable = {
+    /**
+     * Name
+     */
+    name: string;
+    /**
+     * openai: any OpenAI-compatible chat endpoint, called by a light worker; base_model: a base model registered in the studio, loaded by a training worker (needs a chat template).
+     */
+    kind?: JudgeKind;
+    /**
+     * Base Url
+     *
+     * openai only: the endpoint up to its API version, e.g. https://api.openai.com/v1 or http://localhost:8000/v1 (vLLM, Ollama, llama.cpp). The judge calls {base_url}/chat/completions.
+     */
+    base_url?: string | null;
+    /**
+     * Model
+     *
+     * openai: the model the endpoint serves (e.g. gpt-4o-mini); base_model: a registered base model's name.
+     */
+    model: string;
+    /**
+     * Api Key
+     *
+     * openai only: stored encrypted and never shown again (responses say only `has_api_key`). Empty: the endpoint wants none, as a local server may.
+     */
+    api_key?: string | null;
+};
+
+/**
+ * JudgeUpdate
+ *
+ * Only what is sent changes. `api_key`: a new key replaces the stored one, "" removes it, null keeps it.
+ */
+export type JudgeUpdateWritable = {
+    /**
+     * Name
+     */
+    name?: string | null;
+    /**
+     * Base Url
+     *
+     * openai only: the endpoint up to its API version, e.g. https://api.openai.com/v1 or http://localhost:8000/v1 (vLLM, Ollama, llama.cpp). The judge calls {base_url}/chat/completions.
+     */
+    base_url?: string | null;
+    /**
+     * Model
+     *
+     * openai: the model the endpoint serves (e.g. gpt-4o-mini); base_model: a registered base model's name.
+     */
+    model?: string | null;
+    /**
+     * Api Key
+     *
+     * openai only: stored encrypted and never shown again (responses say only `has_api_key`). Empty: the endpoint wants none, as a local server may.
+     */
+    api_key?: string | null;
+};
+
+/**
+ * ReconnectPayload
+ */
+export type ReconnectPayloadWritable = {
+    [key: string]: unknown;
 };
 
 export type PreviewConversionData = {
@@ -4382,6 +4903,551 @@ export type ListEvaluationPredictionsResponses = {
 };
 
 export type ListEvaluationPredictionsResponse = ListEvaluationPredictionsResponses[keyof ListEvaluationPredictionsResponses];
+
+export type ListJudgesData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/judges';
+};
+
+export type ListJudgesErrors = {
+    /**
+     * Unauthorized
+     */
+    401: ErrorBody;
+    /**
+     * Forbidden
+     */
+    403: ErrorBody;
+    /**
+     * Unprocessable Entity
+     */
+    422: ErrorBody;
+};
+
+export type ListJudgesError = ListJudgesErrors[keyof ListJudgesErrors];
+
+export type ListJudgesResponses = {
+    /**
+     * Successful Response
+     */
+    200: PageJudgeOut;
+};
+
+export type ListJudgesResponse = ListJudgesResponses[keyof ListJudgesResponses];
+
+export type CreateJudgeData = {
+    body: JudgeCreateWritable;
+    path?: never;
+    query?: never;
+    url: '/api/judges';
+};
+
+export type CreateJudgeErrors = {
+    /**
+     * Unauthorized
+     */
+    401: ErrorBody;
+    /**
+     * Forbidden
+     */
+    403: ErrorBody;
+    /**
+     * Unprocessable Entity
+     */
+    422: ErrorBody;
+};
+
+export type CreateJudgeError = CreateJudgeErrors[keyof CreateJudgeErrors];
+
+export type CreateJudgeResponses = {
+    /**
+     * Successful Response
+     */
+    201: JudgeOut;
+};
+
+export type CreateJudgeResponse = CreateJudgeResponses[keyof CreateJudgeResponses];
+
+export type GetJudgeRubricsData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/judges/rubrics';
+};
+
+export type GetJudgeRubricsErrors = {
+    /**
+     * Unauthorized
+     */
+    401: ErrorBody;
+    /**
+     * Forbidden
+     */
+    403: ErrorBody;
+    /**
+     * Unprocessable Entity
+     */
+    422: ErrorBody;
+};
+
+export type GetJudgeRubricsError = GetJudgeRubricsErrors[keyof GetJudgeRubricsErrors];
+
+export type GetJudgeRubricsResponses = {
+    /**
+     * Successful Response
+     */
+    200: RubricsOut;
+};
+
+export type GetJudgeRubricsResponse = GetJudgeRubricsResponses[keyof GetJudgeRubricsResponses];
+
+export type DeleteJudgeData = {
+    body?: never;
+    path: {
+        /**
+         * Judge Id
+         */
+        judge_id: number;
+    };
+    query?: never;
+    url: '/api/judges/{judge_id}';
+};
+
+export type DeleteJudgeErrors = {
+    /**
+     * Unauthorized
+     */
+    401: ErrorBody;
+    /**
+     * Forbidden
+     */
+    403: ErrorBody;
+    /**
+     * Not Found
+     */
+    404: ErrorBody;
+    /**
+     * Conflict
+     */
+    409: ErrorBody;
+    /**
+     * Unprocessable Entity
+     */
+    422: ErrorBody;
+};
+
+export type DeleteJudgeError = DeleteJudgeErrors[keyof DeleteJudgeErrors];
+
+export type DeleteJudgeResponses = {
+    /**
+     * Successful Response
+     */
+    204: void;
+};
+
+export type DeleteJudgeResponse = DeleteJudgeResponses[keyof DeleteJudgeResponses];
+
+export type GetJudgeData = {
+    body?: never;
+    path: {
+        /**
+         * Judge Id
+         */
+        judge_id: number;
+    };
+    query?: never;
+    url: '/api/judges/{judge_id}';
+};
+
+export type GetJudgeErrors = {
+    /**
+     * Unauthorized
+     */
+    401: ErrorBody;
+    /**
+     * Forbidden
+     */
+    403: ErrorBody;
+    /**
+     * Not Found
+     */
+    404: ErrorBody;
+    /**
+     * Unprocessable Entity
+     */
+    422: ErrorBody;
+};
+
+export type GetJudgeError = GetJudgeErrors[keyof GetJudgeErrors];
+
+export type GetJudgeResponses = {
+    /**
+     * Successful Response
+     */
+    200: JudgeOut;
+};
+
+export type GetJudgeResponse = GetJudgeResponses[keyof GetJudgeResponses];
+
+export type UpdateJudgeData = {
+    body: JudgeUpdateWritable;
+    path: {
+        /**
+         * Judge Id
+         */
+        judge_id: number;
+    };
+    query?: never;
+    url: '/api/judges/{judge_id}';
+};
+
+export type UpdateJudgeErrors = {
+    /**
+     * Unauthorized
+     */
+    401: ErrorBody;
+    /**
+     * Forbidden
+     */
+    403: ErrorBody;
+    /**
+     * Not Found
+     */
+    404: ErrorBody;
+    /**
+     * Unprocessable Entity
+     */
+    422: ErrorBody;
+};
+
+export type UpdateJudgeError = UpdateJudgeErrors[keyof UpdateJudgeErrors];
+
+export type UpdateJudgeResponses = {
+    /**
+     * Successful Response
+     */
+    200: JudgeOut;
+};
+
+export type UpdateJudgeResponse = UpdateJudgeResponses[keyof UpdateJudgeResponses];
+
+export type CheckJudgeData = {
+    body?: never;
+    path: {
+        /**
+         * Judge Id
+         */
+        judge_id: number;
+    };
+    query?: never;
+    url: '/api/judges/{judge_id}/check';
+};
+
+export type CheckJudgeErrors = {
+    /**
+     * Unauthorized
+     */
+    401: ErrorBody;
+    /**
+     * Forbidden
+     */
+    403: ErrorBody;
+    /**
+     * Not Found
+     */
+    404: ErrorBody;
+    /**
+     * Unprocessable Entity
+     */
+    422: ErrorBody;
+};
+
+export type CheckJudgeError = CheckJudgeErrors[keyof CheckJudgeErrors];
+
+export type CheckJudgeResponses = {
+    /**
+     * Successful Response
+     */
+    200: JudgeCheckOut;
+};
+
+export type CheckJudgeResponse = CheckJudgeResponses[keyof CheckJudgeResponses];
+
+export type JudgeEvaluationData = {
+    body: JudgeRequest;
+    path: {
+        /**
+         * Evaluation Id
+         */
+        evaluation_id: number;
+    };
+    query?: never;
+    url: '/api/evaluations/{evaluation_id}/judge';
+};
+
+export type JudgeEvaluationErrors = {
+    /**
+     * Unauthorized
+     */
+    401: ErrorBody;
+    /**
+     * Forbidden
+     */
+    403: ErrorBody;
+    /**
+     * Not Found
+     */
+    404: ErrorBody;
+    /**
+     * Conflict
+     */
+    409: ErrorBody;
+    /**
+     * Unprocessable Entity
+     */
+    422: ErrorBody;
+    /**
+     * Service Unavailable
+     */
+    503: ErrorBody;
+};
+
+export type JudgeEvaluationError = JudgeEvaluationErrors[keyof JudgeEvaluationErrors];
+
+export type JudgeEvaluationResponses = {
+    /**
+     * Successful Response
+     */
+    201: JudgingOut;
+};
+
+export type JudgeEvaluationResponse = JudgeEvaluationResponses[keyof JudgeEvaluationResponses];
+
+export type JudgePairData = {
+    body: PairwiseJudgingCreate;
+    path?: never;
+    query?: never;
+    url: '/api/judgings/pairwise';
+};
+
+export type JudgePairErrors = {
+    /**
+     * Unauthorized
+     */
+    401: ErrorBody;
+    /**
+     * Forbidden
+     */
+    403: ErrorBody;
+    /**
+     * Not Found
+     */
+    404: ErrorBody;
+    /**
+     * Conflict
+     */
+    409: ErrorBody;
+    /**
+     * Unprocessable Entity
+     */
+    422: ErrorBody;
+    /**
+     * Service Unavailable
+     */
+    503: ErrorBody;
+};
+
+export type JudgePairError = JudgePairErrors[keyof JudgePairErrors];
+
+export type JudgePairResponses = {
+    /**
+     * Successful Response
+     */
+    201: JudgingOut;
+};
+
+export type JudgePairResponse = JudgePairResponses[keyof JudgePairResponses];
+
+export type ListJudgingsData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * Evaluation Id
+         *
+         * Only the judgings of this evaluation (A or B).
+         */
+        evaluation_id?: number | null;
+    };
+    url: '/api/judgings';
+};
+
+export type ListJudgingsErrors = {
+    /**
+     * Unauthorized
+     */
+    401: ErrorBody;
+    /**
+     * Forbidden
+     */
+    403: ErrorBody;
+    /**
+     * Unprocessable Entity
+     */
+    422: ErrorBody;
+};
+
+export type ListJudgingsError = ListJudgingsErrors[keyof ListJudgingsErrors];
+
+export type ListJudgingsResponses = {
+    /**
+     * Successful Response
+     */
+    200: PageJudgingOut;
+};
+
+export type ListJudgingsResponse = ListJudgingsResponses[keyof ListJudgingsResponses];
+
+export type GetJudgingData = {
+    body?: never;
+    path: {
+        /**
+         * Judging Id
+         */
+        judging_id: number;
+    };
+    query?: never;
+    url: '/api/judgings/{judging_id}';
+};
+
+export type GetJudgingErrors = {
+    /**
+     * Unauthorized
+     */
+    401: ErrorBody;
+    /**
+     * Forbidden
+     */
+    403: ErrorBody;
+    /**
+     * Not Found
+     */
+    404: ErrorBody;
+    /**
+     * Unprocessable Entity
+     */
+    422: ErrorBody;
+};
+
+export type GetJudgingError = GetJudgingErrors[keyof GetJudgingErrors];
+
+export type GetJudgingResponses = {
+    /**
+     * Successful Response
+     */
+    200: JudgingOut;
+};
+
+export type GetJudgingResponse = GetJudgingResponses[keyof GetJudgingResponses];
+
+export type CancelJudgingData = {
+    body?: never;
+    path: {
+        /**
+         * Judging Id
+         */
+        judging_id: number;
+    };
+    query?: never;
+    url: '/api/judgings/{judging_id}/cancel';
+};
+
+export type CancelJudgingErrors = {
+    /**
+     * Unauthorized
+     */
+    401: ErrorBody;
+    /**
+     * Forbidden
+     */
+    403: ErrorBody;
+    /**
+     * Not Found
+     */
+    404: ErrorBody;
+    /**
+     * Conflict
+     */
+    409: ErrorBody;
+    /**
+     * Unprocessable Entity
+     */
+    422: ErrorBody;
+};
+
+export type CancelJudgingError = CancelJudgingErrors[keyof CancelJudgingErrors];
+
+export type CancelJudgingResponses = {
+    /**
+     * Successful Response
+     */
+    200: JudgingOut;
+};
+
+export type CancelJudgingResponse = CancelJudgingResponses[keyof CancelJudgingResponses];
+
+export type ListJudgingPairsData = {
+    body?: never;
+    path: {
+        /**
+         * Judging Id
+         */
+        judging_id: number;
+    };
+    query?: {
+        /**
+         * Offset
+         */
+        offset?: number;
+        /**
+         * Limit
+         */
+        limit?: number;
+    };
+    url: '/api/judgings/{judging_id}/pairs';
+};
+
+export type ListJudgingPairsErrors = {
+    /**
+     * Unauthorized
+     */
+    401: ErrorBody;
+    /**
+     * Forbidden
+     */
+    403: ErrorBody;
+    /**
+     * Not Found
+     */
+    404: ErrorBody;
+    /**
+     * Unprocessable Entity
+     */
+    422: ErrorBody;
+};
+
+export type ListJudgingPairsError = ListJudgingPairsErrors[keyof ListJudgingPairsErrors];
+
+export type ListJudgingPairsResponses = {
+    /**
+     * Successful Response
+     */
+    200: PagePairJudgementOut;
+};
+
+export type ListJudgingPairsResponse = ListJudgingPairsResponses[keyof ListJudgingPairsResponses];
 
 export type ListWorkersData = {
     body?: never;
