@@ -17,6 +17,7 @@ const ICONS = {
   runs: "M4 19h16M6 16l4-6 4 3 5-8",
   newRun: "M12 5v14M5 12h14",
   presets: "M4 7h10M18 7h2M4 17h4M12 17h8M14 5v4M8 15v4",
+  judges: "M12 4v16M7 20h10M5 8h14M5 8l-2.5 6a2.5 2.5 0 0 0 5 0L5 8Zm14 0-2.5 6a2.5 2.5 0 0 0 5 0L19 8Z",
   users: "M9 11a3.5 3.5 0 1 0 0-7 3.5 3.5 0 0 0 0 7Zm-6 9c0-3.3 2.7-6 6-6s6 2.7 6 6M16 4.5a3.5 3.5 0 0 1 0 6.5M18 14c2 .7 3 2.9 3 6",
 };
 
@@ -47,6 +48,10 @@ export function Layout() {
           <NavLink to="/presets" className="nav-link" data-testid="nav-presets">
             <Icon d={ICONS.presets} />
             Presets
+          </NavLink>
+          <NavLink to="/judges" className="nav-link" data-testid="nav-judges">
+            <Icon d={ICONS.judges} />
+            Judges
           </NavLink>
           {user?.role === "admin" ? (
             <NavLink to="/users" className="nav-link" data-testid="nav-users">

@@ -6,6 +6,7 @@ import { ConvertDatasetPage } from "../pages/ConvertDatasetPage";
 import { DatasetDetailPage } from "../pages/DatasetDetailPage";
 import { DatasetPreviewPage } from "../pages/DatasetPreviewPage";
 import { DatasetsPage } from "../pages/DatasetsPage";
+import { JudgesPage } from "../pages/JudgesPage";
 import { NewRunPage } from "../pages/NewRunPage";
 import { NotFoundPage } from "../pages/NotFoundPage";
 import { PresetEditorPage } from "../pages/PresetEditorPage";
@@ -39,6 +40,7 @@ export const router = createBrowserRouter([
               { path: "presets", element: <PresetsPage /> },
               { path: "presets/new", element: <PresetEditorPage /> },
               { path: "presets/:id/edit", element: <PresetEditorPage /> },
+              { path: "judges", element: <JudgesPage /> },
               { path: "account", element: <AccountPage /> },
               { element: <RequireAdmin />, children: [{ path: "users", element: <UsersPage /> }] },
               { path: "*", element: <NotFoundPage /> },

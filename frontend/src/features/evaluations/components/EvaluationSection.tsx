@@ -5,6 +5,7 @@ import { ErrorNotice } from "../../../components/ui/ErrorNotice";
 import { Loading } from "../../../components/ui/States";
 import { evaluationQueries, useRunEvaluation } from "../api/queries";
 import { ExampleComparisonTable } from "./ExampleComparisonTable";
+import { JudgePanel } from "./JudgePanel";
 import { MetricCards } from "./MetricCards";
 
 function Examples({ tuned, base, metrics }: { tuned: EvaluationOut; base: EvaluationOut; metrics: string[] }) {
@@ -45,6 +46,7 @@ export function EvaluationSection({ runId, runStatus }: { runId: number; runStat
       >
         <MetricCards comparison={comparison} />
       </Card>
+      <JudgePanel tuned={tuned} base={base} />
       <Card
         title="Answers, example by example"
         flush
