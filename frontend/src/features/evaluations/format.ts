@@ -8,6 +8,7 @@ const LABELS: Record<string, string> = {
   bleu: "BLEU",
   answer_length: "Answer length",
   accuracy: "Accuracy",
+  judge_score: "Judge score",
 };
 
 /** The metric the headline and the table start from: the one the studio reads first for free-text answers. */

@@ -188,7 +188,7 @@ function JudgeForm({ tuned, base, onDone }: { tuned: EvaluationOut; base: Evalua
       </label>
       <textarea
         id="judge-rubric"
-        className="textarea mono small"
+        className="textarea mono-text"
         rows={10}
         value={text}
         onChange={(event) => setRubric(event.target.value)}

@@ -49,7 +49,7 @@ function JudgeRow({
           {formatRelative(judge.updated_at)}
         </td>
         <td className="num nowrap">
-          <div className="row-actions">
+          <div className="judge-actions">
             <button
               type="button"
               className="btn btn-sm"

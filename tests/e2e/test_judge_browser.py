@@ -1,0 +1,136 @@
+"""The LLM judge in Chromium: a judge added on the Judges page (its key typed into a password field, tested), then a
+run's two evaluations judged from the Evaluation section by a real light worker calling a real local endpoint; the
+key never reaches the browser. Screenshots under tests/e2e/screenshots/."""
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy import select
+
+from backend.core.db import get_sessionmaker
+from backend.models import DatasetExample, Run, RunStatus, Split
+from tests.conftest import reset_caches
+from tests.e2e.browser import SCREENSHOTS, Studio, api_client, chromium_page, studio_with_a_dataset
+from tests.judge_server import API_KEY, Scripted, running_judge
+from worker.evaluation_store import Answers, record_automatic
+
+pytestmark = pytest.mark.e2e
+
+TIMEOUT = 15_000
+WRONG = "I do not know"
+
+
+@contextmanager
+def studio_database(studio: Studio) -> Iterator[None]:
+    """This process's sessions on the studio's database, as its worker writes it."""
+    saved = {key: os.environ.get(key) for key in studio.env}
+    os.environ.update(studio.env)
+    reset_caches()
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        reset_caches()
+
+
+def finished_run(studio: Studio) -> int:
+    """A run marked succeeded with its two automatic evaluations, as a training worker leaves them: the fine-tuned
+    model's answers right, the base model's not (training itself is another test's business)."""
+    api = api_client(studio.base_url)
+    run_id: int = api.post("/api/runs", json={"dataset_id": studio.dataset_id, "base_model": str(studio.model)}).json()[
+        "id"
+    ]
+    with studio_database(studio), get_sessionmaker().begin() as session:
+        examples = list(
+            session.scalars(
+                select(DatasetExample)
+                .where(DatasetExample.dataset_id == studio.dataset_id, DatasetExample.split == Split.TEST)
+                .order_by(DatasetExample.id)
+            )
+        )
+        expected = [example.record["output"] for example in examples]
+        run = session.get_one(Run, run_id)
+        run.status = RunStatus.SUCCEEDED
+        prompts = [
+            f"### Instruction:\n{e.record['instruction']}\n\n### Input:\n{e.record['input']}\n\n### Response:\n"
+            for e in examples
+        ]
+        answers = Answers([e.id for e in examples], prompts, expected, expected, [WRONG] * len(examples))
+        record_automatic(session, run, answers, fingerprint=None)
+    return run_id
+
+
+def grade(prompt: str, attempt: int) -> Scripted:
+    if "Answer A:" in prompt:  # pairwise: the right answer wins, wherever it is shown
+        winner = "B" if prompt.split("Answer A:\n", 1)[1].startswith(WRONG) else "A"
+        return Scripted(f'{{"winner": "{winner}", "explanation": "{winner} answers the task"}}')
+    if "connection test" in prompt:
+        return Scripted('{"score": 100, "explanation": "ok"}')
+    wrong = prompt.split("The model's answer:\n", 1)[1].startswith(WRONG)
+    return Scripted(
+        '{"score": 10, "explanation": "It does not answer."}' if wrong else '{"score": 90, "explanation": "Right."}'
+    )
+
+
+def test_a_judge_is_added_and_grades_a_runs_answers(tmp_path_factory: pytest.TempPathFactory) -> None:
+    with (
+        running_judge() as judge,
+        studio_with_a_dataset(tmp_path_factory.mktemp("studio")) as studio,
+        chromium_page(TIMEOUT, (1280, 900), signed_in_to=studio.base_url) as page,
+    ):
+        judge.script = grade
+        run_id = finished_run(studio)
+        bodies: list[str] = []
+        page.on("response", lambda response: bodies.append(response.text()) if "/api/" in response.url else None)
+
+        page.goto(f"{studio.base_url}/judges")
+        page.get_by_test_id("nav-judges").click()
+        expect(page.get_by_test_id("judge-api-key")).to_have_attribute("type", "password")
+        page.get_by_test_id("judge-name").fill("Local grader")
+        page.get_by_test_id("judge-base-url").fill(judge.url)
+        page.get_by_test_id("judge-model").fill("judge-1")
+        page.get_by_test_id("judge-api-key").fill(API_KEY)
+        page.get_by_test_id("judge-save").click()
+        row = page.get_by_test_id("judge-row")
+        expect(row).to_contain_text("Local grader")
+        expect(row.get_by_test_id("judge-key")).to_have_text("stored")
+        expect(page.get_by_test_id("judge-api-key")).to_have_value("")  # a fresh form: the key is gone from the page
+        row.get_by_test_id("judge-test").click()
+        expect(page.get_by_test_id("judge-check")).to_contain_text("It works")
+        page.screenshot(path=str(SCREENSHOTS / "judges-1280.png"), full_page=True)
+
+        page.goto(f"{studio.base_url}/runs/{run_id}")
+        panel = page.get_by_test_id("judge-panel")
+        expect(panel).to_contain_text("Not judged yet")
+        panel.get_by_test_id("judge-open").click()
+        expect(panel.get_by_test_id("judge-rubric")).to_have_value(
+            api_client(studio.base_url).get("/api/judges/rubrics").json()["score"]["text"]
+        )
+        panel.screenshot(path=str(SCREENSHOTS / "judge-panel-form.png"))
+        panel.get_by_test_id("judge-submit").click()
+        rows = panel.get_by_test_id("judge-row")
+        expect(rows.first.get_by_test_id("judging-status")).to_have_text("Judged", timeout=60_000)
+        expect(rows.nth(1).get_by_test_id("judging-status")).to_have_text("Judged", timeout=60_000)
+        expect(rows.first.get_by_test_id("judge-score")).to_contain_text("90.0 / 100")
+        expect(rows.nth(1).get_by_test_id("judge-score")).to_contain_text("10.0 / 100")
+        num_test = api_client(studio.base_url).get(f"/api/datasets/{studio.dataset_id}").json()["num_test"]
+        expect(rows.first.get_by_test_id("judge-counts")).to_have_text(f"{num_test} of {num_test}")
+        expect(panel.get_by_test_id("judge-pairwise-counts")).to_contain_text(
+            f"fine-tuned {num_test} · base 0 · ties 0", timeout=60_000
+        )
+        # The metric cards gain the judge's score, compared like the others.
+        expect(page.locator("[data-testid=metric-card][data-metric=judge_score]")).to_be_visible()
+        page.screenshot(path=str(SCREENSHOTS / "judge-panel-1280.png"), full_page=True)
+        panel.screenshot(path=str(SCREENSHOTS / "judge-panel.png"))
+
+        assert API_KEY not in page.content()
+        assert bodies and not any(API_KEY in body for body in bodies)
+        assert API_KEY not in (studio.root / "light.log").read_text()
+        assert API_KEY not in (studio.root / "api.log").read_text()
