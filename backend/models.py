@@ -428,6 +428,10 @@ class Evaluation(Base):
     error: Mapped[str | None] = mapped_column(Text)
     # Asked through the API; the worker stops between batches (a queued evaluation is cancelled at once).
     cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # As a run's: the worker answering renews the lease; a reaper queues the evaluation again when it expires.
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    lease_owner: Mapped[str | None] = mapped_column(String(100))
+    lease_expires_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]
 

@@ -12,7 +12,7 @@ from transformers import TrainerCallback
 
 from backend.core.config import get_settings
 from backend.core.storage import LocalStorage
-from backend.models import RunStatus
+from backend.models import Evaluation, RunStatus
 from domain.artifacts import MERGED_DIR, run_storage_key
 from domain.catalog import model_fingerprint, model_location, read_chat_template
 from domain.config import TrainingConfig
@@ -170,9 +170,14 @@ def _publish_weights(
 def run_evaluation(evaluation_id: int) -> None:
     """An evaluation created on demand: the run's template renders the examples, the chosen weights answer them with
     the evaluation's decoding, batch by batch (`done` after each, a cancel checked), and the answers are scored."""
-    if not evaluation_store.claim(evaluation_id):
+    if not evaluation_store.claim(evaluation_id, WORKER_ID):
         log.info("evaluation %s is no longer queued; skipping", evaluation_id)
         raise Ignore()
+    with Lease(evaluation_id, WORKER_ID, table=Evaluation):
+        _evaluate_claimed(evaluation_id)
+
+
+def _evaluate_claimed(evaluation_id: int) -> None:
     try:
         settings = get_settings()
         inputs = evaluation_store.load_inputs(evaluation_id)
@@ -190,13 +195,14 @@ def run_evaluation(evaluation_id: int) -> None:
             inputs.decoding,
             inputs.max_new_tokens,
             batch_size=inputs.batch_size,
-            progress=lambda done: evaluation_store.record_progress(evaluation_id, done),
+            progress=lambda done: evaluation_store.record_progress(evaluation_id, WORKER_ID, done),
         )
         if generated is None:
-            evaluation_store.finish(evaluation_id, RunStatus.CANCELLED)
+            evaluation_store.finish(evaluation_id, WORKER_ID, RunStatus.CANCELLED)
             return
         evaluation_store.finish(
             evaluation_id,
+            WORKER_ID,
             RunStatus.SUCCEEDED,
             example_ids=inputs.example_ids,
             prompts=prompts,
@@ -205,4 +211,4 @@ def run_evaluation(evaluation_id: int) -> None:
         )
     except Exception as exc:
         log.exception("evaluation %s failed", evaluation_id)
-        evaluation_store.finish(evaluation_id, RunStatus.FAILED, error=describe_failure(exc, 0))
+        evaluation_store.finish(evaluation_id, WORKER_ID, RunStatus.FAILED, error=describe_failure(exc, 0))
