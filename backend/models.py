@@ -367,19 +367,6 @@ class Checkpoint(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class Prediction(Base):
-    __tablename__ = "predictions"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
-    example_id: Mapped[int] = mapped_column(ForeignKey("dataset_examples.id"))
-    prompt: Mapped[str] = mapped_column(Text)
-    expected: Mapped[str] = mapped_column(Text)
-    generated: Mapped[str] = mapped_column(Text)
-    base_generated: Mapped[str | None] = mapped_column(Text)  # the base model's answer, for an honest comparison
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-
 class PinnedAnswer(Base):
     """A pinned validation example's greedy answer at one evaluation step of training (0: the base model), to watch
     answers change across checkpoints (TrainingConfig.pinned_examples)."""

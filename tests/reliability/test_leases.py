@@ -182,4 +182,8 @@ def test_killed_worker_is_replaced_and_the_run_finishes_once(
     steps = train_steps()
     assert steps == sorted(set(steps))  # no step logged twice
     assert steps[-1] == 30
-    assert client.get(f"/api/runs/{run['id']}/predictions").json()["total"] == dataset["num_test"]
+    evaluations = client.get("/api/evaluations", params={"run_id": run["id"]}).json()["items"]
+    assert [(e["model"], e["total"]) for e in evaluations] == [
+        ("fine_tuned", dataset["num_test"]),
+        ("base", dataset["num_test"]),
+    ]

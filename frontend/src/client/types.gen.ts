@@ -1800,20 +1800,6 @@ export type PagePinnedExampleOut = {
 };
 
 /**
- * Page[PredictionOut]
- */
-export type PagePredictionOut = {
-    /**
-     * Items
-     */
-    items: Array<PredictionOut>;
-    /**
-     * Total
-     */
-    total: number;
-};
-
-/**
  * Page[PresetOut]
  */
 export type PagePresetOut = {
@@ -1919,36 +1905,6 @@ export type PinnedExampleOut = {
      * Answers
      */
     answers: Array<StepAnswerOut>;
-};
-
-/**
- * PredictionOut
- */
-export type PredictionOut = {
-    /**
-     * Id
-     */
-    id: number;
-    /**
-     * Example Id
-     */
-    example_id: number;
-    /**
-     * Prompt
-     */
-    prompt: string;
-    /**
-     * Expected
-     */
-    expected: string;
-    /**
-     * Generated
-     */
-    generated: string;
-    /**
-     * Base Generated
-     */
-    base_generated: string | null;
 };
 
 /**
@@ -3884,48 +3840,6 @@ export type ListRunLogLinesResponses = {
 };
 
 export type ListRunLogLinesResponse = ListRunLogLinesResponses[keyof ListRunLogLinesResponses];
-
-export type ListRunPredictionsData = {
-    body?: never;
-    path: {
-        /**
-         * Run Id
-         */
-        run_id: number;
-    };
-    query?: never;
-    url: '/api/runs/{run_id}/predictions';
-};
-
-export type ListRunPredictionsErrors = {
-    /**
-     * Unauthorized
-     */
-    401: ErrorBody;
-    /**
-     * Forbidden
-     */
-    403: ErrorBody;
-    /**
-     * Not Found
-     */
-    404: ErrorBody;
-    /**
-     * Unprocessable Entity
-     */
-    422: ErrorBody;
-};
-
-export type ListRunPredictionsError = ListRunPredictionsErrors[keyof ListRunPredictionsErrors];
-
-export type ListRunPredictionsResponses = {
-    /**
-     * Successful Response
-     */
-    200: PagePredictionOut;
-};
-
-export type ListRunPredictionsResponse = ListRunPredictionsResponses[keyof ListRunPredictionsResponses];
 
 export type ListPinnedAnswersData = {
     body?: never;
