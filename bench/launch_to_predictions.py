@@ -48,7 +48,8 @@ def main() -> None:
     print(f"queue wait: {(started or finished) - launched:.1f} s")
     print(f"launch -> finished predictions: {finished - launched:.0f} s ({(finished - launched) / 60:.1f} min)")
     print(f"validation loss: base {run['base_eval_loss']:.3f} -> fine-tuned {run['final_eval_loss']:.3f}")
-    print(f"test answers: {', '.join(f'{e["model"]} {e["done"]}' for e in evaluations)}")
+    answered = ", ".join(f"{e['model']} {e['done']}" for e in evaluations)
+    print(f"test answers: {answered}")
 
 
 if __name__ == "__main__":
