@@ -420,6 +420,7 @@ class Evaluation(Base):
     lease_owner: Mapped[str | None] = mapped_column(String(100))
     lease_expires_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None]  # claimed by the worker answering it: the ETA counts from here
     finished_at: Mapped[datetime | None]
 
 

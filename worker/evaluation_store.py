@@ -108,6 +108,7 @@ def claim(evaluation_id: int, owner: str) -> bool:
                 lease_owner=owner,
                 lease_expires_at=utcnow() + lease_expiry(),
                 attempts=Evaluation.attempts + 1,
+                started_at=utcnow(),
             )
         )
         return result.rowcount == 1  # type: ignore[attr-defined]

@@ -1,6 +1,8 @@
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, status
+from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from backend.auth.dependencies import CreatorUser, CurrentUser
 from backend.core.db import SessionDep
@@ -9,6 +11,7 @@ from backend.core.params import Id, Position
 from backend.core.schemas import Page
 from backend.core.storage import StorageDep
 from backend.evaluations import service
+from backend.evaluations.events import evaluation_events
 from backend.evaluations.schemas import ComparisonOut, EvaluationCreate, EvaluationOut, EvaluationPredictionOut
 from backend.models import Evaluation
 
@@ -99,3 +102,30 @@ def list_predictions(
 ) -> Page[EvaluationPredictionOut]:
     rows, total = service.list_predictions(session, evaluation, offset=offset, limit=limit)
     return Page(items=[EvaluationPredictionOut.model_validate(row) for row in rows], total=total)
+
+
+@router.get(
+    "/{evaluation_id}/events",
+    operation_id="streamEvaluationEvents",
+    responses={
+        200: {
+            "model": EvaluationOut,
+            "content": {"text/event-stream": {"schema": {"$ref": "#/components/schemas/EvaluationOut"}}},
+            "description": "`progress` messages carrying the evaluation whenever its status or progress changes, until "
+            "it finishes; `reconnect` when the server closes a long connection (resume by opening it again).",
+        },
+        **error_responses(NotFound),
+    },
+)
+async def stream_events(evaluation: EvaluationDep) -> EventSourceResponse:
+    """Server-Sent Events: the evaluation's status and progress (done of total, ETA) as they change."""
+    evaluation_id = evaluation.id  # the request's session closes before the stream starts: none is held open
+
+    async def _encoded() -> AsyncIterator[ServerSentEvent]:
+        async for update in evaluation_events(evaluation_id):
+            if update is None:
+                yield ServerSentEvent(data="{}", event="reconnect")
+            else:
+                yield ServerSentEvent(data=update.model_dump_json(), event="progress")
+
+    return EventSourceResponse(_encoded(), ping=15)

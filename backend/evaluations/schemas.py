@@ -1,7 +1,7 @@
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from backend.core.params import MAX_ID, Id
 from backend.models import AnswerSource, RunStatus, Split
@@ -61,7 +61,15 @@ class EvaluationOut(BaseModel):
     error: str | None
     cancel_requested: bool = Field(description="A cancel was asked: the worker stops after its current batch.")
     created_at: datetime
+    started_at: datetime | None = Field(description="When a worker started answering; None while queued.")
     finished_at: datetime | None
+
+    @computed_field(description="Seconds left at the pace so far; None until the first batch is answered.")
+    def eta_seconds(self) -> float | None:
+        if self.status != RunStatus.RUNNING or self.started_at is None or not 0 < self.done < self.total:
+            return None
+        elapsed = (datetime.now(UTC) - self.started_at).total_seconds()
+        return round(elapsed / self.done * (self.total - self.done), 1)
 
 
 class EvaluationPredictionOut(BaseModel):

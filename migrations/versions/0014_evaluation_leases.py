@@ -1,8 +1,8 @@
-"""evaluation leases
+"""evaluation leases and start time
 
 An evaluation is held by the worker answering it as a run is: a lease it renews, so that a reaper queues the
-evaluation again when that worker dies, instead of leaving it "running" for good. Existing evaluations get 0 attempts
-and no lease.
+evaluation again when that worker dies, instead of leaving it "running" for good; and when it started answering, for
+its ETA. Existing evaluations get 0 attempts, no lease and no start time.
 
 Revision ID: 0014
 Revises: 0013
@@ -26,10 +26,12 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("attempts", sa.Integer(), server_default="0", nullable=False))
         batch_op.add_column(sa.Column("lease_owner", sa.String(length=100), nullable=True))
         batch_op.add_column(sa.Column("lease_expires_at", sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column("started_at", sa.DateTime(timezone=True), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("evaluations") as batch_op:
+        batch_op.drop_column("started_at")
         batch_op.drop_column("lease_expires_at")
         batch_op.drop_column("lease_owner")
         batch_op.drop_column("attempts")
