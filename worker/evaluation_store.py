@@ -130,7 +130,7 @@ def load_inputs(evaluation_id: int) -> EvaluationInputs:
         return EvaluationInputs(
             config=TrainingConfig.model_validate(run.config),
             base_model=base_model,
-            weights_dir=_weights_dir(session, evaluation),
+            weights_dir=weights_dir(session, evaluation),
             decoding=Decoding.model_validate(decoding),
             max_new_tokens=max_new_tokens,
             batch_size=batch_size,
@@ -139,7 +139,7 @@ def load_inputs(evaluation_id: int) -> EvaluationInputs:
         )
 
 
-def _weights_dir(session: Session, evaluation: Evaluation) -> Path | None:
+def weights_dir(session: Session, evaluation: Evaluation) -> Path | None:
     if evaluation.model == AnswerSource.BASE:
         return None
     query = select(Checkpoint).where(Checkpoint.run_id == evaluation.run_id)

@@ -152,7 +152,13 @@ def reap_expired_evaluations(enqueue: Callable[[int], object]) -> list[int]:
                 "lease_owner": None,
             }
             if gave_up
-            else {"status": RunStatus.QUEUED, "done": 0, "lease_owner": None, "lease_expires_at": None, "started_at": None}
+            else {
+                "status": RunStatus.QUEUED,
+                "done": 0,
+                "lease_owner": None,
+                "lease_expires_at": None,
+                "started_at": None,
+            }
         )
         with get_sessionmaker().begin() as session:
             result = session.execute(

@@ -20,13 +20,14 @@ from domain.log import LogKind
 from domain.records import final_answer
 from domain.templates import render_records
 from domain.text import plural
-from worker import evaluation_store, run_store
+from worker import benchmark_store, evaluation_store, run_store
 from worker.celery_app import app
 from worker.evaluation_store import Answers
 from worker.leases import WORKER_ID, Lease
 from worker.oom_retry import OomRetry
 from worker.sinks import DatabaseSink
 from worker.training.base_models import materialize_bundled_model
+from worker.training.choices import score_questions
 from worker.training.generate import answer_prompts, generate_answers
 from worker.training.memory import PeakMemory
 from worker.training.merge import merge_adapter
@@ -174,7 +175,10 @@ def run_evaluation(evaluation_id: int) -> None:
         log.info("evaluation %s is no longer queued; skipping", evaluation_id)
         raise Ignore()
     with Lease(evaluation_id, WORKER_ID, table=Evaluation):
-        _evaluate_claimed(evaluation_id)
+        if benchmark_store.is_multiple_choice(evaluation_id):
+            _score_benchmark(evaluation_id)
+        else:
+            _evaluate_claimed(evaluation_id)
 
 
 def _evaluate_claimed(evaluation_id: int) -> None:
@@ -209,6 +213,32 @@ def _evaluate_claimed(evaluation_id: int) -> None:
             expected=[final_answer(record) for record in inputs.records],
             generated=generated,
         )
+    except Exception as exc:
+        log.exception("evaluation %s failed", evaluation_id)
+        evaluation_store.finish(evaluation_id, WORKER_ID, RunStatus.FAILED, error=describe_failure(exc, 0))
+
+
+def _score_benchmark(evaluation_id: int) -> None:
+    """A claimed multiple_choice evaluation: every choice of every question scored by log-likelihood, batch by batch
+    (`done` after each, a cancel checked), then the answers and their accuracy stored."""
+    try:
+        settings = get_settings()
+        inputs = benchmark_store.load_inputs(evaluation_id)
+        entry = inputs.base_model
+        base_model = model_location(entry.name, entry.source, entry.location, settings.models_dir)
+        if entry.source == "bundled":
+            materialize_bundled_model(settings.models_dir)
+        logliks = score_questions(
+            base_model,
+            inputs.weights_dir,
+            inputs.questions,
+            batch_size=inputs.batch_size,
+            progress=lambda done: evaluation_store.record_progress(evaluation_id, WORKER_ID, done),
+        )
+        if logliks is None:
+            evaluation_store.finish(evaluation_id, WORKER_ID, RunStatus.CANCELLED)
+            return
+        benchmark_store.finish(evaluation_id, WORKER_ID, inputs, logliks)
     except Exception as exc:
         log.exception("evaluation %s failed", evaluation_id)
         evaluation_store.finish(evaluation_id, WORKER_ID, RunStatus.FAILED, error=describe_failure(exc, 0))

@@ -10,9 +10,15 @@ from backend.core.errors import Conflict, Invalid, NotFound, Unavailable, error_
 from backend.core.params import Id, Position
 from backend.core.schemas import Page
 from backend.core.storage import StorageDep
-from backend.evaluations import service
+from backend.evaluations import multiple_choice, service
 from backend.evaluations.events import evaluation_events
-from backend.evaluations.schemas import ComparisonOut, EvaluationCreate, EvaluationOut, EvaluationPredictionOut
+from backend.evaluations.schemas import (
+    BenchmarkAnswerOut,
+    ComparisonOut,
+    EvaluationCreate,
+    EvaluationOut,
+    EvaluationPredictionOut,
+)
 from backend.models import Evaluation
 
 router = APIRouter(prefix="/api/evaluations", tags=["evaluations"])
@@ -129,3 +135,22 @@ async def stream_events(evaluation: EvaluationDep) -> EventSourceResponse:
                 yield ServerSentEvent(data=update.model_dump_json(), event="progress")
 
     return EventSourceResponse(_encoded(), ping=15)
+
+
+@router.get(
+    "/{evaluation_id}/answers",
+    response_model=Page[BenchmarkAnswerOut],
+    operation_id="listEvaluationAnswers",
+    responses=error_responses(NotFound),
+)
+def list_answers(
+    session: SessionDep,
+    evaluation: EvaluationDep,
+    subject: Annotated[str | None, Query(max_length=200, description="Only this subject's questions.")] = None,
+    offset: Position = 0,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> Page[BenchmarkAnswerOut]:
+    """A multiple_choice evaluation's answers, in the benchmark's order: each choice's log-likelihood and the choice
+    picked with and without length normalisation. Empty for a generation evaluation (see /predictions)."""
+    items, total = multiple_choice.list_answers(session, evaluation, subject=subject, offset=offset, limit=limit)
+    return Page(items=items, total=total)

@@ -13,12 +13,14 @@ from backend.core.errors import Conflict, Invalid, NotFound, Unavailable
 from backend.core.queue import BrokerUnreachable, enqueue_evaluation
 from backend.core.storage import Storage
 from backend.datasets.service import get_dataset
+from backend.evaluations import multiple_choice
 from backend.evaluations.schemas import ComparisonOut, EvaluationCreate, ExampleChangeOut, MetricComparisonOut
 from backend.models import (
     AnswerSource,
     Checkpoint,
     DatasetExample,
     Evaluation,
+    EvaluationKind,
     EvaluationPrediction,
     Run,
     RunStatus,
@@ -48,6 +50,8 @@ def create_evaluation(session: Session, storage: Storage, user: User, request: E
         }[run.status]
         raise Conflict(f"run {run.id} is {run.status.value}: {reason}; only a succeeded run can be evaluated")
     _check_weights(session, storage, run, request)
+    if request.benchmark_id is not None:
+        return _enqueue(session, multiple_choice.benchmark_evaluation(session, user, run, request))
     dataset = get_dataset(session, request.dataset_id or run.dataset_id, user)
     where = [DatasetExample.dataset_id == dataset.id]
     if request.split is not None:
@@ -76,6 +80,10 @@ def create_evaluation(session: Session, storage: Storage, user: User, request: E
         status=RunStatus.QUEUED,
         total=total,
     )
+    return _enqueue(session, evaluation)
+
+
+def _enqueue(session: Session, evaluation: Evaluation) -> Evaluation:
     session.add(evaluation)
     # Commit before enqueueing: a worker that picks the task up at once must find the evaluation.
     session.commit()
@@ -161,6 +169,12 @@ def compare_evaluations(session: Session, user: User, a_id: int, b_id: int) -> C
     """B against A on the examples both answered: per metric the change with a paired bootstrap interval, per example
     better/same/worse, and the examples that changed most."""
     a, b = get_evaluation(session, a_id, user), get_evaluation(session, b_id, user)
+    if a.kind != b.kind:
+        raise Invalid(
+            f"b: evaluation {a.id} is {a.kind.value} and {b.id} is {b.kind.value}; compare two of one kind", field="b"
+        )
+    if a.kind == EvaluationKind.MULTIPLE_CHOICE:
+        return multiple_choice.compare_answers(session, a, b, seed=COMPARISON_SEED)
     a_rows, b_rows = _by_example(session, a), _by_example(session, b)
     if a_rows.keys() != b_rows.keys():
         raise Invalid(
@@ -203,7 +217,14 @@ def compare_evaluations(session: Session, user: User, a_id: int, b_id: int) -> C
                 net=change.net,
             )
         )
-    return ComparisonOut(a=a.id, b=b.id, examples=len(example_ids), metrics=metrics, most_changed=most_changed)
+    return ComparisonOut(
+        a=a.id,
+        b=b.id,
+        kind=EvaluationKind.GENERATION,
+        examples=len(example_ids),
+        metrics=metrics,
+        most_changed=most_changed,
+    )
 
 
 def _by_example(session: Session, evaluation: Evaluation) -> dict[int, EvaluationPrediction]:

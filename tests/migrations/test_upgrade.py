@@ -232,3 +232,43 @@ def test_0015_turns_a_runs_predictions_into_its_two_evaluations_and_back(empty_s
         ).all()
         assert [tuple(row) for row in rows] == [(1, "Paris", "Lyon"), (2, "Ελλάδα", "Ελλάδα")]
     reset_caches()
+
+
+def test_0016_adds_benchmarks_and_keeps_existing_evaluations_as_generation(empty_stack: Stack) -> None:
+    config = Config(str(REPO / "alembic.ini"))
+    command.upgrade(config, "0015")
+    with get_engine().begin() as connection:
+        seed_dataset(connection)
+        seed_run(connection, "done", "succeeded", "")
+        connection.execute(
+            text(
+                "INSERT INTO evaluations (id, owner_id, run_id, model, dataset_id, split, template, decoding, status, "
+                "done, total, metrics, cancel_requested, created_at) VALUES (1, 1, 1, 'base', 1, 'test', 'alpaca', "
+                "'{}', 'succeeded', 3, 3, '{}', false, CURRENT_TIMESTAMP)"
+            )
+        )
+
+    command.upgrade(config, "0016")
+    with get_engine().begin() as connection:
+        row = connection.execute(text("SELECT kind, dataset_id, benchmark_id, subjects FROM evaluations")).one()
+        assert tuple(row) == ("generation", 1, None, None)
+        connection.execute(
+            text(
+                "INSERT INTO benchmarks (id, owner_id, name, format, num_questions, subjects, created_at) "
+                "VALUES (1, 1, 'mmlu', 'csv', 0, '{}', CURRENT_TIMESTAMP)"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO evaluations (id, owner_id, run_id, kind, model, benchmark_id, template, decoding, "
+                "status, done, total, metrics, cancel_requested, created_at) VALUES (2, 1, 1, 'multiple_choice', "
+                "'base', 1, 'question_answer', '{}', 'succeeded', 0, 0, '{}', false, CURRENT_TIMESTAMP)"
+            )
+        )
+
+    command.downgrade(config, "0015")
+    with get_engine().connect() as connection:
+        # A benchmark's evaluation has no dataset: it goes with the benchmarks; the others stay.
+        assert connection.execute(text("SELECT id, dataset_id FROM evaluations")).all() == [(1, 1)]
+        assert "benchmarks" not in inspect(connection).get_table_names()
+    reset_caches()

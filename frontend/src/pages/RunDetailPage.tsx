@@ -6,6 +6,7 @@ import { Card } from "../components/ui/Card";
 import { ErrorNotice } from "../components/ui/ErrorNotice";
 import { PageHeader } from "../components/ui/PageHeader";
 import { EmptyState, Loading } from "../components/ui/States";
+import { BenchmarkCard } from "../features/benchmarks/components/BenchmarkCard";
 import { datasetQueries } from "../features/datasets/api/queries";
 import { EvaluationHeadline } from "../features/evaluations/components/EvaluationHeadline";
 import { EvaluationSection } from "../features/evaluations/components/EvaluationSection";
@@ -279,6 +280,8 @@ function RunDetail({ run }: { run: RunOut }) {
       </div>
 
       <EvaluationSection runId={run.id} runStatus={run.status} />
+
+      <BenchmarkCard run={run} />
 
       <MemoryComparison run={run} />
 
