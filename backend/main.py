@@ -16,6 +16,7 @@ from backend.auth.router import tokens_router
 from backend.auth.service import account_exists, bootstrap_admin
 from backend.base_models.router import router as base_models_router
 from backend.base_models.service import sync_catalog
+from backend.benchmarks.router import router as benchmarks_router
 from backend.core.body_limit import BodySizeLimit
 from backend.core.config import get_settings
 from backend.core.db import SessionDep, get_sessionmaker
@@ -100,6 +101,7 @@ def create_app() -> FastAPI:
         evaluations_router,
         judges_router,
         judgings_router,
+        benchmarks_router,
         workers_router,
     )
     # Every resource route needs a signed-in user; the routers' own checks narrow it (ownership, roles).

@@ -367,19 +367,6 @@ class Checkpoint(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class Prediction(Base):
-    __tablename__ = "predictions"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
-    example_id: Mapped[int] = mapped_column(ForeignKey("dataset_examples.id"))
-    prompt: Mapped[str] = mapped_column(Text)
-    expected: Mapped[str] = mapped_column(Text)
-    generated: Mapped[str] = mapped_column(Text)
-    base_generated: Mapped[str | None] = mapped_column(Text)  # the base model's answer, for an honest comparison
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-
 class PinnedAnswer(Base):
     """A pinned validation example's greedy answer at one evaluation step of training (0: the base model), to watch
     answers change across checkpoints (TrainingConfig.pinned_examples)."""
@@ -403,19 +390,58 @@ class AnswerSource(StrEnum):
     BASE = "base"  # the base model the run started from, unquantised
 
 
+class Benchmark(Base):
+    """An uploaded multiple-choice set (MMLU-style): questions with 2-26 choices and the right one, optionally a
+    subject each. Scored by log-likelihood (evaluations of kind multiple_choice), never generated from."""
+
+    __tablename__ = "benchmarks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    format: Mapped[str] = mapped_column(String(40))  # the uploaded file: jsonl, json, csv, tsv, parquet
+    num_questions: Mapped[int]
+    subjects: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # {subject: questions}, by name
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class BenchmarkQuestion(Base):
+    __tablename__ = "benchmark_questions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    benchmark_id: Mapped[int] = mapped_column(ForeignKey("benchmarks.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int]  # 1-based, in file order
+    row_number: Mapped[int]  # the line (JSONL) or row (CSV) in the uploaded file
+    subject: Mapped[str | None] = mapped_column(String(200))
+    question: Mapped[str] = mapped_column(Text)
+    choices: Mapped[list[str]] = mapped_column(JSON)
+    answer: Mapped[int]  # the right choice's index, from 0
+
+
+class EvaluationKind(StrEnum):
+    GENERATION = "generation"  # answers generated and scored against the expected ones
+    MULTIPLE_CHOICE = "multiple_choice"  # a benchmark's choices ranked by log-likelihood
+
+
 class Evaluation(Base):
     """A model's answers to a set of examples, scored. A finished run gets two: its fine-tuned model's and its base
     model's, on the test split with the training template; more are created on demand (POST /api/evaluations) and
-    answered by a training worker (the `evaluations.run` task). Its life cycle is a run's (RunStatus)."""
+    answered by a training worker (the `evaluations.run` task). Its life cycle is a run's (RunStatus).
+    A multiple_choice evaluation answers a benchmark's questions instead of a dataset's examples."""
 
     __tablename__ = "evaluations"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[EvaluationKind] = mapped_column(
+        _string_enum(EvaluationKind), default=EvaluationKind.GENERATION, server_default=EvaluationKind.GENERATION.value
+    )
     model: Mapped[AnswerSource] = mapped_column(_string_enum(AnswerSource))
     checkpoint_step: Mapped[int | None]  # None: the run's final weights (or the base model)
-    dataset_id: Mapped[int] = mapped_column(ForeignKey("datasets.id"))
+    dataset_id: Mapped[int | None] = mapped_column(ForeignKey("datasets.id"))  # None: a benchmark's evaluation
+    # Deleting a benchmark deletes its evaluations: they mean nothing without its questions.
+    benchmark_id: Mapped[int | None] = mapped_column(ForeignKey("benchmarks.id", ondelete="CASCADE"), index=True)
     split: Mapped[Split | None] = mapped_column(_string_enum(Split))  # None: the whole dataset
     template: Mapped[str] = mapped_column(String(40))
     decoding: Mapped[dict[str, Any]]  # greedy or sampling settings, max new tokens
@@ -425,10 +451,17 @@ class Evaluation(Base):
     total: Mapped[int] = mapped_column(Integer, default=0)
     # {name: {"value", "ci_low", "ci_high"}}: the mean of the per-example scores with a 95% bootstrap interval.
     metrics: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # multiple_choice: [{"subject", "questions", "metrics": {name: {"value", "ci_low", "ci_high"}}}], by subject
+    subjects: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
     error: Mapped[str | None] = mapped_column(Text)
     # Asked through the API; the worker stops between batches (a queued evaluation is cancelled at once).
     cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # As a run's: the worker answering renews the lease; a reaper queues the evaluation again when it expires.
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    lease_owner: Mapped[str | None] = mapped_column(String(100))
+    lease_expires_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None]  # claimed by the worker answering it: the ETA counts from here
     finished_at: Mapped[datetime | None]
 
 
@@ -541,6 +574,21 @@ class PairJudgement(Base):
     not_judged_reason: Mapped[str | None] = mapped_column(Text)
     prompt_tokens: Mapped[int] = mapped_column(Integer, default=0)
     completion_tokens: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class BenchmarkAnswer(Base):
+    """A multiple_choice evaluation's answer to one question: each choice's log-likelihood and the choices picked."""
+
+    __tablename__ = "benchmark_answers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    evaluation_id: Mapped[int] = mapped_column(ForeignKey("evaluations.id", ondelete="CASCADE"), index=True)
+    question_id: Mapped[int] = mapped_column(ForeignKey("benchmark_questions.id", ondelete="CASCADE"))
+    subject: Mapped[str | None] = mapped_column(String(200))
+    correct: Mapped[int]  # the right choice's index
+    chosen: Mapped[int]  # the highest log-likelihood (acc)
+    chosen_norm: Mapped[int]  # the highest log-likelihood per character (acc_norm)
+    logliks: Mapped[list[float]] = mapped_column(JSON)  # per choice, summed over its tokens
 
 
 class Worker(Base):

@@ -39,7 +39,7 @@ def main() -> None:
             time.sleep(1)
         finished = time.monotonic()
         metrics = api.get(f"/api/runs/{run['id']}/metrics").json()["items"]
-        predictions = api.get(f"/api/runs/{run['id']}/predictions").json()["items"]
+        evaluations = api.get("/api/evaluations", params={"run_id": run["id"]}).json()["items"]
 
     steps = max((m["step"] for m in metrics if m["name"] == "train_loss"), default=0)
     print(f"rows: {dataset['num_train']} train / {dataset['num_validation']} validation / {dataset['num_test']} test")
@@ -48,7 +48,8 @@ def main() -> None:
     print(f"queue wait: {(started or finished) - launched:.1f} s")
     print(f"launch -> finished predictions: {finished - launched:.0f} s ({(finished - launched) / 60:.1f} min)")
     print(f"validation loss: base {run['base_eval_loss']:.3f} -> fine-tuned {run['final_eval_loss']:.3f}")
-    print(f"predictions: {len(predictions)}")
+    answered = ", ".join(f"{e['model']} {e['done']}" for e in evaluations)
+    print(f"test answers: {answered}")
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ import pytest
 from alembic import command
 from alembic.config import Config
 from fastapi.testclient import TestClient
-from sqlalchemy import text
+from sqlalchemy import create_engine, make_url, text
 
 from backend.auth.limits import signin_limiter
 from backend.core.config import get_settings
@@ -30,9 +30,14 @@ from tests.accounts import ADMIN_EMAIL, Account, create_account
 from tests.processes import celery_worker
 
 REPO = Path(__file__).resolve().parents[1]
-# Overridable so that two checkouts can run their suites at once without dropping each other's schema.
-POSTGRES_URL = os.environ.get("STUDIO_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-REDIS_URL = os.environ.get("STUDIO_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+# Overridable so that two checkouts can run their suites at once without dropping each other's schema. Under
+# pytest-xdist each process gets its own database and Redis db ("gw1" → test_gw1, db 14), created on first use.
+XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+POSTGRES_URL = os.environ.get(
+    "STUDIO_TEST_POSTGRES_URL",
+    f"postgresql+psycopg://postgres@127.0.0.1:5432/test{'_' + XDIST_WORKER if XDIST_WORKER else ''}",
+)
+REDIS_URL = os.environ.get("STUDIO_TEST_REDIS_URL", f"redis://127.0.0.1:6379/{15 - int(XDIST_WORKER[2:] or 0)}")
 
 
 @dataclass(frozen=True)
@@ -64,7 +69,19 @@ def reset_caches() -> None:
     clear_key_cache()
 
 
+def _create_database_once() -> None:
+    """The xdist process's own database, next to the default one."""
+    database = make_url(POSTGRES_URL).database
+    server = create_engine(make_url(POSTGRES_URL).set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with server.connect() as connection:
+        if not connection.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": database}):
+            connection.execute(text(f'CREATE DATABASE "{database}"'))
+    server.dispose()
+
+
 def _reset_production_services() -> None:
+    if XDIST_WORKER and "STUDIO_TEST_POSTGRES_URL" not in os.environ:
+        _create_database_once()
     engine = make_engine(POSTGRES_URL)
     with engine.begin() as connection:
         connection.execute(text("DROP SCHEMA public CASCADE"))

@@ -10,7 +10,7 @@ from typing import Any
 
 from celery.signals import worker_ready, worker_shutdown, worker_shutting_down
 
-from backend.core.queue import TRAIN_TASK, TRAINING_QUEUE, enqueue_training, make_celery
+from backend.core.queue import TRAIN_TASK, TRAINING_QUEUE, enqueue_evaluation, enqueue_training, make_celery
 from worker.leases import Reaper
 from worker.registry import Presence, describe
 
@@ -22,9 +22,9 @@ log = logging.getLogger(__name__)
 app = make_celery(["worker.tasks", "worker.light_tasks"])
 light_app = make_celery(["worker.light_tasks"])
 
-# Every worker also looks for runs whose worker died (their lease expired) and queues them again; the same loop
-# keeps the worker's row in the registry fresh (worker.registry).
-reaper = Reaper(enqueue_training)
+# Every worker also looks for runs and evaluations whose worker died (their lease expired) and queues them again; the
+# same loop keeps the worker's row in the registry fresh (worker.registry).
+reaper = Reaper(enqueue_training, enqueue_evaluation)
 
 
 def _served_queues(consumer: Any) -> list[str]:

@@ -28,6 +28,7 @@ from domain.config import TrainingConfig
 from domain.decoding import Decoding
 from domain.records import RECORD, AnyRecord
 from domain.scoring.answers import score_answers
+from worker.leases import lease_expiry
 
 
 @dataclass(frozen=True)
@@ -91,9 +92,9 @@ class EvaluationInputs:
     records: list[AnyRecord]
 
 
-def claim(evaluation_id: int) -> bool:
-    """queued → running in one statement: an evaluation cancelled meanwhile, or claimed by another worker (a task
-    delivered twice), is skipped."""
+def claim(evaluation_id: int, owner: str) -> bool:
+    """queued → running under `owner`'s lease in one statement: an evaluation cancelled meanwhile, or claimed by another
+    worker (a task delivered twice), is skipped."""
     with get_sessionmaker().begin() as session:
         result = session.execute(
             update(Evaluation)
@@ -102,7 +103,13 @@ def claim(evaluation_id: int) -> bool:
                 Evaluation.status == RunStatus.QUEUED,
                 Evaluation.cancel_requested.is_(False),
             )
-            .values(status=RunStatus.RUNNING)
+            .values(
+                status=RunStatus.RUNNING,
+                lease_owner=owner,
+                lease_expires_at=utcnow() + lease_expiry(),
+                attempts=Evaluation.attempts + 1,
+                started_at=utcnow(),
+            )
         )
         return result.rowcount == 1  # type: ignore[attr-defined]
 
@@ -123,7 +130,7 @@ def load_inputs(evaluation_id: int) -> EvaluationInputs:
         return EvaluationInputs(
             config=TrainingConfig.model_validate(run.config),
             base_model=base_model,
-            weights_dir=_weights_dir(session, evaluation),
+            weights_dir=weights_dir(session, evaluation),
             decoding=Decoding.model_validate(decoding),
             max_new_tokens=max_new_tokens,
             batch_size=batch_size,
@@ -132,7 +139,7 @@ def load_inputs(evaluation_id: int) -> EvaluationInputs:
         )
 
 
-def _weights_dir(session: Session, evaluation: Evaluation) -> Path | None:
+def weights_dir(session: Session, evaluation: Evaluation) -> Path | None:
     if evaluation.model == AnswerSource.BASE:
         return None
     query = select(Checkpoint).where(Checkpoint.run_id == evaluation.run_id)
@@ -150,20 +157,25 @@ def _weights_dir(session: Session, evaluation: Evaluation) -> Path | None:
     return directory
 
 
-def record_progress(evaluation_id: int, done: int) -> bool:
-    """The examples answered so far; False when a cancel was asked (the worker then stops)."""
+def record_progress(evaluation_id: int, owner: str, done: int) -> bool:
+    """The examples answered so far; False when a cancel was asked or the lease was lost (the worker then stops)."""
     with get_sessionmaker().begin() as session:
-        session.execute(
+        result = session.execute(
             update(Evaluation)
-            .where(Evaluation.id == evaluation_id, Evaluation.status == RunStatus.RUNNING)
+            .where(
+                Evaluation.id == evaluation_id,
+                Evaluation.status == RunStatus.RUNNING,
+                Evaluation.lease_owner == owner,
+            )
             .values(done=done)
         )
         cancel = session.scalar(select(Evaluation.cancel_requested).where(Evaluation.id == evaluation_id))
-        return not cancel
+        return bool(result.rowcount) and not cancel  # type: ignore[attr-defined]
 
 
 def finish(
     evaluation_id: int,
+    owner: str,
     status: RunStatus,
     *,
     error: str | None = None,
@@ -173,9 +185,9 @@ def finish(
     generated: list[str] | None = None,
 ) -> bool:
     """The evaluation's final state, and on success its scored answers, in one transaction. Only a running
-    evaluation is finished: False when it was not (finished already)."""
+    evaluation under `owner`'s lease is finished: False when it was not (finished already, or taken over)."""
     with get_sessionmaker().begin() as session:
-        values: dict[str, Any] = {"status": status, "error": error, "finished_at": utcnow()}
+        values: dict[str, Any] = {"status": status, "error": error, "finished_at": utcnow(), "lease_owner": None}
         scored = None
         if generated is not None:
             assert example_ids is not None and prompts is not None and expected is not None
@@ -183,7 +195,11 @@ def finish(
             values |= {"metrics": scored.metrics, "done": len(generated)}
         result = session.execute(
             update(Evaluation)
-            .where(Evaluation.id == evaluation_id, Evaluation.status == RunStatus.RUNNING)
+            .where(
+                Evaluation.id == evaluation_id,
+                Evaluation.status == RunStatus.RUNNING,
+                Evaluation.lease_owner == owner,
+            )
             .values(**values)
         )
         if not result.rowcount:  # type: ignore[attr-defined]

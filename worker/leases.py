@@ -19,7 +19,7 @@ from sqlalchemy import ColumnElement, select, update
 from backend.core.config import get_settings
 from backend.core.db import get_sessionmaker
 from backend.core.queue import BrokerUnreachable
-from backend.models import Run, RunStatus, insert_log_line, utcnow
+from backend.models import Evaluation, Run, RunStatus, insert_log_line, utcnow
 from domain.log import LogKind
 
 log = logging.getLogger(__name__)
@@ -33,33 +33,40 @@ def lease_expiry() -> timedelta:
 
 
 class Lease:
-    """Renews the lease of one run in the background while the worker trains it."""
+    """Renews the lease of one run (or one evaluation: `table=Evaluation`) in the background while the worker holds it."""
 
-    def __init__(self, run_id: int, owner: str = WORKER_ID) -> None:
-        self.run_id = run_id
+    def __init__(self, row_id: int, owner: str = WORKER_ID, table: type[Run] | type[Evaluation] = Run) -> None:
+        self.row_id = row_id
         self.owner = owner
+        self.table = table
         self.lost = threading.Event()
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._beat, name=f"lease-{run_id}", daemon=True)
+        self._thread = threading.Thread(target=self._beat, name=f"lease-{table.__tablename__}-{row_id}", daemon=True)
+
+    @property
+    def run_id(self) -> int:
+        return self.row_id
 
     def renew(self) -> bool:
+        table = self.table
         with get_sessionmaker().begin() as session:
             result = session.execute(
-                update(Run)
-                .where(Run.id == self.run_id, Run.lease_owner == self.owner, Run.status == RunStatus.RUNNING)
+                update(table)
+                .where(table.id == self.row_id, table.lease_owner == self.owner, table.status == RunStatus.RUNNING)
                 .values(lease_expires_at=utcnow() + lease_expiry())
             )
             return bool(result.rowcount)  # type: ignore[attr-defined]
 
     def _beat(self) -> None:
+        what = f"{self.table.__tablename__} {self.row_id}"
         while not self._stop.wait(get_settings().heartbeat_seconds):
             try:
                 if not self.renew():
-                    log.warning("run %s: lease lost to another worker; stopping", self.run_id)
+                    log.warning("%s: lease lost to another worker; stopping", what)
                     self.lost.set()
                     return
             except Exception:  # a database hiccup: try again at the next beat, the lease has slack
-                log.exception("run %s: lease renewal failed", self.run_id)
+                log.exception("%s: lease renewal failed", what)
 
     def __enter__(self) -> "Lease":
         self._thread.start()
@@ -119,6 +126,72 @@ def reap_expired(enqueue: Callable[[int], object]) -> list[int]:
                 break  # the broker is down: resend_unclaimed sends the run once it is back
             requeued.append(run_id)
             log.warning("run %s: lease expired; re-queued", run_id)
+    return requeued
+
+
+def reap_expired_evaluations(enqueue: Callable[[int], object]) -> list[int]:
+    """Queue again (or fail) the evaluations whose worker stopped renewing its lease: killed, or cut off. An evaluation
+    keeps no partial answers, so it starts over. Safe to run in every worker at once, like reap_expired."""
+    settings = get_settings()
+    now = utcnow()
+    with get_sessionmaker()() as session:
+        expired = session.execute(
+            select(Evaluation.id, Evaluation.attempts).where(
+                Evaluation.status == RunStatus.RUNNING, Evaluation.lease_expires_at < now
+            )
+        ).all()
+    requeued: list[int] = []
+    for evaluation_id, attempts in expired:
+        gave_up = attempts >= settings.max_attempts
+        values: dict[str, object] = (
+            {
+                "status": RunStatus.FAILED,
+                "error": f"The worker answering this evaluation stopped responding {attempts} times "
+                f"(no heartbeat for {settings.lease_seconds:.0f} s); giving up after {settings.max_attempts} attempts.",
+                "finished_at": now,
+                "lease_owner": None,
+            }
+            if gave_up
+            else {
+                "status": RunStatus.QUEUED,
+                "done": 0,
+                "lease_owner": None,
+                "lease_expires_at": None,
+                "started_at": None,
+            }
+        )
+        with get_sessionmaker().begin() as session:
+            result = session.execute(
+                update(Evaluation)
+                .where(
+                    Evaluation.id == evaluation_id,
+                    Evaluation.status == RunStatus.RUNNING,
+                    Evaluation.lease_expires_at < now,
+                )
+                .values(**values)
+                .execution_options(synchronize_session=False)
+            )
+            taken = bool(result.rowcount)  # type: ignore[attr-defined]
+        if not taken or gave_up:
+            continue
+        try:
+            enqueue(evaluation_id)
+        except BrokerUnreachable as exc:
+            # As when it is created: nothing sends a queued evaluation later, so it fails with what to do.
+            with get_sessionmaker().begin() as session:
+                session.execute(
+                    update(Evaluation)
+                    .where(Evaluation.id == evaluation_id, Evaluation.status == RunStatus.QUEUED)
+                    .values(
+                        status=RunStatus.FAILED,
+                        finished_at=utcnow(),
+                        error=f"its worker was lost and the broker was unreachable ({type(exc).__name__}); "
+                        "create the evaluation again",
+                    )
+                )
+            continue
+        requeued.append(evaluation_id)
+        log.warning("evaluation %s: lease expired; queued again", evaluation_id)
     return requeued
 
 
@@ -190,7 +263,8 @@ def _send(run_id: int, enqueue: Callable[[int], object]) -> bool:
 
 
 class Reaper:
-    """A worker's background thread that calls reap_expired and resend_unclaimed every reaper_seconds.
+    """A worker's background thread that calls reap_expired, reap_expired_evaluations and resend_unclaimed every
+    reaper_seconds.
 
     The same loop keeps the worker's registry row fresh (`beat`, before each reaping) and removes it when the loop
     ends (`leave`), so a worker is listed exactly while it also looks after lost runs.
@@ -199,10 +273,12 @@ class Reaper:
     def __init__(
         self,
         enqueue: Callable[[int], object],
+        enqueue_evaluation: Callable[[int], object] = lambda _: None,
         beat: Callable[[], object] = lambda: None,
         leave: Callable[[], object] = lambda: None,
     ) -> None:
         self.enqueue = enqueue
+        self.enqueue_evaluation = enqueue_evaluation
         self.beat = beat
         self.leave = leave
         self._stop = threading.Event()
@@ -218,6 +294,10 @@ class Reaper:
                 reap_expired(self.enqueue)
             except Exception:  # keep reaping; a transient database error must not end recovery for good
                 log.exception("lease reaper failed")
+            try:
+                reap_expired_evaluations(self.enqueue_evaluation)
+            except Exception:  # as above
+                log.exception("evaluation lease reaper failed")
             try:
                 resend_unclaimed(self.enqueue)
             except Exception:  # as above: the next pass tries again

@@ -18,7 +18,6 @@ from backend.models import (
     DatasetExample,
     Metric,
     PinnedAnswer,
-    Prediction,
     Run,
     RunStatus,
     Split,
@@ -169,7 +168,7 @@ def record_final_weights(run_id: int, owner: str, weights_dir: Path, step: int, 
 def finish(
     run_id: int, owner: str, status: RunStatus, message: str, *, answers: Answers | None = None, **values: Any
 ) -> bool:
-    """The run's final state and its predictions in one transaction, fenced by the lease:
+    """The run's final state and its two automatic evaluations in one transaction, fenced by the lease:
     a worker that lost the run to another writes nothing. False when fenced off.
 
     The verdict also ends the run's log: a success's summary, a failure's reason. (A cancel is there already:
@@ -195,11 +194,4 @@ def finish(
             run = session.get_one(Run, run_id)
             fingerprint = (values.get("environment") or {}).get("base_model", {}).get("fingerprint")
             record_automatic(session, run, answers, fingerprint)
-            rows = [
-                {"run_id": run_id, "example_id": i, "prompt": p, "expected": e, "generated": t, "base_generated": b}
-                for i, p, e, t, b in zip(
-                    answers.example_ids, answers.prompts, answers.expected, answers.tuned, answers.base, strict=True
-                )
-            ]
-            session.execute(insert(Prediction), rows)
         return True

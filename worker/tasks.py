@@ -12,7 +12,7 @@ from transformers import TrainerCallback
 
 from backend.core.config import get_settings
 from backend.core.storage import LocalStorage
-from backend.models import RunStatus
+from backend.models import Evaluation, RunStatus
 from domain.artifacts import MERGED_DIR, run_storage_key
 from domain.catalog import model_fingerprint, model_location, read_chat_template
 from domain.config import TrainingConfig
@@ -20,7 +20,7 @@ from domain.log import LogKind
 from domain.records import final_answer
 from domain.templates import render_records
 from domain.text import plural
-from worker import evaluation_store, judging_store, run_store
+from worker import benchmark_store, evaluation_store, judging_store, run_store
 from worker.celery_app import app
 from worker.evaluation_store import Answers
 from worker.judge import Ask
@@ -30,6 +30,7 @@ from worker.leases import WORKER_ID, Lease
 from worker.oom_retry import OomRetry
 from worker.sinks import DatabaseSink
 from worker.training.base_models import materialize_bundled_model
+from worker.training.choices import score_questions
 from worker.training.generate import answer_prompts, generate_answers
 from worker.training.local_judge import model_judge
 from worker.training.memory import PeakMemory
@@ -174,9 +175,17 @@ def _publish_weights(
 def run_evaluation(evaluation_id: int) -> None:
     """An evaluation created on demand: the run's template renders the examples, the chosen weights answer them with
     the evaluation's decoding, batch by batch (`done` after each, a cancel checked), and the answers are scored."""
-    if not evaluation_store.claim(evaluation_id):
+    if not evaluation_store.claim(evaluation_id, WORKER_ID):
         log.info("evaluation %s is no longer queued; skipping", evaluation_id)
         raise Ignore()
+    with Lease(evaluation_id, WORKER_ID, table=Evaluation):
+        if benchmark_store.is_multiple_choice(evaluation_id):
+            _score_benchmark(evaluation_id)
+        else:
+            _evaluate_claimed(evaluation_id)
+
+
+def _evaluate_claimed(evaluation_id: int) -> None:
     try:
         settings = get_settings()
         inputs = evaluation_store.load_inputs(evaluation_id)
@@ -194,25 +203,53 @@ def run_evaluation(evaluation_id: int) -> None:
             inputs.decoding,
             inputs.max_new_tokens,
             batch_size=inputs.batch_size,
-            progress=lambda done: evaluation_store.record_progress(evaluation_id, done),
+            progress=lambda done: evaluation_store.record_progress(evaluation_id, WORKER_ID, done),
         )
         if generated is None:
-            evaluation_store.finish(evaluation_id, RunStatus.CANCELLED)
+            evaluation_store.finish(evaluation_id, WORKER_ID, RunStatus.CANCELLED)
             judging_store.abandon(evaluation_id, "the evaluation was cancelled: there are no answers to judge")
             return
-        evaluation_store.finish(
+        finished = evaluation_store.finish(
             evaluation_id,
+            WORKER_ID,
             RunStatus.SUCCEEDED,
             example_ids=inputs.example_ids,
             prompts=prompts,
             expected=[final_answer(record) for record in inputs.records],
             generated=generated,
         )
-        judging_store.release(evaluation_id)  # a judge asked for with the evaluation judges its answers now
+        if finished:
+            judging_store.release(evaluation_id)  # a judge asked for with the evaluation judges its answers now
     except Exception as exc:
         log.exception("evaluation %s failed", evaluation_id)
-        evaluation_store.finish(evaluation_id, RunStatus.FAILED, error=describe_failure(exc, 0))
+        evaluation_store.finish(evaluation_id, WORKER_ID, RunStatus.FAILED, error=describe_failure(exc, 0))
         judging_store.abandon(evaluation_id, "the evaluation failed: there are no answers to judge")
+
+
+def _score_benchmark(evaluation_id: int) -> None:
+    """A claimed multiple_choice evaluation: every choice of every question scored by log-likelihood, batch by batch
+    (`done` after each, a cancel checked), then the answers and their accuracy stored."""
+    try:
+        settings = get_settings()
+        inputs = benchmark_store.load_inputs(evaluation_id)
+        entry = inputs.base_model
+        base_model = model_location(entry.name, entry.source, entry.location, settings.models_dir)
+        if entry.source == "bundled":
+            materialize_bundled_model(settings.models_dir)
+        logliks = score_questions(
+            base_model,
+            inputs.weights_dir,
+            inputs.questions,
+            batch_size=inputs.batch_size,
+            progress=lambda done: evaluation_store.record_progress(evaluation_id, WORKER_ID, done),
+        )
+        if logliks is None:
+            evaluation_store.finish(evaluation_id, WORKER_ID, RunStatus.CANCELLED)
+            return
+        benchmark_store.finish(evaluation_id, WORKER_ID, inputs, logliks)
+    except Exception as exc:
+        log.exception("evaluation %s failed", evaluation_id)
+        evaluation_store.finish(evaluation_id, WORKER_ID, RunStatus.FAILED, error=describe_failure(exc, 0))
 
 
 @app.task(name="judgings.judge_with_model")  # backend.core.queue.JUDGE_WITH_MODEL_TASK

@@ -57,6 +57,16 @@ class Settings(BaseSettings):
         description="Longest line (JSONL, CSV/TSV) or JSON-array item accepted: a longer one is a bad row, "
         "not a reason to read hundreds of MB into memory.",
     )
+    max_benchmark_bytes: int = Field(
+        32 * 1024 * 1024,
+        description="Largest multiple-choice benchmark file accepted (MMLU's 14,042 test questions are 7 MB as CSV): "
+        "its questions are read into memory to be checked before any is stored.",
+    )
+    max_benchmark_questions: int = Field(
+        20_000,
+        description="Most questions one benchmark may hold: each costs one forward pass per choice in every "
+        "evaluation of it.",
+    )
     sse_max_connection_seconds: int = Field(
         900,
         description="SSE streams end after this long with a 'reconnect' event, so proxies never hold them forever.",

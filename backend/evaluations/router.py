@@ -1,6 +1,8 @@
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, status
+from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from backend.auth.dependencies import CreatorUser, CurrentUser
 from backend.core.db import SessionDep
@@ -8,8 +10,15 @@ from backend.core.errors import Conflict, Invalid, NotFound, Unavailable, error_
 from backend.core.params import Id, Position
 from backend.core.schemas import Page
 from backend.core.storage import StorageDep
-from backend.evaluations import service
-from backend.evaluations.schemas import ComparisonOut, EvaluationCreate, EvaluationOut, EvaluationPredictionOut
+from backend.evaluations import multiple_choice, service
+from backend.evaluations.events import evaluation_events
+from backend.evaluations.schemas import (
+    BenchmarkAnswerOut,
+    ComparisonOut,
+    EvaluationCreate,
+    EvaluationOut,
+    EvaluationPredictionOut,
+)
 from backend.models import Evaluation
 
 router = APIRouter(prefix="/api/evaluations", tags=["evaluations"])
@@ -99,3 +108,49 @@ def list_predictions(
 ) -> Page[EvaluationPredictionOut]:
     rows, total = service.list_predictions(session, evaluation, offset=offset, limit=limit)
     return Page(items=[EvaluationPredictionOut.model_validate(row) for row in rows], total=total)
+
+
+@router.get(
+    "/{evaluation_id}/events",
+    operation_id="streamEvaluationEvents",
+    responses={
+        200: {
+            "model": EvaluationOut,
+            "content": {"text/event-stream": {"schema": {"$ref": "#/components/schemas/EvaluationOut"}}},
+            "description": "`progress` messages carrying the evaluation whenever its status or progress changes, until "
+            "it finishes; `reconnect` when the server closes a long connection (resume by opening it again).",
+        },
+        **error_responses(NotFound),
+    },
+)
+async def stream_events(evaluation: EvaluationDep) -> EventSourceResponse:
+    """Server-Sent Events: the evaluation's status and progress (done of total, ETA) as they change."""
+    evaluation_id = evaluation.id  # the request's session closes before the stream starts: none is held open
+
+    async def _encoded() -> AsyncIterator[ServerSentEvent]:
+        async for update in evaluation_events(evaluation_id):
+            if update is None:
+                yield ServerSentEvent(data="{}", event="reconnect")
+            else:
+                yield ServerSentEvent(data=update.model_dump_json(), event="progress")
+
+    return EventSourceResponse(_encoded(), ping=15)
+
+
+@router.get(
+    "/{evaluation_id}/answers",
+    response_model=Page[BenchmarkAnswerOut],
+    operation_id="listEvaluationAnswers",
+    responses=error_responses(NotFound),
+)
+def list_answers(
+    session: SessionDep,
+    evaluation: EvaluationDep,
+    subject: Annotated[str | None, Query(max_length=200, description="Only this subject's questions.")] = None,
+    offset: Position = 0,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> Page[BenchmarkAnswerOut]:
+    """A multiple_choice evaluation's answers, in the benchmark's order: each choice's log-likelihood and the choice
+    picked with and without length normalisation. Empty for a generation evaluation (see /predictions)."""
+    items, total = multiple_choice.list_answers(session, evaluation, subject=subject, offset=offset, limit=limit)
+    return Page(items=items, total=total)

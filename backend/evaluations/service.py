@@ -13,6 +13,7 @@ from backend.core.errors import Conflict, Invalid, NotFound, Unavailable
 from backend.core.queue import BrokerUnreachable, enqueue_evaluation
 from backend.core.storage import Storage
 from backend.datasets.service import get_dataset
+from backend.evaluations import multiple_choice
 from backend.evaluations.schemas import ComparisonOut, EvaluationCreate, ExampleChangeOut, MetricComparisonOut
 from backend.judgings.service import abandon_waiting, add_judging, check_request
 from backend.models import (
@@ -20,6 +21,7 @@ from backend.models import (
     Checkpoint,
     DatasetExample,
     Evaluation,
+    EvaluationKind,
     EvaluationPrediction,
     JudgingKind,
     Run,
@@ -43,7 +45,12 @@ def create_evaluation(session: Session, storage: Storage, user: User, request: E
     run = get_run(session, request.run_id, user)
     judge = None
     if request.judge is not None:  # checked before anything is written
-        judge, rubric = check_request(
+        if request.benchmark_id is not None:
+            raise Invalid(
+                "judge: a benchmark's answers are choices scored by likelihood; a judge grades generated answers",
+                field="judge",
+            )
+        judge = check_request(
             session, user, request.judge.judge_id, request.judge.rubric, JudgingKind.SCORE, field_prefix="judge."
         )
     if run.status != RunStatus.SUCCEEDED:
@@ -55,6 +62,8 @@ def create_evaluation(session: Session, storage: Storage, user: User, request: E
         }[run.status]
         raise Conflict(f"run {run.id} is {run.status.value}: {reason}; only a succeeded run can be evaluated")
     _check_weights(session, storage, run, request)
+    if request.benchmark_id is not None:
+        return _enqueue(session, multiple_choice.benchmark_evaluation(session, user, run, request))
     dataset = get_dataset(session, request.dataset_id or run.dataset_id, user)
     where = [DatasetExample.dataset_id == dataset.id]
     if request.split is not None:
@@ -83,11 +92,17 @@ def create_evaluation(session: Session, storage: Storage, user: User, request: E
         status=RunStatus.QUEUED,
         total=total,
     )
+    if judge is not None:
+        session.add(evaluation)
+        session.flush()
+        # Queued, not sent: the evaluation's worker sends it once the answers are in.
+        add_judging(session, user, *judge, evaluation, total=total)
+    return _enqueue(session, evaluation)
+
+
+def _enqueue(session: Session, evaluation: Evaluation) -> Evaluation:
     session.add(evaluation)
     session.flush()
-    if judge is not None:
-        # Queued, not sent: the evaluation's worker sends it once the answers are in.
-        add_judging(session, user, judge, rubric, evaluation, total=total)
     # Commit before enqueueing: a worker that picks the task up at once must find the evaluation.
     session.commit()
     try:
@@ -141,6 +156,7 @@ def cancel_evaluation(session: Session, evaluation: Evaluation) -> Evaluation:
     if evaluation.status == RunStatus.QUEUED:
         evaluation.status = RunStatus.CANCELLED
         evaluation.finished_at = utcnow()
+        abandon_waiting(session, evaluation, "the evaluation was cancelled: there are no answers to judge")
     return evaluation
 
 
@@ -173,6 +189,12 @@ def compare_evaluations(session: Session, user: User, a_id: int, b_id: int) -> C
     """B against A on the examples both answered: per metric the change with a paired bootstrap interval, per example
     better/same/worse, and the examples that changed most."""
     a, b = get_evaluation(session, a_id, user), get_evaluation(session, b_id, user)
+    if a.kind != b.kind:
+        raise Invalid(
+            f"b: evaluation {a.id} is {a.kind.value} and {b.id} is {b.kind.value}; compare two of one kind", field="b"
+        )
+    if a.kind == EvaluationKind.MULTIPLE_CHOICE:
+        return multiple_choice.compare_answers(session, a, b, seed=COMPARISON_SEED)
     a_rows, b_rows = _by_example(session, a), _by_example(session, b)
     if a_rows.keys() != b_rows.keys():
         raise Invalid(
@@ -219,7 +241,14 @@ def compare_evaluations(session: Session, user: User, a_id: int, b_id: int) -> C
                 net=change.net,
             )
         )
-    return ComparisonOut(a=a.id, b=b.id, examples=len(example_ids), metrics=metrics, most_changed=most_changed)
+    return ComparisonOut(
+        a=a.id,
+        b=b.id,
+        kind=EvaluationKind.GENERATION,
+        examples=len(example_ids),
+        metrics=metrics,
+        most_changed=most_changed,
+    )
 
 
 def _by_example(session: Session, evaluation: Evaluation) -> dict[int, EvaluationPrediction]:

@@ -13,6 +13,7 @@ from backend.judges.service import get_judge
 from backend.judgings.schemas import JudgeRequest, PairJudgementOut, PairwiseJudgingCreate
 from backend.models import (
     Evaluation,
+    EvaluationKind,
     EvaluationPrediction,
     Judge,
     JudgeKind,
@@ -79,6 +80,7 @@ def add_judging(
 def judge_evaluation(session: Session, user: User, evaluation: Evaluation, request: JudgeRequest) -> Judging:
     """A judging of a finished evaluation's answers, replacing its earlier judge scores, sent to a worker."""
     session.refresh(evaluation, with_for_update=True)  # one judging at a time: two requests at once wait here
+    _check_generated(evaluation, "evaluation_id")
     if evaluation.status != RunStatus.SUCCEEDED:
         raise Conflict(
             f"evaluation {evaluation.id} is {evaluation.status.value}: only a succeeded evaluation has answers to "
@@ -105,6 +107,7 @@ def judge_pair(session: Session, user: User, a: Evaluation, b: Evaluation, reque
     if a.id == b.id:
         raise Invalid("b: compare two different evaluations", field="b")
     for field, evaluation in (("a", a), ("b", b)):
+        _check_generated(evaluation, field)
         if evaluation.status != RunStatus.SUCCEEDED:
             raise Conflict(
                 f"{field}: evaluation {evaluation.id} is {evaluation.status.value}; only succeeded evaluations "
@@ -216,6 +219,15 @@ def list_pairs(session: Session, judging: Judging, *, offset: int, limit: int) -
         for pair, answer_a, answer_b in rows.tuples()
     ]
     return pairs, total
+
+
+def _check_generated(evaluation: Evaluation, field: str) -> None:
+    if evaluation.kind != EvaluationKind.GENERATION:
+        raise Invalid(
+            f"{field}: evaluation {evaluation.id} is a {evaluation.kind.value} benchmark, scored by the likelihood of "
+            "each choice: a judge grades generated answers",
+            field=field,
+        )
 
 
 def _example_ids(session: Session, evaluation: Evaluation) -> set[int]:

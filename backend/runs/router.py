@@ -18,7 +18,6 @@ from backend.runs.events import Cursor, ensure_run_exists, run_events
 from backend.runs.schemas import (
     MetricOut,
     PinnedExampleOut,
-    PredictionOut,
     RunClone,
     RunCreate,
     RunEvent,
@@ -94,17 +93,6 @@ def list_log_lines(session: SessionDep, run: RunDep, after_id: Position = 0) -> 
     """The run's log, oldest first: every line the worker wrote, with its kind (progress lines are many)."""
     lines = service.list_log_lines(session, run, after_id)
     return Page(items=[RunLogLineOut.model_validate(line) for line in lines], total=len(lines))
-
-
-@router.get(
-    "/{run_id}/predictions",
-    response_model=Page[PredictionOut],
-    operation_id="listRunPredictions",
-    responses=error_responses(NotFound),
-)
-def list_predictions(session: SessionDep, run: RunDep) -> Page[PredictionOut]:
-    predictions = service.list_predictions(session, run)
-    return Page(items=[PredictionOut.model_validate(p) for p in predictions], total=len(predictions))
 
 
 @router.get(

@@ -109,17 +109,6 @@ class MetricOut(BaseModel):
     time: datetime
 
 
-class PredictionOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: int
-    example_id: int
-    prompt: str
-    expected: str
-    generated: str
-    base_generated: str | None
-
-
 class StepAnswerOut(BaseModel):
     step: int  # 0: the base model, before training
     answer: str

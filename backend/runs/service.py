@@ -11,7 +11,6 @@ from backend.datasets.service import get_dataset
 from backend.models import (
     Metric,
     PinnedAnswer,
-    Prediction,
     Run,
     RunLogLine,
     RunStatus,
@@ -154,7 +153,3 @@ def list_pinned_answers(session: Session, run: Run) -> list[PinnedExampleOut]:
         )
         example.answers.append(StepAnswerOut(step=row.step, answer=row.answer))
     return list(examples.values())
-
-
-def list_predictions(session: Session, run: Run) -> list[Prediction]:
-    return list(session.scalars(select(Prediction).where(Prediction.run_id == run.id).order_by(Prediction.id)))

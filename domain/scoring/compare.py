@@ -88,12 +88,15 @@ def compare(
     seed: int,
     resamples: int = RESAMPLES,
     top: int = MOST_CHANGED,
+    higher_is_better: Mapping[str, bool | None] | None = None,
 ) -> Comparison:
     """Per-example scores by metric name (domain.scoring.metrics), the same examples in the same order in A and B,
     None where an example has no score. Metrics scored in only one of them are left out; `top`: how many examples
-    most_changed lists. ValueError for an unknown metric or differing lengths."""
+    most_changed lists; `higher_is_better`: each metric's better side, for scores that are not in METRICS
+    (multiple-choice accuracy). ValueError for an unknown metric or differing lengths."""
+    better = higher_is_better or {name: metric.higher_is_better for name, metric in METRICS.items()}
     names = [name for name in a_scores if name in b_scores]
-    unknown = [name for name in names if name not in METRICS]
+    unknown = [name for name in names if name not in better]
     if unknown:
         raise ValueError(f"unknown metrics: {', '.join(unknown)}")
     lengths = {len(scores) for name in names for scores in (a_scores[name], b_scores[name])}
@@ -121,18 +124,14 @@ def compare(
             difference=mean(list(differences[name].values())),
             ci_low=interval[0] if interval else None,
             ci_high=interval[1] if interval else None,
-            verdict=_verdict(METRICS[name].higher_is_better, interval),
+            verdict=_verdict(better[name], interval),
         )
 
     examples = []
     for index in range(n):
         example = {name: differences[name][index] for name in names if index in differences[name]}
-        net = sum(
-            delta if METRICS[name].higher_is_better else -delta
-            for name, delta in example.items()
-            if METRICS[name].higher_is_better is not None
-        )
-        changes = {name: _change(METRICS[name].higher_is_better, delta) for name, delta in example.items()}
+        net = sum(delta if better[name] else -delta for name, delta in example.items() if better[name] is not None)
+        changes = {name: _change(better[name], delta) for name, delta in example.items()}
         examples.append(ExampleChange(index, example, changes, net))
     changed = [example for example in examples if abs(example.net) >= SAME_TOLERANCE]
     # Regressions (net < 0) sort first, each group by the size of its change.

@@ -1,12 +1,16 @@
 """Evaluations through the API: a run's two automatic evaluations, their scored answers, and the comparison."""
 
+import json
+import threading
+import time
+from datetime import timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from backend.core.db import get_sessionmaker
-from backend.models import DatasetExample, Run, Split
+from backend.models import DatasetExample, Evaluation, Run, RunStatus, Split, utcnow
 from tests.accounts import create_account
 from tests.factories import create_dataset
 from worker.evaluation_store import Answers, record_automatic
@@ -102,3 +106,45 @@ class TestCompareEvaluations:
         response = client.get("/api/evaluations/compare", params={"a": a["id"], "b": b["id"]})
         assert response.status_code == 422
         assert "answered different examples" in response.json()["detail"]
+
+
+class TestEvaluationEvents:
+    def test_progress_is_pushed_until_the_evaluation_finishes(self, client: TestClient, model: str) -> None:
+        run = finished_run(client, model)
+        evaluation_id = client.get("/api/evaluations", params={"run_id": run["id"]}).json()["items"][0]["id"]
+        started = utcnow() - timedelta(seconds=30)
+        _set_evaluation(evaluation_id, status=RunStatus.RUNNING, done=1, total=4, started_at=started)
+
+        def answer_the_rest() -> None:
+            for done in (2, 3):
+                time.sleep(0.3)
+                _set_evaluation(evaluation_id, done=done)
+            time.sleep(0.3)
+            _set_evaluation(evaluation_id, status=RunStatus.SUCCEEDED, done=4)
+
+        worker = threading.Thread(target=answer_the_rest)
+        worker.start()
+        with client.stream("GET", f"/api/evaluations/{evaluation_id}/events") as response:
+            assert response.headers["content-type"].startswith("text/event-stream")
+            messages = [
+                json.loads(line[len("data: ") :]) for line in response.iter_lines() if line.startswith("data: ")
+            ]
+        worker.join()
+        assert (messages[0]["status"], messages[0]["done"]) == ("running", 1)
+        assert messages[-1]["status"] == "succeeded"
+        done = [m["done"] for m in messages]
+        assert done == sorted(set(done))  # in order, each change once
+        # 30 s for the first of 4: about 90 s left.
+        assert 85 <= messages[0]["eta_seconds"] <= 100
+        assert messages[-1]["eta_seconds"] is None
+
+    def test_another_members_stream_is_not_found(self, client: TestClient, model: str) -> None:
+        run = finished_run(client, model)
+        evaluation_id = client.get("/api/evaluations", params={"run_id": run["id"]}).json()["items"][0]["id"]
+        other = create_account("other@studio.test")
+        assert client.get(f"/api/evaluations/{evaluation_id}/events", headers=other.headers).status_code == 404
+
+
+def _set_evaluation(evaluation_id: int, **values: Any) -> None:
+    with get_sessionmaker().begin() as session:
+        session.execute(update(Evaluation).where(Evaluation.id == evaluation_id).values(**values))

@@ -75,16 +75,26 @@ def test_upload_launch_watch_and_compare(studio: tuple[str, Path], page, tmp_pat
     page.wait_for_url("**/runs/*", timeout=15_000)
     expect(page.get_by_test_id("loss-chart").locator("canvas").first).to_be_visible(timeout=30_000)
     expect(page.get_by_test_id("run-status")).to_have_text("succeeded", timeout=240_000, ignore_case=True)
-    rows = page.get_by_test_id("prediction-row")
+    rows = page.get_by_test_id("example-row")
     expect(rows.first).to_be_visible(timeout=30_000)
     page.screenshot(path=str(SCREENSHOTS / "run.png"), full_page=True)
 
     run_id = int(page.url.rstrip("/").rsplit("/", 1)[1])
-    predictions = api.get(f"{base_url}/api/runs/{run_id}/predictions").json()["items"]
+    tuned = api.get(f"{base_url}/api/evaluations", params={"run_id": run_id}).json()["items"][0]
+    predictions = api.get(f"{base_url}/api/evaluations/{tuned['id']}/predictions").json()["items"]
     assert rows.count() == len(predictions) == 4  # 10% of 40 rows
-    first = predictions[0]
-    table = page.get_by_test_id("predictions-table")
-    expect(table).to_contain_text(first["expected"])
+    expect(page.get_by_test_id("example-table")).to_contain_text(predictions[0]["expected"])
+
+    # Answers during training: the slider starts at the last step; step 0 is the base model's answers.
+    pinned = api.get(f"{base_url}/api/runs/{run_id}/pinned-answers").json()["items"]
+    expect(page.get_by_test_id("pinned-example")).to_have_count(len(pinned))
+    steps = sorted({answer["step"] for example in pinned for answer in example["answers"]})
+    expect(page.get_by_test_id("pinned-step-label")).to_have_text(str(steps[-1]))
+    page.get_by_test_id("pinned-step").fill("0")
+    expect(page.get_by_test_id("pinned-step-label")).to_have_text("0 (base model)")
+    expect(page.get_by_test_id("pinned-answer").first).to_have_text(
+        pinned[0]["answers"][0]["answer"] or "(empty answer)"
+    )
     metrics = api.get(f"{base_url}/api/runs/{run_id}/metrics").json()["items"]
     assert any(m["name"] == "train_loss" for m in metrics), json.dumps(metrics)[:500]
 

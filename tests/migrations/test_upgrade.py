@@ -1,5 +1,7 @@
 """Migrations keep users' data: upgrade a database that has rows, on SQLite and PostgreSQL."""
 
+import json
+
 import pytest
 from alembic import command
 from alembic.config import Config
@@ -176,4 +178,97 @@ def test_0009_adds_when_a_run_was_last_sent_and_keeps_existing_runs(empty_stack:
     with get_engine().connect() as connection:
         assert "last_sent_at" not in {column["name"] for column in inspect(connection).get_columns("runs")}
         assert connection.execute(text("SELECT name FROM runs")).scalar_one() == "queued run"
+    reset_caches()
+
+
+def test_0015_turns_a_runs_predictions_into_its_two_evaluations_and_back(empty_stack: Stack) -> None:
+    config = Config(str(REPO / "alembic.ini"))
+    command.upgrade(config, "0014")
+    with get_engine().begin() as connection:
+        seed_dataset(connection)
+        seed_run(connection, "finished before evaluations", "succeeded", "done")
+        connection.execute(text("""UPDATE runs SET config = '{"template": "alpaca", "max_new_tokens": 32}'"""))
+        connection.execute(
+            text(
+                "INSERT INTO dataset_examples (id, dataset_id, row_number, split, record, search_text) "
+                "VALUES (1, 1, 1, 'test', '{}', ''), (2, 1, 2, 'test', '{}', '')"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO predictions (run_id, example_id, prompt, expected, generated, base_generated, created_at) "
+                "VALUES (1, 1, 'p1', 'Paris', 'Paris', 'Lyon', CURRENT_TIMESTAMP), "
+                "(1, 2, 'p2', 'Ελλάδα', 'Ελλάδα', 'Ελλάδα', CURRENT_TIMESTAMP)"
+            )
+        )
+
+    command.upgrade(config, "0015")
+    with get_engine().connect() as connection:
+        assert "predictions" not in inspect(connection).get_table_names()
+        evaluations = connection.execute(
+            text("SELECT id, model, split, status, done, template, metrics FROM evaluations ORDER BY id")
+        ).all()
+        assert [(e.model, e.split, e.status, e.done, e.template) for e in evaluations] == [
+            ("fine_tuned", "test", "succeeded", 2, "alpaca"),
+            ("base", "test", "succeeded", 2, "alpaca"),
+        ]
+        metrics = [e.metrics if isinstance(e.metrics, dict) else json.loads(e.metrics) for e in evaluations]
+        assert [m["exact_match"]["value"] for m in metrics] == [1.0, 0.5]
+        answers = connection.execute(
+            text("SELECT evaluation_id, example_id, generated FROM evaluation_predictions ORDER BY id")
+        ).all()
+        tuned_id, base_id = (e.id for e in evaluations)
+        assert [tuple(a) for a in answers] == [
+            (tuned_id, 1, "Paris"),
+            (tuned_id, 2, "Ελλάδα"),
+            (base_id, 1, "Lyon"),
+            (base_id, 2, "Ελλάδα"),
+        ]
+
+    command.downgrade(config, "0014")
+    with get_engine().connect() as connection:
+        rows = connection.execute(
+            text("SELECT example_id, generated, base_generated FROM predictions ORDER BY example_id")
+        ).all()
+        assert [tuple(row) for row in rows] == [(1, "Paris", "Lyon"), (2, "Ελλάδα", "Ελλάδα")]
+    reset_caches()
+
+
+def test_0016_adds_benchmarks_and_keeps_existing_evaluations_as_generation(empty_stack: Stack) -> None:
+    config = Config(str(REPO / "alembic.ini"))
+    command.upgrade(config, "0015")
+    with get_engine().begin() as connection:
+        seed_dataset(connection)
+        seed_run(connection, "done", "succeeded", "")
+        connection.execute(
+            text(
+                "INSERT INTO evaluations (id, owner_id, run_id, model, dataset_id, split, template, decoding, status, "
+                "done, total, metrics, cancel_requested, created_at) VALUES (1, 1, 1, 'base', 1, 'test', 'alpaca', "
+                "'{}', 'succeeded', 3, 3, '{}', false, CURRENT_TIMESTAMP)"
+            )
+        )
+
+    command.upgrade(config, "0016")
+    with get_engine().begin() as connection:
+        row = connection.execute(text("SELECT kind, dataset_id, benchmark_id, subjects FROM evaluations")).one()
+        assert tuple(row) == ("generation", 1, None, None)
+        connection.execute(
+            text(
+                "INSERT INTO benchmarks (id, owner_id, name, format, num_questions, subjects, created_at) "
+                "VALUES (1, 1, 'mmlu', 'csv', 0, '{}', CURRENT_TIMESTAMP)"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO evaluations (id, owner_id, run_id, kind, model, benchmark_id, template, decoding, "
+                "status, done, total, metrics, cancel_requested, created_at) VALUES (2, 1, 1, 'multiple_choice', "
+                "'base', 1, 'question_answer', '{}', 'succeeded', 0, 0, '{}', false, CURRENT_TIMESTAMP)"
+            )
+        )
+
+    command.downgrade(config, "0015")
+    with get_engine().connect() as connection:
+        # A benchmark's evaluation has no dataset: it goes with the benchmarks; the others stay.
+        assert connection.execute(text("SELECT id, dataset_id FROM evaluations")).all() == [(1, 1)]
+        assert "benchmarks" not in inspect(connection).get_table_names()
     reset_caches()

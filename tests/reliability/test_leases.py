@@ -10,12 +10,12 @@ from sqlalchemy import update
 
 from backend.core.config import get_settings
 from backend.core.db import get_sessionmaker
-from backend.models import Run, RunStatus, utcnow
+from backend.models import AnswerSource, Evaluation, Run, RunStatus, utcnow
 from tests.conftest import Stack
 from tests.factories import create_dataset
 from tests.processes import celery_worker
-from worker import run_store
-from worker.leases import reap_expired
+from worker import evaluation_store, run_store
+from worker.leases import Lease, reap_expired, reap_expired_evaluations
 
 
 def _queued_run(client: TestClient) -> dict[str, Any]:
@@ -79,6 +79,72 @@ class TestReaper:
         assert not run_store.claim(run["id"], "worker-b")
 
 
+def _claimed_evaluation(client: TestClient, owner: str) -> int:
+    """An evaluation a worker claimed, of a run as the API left it (the reaper looks at neither's weights)."""
+    run = _queued_run(client)
+    with get_sessionmaker().begin() as session:
+        evaluation = Evaluation(
+            owner_id=1,
+            run_id=run["id"],
+            model=AnswerSource.BASE,
+            dataset_id=run["dataset_id"],
+            template="alpaca",
+            decoding={"strategy": "greedy", "max_new_tokens": 4},
+            total=3,
+        )
+        session.add(evaluation)
+        session.flush()
+        evaluation_id = evaluation.id
+    assert evaluation_store.claim(evaluation_id, owner)
+    return evaluation_id
+
+
+def _expire(evaluation_id: int, **values: Any) -> None:
+    with get_sessionmaker().begin() as session:
+        session.execute(
+            update(Evaluation)
+            .where(Evaluation.id == evaluation_id)
+            .values(lease_expires_at=utcnow() - timedelta(seconds=1), **values)
+        )
+
+
+class TestEvaluationReaper:
+    def test_an_evaluation_whose_worker_died_is_queued_again_and_starts_over(self, client: TestClient) -> None:
+        evaluation_id = _claimed_evaluation(client, "worker-a")
+        assert evaluation_store.record_progress(evaluation_id, "worker-a", 2)
+        _expire(evaluation_id)
+
+        enqueued: list[int] = []
+        assert reap_expired_evaluations(enqueued.append) == [evaluation_id] == enqueued
+        again = client.get(f"/api/evaluations/{evaluation_id}").json()
+        assert (again["status"], again["done"]) == ("queued", 0)
+        assert reap_expired_evaluations(enqueued.append) == []
+        # The next worker claims it; the one that lost it can no longer report progress or finish it.
+        assert evaluation_store.claim(evaluation_id, "worker-b")
+        assert not evaluation_store.record_progress(evaluation_id, "worker-a", 3)
+        assert not evaluation_store.finish(evaluation_id, "worker-a", RunStatus.FAILED, error="late")
+        assert client.get(f"/api/evaluations/{evaluation_id}").json()["status"] == "running"
+        assert evaluation_store.finish(evaluation_id, "worker-b", RunStatus.FAILED, error="done by b")
+        assert client.get(f"/api/evaluations/{evaluation_id}").json()["error"] == "done by b"
+
+    def test_a_renewed_lease_is_left_alone(self, client: TestClient) -> None:
+        evaluation_id = _claimed_evaluation(client, "worker-a")
+        _expire(evaluation_id)
+        assert Lease(evaluation_id, "worker-a", table=Evaluation).renew()
+        assert not Lease(evaluation_id, "worker-b", table=Evaluation).renew()
+        assert reap_expired_evaluations(lambda _: None) == []
+        assert client.get(f"/api/evaluations/{evaluation_id}").json()["status"] == "running"
+
+    def test_after_max_attempts_the_evaluation_fails_with_the_reason(self, client: TestClient) -> None:
+        evaluation_id = _claimed_evaluation(client, "worker-a")
+        _expire(evaluation_id, attempts=get_settings().max_attempts)
+
+        assert reap_expired_evaluations(lambda _: None) == []
+        failed = client.get(f"/api/evaluations/{evaluation_id}").json()
+        assert failed["status"] == "failed"
+        assert "stopped responding 3 times" in failed["error"]
+
+
 def test_killed_worker_is_replaced_and_the_run_finishes_once(
     client: TestClient, stack: Stack, tiny_model: Path, tmp_path: Path
 ) -> None:
@@ -116,4 +182,8 @@ def test_killed_worker_is_replaced_and_the_run_finishes_once(
     steps = train_steps()
     assert steps == sorted(set(steps))  # no step logged twice
     assert steps[-1] == 30
-    assert client.get(f"/api/runs/{run['id']}/predictions").json()["total"] == dataset["num_test"]
+    evaluations = client.get("/api/evaluations", params={"run_id": run["id"]}).json()["items"]
+    assert [(e["model"], e["total"]) for e in evaluations] == [
+        ("fine_tuned", dataset["num_test"]),
+        ("base", dataset["num_test"]),
+    ]

@@ -226,7 +226,11 @@ def _assert_trained_once(client: TestClient, run_id: int, worker_log: Path) -> d
     metrics = client.get(f"/api/runs/{run_id}/metrics").json()["items"]
     assert [m["step"] for m in metrics if m["name"] == "train_loss"] == [1, 2, 3]
     dataset = client.get(f"/api/datasets/{run['dataset_id']}").json()
-    assert client.get(f"/api/runs/{run_id}/predictions").json()["total"] == dataset["num_test"]
+    evaluations = client.get("/api/evaluations", params={"run_id": run_id}).json()["items"]
+    assert [(e["model"], e["total"]) for e in evaluations] == [
+        ("fine_tuned", dataset["num_test"]),
+        ("base", dataset["num_test"]),
+    ]
     return run
 
 

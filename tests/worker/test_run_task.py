@@ -90,14 +90,6 @@ def test_run_streams_live_metrics_and_ends_with_side_by_side_answers(
     assert [e["id"] for e in metric_events] == [m["id"] for m in metrics]  # the stream carried every metric
 
     dataset = client.get(f"/api/datasets/{run['dataset_id']}").json()
-    predictions = client.get(f"/api/runs/{run['id']}/predictions").json()["items"]
-    assert len(predictions) == dataset["num_test"]
-    for prediction in predictions:
-        assert prediction["prompt"].endswith("### Response:\n")
-        assert prediction["expected"]
-        assert isinstance(prediction["generated"], str)
-        assert isinstance(prediction["base_generated"], str)
-
     # Without asking: the fine-tuned and the base model's answers scored, each metric with its interval.
     evaluations = client.get("/api/evaluations", params={"run_id": run["id"]}).json()["items"]
     assert [(e["model"], e["status"], e["split"]) for e in evaluations] == [
@@ -110,12 +102,16 @@ def test_run_streams_live_metrics_and_ends_with_side_by_side_answers(
     assert set(tuned["metrics"]) >= {"exact_match", "token_f1", "rouge_l", "chrf", "bleu", "answer_length"}
     rouge = tuned["metrics"]["rouge_l"]
     assert 0 <= rouge["ci_low"] <= rouge["value"] <= rouge["ci_high"] <= 1
-    scored = client.get(f"/api/evaluations/{base['id']}/predictions").json()
-    assert scored["total"] == dataset["num_test"]
-    by_example = {p["example_id"]: p for p in predictions}
-    for row in scored["items"]:
-        assert row["generated"] == by_example[row["example_id"]]["base_generated"]
-        assert set(row["scores"]) >= {"rouge_l", "exact_match"}
+    tuned_answers = client.get(f"/api/evaluations/{tuned['id']}/predictions").json()
+    base_answers = client.get(f"/api/evaluations/{base['id']}/predictions").json()
+    assert tuned_answers["total"] == base_answers["total"] == dataset["num_test"]
+    for tuned_row, base_row in zip(tuned_answers["items"], base_answers["items"], strict=True):
+        # The same test example and rendered prompt, answered by each model.
+        assert (tuned_row["example_id"], tuned_row["prompt"]) == (base_row["example_id"], base_row["prompt"])
+        assert tuned_row["prompt"].endswith("### Response:\n")
+        assert tuned_row["expected"]
+        assert isinstance(tuned_row["generated"], str) and isinstance(base_row["generated"], str)
+        assert set(base_row["scores"]) >= {"rouge_l", "exact_match"}
     comparison = client.get("/api/evaluations/compare", params={"a": base["id"], "b": tuned["id"]}).json()
     assert comparison["examples"] == dataset["num_test"]
     rouge_change = next(m for m in comparison["metrics"] if m["name"] == "rouge_l")
@@ -136,7 +132,6 @@ def test_running_run_is_cancelled_within_seconds(client: TestClient, tiny_model:
     cancelled = _wait_for(client, run["id"], {"cancelled", "succeeded", "failed"}, worker, timeout=30)
     assert cancelled["status"] == "cancelled"
     assert time.monotonic() - started < 15
-    assert client.get(f"/api/runs/{run['id']}/predictions").json()["total"] == 0
     assert client.get("/api/evaluations", params={"run_id": run["id"]}).json()["total"] == 0
 
 

@@ -113,11 +113,13 @@ def test_full_fine_tuning_answers_with_the_whole_fine_tuned_model(
 
     model_dir = _download(client, run, "model", tmp_path)
     assert {"model.safetensors", "config.json", "tokenizer.json"} <= {path.name for path in model_dir.iterdir()}
-    predictions = client.get(f"/api/runs/{run['id']}/predictions").json()["items"]
-    assert predictions
-    prompts = [p["prompt"] for p in predictions]
-    # The downloaded model and the base model give the worker's two columns, and they differ.
+    tuned_evaluation, base_evaluation = client.get("/api/evaluations", params={"run_id": run["id"]}).json()["items"]
+    tuned_rows = client.get(f"/api/evaluations/{tuned_evaluation['id']}/predictions").json()["items"]
+    base_rows = client.get(f"/api/evaluations/{base_evaluation['id']}/predictions").json()["items"]
+    assert tuned_rows
+    prompts = [row["prompt"] for row in tuned_rows]
+    # The downloaded model and the base model give the worker's two evaluations, and they differ.
     tuned, base = generate_answers(str(tiny_model), model_dir, prompts, QUICK["max_new_tokens"])
-    assert [p["generated"] for p in predictions] == tuned
-    assert [p["base_generated"] for p in predictions] == base
+    assert [row["generated"] for row in tuned_rows] == tuned
+    assert [row["generated"] for row in base_rows] == base
     assert tuned != base

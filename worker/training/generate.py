@@ -167,6 +167,26 @@ def generation_config_for(
     )
 
 
+def load_answering_model(base_model: str, weights_dir: Path | None) -> tuple[torch.nn.Module, PreTrainedTokenizerBase]:
+    """The model an evaluation asks for, in eval mode, and its tokenizer. `weights_dir`: a LoRA adapter (the final one
+    or a checkpoint's, with adapter_config.json) loaded onto the base model, or a whole model (method full); None: the
+    base model alone, unquantised."""
+    device = detect_device()
+    # The trainer saves the tokenizer with the final weights; a checkpoint may lack it, and then the base model's is
+    # the same one.
+    has_tokenizer = weights_dir is not None and (weights_dir / "tokenizer_config.json").is_file()
+    tokenizer = AutoTokenizer.from_pretrained(weights_dir if has_tokenizer else base_model)
+    model: torch.nn.Module
+    if weights_dir is None:
+        model = _load(base_model, device)
+    elif (weights_dir / "adapter_config.json").is_file():
+        model = PeftModel.from_pretrained(_load(base_model, device), weights_dir)
+        model.eval()
+    else:
+        model = _load(weights_dir, device)
+    return model, tokenizer
+
+
 def answer_prompts(
     base_model: str,
     weights_dir: Path | None,
@@ -184,23 +204,11 @@ def answer_prompts(
     """
     if not prompts:
         return []
-    device = detect_device()
-    # The trainer saves the tokenizer with the final weights; a checkpoint may lack it, and then the base model's is
-    # the same one.
-    has_tokenizer = weights_dir is not None and (weights_dir / "tokenizer_config.json").is_file()
-    tokenizer = AutoTokenizer.from_pretrained(weights_dir if has_tokenizer else base_model)
+    model, tokenizer = load_answering_model(base_model, weights_dir)
     tokenizer.padding_side = "left"  # decoder-only models continue from the last position
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     generation_config = generation_config_for(decoding, max_new_tokens, tokenizer)
-    model: torch.nn.Module
-    if weights_dir is None:
-        model = _load(base_model, device)
-    elif (weights_dir / "adapter_config.json").is_file():
-        model = PeftModel.from_pretrained(_load(base_model, device), weights_dir)
-        model.eval()
-    else:
-        model = _load(weights_dir, device)
     seed = decoding.seed if decoding.strategy == "sampling" else None
     try:
         return _generate(

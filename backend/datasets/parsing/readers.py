@@ -485,6 +485,10 @@ class DelimitedTable:
             number += 1
             yield number, record
 
+    def records(self) -> Iterator[tuple[int, list[str]]]:
+        """Every record as the csv module reads it, the first (a header, when the file has one) numbered 0."""
+        return self._records()
+
     def columns(self) -> list[str]:
         for _number, header in self._records():
             return self._header(header)

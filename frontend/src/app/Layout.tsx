@@ -16,6 +16,7 @@ const ICONS = {
   datasets: "M4 6c0-1.1 3.6-2 8-2s8 .9 8 2-3.6 2-8 2-8-.9-8-2Zm0 0v12c0 1.1 3.6 2 8 2s8-.9 8-2V6M4 12c0 1.1 3.6 2 8 2s8-.9 8-2",
   runs: "M4 19h16M6 16l4-6 4 3 5-8",
   newRun: "M12 5v14M5 12h14",
+  benchmarks: "M9 11l2 2 4-4M5 4h14a1 1 0 0 1 1 1v14a1 1 0 0 1-1 1H5a1 1 0 0 1-1-1V5a1 1 0 0 1 1-1Z",
   presets: "M4 7h10M18 7h2M4 17h4M12 17h8M14 5v4M8 15v4",
   judges: "M12 4v16M7 20h10M5 8h14M5 8l-2.5 6a2.5 2.5 0 0 0 5 0L5 8Zm14 0-2.5 6a2.5 2.5 0 0 0 5 0L19 8Z",
   users: "M9 11a3.5 3.5 0 1 0 0-7 3.5 3.5 0 0 0 0 7Zm-6 9c0-3.3 2.7-6 6-6s6 2.7 6 6M16 4.5a3.5 3.5 0 0 1 0 6.5M18 14c2 .7 3 2.9 3 6",
@@ -45,6 +46,10 @@ export function Layout() {
               New run
             </NavLink>
           ) : null}
+          <NavLink to="/benchmarks" className="nav-link" data-testid="nav-benchmarks">
+            <Icon d={ICONS.benchmarks} />
+            Benchmarks
+          </NavLink>
           <NavLink to="/presets" className="nav-link" data-testid="nav-presets">
             <Icon d={ICONS.presets} />
             Presets

@@ -2,6 +2,8 @@ import { createBrowserRouter, Navigate } from "react-router";
 import { AuthGate, RequireAdmin, RequireUser } from "./AuthGate";
 import { Layout } from "./Layout";
 import { AccountPage } from "../pages/AccountPage";
+import { BenchmarkDetailPage } from "../pages/BenchmarkDetailPage";
+import { BenchmarksPage } from "../pages/BenchmarksPage";
 import { ConvertDatasetPage } from "../pages/ConvertDatasetPage";
 import { DatasetDetailPage } from "../pages/DatasetDetailPage";
 import { DatasetPreviewPage } from "../pages/DatasetPreviewPage";
@@ -34,6 +36,8 @@ export const router = createBrowserRouter([
               { path: "datasets/convert", element: <ConvertDatasetPage /> },
               { path: "datasets/:id", element: <DatasetDetailPage /> },
               { path: "datasets/:id/preview", element: <DatasetPreviewPage /> },
+              { path: "benchmarks", element: <BenchmarksPage /> },
+              { path: "benchmarks/:id", element: <BenchmarkDetailPage /> },
               { path: "runs", element: <RunsPage /> },
               { path: "runs/new", element: <NewRunPage /> },
               { path: "runs/:id", element: <RunDetailPage /> },

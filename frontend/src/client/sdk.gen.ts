@@ -2,7 +2,7 @@
 
 import { type Client, formDataBodySerializer, type Options as Options2, type TDataShape, urlSearchParamsBodySerializer } from './client';
 import { client } from './client.gen';
-import type { CancelEvaluationData, CancelEvaluationErrors, CancelEvaluationResponses, CancelJudgingData, CancelJudgingErrors, CancelJudgingResponses, CancelRunData, CancelRunErrors, CancelRunResponses, CheckJudgeData, CheckJudgeErrors, CheckJudgeResponses, CloneRunData, CloneRunErrors, CloneRunResponses, CompareEvaluationsData, CompareEvaluationsErrors, CompareEvaluationsResponses, ConvertDatasetData, ConvertDatasetErrors, ConvertDatasetResponses, CreateAccessTokenData, CreateAccessTokenErrors, CreateAccessTokenResponses, CreateApiTokenData, CreateApiTokenErrors, CreateApiTokenResponses, CreateEvaluationData, CreateEvaluationErrors, CreateEvaluationResponses, CreateFirstAdminData, CreateFirstAdminErrors, CreateFirstAdminResponses, CreateInvitationData, CreateInvitationErrors, CreateInvitationResponses, CreateJudgeData, CreateJudgeErrors, CreateJudgeResponses, CreatePresetData, CreatePresetErrors, CreatePresetResponses, CreateRunData, CreateRunErrors, CreateRunResponses, CreateUserData, CreateUserErrors, CreateUserResponses, DeleteBaseModelData, DeleteBaseModelErrors, DeleteBaseModelResponses, DeleteJudgeData, DeleteJudgeErrors, DeleteJudgeResponses, DeletePresetData, DeletePresetErrors, DeletePresetResponses, DownloadDatasetData, DownloadDatasetErrors, DownloadDatasetResponses, DownloadRunArtifactData, DownloadRunArtifactErrors, DownloadRunArtifactResponses, EstimateRunData, EstimateRunErrors, EstimateRunResponses, GetAccessPolicyData, GetAccessPolicyErrors, GetAccessPolicyResponses, GetAuthStateData, GetAuthStateErrors, GetAuthStateResponses, GetCurrentUserData, GetCurrentUserErrors, GetCurrentUserResponses, GetDatasetData, GetDatasetErrors, GetDatasetResponses, GetEvaluationData, GetEvaluationErrors, GetEvaluationResponses, GetHealthData, GetHealthErrors, GetHealthResponses, GetJudgeData, GetJudgeErrors, GetJudgeResponses, GetJudgeRubricsData, GetJudgeRubricsErrors, GetJudgeRubricsResponses, GetJudgingData, GetJudgingErrors, GetJudgingResponses, GetPresetData, GetPresetErrors, GetPresetResponses, GetRunData, GetRunErrors, GetRunResponses, GetTokenStatsData, GetTokenStatsErrors, GetTokenStatsResponses, JudgeEvaluationData, JudgeEvaluationErrors, JudgeEvaluationResponses, JudgePairData, JudgePairErrors, JudgePairResponses, ListApiTokensData, ListApiTokensErrors, ListApiTokensResponses, ListBaseModelsData, ListBaseModelsErrors, ListBaseModelsResponses, ListDatasetExamplesData, ListDatasetExamplesErrors, ListDatasetExamplesResponses, ListDatasetsData, ListDatasetsErrors, ListDatasetsResponses, ListEvaluationPredictionsData, ListEvaluationPredictionsErrors, ListEvaluationPredictionsResponses, ListEvaluationsData, ListEvaluationsErrors, ListEvaluationsResponses, ListHyperparametersData, ListHyperparametersErrors, ListHyperparametersResponses, ListInvitationsData, ListInvitationsErrors, ListInvitationsResponses, ListJudgesData, ListJudgesErrors, ListJudgesResponses, ListJudgingPairsData, ListJudgingPairsErrors, ListJudgingPairsResponses, ListJudgingsData, ListJudgingsErrors, ListJudgingsResponses, ListPinnedAnswersData, ListPinnedAnswersErrors, ListPinnedAnswersResponses, ListPresetsData, ListPresetsErrors, ListPresetsResponses, ListRunCheckpointsData, ListRunCheckpointsErrors, ListRunCheckpointsResponses, ListRunLogLinesData, ListRunLogLinesErrors, ListRunLogLinesResponses, ListRunMetricsData, ListRunMetricsErrors, ListRunMetricsResponses, ListRunPredictionsData, ListRunPredictionsErrors, ListRunPredictionsResponses, ListRunsData, ListRunsErrors, ListRunsResponses, ListTemplatesData, ListTemplatesErrors, ListTemplatesResponses, ListUsersData, ListUsersErrors, ListUsersResponses, ListWorkersData, ListWorkersErrors, ListWorkersResponses, PreviewConversionData, PreviewConversionErrors, PreviewConversionResponses, PreviewTokensData, PreviewTokensErrors, PreviewTokensResponses, RegisterBaseModelData, RegisterBaseModelErrors, RegisterBaseModelResponses, RevokeApiTokenData, RevokeApiTokenErrors, RevokeApiTokenResponses, SetAccessPolicyData, SetAccessPolicyErrors, SetAccessPolicyResponses, SignInData, SignInErrors, SignInResponses, SignOutData, SignOutErrors, SignOutResponses, SignUpData, SignUpErrors, SignUpResponses, StreamRunEventsData, StreamRunEventsErrors, StreamRunEventsResponses, UpdateDatasetData, UpdateDatasetErrors, UpdateDatasetResponses, UpdateJudgeData, UpdateJudgeErrors, UpdateJudgeResponses, UpdatePresetData, UpdatePresetErrors, UpdatePresetResponses, UpdateUserData, UpdateUserErrors, UpdateUserResponses, UploadDatasetData, UploadDatasetErrors, UploadDatasetResponses, WithdrawInvitationData, WithdrawInvitationErrors, WithdrawInvitationResponses } from './types.gen';
+import type { CancelEvaluationData, CancelEvaluationErrors, CancelEvaluationResponses, CancelJudgingData, CancelJudgingErrors, CancelJudgingResponses, CancelRunData, CancelRunErrors, CancelRunResponses, CheckJudgeData, CheckJudgeErrors, CheckJudgeResponses, CloneRunData, CloneRunErrors, CloneRunResponses, CompareEvaluationsData, CompareEvaluationsErrors, CompareEvaluationsResponses, ConvertDatasetData, ConvertDatasetErrors, ConvertDatasetResponses, CreateAccessTokenData, CreateAccessTokenErrors, CreateAccessTokenResponses, CreateApiTokenData, CreateApiTokenErrors, CreateApiTokenResponses, CreateEvaluationData, CreateEvaluationErrors, CreateEvaluationResponses, CreateFirstAdminData, CreateFirstAdminErrors, CreateFirstAdminResponses, CreateInvitationData, CreateInvitationErrors, CreateInvitationResponses, CreateJudgeData, CreateJudgeErrors, CreateJudgeResponses, CreatePresetData, CreatePresetErrors, CreatePresetResponses, CreateRunData, CreateRunErrors, CreateRunResponses, CreateUserData, CreateUserErrors, CreateUserResponses, DeleteBaseModelData, DeleteBaseModelErrors, DeleteBaseModelResponses, DeleteBenchmarkData, DeleteBenchmarkErrors, DeleteBenchmarkResponses, DeleteJudgeData, DeleteJudgeErrors, DeleteJudgeResponses, DeletePresetData, DeletePresetErrors, DeletePresetResponses, DownloadDatasetData, DownloadDatasetErrors, DownloadDatasetResponses, DownloadRunArtifactData, DownloadRunArtifactErrors, DownloadRunArtifactResponses, EstimateRunData, EstimateRunErrors, EstimateRunResponses, GetAccessPolicyData, GetAccessPolicyErrors, GetAccessPolicyResponses, GetAuthStateData, GetAuthStateErrors, GetAuthStateResponses, GetBenchmarkData, GetBenchmarkErrors, GetBenchmarkResponses, GetCurrentUserData, GetCurrentUserErrors, GetCurrentUserResponses, GetDatasetData, GetDatasetErrors, GetDatasetResponses, GetEvaluationData, GetEvaluationErrors, GetEvaluationResponses, GetHealthData, GetHealthErrors, GetHealthResponses, GetJudgeData, GetJudgeErrors, GetJudgeResponses, GetJudgeRubricsData, GetJudgeRubricsErrors, GetJudgeRubricsResponses, GetJudgingData, GetJudgingErrors, GetJudgingResponses, GetPresetData, GetPresetErrors, GetPresetResponses, GetRunData, GetRunErrors, GetRunResponses, GetTokenStatsData, GetTokenStatsErrors, GetTokenStatsResponses, JudgeEvaluationData, JudgeEvaluationErrors, JudgeEvaluationResponses, JudgePairData, JudgePairErrors, JudgePairResponses, ListApiTokensData, ListApiTokensErrors, ListApiTokensResponses, ListBaseModelsData, ListBaseModelsErrors, ListBaseModelsResponses, ListBenchmarkQuestionsData, ListBenchmarkQuestionsErrors, ListBenchmarkQuestionsResponses, ListBenchmarksData, ListBenchmarksErrors, ListBenchmarksResponses, ListDatasetExamplesData, ListDatasetExamplesErrors, ListDatasetExamplesResponses, ListDatasetsData, ListDatasetsErrors, ListDatasetsResponses, ListEvaluationAnswersData, ListEvaluationAnswersErrors, ListEvaluationAnswersResponses, ListEvaluationPredictionsData, ListEvaluationPredictionsErrors, ListEvaluationPredictionsResponses, ListEvaluationsData, ListEvaluationsErrors, ListEvaluationsResponses, ListHyperparametersData, ListHyperparametersErrors, ListHyperparametersResponses, ListInvitationsData, ListInvitationsErrors, ListInvitationsResponses, ListJudgesData, ListJudgesErrors, ListJudgesResponses, ListJudgingPairsData, ListJudgingPairsErrors, ListJudgingPairsResponses, ListJudgingsData, ListJudgingsErrors, ListJudgingsResponses, ListPinnedAnswersData, ListPinnedAnswersErrors, ListPinnedAnswersResponses, ListPresetsData, ListPresetsErrors, ListPresetsResponses, ListRunCheckpointsData, ListRunCheckpointsErrors, ListRunCheckpointsResponses, ListRunLogLinesData, ListRunLogLinesErrors, ListRunLogLinesResponses, ListRunMetricsData, ListRunMetricsErrors, ListRunMetricsResponses, ListRunsData, ListRunsErrors, ListRunsResponses, ListTemplatesData, ListTemplatesErrors, ListTemplatesResponses, ListUsersData, ListUsersErrors, ListUsersResponses, ListWorkersData, ListWorkersErrors, ListWorkersResponses, PreviewConversionData, PreviewConversionErrors, PreviewConversionResponses, PreviewTokensData, PreviewTokensErrors, PreviewTokensResponses, RegisterBaseModelData, RegisterBaseModelErrors, RegisterBaseModelResponses, RevokeApiTokenData, RevokeApiTokenErrors, RevokeApiTokenResponses, SetAccessPolicyData, SetAccessPolicyErrors, SetAccessPolicyResponses, SignInData, SignInErrors, SignInResponses, SignOutData, SignOutErrors, SignOutResponses, SignUpData, SignUpErrors, SignUpResponses, StreamEvaluationEventsData, StreamEvaluationEventsErrors, StreamEvaluationEventsResponses, StreamRunEventsData, StreamRunEventsErrors, StreamRunEventsResponses, UpdateDatasetData, UpdateDatasetErrors, UpdateDatasetResponses, UpdateJudgeData, UpdateJudgeErrors, UpdateJudgeResponses, UpdatePresetData, UpdatePresetErrors, UpdatePresetResponses, UpdateUserData, UpdateUserErrors, UpdateUserResponses, UploadBenchmarkData, UploadBenchmarkErrors, UploadBenchmarkResponses, UploadDatasetData, UploadDatasetErrors, UploadDatasetResponses, WithdrawInvitationData, WithdrawInvitationErrors, WithdrawInvitationResponses } from './types.gen';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -456,19 +456,6 @@ export const listRunLogLines = <ThrowOnError extends boolean = false>(options: O
 });
 
 /**
- * List Predictions
- */
-export const listRunPredictions = <ThrowOnError extends boolean = false>(options: Options<ListRunPredictionsData, ThrowOnError>) => (options.client ?? client).get<ListRunPredictionsResponses, ListRunPredictionsErrors, ThrowOnError>({
-    security: [{ scheme: 'bearer', type: 'http' }, {
-            in: 'cookie',
-            name: 'studio_session',
-            type: 'apiKey'
-        }],
-    url: '/api/runs/{run_id}/predictions',
-    ...options
-});
-
-/**
  * List Pinned Answers
  *
  * Answers during training: the pinned validation examples' greedy answers at each evaluation step.
@@ -616,6 +603,37 @@ export const listEvaluationPredictions = <ThrowOnError extends boolean = false>(
             type: 'apiKey'
         }],
     url: '/api/evaluations/{evaluation_id}/predictions',
+    ...options
+});
+
+/**
+ * Stream Events
+ *
+ * Server-Sent Events: the evaluation's status and progress (done of total, ETA) as they change.
+ */
+export const streamEvaluationEvents = <ThrowOnError extends boolean = false>(options: Options<StreamEvaluationEventsData, ThrowOnError>) => (options.client ?? client).get<StreamEvaluationEventsResponses, StreamEvaluationEventsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, {
+            in: 'cookie',
+            name: 'studio_session',
+            type: 'apiKey'
+        }],
+    url: '/api/evaluations/{evaluation_id}/events',
+    ...options
+});
+
+/**
+ * List Answers
+ *
+ * A multiple_choice evaluation's answers, in the benchmark's order: each choice's log-likelihood and the choice
+ * picked with and without length normalisation. Empty for a generation evaluation (see /predictions).
+ */
+export const listEvaluationAnswers = <ThrowOnError extends boolean = false>(options: Options<ListEvaluationAnswersData, ThrowOnError>) => (options.client ?? client).get<ListEvaluationAnswersResponses, ListEvaluationAnswersErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, {
+            in: 'cookie',
+            name: 'studio_session',
+            type: 'apiKey'
+        }],
+    url: '/api/evaluations/{evaluation_id}/answers',
     ...options
 });
 
@@ -824,6 +842,82 @@ export const listJudgingPairs = <ThrowOnError extends boolean = false>(options: 
             type: 'apiKey'
         }],
     url: '/api/judgings/{judging_id}/pairs',
+    ...options
+});
+
+/**
+ * List Benchmarks
+ */
+export const listBenchmarks = <ThrowOnError extends boolean = false>(options?: Options<ListBenchmarksData, ThrowOnError>) => (options?.client ?? client).get<ListBenchmarksResponses, ListBenchmarksErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, {
+            in: 'cookie',
+            name: 'studio_session',
+            type: 'apiKey'
+        }],
+    url: '/api/benchmarks',
+    ...options
+});
+
+/**
+ * Upload Benchmark
+ *
+ * A multiple-choice set to score runs on (POST /api/evaluations with benchmark_id). Every line is checked first:
+ * one bad line rejects the file, each problem listed with its line and field, and nothing is stored.
+ */
+export const uploadBenchmark = <ThrowOnError extends boolean = false>(options: Options<UploadBenchmarkData, ThrowOnError>) => (options.client ?? client).post<UploadBenchmarkResponses, UploadBenchmarkErrors, ThrowOnError>({
+    ...formDataBodySerializer,
+    security: [{ scheme: 'bearer', type: 'http' }, {
+            in: 'cookie',
+            name: 'studio_session',
+            type: 'apiKey'
+        }],
+    url: '/api/benchmarks',
+    ...options,
+    headers: {
+        'Content-Type': null,
+        ...options.headers
+    }
+});
+
+/**
+ * Delete Benchmark
+ *
+ * Deletes the benchmark with its questions and its evaluations (their scores mean nothing without it); refused
+ * with 409 while one of its evaluations is queued or running.
+ */
+export const deleteBenchmark = <ThrowOnError extends boolean = false>(options: Options<DeleteBenchmarkData, ThrowOnError>) => (options.client ?? client).delete<DeleteBenchmarkResponses, DeleteBenchmarkErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, {
+            in: 'cookie',
+            name: 'studio_session',
+            type: 'apiKey'
+        }],
+    url: '/api/benchmarks/{benchmark_id}',
+    ...options
+});
+
+/**
+ * Get Benchmark
+ */
+export const getBenchmark = <ThrowOnError extends boolean = false>(options: Options<GetBenchmarkData, ThrowOnError>) => (options.client ?? client).get<GetBenchmarkResponses, GetBenchmarkErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, {
+            in: 'cookie',
+            name: 'studio_session',
+            type: 'apiKey'
+        }],
+    url: '/api/benchmarks/{benchmark_id}',
+    ...options
+});
+
+/**
+ * List Questions
+ */
+export const listBenchmarkQuestions = <ThrowOnError extends boolean = false>(options: Options<ListBenchmarkQuestionsData, ThrowOnError>) => (options.client ?? client).get<ListBenchmarkQuestionsResponses, ListBenchmarkQuestionsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, {
+            in: 'cookie',
+            name: 'studio_session',
+            type: 'apiKey'
+        }],
+    url: '/api/benchmarks/{benchmark_id}/questions',
     ...options
 });
 

@@ -250,6 +250,102 @@ export type BaseModelRegister = {
 };
 
 /**
+ * BenchmarkAnswerOut
+ */
+export type BenchmarkAnswerOut = {
+    /**
+     * Question Id
+     */
+    question_id: number;
+    /**
+     * Number
+     *
+     * The question's position in its benchmark, from 1.
+     */
+    number: number;
+    /**
+     * Subject
+     */
+    subject: string | null;
+    /**
+     * Question
+     */
+    question: string;
+    /**
+     * Choices
+     */
+    choices: Array<string>;
+    /**
+     * Correct
+     *
+     * The right choice's index, from 0.
+     */
+    correct: number;
+    /**
+     * Chosen
+     *
+     * The choice with the highest log-likelihood (what accuracy counts).
+     */
+    chosen: number;
+    /**
+     * Chosen Norm
+     *
+     * The highest log-likelihood per character (what accuracy_norm counts).
+     */
+    chosen_norm: number;
+    /**
+     * Logliks
+     *
+     * Each choice's log-likelihood, summed over its tokens.
+     */
+    logliks: Array<number>;
+    /**
+     * Scores
+     *
+     * accuracy and accuracy_norm: 1 when right, else 0.
+     */
+    scores: {
+        [key: string]: number;
+    };
+};
+
+/**
+ * BenchmarkOut
+ */
+export type BenchmarkOut = {
+    /**
+     * Id
+     */
+    id: number;
+    /**
+     * Name
+     */
+    name: string;
+    /**
+     * Format
+     *
+     * The uploaded file's format: jsonl, json, csv, tsv or parquet.
+     */
+    format: string;
+    /**
+     * Num Questions
+     */
+    num_questions: number;
+    /**
+     * Subjects
+     *
+     * Questions per subject, by subject; empty when none has one.
+     */
+    subjects: {
+        [key: string]: number;
+    };
+    /**
+     * Created At
+     */
+    created_at: string;
+};
+
+/**
  * Body_convertDataset
  */
 export type BodyConvertDataset = {
@@ -365,6 +461,24 @@ export type BodyPreviewConversion = {
      * Also add the inverted task: write a text for a given label.
      */
     inverted?: boolean;
+};
+
+/**
+ * Body_uploadBenchmark
+ */
+export type BodyUploadBenchmark = {
+    /**
+     * File
+     *
+     * JSONL (or a JSON array, or Parquet) of {question, choices: [...], answer: an index from 0 or a letter, subject?}; or MMLU's CSV/TSV layout: question, the choices, the answer letter and optionally a subject, with or without a header row (a header names question, A, B, ..., answer, subject). 2-26 choices per question.
+     */
+    file: Blob | File;
+    /**
+     * Name
+     *
+     * Default: the file name.
+     */
+    name?: string | null;
 };
 
 /**
@@ -567,10 +681,11 @@ export type ComparisonOut = {
      * B
      */
     b: number;
+    kind: EvaluationKind;
     /**
      * Examples
      *
-     * Examples both evaluations answered.
+     * Examples (or benchmark questions) both evaluations answered.
      */
     examples: number;
     /**
@@ -580,9 +695,21 @@ export type ComparisonOut = {
     /**
      * Most Changed
      *
-     * Regressions first, the largest drop first.
+     * generation: regressions first, the largest drop first; empty for multiple_choice.
      */
     most_changed: Array<ExampleChangeOut>;
+    /**
+     * Flipped
+     *
+     * multiple_choice: questions answered right by one and wrong by the other (as accuracy counts), right → wrong first, then by question; at most 200 (accuracy's worse/better counts give the totals).
+     */
+    flipped?: Array<FlippedQuestionOut>;
+    /**
+     * Subjects
+     *
+     * multiple_choice: the comparison per subject.
+     */
+    subjects?: Array<SubjectComparisonOut>;
 };
 
 /**
@@ -1013,6 +1140,12 @@ export type EvaluationCreate = {
      */
     dataset_id?: number | null;
     /**
+     * Benchmark Id
+     *
+     * Score a multiple-choice benchmark (POST /api/benchmarks) instead of a dataset: each choice's log-likelihood given the question, nothing generated. dataset_id, split and decoding are then left out.
+     */
+    benchmark_id?: number | null;
+    /**
      * The examples answered. Null: the whole dataset.
      */
     split?: Split | null;
@@ -1020,7 +1153,7 @@ export type EvaluationCreate = {
     /**
      * Batch Size
      *
-     * Prompts answered together. Larger: faster on a GPU, more memory; smaller: finer progress and a cancel that stops sooner.
+     * Prompts answered together (a benchmark: questions, each with all its choices). Larger: faster on a GPU, more memory; smaller: finer progress and a cancel that stops sooner.
      */
     batch_size?: number;
     /**
@@ -1028,6 +1161,11 @@ export type EvaluationCreate = {
      */
     judge?: JudgeRequest | null;
 };
+
+/**
+ * EvaluationKind
+ */
+export type EvaluationKind = 'generation' | 'multiple_choice';
 
 /**
  * EvaluationOut
@@ -1042,6 +1180,10 @@ export type EvaluationOut = {
      */
     run_id: number | null;
     /**
+     * generation: answers generated and scored (GET .../predictions); multiple_choice: a benchmark's choices ranked by log-likelihood (GET .../answers).
+     */
+    kind: EvaluationKind;
+    /**
      * fine_tuned: the run's weights; base: the base model, unquantised.
      */
     model: AnswerSource;
@@ -1053,14 +1195,24 @@ export type EvaluationOut = {
     checkpoint_step: number | null;
     /**
      * Dataset Id
+     *
+     * The examples' dataset; None for a benchmark.
      */
-    dataset_id: number;
+    dataset_id: number | null;
     /**
-     * The examples answered; None: the whole dataset.
+     * Benchmark Id
+     *
+     * multiple_choice: the benchmark answered.
+     */
+    benchmark_id: number | null;
+    /**
+     * The examples answered; None: the whole dataset (or a benchmark).
      */
     split: Split | null;
     /**
      * Template
+     *
+     * The prompt template; multiple_choice: question_answer, lm-evaluation-harness's 'Question: {question}\nAnswer:' followed by ' {choice}'.
      */
     template: string;
     /**
@@ -1091,6 +1243,12 @@ export type EvaluationOut = {
         [key: string]: MetricValue;
     };
     /**
+     * Subjects
+     *
+     * multiple_choice: accuracy and accuracy_norm per subject, by subject (questions without one are only in the overall metrics); None otherwise.
+     */
+    subjects: Array<SubjectMetricsOut> | null;
+    /**
      * Error
      */
     error: string | null;
@@ -1105,9 +1263,21 @@ export type EvaluationOut = {
      */
     created_at: string;
     /**
+     * Started At
+     *
+     * When a worker started answering; None while queued.
+     */
+    started_at: string | null;
+    /**
      * Finished At
      */
     finished_at: string | null;
+    /**
+     * Eta Seconds
+     *
+     * Seconds left at the pace so far; None until the first batch is answered.
+     */
+    readonly eta_seconds: number | null;
 };
 
 /**
@@ -1225,6 +1395,50 @@ export type ExampleOut = {
      * Label
      */
     label: string | null;
+};
+
+/**
+ * FlippedQuestionOut
+ */
+export type FlippedQuestionOut = {
+    /**
+     * Question Id
+     */
+    question_id: number;
+    /**
+     * Number
+     */
+    number: number;
+    /**
+     * Subject
+     */
+    subject: string | null;
+    /**
+     * Question
+     */
+    question: string;
+    /**
+     * Choices
+     */
+    choices: Array<string>;
+    /**
+     * Correct
+     */
+    correct: number;
+    /**
+     * A Chosen
+     *
+     * A's answer: its choice with the highest log-likelihood.
+     */
+    a_chosen: number;
+    /**
+     * B Chosen
+     */
+    b_chosen: number;
+    /**
+     * Change
+     */
+    change: 'right_to_wrong' | 'wrong_to_right';
 };
 
 /**
@@ -1975,6 +2189,34 @@ export type PageBaseModelOut = {
 };
 
 /**
+ * Page[BenchmarkAnswerOut]
+ */
+export type PageBenchmarkAnswerOut = {
+    /**
+     * Items
+     */
+    items: Array<BenchmarkAnswerOut>;
+    /**
+     * Total
+     */
+    total: number;
+};
+
+/**
+ * Page[BenchmarkOut]
+ */
+export type PageBenchmarkOut = {
+    /**
+     * Items
+     */
+    items: Array<BenchmarkOut>;
+    /**
+     * Total
+     */
+    total: number;
+};
+
+/**
  * Page[CheckpointOut]
  */
 export type PageCheckpointOut = {
@@ -2129,20 +2371,6 @@ export type PagePinnedExampleOut = {
 };
 
 /**
- * Page[PredictionOut]
- */
-export type PagePredictionOut = {
-    /**
-     * Items
-     */
-    items: Array<PredictionOut>;
-    /**
-     * Total
-     */
-    total: number;
-};
-
-/**
  * Page[PresetOut]
  */
 export type PagePresetOut = {
@@ -2150,6 +2378,20 @@ export type PagePresetOut = {
      * Items
      */
     items: Array<PresetOut>;
+    /**
+     * Total
+     */
+    total: number;
+};
+
+/**
+ * Page[QuestionOut]
+ */
+export type PageQuestionOut = {
+    /**
+     * Items
+     */
+    items: Array<QuestionOut>;
     /**
      * Total
      */
@@ -2344,36 +2586,6 @@ export type PinnedExampleOut = {
 };
 
 /**
- * PredictionOut
- */
-export type PredictionOut = {
-    /**
-     * Id
-     */
-    id: number;
-    /**
-     * Example Id
-     */
-    example_id: number;
-    /**
-     * Prompt
-     */
-    prompt: string;
-    /**
-     * Expected
-     */
-    expected: string;
-    /**
-     * Generated
-     */
-    generated: string;
-    /**
-     * Base Generated
-     */
-    base_generated: string | null;
-};
-
-/**
  * PresetCreate
  */
 export type PresetCreate = {
@@ -2525,6 +2737,48 @@ export type PromptCompletionRecord = {
      * Completion
      */
     completion: string;
+};
+
+/**
+ * QuestionOut
+ */
+export type QuestionOut = {
+    /**
+     * Id
+     */
+    id: number;
+    /**
+     * Number
+     *
+     * Its position in the benchmark, from 1.
+     */
+    number: number;
+    /**
+     * Row Number
+     *
+     * Its line (JSONL) or row (tables, header excluded) in the uploaded file.
+     */
+    row_number: number;
+    /**
+     * Subject
+     */
+    subject: string | null;
+    /**
+     * Question
+     */
+    question: string;
+    /**
+     * Choices
+     *
+     * Choice i is called by the letter A + i.
+     */
+    choices: Array<string>;
+    /**
+     * Answer
+     *
+     * The right choice's index, from 0.
+     */
+    answer: number;
 };
 
 /**
@@ -2918,6 +3172,44 @@ export type StepAnswerOut = {
 };
 
 /**
+ * SubjectComparisonOut
+ */
+export type SubjectComparisonOut = {
+    /**
+     * Subject
+     */
+    subject: string;
+    /**
+     * Questions
+     */
+    questions: number;
+    /**
+     * Metrics
+     */
+    metrics: Array<MetricComparisonOut>;
+};
+
+/**
+ * SubjectMetricsOut
+ */
+export type SubjectMetricsOut = {
+    /**
+     * Subject
+     */
+    subject: string;
+    /**
+     * Questions
+     */
+    questions: number;
+    /**
+     * Metrics
+     */
+    metrics: {
+        [key: string]: MetricValue;
+    };
+};
+
+/**
  * TemplateOut
  */
 export type TemplateOut = {
@@ -3155,6 +3447,113 @@ export type WorkerOut = {
 };
 
 /**
+ * EvaluationOut
+ */
+export type EvaluationOutWritable = {
+    /**
+     * Id
+     */
+    id: number;
+    /**
+     * Run Id
+     */
+    run_id: number | null;
+    /**
+     * generation: answers generated and scored (GET .../predictions); multiple_choice: a benchmark's choices ranked by log-likelihood (GET .../answers).
+     */
+    kind: EvaluationKind;
+    /**
+     * fine_tuned: the run's weights; base: the base model, unquantised.
+     */
+    model: AnswerSource;
+    /**
+     * Checkpoint Step
+     *
+     * The checkpoint that answered; None: the final weights.
+     */
+    checkpoint_step: number | null;
+    /**
+     * Dataset Id
+     *
+     * The examples' dataset; None for a benchmark.
+     */
+    dataset_id: number | null;
+    /**
+     * Benchmark Id
+     *
+     * multiple_choice: the benchmark answered.
+     */
+    benchmark_id: number | null;
+    /**
+     * The examples answered; None: the whole dataset (or a benchmark).
+     */
+    split: Split | null;
+    /**
+     * Template
+     *
+     * The prompt template; multiple_choice: question_answer, lm-evaluation-harness's 'Question: {question}\nAnswer:' followed by ' {choice}'.
+     */
+    template: string;
+    /**
+     * Decoding
+     */
+    decoding: {
+        [key: string]: unknown;
+    };
+    /**
+     * Base Model Fingerprint
+     */
+    base_model_fingerprint: string | null;
+    status: RunStatus;
+    /**
+     * Done
+     *
+     * Examples answered so far.
+     */
+    done: number;
+    /**
+     * Total
+     */
+    total: number;
+    /**
+     * Metrics
+     */
+    metrics: {
+        [key: string]: MetricValue;
+    };
+    /**
+     * Subjects
+     *
+     * multiple_choice: accuracy and accuracy_norm per subject, by subject (questions without one are only in the overall metrics); None otherwise.
+     */
+    subjects: Array<SubjectMetricsOut> | null;
+    /**
+     * Error
+     */
+    error: string | null;
+    /**
+     * Cancel Requested
+     *
+     * A cancel was asked: the worker stops after its current batch.
+     */
+    cancel_requested: boolean;
+    /**
+     * Created At
+     */
+    created_at: string;
+    /**
+     * Started At
+     *
+     * When a worker started answering; None while queued.
+     */
+    started_at: string | null;
+    /**
+     * Finished At
+     */
+    finished_at: string | null;
+};
+
+/**
  * JudgeCreate
  */
 export type JudgeCreateWritable = {
@@ -3214,6 +3613,20 @@ export type JudgeUpdateWritable = {
      * openai only: stored encrypted and never shown again (responses say only `has_api_key`). Empty: the endpoint wants none, as a local server may.
      */
     api_key?: string | null;
+};
+
+/**
+ * Page[EvaluationOut]
+ */
+export type PageEvaluationOutWritable = {
+    /**
+     * Items
+     */
+    items: Array<EvaluationOutWritable>;
+    /**
+     * Total
+     */
+    total: number;
 };
 
 /**
@@ -4406,48 +4819,6 @@ export type ListRunLogLinesResponses = {
 
 export type ListRunLogLinesResponse = ListRunLogLinesResponses[keyof ListRunLogLinesResponses];
 
-export type ListRunPredictionsData = {
-    body?: never;
-    path: {
-        /**
-         * Run Id
-         */
-        run_id: number;
-    };
-    query?: never;
-    url: '/api/runs/{run_id}/predictions';
-};
-
-export type ListRunPredictionsErrors = {
-    /**
-     * Unauthorized
-     */
-    401: ErrorBody;
-    /**
-     * Forbidden
-     */
-    403: ErrorBody;
-    /**
-     * Not Found
-     */
-    404: ErrorBody;
-    /**
-     * Unprocessable Entity
-     */
-    422: ErrorBody;
-};
-
-export type ListRunPredictionsError = ListRunPredictionsErrors[keyof ListRunPredictionsErrors];
-
-export type ListRunPredictionsResponses = {
-    /**
-     * Successful Response
-     */
-    200: PagePredictionOut;
-};
-
-export type ListRunPredictionsResponse = ListRunPredictionsResponses[keyof ListRunPredictionsResponses];
-
 export type ListPinnedAnswersData = {
     body?: never;
     path: {
@@ -4903,6 +5274,105 @@ export type ListEvaluationPredictionsResponses = {
 };
 
 export type ListEvaluationPredictionsResponse = ListEvaluationPredictionsResponses[keyof ListEvaluationPredictionsResponses];
+
+export type StreamEvaluationEventsData = {
+    body?: never;
+    path: {
+        /**
+         * Evaluation Id
+         */
+        evaluation_id: number;
+    };
+    query?: never;
+    url: '/api/evaluations/{evaluation_id}/events';
+};
+
+export type StreamEvaluationEventsErrors = {
+    /**
+     * Unauthorized
+     */
+    401: ErrorBody;
+    /**
+     * Forbidden
+     */
+    403: ErrorBody;
+    /**
+     * Not Found
+     */
+    404: ErrorBody;
+    /**
+     * Unprocessable Entity
+     */
+    422: ErrorBody;
+};
+
+export type StreamEvaluationEventsError = StreamEvaluationEventsErrors[keyof StreamEvaluationEventsErrors];
+
+export type StreamEvaluationEventsResponses = {
+    /**
+     * `progress` messages carrying the evaluation whenever its status or progress changes, until it finishes; `reconnect` when the server closes a long connection (resume by opening it again).
+     */
+    200: EvaluationOut;
+};
+
+export type StreamEvaluationEventsResponse = StreamEvaluationEventsResponses[keyof StreamEvaluationEventsResponses];
+
+export type ListEvaluationAnswersData = {
+    body?: never;
+    path: {
+        /**
+         * Evaluation Id
+         */
+        evaluation_id: number;
+    };
+    query?: {
+        /**
+         * Subject
+         *
+         * Only this subject's questions.
+         */
+        subject?: string | null;
+        /**
+         * Offset
+         */
+        offset?: number;
+        /**
+         * Limit
+         */
+        limit?: number;
+    };
+    url: '/api/evaluations/{evaluation_id}/answers';
+};
+
+export type ListEvaluationAnswersErrors = {
+    /**
+     * Unauthorized
+     */
+    401: ErrorBody;
+    /**
+     * Forbidden
+     */
+    403: ErrorBody;
+    /**
+     * Not Found
+     */
+    404: ErrorBody;
+    /**
+     * Unprocessable Entity
+     */
+    422: ErrorBody;
+};
+
+export type ListEvaluationAnswersError = ListEvaluationAnswersErrors[keyof ListEvaluationAnswersErrors];
+
+export type ListEvaluationAnswersResponses = {
+    /**
+     * Successful Response
+     */
+    200: PageBenchmarkAnswerOut;
+};
+
+export type ListEvaluationAnswersResponse = ListEvaluationAnswersResponses[keyof ListEvaluationAnswersResponses];
 
 export type ListJudgesData = {
     body?: never;
@@ -5448,6 +5918,221 @@ export type ListJudgingPairsResponses = {
 };
 
 export type ListJudgingPairsResponse = ListJudgingPairsResponses[keyof ListJudgingPairsResponses];
+
+export type ListBenchmarksData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/benchmarks';
+};
+
+export type ListBenchmarksErrors = {
+    /**
+     * Unauthorized
+     */
+    401: ErrorBody;
+    /**
+     * Forbidden
+     */
+    403: ErrorBody;
+    /**
+     * Unprocessable Entity
+     */
+    422: ErrorBody;
+};
+
+export type ListBenchmarksError = ListBenchmarksErrors[keyof ListBenchmarksErrors];
+
+export type ListBenchmarksResponses = {
+    /**
+     * Successful Response
+     */
+    200: PageBenchmarkOut;
+};
+
+export type ListBenchmarksResponse = ListBenchmarksResponses[keyof ListBenchmarksResponses];
+
+export type UploadBenchmarkData = {
+    body: BodyUploadBenchmark;
+    path?: never;
+    query?: never;
+    url: '/api/benchmarks';
+};
+
+export type UploadBenchmarkErrors = {
+    /**
+     * Unauthorized
+     */
+    401: ErrorBody;
+    /**
+     * Forbidden
+     */
+    403: ErrorBody;
+    /**
+     * Request Entity Too Large
+     */
+    413: ErrorBody;
+    /**
+     * Unprocessable Entity
+     */
+    422: ErrorBody;
+};
+
+export type UploadBenchmarkError = UploadBenchmarkErrors[keyof UploadBenchmarkErrors];
+
+export type UploadBenchmarkResponses = {
+    /**
+     * Successful Response
+     */
+    201: BenchmarkOut;
+};
+
+export type UploadBenchmarkResponse = UploadBenchmarkResponses[keyof UploadBenchmarkResponses];
+
+export type DeleteBenchmarkData = {
+    body?: never;
+    path: {
+        /**
+         * Benchmark Id
+         */
+        benchmark_id: number;
+    };
+    query?: never;
+    url: '/api/benchmarks/{benchmark_id}';
+};
+
+export type DeleteBenchmarkErrors = {
+    /**
+     * Unauthorized
+     */
+    401: ErrorBody;
+    /**
+     * Forbidden
+     */
+    403: ErrorBody;
+    /**
+     * Not Found
+     */
+    404: ErrorBody;
+    /**
+     * Conflict
+     */
+    409: ErrorBody;
+    /**
+     * Unprocessable Entity
+     */
+    422: ErrorBody;
+};
+
+export type DeleteBenchmarkError = DeleteBenchmarkErrors[keyof DeleteBenchmarkErrors];
+
+export type DeleteBenchmarkResponses = {
+    /**
+     * Successful Response
+     */
+    204: void;
+};
+
+export type DeleteBenchmarkResponse = DeleteBenchmarkResponses[keyof DeleteBenchmarkResponses];
+
+export type GetBenchmarkData = {
+    body?: never;
+    path: {
+        /**
+         * Benchmark Id
+         */
+        benchmark_id: number;
+    };
+    query?: never;
+    url: '/api/benchmarks/{benchmark_id}';
+};
+
+export type GetBenchmarkErrors = {
+    /**
+     * Unauthorized
+     */
+    401: ErrorBody;
+    /**
+     * Forbidden
+     */
+    403: ErrorBody;
+    /**
+     * Not Found
+     */
+    404: ErrorBody;
+    /**
+     * Unprocessable Entity
+     */
+    422: ErrorBody;
+};
+
+export type GetBenchmarkError = GetBenchmarkErrors[keyof GetBenchmarkErrors];
+
+export type GetBenchmarkResponses = {
+    /**
+     * Successful Response
+     */
+    200: BenchmarkOut;
+};
+
+export type GetBenchmarkResponse = GetBenchmarkResponses[keyof GetBenchmarkResponses];
+
+export type ListBenchmarkQuestionsData = {
+    body?: never;
+    path: {
+        /**
+         * Benchmark Id
+         */
+        benchmark_id: number;
+    };
+    query?: {
+        /**
+         * Subject
+         *
+         * Only this subject's questions.
+         */
+        subject?: string | null;
+        /**
+         * Offset
+         */
+        offset?: number;
+        /**
+         * Limit
+         */
+        limit?: number;
+    };
+    url: '/api/benchmarks/{benchmark_id}/questions';
+};
+
+export type ListBenchmarkQuestionsErrors = {
+    /**
+     * Unauthorized
+     */
+    401: ErrorBody;
+    /**
+     * Forbidden
+     */
+    403: ErrorBody;
+    /**
+     * Not Found
+     */
+    404: ErrorBody;
+    /**
+     * Unprocessable Entity
+     */
+    422: ErrorBody;
+};
+
+export type ListBenchmarkQuestionsError = ListBenchmarkQuestionsErrors[keyof ListBenchmarkQuestionsErrors];
+
+export type ListBenchmarkQuestionsResponses = {
+    /**
+     * Successful Response
+     */
+    200: PageQuestionOut;
+};
+
+export type ListBenchmarkQuestionsResponse = ListBenchmarkQuestionsResponses[keyof ListBenchmarkQuestionsResponses];
 
 export type ListWorkersData = {
     body?: never;

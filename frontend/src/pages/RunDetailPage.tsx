@@ -6,6 +6,7 @@ import { Card } from "../components/ui/Card";
 import { ErrorNotice } from "../components/ui/ErrorNotice";
 import { PageHeader } from "../components/ui/PageHeader";
 import { EmptyState, Loading } from "../components/ui/States";
+import { BenchmarkCard } from "../features/benchmarks/components/BenchmarkCard";
 import { datasetQueries } from "../features/datasets/api/queries";
 import { EvaluationHeadline } from "../features/evaluations/components/EvaluationHeadline";
 import { EvaluationSection } from "../features/evaluations/components/EvaluationSection";
@@ -18,7 +19,6 @@ import { Collapsible, KeyValueGrid } from "../features/runs/components/ConfigPan
 import { MemoryComparison } from "../features/runs/components/MemoryComparison";
 import { LearningRateChart, LossChart } from "../features/runs/components/MetricCharts";
 import { PinnedAnswers } from "../features/runs/components/PinnedAnswers";
-import { PredictionsTable } from "../features/runs/components/PredictionsTable";
 import { PreflightSummary } from "../features/runs/components/PreflightSummary";
 import { RunLog } from "../features/runs/components/RunLog";
 import { RunStatusBadge } from "../features/runs/components/RunStatusBadge";
@@ -64,7 +64,6 @@ function RunDetail({ run }: { run: RunOut }) {
   const metrics = useQuery(runQueries.metrics(run.id));
   const log = useQuery(runQueries.log(run.id));
   const checkpoints = useQuery({ ...runQueries.checkpoints(run.id), refetchInterval: active ? 10_000 : false });
-  const predictions = useQuery(runQueries.predictions(run.id));
   const pinned = useQuery({ ...runQueries.pinnedAnswers(run.id), refetchInterval: active ? 10_000 : false });
   const dataset = useQuery(datasetQueries.detail(run.dataset_id));
   const cancel = useCancelRun(run.id);
@@ -282,27 +281,9 @@ function RunDetail({ run }: { run: RunOut }) {
 
       <EvaluationSection runId={run.id} runStatus={run.status} />
 
-      <MemoryComparison run={run} />
+      <BenchmarkCard run={run} />
 
-      <Card
-        title="Predictions on held-out examples"
-        flush
-        actions={<span className="muted small">test split, generated after training</span>}
-      >
-        {predictions.isPending ? (
-          <Loading />
-        ) : predictions.isError ? (
-          <ErrorNotice error={predictions.error} title="Could not load predictions" />
-        ) : predictions.data.items.length === 0 ? (
-          <EmptyState title={active ? "No predictions yet" : "No predictions"}>
-            {active
-              ? "When training finishes, the fine-tuned and the base model answer held-out prompts here, side by side."
-              : "This run recorded no predictions."}
-          </EmptyState>
-        ) : (
-          <PredictionsTable predictions={predictions.data.items} />
-        )}
-      </Card>
+      <MemoryComparison run={run} />
 
       <Collapsible
         title="Resolved configuration"

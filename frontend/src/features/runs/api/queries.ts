@@ -8,7 +8,6 @@ import {
   listRunCheckpoints,
   listRunLogLines,
   listRunMetrics,
-  listRunPredictions,
   listRuns,
   listPinnedAnswers,
 } from "../../../client/sdk.gen";
@@ -69,12 +68,6 @@ export const runQueries = {
       queryKey: [...runQueries.detailKey(id), "pinned-answers"] as const,
       queryFn: async ({ signal }) =>
         (await listPinnedAnswers({ path: { run_id: id }, signal, throwOnError: true })).data,
-    }),
-  predictions: (id: number) =>
-    queryOptions({
-      queryKey: [...runQueries.detailKey(id), "predictions"] as const,
-      queryFn: async ({ signal }) =>
-        (await listRunPredictions({ path: { run_id: id }, signal, throwOnError: true })).data,
     }),
   /**
    * Peak memory and duration of a run before it exists, keyed by the whole request. The previous answer stays

@@ -128,7 +128,7 @@ export function useRunEvents(runId: number, enabled: boolean): void {
 
 /**
  * When a run goes from queued/running to finished (seen over SSE or by polling), refetch everything
- * about it once: the full run (finished_at, final loss), all metrics and the predictions.
+ * about it once: the full run (finished_at, final loss) and all metrics.
  */
 export function useSettleOnFinish(runId: number, status: RunStatus): void {
   const queryClient = useQueryClient();

@@ -21,8 +21,8 @@ export function PinnedAnswers({ examples }: { examples: PinnedExampleOut[] }) {
   const step = steps[index] ?? 0;
   return (
     <div className="pinned-answers" data-testid="pinned-answers">
-      <label className="small">
-        Step <strong>{step === 0 ? "0 (base model)" : step}</strong>
+      <label className="small pinned-step">
+        Step <strong data-testid="pinned-step-label">{step === 0 ? "0 (base model)" : step}</strong>
         <input
           type="range"
           min={0}
@@ -30,19 +30,19 @@ export function PinnedAnswers({ examples }: { examples: PinnedExampleOut[] }) {
           value={index}
           onChange={(event) => setChosen(Number(event.target.value))}
           aria-label="Evaluation step"
-          style={{ width: "100%" }}
+          data-testid="pinned-step"
         />
       </label>
       {examples.map((example) => {
         const changed = changedSteps(example);
         const answer = answerAt(example, step);
         return (
-          <div key={example.example_id} className="pinned-example" style={{ marginTop: "0.75rem" }}>
+          <div key={example.example_id} className="pinned-example" data-testid="pinned-example">
             <div className="small" title={example.prompt}>
               <strong>{example.prompt.length > 140 ? `${example.prompt.slice(0, 140)}…` : example.prompt}</strong>
             </div>
             <div className="small muted">Expected: {example.expected}</div>
-            <div className="mono-text text-cell">
+            <div className="mono-text text-cell" data-testid="pinned-answer">
               {answer === null ? <span className="muted">(not answered yet)</span> : answer || "(empty answer)"}
             </div>
             <div className="small muted">

@@ -4,8 +4,8 @@ LLM judges (an OpenAI-compatible endpoint with its encrypted API key, or a regis
 evaluations (each answer scored, or two evaluations' answers compared pairwise) and, per answer, the judge's
 explanation or why it gave no score. Existing evaluations are not judged.
 
-Revision ID: 0014
-Revises: 0013
+Revision ID: 0017
+Revises: 0016
 Create Date: 2026-12-10 09:00:00.000000
 
 """
@@ -15,8 +15,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0014"
-down_revision: str | Sequence[str] | None = "0013"
+revision: str = "0017"
+down_revision: str | Sequence[str] | None = "0016"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
