@@ -6,7 +6,8 @@ with `not_judged_reason` and no score, never a 0: averaged in as zeros, the judg
 The rubrics and how a reply is read are in domain.judging.
 
 Both go through an `Ask` (prompts in, replies out, in order): `http_judge` for an endpoint; a judge that is a local
-model has its own (worker.training.local_judge). `grade` and `compare_pairs` take either.
+model has its own (worker.tasks.model_judge, over worker.training.local_judge). `grade` and `compare_pairs`
+take either.
 """
 
 import email.utils

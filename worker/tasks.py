@@ -23,7 +23,7 @@ from domain.text import plural
 from worker import benchmark_store, evaluation_store, judging_store, run_store
 from worker.celery_app import app
 from worker.evaluation_store import Answers
-from worker.judge import Ask
+from worker.judge import Answered, Ask, Reply
 from worker.judging import run_judging
 from worker.judging_store import CannotJudge, JudgeSetup
 from worker.leases import WORKER_ID, Lease
@@ -32,7 +32,8 @@ from worker.sinks import DatabaseSink
 from worker.training.base_models import materialize_bundled_model
 from worker.training.choices import score_questions
 from worker.training.generate import answer_prompts, generate_answers
-from worker.training.local_judge import model_judge
+from worker.training.local_judge import MAX_NEW_TOKENS as MAX_JUDGE_TOKENS
+from worker.training.local_judge import chat_answers
 from worker.training.memory import PeakMemory
 from worker.training.merge import merge_adapter
 from worker.training.oom import SimulatedOutOfMemory
@@ -255,16 +256,23 @@ def _score_benchmark(evaluation_id: int) -> None:
 @app.task(name="judgings.judge_with_model")  # backend.core.queue.JUDGE_WITH_MODEL_TASK
 def judge_with_model(judging_id: int) -> None:
     """A judging whose judge is a base model of the studio's: it is loaded here and generates the judge's replies."""
-    if not run_judging(judging_id, _model_judge):
+    if not run_judging(judging_id, model_judge):
         log.info("judging %s is no longer queued; skipping", judging_id)
         raise Ignore()
 
 
-def _model_judge(setup: JudgeSetup) -> Ask:
+def model_judge(setup: JudgeSetup, max_new_tokens: int = MAX_JUDGE_TOKENS) -> Ask:
+    """A registered base model as the judge, read like an endpoint."""
     entry = setup.base_model
     if entry is None:
         raise CannotJudge("this judge is an endpoint: a light worker judges with it")
     settings = get_settings()
     if entry.source == "bundled":
         materialize_bundled_model(settings.models_dir)
-    return model_judge(model_location(entry.name, entry.source, entry.location, settings.models_dir))
+    location = model_location(entry.name, entry.source, entry.location, settings.models_dir)
+
+    def ask(prompts: list[str], answered: Answered) -> list[Reply]:
+        answers = chat_answers(location, prompts, answered, max_new_tokens=max_new_tokens)
+        return [Reply(answer.text, None, answer.prompt_tokens, answer.completion_tokens) for answer in answers]
+
+    return ask

@@ -3,13 +3,16 @@ read like an endpoint's (a random model's babble is not judged, with the reason)
 
 from pathlib import Path
 
+from backend.models import BaseModelEntry, JudgeKind
 from tests.worker.test_judge import item, pair
 from worker.judge import compare_pairs, grade
-from worker.training.local_judge import model_judge
+from worker.judging_store import JudgeSetup
+from worker.tasks import model_judge
 
 
 def test_the_tiny_model_answers_and_its_babble_is_not_judged(tiny_model: Path) -> None:
-    ask = model_judge(str(tiny_model), max_new_tokens=6, batch_size=2)
+    entry = BaseModelEntry(name=str(tiny_model), source="local", location=str(tiny_model))
+    ask = model_judge(JudgeSetup(JudgeKind.BASE_MODEL, base_model=entry), max_new_tokens=6)
     progress: list[tuple[int, int]] = []
 
     results = grade(ask, [item(n) for n in range(1, 4)], on_progress=lambda *p: progress.append(p))
