@@ -189,6 +189,9 @@ class TestJudgeEvaluation:
         response = client.post(path, json={"judge_id": judge["id"]})
         assert response.status_code == 409
         assert "is being judged" in response.json()["detail"]
+        response = client.delete(f"/api/judges/{judge['id']}")
+        assert response.status_code == 409
+        assert "cancel it first" in response.json()["detail"]
 
     def test_a_judge_asked_for_with_a_new_evaluation_is_checked_first(self, client: TestClient, model: str) -> None:
         run = finished_run(client, model)
@@ -232,9 +235,14 @@ class TestCancelJudging:
     def test_a_queued_judging_cancelled_is_never_started(self, client: TestClient, model: str) -> None:
         run = finished_run(client, model)
         tuned, _ = evaluations(client, run)
-        judging = client.post(f"/api/evaluations/{tuned['id']}/judge", json={"judge_id": create_judge(client)["id"]})
+        judge = create_judge(client)
+        judging = client.post(f"/api/evaluations/{tuned['id']}/judge", json={"judge_id": judge["id"]})
         assert client.post(f"/api/judgings/{judging.json()['id']}/cancel").json()["status"] == "cancelled"
         assert run_judging(judging.json()["id"], endpoint_judge) is False
+        # A finished judging keeps the judge's name when the judge goes.
+        assert client.delete(f"/api/judges/{judge['id']}").status_code == 204
+        kept = client.get(f"/api/judgings/{judging.json()['id']}").json()
+        assert (kept["judge_id"], kept["judge_name"]) == (None, "grader")
 
 
 def pairwise_judge(biased_for: str, unreadable_for: str) -> Any:
