@@ -65,10 +65,13 @@ class EvaluationOut(BaseModel):
 
 
 class EvaluationPredictionOut(BaseModel):
-    model_config = {"from_attributes": True}
-
     example_id: int
-    prompt: str
+    prompt: str = Field(description="The example as the model saw it, rendered with the template.")
+    instruction: str = Field(
+        description="What a person wrote, without the template: an Alpaca instruction, a prompt, or a chat's last "
+        "user turn."
+    )
+    input: str = Field(description="An Alpaca example's input; empty for the other shapes.")
     expected: str
     generated: str
     scores: dict[str, float | None]

@@ -13,7 +13,13 @@ from backend.core.errors import Conflict, Invalid, NotFound, Unavailable
 from backend.core.queue import BrokerUnreachable, enqueue_evaluation
 from backend.core.storage import Storage
 from backend.datasets.service import get_dataset
-from backend.evaluations.schemas import ComparisonOut, EvaluationCreate, ExampleChangeOut, MetricComparisonOut
+from backend.evaluations.schemas import (
+    ComparisonOut,
+    EvaluationCreate,
+    EvaluationPredictionOut,
+    ExampleChangeOut,
+    MetricComparisonOut,
+)
 from backend.models import (
     AnswerSource,
     Checkpoint,
@@ -27,6 +33,7 @@ from backend.models import (
 )
 from backend.runs.service import get_run
 from domain.config import TrainingConfig
+from domain.records import RECORD, instruction_and_input
 from domain.scoring.compare import Change, compare
 from domain.scoring.metrics import METRICS
 
@@ -148,13 +155,34 @@ def get_evaluation(session: Session, evaluation_id: int, user: User) -> Evaluati
 
 def list_predictions(
     session: Session, evaluation: Evaluation, *, offset: int, limit: int
-) -> tuple[list[EvaluationPrediction], int]:
+) -> tuple[list[EvaluationPredictionOut], int]:
+    """The scored answers, each with its example's instruction and input: the rendered prompt repeats the template's
+    boilerplate on every row."""
     where = EvaluationPrediction.evaluation_id == evaluation.id
     total = session.scalar(select(func.count()).where(where)) or 0
-    rows = session.scalars(
-        select(EvaluationPrediction).where(where).order_by(EvaluationPrediction.id).offset(offset).limit(limit)
+    rows = session.execute(
+        select(EvaluationPrediction, DatasetExample.record)
+        .join(DatasetExample, DatasetExample.id == EvaluationPrediction.example_id)
+        .where(where)
+        .order_by(EvaluationPrediction.id)
+        .offset(offset)
+        .limit(limit)
     )
-    return list(rows), total
+    predictions = []
+    for prediction, record in rows:
+        instruction, input_text = instruction_and_input(RECORD.validate_python(record))
+        predictions.append(
+            EvaluationPredictionOut(
+                example_id=prediction.example_id,
+                prompt=prediction.prompt,
+                instruction=instruction,
+                input=input_text,
+                expected=prediction.expected,
+                generated=prediction.generated,
+                scores=prediction.scores,
+            )
+        )
+    return predictions, total
 
 
 def compare_evaluations(session: Session, user: User, a_id: int, b_id: int) -> ComparisonOut:
