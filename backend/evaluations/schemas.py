@@ -87,7 +87,9 @@ class MetricComparisonOut(BaseModel):
     ci_low: float | None = Field(description="95% paired bootstrap interval of the difference (None: too few).")
     ci_high: float | None
     verdict: Verdict = Field(description="better/worse only when the whole interval is on one side of zero.")
-    better: int = Field(description="Examples whose score improved from a to b.")
+    better: int = Field(
+        description="Examples whose score improved from a to b (answer_length: got longer; worse: got shorter)."
+    )
     same: int
     worse: int
 

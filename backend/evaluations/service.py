@@ -34,7 +34,7 @@ from backend.models import (
 from backend.runs.service import get_run
 from domain.config import TrainingConfig
 from domain.records import RECORD, instruction_and_input
-from domain.scoring.compare import Change, compare
+from domain.scoring.compare import Change, ExampleChange, compare
 from domain.scoring.metrics import METRICS
 
 log = logging.getLogger(__name__)
@@ -204,7 +204,7 @@ def compare_evaluations(session: Session, user: User, a_id: int, b_id: int) -> C
     result = compare(a_scores, b_scores, seed=COMPARISON_SEED)
     metrics = []
     for name, metric in result.metrics.items():
-        counts = Counter(example.changes[name] for example in result.examples)
+        counts = Counter(_direction(example, name) for example in result.examples)
         metrics.append(
             MetricComparisonOut(
                 name=name,
@@ -232,6 +232,15 @@ def compare_evaluations(session: Session, user: User, a_id: int, b_id: int) -> C
             )
         )
     return ComparisonOut(a=a.id, b=b.id, examples=len(example_ids), metrics=metrics, most_changed=most_changed)
+
+
+def _direction(example: ExampleChange, name: str) -> Change:
+    """Better, same or worse; for a metric with no better side (answer_length), up counts as better, down as worse,
+    so that its counts read "longer, same, shorter"."""
+    change = example.changes[name]
+    if change != Change.CHANGED:
+        return change
+    return Change.BETTER if example.differences[name] > 0 else Change.WORSE
 
 
 def _by_example(session: Session, evaluation: Evaluation) -> dict[int, EvaluationPrediction]:

@@ -89,6 +89,8 @@ class TestCompareEvaluations:
         assert (exact["ci_low"], exact["ci_high"]) == (1.0, 1.0)
         assert exact["verdict"] == "better"
         assert (exact["better"], exact["same"], exact["worse"]) == (4, 0, 0)
+        length = next(metric for metric in comparison["metrics"] if metric["name"] == "answer_length")
+        assert (length["better"], length["same"], length["worse"]) == (0, 0, 4)  # "I do not know" was longer
         reverse = client.get("/api/evaluations/compare", params={"a": tuned["id"], "b": base["id"]}).json()
         assert next(m for m in reverse["metrics"] if m["name"] == "exact_match")["verdict"] == "worse"
         assert reverse["most_changed"][0]["net"] < 0  # regressions first

@@ -1565,7 +1565,7 @@ export type MetricComparisonOut = {
     /**
      * Better
      *
-     * Examples whose score improved from a to b.
+     * Examples whose score improved from a to b (answer_length: got longer; worse: got shorter).
      */
     better: number;
     /**
