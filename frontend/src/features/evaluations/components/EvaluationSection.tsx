@@ -57,13 +57,13 @@ function Examples({
 function Results({
   view,
   against,
-  names,
+  nameOf,
   datasetName,
   picker,
 }: {
   view: EvaluationOut;
   against: EvaluationOut | null;
-  names: Map<number, string>;
+  nameOf: (evaluation: EvaluationOut) => string;
   datasetName: string;
   /** Where the viewed and the compared evaluation are chosen. */
   picker: ReactNode;
@@ -72,8 +72,8 @@ function Results({
     ...evaluationQueries.compare(against?.id ?? 0, view.id),
     enabled: against !== null,
   });
-  const viewName = names.get(view.id) ?? evaluationLabel(view);
-  const againstName = against ? (names.get(against.id) ?? evaluationLabel(against)) : "";
+  const viewName = nameOf(view);
+  const againstName = against ? nameOf(against) : "";
   const metrics = against && comparison.data ? comparison.data.metrics.map((m) => m.name) : Object.keys(view.metrics);
   return (
     <>
@@ -217,7 +217,7 @@ export function EvaluationSection({
           key={`${view.id}-${against?.id ?? "alone"}`}
           view={view}
           against={against}
-          names={names}
+          nameOf={nameOf}
           datasetName={datasetName(view.dataset_id)}
           picker={picker}
         />
