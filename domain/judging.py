@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping
 from typing import Any, Literal
 
-from domain.records import AlpacaRecord, AnyRecord, ChatRecord, as_messages, final_question
+from domain.records import AnyRecord, ChatRecord, as_messages, final_question, instruction_and_input
 
 Verdict = Literal["A", "B", "tie"]
 
@@ -78,12 +78,11 @@ class UnreadableReply(ValueError):
 
 
 def task_and_input(record: AnyRecord) -> tuple[str, str]:
-    """What the judge is shown as the task and its input, without a training template's boilerplate: Alpaca's
-    instruction and input; a prompt with no input; a chat's last question, the conversation before it as the input."""
-    if isinstance(record, AlpacaRecord):
-        return record.instruction, record.input
+    """What the judge is shown as the task and its input, without a training template's boilerplate: what a person
+    wrote (domain.records.instruction_and_input), and for a chat the conversation before its last question as the
+    input, without which a follow-up question cannot be judged."""
     if not isinstance(record, ChatRecord):
-        return final_question(record), ""
+        return instruction_and_input(record)
     messages = as_messages(record)
     last_answer = max(i for i, m in enumerate(messages) if m.role == "assistant")
     asked = max((i for i, m in enumerate(messages[:last_answer]) if m.role == "user"), default=last_answer)

@@ -67,3 +67,11 @@ def final_question(record: AnyRecord) -> str:
     messages = as_messages(record)
     last_answer = max(i for i, m in enumerate(messages) if m.role == "assistant")
     return next((m.content for m in reversed(messages[:last_answer]) if m.role == "user"), "")
+
+
+def instruction_and_input(record: AnyRecord) -> tuple[str, str]:
+    """What a person wrote for an example, without any template: an Alpaca record's instruction and input; else the
+    last question before the expected answer (a prompt, or a chat's last user turn) and no input."""
+    if isinstance(record, AlpacaRecord):
+        return record.instruction, record.input
+    return final_question(record), ""

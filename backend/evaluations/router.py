@@ -1,7 +1,8 @@
 from collections.abc import AsyncIterator
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, status
+from fastapi.responses import StreamingResponse
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from backend.auth.dependencies import CreatorUser, CurrentUser
@@ -10,7 +11,7 @@ from backend.core.errors import Conflict, Invalid, NotFound, Unavailable, error_
 from backend.core.params import Id, Position
 from backend.core.schemas import Page
 from backend.core.storage import StorageDep
-from backend.evaluations import multiple_choice, service
+from backend.evaluations import export, multiple_choice, service
 from backend.evaluations.events import evaluation_events
 from backend.evaluations.schemas import (
     BenchmarkAnswerOut,
@@ -106,8 +107,8 @@ def list_predictions(
     offset: Position = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> Page[EvaluationPredictionOut]:
-    rows, total = service.list_predictions(session, evaluation, offset=offset, limit=limit)
-    return Page(items=[EvaluationPredictionOut.model_validate(row) for row in rows], total=total)
+    predictions, total = service.list_predictions(session, evaluation, offset=offset, limit=limit)
+    return Page(items=predictions, total=total)
 
 
 @router.get(
@@ -154,3 +155,27 @@ def list_answers(
     picked with and without length normalisation. Empty for a generation evaluation (see /predictions)."""
     items, total = multiple_choice.list_answers(session, evaluation, subject=subject, offset=offset, limit=limit)
     return Page(items=items, total=total)
+
+
+@router.get(
+    "/{evaluation_id}/export",
+    operation_id="exportEvaluation",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"application/x-ndjson": {}, "text/csv": {}}}, **error_responses(NotFound)},
+)
+def export_evaluation(
+    evaluation: EvaluationDep,
+    format: Annotated[
+        Literal["jsonl", "csv"], Query(description="jsonl (scores as an object), or csv with formulas neutralised")
+    ] = "jsonl",
+) -> StreamingResponse:
+    """Every answer in answering order: the example's id, rendered prompt, instruction and input, the expected and
+    the generated answer, and each score (in CSV one column per metric)."""
+    step = "" if evaluation.checkpoint_step is None else f"-step{evaluation.checkpoint_step}"
+    split = evaluation.split.value if evaluation.split else "all"
+    filename = f"evaluation-{evaluation.id}-{evaluation.model.value}{step}-{split}.{format}"
+    lines = export.jsonl_lines(evaluation.id) if format == "jsonl" else export.csv_lines(evaluation.id)
+    media_type = "application/x-ndjson" if format == "jsonl" else "text/csv"
+    return StreamingResponse(
+        lines, media_type=media_type, headers={"Content-Disposition": f'attachment; filename="{filename}"'}
+    )

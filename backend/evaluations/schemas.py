@@ -100,10 +100,13 @@ class EvaluationOut(BaseModel):
 
 
 class EvaluationPredictionOut(BaseModel):
-    model_config = {"from_attributes": True}
-
     example_id: int
-    prompt: str
+    prompt: str = Field(description="The example as the model saw it, rendered with the template.")
+    instruction: str = Field(
+        description="What a person wrote, without the template: an Alpaca instruction, a prompt, or a chat's last "
+        "user turn."
+    )
+    input: str = Field(description="An Alpaca example's input; empty for the other shapes.")
     expected: str
     generated: str
     scores: dict[str, float | None] = Field(description="{metric: score}; judge_score only where a judge gave one.")
@@ -123,7 +126,9 @@ class MetricComparisonOut(BaseModel):
     ci_low: float | None = Field(description="95% paired bootstrap interval of the difference (None: too few).")
     ci_high: float | None
     verdict: Verdict = Field(description="better/worse only when the whole interval is on one side of zero.")
-    better: int = Field(description="Examples whose score improved from a to b.")
+    better: int = Field(
+        description="Examples whose score improved from a to b (answer_length: got longer; worse: got shorter)."
+    )
     same: int
     worse: int
 

@@ -14,7 +14,13 @@ from backend.core.queue import BrokerUnreachable, enqueue_evaluation
 from backend.core.storage import Storage
 from backend.datasets.service import get_dataset
 from backend.evaluations import multiple_choice
-from backend.evaluations.schemas import ComparisonOut, EvaluationCreate, ExampleChangeOut, MetricComparisonOut
+from backend.evaluations.schemas import (
+    ComparisonOut,
+    EvaluationCreate,
+    EvaluationPredictionOut,
+    ExampleChangeOut,
+    MetricComparisonOut,
+)
 from backend.judgings.service import abandon_waiting, add_judging, check_request
 from backend.models import (
     AnswerSource,
@@ -31,7 +37,8 @@ from backend.models import (
 )
 from backend.runs.service import get_run
 from domain.config import TrainingConfig
-from domain.scoring.compare import Change, compare
+from domain.records import RECORD, instruction_and_input
+from domain.scoring.compare import Change, ExampleChange, compare
 from domain.scoring.metrics import METRICS
 
 log = logging.getLogger(__name__)
@@ -176,13 +183,36 @@ def get_evaluation(session: Session, evaluation_id: int, user: User) -> Evaluati
 
 def list_predictions(
     session: Session, evaluation: Evaluation, *, offset: int, limit: int
-) -> tuple[list[EvaluationPrediction], int]:
+) -> tuple[list[EvaluationPredictionOut], int]:
+    """The scored answers, each with its example's instruction and input: the rendered prompt repeats the template's
+    boilerplate on every row."""
     where = EvaluationPrediction.evaluation_id == evaluation.id
     total = session.scalar(select(func.count()).where(where)) or 0
-    rows = session.scalars(
-        select(EvaluationPrediction).where(where).order_by(EvaluationPrediction.id).offset(offset).limit(limit)
+    rows = session.execute(
+        select(EvaluationPrediction, DatasetExample.record)
+        .join(DatasetExample, DatasetExample.id == EvaluationPrediction.example_id)
+        .where(where)
+        .order_by(EvaluationPrediction.id)
+        .offset(offset)
+        .limit(limit)
     )
-    return list(rows), total
+    predictions = []
+    for prediction, record in rows:
+        instruction, input_text = instruction_and_input(RECORD.validate_python(record))
+        predictions.append(
+            EvaluationPredictionOut(
+                example_id=prediction.example_id,
+                prompt=prediction.prompt,
+                instruction=instruction,
+                input=input_text,
+                expected=prediction.expected,
+                generated=prediction.generated,
+                scores=prediction.scores,
+                judge_explanation=prediction.judge_explanation,
+                not_judged_reason=prediction.not_judged_reason,
+            )
+        )
+    return predictions, total
 
 
 def compare_evaluations(session: Session, user: User, a_id: int, b_id: int) -> ComparisonOut:
@@ -214,7 +244,7 @@ def compare_evaluations(session: Session, user: User, a_id: int, b_id: int) -> C
     result = compare(a_scores, b_scores, seed=COMPARISON_SEED)
     metrics = []
     for name, metric in result.metrics.items():
-        counts = Counter(example.changes[name] for example in result.examples if name in example.changes)
+        counts = Counter(_direction(example, name) for example in result.examples if name in example.changes)
         metrics.append(
             MetricComparisonOut(
                 name=name,
@@ -249,6 +279,15 @@ def compare_evaluations(session: Session, user: User, a_id: int, b_id: int) -> C
         metrics=metrics,
         most_changed=most_changed,
     )
+
+
+def _direction(example: ExampleChange, name: str) -> Change:
+    """Better, same or worse; for a metric with no better side (answer_length), up counts as better, down as worse,
+    so that its counts read "longer, same, shorter"."""
+    change = example.changes[name]
+    if change != Change.CHANGED:
+        return change
+    return Change.BETTER if example.differences[name] > 0 else Change.WORSE
 
 
 def _by_example(session: Session, evaluation: Evaluation) -> dict[int, EvaluationPrediction]:

@@ -1,5 +1,7 @@
 """Evaluations through the API: a run's two automatic evaluations, their scored answers, and the comparison."""
 
+import csv
+import io
 import json
 import threading
 import time
@@ -12,7 +14,7 @@ from sqlalchemy import select, update
 from backend.core.db import get_sessionmaker
 from backend.models import DatasetExample, Evaluation, Run, RunStatus, Split, utcnow
 from tests.accounts import create_account
-from tests.factories import create_dataset
+from tests.factories import TASKS, create_dataset
 from worker.evaluation_store import Answers, record_automatic
 
 
@@ -70,6 +72,9 @@ class TestEvaluationPredictions:
         assert len(page["items"]) == 3
         row = page["items"][0]
         assert row["generated"] == "I do not know"
+        # What a person wrote, without the template the prompt was rendered with.
+        instruction, value, _ = next(task for task in TASKS if row["expected"].startswith(task[2]))
+        assert (row["instruction"], row["input"]) == (instruction, f"{value} #{row['expected'].split('#')[1]}")
         assert row["scores"]["exact_match"] == 0.0
         assert row["scores"]["answer_length"] == 4.0
 
@@ -87,6 +92,8 @@ class TestCompareEvaluations:
         assert (exact["ci_low"], exact["ci_high"]) == (1.0, 1.0)
         assert exact["verdict"] == "better"
         assert (exact["better"], exact["same"], exact["worse"]) == (4, 0, 0)
+        length = next(metric for metric in comparison["metrics"] if metric["name"] == "answer_length")
+        assert (length["better"], length["same"], length["worse"]) == (0, 0, 4)  # "I do not know" was longer
         reverse = client.get("/api/evaluations/compare", params={"a": tuned["id"], "b": base["id"]}).json()
         assert next(m for m in reverse["metrics"] if m["name"] == "exact_match")["verdict"] == "worse"
         assert reverse["most_changed"][0]["net"] < 0  # regressions first
@@ -148,3 +155,30 @@ class TestEvaluationEvents:
 def _set_evaluation(evaluation_id: int, **values: Any) -> None:
     with get_sessionmaker().begin() as session:
         session.execute(update(Evaluation).where(Evaluation.id == evaluation_id).values(**values))
+
+
+class TestExportEvaluation:
+    def test_every_answer_as_jsonl_and_as_csv_with_formulas_neutralised(self, client: TestClient, model: str) -> None:
+        run = finished_run(client, model, tuned=["=1+1", "@SUM(A1)", "x", "y"])
+        tuned = client.get("/api/evaluations", params={"run_id": run["id"]}).json()["items"][0]
+
+        response = client.get(f"/api/evaluations/{tuned['id']}/export", params={"format": "jsonl"})
+        assert response.status_code == 200, response.text
+        assert response.headers["content-type"] == "application/x-ndjson"
+        assert f'filename="evaluation-{tuned["id"]}-fine_tuned-test.jsonl"' in response.headers["content-disposition"]
+        rows = [json.loads(line) for line in response.text.splitlines()]
+        assert [row["generated"] for row in rows] == ["=1+1", "@SUM(A1)", "x", "y"]  # JSONL keeps what was answered
+        predictions = client.get(f"/api/evaluations/{tuned['id']}/predictions").json()["items"]
+        assert rows == [{key: p[key] for key in rows[0]} for p in predictions]
+        assert set(rows[0]) == {"example_id", "prompt", "instruction", "input", "expected", "generated", "scores"}
+
+        response = client.get(f"/api/evaluations/{tuned['id']}/export", params={"format": "csv"})
+        assert response.status_code == 200, response.text
+        assert response.headers["content-type"].startswith("text/csv")
+        assert response.headers["content-disposition"].endswith('.csv"')
+        cells = list(csv.DictReader(io.StringIO(response.text)))
+        assert [cell["generated"] for cell in cells] == ["'=1+1", "'@SUM(A1)", "x", "y"]
+        assert [int(cell["example_id"]) for cell in cells] == [row["example_id"] for row in rows]
+        assert cells[0]["instruction"] == rows[0]["instruction"] != ""
+        for name, score in rows[0]["scores"].items():  # one column per metric
+            assert float(cells[0][name]) == score

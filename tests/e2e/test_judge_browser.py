@@ -123,7 +123,7 @@ def test_a_judge_is_added_and_grades_a_runs_answers(tmp_path_factory: pytest.Tem
         num_test = api_client(studio.base_url).get(f"/api/datasets/{studio.dataset_id}").json()["num_test"]
         expect(rows.first.get_by_test_id("judge-counts")).to_have_text(f"{num_test} of {num_test}")
         expect(panel.get_by_test_id("judge-pairwise-counts")).to_contain_text(
-            f"fine-tuned {num_test} · base 0 · ties 0", timeout=60_000
+            f"fine-tuned {num_test} · base model 0 · ties 0", timeout=60_000
         )
         # The metric cards gain the judge's score, compared like the others.
         expect(page.locator("[data-testid=metric-card][data-metric=judge_score]")).to_be_visible()

@@ -1290,8 +1290,22 @@ export type EvaluationPredictionOut = {
     example_id: number;
     /**
      * Prompt
+     *
+     * The example as the model saw it, rendered with the template.
      */
     prompt: string;
+    /**
+     * Instruction
+     *
+     * What a person wrote, without the template: an Alpaca instruction, a prompt, or a chat's last user turn.
+     */
+    instruction: string;
+    /**
+     * Input
+     *
+     * An Alpaca example's input; empty for the other shapes.
+     */
+    input: string;
     /**
      * Expected
      */
@@ -2052,7 +2066,7 @@ export type MetricComparisonOut = {
     /**
      * Better
      *
-     * Examples whose score improved from a to b.
+     * Examples whose score improved from a to b (answer_length: got longer; worse: got shorter).
      */
     better: number;
     /**
@@ -5373,6 +5387,53 @@ export type ListEvaluationAnswersResponses = {
 };
 
 export type ListEvaluationAnswersResponse = ListEvaluationAnswersResponses[keyof ListEvaluationAnswersResponses];
+
+export type ExportEvaluationData = {
+    body?: never;
+    path: {
+        /**
+         * Evaluation Id
+         */
+        evaluation_id: number;
+    };
+    query?: {
+        /**
+         * Format
+         *
+         * jsonl (scores as an object), or csv with formulas neutralised
+         */
+        format?: 'jsonl' | 'csv';
+    };
+    url: '/api/evaluations/{evaluation_id}/export';
+};
+
+export type ExportEvaluationErrors = {
+    /**
+     * Unauthorized
+     */
+    401: ErrorBody;
+    /**
+     * Forbidden
+     */
+    403: ErrorBody;
+    /**
+     * Not Found
+     */
+    404: ErrorBody;
+    /**
+     * Unprocessable Entity
+     */
+    422: ErrorBody;
+};
+
+export type ExportEvaluationError = ExportEvaluationErrors[keyof ExportEvaluationErrors];
+
+export type ExportEvaluationResponses = {
+    /**
+     * Successful Response
+     */
+    200: unknown;
+};
 
 export type ListJudgesData = {
     body?: never;

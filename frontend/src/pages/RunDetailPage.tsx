@@ -66,6 +66,8 @@ function RunDetail({ run }: { run: RunOut }) {
   const checkpoints = useQuery({ ...runQueries.checkpoints(run.id), refetchInterval: active ? 10_000 : false });
   const pinned = useQuery({ ...runQueries.pinnedAnswers(run.id), refetchInterval: active ? 10_000 : false });
   const dataset = useQuery(datasetQueries.detail(run.dataset_id));
+  // Another dataset may be evaluated once the run has succeeded.
+  const datasets = useQuery({ ...datasetQueries.list(), enabled: run.status === "succeeded" });
   const cancel = useCancelRun(run.id);
   const clone = useCloneRun(run.id);
   const canCreate = useCanCreate();
@@ -279,7 +281,11 @@ function RunDetail({ run }: { run: RunOut }) {
         </Card>
       </div>
 
-      <EvaluationSection runId={run.id} runStatus={run.status} />
+      <EvaluationSection
+        run={run}
+        checkpoints={checkpoints.data?.items ?? []}
+        datasets={datasets.data?.items ?? []}
+      />
 
       <BenchmarkCard run={run} />
 

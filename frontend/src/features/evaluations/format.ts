@@ -1,4 +1,4 @@
-import type { MetricComparisonOut } from "../../client/types.gen";
+import type { EvaluationOut, MetricComparisonOut } from "../../client/types.gen";
 
 const LABELS: Record<string, string> = {
   exact_match: "Exact match",
@@ -79,4 +79,52 @@ export function compactPrompt(prompt: string): string {
 export function intervalExtent(metrics: MetricComparisonOut[]): number {
   const reach = metrics.flatMap((m) => [m.difference, m.ci_low, m.ci_high]).map((v) => Math.abs(v ?? 0));
   return Math.max(...reach, 1e-3) * 1.15;
+}
+
+/** What answered: "Fine-tuned, final weights", "Fine-tuned, step 30", "Base model". */
+export function sourceLabel(evaluation: Pick<EvaluationOut, "model" | "checkpoint_step">): string {
+  if (evaluation.model === "base") return "Base model";
+  return evaluation.checkpoint_step === null ? "Fine-tuned, final weights" : `Fine-tuned, step ${evaluation.checkpoint_step}`;
+}
+
+/** A short name that tells a run's evaluations apart: "#12 fine-tuned (step 30)". */
+export function evaluationLabel(evaluation: EvaluationOut): string {
+  const source =
+    evaluation.model === "base"
+      ? "base model"
+      : evaluation.checkpoint_step === null
+        ? "fine-tuned"
+        : `fine-tuned (step ${evaluation.checkpoint_step})`;
+  return `#${evaluation.id} ${source}`;
+}
+
+function numberOf(value: unknown): number | null {
+  return typeof value === "number" && Number.isFinite(value) ? value : null;
+}
+
+/** "greedy · up to 64 tokens", "sampling T 0.7 · top-p 0.9 · top-k 50 · seed 1 · up to 64 tokens · 2 stop strings". */
+export function decodingSummary(decoding: EvaluationOut["decoding"]): string {
+  const parts: string[] = [];
+  if (decoding.strategy === "sampling") {
+    parts.push(`sampling T ${String(numberOf(decoding.temperature) ?? 1)}`);
+    const topP = numberOf(decoding.top_p);
+    if (topP !== null && topP < 1) parts.push(`top-p ${topP}`);
+    const topK = numberOf(decoding.top_k);
+    if (topK !== null && topK > 0) parts.push(`top-k ${topK}`);
+    parts.push(`seed ${numberOf(decoding.seed) ?? 0}`);
+  } else {
+    parts.push("greedy");
+  }
+  const maxNewTokens = numberOf(decoding.max_new_tokens);
+  if (maxNewTokens !== null) parts.push(`up to ${maxNewTokens} tokens`);
+  const penalty = numberOf(decoding.repetition_penalty);
+  if (penalty !== null && penalty !== 1) parts.push(`repetition penalty ${penalty}`);
+  const stop = Array.isArray(decoding.stop) ? decoding.stop.length : 0;
+  if (stop > 0) parts.push(stop === 1 ? "1 stop string" : `${stop} stop strings`);
+  return parts.join(" · ");
+}
+
+/** "test split", "whole dataset". */
+export function splitLabel(split: EvaluationOut["split"]): string {
+  return split === null ? "whole dataset" : `${split} split`;
 }

@@ -1,15 +1,28 @@
-import { queryOptions, useQuery } from "@tanstack/react-query";
+import { queryOptions, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { client } from "../../../client/client.gen";
 import {
+  cancelEvaluation,
   compareEvaluations,
+  createEvaluation,
   listEvaluationPredictions,
   listEvaluations,
 } from "../../../client/sdk.gen";
-import type { ComparisonOut, EvaluationOut, RunStatus } from "../../../client/types.gen";
+import type {
+  ComparisonOut,
+  EvaluationCreate,
+  EvaluationOut,
+  ExportEvaluationData,
+  RunStatus,
+} from "../../../client/types.gen";
 
 /** The most predictions one request returns (the API's limit); the table shows this many per evaluation. */
 export const PREDICTIONS_LIMIT = 500;
 
 const UNFINISHED: readonly EvaluationOut["status"][] = ["queued", "running"];
+
+export function isUnfinished(evaluation: EvaluationOut): boolean {
+  return UNFINISHED.includes(evaluation.status);
+}
 
 /** Every evaluation query key and fetcher, defined once. Invalidate through `evaluationQueries.all()`. */
 export const evaluationQueries = {
@@ -47,6 +60,44 @@ export const evaluationQueries = {
     }),
 };
 
+/** Queue an evaluation of the run's model; the run's list (polled while one answers) shows it. */
+export function useCreateEvaluation(runId: number) {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: async (body: EvaluationCreate) => (await createEvaluation({ body, throwOnError: true })).data,
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: evaluationQueries.forRun(runId).queryKey }),
+  });
+}
+
+/** A queued evaluation stops at once, a running one after its current batch. */
+export function useCancelEvaluation(runId: number) {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: async (id: number) =>
+      (await cancelEvaluation({ path: { evaluation_id: id }, throwOnError: true })).data,
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: evaluationQueries.forRun(runId).queryKey }),
+  });
+}
+
+/** A link to an evaluation's answers as a file (a browser download, not a fetch), built from the generated route. */
+export function exportUrl(id: number, format: "jsonl" | "csv"): string {
+  return client.buildUrl<ExportEvaluationData>({
+    url: "/api/evaluations/{evaluation_id}/export",
+    path: { evaluation_id: id },
+    query: { format },
+  });
+}
+
+/**
+ * The run's automatic pair: its fine-tuned model's final weights and its base model on the test split (the first
+ * of each, as the worker creates them when the run finishes).
+ */
+export function automaticPair(items: EvaluationOut[]): { tuned?: EvaluationOut; base?: EvaluationOut } {
+  const tuned = items.find((e) => e.model === "fine_tuned" && e.checkpoint_step === null && e.split === "test");
+  const base = items.find((e) => e.model === "base" && e.split === "test" && e.dataset_id === tuned?.dataset_id);
+  return { tuned, base };
+}
+
 /** What a run's page can say about its evaluation, in the order a run goes through them. */
 export type RunEvaluationState =
   | { kind: "not-finished" }
@@ -66,8 +117,7 @@ export function useRunEvaluation(runId: number, runStatus: RunStatus): RunEvalua
   const succeeded = runStatus === "succeeded";
   const list = useQuery({ ...evaluationQueries.forRun(runId), enabled: succeeded });
   const items = list.data?.items ?? [];
-  const tuned = items.find((e) => e.model === "fine_tuned" && e.checkpoint_step === null && e.split === "test");
-  const base = items.find((e) => e.model === "base" && e.split === "test");
+  const { tuned, base } = automaticPair(items);
   const ready = tuned?.status === "succeeded" && base?.status === "succeeded";
   const comparison = useQuery({
     ...evaluationQueries.compare(base?.id ?? 0, tuned?.id ?? 0),

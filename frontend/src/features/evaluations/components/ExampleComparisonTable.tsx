@@ -4,19 +4,21 @@ import { useDebounced } from "../../../lib/useDebounced";
 import { compactPrompt, formatScore, formatSigned, HEADLINE_METRIC, metricLabel } from "../format";
 import { WordDiff } from "./WordDiff";
 
+type Scores = Record<string, number | null>;
+
 type Row = {
   exampleId: number;
-  prompt: string;
   instruction: string;
+  input: string;
   expected: string;
-  tuned: string;
-  base: string;
-  tunedScores: Record<string, number | null>;
-  baseScores: Record<string, number | null>;
+  answer: string;
+  scores: Scores;
+  /** The evaluation compared against: its answer and scores (null when viewing one evaluation alone). */
+  other: { answer: string; scores: Scores } | null;
 };
 
 type Filter = "all" | "regressions" | "improvements" | "unchanged";
-type SortKey = "change" | "tuned" | "base" | "example";
+type SortKey = "change" | "score" | "other" | "example";
 
 const FILTERS: { value: Filter; label: string }[] = [
   { value: "all", label: "All" },
@@ -27,46 +29,59 @@ const FILTERS: { value: Filter; label: string }[] = [
 
 const PAGE = 50;
 
-/** Both evaluations' answers to the same example, side by side; examples only one of them answered are left out. */
-function joinRows(tuned: EvaluationPredictionOut[], base: EvaluationPredictionOut[]): Row[] {
-  const byExample = new Map(base.map((p) => [p.example_id, p]));
-  return tuned.flatMap((p) => {
+/**
+ * The viewed evaluation's answers, each joined with the compared one's answer to the same example (examples only one
+ * of them answered are left out). The instruction and input are what a person wrote, not the rendered prompt.
+ */
+function joinRows(answers: EvaluationPredictionOut[], against: EvaluationPredictionOut[] | null): Row[] {
+  const byExample = new Map((against ?? []).map((p) => [p.example_id, p]));
+  return answers.flatMap((p) => {
     const other = byExample.get(p.example_id);
-    if (!other) return [];
+    if (against && !other) return [];
     return [
       {
         exampleId: p.example_id,
-        prompt: p.prompt,
-        instruction: compactPrompt(p.prompt),
+        instruction: p.instruction.trim() === "" && p.input.trim() === "" ? compactPrompt(p.prompt) : p.instruction,
+        input: p.input,
         expected: p.expected,
-        tuned: p.generated,
-        base: other.generated,
-        tunedScores: p.scores,
-        baseScores: other.scores,
+        answer: p.generated,
+        scores: p.scores,
+        other: other ? { answer: other.generated, scores: other.scores } : null,
       },
     ];
   });
 }
 
+/** "fine-tuned" → "Fine-tuned"; "#12 base model" stays. */
+function capitalised(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
 function changeOf(row: Row, metric: string): number | null {
-  const tuned = row.tunedScores[metric];
-  const base = row.baseScores[metric];
-  return tuned === null || tuned === undefined || base === null || base === undefined ? null : tuned - base;
+  const value = row.scores[metric];
+  const before = row.other?.scores[metric];
+  return value === null || value === undefined || before === null || before === undefined ? null : value - before;
 }
 
 function sortValue(row: Row, metric: string, key: SortKey): number {
   if (key === "example") return row.exampleId;
-  const value = key === "change" ? changeOf(row, metric) : (key === "tuned" ? row.tunedScores : row.baseScores)[metric];
+  const value = key === "change" ? changeOf(row, metric) : (key === "score" ? row.scores : row.other?.scores)?.[metric];
   return value ?? Number.NEGATIVE_INFINITY;
 }
 
-function Prompt({ text, full }: { text: string; full: string }) {
+function Question({ instruction, input }: { instruction: string; input: string }) {
   const [open, setOpen] = useState(false);
-  const long = text.length > 60 || text.split("\n").length >= 3;
+  const text = input ? `${instruction}\n${input}` : instruction;
+  const long = text.length > 120 || text.split("\n").length > 3;
   return (
     <div className="eval-prompt">
-      <div className={`text-cell mono-text${open ? "" : " eval-clamped"}`} title={open ? undefined : full}>
-        {text}
+      <div className={open ? undefined : "eval-clamped"}>
+        <div className="text-cell">{instruction}</div>
+        {input ? (
+          <div className="text-cell mono-text eval-input" data-testid="example-input">
+            {input}
+          </div>
+        ) : null}
       </div>
       {long ? (
         <button type="button" className="link-button small" onClick={() => setOpen(!open)}>
@@ -77,13 +92,26 @@ function Prompt({ text, full }: { text: string; full: string }) {
   );
 }
 
-function ScorePair({ row, metric }: { row: Row; metric: string }) {
+/** Every metric, the one the table follows first: "0.41 → 0.56" when compared, else the score. */
+function ScoreList({ row, metrics, metric }: { row: Row; metrics: string[]; metric: string }) {
+  const ordered = [metric, ...metrics.filter((name) => name !== metric)];
   return (
-    <span className="mono eval-score-pair">
-      {formatScore(row.baseScores[metric], metric)}
-      <span className="muted"> → </span>
-      {formatScore(row.tunedScores[metric], metric)}
-    </span>
+    <dl className="eval-scores">
+      {ordered.map((name) => (
+        <div key={name} className={name === metric ? "eval-score eval-score-chosen" : "eval-score"}>
+          <dt>{metricLabel(name)}</dt>
+          <dd className="mono">
+            {row.other ? (
+              <>
+                {formatScore(row.other.scores[name], name)}
+                <span className="muted"> → </span>
+              </>
+            ) : null}
+            {formatScore(row.scores[name], name)}
+          </dd>
+        </div>
+      ))}
+    </dl>
   );
 }
 
@@ -94,26 +122,31 @@ function Change({ value, metric, neutral }: { value: number | null; metric: stri
 }
 
 /**
- * Every test example answered by both models: the instruction, the expected answer, the fine-tuned answer (diffed
- * word by word against the expected one) and the base model's, with per-example scores and the change in one metric,
- * which the filter and the default order follow.
+ * Every example the viewed evaluation answered: the instruction and input, the expected answer, the answer (diffed
+ * word by word against the expected one) and, when compared, the other evaluation's answer, then every metric and
+ * the change in the chosen one, which the filter and the default order follow. Everything is shown as text.
  */
 export function ExampleComparisonTable({
-  tuned,
-  base,
+  answers,
+  against,
+  labels,
   metrics,
   total,
 }: {
-  tuned: EvaluationPredictionOut[];
-  base: EvaluationPredictionOut[];
-  /** The metrics to sort and filter by, in the comparison's order. */
+  answers: EvaluationPredictionOut[];
+  /** The compared evaluation's answers; null to show the viewed evaluation alone. */
+  against: EvaluationPredictionOut[] | null;
+  /** Column titles: the viewed evaluation's and the compared one's. */
+  labels: { answer: string; other: string };
+  /** The metrics, in the order the cards show them. */
   metrics: string[];
   /** How many examples the evaluations answered (more than the rows when above the page limit). */
   total: number;
 }) {
-  const rows = useMemo(() => joinRows(tuned, base), [tuned, base]);
+  const rows = useMemo(() => joinRows(answers, against), [answers, against]);
+  const compared = against !== null;
   const [metric, setMetric] = useState(metrics.includes(HEADLINE_METRIC) ? HEADLINE_METRIC : (metrics[0] ?? ""));
-  const [sortKey, setSortKey] = useState<SortKey>("change");
+  const [sortKey, setSortKey] = useState<SortKey>(compared ? "change" : "score");
   const [ascending, setAscending] = useState(true);
   const [filter, setFilter] = useState<Filter>("all");
   const [search, setSearch] = useState("");
@@ -121,6 +154,7 @@ export function ExampleComparisonTable({
   const query = useDebounced(search.trim().toLowerCase(), 200);
   // answer_length: longer is neither better nor worse, so its changes are not coloured.
   const neutral = metric === "answer_length";
+  const key: SortKey = compared || sortKey === "score" || sortKey === "example" ? sortKey : "score";
 
   const counts = useMemo(() => {
     const result = { all: rows.length, regressions: 0, improvements: 0, unchanged: 0 };
@@ -140,48 +174,52 @@ export function ExampleComparisonTable({
       if (filter === "improvements" && !(change > 0)) return false;
       if (filter === "unchanged" && change !== 0) return false;
       if (!query) return true;
-      return [row.prompt, row.expected, row.tuned, row.base].some((text) => text.toLowerCase().includes(query));
+      return [row.instruction, row.input, row.expected, row.answer, row.other?.answer ?? ""].some((text) =>
+        text.toLowerCase().includes(query),
+      );
     });
     const direction = ascending ? 1 : -1;
     return matching.sort(
-      (x, y) => direction * (sortValue(x, metric, sortKey) - sortValue(y, metric, sortKey)) || x.exampleId - y.exampleId,
+      (x, y) => direction * (sortValue(x, metric, key) - sortValue(y, metric, key)) || x.exampleId - y.exampleId,
     );
-  }, [rows, metric, filter, query, sortKey, ascending]);
+  }, [rows, metric, filter, query, key, ascending]);
 
-  const sortBy = (key: SortKey) => {
-    if (key === sortKey) setAscending(!ascending);
+  const sortBy = (next: SortKey) => {
+    if (next === key) setAscending(!ascending);
     else {
-      setSortKey(key);
-      setAscending(key === "change" || key === "example");
+      setSortKey(next);
+      setAscending(next === "change" || next === "example");
     }
   };
-  const arrow = (key: SortKey) => (key === sortKey ? (ascending ? " ▲" : " ▼") : "");
-  const ariaSort = (key: SortKey) => (key === sortKey ? (ascending ? "ascending" : "descending") : undefined);
+  const arrow = (of: SortKey) => (of === key ? (ascending ? " ▲" : " ▼") : "");
+  const ariaSort = (of: SortKey) => (of === key ? (ascending ? "ascending" : "descending") : undefined);
   const label = metricLabel(metric);
 
   return (
     <div className="eval-examples">
       <div className="table-toolbar eval-toolbar">
-        <div className="segmented" role="group" aria-label="Show examples" data-testid="example-filter">
-          {FILTERS.map(({ value, label: text }) => (
-            <button
-              key={value}
-              type="button"
-              className={filter === value ? "active" : undefined}
-              aria-pressed={filter === value}
-              data-filter={value}
-              onClick={() => {
-                setFilter(value);
-                setShown(PAGE);
-              }}
-            >
-              {text}
-              <span className="count">{counts[value]}</span>
-            </button>
-          ))}
-        </div>
+        {compared ? (
+          <div className="segmented" role="group" aria-label="Show examples" data-testid="example-filter">
+            {FILTERS.map(({ value, label: text }) => (
+              <button
+                key={value}
+                type="button"
+                className={filter === value ? "active" : undefined}
+                aria-pressed={filter === value}
+                data-filter={value}
+                onClick={() => {
+                  setFilter(value);
+                  setShown(PAGE);
+                }}
+              >
+                {text}
+                <span className="count">{counts[value]}</span>
+              </button>
+            ))}
+          </div>
+        ) : null}
         <label className="eval-toolbar-field small">
-          <span className="muted">in</span>
+          <span className="muted">{compared ? "in" : "metric"}</span>
           <select
             className="select eval-select"
             value={metric}
@@ -198,8 +236,8 @@ export function ExampleComparisonTable({
         <input
           type="search"
           className="input eval-search"
-          placeholder="Search prompts and answers"
-          aria-label="Search prompts and answers"
+          placeholder="Search instructions and answers"
+          aria-label="Search instructions and answers"
           value={search}
           onChange={(event) => {
             setSearch(event.target.value);
@@ -209,86 +247,85 @@ export function ExampleComparisonTable({
         />
       </div>
       <div className="muted small eval-examples-note">
-        {visible.length === rows.length
-          ? `${rows.length} examples`
-          : `${visible.length} of ${rows.length} examples`}
-        {total > rows.length ? ` (the first ${rows.length} of ${total})` : ""} · a change is the fine-tuned score
-        minus the base model's · in the fine-tuned answer,{" "}
-        <ins className="eval-diff-inserted">extra words</ins> and{" "}
-        <del className="eval-diff-missing">missing words</del> are marked against the expected answer
+        {visible.length === rows.length ? `${rows.length} examples` : `${visible.length} of ${rows.length} examples`}
+        {total > rows.length ? ` (the first ${rows.length} of ${total})` : ""}
+        {compared ? ` · a change is ${labels.answer}'s score minus ${labels.other}'s` : ""} · against the expected
+        answer, <ins className="eval-diff-inserted">extra words</ins> and{" "}
+        <del className="eval-diff-missing">missing words</del> are marked
       </div>
       <div className="table-wrap">
-        <table className="table table-text eval-table" data-testid="example-table">
+        <table className={`table table-text eval-table${compared ? "" : " eval-table-single"}`} data-testid="example-table">
           <thead>
             <tr>
-              <th aria-sort={ariaSort("example")}>
+              <th className="eval-col-id" aria-sort={ariaSort("example")}>
                 <button type="button" className="eval-sort" onClick={() => sortBy("example")}>
                   #{arrow("example")}
                 </button>
               </th>
-              <th>Instruction</th>
+              <th className="eval-col-question">Instruction and input</th>
               <th>Expected</th>
-              <th>Fine-tuned answer</th>
-              <th>Base model answer</th>
-              <th aria-sort={sortKey === "base" || sortKey === "tuned" ? ariaSort(sortKey) : undefined}>
-                {label}
+              <th data-testid="answer-column">{capitalised(labels.answer)} answer</th>
+              {compared ? <th data-testid="other-column">{capitalised(labels.other)} answer</th> : null}
+              <th className="eval-col-scores" aria-sort={key === "score" || key === "other" ? ariaSort(key) : undefined}>
+                Scores
                 <div className="eval-th-sub">
-                  <button type="button" className="eval-sort" onClick={() => sortBy("base")} title="sort by the base score">
-                    base{arrow("base")}
-                  </button>
-                  {" → "}
+                  {label}:{" "}
+                  {compared ? (
+                    <>
+                      <button type="button" className="eval-sort" onClick={() => sortBy("other")} title={`sort by ${labels.other}'s score`}>
+                        before{arrow("other")}
+                      </button>
+                      {" → "}
+                    </>
+                  ) : null}
                   <button
                     type="button"
                     className="eval-sort"
-                    onClick={() => sortBy("tuned")}
-                    title="sort by the fine-tuned score"
+                    onClick={() => sortBy("score")}
+                    title={`sort by ${labels.answer}'s score`}
+                    data-testid="sort-score"
                   >
-                    tuned{arrow("tuned")}
+                    {compared ? "after" : "sort"}
+                    {arrow("score")}
                   </button>
                 </div>
               </th>
-              {metric !== "exact_match" ? <th>
-                  Exact match
-                  <div className="eval-th-sub">base → tuned</div>
-                </th> : null}
-              <th aria-sort={ariaSort("change")}>
-                <button type="button" className="eval-sort" onClick={() => sortBy("change")} data-testid="sort-change">
-                  Change{arrow("change")}
-                </button>
-              </th>
+              {compared ? (
+                <th className="eval-col-change" aria-sort={ariaSort("change")}>
+                  <button type="button" className="eval-sort" onClick={() => sortBy("change")} data-testid="sort-change">
+                    Change{arrow("change")}
+                  </button>
+                  <div className="eval-th-sub">{label}</div>
+                </th>
+              ) : null}
             </tr>
           </thead>
           <tbody>
             {visible.slice(0, shown).map((row) => (
               <tr key={row.exampleId} data-testid="example-row" data-example={row.exampleId}>
                 <td className="mono muted">{row.exampleId}</td>
-                <td className="eval-cell-prompt">
-                  <Prompt text={row.instruction} full={row.prompt} />
-                </td>
-                <td className="eval-cell-answer">
-                  <div className="text-cell mono-text">{row.expected}</div>
-                </td>
-                <td className="eval-cell-answer">
-                  <WordDiff expected={row.expected} answer={row.tuned} />
-                </td>
-                <td className="eval-cell-answer">
-                  {row.base.trim() === "" ? (
-                    <span className="muted">(empty answer)</span>
-                  ) : (
-                    <div className="text-cell mono-text">{row.base}</div>
-                  )}
+                <td>
+                  <Question instruction={row.instruction} input={row.input} />
                 </td>
                 <td>
-                  <ScorePair row={row} metric={metric} />
+                  <div className="text-cell mono-text">{row.expected}</div>
                 </td>
-                {metric !== "exact_match" ? (
-                  <td>
-                    <ScorePair row={row} metric="exact_match" />
+                <td data-testid="example-answer">
+                  <WordDiff expected={row.expected} answer={row.answer} />
+                </td>
+                {row.other ? (
+                  <td data-testid="example-other-answer">
+                    <WordDiff expected={row.expected} answer={row.other.answer} />
                   </td>
                 ) : null}
-                <td data-testid="example-change">
-                  <Change value={changeOf(row, metric)} metric={metric} neutral={neutral} />
+                <td>
+                  <ScoreList row={row} metrics={metrics} metric={metric} />
                 </td>
+                {compared ? (
+                  <td data-testid="example-change">
+                    <Change value={changeOf(row, metric)} metric={metric} neutral={neutral} />
+                  </td>
+                ) : null}
               </tr>
             ))}
           </tbody>

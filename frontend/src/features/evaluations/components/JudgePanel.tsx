@@ -103,10 +103,20 @@ function EvaluationRow({ label, evaluation }: { label: string; evaluation: Evalu
   );
 }
 
-function PairwiseSummary({ base, tuned }: { base: EvaluationOut; tuned: EvaluationOut }) {
-  const judgings = useJudgings(tuned.id);
+/** The latest pairwise judging of `against` (A) and `view` (B): how often each answer was the better one. */
+function PairwiseSummary({
+  view,
+  against,
+  nameOf,
+}: {
+  view: EvaluationOut;
+  against: EvaluationOut;
+  nameOf: (evaluation: EvaluationOut) => string;
+}) {
+  const judgings = useJudgings(view.id);
   const pairwise = judgings.data?.items.find(
-    (judging) => judging.kind === "pairwise" && judging.evaluation_id === base.id && judging.versus_evaluation_id === tuned.id,
+    (judging) =>
+      judging.kind === "pairwise" && judging.evaluation_id === against.id && judging.versus_evaluation_id === view.id,
   );
   if (!pairwise) return null;
   return (
@@ -116,7 +126,7 @@ function PairwiseSummary({ base, tuned }: { base: EvaluationOut; tuned: Evaluati
         <span className="muted small">(asked in both orders; when they disagree, a tie)</span>
       </div>
       <div className="mono" data-testid="judge-pairwise-counts">
-        fine-tuned {pairwise.b_wins} · base {pairwise.a_wins} · ties {pairwise.ties}
+        {nameOf(view)} {pairwise.b_wins} · {nameOf(against)} {pairwise.a_wins} · ties {pairwise.ties}
         {pairwise.not_judged > 0 ? ` · not judged ${pairwise.not_judged}` : ""}
       </div>
       <div className="muted small">
@@ -127,7 +137,15 @@ function PairwiseSummary({ base, tuned }: { base: EvaluationOut; tuned: Evaluati
   );
 }
 
-function JudgeForm({ tuned, base, onDone }: { tuned: EvaluationOut; base: EvaluationOut; onDone: () => void }) {
+function JudgeForm({
+  view,
+  against,
+  onDone,
+}: {
+  view: EvaluationOut;
+  against: EvaluationOut | null;
+  onDone: () => void;
+}) {
   const judges = useQuery(judgeQueries.list());
   const rubrics = useQuery(judgeQueries.rubrics());
   const judge = useJudge();
@@ -157,8 +175,8 @@ function JudgeForm({ tuned, base, onDone }: { tuned: EvaluationOut; base: Evalua
       {
         judgeId: chosen,
         rubric: rubric === null || rubric === defaultRubric ? null : rubric,
-        evaluationIds: [tuned.id, base.id],
-        pair: pairwise ? [base.id, tuned.id] : null,
+        evaluationIds: against ? [view.id, against.id] : [view.id],
+        pair: pairwise && against ? [against.id, view.id] : null,
       },
       { onSuccess: onDone },
     );
@@ -201,19 +219,21 @@ function JudgeForm({ tuned, base, onDone }: { tuned: EvaluationOut; base: Evalua
           Back to the default rubric
         </button>
       ) : null}
-      <label className="small">
-        <input
-          type="checkbox"
-          checked={pairwise}
-          onChange={(event) => setPairwise(event.target.checked)}
-          data-testid="judge-pairwise-toggle"
-        />{" "}
-        Also ask which of the two answers to each example is better (twice, the answers swapped)
-      </label>
+      {against ? (
+        <label className="small">
+          <input
+            type="checkbox"
+            checked={pairwise}
+            onChange={(event) => setPairwise(event.target.checked)}
+            data-testid="judge-pairwise-toggle"
+          />{" "}
+          Also ask which of the two answers to each example is better (twice, the answers swapped)
+        </label>
+      ) : null}
       {judge.isError && !rubricError ? <ErrorNotice error={judge.error} title="Not judged" /> : null}
       <div className="form-actions">
         <button type="submit" className="btn btn-primary" disabled={judge.isPending || chosen === null} data-testid="judge-submit">
-          {judge.isPending ? "Asking…" : "Judge both"}
+          {judge.isPending ? "Asking…" : against ? "Judge both" : "Judge"}
         </button>
         <button type="button" className="btn" onClick={onDone}>
           Close
@@ -228,12 +248,23 @@ function JudgeForm({ tuned, base, onDone }: { tuned: EvaluationOut; base: Evalua
 }
 
 /**
- * An LLM judge's grades of the fine-tuned and base answers: the score with its interval over the answers it judged,
- * how many it could not judge, the tokens it took, its progress; and "Judge with…" to ask (again).
+ * An LLM judge's grades of the viewed evaluation's answers (and of the one it is compared with): the score with its
+ * interval over the answers it judged, how many it could not judge, the tokens it took, its progress; which of the
+ * two answers was better, when asked; and "Judge with…" to ask (again). Generated answers only: a benchmark's
+ * choices are scored by likelihood.
  */
-export function JudgePanel({ tuned, base }: { tuned: EvaluationOut; base: EvaluationOut }) {
+export function JudgePanel({
+  view,
+  against,
+  nameOf,
+}: {
+  view: EvaluationOut;
+  against: EvaluationOut | null;
+  nameOf: (evaluation: EvaluationOut) => string;
+}) {
   const canCreate = useCanCreate();
   const [open, setOpen] = useState(false);
+  if (view.kind !== "generation" || (against !== null && against.kind !== "generation")) return null;
   return (
     <Card
       title="LLM judge"
@@ -259,13 +290,13 @@ export function JudgePanel({ tuned, base }: { tuned: EvaluationOut; base: Evalua
             </tr>
           </thead>
           <tbody>
-            <EvaluationRow label="Fine-tuned" evaluation={tuned} />
-            <EvaluationRow label="Base model" evaluation={base} />
+            <EvaluationRow label={nameOf(view)} evaluation={view} />
+            {against ? <EvaluationRow label={nameOf(against)} evaluation={against} /> : null}
           </tbody>
         </table>
       </div>
-      <PairwiseSummary base={base} tuned={tuned} />
-      {open ? <JudgeForm tuned={tuned} base={base} onDone={() => setOpen(false)} /> : null}
+      {against ? <PairwiseSummary view={view} against={against} nameOf={nameOf} /> : null}
+      {open ? <JudgeForm view={view} against={against} onDone={() => setOpen(false)} /> : null}
     </Card>
   );
 }

@@ -1,4 +1,4 @@
-import type { ComparisonOut, MetricComparisonOut } from "../../../client/types.gen";
+import type { ComparisonOut, EvaluationOut, MetricComparisonOut } from "../../../client/types.gen";
 import {
   formatInterval,
   formatScore,
@@ -31,7 +31,10 @@ function Counts({ metric }: { metric: MetricComparisonOut }) {
   );
 }
 
-function MetricCard({ metric, extent }: { metric: MetricComparisonOut; extent: number }) {
+/** What each side of a comparison is called on the cards: "base model" → "fine-tuned" by default. */
+export type SideLabels = { a: string; b: string };
+
+function MetricCard({ metric, extent, labels }: { metric: MetricComparisonOut; extent: number; labels: SideLabels }) {
   const tone = verdictTone(metric.verdict);
   return (
     <div className={`eval-metric eval-metric-${tone}`} data-testid="metric-card" data-metric={metric.name}>
@@ -42,13 +45,13 @@ function MetricCard({ metric, extent }: { metric: MetricComparisonOut; extent: n
         </span>
       </div>
       <div className="eval-metric-values mono">
-        <span title="base model" data-testid="metric-base">
+        <span title={labels.a} data-testid="metric-base">
           {formatScore(metric.a, metric.name)}
         </span>
         <span className="muted" aria-hidden="true">
           {" → "}
         </span>
-        <span className="eval-metric-tuned" title="fine-tuned" data-testid="metric-tuned">
+        <span className="eval-metric-tuned" title={labels.b} data-testid="metric-tuned">
           {formatScore(metric.b, metric.name)}
         </span>
         {metric.name === "answer_length" ? <span className="muted small"> words</span> : null}
@@ -66,8 +69,14 @@ function MetricCard({ metric, extent }: { metric: MetricComparisonOut; extent: n
   );
 }
 
-/** One card per metric, base → fine-tuned. Scores in 0–1 share one interval scale, so their bars compare. */
-export function MetricCards({ comparison }: { comparison: ComparisonOut }) {
+/** One card per metric, A → B. Scores in 0–1 share one interval scale, so their bars compare. */
+export function MetricCards({
+  comparison,
+  labels = { a: "base model", b: "fine-tuned" },
+}: {
+  comparison: ComparisonOut;
+  labels?: SideLabels;
+}) {
   const scores = comparison.metrics.filter((m) => m.name !== "answer_length");
   const scoreExtent = intervalExtent(scores);
   return (
@@ -77,7 +86,34 @@ export function MetricCards({ comparison }: { comparison: ComparisonOut }) {
           key={metric.name}
           metric={metric}
           extent={metric.name === "answer_length" ? intervalExtent([metric]) : scoreExtent}
+          labels={labels}
         />
+      ))}
+    </div>
+  );
+}
+
+/** One evaluation alone: each metric's mean with its 95% bootstrap interval. */
+export function MetricValues({ evaluation }: { evaluation: EvaluationOut }) {
+  return (
+    <div className="eval-metrics" data-testid="metric-cards">
+      {Object.entries(evaluation.metrics).map(([name, metric]) => (
+        <div key={name} className="eval-metric" data-testid="metric-card" data-metric={name}>
+          <div className="eval-metric-header">
+            <span className="eval-metric-name">{metricLabel(name)}</span>
+          </div>
+          <div className="eval-metric-values mono">
+            <span className="eval-metric-tuned" data-testid="metric-value">
+              {formatScore(metric.value, name)}
+            </span>
+            {name === "answer_length" ? <span className="muted small"> words</span> : null}
+          </div>
+          <div className="muted small">
+            {metric.ci_low === null || metric.ci_high === null || metric.ci_low === undefined || metric.ci_high === undefined
+              ? "too few examples for an interval"
+              : `95% CI ${formatScore(metric.ci_low, name)} to ${formatScore(metric.ci_high, name)}`}
+          </div>
+        </div>
       ))}
     </div>
   );
