@@ -21,6 +21,7 @@ from backend.core.db import get_sessionmaker
 from backend.core.queue import BrokerUnreachable
 from backend.models import Evaluation, Run, RunStatus, insert_log_line, utcnow
 from domain.log import LogKind
+from worker import judging_store
 
 log = logging.getLogger(__name__)
 
@@ -172,7 +173,10 @@ def reap_expired_evaluations(enqueue: Callable[[int], object]) -> list[int]:
                 .execution_options(synchronize_session=False)
             )
             taken = bool(result.rowcount)  # type: ignore[attr-defined]
-        if not taken or gave_up:
+        if not taken:
+            continue
+        if gave_up:
+            judging_store.abandon(evaluation_id, "the evaluation failed: there are no answers to judge")
             continue
         try:
             enqueue(evaluation_id)
@@ -189,6 +193,7 @@ def reap_expired_evaluations(enqueue: Callable[[int], object]) -> list[int]:
                         "create the evaluation again",
                     )
                 )
+            judging_store.abandon(evaluation_id, "the evaluation failed: there are no answers to judge")
             continue
         requeued.append(evaluation_id)
         log.warning("evaluation %s: lease expired; queued again", evaluation_id)

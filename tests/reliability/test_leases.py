@@ -10,7 +10,7 @@ from sqlalchemy import update
 
 from backend.core.config import get_settings
 from backend.core.db import get_sessionmaker
-from backend.models import AnswerSource, Evaluation, Run, RunStatus, utcnow
+from backend.models import AnswerSource, Evaluation, JudgeKind, Judging, JudgingKind, Run, RunStatus, utcnow
 from tests.conftest import Stack
 from tests.factories import create_dataset
 from tests.processes import celery_worker
@@ -139,10 +139,28 @@ class TestEvaluationReaper:
         evaluation_id = _claimed_evaluation(client, "worker-a")
         _expire(evaluation_id, attempts=get_settings().max_attempts)
 
+        judging = Judging(
+            owner_id=1,
+            evaluation_id=evaluation_id,
+            judge_name="waiting judge",
+            judge_kind=JudgeKind.OPENAI,
+            judge_model="m",
+            kind=JudgingKind.SCORE,
+            rubric="r",
+            status=RunStatus.QUEUED,
+        )
+        with get_sessionmaker().begin() as session:
+            session.add(judging)
+
         assert reap_expired_evaluations(lambda _: None) == []
         failed = client.get(f"/api/evaluations/{evaluation_id}").json()
         assert failed["status"] == "failed"
         assert "stopped responding 3 times" in failed["error"]
+        # The judging that waited for its answers fails too, instead of waiting for good.
+        waited = client.get("/api/judgings", params={"evaluation_id": evaluation_id}).json()["items"]
+        assert [(j["status"], j["error"]) for j in waited] == [
+            ("failed", "the evaluation failed: there are no answers to judge")
+        ]
 
 
 def test_killed_worker_is_replaced_and_the_run_finishes_once(
