@@ -61,9 +61,10 @@ def get_judge(judge: JudgeDep) -> Judge:
     operation_id="updateJudge",
     responses=error_responses(NotFound, Invalid),
 )
-def update_judge(session: SessionDep, judge: JudgeDep, request: JudgeUpdate) -> Judge:
-    """Rename, point elsewhere, or replace the key ("" removes it); what is not sent stays."""
-    return service.update_judge(session, judge, request)
+def update_judge(session: SessionDep, user: CurrentUser, judge: JudgeDep, request: JudgeUpdate) -> Judge:
+    """Rename, point elsewhere, or replace the key ("" removes it); what is not sent stays. Only an admin may point a
+    judge at an address inside the studio's network (loopback, private, link-local)."""
+    return service.update_judge(session, user, judge, request)
 
 
 @router.delete(

@@ -6,6 +6,7 @@ from sqlalchemy.orm import Session
 from backend.auth.ownership import can_see, owned_by
 from backend.core.errors import Conflict, Invalid, NotFound
 from backend.core.secret_key import Undecryptable, decrypt, encrypt
+from backend.judges.addresses import check_allowed
 from backend.judges.connection import check_endpoint
 from backend.judges.schemas import JudgeCheckOut, JudgeCreate, JudgeUpdate
 from backend.models import BaseModelEntry, Judge, JudgeKind, Judging, RunStatus, User
@@ -31,6 +32,7 @@ def create_judge(session: Session, user: User, request: JudgeCreate) -> Judge:
             raise Invalid(
                 "base_url: an openai judge needs its endpoint, e.g. https://api.openai.com/v1", field="base_url"
             )
+        check_allowed(user, request.base_url)
         judge.base_url = request.base_url
         _set_key(judge, request.api_key.get_secret_value() if request.api_key else "")
     else:
@@ -43,7 +45,7 @@ def create_judge(session: Session, user: User, request: JudgeCreate) -> Judge:
     return judge
 
 
-def update_judge(session: Session, judge: Judge, request: JudgeUpdate) -> Judge:
+def update_judge(session: Session, user: User, judge: Judge, request: JudgeUpdate) -> Judge:
     sent = request.model_fields_set
     if judge.kind == JudgeKind.BASE_MODEL:
         for field in ("base_url", "api_key"):
@@ -56,6 +58,7 @@ def update_judge(session: Session, judge: Judge, request: JudgeUpdate) -> Judge:
             _check_base_model(session, request.model.strip())
         judge.model = request.model.strip()
     if request.base_url is not None:
+        check_allowed(user, request.base_url)
         judge.base_url = request.base_url
     if request.api_key is not None:
         _set_key(judge, request.api_key.get_secret_value())

@@ -135,6 +135,33 @@ class TestJudgeOwnership:
         assert client.get(f"/api/judges/{judge['id']}").json()["name"] == "grader"
 
 
+class TestJudgeAddresses:
+    def test_a_member_may_not_point_a_judge_inside_the_studios_network(self, client: TestClient) -> None:
+        member = create_account("member@studio.test")
+        for url in ("http://127.0.0.1:8000/v1", "http://10.1.2.3/v1", "http://[::1]:8080/v1", "http://localhost/v1"):
+            response = client.post(
+                "/api/judges", json={"name": "inside", "base_url": url, "model": "m"}, headers=member.headers
+            )
+            assert response.status_code == 422, url
+            assert response.json()["field"] == "base_url"
+            assert "only an admin" in response.json()["detail"]
+        public = client.post(
+            "/api/judges",
+            json={"name": "public", "base_url": "http://8.8.8.8/v1", "model": "m"},
+            headers=member.headers,
+        )
+        assert public.status_code == 201, public.text
+        moved = client.patch(
+            f"/api/judges/{public.json()['id']}",
+            json={"base_url": "http://169.254.169.254/v1"},  # a cloud metadata service
+            headers=member.headers,
+        )
+        assert (moved.status_code, moved.json()["field"]) == (422, "base_url")
+        assert client.get(f"/api/judges/{public.json()['id']}").json()["base_url"] == "http://8.8.8.8/v1"
+        # The admin runs the machine: a judge on localhost (vLLM, Ollama) is theirs to add.
+        assert create_judge(client, base_url="http://127.0.0.1:9/v1")["base_url"] == "http://127.0.0.1:9/v1"
+
+
 class TestCheckJudge:
     def test_an_endpoint_that_answers_with_a_score(self, client: TestClient, fake_judge: FakeJudge) -> None:
         fake_judge.script = lambda prompt, attempt: Scripted('{"score": 100, "explanation": "ok"}')
