@@ -128,10 +128,7 @@ function JudgeNote({ judged }: { judged: Judged }) {
   return (
     <div className="eval-judge" data-testid="example-judge">
       <div className="eval-judge-label">
-        Judge{" "}
-        <span className="mono" data-testid="example-judge-score">
-          {(judged.score * 100).toFixed(0)}
-        </span>
+        Judge <span data-testid="example-judge-score">{(judged.score * 100).toFixed(0)}</span>
         <span className="muted"> / 100</span>
       </div>
       {judged.explanation ? <Folded text={judged.explanation} testId="example-judge-explanation" /> : null}
@@ -168,7 +165,7 @@ function ScoreList({ row, metrics, metric }: { row: Row; metrics: string[]; metr
   // An answer the judge gave no score for reads "not judged", never a number.
   const score = (side: Pick<Side, "scores" | "judged">, name: string) =>
     name === "judge_score" && side.judged.notJudged !== null ? (
-      <span className="muted">not judged</span>
+      <span className="eval-score-none">not judged</span>
     ) : (
       formatScore(side.scores[name], name)
     );
@@ -234,7 +231,13 @@ export function ExampleComparisonTable({
   const key: SortKey = compared || sortKey === "score" || sortKey === "example" ? sortKey : "score";
 
   const counts = useMemo(() => {
-    const result: Record<Filter, number> = { all: rows.length, regressions: 0, improvements: 0, unchanged: 0, not_judged: 0 };
+    const result: Record<Filter, number> = {
+      all: rows.length,
+      regressions: 0,
+      improvements: 0,
+      unchanged: 0,
+      not_judged: 0,
+    };
     for (const row of rows) {
       // No change (the judge gave one side no score) is neither a regression nor unchanged.
       const change = changeOf(row, metric);
@@ -246,7 +249,10 @@ export function ExampleComparisonTable({
     return result;
   }, [rows, metric]);
   // "Not judged" once the judge left some answer unscored; the other filters need a comparison.
-  const filters = [...(compared ? FILTERS : FILTERS.slice(0, 1)), ...(counts.not_judged > 0 ? [NOT_JUDGED_FILTER] : [])];
+  const filters = [
+    ...(compared ? FILTERS : FILTERS.slice(0, 1)),
+    ...(counts.not_judged > 0 ? [NOT_JUDGED_FILTER] : []),
+  ];
   // A judging run again may leave nothing "not judged": the filter then falls back to every example.
   const filter = filters.some(({ value }) => value === chosenFilter) ? chosenFilter : "all";
 
