@@ -1,9 +1,10 @@
 """The LLM judge in Chromium: a judge added on the Judges page (its key typed into a password field, tested), then a
-run's two evaluations judged from the Evaluation section by a real light worker calling a real local endpoint; the
-key never reaches the browser. Screenshots under tests/e2e/screenshots/."""
+run's two evaluations judged from the Evaluation section by a real light worker calling a real local endpoint (one
+reply unreadable: that answer is "not judged", with the reason, in the example table); the Evaluate… dialog's judge
+section; the key never reaches the browser. Screenshots under tests/e2e/screenshots/."""
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import pytest
@@ -40,9 +41,10 @@ def studio_database(studio: Studio) -> Iterator[None]:
         reset_caches()
 
 
-def finished_run(studio: Studio) -> int:
+def finished_run(studio: Studio) -> tuple[int, str]:
     """A run marked succeeded with its two automatic evaluations, as a training worker leaves them: the fine-tuned
-    model's answers right, the base model's not (training itself is another test's business)."""
+    model's answers right, the base model's not (training itself is another test's business); and the first test
+    example's input."""
     api = api_client(studio.base_url)
     run_id: int = api.post("/api/runs", json={"dataset_id": studio.dataset_id, "base_model": str(studio.model)}).json()[
         "id"
@@ -64,16 +66,27 @@ def finished_run(studio: Studio) -> int:
         ]
         answers = Answers([e.id for e in examples], prompts, expected, expected, [WRONG] * len(examples))
         record_automatic(session, run, answers, fingerprint=None)
-    return run_id
+        return run_id, examples[0].record["input"]
 
 
-def grade(prompt: str, attempt: int) -> Scripted:
+UNREADABLE = "I would rather not grade this one."
+
+
+def grader(unreadable_input: str) -> Callable[[str, int], Scripted]:
+    """The judge's replies: 90 for the right answers, 10 for the wrong ones, except the wrong answer to the example
+    with `unreadable_input`, which gets a reply without a score."""
+    return lambda prompt, attempt: grade(prompt, unreadable_input)
+
+
+def grade(prompt: str, unreadable_input: str) -> Scripted:
     if "Answer A:" in prompt:  # pairwise: the right answer wins, wherever it is shown
         winner = "B" if prompt.split("Answer A:\n", 1)[1].startswith(WRONG) else "A"
         return Scripted(f'{{"winner": "{winner}", "explanation": "{winner} answers the task"}}')
     if "connection test" in prompt:
         return Scripted('{"score": 100, "explanation": "ok"}')
     wrong = prompt.split("The model's answer:\n", 1)[1].startswith(WRONG)
+    if wrong and f"\n{unreadable_input}\n" in prompt:
+        return Scripted(UNREADABLE)
     return Scripted(
         '{"score": 10, "explanation": "It does not answer."}' if wrong else '{"score": 90, "explanation": "Right."}'
     )
@@ -85,8 +98,8 @@ def test_a_judge_is_added_and_grades_a_runs_answers(tmp_path_factory: pytest.Tem
         studio_with_a_dataset(tmp_path_factory.mktemp("studio")) as studio,
         chromium_page(TIMEOUT, (1280, 900), signed_in_to=studio.base_url) as page,
     ):
-        judge.script = grade
-        run_id = finished_run(studio)
+        run_id, unreadable_input = finished_run(studio)
+        judge.script = grader(unreadable_input)
         bodies: list[str] = []
         page.on("response", lambda response: bodies.append(response.text()) if "/api/" in response.url else None)
 
@@ -110,9 +123,8 @@ def test_a_judge_is_added_and_grades_a_runs_answers(tmp_path_factory: pytest.Tem
         panel = page.get_by_test_id("judge-panel")
         expect(panel).to_contain_text("Not judged yet")
         panel.get_by_test_id("judge-open").click()
-        expect(panel.get_by_test_id("judge-rubric")).to_have_value(
-            api_client(studio.base_url).get("/api/judges/rubrics").json()["score"]["text"]
-        )
+        rubrics = api_client(studio.base_url).get("/api/judges/rubrics").json()
+        expect(panel.get_by_test_id("judge-rubric")).to_have_value(rubrics["score"]["text"])
         panel.screenshot(path=str(SCREENSHOTS / "judge-panel-form.png"))
         panel.get_by_test_id("judge-submit").click()
         rows = panel.get_by_test_id("judge-row")
@@ -122,6 +134,7 @@ def test_a_judge_is_added_and_grades_a_runs_answers(tmp_path_factory: pytest.Tem
         expect(rows.nth(1).get_by_test_id("judge-score")).to_contain_text("10.0 / 100")
         num_test = api_client(studio.base_url).get(f"/api/datasets/{studio.dataset_id}").json()["num_test"]
         expect(rows.first.get_by_test_id("judge-counts")).to_have_text(f"{num_test} of {num_test}")
+        expect(rows.nth(1).get_by_test_id("judge-counts")).to_have_text(f"{num_test - 1} of {num_test} · 1 not judged")
         expect(panel.get_by_test_id("judge-pairwise-counts")).to_contain_text(
             f"fine-tuned {num_test} · base model 0 · ties 0", timeout=60_000
         )
@@ -129,6 +142,49 @@ def test_a_judge_is_added_and_grades_a_runs_answers(tmp_path_factory: pytest.Tem
         expect(page.locator("[data-testid=metric-card][data-metric=judge_score]")).to_be_visible()
         page.screenshot(path=str(SCREENSHOTS / "judge-panel-1280.png"), full_page=True)
         panel.screenshot(path=str(SCREENSHOTS / "judge-panel.png"))
+
+        # The example table: each answer's grade and explanation; the unreadable reply is "not judged", not 0.
+        table = page.get_by_test_id("example-table")
+        first = table.get_by_test_id("example-row").first
+        expect(first.get_by_test_id("example-answer").get_by_test_id("example-judge")).to_contain_text("Judge 90 / 100")
+        expect(first.get_by_test_id("example-answer").get_by_test_id("example-judge-explanation")).to_have_text(
+            "Right."
+        )
+        expect(table.get_by_test_id("example-judge-explanation").filter(has_text="It does not answer.")).to_have_count(
+            num_test - 1
+        )
+        filters = page.get_by_test_id("example-filter")
+        expect(filters.locator("[data-filter=not_judged]")).to_contain_text("Not judged1")
+        filters.locator("[data-filter=not_judged]").click()
+        expect(table.get_by_test_id("example-row")).to_have_count(1)
+        expect(table.get_by_test_id("example-other-answer").get_by_test_id("example-not-judged")).to_contain_text(
+            "no score in the reply"
+        )
+        expect(table.get_by_test_id("example-answer")).to_contain_text("Judge 90 / 100")
+        # In the judge's score, that example has no change: neither an improvement nor unchanged.
+        page.get_by_test_id("example-metric").select_option("judge_score")
+        expect(table).to_contain_text("not judged → 0.90")
+        expect(filters.locator("[data-filter=improvements]")).to_contain_text(f"Improvements{num_test - 1}")
+        expect(filters.locator("[data-filter=unchanged]")).to_contain_text("Unchanged0")
+        page.get_by_test_id("evaluation-examples").screenshot(path=str(SCREENSHOTS / "judge-examples-1280.png"))
+        page.set_viewport_size({"width": 390, "height": 844})
+        page.get_by_test_id("evaluation-examples").screenshot(path=str(SCREENSHOTS / "judge-examples-390.png"))
+        filters.locator("[data-filter=all]").click()
+        expect(table.get_by_test_id("example-row")).to_have_count(num_test)
+
+        # Evaluate… can judge the new answers: the default rubric to edit, its 422 shown at the field.
+        page.get_by_test_id("evaluate-open").click()
+        dialog = page.get_by_test_id("evaluate-dialog")
+        dialog.get_by_test_id("eval-judge").check()
+        expect(dialog.get_by_test_id("eval-judgeId")).to_contain_text("Local grader (judge-1)")
+        expect(dialog.get_by_test_id("eval-rubric")).to_have_value(rubrics["score"]["text"])
+        dialog.get_by_test_id("eval-judge-section").screenshot(path=str(SCREENSHOTS / "evaluate-judge-390.png"))
+        dialog.get_by_test_id("eval-rubric").fill("Grade {response}.")
+        dialog.get_by_test_id("evaluate-submit").click()
+        expect(dialog.get_by_test_id("eval-rubric-error")).to_contain_text("{instruction}")
+        expect(dialog.get_by_test_id("eval-rubric")).to_be_focused()
+        page.set_viewport_size({"width": 1280, "height": 900})
+        dialog.screenshot(path=str(SCREENSHOTS / "evaluate-judge-1280.png"))
 
         assert API_KEY not in page.content()
         assert bodies and not any(API_KEY in body for body in bodies)

@@ -1,10 +1,13 @@
+import { useQuery } from "@tanstack/react-query";
 import { useRef, useState, type SubmitEvent } from "react";
+import { Link } from "react-router";
 import type { CheckpointOut, DatasetOut, EvaluationCreate, RunOut, Split } from "../../../client/types.gen";
 import { ErrorNotice } from "../../../components/ui/ErrorNotice";
 import { FieldError } from "../../../components/ui/FormRow";
 import { ApiError, fieldMessage } from "../../../lib/api";
 import { formatLoss, plural } from "../../../lib/format";
 import { useFocusField } from "../../../lib/focusField";
+import { judgeQueries } from "../../../lib/judges";
 import { useCreateEvaluation } from "../api/queries";
 
 type Examples = Split | "all";
@@ -24,8 +27,14 @@ type Form = {
   /** One stop string a line. */
   stop: string;
   batchSize: string;
+  /** Also grade the answers with one of the user's judges once they are in. */
+  judge: boolean;
+  /** Null: the first of the user's judges. */
+  judgeId: number | null;
+  /** Null: the default rubric, which is then not sent (the server asks with its own default). */
+  rubric: string | null;
 };
-type FieldName = Exclude<keyof Form, "strategy">;
+type FieldName = Exclude<keyof Form, "strategy" | "judge">;
 type NumberField = "temperature" | "topP" | "topK" | "seed" | "maxNewTokens" | "repetitionPenalty" | "batchSize";
 
 const SPLITS: { value: Examples; label: string }[] = [
@@ -41,6 +50,8 @@ function fieldOf(serverField: string): FieldName | null {
   if (serverField === "dataset_id") return "datasetId";
   if (serverField === "split") return "examples";
   if (serverField === "batch_size") return "batchSize";
+  if (serverField === "judge.rubric") return "rubric";
+  if (serverField === "judge" || serverField === "judge.judge_id") return "judgeId";
   if (serverField.startsWith("decoding.stop")) return "stop";
   const decoding: Record<string, FieldName> = {
     "decoding.temperature": "temperature",
@@ -68,7 +79,7 @@ function firstExamples(dataset: DatasetOut | undefined): Examples {
 /** The request, or the fields that are not numbers. */
 function toRequest(
   runId: number,
-  form: Form & { source: string; examples: Examples },
+  form: Form & { source: string; examples: Examples; defaultRubric: string },
 ): { request: EvaluationCreate; errors: null } | { request: null; errors: Partial<Record<FieldName, string>> } {
   const errors: Partial<Record<FieldName, string>> = {};
   const number = (field: FieldName, text: string): number => {
@@ -100,13 +111,19 @@ function toRequest(
     },
     batch_size: number("batchSize", form.batchSize),
   };
+  if (form.judge) {
+    if (form.judgeId === null) errors.judgeId = "Add a judge on the Judges page first, or untick “Judge the answers”.";
+    const rubric = form.rubric === null || form.rubric === form.defaultRubric ? null : form.rubric;
+    request.judge = { judge_id: form.judgeId ?? 0, rubric };
+  }
   return Object.keys(errors).length > 0 ? { request: null, errors } : { request, errors: null };
 }
 
 /**
  * "Evaluate…": a button and its dialog. What answers (the final weights, a checkpoint still on disk or the base
  * model), which examples (this run's dataset or another, one split or all of it), how answers are decoded, and the
- * batch size. A 422 is shown at the field it names; the new evaluation appears in the run's list.
+ * batch size; optionally, a judge to grade the answers once they are in, with an edited rubric. A 422 is shown at the
+ * field it names; the new evaluation appears in the run's list.
  */
 export function EvaluateDialog({
   run,
@@ -137,6 +154,9 @@ export function EvaluateDialog({
     repetitionPenalty: "1",
     stop: "",
     batchSize: "8",
+    judge: false,
+    judgeId: null,
+    rubric: null,
   });
   const [local, setLocal] = useState<Partial<Record<FieldName, string>>>({});
 
@@ -150,6 +170,11 @@ export function EvaluateDialog({
   const examples = form.examples ?? firstExamples(dataset);
   const count = countOf(dataset, examples);
   const template = typeof run.config.template === "string" ? run.config.template : null;
+  // Only asked for once the user wants a judge.
+  const judges = useQuery({ ...judgeQueries.list(), enabled: form.judge });
+  const rubrics = useQuery({ ...judgeQueries.rubrics(), enabled: form.judge });
+  const judgeId = form.judgeId ?? judges.data?.items[0]?.id ?? null;
+  const defaultRubric = rubrics.data?.score.text ?? "";
   const runMaxNewTokens = typeof run.config.max_new_tokens === "number" ? run.config.max_new_tokens : null;
 
   const change = <K extends keyof Form>(key: K, value: Form[K]) => {
@@ -177,7 +202,7 @@ export function EvaluateDialog({
 
   const submit = (event: SubmitEvent<HTMLFormElement>) => {
     event.preventDefault();
-    const { request, errors } = toRequest(run.id, { ...form, source, examples });
+    const { request, errors } = toRequest(run.id, { ...form, source, examples, judgeId, defaultRubric });
     if (errors) {
       setLocal(errors);
       const first = Object.keys(errors)[0];
@@ -395,6 +420,73 @@ export function EvaluateDialog({
                 Prompts answered together. Larger: faster on a GPU, more memory; smaller: finer progress and a cancel
                 that stops sooner.
               </div>
+            </fieldset>
+            <fieldset className="eval-fieldset" data-testid="eval-judge-section">
+              <legend>LLM judge</legend>
+              <label className="eval-dialog-check">
+                <input
+                  type="checkbox"
+                  checked={form.judge}
+                  onChange={(event) => change("judge", event.target.checked)}
+                  data-testid="eval-judge"
+                />{" "}
+                Judge the answers
+              </label>
+              <div className="hint">
+                Once the answers are in, a judge grades each from 0 to 100 against the expected answer and says why;
+                an answer it cannot grade is “not judged”, never 0.
+              </div>
+              {!form.judge ? null : judges.isError ? (
+                <ErrorNotice error={judges.error} title="Could not load your judges" />
+              ) : judges.data?.items.length === 0 ? (
+                <>
+                  <p className="muted" data-testid="eval-judge-none">
+                    No judges yet: <Link to="/judges">add one on the Judges page</Link> (an OpenAI-compatible endpoint,
+                    or a base model in the studio).
+                  </p>
+                  {error("judgeId")}
+                </>
+              ) : (
+                <>
+                  <div className="eval-dialog-field">
+                    <label htmlFor="eval-judgeId">Judge</label>
+                    <select
+                      {...field("judgeId")}
+                      className="select"
+                      value={judgeId ?? ""}
+                      onChange={(event) => change("judgeId", Number(event.target.value))}
+                    >
+                      {(judges.data?.items ?? []).map((item) => (
+                        <option key={item.id} value={item.id}>
+                          {item.name} ({item.model})
+                        </option>
+                      ))}
+                    </select>
+                    {error("judgeId")}
+                  </div>
+                  <div className="eval-dialog-field">
+                    <label htmlFor="eval-rubric">
+                      Rubric{" "}
+                      <span className="muted small">
+                        with {(rubrics.data?.score.placeholders ?? []).map((name) => `{${name}}`).join(", ")}
+                      </span>
+                    </label>
+                    <textarea
+                      {...field("rubric")}
+                      className="input mono-text eval-rubric"
+                      rows={8}
+                      value={form.rubric ?? defaultRubric}
+                      onChange={(event) => change("rubric", event.target.value)}
+                    />
+                    {error("rubric")}
+                    {form.rubric !== null && form.rubric !== defaultRubric ? (
+                      <button type="button" className="link-button small" onClick={() => change("rubric", null)}>
+                        Back to the default rubric
+                      </button>
+                    ) : null}
+                  </div>
+                </>
+              )}
             </fieldset>
             {unplaced ? <ErrorNotice error={unplaced} title="The evaluation was not created" testId="evaluate-error" /> : null}
           </div>

@@ -6,6 +6,11 @@ import { WordDiff } from "./WordDiff";
 
 type Scores = Record<string, number | null>;
 
+/** What the judge made of one answer: its 0–1 score and why, or why it gave none; all null when never judged. */
+type Judged = { score: number | null; explanation: string | null; notJudged: string | null };
+
+type Side = { answer: string; scores: Scores; judged: Judged };
+
 type Row = {
   exampleId: number;
   instruction: string;
@@ -13,11 +18,12 @@ type Row = {
   expected: string;
   answer: string;
   scores: Scores;
+  judged: Judged;
   /** The evaluation compared against: its answer and scores (null when viewing one evaluation alone). */
-  other: { answer: string; scores: Scores } | null;
+  other: Side | null;
 };
 
-type Filter = "all" | "regressions" | "improvements" | "unchanged";
+type Filter = "all" | "regressions" | "improvements" | "unchanged" | "not_judged";
 type SortKey = "change" | "score" | "other" | "example";
 
 const FILTERS: { value: Filter; label: string }[] = [
@@ -26,8 +32,22 @@ const FILTERS: { value: Filter; label: string }[] = [
   { value: "improvements", label: "Improvements" },
   { value: "unchanged", label: "Unchanged" },
 ];
+const NOT_JUDGED_FILTER: { value: Filter; label: string } = { value: "not_judged", label: "Not judged" };
 
 const PAGE = 50;
+
+function judgedOf(prediction: EvaluationPredictionOut): Judged {
+  return {
+    score: prediction.scores.judge_score ?? null,
+    explanation: prediction.judge_explanation,
+    notJudged: prediction.not_judged_reason,
+  };
+}
+
+/** An answer the judge was asked about and gave no score for, on either side. */
+function notJudged(row: Row): boolean {
+  return row.judged.notJudged !== null || (row.other?.judged.notJudged ?? null) !== null;
+}
 
 /**
  * The viewed evaluation's answers, each joined with the compared one's answer to the same example (examples only one
@@ -46,7 +66,8 @@ function joinRows(answers: EvaluationPredictionOut[], against: EvaluationPredict
         expected: p.expected,
         answer: p.generated,
         scores: p.scores,
-        other: other ? { answer: other.generated, scores: other.scores } : null,
+        judged: judgedOf(p),
+        other: other ? { answer: other.generated, scores: other.scores, judged: judgedOf(other) } : null,
       },
     ];
   });
@@ -63,10 +84,56 @@ function changeOf(row: Row, metric: string): number | null {
   return value === null || value === undefined || before === null || before === undefined ? null : value - before;
 }
 
-function sortValue(row: Row, metric: string, key: SortKey): number {
+/** Null where there is no value (an answer not judged): such rows sort last, whichever the direction. */
+function sortValue(row: Row, metric: string, key: SortKey): number | null {
   if (key === "example") return row.exampleId;
   const value = key === "change" ? changeOf(row, metric) : (key === "score" ? row.scores : row.other?.scores)?.[metric];
-  return value ?? Number.NEGATIVE_INFINITY;
+  return value ?? null;
+}
+
+function compareRows(x: Row, y: Row, metric: string, key: SortKey, ascending: boolean): number {
+  const a = sortValue(x, metric, key);
+  const b = sortValue(y, metric, key);
+  if (a === null || b === null) return (a === null ? 1 : 0) - (b === null ? 1 : 0) || x.exampleId - y.exampleId;
+  return (ascending ? a - b : b - a) || x.exampleId - y.exampleId;
+}
+
+/** Text longer than three lines, folded to them with "More" / "Less". */
+function Folded({ text, className, testId }: { text: string; className?: string; testId?: string }) {
+  const [open, setOpen] = useState(false);
+  const long = text.length > 160 || text.split("\n").length > 3;
+  return (
+    <div className={className} data-testid={testId}>
+      <div className={open || !long ? "text-cell" : "text-cell eval-clamped"}>{text}</div>
+      {long ? (
+        <button type="button" className="link-button small" onClick={() => setOpen(!open)}>
+          {open ? "Less" : "More"}
+        </button>
+      ) : null}
+    </div>
+  );
+}
+
+/** Under an answer: the judge's grade (0–100, as it was asked) and explanation, or why it gave none. */
+function JudgeNote({ judged }: { judged: Judged }) {
+  if (judged.notJudged !== null) {
+    return (
+      <div className="eval-judge eval-judge-none" data-testid="example-not-judged">
+        <div className="eval-judge-label">Not judged</div>
+        <Folded text={judged.notJudged} testId="example-not-judged-reason" />
+      </div>
+    );
+  }
+  if (judged.score === null) return null;
+  return (
+    <div className="eval-judge" data-testid="example-judge">
+      <div className="eval-judge-label">
+        Judge <span data-testid="example-judge-score">{(judged.score * 100).toFixed(0)}</span>
+        <span className="muted"> / 100</span>
+      </div>
+      {judged.explanation ? <Folded text={judged.explanation} testId="example-judge-explanation" /> : null}
+    </div>
+  );
 }
 
 function Question({ instruction, input }: { instruction: string; input: string }) {
@@ -95,6 +162,13 @@ function Question({ instruction, input }: { instruction: string; input: string }
 /** Every metric, the one the table follows first: "0.41 → 0.56" when compared, else the score. */
 function ScoreList({ row, metrics, metric }: { row: Row; metrics: string[]; metric: string }) {
   const ordered = [metric, ...metrics.filter((name) => name !== metric)];
+  // An answer the judge gave no score for reads "not judged", never a number.
+  const score = (side: Pick<Side, "scores" | "judged">, name: string) =>
+    name === "judge_score" && side.judged.notJudged !== null ? (
+      <span className="eval-score-none">not judged</span>
+    ) : (
+      formatScore(side.scores[name], name)
+    );
   return (
     <dl className="eval-scores">
       {ordered.map((name) => (
@@ -103,11 +177,11 @@ function ScoreList({ row, metrics, metric }: { row: Row; metrics: string[]; metr
           <dd className="mono">
             {row.other ? (
               <>
-                {formatScore(row.other.scores[name], name)}
+                {score(row.other, name)}
                 <span className="muted"> → </span>
               </>
             ) : null}
-            {formatScore(row.scores[name], name)}
+            {score(row, name)}
           </dd>
         </div>
       ))}
@@ -148,7 +222,7 @@ export function ExampleComparisonTable({
   const [metric, setMetric] = useState(metrics.includes(HEADLINE_METRIC) ? HEADLINE_METRIC : (metrics[0] ?? ""));
   const [sortKey, setSortKey] = useState<SortKey>(compared ? "change" : "score");
   const [ascending, setAscending] = useState(true);
-  const [filter, setFilter] = useState<Filter>("all");
+  const [chosenFilter, setFilter] = useState<Filter>("all");
   const [search, setSearch] = useState("");
   const [shown, setShown] = useState(PAGE);
   const query = useDebounced(search.trim().toLowerCase(), 200);
@@ -157,31 +231,48 @@ export function ExampleComparisonTable({
   const key: SortKey = compared || sortKey === "score" || sortKey === "example" ? sortKey : "score";
 
   const counts = useMemo(() => {
-    const result = { all: rows.length, regressions: 0, improvements: 0, unchanged: 0 };
+    const result: Record<Filter, number> = {
+      all: rows.length,
+      regressions: 0,
+      improvements: 0,
+      unchanged: 0,
+      not_judged: 0,
+    };
     for (const row of rows) {
-      const change = changeOf(row, metric) ?? 0;
-      if (change < 0) result.regressions++;
-      else if (change > 0) result.improvements++;
-      else result.unchanged++;
+      // No change (the judge gave one side no score) is neither a regression nor unchanged.
+      const change = changeOf(row, metric);
+      if (change !== null && change < 0) result.regressions++;
+      else if (change !== null && change > 0) result.improvements++;
+      else if (change === 0) result.unchanged++;
+      if (notJudged(row)) result.not_judged++;
     }
     return result;
   }, [rows, metric]);
+  // "Not judged" once the judge left some answer unscored; the other filters need a comparison.
+  const filters = [
+    ...(compared ? FILTERS : FILTERS.slice(0, 1)),
+    ...(counts.not_judged > 0 ? [NOT_JUDGED_FILTER] : []),
+  ];
+  // A judging run again may leave nothing "not judged": the filter then falls back to every example.
+  const filter = filters.some(({ value }) => value === chosenFilter) ? chosenFilter : "all";
 
   const visible = useMemo(() => {
     const matching = rows.filter((row) => {
-      const change = changeOf(row, metric) ?? 0;
-      if (filter === "regressions" && !(change < 0)) return false;
-      if (filter === "improvements" && !(change > 0)) return false;
+      const change = changeOf(row, metric);
+      if (filter === "regressions" && !(change !== null && change < 0)) return false;
+      if (filter === "improvements" && !(change !== null && change > 0)) return false;
       if (filter === "unchanged" && change !== 0) return false;
+      if (filter === "not_judged" && !notJudged(row)) return false;
       if (!query) return true;
-      return [row.instruction, row.input, row.expected, row.answer, row.other?.answer ?? ""].some((text) =>
-        text.toLowerCase().includes(query),
+      const judgeTexts = [row.judged, row.other?.judged].flatMap((judged) => [
+        judged?.explanation ?? "",
+        judged?.notJudged ?? "",
+      ]);
+      return [row.instruction, row.input, row.expected, row.answer, row.other?.answer ?? "", ...judgeTexts].some(
+        (text) => text.toLowerCase().includes(query),
       );
     });
-    const direction = ascending ? 1 : -1;
-    return matching.sort(
-      (x, y) => direction * (sortValue(x, metric, key) - sortValue(y, metric, key)) || x.exampleId - y.exampleId,
-    );
+    return matching.sort((x, y) => compareRows(x, y, metric, key, ascending));
   }, [rows, metric, filter, query, key, ascending]);
 
   const sortBy = (next: SortKey) => {
@@ -198,9 +289,9 @@ export function ExampleComparisonTable({
   return (
     <div className="eval-examples">
       <div className="table-toolbar eval-toolbar">
-        {compared ? (
+        {filters.length > 1 ? (
           <div className="segmented" role="group" aria-label="Show examples" data-testid="example-filter">
-            {FILTERS.map(({ value, label: text }) => (
+            {filters.map(({ value, label: text }) => (
               <button
                 key={value}
                 type="button"
@@ -312,10 +403,12 @@ export function ExampleComparisonTable({
                 </td>
                 <td data-testid="example-answer">
                   <WordDiff expected={row.expected} answer={row.answer} />
+                  <JudgeNote judged={row.judged} />
                 </td>
                 {row.other ? (
                   <td data-testid="example-other-answer">
                     <WordDiff expected={row.expected} answer={row.other.answer} />
+                    <JudgeNote judged={row.other.judged} />
                   </td>
                 ) : null}
                 <td>
