@@ -731,7 +731,8 @@ export const getJudge = <ThrowOnError extends boolean = false>(options: Options<
 /**
  * Update Judge
  *
- * Rename, point elsewhere, or replace the key ("" removes it); what is not sent stays.
+ * Rename, point elsewhere, or replace the key ("" removes it); what is not sent stays. Only an admin may point a
+ * judge at an address inside the studio's network (loopback, private, link-local).
  */
 export const updateJudge = <ThrowOnError extends boolean = false>(options: Options<UpdateJudgeData, ThrowOnError>) => (options.client ?? client).patch<UpdateJudgeResponses, UpdateJudgeErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }, {
