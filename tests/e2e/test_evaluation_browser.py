@@ -139,7 +139,8 @@ def _the_automatic_comparison(page: Any, api: Any, studio: Studio, run_id: int) 
     # A phone: the cards stack, the table scrolls inside its card, nothing scrolls the page sideways.
     page.set_viewport_size({"width": 390, "height": 844})
     expect(cards.first).to_be_visible()
-    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    # Charts re-measure their canvas after a resize: give the layout a moment to settle before measuring it.
+    page.wait_for_function("document.documentElement.scrollWidth <= 390", timeout=10_000)
     page.screenshot(path=str(SCREENSHOTS / "evaluation-390.png"), full_page=True)
 
 
@@ -200,7 +201,8 @@ def _an_evaluation_through_the_dialog(page: Any, api: Any, studio: Studio, run_i
     assert {"example_id", "instruction", "input", "expected", "generated", "rouge_l"} <= set(cells[0])
 
     page.set_viewport_size({"width": 390, "height": 844})
-    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    # Charts re-measure their canvas after a resize: give the layout a moment to settle before measuring it.
+    page.wait_for_function("document.documentElement.scrollWidth <= 390", timeout=10_000)
     page.get_by_test_id("evaluations").screenshot(path=str(SCREENSHOTS / "evaluations-390.png"))
     page.get_by_test_id("evaluate-open").click()
     page.screenshot(path=str(SCREENSHOTS / "evaluate-dialog-390.png"))
