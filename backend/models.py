@@ -314,6 +314,8 @@ class Run(Base):
     lease_expires_at: Mapped[datetime | None] = mapped_column(index=True)
     environment: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # device, quantisation, library versions
     base_eval_loss: Mapped[float | None] = mapped_column(Float)
+    # A quantised method's (qlora, lora_8bit) base model unquantised; base_eval_loss is then the quantised one's.
+    unquantised_base_eval_loss: Mapped[float | None] = mapped_column(Float)
     final_eval_loss: Mapped[float | None] = mapped_column(Float)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     started_at: Mapped[datetime | None]

@@ -67,4 +67,5 @@ class OomRetry:
             self.paths,
             resume_from=resume.checkpoint_dir if resume else None,
             base_eval_loss=resume.base_eval_loss if resume else None,
+            unquantised_base_eval_loss=resume.unquantised_base_eval_loss if resume else None,
         )

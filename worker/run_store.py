@@ -29,7 +29,7 @@ from domain.log import LogKind
 from domain.records import RECORD, AnyRecord
 from worker.evaluation_store import Answers, record_automatic
 from worker.leases import lease_expiry
-from worker.training.types import SplitData
+from worker.training.types import UNQUANTISED_EVAL_LOSS, SplitData
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,7 @@ class Resume:
     checkpoint_dir: Path
     step: int
     base_eval_loss: float | None
+    unquantised_base_eval_loss: float | None
 
 
 def claim(run_id: int, owner: str) -> bool:
@@ -89,10 +90,21 @@ def prepare_resume(run_id: int) -> Resume | None:
         if usable is None:
             return None
         session.execute(delete(Checkpoint).where(Checkpoint.run_id == run_id, Checkpoint.step > after))
-        base_eval_loss = session.scalar(
-            select(Metric.value).where(Metric.run_id == run_id, Metric.step == 0, Metric.name == "eval_loss")
+        step_zero = dict(
+            session.execute(
+                select(Metric.name, Metric.value).where(
+                    Metric.run_id == run_id, Metric.step == 0, Metric.name.in_(["eval_loss", UNQUANTISED_EVAL_LOSS])
+                )
+            )
+            .tuples()
+            .all()
         )
-        return Resume(storage.local_path(usable.storage_key), usable.step, base_eval_loss)
+        return Resume(
+            storage.local_path(usable.storage_key),
+            usable.step,
+            step_zero.get("eval_loss"),
+            step_zero.get(UNQUANTISED_EVAL_LOSS),
+        )
 
 
 @contextmanager

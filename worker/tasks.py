@@ -91,6 +91,7 @@ def _train_claimed(lease: Lease) -> None:
             output_dir=storage.local_path(run_storage_key(run_id)),
             resume_from=resume.checkpoint_dir if resume else None,
             base_eval_loss=resume.base_eval_loss if resume else None,
+            unquantised_base_eval_loss=resume.unquantised_base_eval_loss if resume else None,
         )
         retry = OomRetry(lease, sink, inputs.config, paths)
         limit = settings.simulate_oom_above_batch
@@ -114,6 +115,7 @@ def _train_claimed(lease: Lease) -> None:
                 },
             },
             "base_eval_loss": result.base_eval_loss,
+            "unquantised_base_eval_loss": result.unquantised_base_eval_loss,
             "final_eval_loss": result.final_eval_loss,
         }
         if result.cancelled or result.weights_dir is None:
@@ -203,7 +205,7 @@ def _evaluate_claimed(evaluation_id: int) -> None:
             prompts,
             inputs.decoding,
             inputs.max_new_tokens,
-            batch_size=inputs.batch_size,
+            max_batch_size=inputs.batch_size,
             progress=lambda done: evaluation_store.record_progress(evaluation_id, WORKER_ID, done),
         )
         if generated is None:

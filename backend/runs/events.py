@@ -60,6 +60,7 @@ def status_event(run: Run) -> StatusEvent:
             status_message=run.status_message,
             error=run.error,
             base_eval_loss=run.base_eval_loss,
+            unquantised_base_eval_loss=run.unquantised_base_eval_loss,
             final_eval_loss=run.final_eval_loss,
         ),
     )

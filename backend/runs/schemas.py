@@ -77,7 +77,13 @@ class RunOut(BaseModel):
     attempts: int = Field(description="Tries at this run so far: 1, plus one per resume after a lost worker.")
     preflight: bool = Field(description="Whether a pre-flight measures the run before it trains (see RunCreate).")
     environment: dict[str, Any] | None
-    base_eval_loss: float | None
+    base_eval_loss: float | None = Field(
+        description="Validation loss at step 0, where training starts: with qlora or lora_8bit the quantised base model's."
+    )
+    unquantised_base_eval_loss: float | None = Field(
+        description="qlora and lora_8bit: the base model's validation loss unquantised, as the user has it, which "
+        "the fine-tuned model is judged against. Null when the method does not quantise (then it is base_eval_loss)."
+    )
     final_eval_loss: float | None
     created_at: datetime
     started_at: datetime | None
@@ -155,6 +161,7 @@ class StatusPayload(BaseModel):
     status_message: str
     error: str | None
     base_eval_loss: float | None
+    unquantised_base_eval_loss: float | None
     final_eval_loss: float | None
 
 

@@ -33,7 +33,14 @@ def test_run_events_are_a_typed_union_in_the_schema() -> None:
     assert payloads == {
         "MetricEvent": ["epoch", "name", "value"],
         "LogLineEvent": ["kind", "message", "time"],
-        "StatusEvent": ["base_eval_loss", "error", "final_eval_loss", "status", "status_message"],
+        "StatusEvent": [
+            "base_eval_loss",
+            "error",
+            "final_eval_loss",
+            "status",
+            "status_message",
+            "unquantised_base_eval_loss",
+        ],
     }
     for name in ("MetricEvent", "LogLineEvent", "StatusEvent", "ReconnectEvent"):
         assert sorted(components[name]["required"]) == ["id", "payload", "run_id", "step", "type"]

@@ -20,7 +20,7 @@ from tests.backend.test_evaluations_create import succeeded_run
 from tests.conftest import Stack
 from tests.processes import celery_worker, poll
 from worker.training.choices import score_with
-from worker.training.generate import load_answering_model
+from worker.training.generate import load_answering_model, load_tokenizer
 
 QUESTIONS = [
     {
@@ -89,7 +89,7 @@ def test_a_benchmark_scored_for_the_base_and_the_fine_tuned_model(
         for item in answers:
             assert item["chosen"] == max(range(3), key=lambda i: item["logliks"][i])
     # The worker's log-likelihoods are what the scoring function gives in this process, with the base model alone.
-    model, tokenizer = load_answering_model(str(tiny_model), None)
+    model, tokenizer = load_answering_model(str(tiny_model), None, "cpu"), load_tokenizer(str(tiny_model), None)
     expected = score_with(
         model, tokenizer, [ChoiceQuestion(q["question"], q["choices"]) for q in QUESTIONS], batch_size=2
     )

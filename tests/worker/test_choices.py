@@ -9,7 +9,7 @@ from transformers import PreTrainedTokenizerBase
 
 from domain.scoring.choices import ChoiceQuestion, answer, context, continuation
 from worker.training.choices import encode_pair, score_with
-from worker.training.generate import load_answering_model
+from worker.training.generate import load_answering_model, load_tokenizer
 
 QUESTIONS = [
     ChoiceQuestion("What is the capital of France?", ["Paris", "Rome", "a city somewhere in the south of Europe"]),
@@ -20,7 +20,7 @@ QUESTIONS = [
 
 @pytest.fixture(scope="module")
 def loaded(tiny_model: Path) -> tuple[torch.nn.Module, PreTrainedTokenizerBase]:
-    return load_answering_model(str(tiny_model), None)
+    return load_answering_model(str(tiny_model), None, "cpu"), load_tokenizer(str(tiny_model), None)
 
 
 def _by_hand(model: torch.nn.Module, tokenizer: PreTrainedTokenizerBase, question: str, choice: str) -> float:

@@ -1,10 +1,27 @@
-"""Decoding generated answers: a character cut by max_new_tokens is dropped, nothing else is."""
+"""Generating answers: batched as one by one, decoding options as generate() applies them, sampling seeded per
+prompt, the batch size from memory; decoding: a character cut by max_new_tokens is dropped, nothing else is."""
 
 from pathlib import Path
 
-from transformers import AutoTokenizer
+import pytest
+import torch
+from transformers import AutoTokenizer, GenerationConfig, PreTrainedModel, PreTrainedTokenizerBase
 
-from worker.training.generate import REPLACEMENT_CHARACTER, decode_answer
+from domain.decoding import Decoding
+from domain.records import AlpacaRecord
+from domain.templates import render
+from tests.tiny_model import build_tiny_llama
+from worker.training.generate import (
+    MAX_BATCH_SIZE,
+    REPLACEMENT_CHARACTER,
+    answer,
+    batch_size_for,
+    cut_at_stop,
+    decode_answer,
+    generation_row_bytes,
+    load_model,
+    load_tokenizer,
+)
 
 
 def _cut_inside_a_character(tokenizer: object, text: str) -> list[int]:
@@ -34,3 +51,108 @@ def test_a_replacement_character_the_model_wrote_stays(tiny_model: Path) -> None
     ids = tokenizer.encode(f"the end {REPLACEMENT_CHARACTER}", add_special_tokens=False)
     assert decode_answer(tokenizer, ids, hit_limit=False) == f"the end {REPLACEMENT_CHARACTER}"
     assert decode_answer(tokenizer, cut, hit_limit=False).endswith(REPLACEMENT_CHARACTER)
+
+
+PENALTY = 2.0  # padding must not count as tokens the answer repeats
+PENALISED = Decoding(repetition_penalty=PENALTY)
+# Rendered with a template, as every generation's prompts are: batched, their shared beginning is computed once.
+PROMPTS = [
+    render("alpaca", AlpacaRecord(instruction=instruction, input=text, output="-")).prompt
+    for instruction, text in [
+        ("Hi", ""),
+        ("What is the capital of France?", ""),
+        ("Summarise the text.", "The museum opens late on Fridays, until nine in the evening, from June to August."),
+        ("List three colours.", ""),
+        ("Translate to Greek.", "Good morning, how are you today?"),
+        ("Add the numbers.", "2 and 2"),
+    ]
+]
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory: pytest.TempPathFactory) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
+    # Weights large enough that a token's position changes the answers: a misnumbered position shows.
+    path = build_tiny_llama(tmp_path_factory.mktemp("models") / "tiny-sharp", initializer_range=1.0)
+    return load_model(path, "cpu"), load_tokenizer(str(path), None)
+
+
+def _one_at_a_time_with_generate(
+    model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase, config: GenerationConfig
+) -> list[list[int]]:
+    """The reference: transformers' generate(), one prompt at a time (no padding), its new tokens."""
+    generated = []
+    for prompt in PROMPTS:
+        encoded = tokenizer([prompt], return_tensors="pt")
+        with torch.inference_mode():
+            output = model.generate(**encoded, generation_config=config, tokenizer=tokenizer)  # type: ignore[operator]
+        generated.append(output[0, encoded["input_ids"].shape[1] :].tolist())
+    return generated
+
+
+def _greedy(tokenizer: PreTrainedTokenizerBase, ends: list[int], **options: object) -> GenerationConfig:
+    return GenerationConfig(
+        max_new_tokens=10,
+        do_sample=False,
+        repetition_penalty=PENALTY,
+        eos_token_id=ends,
+        pad_token_id=tokenizer.pad_token_id,
+        **options,
+    )
+
+
+def test_batched_greedy_answers_are_the_one_by_one_answers(
+    tiny: tuple[PreTrainedModel, PreTrainedTokenizerBase],
+) -> None:
+    model, tokenizer = tiny
+    # The random model never writes its end token: tokens it writes at different steps end the answers instead (as
+    # the model's generation config names them), so rows leave the batch at different steps.
+    written = _one_at_a_time_with_generate(model, tokenizer, _greedy(tokenizer, [tokenizer.eos_token_id]))
+    ends = [tokenizer.eos_token_id, written[0][2], written[1][5], written[3][7]]
+    reference = _one_at_a_time_with_generate(model, tokenizer, _greedy(tokenizer, ends))
+    assert len({len(tokens) for tokens in reference}) > 2  # the answers do end at different steps
+    model.generation_config.eos_token_id = ends
+    try:
+        one_by_one = answer(model, tokenizer, PROMPTS, 10, PENALISED, max_batch_size=1)
+        batched = answer(model, tokenizer, PROMPTS, 10, PENALISED, max_batch_size=len(PROMPTS))
+    finally:
+        model.generation_config.eos_token_id = tokenizer.eos_token_id
+    expected = [decode_answer(tokenizer, tokens, hit_limit=tokens[-1] not in ends) for tokens in reference]
+    assert batched == one_by_one == expected
+
+
+def test_stop_strings_end_answers_as_generate_ends_them(
+    tiny: tuple[PreTrainedModel, PreTrainedTokenizerBase],
+) -> None:
+    model, tokenizer = tiny
+    free = answer(model, tokenizer, PROMPTS, 10, PENALISED)
+    stop = free[1][len(free[1]) // 2 :][:2]  # two characters from the middle of one answer
+    config = _greedy(tokenizer, [tokenizer.eos_token_id], stop_strings=[stop])
+    expected = [
+        cut_at_stop(decode_answer(tokenizer, tokens, hit_limit=False), [stop])
+        for tokens in _one_at_a_time_with_generate(model, tokenizer, config)
+    ]
+    decoding = PENALISED.model_copy(update={"stop": [stop]})
+    batched = answer(model, tokenizer, PROMPTS, 10, decoding, max_batch_size=len(PROMPTS))
+    assert batched == expected
+    assert len(batched[1]) < len(free[1])
+
+
+def test_sampling_is_reproducible_whatever_the_batch_size(
+    tiny: tuple[PreTrainedModel, PreTrainedTokenizerBase],
+) -> None:
+    model, tokenizer = tiny
+    sampling = Decoding(strategy="sampling", temperature=1.5, top_k=0, seed=7)
+    first = answer(model, tokenizer, PROMPTS, 8, sampling, max_batch_size=len(PROMPTS))
+    assert answer(model, tokenizer, PROMPTS, 8, sampling, max_batch_size=2) == first
+    assert answer(model, tokenizer, PROMPTS, 8, sampling.model_copy(update={"seed": 8})) != first
+    assert answer(model, tokenizer, PROMPTS, 8) != first  # greedy
+
+
+def test_the_batch_size_follows_memory(tiny: tuple[PreTrainedModel, PreTrainedTokenizerBase]) -> None:
+    model, _ = tiny
+    assert batch_size_for(model, 100, 64) == MAX_BATCH_SIZE["cpu"]  # a tiny model: the device's limit binds
+    assert batch_size_for(model, 100, 64, cap=3) == 3
+    # A prompt whose attention scores alone outgrow the memory: one at a time.
+    assert batch_size_for(model, 1_000_000, 64) == 1
+    config = model.config.to_dict()
+    assert generation_row_bytes(config, 200, 64, 4) > generation_row_bytes(config, 100, 64, 4)

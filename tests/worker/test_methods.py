@@ -12,11 +12,12 @@ from trl.trainer.sft_trainer import DataCollatorForLanguageModeling
 from domain.config import TrainingConfig
 from domain.records import AlpacaRecord
 from domain.templates import TemplateContext
+from tests.tiny_model import build_tiny_llama
 from tests.worker.conftest import RecordingSink
 from worker.training.sft import train
 from worker.training.sft_config import build_trainer_configs
 from worker.training.sft_data import load_training_tokenizer, tokenized_dataset
-from worker.training.types import RunPaths, SplitData
+from worker.training.types import UNQUANTISED_EVAL_LOSS, RunPaths, SplitData
 
 ROWS = [
     AlpacaRecord(
@@ -36,6 +37,25 @@ def test_lora_over_8bit_weights(tiny_model: Path, tmp_path: Path) -> None:
     assert any("(LoRA over 8-bit weights)" in event for event in sink.lines)
     assert result.weights_dir is not None and (result.weights_dir / "adapter_model.safetensors").is_file()
     assert result.final_eval_loss is not None
+    assert result.unquantised_base_eval_loss is not None  # step 0 is the 8-bit model's: the user's is measured too
+
+
+def test_qlora_is_compared_with_the_unquantised_base_model(tmp_path: Path) -> None:
+    """Step 0 of a QLoRA run is the 4-bit model's loss. The base model as the user has it is measured by the same
+    evaluation: it is step 0 of a LoRA run on full-precision weights."""
+    tiny_model = build_tiny_llama(tmp_path / "tiny-64", hidden_size=64)
+    sink = RecordingSink()
+    one_step = QUICK.model_copy(update={"max_steps": 1})
+    qlora = train(
+        one_step.model_copy(update={"method": "qlora"}), DATA, RunPaths(str(tiny_model), tmp_path / "q"), sink
+    )
+    lora = train(one_step, DATA, RunPaths(str(tiny_model), tmp_path / "lora"), RecordingSink())
+    assert qlora.quantization == "nf4"
+    assert lora.unquantised_base_eval_loss is None  # nothing quantised: step 0 is the user's model already
+    assert qlora.unquantised_base_eval_loss == pytest.approx(lora.base_eval_loss, rel=1e-5)
+    assert qlora.base_eval_loss != pytest.approx(qlora.unquantised_base_eval_loss, abs=1e-3)  # 4-bit weights differ
+    assert sink.series(UNQUANTISED_EVAL_LOSS) == [(0, qlora.unquantised_base_eval_loss)]
+    assert dict(sink.series("eval_loss"))[0] == qlora.base_eval_loss
 
 
 def test_layers_to_transform_with_all_linear(tiny_model: Path, tmp_path: Path) -> None:

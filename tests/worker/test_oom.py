@@ -20,7 +20,7 @@ from worker.leases import Lease
 from worker.oom_retry import OomRetry
 from worker.sinks import DatabaseSink
 from worker.training.oom import BatchSettings, is_out_of_memory, next_batch_settings, retry_message
-from worker.training.types import RunPaths
+from worker.training.types import UNQUANTISED_EVAL_LOSS, RunPaths
 
 
 class TestNextBatchSettings:
@@ -89,6 +89,8 @@ def _record_training(run_id: int, steps: range, checkpoint_step: int | None) -> 
         {"run_id": run_id, "step": s, "epoch": None, "name": "eval_loss" if s == 0 else "train_loss", "value": 2.0}
         for s in steps
     ]
+    # A quantised method's base model, measured unquantised too.
+    rows += [{"run_id": run_id, "step": 0, "epoch": None, "name": UNQUANTISED_EVAL_LOSS, "value": 1.5}] * (0 in steps)
     with get_sessionmaker().begin() as session:
         session.execute(insert(Metric), rows)
         if checkpoint_step is None:
@@ -133,10 +135,11 @@ class TestOomRetry:
         assert config.per_device_eval_batch_size == 4  # capped by the new micro-batch: validation fits too
         assert paths.resume_from == checkpoint
         assert paths.base_eval_loss == 2.0  # the base model is not evaluated again
+        assert paths.unquantised_base_eval_loss == 1.5  # nor unquantised
         stored_config, steps = _stored(run_id)
         assert (stored_config["per_device_train_batch_size"], stored_config["gradient_accumulation_steps"]) == (4, 4)
         assert stored_config["per_device_eval_batch_size"] == 4
-        assert steps == [0, 1, 2, 3, 4]  # the steps after the checkpoint are trained (and logged) again
+        assert steps == [0, 0, 1, 2, 3, 4]  # the steps after the checkpoint are trained (and logged) again
         assert _log(run_id) == [
             (
                 LogKind.OOM_RETRY,
@@ -159,7 +162,7 @@ class TestOomRetry:
             return paths
 
         paths = retry.run(attempt)
-        assert paths.resume_from is None and paths.base_eval_loss is None
+        assert paths.resume_from is None and paths.base_eval_loss is None and paths.unquantised_base_eval_loss is None
         assert _stored(retry.lease.run_id)[1] == []  # the base model is evaluated again, so its step 0 goes too
         assert [kind for kind, _ in _log(retry.lease.run_id)] == [LogKind.OOM_RETRY]
 

@@ -85,7 +85,7 @@ def test_generate_answers_one_per_prompt(trained: TrainedRun, tiny_model: Path) 
     assert trained.result.weights_dir is not None
     prompts = [render(CONFIG.template, example).prompt for example in DATA.test] + ["Hi"]
     sink = RecordingSink()
-    tuned, base = generate_answers(str(tiny_model), trained.result.weights_dir, prompts, 6, sink, batch_size=2)
+    tuned, base = generate_answers(str(tiny_model), trained.result.weights_dir, prompts, 6, sink, max_batch_size=2)
     assert len(tuned) == len(base) == len(prompts)
     assert all(isinstance(answer, str) for answer in tuned + base)
     assert tuned != base  # the adapter changes the model

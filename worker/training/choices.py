@@ -12,7 +12,8 @@ import torch
 from transformers import PreTrainedTokenizerBase
 
 from domain.scoring.choices import ChoiceQuestion, context, continuation
-from worker.training.generate import load_answering_model
+from worker.training.generate import load_answering_model, load_tokenizer
+from worker.training.hardware import detect_device
 
 # Called after each batch with the number of questions scored so far; False stops the scoring (a cancel).
 Progress = Callable[[int], bool]
@@ -109,5 +110,6 @@ def score_questions(
     """score_with() the model an evaluation asks for (see generate.load_answering_model)."""
     if not questions:
         return []
-    model, tokenizer = load_answering_model(base_model, weights_dir)
+    model = load_answering_model(base_model, weights_dir, detect_device())
+    tokenizer = load_tokenizer(base_model, weights_dir)
     return score_with(model, tokenizer, questions, batch_size=batch_size, progress=progress)

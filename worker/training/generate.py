@@ -1,27 +1,48 @@
-"""Answer rendered prompts: the test prompts twice after a run (fine-tuned and bare base model, greedy), and an
-evaluation's prompts with one model and its own decoding, batch by batch with progress and cancellation."""
+"""Answer rendered prompts, one path for every caller: the test prompts after a run (fine-tuned and base model,
+greedy), an evaluation's prompts with its own decoding, the pinned examples during training.
 
-from collections.abc import Callable
+Why not `model.generate`: its batch runs until the longest answer ends, computing every finished row to the end, and
+pads each batch to its longest prompt. On the bundled model's test prompts (answers of 8 to 64 tokens) that capped
+batching at 2x on CPU. Here prompts are batched by token length (little padding), a row leaves the batch as soon as its
+answer ends (its key/value cache rows are dropped), and the batch size follows the free memory.
+"""
+
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import cast
 
 import torch
 from peft import PeftModel
 from transformers import (
     AutoModelForCausalLM,
     AutoTokenizer,
-    GenerationConfig,
+    Cache,
+    LogitsProcessorList,
     PreTrainedModel,
     PreTrainedTokenizerBase,
-    set_seed,
+    RepetitionPenaltyLogitsProcessor,
+    StopStringCriteria,
+    TemperatureLogitsWarper,
+    TopKLogitsWarper,
+    TopPLogitsWarper,
 )
 
 from domain.decoding import Decoding
+from domain.estimate import architecture
 from domain.hardware import Device
 from domain.log import LogKind
 from worker.training.hardware import detect_device, model_dtype
 from worker.training.types import TrainingSink
 
 REPLACEMENT_CHARACTER = "\ufffd"  # what decoding puts for bytes that are not a whole UTF-8 character
+GREEDY = Decoding()
+# On CPU a batch of 16 already keeps the cores busy (bench/generation.py): larger ones gain little and make progress
+# and a cancel coarser. A GPU keeps gaining up to far larger batches; memory decides there.
+MAX_BATCH_SIZE = {"cpu": 16, "cuda": 64}
+# The share of free memory a batch may take: the rest is headroom for the allocator and the process around it.
+MEMORY_SHARE = 0.5
+# Below this many tokens in common, computing them once does not pay for the extra forward pass.
+MIN_SHARED_PREFIX = 8
 
 # Called after each batch with the number of prompts answered so far; False stops the generation (a cancel).
 Progress = Callable[[int], bool]
@@ -31,46 +52,207 @@ class GenerationStopped(Exception):
     """The progress callback asked to stop."""
 
 
-def _generate(
+def answer(
     model: torch.nn.Module,
     tokenizer: PreTrainedTokenizerBase,
-    prompts: list[str],
-    generation_config: GenerationConfig,
-    batch_size: int,
-    label: str,
-    sink: TrainingSink | None,
+    prompts: Sequence[str],
+    max_new_tokens: int,
+    decoding: Decoding = GREEDY,
     *,
-    seed: int | None = None,
-    stop: list[str] | None = None,
+    max_batch_size: int | None = None,
     progress: Progress | None = None,
 ) -> list[str]:
-    # Batches of similar length waste less compute on padding; answers are put back in prompt order.
-    order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]))
-    stop_ids = {tokenizer.pad_token_id, *_as_list(generation_config.eos_token_id)}
-    answers = [""] * len(prompts)
+    """The model's answers to already-rendered prompts, in prompt order. GenerationStopped when `progress` says stop.
+
+    Greedy answers are the same whatever the batch size. Sampled ones are drawn per prompt from `decoding.seed` plus
+    the prompt's index, so they do not depend on the batch size or on which prompts share a batch either.
+    """
+    if not prompts:
+        return []
     device = next(model.parameters()).device
-    for start in range(0, len(order), batch_size):
-        batch = order[start : start + batch_size]
-        if sink is not None:
-            sink.log(f"{label}: answering prompts {start + 1}–{start + len(batch)} of {len(prompts)}", LogKind.PROGRESS)
-        if seed is not None:
-            # Seeded per batch: a batch's draws do not depend on how many tokens the batches before it drew.
-            set_seed(seed + start)
-        encoded = tokenizer([prompts[i] for i in batch], return_tensors="pt", padding=True).to(device)
-        # Stop strings are matched on text: generate() needs the tokenizer for them.
-        extra = {"tokenizer": tokenizer} if stop else {}
-        with torch.inference_mode():
-            output = model.generate(**encoded, generation_config=generation_config, **extra)  # type: ignore[operator]
-        # Left padding puts every prompt's end at the same column: the new tokens start there.
-        new_tokens = output[:, encoded["input_ids"].shape[1] :]
-        # Only a batch that ran to max_new_tokens can hold a cut answer: one that did not stop with an end token.
-        at_limit = new_tokens.shape[1] >= (generation_config.max_new_tokens or 0)
-        for i, tokens in zip(batch, new_tokens.tolist(), strict=True):
-            answer = decode_answer(tokenizer, tokens, hit_limit=at_limit and tokens[-1] not in stop_ids)
-            answers[i] = cut_at_stop(answer, stop or [])
+    token_ids: list[list[int]] = tokenizer(list(prompts), add_special_tokens=True)["input_ids"]
+    # Batches of similar length compute little padding; the answers are put back in prompt order.
+    order = sorted(range(len(prompts)), key=lambda i: len(token_ids[i]))
+    size = batch_size_for(model, len(token_ids[order[-1]]), max_new_tokens, max_batch_size)
+    decoder = _Decoder(model, tokenizer, decoding, max_new_tokens, device)
+    answers = [""] * len(prompts)
+    for start in range(0, len(order), size):
+        batch = order[start : start + size]
+        generated = decoder.run([token_ids[i] for i in batch], [decoding.seed + i for i in batch])
+        for i, (tokens, hit_limit) in zip(batch, generated, strict=True):
+            answers[i] = cut_at_stop(decode_answer(tokenizer, tokens, hit_limit=hit_limit), decoding.stop)
         if progress is not None and not progress(start + len(batch)):
             raise GenerationStopped()
     return answers
+
+
+class _Decoder:
+    """Decodes one batch of token-id prompts: left padding, a key/value cache, finished rows dropped."""
+
+    def __init__(
+        self,
+        model: torch.nn.Module,
+        tokenizer: PreTrainedTokenizerBase,
+        decoding: Decoding,
+        max_new_tokens: int,
+        device: torch.device,
+    ) -> None:
+        self.model = model
+        self.max_new_tokens = max_new_tokens
+        self.device = device
+        self.sampling = decoding.strategy == "sampling"
+        self.pad_id = int(tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id)
+        # The tokenizer's end token and those the model's generation config names (Llama 3 ends turns with another).
+        shipped = getattr(getattr(model, "generation_config", None), "eos_token_id", None)
+        self.end_ids = torch.tensor(sorted({*_as_list(tokenizer.eos_token_id), *_as_list(shipped)}), device=device)
+        # Stop strings are matched on the tokens' text, as generate() does: the tokenizer knows which tokens end one.
+        self.stop = StopStringCriteria(tokenizer, decoding.stop) if decoding.stop else None
+        # The processors generate() would apply, in its order; sampling defaults shipped with a model never apply.
+        processors = LogitsProcessorList()
+        if decoding.repetition_penalty != 1.0:
+            processors.append(RepetitionPenaltyLogitsProcessor(decoding.repetition_penalty))
+        if self.sampling:
+            if decoding.temperature != 1.0:
+                processors.append(TemperatureLogitsWarper(decoding.temperature))
+            if decoding.top_k > 0:
+                processors.append(TopKLogitsWarper(decoding.top_k))
+            if decoding.top_p < 1.0:
+                processors.append(TopPLogitsWarper(decoding.top_p))
+        self.processors = processors
+
+    def run(self, prompts: list[list[int]], seeds: list[int]) -> list[tuple[list[int], bool]]:
+        """Each prompt's new tokens, and whether the answer was cut by max_new_tokens (rather than ending itself)."""
+        generators = [torch.Generator(self.device).manual_seed(seed) for seed in seeds] if self.sampling else []
+        live = list(range(len(prompts)))  # the prompts still answering, one per batch row
+        new_tokens: list[list[int]] = [[] for _ in prompts]
+        cut = [False] * len(prompts)
+        with torch.inference_mode():
+            logits, cache, sequences, mask = self._prefill(prompts)
+            for step in range(self.max_new_tokens):
+                scores = self.processors(cast(torch.LongTensor, sequences), logits)
+                next_ids = self._pick(scores, [generators[i] for i in live] if self.sampling else [])
+                sequences = torch.cat([sequences, next_ids[:, None]], dim=-1)
+                for i, token in zip(live, next_ids.tolist(), strict=True):
+                    new_tokens[i].append(token)
+                ended = torch.isin(next_ids, self.end_ids)
+                if self.stop is not None:
+                    ended |= self.stop(cast(torch.LongTensor, sequences), scores)
+                if step == self.max_new_tokens - 1:
+                    for i, done in zip(live, ended.tolist(), strict=True):
+                        cut[i] = not done
+                    break
+                keep = (~ended).nonzero().squeeze(-1)
+                if keep.numel() == 0:
+                    break
+                if keep.numel() < len(live):
+                    # A finished answer leaves the batch: its rows of every tensor, and of the cache, are dropped.
+                    cache.reorder_cache(cast(torch.LongTensor, keep))
+                    sequences, mask, next_ids = sequences[keep], mask[keep], next_ids[keep]
+                    live = [live[k] for k in keep.tolist()]
+                mask = torch.cat([mask, mask.new_ones(len(live), 1)], dim=-1)
+                logits, cache = self._forward(next_ids[:, None], mask, mask.sum(-1, keepdim=True) - 1, cache)
+        return list(zip(new_tokens, cut, strict=True))
+
+    def _prefill(self, prompts: list[list[int]]) -> tuple[torch.Tensor, Cache, torch.Tensor, torch.Tensor]:
+        """The prompts through the model: (the next token's logits, the cache, the prompts as one padded tensor,
+        the attention mask).
+
+        The tokens every prompt starts with (a template's instructions, often most of a short prompt) are computed
+        once and their key/value cache shared by the rows. The rest of each prompt is padded on the left (decoder-only
+        models continue from the last position); the mask hides the padding from the model and the position ids skip
+        it, so each row computes what it would alone.
+        """
+        shared = _shared_prefix(prompts) if len(prompts) > 1 else 0
+        cache = None
+        if shared >= MIN_SHARED_PREFIX:
+            prefix = torch.tensor([prompts[0][:shared]], device=self.device)
+            _, cache = self._forward(prefix, torch.ones_like(prefix), torch.arange(shared)[None], None)
+            cache.batch_repeat_interleave(len(prompts))
+        else:
+            shared = 0
+        rests = [ids[shared:] for ids in prompts]
+        width = max(len(rest) for rest in rests)
+        mask = torch.tensor([[1] * shared + [0] * (width - len(r)) + [1] * len(r) for r in rests], device=self.device)
+        # The padding repeats the row's first token: the repetition penalty, which sees it, counts a token once.
+        padded = [[(rest or [self.pad_id])[0]] * (width - len(rest)) + rest for rest in rests]
+        rows = torch.tensor(padded, device=self.device)
+        positions = (mask.cumsum(-1) - 1).clamp(min=0)[:, shared:]
+        logits, cache = self._forward(rows, mask, positions, cache)
+        sequences = torch.cat([torch.tensor([ids[:shared] for ids in prompts], device=self.device), rows], dim=-1)
+        return logits, cache, sequences.long(), mask
+
+    def _forward(
+        self, input_ids: torch.Tensor, mask: torch.Tensor, positions: torch.Tensor, cache: Cache | None
+    ) -> tuple[torch.Tensor, Cache]:
+        """The next token's logits (float32, as generate() processes them) and the cache with these tokens."""
+        output = self.model(
+            input_ids=input_ids,
+            attention_mask=mask,
+            position_ids=positions.to(self.device),
+            past_key_values=cache,
+            use_cache=True,  # the Trainer turns it off for gradient checkpointing: without it, quadratic
+            logits_to_keep=1,  # only the last position's logits are needed
+        )
+        return output.logits[:, -1, :].float(), output.past_key_values
+
+    def _pick(self, scores: torch.Tensor, generators: list[torch.Generator]) -> torch.Tensor:
+        if not self.sampling:
+            return scores.argmax(dim=-1)
+        probabilities = torch.softmax(scores, dim=-1)
+        # One generator per prompt: its draws do not depend on the other rows of the batch.
+        return torch.cat(
+            [
+                torch.multinomial(row, 1, generator=generator)
+                for row, generator in zip(probabilities, generators, strict=True)
+            ]
+        )
+
+
+def _shared_prefix(prompts: list[list[int]]) -> int:
+    """How many tokens every prompt starts with, leaving each at least one of its own (whose logits come next)."""
+    shared = min(len(ids) for ids in prompts) - 1
+    first = prompts[0]
+    for ids in prompts[1:]:
+        shared = next((i for i in range(shared) if ids[i] != first[i]), shared)
+    return max(shared, 0)
+
+
+def batch_size_for(model: torch.nn.Module, longest_prompt: int, max_new_tokens: int, cap: int | None = None) -> int:
+    """The most prompts whose generation fits in MEMORY_SHARE of the free memory (GPU memory on CUDA), at most the
+    device's MAX_BATCH_SIZE and `cap`, at least 1."""
+    parameter = next(model.parameters())
+    device: Device = "cuda" if parameter.device.type == "cuda" else "cpu"
+    config = model.config.get_text_config()  # type: ignore[union-attr, operator]
+    per_row = generation_row_bytes(
+        config.to_dict(), longest_prompt, max_new_tokens, torch.finfo(model_dtype(device)).bits // 8
+    )
+    fits = int(free_memory_bytes(parameter.device) * MEMORY_SHARE // per_row)
+    return max(1, min(fits, MAX_BATCH_SIZE[device], cap or MAX_BATCH_SIZE[device]))
+
+
+def generation_row_bytes(
+    model_config: dict[str, object], prompt_tokens: int, max_new_tokens: int, element_bytes: int
+) -> int:
+    """Memory one prompt's generation holds at its peak: its key/value cache at full length, the prefill's largest
+    activations (one layer's at a time under inference mode, attention scores included) and the float32 logits
+    with their processed copies."""
+    arch = architecture(model_config)
+    heads = int(model_config.get("num_attention_heads") or 1)  # type: ignore[call-overload]
+    cache = 2 * arch.num_layers * arch.kv_width * (prompt_tokens + max_new_tokens) * element_bytes
+    widths = 3 * arch.hidden_size + arch.attention_width + 2 * arch.kv_width + 3 * arch.intermediate_size
+    prefill = prompt_tokens * widths * element_bytes + heads * prompt_tokens * prompt_tokens * 4
+    logits = 3 * arch.vocab_size * 4
+    return cache + prefill + logits
+
+
+def free_memory_bytes(device: torch.device) -> int:
+    if device.type == "cuda":
+        free, _total = torch.cuda.mem_get_info(device)
+        # Memory this process's allocator holds but does not use is free for the batch too.
+        return int(free + torch.cuda.memory_reserved(device) - torch.cuda.memory_allocated(device))
+    with open("/proc/meminfo") as meminfo:
+        fields = dict(line.split(":", 1) for line in meminfo)
+    return int(fields["MemAvailable"].split()[0]) * 1024
 
 
 def cut_at_stop(text: str, stop: list[str]) -> str:
@@ -94,10 +276,33 @@ def _as_list(ids: int | list[int] | None) -> list[int]:
     return [] if ids is None else [ids] if isinstance(ids, int) else list(ids)
 
 
-def _load(model_dir: str | Path, device: Device) -> PreTrainedModel:
-    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=model_dtype(device), device_map=device)
+def load_tokenizer(base_model: str, weights_dir: Path | None) -> PreTrainedTokenizerBase:
+    """The trainer saves the tokenizer with the final weights; a checkpoint may lack it, and then the base model's is
+    the same one."""
+    has_tokenizer = weights_dir is not None and (weights_dir / "tokenizer_config.json").is_file()
+    tokenizer = AutoTokenizer.from_pretrained(weights_dir if has_tokenizer else base_model)
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    return tokenizer
+
+
+def load_model(location: str | Path, device: Device) -> PreTrainedModel:
+    """A model that only answers: unquantised, in the device's inference dtype, in eval mode (no dropout)."""
+    model = AutoModelForCausalLM.from_pretrained(location, dtype=model_dtype(device), device_map=device)
     model.eval()
     return model
+
+
+def load_answering_model(base_model: str, weights_dir: Path | None, device: Device) -> torch.nn.Module:
+    """`weights_dir`: a LoRA adapter (adapter_config.json: the final one or a checkpoint's) on the base model, or a
+    whole model (method full); None: the base model alone. Always unquantised, whatever the run trained with."""
+    if weights_dir is None:
+        return load_model(base_model, device)
+    if (weights_dir / "adapter_config.json").is_file():
+        model = PeftModel.from_pretrained(load_model(base_model, device), weights_dir)
+        model.eval()
+        return model
+    return load_model(weights_dir, device)
 
 
 def generate_answers(
@@ -106,85 +311,41 @@ def generate_answers(
     prompts: list[str],
     max_new_tokens: int,
     sink: TrainingSink | None = None,
-    batch_size: int = 8,
+    max_batch_size: int | None = None,
 ) -> tuple[list[str], list[str]]:
-    """Greedy answers to already-rendered prompts: (fine-tuned answers, base-model answers), in prompt order.
-
-    `weights_dir` is what train() saved: a LoRA adapter (adapter_config.json) or, after method full, a whole model.
-    """
+    """Greedy answers to already-rendered prompts after a run: (fine-tuned answers, base-model answers), in prompt
+    order. `weights_dir` is what train() saved: a LoRA adapter or, after method full, a whole model."""
     if not prompts:
         return [], []
     device = detect_device()
-    tokenizer = AutoTokenizer.from_pretrained(weights_dir)
-    # Decoder-only models continue from the last position, so padding has to go on the left.
-    tokenizer.padding_side = "left"
-    if tokenizer.pad_token is None:
-        tokenizer.pad_token = tokenizer.eos_token
-    # An explicit config, so sampling defaults shipped with a model cannot make the comparison random.
-    generation_config = GenerationConfig(
-        max_new_tokens=max_new_tokens,
-        do_sample=False,
-        eos_token_id=tokenizer.eos_token_id,
-        pad_token_id=tokenizer.pad_token_id,
-    )
+    tokenizer = load_tokenizer(base_model, weights_dir)
 
-    def answer(model: torch.nn.Module, label: str) -> list[str]:
-        return _generate(model, tokenizer, prompts, generation_config, batch_size, label, sink)
+    def answered(model: torch.nn.Module, label: str) -> list[str]:
+        def logged(done: int) -> bool:
+            if sink is not None:
+                sink.log(f"{label}: answered {done} of {len(prompts)} prompts", LogKind.PROGRESS)
+            return True
+
+        return answer(model, tokenizer, prompts, max_new_tokens, max_batch_size=max_batch_size, progress=logged)
+
+    def loading(what: str) -> None:
+        if sink is not None:
+            sink.log(f"loading {what} for generation on {device}", LogKind.PROGRESS)
 
     if (weights_dir / "adapter_config.json").is_file():
-        if sink is not None:
-            sink.log(f"loading {base_model} with the adapter for generation on {device}", LogKind.PROGRESS)
-        model = PeftModel.from_pretrained(_load(base_model, device), weights_dir)
-        model.eval()
-        tuned = answer(model, "fine-tuned model")
+        loading(f"{base_model} with the adapter")
+        model = load_answering_model(base_model, weights_dir, device)
+        assert isinstance(model, PeftModel)
+        tuned = answered(model, "fine-tuned model")
         with model.disable_adapter():
-            return tuned, answer(model, "base model")
+            return tuned, answered(model, "base model")
 
     # Method full: two whole models, loaded one after the other so memory holds one at a time (each is released
     # when its answers are done: nothing else refers to it).
-    if sink is not None:
-        sink.log(f"loading the fine-tuned model for generation on {device}", LogKind.PROGRESS)
-    tuned = answer(_load(weights_dir, device), "fine-tuned model")
-    if sink is not None:
-        sink.log(f"loading {base_model} for generation on {device}", LogKind.PROGRESS)
-    return tuned, answer(_load(base_model, device), "base model")
-
-
-def generation_config_for(
-    decoding: Decoding, max_new_tokens: int, tokenizer: PreTrainedTokenizerBase
-) -> GenerationConfig:
-    """An explicit config: sampling defaults shipped with a model never apply, only what the evaluation asked."""
-    sampling = decoding.strategy == "sampling"
-    extra = {"temperature": decoding.temperature, "top_p": decoding.top_p, "top_k": decoding.top_k} if sampling else {}
-    return GenerationConfig(
-        max_new_tokens=max_new_tokens,
-        do_sample=sampling,
-        repetition_penalty=decoding.repetition_penalty,
-        stop_strings=decoding.stop or None,
-        eos_token_id=tokenizer.eos_token_id,
-        pad_token_id=tokenizer.pad_token_id,
-        **extra,
-    )
-
-
-def load_answering_model(base_model: str, weights_dir: Path | None) -> tuple[torch.nn.Module, PreTrainedTokenizerBase]:
-    """The model an evaluation asks for, in eval mode, and its tokenizer. `weights_dir`: a LoRA adapter (the final one
-    or a checkpoint's, with adapter_config.json) loaded onto the base model, or a whole model (method full); None: the
-    base model alone, unquantised."""
-    device = detect_device()
-    # The trainer saves the tokenizer with the final weights; a checkpoint may lack it, and then the base model's is
-    # the same one.
-    has_tokenizer = weights_dir is not None and (weights_dir / "tokenizer_config.json").is_file()
-    tokenizer = AutoTokenizer.from_pretrained(weights_dir if has_tokenizer else base_model)
-    model: torch.nn.Module
-    if weights_dir is None:
-        model = _load(base_model, device)
-    elif (weights_dir / "adapter_config.json").is_file():
-        model = PeftModel.from_pretrained(_load(base_model, device), weights_dir)
-        model.eval()
-    else:
-        model = _load(weights_dir, device)
-    return model, tokenizer
+    loading("the fine-tuned model")
+    tuned = answered(load_model(weights_dir, device), "fine-tuned model")
+    loading(base_model)
+    return tuned, answered(load_model(base_model, device), "base model")
 
 
 def answer_prompts(
@@ -194,34 +355,18 @@ def answer_prompts(
     decoding: Decoding,
     max_new_tokens: int,
     *,
-    batch_size: int = 8,
+    max_batch_size: int | None = None,
     progress: Progress | None = None,
 ) -> list[str] | None:
-    """One model's answers to already-rendered prompts, in prompt order; None when `progress` stopped it.
-
-    `weights_dir`: a LoRA adapter (the final one or a checkpoint's, with adapter_config.json) loaded onto the base
-    model, or a whole model (method full); None: the base model alone, unquantised.
-    """
+    """One model's answers to already-rendered prompts (an evaluation), in prompt order; None when `progress` stopped
+    it. `weights_dir` as in load_answering_model."""
     if not prompts:
         return []
-    model, tokenizer = load_answering_model(base_model, weights_dir)
-    tokenizer.padding_side = "left"  # decoder-only models continue from the last position
-    if tokenizer.pad_token is None:
-        tokenizer.pad_token = tokenizer.eos_token
-    generation_config = generation_config_for(decoding, max_new_tokens, tokenizer)
-    seed = decoding.seed if decoding.strategy == "sampling" else None
+    model = load_answering_model(base_model, weights_dir, detect_device())
+    tokenizer = load_tokenizer(base_model, weights_dir)
     try:
-        return _generate(
-            model,
-            tokenizer,
-            prompts,
-            generation_config,
-            batch_size,
-            "",
-            None,
-            seed=seed,
-            stop=decoding.stop,
-            progress=progress,
+        return answer(
+            model, tokenizer, prompts, max_new_tokens, decoding, max_batch_size=max_batch_size, progress=progress
         )
     except GenerationStopped:
         return None

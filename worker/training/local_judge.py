@@ -39,9 +39,10 @@ def chat_answers(
         str(tokenizer.apply_chat_template([{"role": "user", "content": p}], tokenize=False, add_generation_prompt=True))
         for p in prompts
     ]
-    # answer_prompts answers its prompts shortest first, batch by batch: given them in that order, the prompts its
-    # progress count covers are known, and each is reported as answered.
-    order = sorted(range(len(rendered)), key=lambda index: len(rendered[index]))
+    # answer_prompts answers its prompts fewest tokens first (a stable sort), batch by batch: given them in that order,
+    # the prompts its progress count covers are known, and each is reported as answered.
+    lengths = [len(ids) for ids in tokenizer(rendered, add_special_tokens=True)["input_ids"]]
+    order = sorted(range(len(rendered)), key=lambda index: lengths[index])
     reported = 0
 
     def progress(done: int) -> bool:
@@ -58,7 +59,7 @@ def chat_answers(
         [rendered[i] for i in order],
         Decoding(),
         max_new_tokens,
-        batch_size=batch_size,
+        max_batch_size=batch_size,
         progress=progress,
     )
     assert texts is not None  # only a progress that returns False stops it

@@ -12,7 +12,6 @@ from typing import Any
 
 import torch
 from transformers import (
-    GenerationConfig,
     PreTrainedTokenizerBase,
     TrainerCallback,
     TrainerControl,
@@ -24,7 +23,7 @@ from domain.config import TrainingConfig
 from domain.log import LogKind
 from domain.records import final_answer, final_question
 from domain.templates import render_records
-from worker.training.generate import _generate
+from worker.training.generate import answer
 from worker.training.types import AnswerSink, PinnedAnswer, SplitData
 
 PINNED_MAX_NEW_TOKENS = 64  # long enough to see an answer's shape, short enough to cost a second or so per evaluation
@@ -49,14 +48,7 @@ class PinnedExamples(TrainerCallback):
         self.examples = list(examples)  # answer empty: filled at each step
         self.prompts = list(prompts)  # rendered: what generation starts from
         self.tokenizer = tokenizer
-        self.generation_config = GenerationConfig(
-            max_new_tokens=max_new_tokens,
-            do_sample=False,
-            # The Trainer turns the KV cache off for gradient checkpointing; generating without it is quadratic.
-            use_cache=True,
-            eos_token_id=tokenizer.eos_token_id,
-            pad_token_id=tokenizer.pad_token_id,
-        )
+        self.max_new_tokens = max_new_tokens
         self.sent: set[int] = set()
         self.seconds: list[float] = []  # generation time of each step answered
 
@@ -83,9 +75,6 @@ class PinnedExamples(TrainerCallback):
 
     def answer(self, model: torch.nn.Module, args: TrainingArguments) -> list[str]:
         was_training = model.training
-        padding_side = self.tokenizer.padding_side
-        # Decoder-only models continue from the last position: padding on the left for generation only.
-        self.tokenizer.padding_side = "left"
         device = next(model.parameters()).device
         half = torch.bfloat16 if args.bf16 else torch.float16
         # The evaluation ran under the Trainer's autocast; generation gets the same precision.
@@ -93,11 +82,8 @@ class PinnedExamples(TrainerCallback):
         model.eval()
         try:
             with autocast:
-                return _generate(
-                    model, self.tokenizer, self.prompts, self.generation_config, len(self.prompts), "", None
-                )
+                return answer(model, self.tokenizer, self.prompts, self.max_new_tokens)
         finally:
-            self.tokenizer.padding_side = padding_side
             if was_training:
                 model.train()
 

@@ -67,6 +67,11 @@ class TrainingStopped(RuntimeError):
         self.step = step
 
 
+# The metric, at step 0, of the unquantised base model's validation loss (a quantised method's eval_loss at step 0 is
+# the quantised model's).
+UNQUANTISED_EVAL_LOSS = "unquantised_eval_loss"
+
+
 @dataclass(frozen=True)
 class SplitData:
     train: Sequence[AnyRecord]
@@ -84,6 +89,7 @@ class RunPaths:
     # not sent again, and the base model is not evaluated again when its loss is given below.
     resume_from: Path | None = None
     base_eval_loss: float | None = None  # the base model's validation loss measured by the first attempt
+    unquantised_base_eval_loss: float | None = None  # and that of the unquantised one, for a quantised method
 
 
 @dataclass
@@ -102,3 +108,6 @@ class TrainingResult:
     weights_step: int | None = None  # the step whose weights were saved (best or last)
     # "adapter": a LoRA adapter directory (adapter_config.json); "model": a whole model (method "full").
     weights_kind: WeightsKind = "adapter"
+    # A quantised method's (qlora, lora_8bit) base model unquantised, as the user has it; base_eval_loss is then the
+    # quantised model's, where training starts. None when the method does not quantise: the two are the same.
+    unquantised_base_eval_loss: float | None = None

@@ -3047,8 +3047,16 @@ export type RunOut = {
     } | null;
     /**
      * Base Eval Loss
+     *
+     * Validation loss at step 0, where training starts: with qlora or lora_8bit the quantised base model's.
      */
     base_eval_loss: number | null;
+    /**
+     * Unquantised Base Eval Loss
+     *
+     * qlora and lora_8bit: the base model's validation loss unquantised, as the user has it, which the fine-tuned model is judged against. Null when the method does not quantise (then it is base_eval_loss).
+     */
+    unquantised_base_eval_loss: number | null;
     /**
      * Final Eval Loss
      */
@@ -3165,6 +3173,10 @@ export type StatusPayload = {
      * Base Eval Loss
      */
     base_eval_loss: number | null;
+    /**
+     * Unquantised Base Eval Loss
+     */
+    unquantised_base_eval_loss: number | null;
     /**
      * Final Eval Loss
      */

@@ -81,6 +81,7 @@ function RunDetail({ run }: { run: RunOut }) {
   const items = useMemo(() => metrics.data?.items ?? [], [metrics.data]);
   const series = useMemo(() => groupMetrics(items), [items]);
   const base = run.base_eval_loss ?? baseEvalLoss(series);
+  const unquantised = run.unquantised_base_eval_loss ?? baseEvalLoss(series, "unquantised_eval_loss");
   const latestEval = latestTunedEvalLoss(series);
   const lastTrain = lastValue(series, "train_loss");
   const lastStep = items.reduce((max, m) => Math.max(max, m.step), 0);
@@ -199,7 +200,7 @@ function RunDetail({ run }: { run: RunOut }) {
 
       <div className="run-summary">
         <div className="run-verdicts">
-          <BaseComparison run={run} base={base} latest={latestEval} />
+          <BaseComparison run={run} base={base} unquantised={unquantised} latest={latestEval} />
           <EvaluationHeadline runId={run.id} runStatus={run.status} />
         </div>
         <div className="stats stats-compact">

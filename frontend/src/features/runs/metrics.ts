@@ -42,9 +42,15 @@ export function lastValue(series: MetricSeries, name: string): { step: number; v
   return { step: s.steps[i] ?? 0, value: s.values[i] ?? Number.NaN };
 }
 
-/** The base model's validation loss: eval_loss measured at step 0, before any training. */
-export function baseEvalLoss(series: MetricSeries): number | null {
-  const s = series.get("eval_loss");
+/**
+ * The base model's validation loss: eval_loss measured at step 0, before any training. With `name`
+ * "unquantised_eval_loss": a quantised method's (qlora, lora_8bit) base model unquantised, as the user has it.
+ */
+export function baseEvalLoss(
+  series: MetricSeries,
+  name: "eval_loss" | "unquantised_eval_loss" = "eval_loss",
+): number | null {
+  const s = series.get(name);
   if (!s) return null;
   const index = s.steps.indexOf(0);
   return index >= 0 ? (s.values[index] ?? null) : null;

@@ -9,19 +9,31 @@ const VERDICT_TEXT = {
   same: "about the same as the base model (within 1%)",
 } as const;
 
+/** "4-bit" or "8-bit": how a quantised method held the base weights it trained on. */
+function quantisedWeights(run: RunOut): string {
+  const quantization = run.environment?.quantization;
+  if (quantization === "int8" || (quantization === undefined && run.config.method === "lora_8bit")) return "8-bit";
+  return "4-bit";
+}
+
 /**
- * "Validation loss: base X → fine-tuned Y (−Z%)". A run is judged only against its base model.
+ * "Validation loss: base X → fine-tuned Y (−Z%)". A run is judged only against its base model as the user has it:
+ * with a quantised method (`unquantised` set) step 0 of training is the re-quantised model's loss, so both are shown
+ * and the change is measured against the unquantised one.
  * `latest` is the newest step>0 eval loss, used while the run has no final number yet.
  */
 export function BaseComparison({
   run,
-  base,
+  base: start,
+  unquantised,
   latest,
 }: {
   run: RunOut;
   base: number | null;
+  unquantised: number | null;
   latest: { step: number; value: number } | null;
 }) {
+  const base = unquantised ?? start;
   const final = run.final_eval_loss;
   const tuned = final ?? latest?.value ?? null;
   const provisional = final === null && latest !== null;
@@ -45,7 +57,7 @@ export function BaseComparison({
       <div className="comparison-label">Validation loss vs base model</div>
       <div className="comparison-values">
         <span className="comparison-metric">
-          <span className="comparison-caption">base</span>
+          <span className="comparison-caption">{unquantised === null ? "base" : "base, unquantised"}</span>
           <span className="mono" data-testid="base-eval-loss">
             {formatLoss(base)}
           </span>
@@ -65,6 +77,12 @@ export function BaseComparison({
           </span>
         ) : null}
       </div>
+      {unquantised !== null ? (
+        <div className="comparison-note" data-testid="base-losses">
+          starting point of training ({quantisedWeights(run)}): <span className="mono">{formatLoss(start)}</span> ·
+          your base model unquantised: <span className="mono">{formatLoss(unquantised)}</span>
+        </div>
+      ) : null}
       <div className="comparison-body">
         {tuned === null || verdict === null
           ? "Waiting for the first validation of the fine-tuned model."

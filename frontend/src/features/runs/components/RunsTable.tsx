@@ -58,7 +58,7 @@ export function RunsTable({ runs, datasets }: { runs: RunOut[]; datasets: Map<nu
                   <span className="mono small">{run.base_model}</span>
                 </td>
                 <td className="nowrap">
-                  <LossDelta base={run.base_eval_loss} value={run.final_eval_loss} />
+                  <LossDelta base={run.unquantised_base_eval_loss ?? run.base_eval_loss} value={run.final_eval_loss} />
                 </td>
                 <td className="nowrap" title={formatDateTime(run.created_at)}>
                   {formatRelative(run.created_at)}
