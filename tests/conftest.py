@@ -31,13 +31,15 @@ from tests.processes import celery_worker
 
 REPO = Path(__file__).resolve().parents[1]
 # Overridable so that two checkouts can run their suites at once without dropping each other's schema. Under
-# pytest-xdist each process gets its own database and Redis db ("gw1" → test_gw1, db 14), created on first use.
+# pytest-xdist each process gets its own database and Redis db ("gw1": test_gw1 and db 14), created on first use.
 XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
-POSTGRES_URL = os.environ.get(
-    "STUDIO_TEST_POSTGRES_URL",
-    f"postgresql+psycopg://postgres@127.0.0.1:5432/test{'_' + XDIST_WORKER if XDIST_WORKER else ''}",
-)
-REDIS_URL = os.environ.get("STUDIO_TEST_REDIS_URL", f"redis://127.0.0.1:6379/{15 - int(XDIST_WORKER[2:] or 0)}")
+_postgres = make_url(os.environ.get("STUDIO_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
+_redis = make_url(os.environ.get("STUDIO_TEST_REDIS_URL", "redis://127.0.0.1:6379/15"))
+if XDIST_WORKER:
+    _postgres = _postgres.set(database=f"{_postgres.database}_{XDIST_WORKER}")
+    _redis = _redis.set(database=str(int(_redis.database or 0) - int(XDIST_WORKER.removeprefix("gw"))))
+POSTGRES_URL = _postgres.render_as_string(hide_password=False)
+REDIS_URL = _redis.render_as_string(hide_password=False)
 
 
 @dataclass(frozen=True)
@@ -80,7 +82,7 @@ def _create_database_once() -> None:
 
 
 def _reset_production_services() -> None:
-    if XDIST_WORKER and "STUDIO_TEST_POSTGRES_URL" not in os.environ:
+    if XDIST_WORKER:
         _create_database_once()
     engine = make_engine(POSTGRES_URL)
     with engine.begin() as connection:
