@@ -12,7 +12,7 @@ from transformers import TrainerCallback
 
 from backend.core.config import get_settings
 from backend.core.storage import LocalStorage
-from backend.models import Evaluation, RunStatus
+from backend.models import BaseModelEntry, Evaluation, RunStatus
 from domain.artifacts import MERGED_DIR, run_storage_key
 from domain.catalog import model_fingerprint, model_location, read_chat_template
 from domain.config import TrainingConfig
@@ -190,12 +190,8 @@ def run_evaluation(evaluation_id: int) -> None:
 
 def _evaluate_claimed(evaluation_id: int) -> None:
     try:
-        settings = get_settings()
         inputs = evaluation_store.load_inputs(evaluation_id)
-        entry = inputs.base_model
-        base_model = model_location(entry.name, entry.source, entry.location, settings.models_dir)
-        if entry.source == "bundled":
-            materialize_bundled_model(settings.models_dir)
+        base_model = _answering_model_dir(inputs.base_model)
         # The same renderer and context as the trainer's prompts (see _train_claimed).
         context = replace(inputs.config.template_context, chat_template=read_chat_template(base_model))
         prompts = [rendered.prompt for rendered in render_records(inputs.config.template, inputs.records, context)]
@@ -233,12 +229,8 @@ def _score_benchmark(evaluation_id: int) -> None:
     """A claimed multiple_choice evaluation: every choice of every question scored by log-likelihood, batch by batch
     (`done` after each, a cancel checked), then the answers and their accuracy stored."""
     try:
-        settings = get_settings()
         inputs = benchmark_store.load_inputs(evaluation_id)
-        entry = inputs.base_model
-        base_model = model_location(entry.name, entry.source, entry.location, settings.models_dir)
-        if entry.source == "bundled":
-            materialize_bundled_model(settings.models_dir)
+        base_model = _answering_model_dir(inputs.base_model)
         logliks = score_questions(
             base_model,
             inputs.weights_dir,
@@ -268,13 +260,18 @@ def model_judge(setup: JudgeSetup, max_new_tokens: int = MAX_JUDGE_TOKENS) -> As
     entry = setup.base_model
     if entry is None:
         raise CannotJudge("this judge is an endpoint: a light worker judges with it")
-    settings = get_settings()
-    if entry.source == "bundled":
-        materialize_bundled_model(settings.models_dir)
-    location = model_location(entry.name, entry.source, entry.location, settings.models_dir)
+    location = _answering_model_dir(entry)
 
     def ask(prompts: list[str], answered: Answered) -> list[Reply]:
         answers = chat_answers(location, prompts, answered, max_new_tokens=max_new_tokens)
         return [Reply(answer.text, None, answer.prompt_tokens, answer.completion_tokens) for answer in answers]
 
     return ask
+
+
+def _answering_model_dir(entry: BaseModelEntry) -> str:
+    """Where a base model is on this worker, the bundled one converted first if this worker has not yet."""
+    settings = get_settings()
+    if entry.source == "bundled":
+        materialize_bundled_model(settings.models_dir)
+    return model_location(entry.name, entry.source, entry.location, settings.models_dir)
