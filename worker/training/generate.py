@@ -2,9 +2,10 @@
 greedy), an evaluation's prompts with its own decoding, the pinned examples during training.
 
 Why not `model.generate`: its batch runs until the longest answer ends, computing every finished row to the end, and
-pads each batch to its longest prompt. On the bundled model's test prompts (answers of 8 to 64 tokens) that capped
-batching at 2x on CPU. Here prompts are batched by token length (little padding), a row leaves the batch as soon as its
-answer ends (its key/value cache rows are dropped), and the batch size follows the free memory.
+pads each batch to its longest prompt; batching gained 2x at batch 16 on CPU that way. Here prompts are batched by token
+length, a row leaves the batch as soon as its answer ends (its key/value cache rows are dropped), the tokens every
+prompt of a batch starts with (the template's instructions) are computed once, and the batch size follows the free
+memory. Figures: bench/generation.py.
 """
 
 from collections.abc import Callable, Sequence
@@ -17,6 +18,7 @@ from transformers import (
     AutoModelForCausalLM,
     AutoTokenizer,
     Cache,
+    DynamicCache,
     LogitsProcessorList,
     PreTrainedModel,
     PreTrainedTokenizerBase,
@@ -26,6 +28,7 @@ from transformers import (
     TopKLogitsWarper,
     TopPLogitsWarper,
 )
+from transformers.cache_utils import DynamicLayer
 
 from domain.decoding import Decoding
 from domain.estimate import architecture
@@ -36,13 +39,16 @@ from worker.training.types import TrainingSink
 
 REPLACEMENT_CHARACTER = "\ufffd"  # what decoding puts for bytes that are not a whole UTF-8 character
 GREEDY = Decoding()
-# On CPU a batch of 16 already keeps the cores busy (bench/generation.py): larger ones gain little and make progress
-# and a cancel coarser. A GPU keeps gaining up to far larger batches; memory decides there.
-MAX_BATCH_SIZE = {"cpu": 16, "cuda": 64}
+# Larger batches are faster on CPU too (a decoding step reads every weight once, whatever the rows; a batch takes as
+# many steps as its longest answer), but report progress and notice a cancel less often. Below this, memory decides.
+MAX_BATCH_SIZE = 64
 # The share of free memory a batch may take: the rest is headroom for the allocator and the process around it.
 MEMORY_SHARE = 0.5
 # Below this many tokens in common, computing them once does not pay for the extra forward pass.
 MIN_SHARED_PREFIX = 8
+# Prompts prefilled together: the longest at most this many times the shortest. Padding a prompt to one 25% longer
+# costs less than another forward pass.
+GROUP_LENGTH_RATIO = 1.25
 
 # Called after each batch with the number of prompts answered so far; False stops the generation (a cancel).
 Progress = Callable[[int], bool]
@@ -119,6 +125,10 @@ class _Decoder:
             if decoding.top_p < 1.0:
                 processors.append(TopPLogitsWarper(decoding.top_p))
         self.processors = processors
+        # Groups of prompts prefilled apart are stacked into one cache by padding each layer's keys and values: only
+        # plain full-attention layers can be (not sliding windows, nor linear attention's states).
+        cache_layers = DynamicCache(config=model.config).layers  # type: ignore[arg-type]
+        self.stackable = all(type(layer) is DynamicLayer for layer in cache_layers)
 
     def run(self, prompts: list[list[int]], seeds: list[int]) -> list[tuple[list[int], bool]]:
         """Each prompt's new tokens, and whether the answer was cut by max_new_tokens (rather than ending itself)."""
@@ -154,14 +164,32 @@ class _Decoder:
         return list(zip(new_tokens, cut, strict=True))
 
     def _prefill(self, prompts: list[list[int]]) -> tuple[torch.Tensor, Cache, torch.Tensor, torch.Tensor]:
-        """The prompts through the model: (the next token's logits, the cache, the prompts as one padded tensor,
-        the attention mask).
+        """The prompts through the model: (the next token's logits, the cache, the prompts as one padded tensor for
+        the repetition penalty and stop strings, the attention mask over the cache).
 
-        The tokens every prompt starts with (a template's instructions, often most of a short prompt) are computed
-        once and their key/value cache shared by the rows. The rest of each prompt is padded on the left (decoder-only
-        models continue from the last position); the mask hides the padding from the model and the position ids skip
-        it, so each row computes what it would alone.
+        Prompts of similar length go through together, each group padded to its longest only; their caches are then
+        stacked into one, each group's left-padded with masked columns.
         """
+        groups = _length_groups([len(ids) for ids in prompts]) if self.stackable else [range(len(prompts))]
+        parts = [self._prefill_group([prompts[i] for i in group]) for group in groups]
+        if len(parts) == 1:
+            logits, cache, mask = parts[0]
+        else:
+            columns = max(mask.shape[1] for _, _, mask in parts)
+            logits = torch.cat([logits for logits, _, _ in parts])
+            cache = _stacked([cache for _, cache, _ in parts], columns)
+            mask = torch.cat([torch.nn.functional.pad(mask, (columns - mask.shape[1], 0)) for _, _, mask in parts])
+        # The penalty sees the padding: it repeats the row's first token, which the penalty counts once anyway, so a
+        # padded prompt is penalised exactly as when it is alone.
+        width = max(len(ids) for ids in prompts)
+        sequences = torch.tensor([[ids[0]] * (width - len(ids)) + ids for ids in prompts], device=self.device)
+        return logits, cache, sequences, mask
+
+    def _prefill_group(self, prompts: list[list[int]]) -> tuple[torch.Tensor, Cache, torch.Tensor]:
+        """The tokens every prompt of the group starts with (a template's instructions, often most of a short
+        prompt) are computed once and their cache shared by the rows. The rest of each prompt is padded on the left
+        (decoder-only models continue from the last position); the mask hides the padding from the model and the
+        position ids skip it, so each row computes what it would alone."""
         shared = _shared_prefix(prompts) if len(prompts) > 1 else 0
         cache = None
         if shared >= MIN_SHARED_PREFIX:
@@ -173,13 +201,10 @@ class _Decoder:
         rests = [ids[shared:] for ids in prompts]
         width = max(len(rest) for rest in rests)
         mask = torch.tensor([[1] * shared + [0] * (width - len(r)) + [1] * len(r) for r in rests], device=self.device)
-        # The padding repeats the row's first token: the repetition penalty, which sees it, counts a token once.
-        padded = [[(rest or [self.pad_id])[0]] * (width - len(rest)) + rest for rest in rests]
-        rows = torch.tensor(padded, device=self.device)
+        rows = torch.tensor([[self.pad_id] * (width - len(rest)) + rest for rest in rests], device=self.device)
         positions = (mask.cumsum(-1) - 1).clamp(min=0)[:, shared:]
         logits, cache = self._forward(rows, mask, positions, cache)
-        sequences = torch.cat([torch.tensor([ids[:shared] for ids in prompts], device=self.device), rows], dim=-1)
-        return logits, cache, sequences.long(), mask
+        return logits, cache, mask
 
     def _forward(
         self, input_ids: torch.Tensor, mask: torch.Tensor, positions: torch.Tensor, cache: Cache | None
@@ -208,6 +233,32 @@ class _Decoder:
         )
 
 
+def _length_groups(lengths: list[int]) -> list[range]:
+    """Consecutive runs of ascending `lengths` whose longest is at most GROUP_LENGTH_RATIO times the shortest."""
+    groups: list[range] = []
+    start = 0
+    for index in range(1, len(lengths) + 1):
+        if index == len(lengths) or lengths[index] > GROUP_LENGTH_RATIO * lengths[start]:
+            groups.append(range(start, index))
+            start = index
+    return groups
+
+
+def _stacked(caches: list[Cache], columns: int) -> DynamicCache:
+    """The caches' rows in one cache of `columns` positions, each left-padded with zeros (which the mask hides)."""
+
+    def padded(states: torch.Tensor) -> torch.Tensor:  # [rows, heads, positions, head dim]
+        return torch.nn.functional.pad(states, (0, 0, columns - states.shape[-2], 0))
+
+    per_layer = zip(*(cache.layers for cache in caches), strict=True)
+    return DynamicCache(
+        [
+            (torch.cat([padded(layer.keys) for layer in layers]), torch.cat([padded(layer.values) for layer in layers]))
+            for layers in per_layer
+        ]
+    )
+
+
 def _shared_prefix(prompts: list[list[int]]) -> int:
     """How many tokens every prompt starts with, leaving each at least one of its own (whose logits come next)."""
     shared = min(len(ids) for ids in prompts) - 1
@@ -218,16 +269,14 @@ def _shared_prefix(prompts: list[list[int]]) -> int:
 
 
 def batch_size_for(model: torch.nn.Module, longest_prompt: int, max_new_tokens: int, cap: int | None = None) -> int:
-    """The most prompts whose generation fits in MEMORY_SHARE of the free memory (GPU memory on CUDA), at most the
-    device's MAX_BATCH_SIZE and `cap`, at least 1."""
-    parameter = next(model.parameters())
-    device: Device = "cuda" if parameter.device.type == "cuda" else "cpu"
+    """The most prompts whose generation fits in MEMORY_SHARE of the free memory (GPU memory on CUDA), at most
+    MAX_BATCH_SIZE and `cap`, at least 1."""
+    # The activations and the cache are in the dtype of the (floating-point) weights.
+    weight = next(parameter for parameter in model.parameters() if parameter.is_floating_point())
     config = model.config.get_text_config()  # type: ignore[union-attr, operator]
-    per_row = generation_row_bytes(
-        config.to_dict(), longest_prompt, max_new_tokens, torch.finfo(model_dtype(device)).bits // 8
-    )
-    fits = int(free_memory_bytes(parameter.device) * MEMORY_SHARE // per_row)
-    return max(1, min(fits, MAX_BATCH_SIZE[device], cap or MAX_BATCH_SIZE[device]))
+    per_row = generation_row_bytes(config.to_dict(), longest_prompt, max_new_tokens, weight.element_size())
+    fits = int(free_memory_bytes(weight.device) * MEMORY_SHARE // per_row)
+    return max(1, min(fits, MAX_BATCH_SIZE, cap or MAX_BATCH_SIZE))
 
 
 def generation_row_bytes(
