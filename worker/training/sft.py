@@ -34,6 +34,7 @@ from domain.text import plural
 from worker.training.callbacks import LossWatchdog, SinkCallback, TrainingFlow, ValidationMonitor
 from worker.training.hardware import hardware_for, weights_dtype
 from worker.training.memory import release_memory
+from worker.training.oom import is_out_of_memory
 from worker.training.pinned import pinned_examples
 from worker.training.sft_config import build_trainer_configs, linear_module_names, quantization_config
 from worker.training.sft_data import load_training_tokenizer, tokenized_dataset
@@ -290,7 +291,9 @@ def _evaluate_unquantised_base_model(
         # The trainer wraps the model with fresh adapters: off, so this is the base model alone.
         with evaluated.disable_adapter() if isinstance(evaluated, PeftModel) else nullcontext():
             loss = float(trainer.evaluate()["eval_loss"])
-    except torch.OutOfMemoryError:
+    except RuntimeError as exc:  # torch.OutOfMemoryError is one
+        if not is_out_of_memory(exc):
+            raise
         sink.log(
             "the unquantised base model does not fit in memory: the comparison uses the quantised one's loss",
             LogKind.WARNING,
