@@ -1,8 +1,8 @@
 """Batched against one-by-one answers on the bundled model, and the time to answer a test split of 110 prompts.
 
 What an evaluation does: greedy answers to prompts rendered with the Alpaca template, through the function every
-answer goes through (worker.training.generate.answer: batches by token length, left padding, KV cache, finished rows
-dropped). The model is loaded once, outside the clock, and warmed up.
+answer goes through (worker.training.generate.answer: batches by token length, a shared prefix computed once, left
+padding, KV cache, finished rows dropped). The model is loaded once, outside the clock, and warmed up.
   one by one     16 prompts, batch size 1
   batched        the same 16 prompts, batch size 16 (must be at least 3.5x faster on CPU)
   generate()     the same 16 prompts in one model.generate() batch: what the studio did before (every row decoded
@@ -10,7 +10,10 @@ dropped). The model is loaded once, outside the clock, and warmed up.
 The three are interleaved and repeated, so a machine shared with other work slows each alike; medians are reported,
 and the ratio of each round. Then the 110 prompts at the batch size chosen from memory, once.
 
-Usage: python -m bench.generation [--max-new-tokens 64] [--repeats 3]
+On a machine shared with other work, torch's threads wait on each other whenever one is descheduled, and that waiting
+counts as CPU time too: --threads 1 measures one core's work, whose CPU seconds are then what the work costs.
+
+Usage: python -m bench.generation [--max-new-tokens 64] [--repeats 3] [--threads N]
 """
 
 import argparse
@@ -42,7 +45,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--max-new-tokens", type=int, default=64)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument(
+        "--threads", type=int, default=None, help="torch threads (default: one per core); 1 on a shared machine"
+    )
     args = parser.parse_args()
+    if args.threads is not None:
+        torch.set_num_threads(args.threads)
     new_tokens = args.max_new_tokens
     base_model = str(materialize_bundled_model(get_settings().models_dir))
     model, tokenizer = load_model(base_model, "cpu"), load_tokenizer(base_model, None)
