@@ -22,6 +22,9 @@ from backend.models import (
 from domain.scoring.choices import ChoiceQuestion, answer, score_choices
 from worker.evaluation_store import weights_dir
 
+# Questions scored together when the request leaves it open: each is a row per choice, so fewer than prompts.
+DEFAULT_QUESTIONS_PER_BATCH = 8
+
 
 @dataclass(frozen=True)
 class BenchmarkInputs:
@@ -54,7 +57,7 @@ def load_inputs(evaluation_id: int) -> BenchmarkInputs:
         return BenchmarkInputs(
             base_model=base_model,
             weights_dir=weights_dir(session, evaluation),
-            batch_size=int(evaluation.decoding.get("batch_size", 8)),
+            batch_size=int(evaluation.decoding.get("batch_size") or DEFAULT_QUESTIONS_PER_BATCH),
             question_ids=[row.id for row in rows],
             questions=[ChoiceQuestion(row.question, list(row.choices)) for row in rows],
             answers=[row.answer for row in rows],

@@ -87,7 +87,7 @@ class EvaluationInputs:
     weights_dir: Path | None  # None: the base model alone
     decoding: Decoding
     max_new_tokens: int
-    batch_size: int
+    batch_size: int | None  # None: as many as fit in memory
     example_ids: list[int]
     records: list[AnyRecord]
 
@@ -126,7 +126,7 @@ def load_inputs(evaluation_id: int) -> EvaluationInputs:
             query = query.where(DatasetExample.split == evaluation.split)
         rows = session.scalars(query.order_by(DatasetExample.row_number)).all()
         decoding = dict(evaluation.decoding)
-        max_new_tokens, batch_size = int(decoding.pop("max_new_tokens")), int(decoding.pop("batch_size", 8))
+        max_new_tokens, batch_size = int(decoding.pop("max_new_tokens")), decoding.pop("batch_size", None)
         return EvaluationInputs(
             config=TrainingConfig.model_validate(run.config),
             base_model=base_model,

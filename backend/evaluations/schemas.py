@@ -33,12 +33,13 @@ class EvaluationCreate(BaseModel):
     )
     split: Split | None = Field(Split.TEST, description="The examples answered. Null: the whole dataset.")
     decoding: Decoding = Field(default_factory=Decoding)
-    batch_size: int = Field(
-        8,
+    batch_size: int | None = Field(
+        None,
         ge=1,
         le=MAX_BATCH_SIZE,
-        description="Prompts answered together (a benchmark: questions, each with all its choices). Larger: faster "
-        "on a GPU, more memory; smaller: finer progress and a cancel that stops sooner.",
+        description="At most this many prompts answered together (a benchmark: questions, each with all its "
+        "choices). Empty: as many as the free memory holds (a benchmark: 8). Larger: faster, more memory; smaller: "
+        "finer progress and a cancel that stops sooner.",
     )
     judge: JudgeRequest | None = Field(
         None, description="Also grade the answers with a judge once they are in (see POST /api/evaluations/{id}/judge)."

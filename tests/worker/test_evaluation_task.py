@@ -87,6 +87,7 @@ def test_a_checkpoint_the_base_model_and_seeded_sampling_are_evaluated(
 
     base = _evaluate(client, worker, run_id=run["id"], model="base", split="validation")
     assert (base["model"], base["checkpoint_step"], base["total"]) == ("base", None, dataset["num_validation"])
+    assert (checkpoint["decoding"]["batch_size"], base["decoding"]["batch_size"]) == (2, None)  # None: from memory
 
     sampling = {"strategy": "sampling", "temperature": 1.5, "top_k": 0, "seed": 1234, "max_new_tokens": 12}
     first = _evaluate(client, worker, run_id=run["id"], split=None, decoding=sampling)

@@ -22,6 +22,7 @@ from worker.training.generate import (
     load_model,
     load_tokenizer,
 )
+from worker.training.hardware import cpu_computes_bf16, model_dtype
 
 
 def _cut_inside_a_character(tokenizer: object, text: str) -> list[int]:
@@ -73,7 +74,8 @@ PROMPTS = [
 def tiny(tmp_path_factory: pytest.TempPathFactory) -> tuple[PreTrainedModel, PreTrainedTokenizerBase]:
     # Weights large enough that a token's position changes the answers: a misnumbered position shows.
     path = build_tiny_llama(tmp_path_factory.mktemp("models") / "tiny-sharp", initializer_range=1.0)
-    return load_model(path, "cpu"), load_tokenizer(str(path), None)
+    # float32: the answers must be exactly the reference's (16-bit rounding depends on the batch's shape).
+    return load_model(path, "cpu", torch.float32), load_tokenizer(str(path), None)
 
 
 def _one_at_a_time_with_generate(
@@ -156,3 +158,22 @@ def test_the_batch_size_follows_memory(tiny: tuple[PreTrainedModel, PreTrainedTo
     assert batch_size_for(model, 1_000_000, 64) == 1
     config = model.config.to_dict()
     assert generation_row_bytes(config, 200, 64, 4) > generation_row_bytes(config, 100, 64, 4)
+
+
+def test_answers_are_bf16_on_a_cpu_that_multiplies_bf16(tmp_path: Path) -> None:
+    native, emulated = tmp_path / "native", tmp_path / "emulated"
+    native.write_text("processor\t: 0\nflags\t\t: fpu sse2 avx512f avx512_bf16 avx512vl\n\nprocessor\t: 1\n")
+    emulated.write_text("processor\t: 0\nflags\t\t: fpu sse2 avx2 avx512f\n")
+    assert cpu_computes_bf16(native)
+    assert not cpu_computes_bf16(emulated)
+    assert not cpu_computes_bf16(tmp_path / "absent")
+    assert model_dtype("cpu") == (torch.bfloat16 if cpu_computes_bf16() else torch.float32)
+
+
+def test_bf16_answers_are_those_of_float32_but_for_near_ties(tiny_model: Path) -> None:
+    """The bf16 path runs end to end (cache, padding, rows leaving), and its answers are the float32 ones' but for a
+    few: 16-bit rounding flips near-ties."""
+    tokenizer = load_tokenizer(str(tiny_model), None)
+    exact = answer(load_model(tiny_model, "cpu", torch.float32), tokenizer, PROMPTS, 10)
+    half = answer(load_model(tiny_model, "cpu", torch.bfloat16), tokenizer, PROMPTS, 10)
+    assert sum(a == b for a, b in zip(exact, half, strict=True)) >= len(PROMPTS) // 2

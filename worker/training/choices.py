@@ -104,7 +104,7 @@ def score_questions(
     weights_dir: Path | None,
     questions: Sequence[ChoiceQuestion],
     *,
-    batch_size: int = 8,
+    batch_size: int,
     progress: Progress | None = None,
 ) -> list[list[float]] | None:
     """score_with() the model an evaluation asks for (see generate.load_answering_model)."""

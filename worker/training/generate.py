@@ -70,8 +70,9 @@ def answer(
 ) -> list[str]:
     """The model's answers to already-rendered prompts, in prompt order. GenerationStopped when `progress` says stop.
 
-    Greedy answers are the same whatever the batch size. Sampled ones are drawn per prompt from `decoding.seed` plus
-    the prompt's index, so they do not depend on the batch size or on which prompts share a batch either.
+    In float32, greedy answers are the same whatever the batch size; in 16-bit, a batch's shape changes the rounding
+    of its sums, and with it now and then a near-tie between two tokens. Sampled ones are drawn per prompt from
+    `decoding.seed` plus the prompt's index: the batch size changes them no more than it changes greedy ones.
     """
     if not prompts:
         return []
@@ -335,9 +336,10 @@ def load_tokenizer(base_model: str, weights_dir: Path | None) -> PreTrainedToken
     return tokenizer
 
 
-def load_model(location: str | Path, device: Device) -> PreTrainedModel:
-    """A model that only answers: unquantised, in the device's inference dtype, in eval mode (no dropout)."""
-    model = AutoModelForCausalLM.from_pretrained(location, dtype=model_dtype(device), device_map=device)
+def load_model(location: str | Path, device: Device, dtype: torch.dtype | None = None) -> PreTrainedModel:
+    """A model that only answers: unquantised, in `dtype` (default: the device's inference dtype), in eval mode (no
+    dropout)."""
+    model = AutoModelForCausalLM.from_pretrained(location, dtype=dtype or model_dtype(device), device_map=device)
     model.eval()
     return model
 
@@ -379,7 +381,7 @@ def generate_answers(
 
     def loading(what: str) -> None:
         if sink is not None:
-            sink.log(f"loading {what} for generation on {device}", LogKind.PROGRESS)
+            sink.log(f"loading {what} for generation on {device} in {model_dtype(device)}", LogKind.PROGRESS)
 
     if (weights_dir / "adapter_config.json").is_file():
         loading(f"{base_model} with the adapter")

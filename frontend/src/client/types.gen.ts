@@ -1153,9 +1153,9 @@ export type EvaluationCreate = {
     /**
      * Batch Size
      *
-     * Prompts answered together (a benchmark: questions, each with all its choices). Larger: faster on a GPU, more memory; smaller: finer progress and a cancel that stops sooner.
+     * At most this many prompts answered together (a benchmark: questions, each with all its choices). Empty: as many as the free memory holds (a benchmark: 8). Larger: faster, more memory; smaller: finer progress and a cancel that stops sooner.
      */
-    batch_size?: number;
+    batch_size?: number | null;
     /**
      * Also grade the answers with a judge once they are in (see POST /api/evaluations/{id}/judge).
      */

@@ -109,7 +109,7 @@ function toRequest(
       repetition_penalty: number("repetitionPenalty", form.repetitionPenalty),
       stop: form.stop.split("\n").filter((line) => line !== ""),
     },
-    batch_size: number("batchSize", form.batchSize),
+    batch_size: form.batchSize.trim() === "" ? null : number("batchSize", form.batchSize),
   };
   if (form.judge) {
     if (form.judgeId === null) errors.judgeId = "Add a judge on the Judges page first, or untick “Judge the answers”.";
@@ -153,7 +153,7 @@ export function EvaluateDialog({
     maxNewTokens: "",
     repetitionPenalty: "1",
     stop: "",
-    batchSize: "8",
+    batchSize: "",
     judge: false,
     judgeId: null,
     rubric: null,
@@ -412,13 +412,13 @@ export function EvaluateDialog({
               <legend>Batch size</legend>
               <div className="eval-dialog-grid eval-dialog-grid-2">
                 <div className="eval-dialog-field">
-                  {numberInput("batchSize", { step: "1", min: "1", max: "64" })}
+                  {numberInput("batchSize", { step: "1", min: "1", max: "64", placeholder: "from memory" })}
                   {error("batchSize")}
                 </div>
               </div>
               <div className="hint">
-                Prompts answered together. Larger: faster on a GPU, more memory; smaller: finer progress and a cancel
-                that stops sooner.
+                At most this many prompts answered together. Empty: as many as the free memory holds. Smaller: finer
+                progress and a cancel that stops sooner.
               </div>
             </fieldset>
             <fieldset className="eval-fieldset" data-testid="eval-judge-section">
