@@ -32,6 +32,7 @@ from backend.judges.router import router as judges_router
 from backend.judgings.router import router as judgings_router
 from backend.presets.router import router as presets_router
 from backend.presets.service import sync_builtins
+from backend.reviews.router import router as reviews_router
 from backend.runs.artifacts_router import router as artifacts_router
 from backend.runs.estimate_router import router as estimate_router
 from backend.runs.router import router as runs_router
@@ -99,6 +100,7 @@ def create_app() -> FastAPI:
         runs_router,
         artifacts_router,
         evaluations_router,
+        reviews_router,
         judges_router,
         judgings_router,
         benchmarks_router,
