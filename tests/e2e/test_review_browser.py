@@ -205,14 +205,15 @@ def _review_with_the_keyboard(page: Any, api: Any, studio: Studio, run_id: int, 
 
 
 def _dataset_from_the_reviews(page: Any, api: Any, studio: Studio, tuned: dict[str, Any]) -> None:
-    """The dialog: a preview of the changed outputs (the corrected one, the approved one), then the new dataset."""
+    """The dialog: a preview of the changed output (the corrected one; the approved answer is the expected one), then
+    the new dataset."""
     page.get_by_test_id("make-dataset-open").click()
     dialog = page.get_by_test_id("make-dataset-dialog")
     expect(dialog).to_be_visible()
     dialog.get_by_test_id("make-dataset-name").fill("alpaca reviewed")
     dialog.get_by_test_id("make-dataset-preview").click()
     rows = dialog.get_by_test_id("dataset-preview-row")
-    expect(rows).to_have_count(2)
+    expect(rows).to_have_count(1)  # the approved answer is the expected one: no change
     expect(dialog.get_by_test_id("dataset-preview")).to_contain_text(CORRECTED)
     dialog.screenshot(path=str(SHOTS / "make-dataset-preview-1280.png"))
     dialog.get_by_test_id("make-dataset-save").click()

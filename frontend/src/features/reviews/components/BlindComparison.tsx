@@ -1,5 +1,5 @@
 import { useQuery } from "@tanstack/react-query";
-import { useState } from "react";
+import { useRef, useState } from "react";
 import type { BlindComparisonOut, BlindPairOut, VoteOut } from "../../../client/types.gen";
 import { Card } from "../../../components/ui/Card";
 import { DownloadButton } from "../../../components/ui/DownloadButton";
@@ -9,7 +9,6 @@ import { comparisonQueries, pairsExportUrl, useVote } from "../api/queries";
 import { formatShare } from "../format";
 import { useShortcuts } from "../keys";
 import { KeyHelp, type KeyBinding } from "./KeyHelp";
-import { useRef } from "react";
 
 type Choice = VoteOut["choice"];
 
@@ -130,9 +129,11 @@ export function BlindComparison({ comparisonId }: { comparisonId: number }) {
   const [revealed, setRevealed] = useState(false);
   const help = useRef<HTMLDialogElement>(null);
   const pair = next.data ?? null;
+  // Until the next pair is in, the one on screen has its vote: keys wait.
+  const waiting = vote.isPending || (last !== null && pair?.pair_id === last.pair_id);
 
   const choose = (choice: Choice) => {
-    if (!pair || vote.isPending) return;
+    if (!pair || waiting) return;
     vote.mutate(
       { pair_id: pair.pair_id, choice },
       {
@@ -200,7 +201,7 @@ export function BlindComparison({ comparisonId }: { comparisonId: number }) {
                 type="button"
                 className="btn"
                 onClick={() => choose(value)}
-                disabled={vote.isPending}
+                disabled={waiting}
                 aria-keyshortcuts={key}
                 data-choice={value}
               >
