@@ -17,6 +17,7 @@ from backend.auth.service import account_exists, bootstrap_admin
 from backend.base_models.router import router as base_models_router
 from backend.base_models.service import sync_catalog
 from backend.benchmarks.router import router as benchmarks_router
+from backend.comparisons.router import router as comparisons_router
 from backend.core.body_limit import BodySizeLimit
 from backend.core.config import get_settings
 from backend.core.db import SessionDep, get_sessionmaker
@@ -101,6 +102,7 @@ def create_app() -> FastAPI:
         artifacts_router,
         evaluations_router,
         reviews_router,
+        comparisons_router,
         judges_router,
         judgings_router,
         benchmarks_router,

@@ -2,7 +2,7 @@
 
 import { type Client, formDataBodySerializer, type Options as Options2, type TDataShape, urlSearchParamsBodySerializer } from './client';
 import { client } from './client.gen';
-import type { CancelEvaluationData, CancelEvaluationErrors, CancelEvaluationResponses, CancelJudgingData, CancelJudgingErrors, CancelJudgingResponses, CancelRunData, CancelRunErrors, CancelRunResponses, CheckJudgeData, CheckJudgeErrors, CheckJudgeResponses, CloneRunData, CloneRunErrors, CloneRunResponses, CompareEvaluationsData, CompareEvaluationsErrors, CompareEvaluationsResponses, ConvertDatasetData, ConvertDatasetErrors, ConvertDatasetResponses, CreateAccessTokenData, CreateAccessTokenErrors, CreateAccessTokenResponses, CreateApiTokenData, CreateApiTokenErrors, CreateApiTokenResponses, CreateDatasetFromReviewsData, CreateDatasetFromReviewsErrors, CreateDatasetFromReviewsResponses, CreateEvaluationData, CreateEvaluationErrors, CreateEvaluationResponses, CreateFirstAdminData, CreateFirstAdminErrors, CreateFirstAdminResponses, CreateInvitationData, CreateInvitationErrors, CreateInvitationResponses, CreateJudgeData, CreateJudgeErrors, CreateJudgeResponses, CreatePresetData, CreatePresetErrors, CreatePresetResponses, CreateRunData, CreateRunErrors, CreateRunResponses, CreateUserData, CreateUserErrors, CreateUserResponses, DeleteBaseModelData, DeleteBaseModelErrors, DeleteBaseModelResponses, DeleteBenchmarkData, DeleteBenchmarkErrors, DeleteBenchmarkResponses, DeleteJudgeData, DeleteJudgeErrors, DeleteJudgeResponses, DeletePresetData, DeletePresetErrors, DeletePresetResponses, DeleteReviewData, DeleteReviewErrors, DeleteReviewResponses, DownloadDatasetData, DownloadDatasetErrors, DownloadDatasetResponses, DownloadRunArtifactData, DownloadRunArtifactErrors, DownloadRunArtifactResponses, EstimateRunData, EstimateRunErrors, EstimateRunResponses, ExportEvaluationData, ExportEvaluationErrors, ExportEvaluationResponses, ExportReviewsData, ExportReviewsErrors, ExportReviewsResponses, GetAccessPolicyData, GetAccessPolicyErrors, GetAccessPolicyResponses, GetAuthStateData, GetAuthStateErrors, GetAuthStateResponses, GetBenchmarkData, GetBenchmarkErrors, GetBenchmarkResponses, GetCurrentUserData, GetCurrentUserErrors, GetCurrentUserResponses, GetDatasetData, GetDatasetErrors, GetDatasetResponses, GetEvaluationData, GetEvaluationErrors, GetEvaluationResponses, GetHealthData, GetHealthErrors, GetHealthResponses, GetJudgeData, GetJudgeErrors, GetJudgeResponses, GetJudgeRubricsData, GetJudgeRubricsErrors, GetJudgeRubricsResponses, GetJudgingData, GetJudgingErrors, GetJudgingResponses, GetPresetData, GetPresetErrors, GetPresetResponses, GetReviewSummaryData, GetReviewSummaryErrors, GetReviewSummaryResponses, GetRunData, GetRunErrors, GetRunResponses, GetTokenStatsData, GetTokenStatsErrors, GetTokenStatsResponses, JudgeEvaluationData, JudgeEvaluationErrors, JudgeEvaluationResponses, JudgePairData, JudgePairErrors, JudgePairResponses, ListApiTokensData, ListApiTokensErrors, ListApiTokensResponses, ListBaseModelsData, ListBaseModelsErrors, ListBaseModelsResponses, ListBenchmarkQuestionsData, ListBenchmarkQuestionsErrors, ListBenchmarkQuestionsResponses, ListBenchmarksData, ListBenchmarksErrors, ListBenchmarksResponses, ListDatasetExamplesData, ListDatasetExamplesErrors, ListDatasetExamplesResponses, ListDatasetsData, ListDatasetsErrors, ListDatasetsResponses, ListEvaluationAnswersData, ListEvaluationAnswersErrors, ListEvaluationAnswersResponses, ListEvaluationPredictionsData, ListEvaluationPredictionsErrors, ListEvaluationPredictionsResponses, ListEvaluationsData, ListEvaluationsErrors, ListEvaluationsResponses, ListHyperparametersData, ListHyperparametersErrors, ListHyperparametersResponses, ListInvitationsData, ListInvitationsErrors, ListInvitationsResponses, ListJudgesData, ListJudgesErrors, ListJudgesResponses, ListJudgingPairsData, ListJudgingPairsErrors, ListJudgingPairsResponses, ListJudgingsData, ListJudgingsErrors, ListJudgingsResponses, ListPinnedAnswersData, ListPinnedAnswersErrors, ListPinnedAnswersResponses, ListPresetsData, ListPresetsErrors, ListPresetsResponses, ListReviewsData, ListReviewsErrors, ListReviewsResponses, ListRunCheckpointsData, ListRunCheckpointsErrors, ListRunCheckpointsResponses, ListRunLogLinesData, ListRunLogLinesErrors, ListRunLogLinesResponses, ListRunMetricsData, ListRunMetricsErrors, ListRunMetricsResponses, ListRunsData, ListRunsErrors, ListRunsResponses, ListTemplatesData, ListTemplatesErrors, ListTemplatesResponses, ListUsersData, ListUsersErrors, ListUsersResponses, ListWorkersData, ListWorkersErrors, ListWorkersResponses, PreviewConversionData, PreviewConversionErrors, PreviewConversionResponses, PreviewTokensData, PreviewTokensErrors, PreviewTokensResponses, RegisterBaseModelData, RegisterBaseModelErrors, RegisterBaseModelResponses, RevokeApiTokenData, RevokeApiTokenErrors, RevokeApiTokenResponses, SaveReviewData, SaveReviewErrors, SaveReviewResponses, SetAccessPolicyData, SetAccessPolicyErrors, SetAccessPolicyResponses, SignInData, SignInErrors, SignInResponses, SignOutData, SignOutErrors, SignOutResponses, SignUpData, SignUpErrors, SignUpResponses, StreamEvaluationEventsData, StreamEvaluationEventsErrors, StreamEvaluationEventsResponses, StreamRunEventsData, StreamRunEventsErrors, StreamRunEventsResponses, UpdateDatasetData, UpdateDatasetErrors, UpdateDatasetResponses, UpdateJudgeData, UpdateJudgeErrors, UpdateJudgeResponses, UpdatePresetData, UpdatePresetErrors, UpdatePresetResponses, UpdateUserData, UpdateUserErrors, UpdateUserResponses, UploadBenchmarkData, UploadBenchmarkErrors, UploadBenchmarkResponses, UploadDatasetData, UploadDatasetErrors, UploadDatasetResponses, WithdrawInvitationData, WithdrawInvitationErrors, WithdrawInvitationResponses } from './types.gen';
+import type { CancelEvaluationData, CancelEvaluationErrors, CancelEvaluationResponses, CancelJudgingData, CancelJudgingErrors, CancelJudgingResponses, CancelRunData, CancelRunErrors, CancelRunResponses, CheckJudgeData, CheckJudgeErrors, CheckJudgeResponses, CloneRunData, CloneRunErrors, CloneRunResponses, CompareEvaluationsData, CompareEvaluationsErrors, CompareEvaluationsResponses, ConvertDatasetData, ConvertDatasetErrors, ConvertDatasetResponses, CreateAccessTokenData, CreateAccessTokenErrors, CreateAccessTokenResponses, CreateApiTokenData, CreateApiTokenErrors, CreateApiTokenResponses, CreateComparisonData, CreateComparisonErrors, CreateComparisonResponses, CreateDatasetFromReviewsData, CreateDatasetFromReviewsErrors, CreateDatasetFromReviewsResponses, CreateEvaluationData, CreateEvaluationErrors, CreateEvaluationResponses, CreateFirstAdminData, CreateFirstAdminErrors, CreateFirstAdminResponses, CreateInvitationData, CreateInvitationErrors, CreateInvitationResponses, CreateJudgeData, CreateJudgeErrors, CreateJudgeResponses, CreatePresetData, CreatePresetErrors, CreatePresetResponses, CreateRunData, CreateRunErrors, CreateRunResponses, CreateUserData, CreateUserErrors, CreateUserResponses, DeleteBaseModelData, DeleteBaseModelErrors, DeleteBaseModelResponses, DeleteBenchmarkData, DeleteBenchmarkErrors, DeleteBenchmarkResponses, DeleteJudgeData, DeleteJudgeErrors, DeleteJudgeResponses, DeletePresetData, DeletePresetErrors, DeletePresetResponses, DeleteReviewData, DeleteReviewErrors, DeleteReviewResponses, DownloadDatasetData, DownloadDatasetErrors, DownloadDatasetResponses, DownloadRunArtifactData, DownloadRunArtifactErrors, DownloadRunArtifactResponses, EstimateRunData, EstimateRunErrors, EstimateRunResponses, ExportEvaluationData, ExportEvaluationErrors, ExportEvaluationResponses, ExportPreferencePairsData, ExportPreferencePairsErrors, ExportPreferencePairsResponses, ExportReviewsData, ExportReviewsErrors, ExportReviewsResponses, GetAccessPolicyData, GetAccessPolicyErrors, GetAccessPolicyResponses, GetAuthStateData, GetAuthStateErrors, GetAuthStateResponses, GetBenchmarkData, GetBenchmarkErrors, GetBenchmarkResponses, GetComparisonData, GetComparisonErrors, GetComparisonResponses, GetCurrentUserData, GetCurrentUserErrors, GetCurrentUserResponses, GetDatasetData, GetDatasetErrors, GetDatasetResponses, GetEvaluationData, GetEvaluationErrors, GetEvaluationResponses, GetHealthData, GetHealthErrors, GetHealthResponses, GetJudgeData, GetJudgeErrors, GetJudgeResponses, GetJudgeRubricsData, GetJudgeRubricsErrors, GetJudgeRubricsResponses, GetJudgingData, GetJudgingErrors, GetJudgingResponses, GetNextPairData, GetNextPairErrors, GetNextPairResponses, GetPresetData, GetPresetErrors, GetPresetResponses, GetReviewSummaryData, GetReviewSummaryErrors, GetReviewSummaryResponses, GetRunData, GetRunErrors, GetRunResponses, GetTokenStatsData, GetTokenStatsErrors, GetTokenStatsResponses, JudgeEvaluationData, JudgeEvaluationErrors, JudgeEvaluationResponses, JudgePairData, JudgePairErrors, JudgePairResponses, ListApiTokensData, ListApiTokensErrors, ListApiTokensResponses, ListBaseModelsData, ListBaseModelsErrors, ListBaseModelsResponses, ListBenchmarkQuestionsData, ListBenchmarkQuestionsErrors, ListBenchmarkQuestionsResponses, ListBenchmarksData, ListBenchmarksErrors, ListBenchmarksResponses, ListComparisonsData, ListComparisonsErrors, ListComparisonsResponses, ListDatasetExamplesData, ListDatasetExamplesErrors, ListDatasetExamplesResponses, ListDatasetsData, ListDatasetsErrors, ListDatasetsResponses, ListEvaluationAnswersData, ListEvaluationAnswersErrors, ListEvaluationAnswersResponses, ListEvaluationPredictionsData, ListEvaluationPredictionsErrors, ListEvaluationPredictionsResponses, ListEvaluationsData, ListEvaluationsErrors, ListEvaluationsResponses, ListHyperparametersData, ListHyperparametersErrors, ListHyperparametersResponses, ListInvitationsData, ListInvitationsErrors, ListInvitationsResponses, ListJudgesData, ListJudgesErrors, ListJudgesResponses, ListJudgingPairsData, ListJudgingPairsErrors, ListJudgingPairsResponses, ListJudgingsData, ListJudgingsErrors, ListJudgingsResponses, ListPinnedAnswersData, ListPinnedAnswersErrors, ListPinnedAnswersResponses, ListPresetsData, ListPresetsErrors, ListPresetsResponses, ListReviewsData, ListReviewsErrors, ListReviewsResponses, ListRunCheckpointsData, ListRunCheckpointsErrors, ListRunCheckpointsResponses, ListRunLogLinesData, ListRunLogLinesErrors, ListRunLogLinesResponses, ListRunMetricsData, ListRunMetricsErrors, ListRunMetricsResponses, ListRunsData, ListRunsErrors, ListRunsResponses, ListTemplatesData, ListTemplatesErrors, ListTemplatesResponses, ListUsersData, ListUsersErrors, ListUsersResponses, ListWorkersData, ListWorkersErrors, ListWorkersResponses, PreviewConversionData, PreviewConversionErrors, PreviewConversionResponses, PreviewTokensData, PreviewTokensErrors, PreviewTokensResponses, RankEvaluationsData, RankEvaluationsErrors, RankEvaluationsResponses, RegisterBaseModelData, RegisterBaseModelErrors, RegisterBaseModelResponses, RevokeApiTokenData, RevokeApiTokenErrors, RevokeApiTokenResponses, SaveReviewData, SaveReviewErrors, SaveReviewResponses, SetAccessPolicyData, SetAccessPolicyErrors, SetAccessPolicyResponses, SignInData, SignInErrors, SignInResponses, SignOutData, SignOutErrors, SignOutResponses, SignUpData, SignUpErrors, SignUpResponses, StreamEvaluationEventsData, StreamEvaluationEventsErrors, StreamEvaluationEventsResponses, StreamRunEventsData, StreamRunEventsErrors, StreamRunEventsResponses, UpdateDatasetData, UpdateDatasetErrors, UpdateDatasetResponses, UpdateJudgeData, UpdateJudgeErrors, UpdateJudgeResponses, UpdatePresetData, UpdatePresetErrors, UpdatePresetResponses, UpdateUserData, UpdateUserErrors, UpdateUserResponses, UploadBenchmarkData, UploadBenchmarkErrors, UploadBenchmarkResponses, UploadDatasetData, UploadDatasetErrors, UploadDatasetResponses, VoteOnPairData, VoteOnPairErrors, VoteOnPairResponses, WithdrawInvitationData, WithdrawInvitationErrors, WithdrawInvitationResponses } from './types.gen';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -753,6 +753,121 @@ export const deleteReview = <ThrowOnError extends boolean = false>(options: Opti
             type: 'apiKey'
         }],
     url: '/api/evaluations/{evaluation_id}/reviews/{example_id}',
+    ...options
+});
+
+/**
+ * List Comparisons
+ */
+export const listComparisons = <ThrowOnError extends boolean = false>(options?: Options<ListComparisonsData, ThrowOnError>) => (options?.client ?? client).get<ListComparisonsResponses, ListComparisonsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, {
+            in: 'cookie',
+            name: 'studio_session',
+            type: 'apiKey'
+        }],
+    url: '/api/comparisons',
+    ...options
+});
+
+/**
+ * Create Comparison
+ *
+ * A blind A/B of two finished generation evaluations on the examples both answered.
+ */
+export const createComparison = <ThrowOnError extends boolean = false>(options: Options<CreateComparisonData, ThrowOnError>) => (options.client ?? client).post<CreateComparisonResponses, CreateComparisonErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, {
+            in: 'cookie',
+            name: 'studio_session',
+            type: 'apiKey'
+        }],
+    url: '/api/comparisons',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Rank Evaluations
+ *
+ * Bradley-Terry strengths from every decisive blind vote between any two of the evaluations, with 95% bootstrap
+ * intervals, best first.
+ */
+export const rankEvaluations = <ThrowOnError extends boolean = false>(options: Options<RankEvaluationsData, ThrowOnError>) => (options.client ?? client).get<RankEvaluationsResponses, RankEvaluationsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, {
+            in: 'cookie',
+            name: 'studio_session',
+            type: 'apiKey'
+        }],
+    url: '/api/comparisons/ranking',
+    ...options
+});
+
+/**
+ * Get Comparison
+ *
+ * Every reviewer's votes so far, by model: wins, ties, both bad, A's win rate with its interval, and the
+ * lengths of the preferred and rejected answers.
+ */
+export const getComparison = <ThrowOnError extends boolean = false>(options: Options<GetComparisonData, ThrowOnError>) => (options.client ?? client).get<GetComparisonResponses, GetComparisonErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, {
+            in: 'cookie',
+            name: 'studio_session',
+            type: 'apiKey'
+        }],
+    url: '/api/comparisons/{comparison_id}',
+    ...options
+});
+
+/**
+ * Next Pair
+ *
+ * Your next pair to vote on (the same one until you vote on it), without model names; null when you have voted
+ * on every example.
+ */
+export const getNextPair = <ThrowOnError extends boolean = false>(options: Options<GetNextPairData, ThrowOnError>) => (options.client ?? client).get<GetNextPairResponses, GetNextPairErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, {
+            in: 'cookie',
+            name: 'studio_session',
+            type: 'apiKey'
+        }],
+    url: '/api/comparisons/{comparison_id}/next',
+    ...options
+});
+
+/**
+ * Vote
+ *
+ * Your vote on one of your pairs, by position; answers which model was on which side (show it only if asked).
+ */
+export const voteOnPair = <ThrowOnError extends boolean = false>(options: Options<VoteOnPairData, ThrowOnError>) => (options.client ?? client).post<VoteOnPairResponses, VoteOnPairErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, {
+            in: 'cookie',
+            name: 'studio_session',
+            type: 'apiKey'
+        }],
+    url: '/api/comparisons/{comparison_id}/votes',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Export Pairs
+ *
+ * Decisive votes as preference pairs, one JSON object a line: {prompt, chosen, rejected} (the prompt as
+ * evaluation A rendered it), for preference training (DPO).
+ */
+export const exportPreferencePairs = <ThrowOnError extends boolean = false>(options: Options<ExportPreferencePairsData, ThrowOnError>) => (options.client ?? client).get<ExportPreferencePairsResponses, ExportPreferencePairsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, {
+            in: 'cookie',
+            name: 'studio_session',
+            type: 'apiKey'
+        }],
+    url: '/api/comparisons/{comparison_id}/export',
     ...options
 });
 

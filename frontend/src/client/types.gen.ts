@@ -374,6 +374,124 @@ export type BenchmarkOut = {
 };
 
 /**
+ * BlindComparisonOut
+ */
+export type BlindComparisonOut = {
+    /**
+     * Id
+     */
+    id: number;
+    /**
+     * Evaluation A
+     */
+    evaluation_a: number;
+    /**
+     * Evaluation B
+     */
+    evaluation_b: number;
+    /**
+     * A Name
+     */
+    a_name: string;
+    /**
+     * B Name
+     */
+    b_name: string;
+    /**
+     * Total
+     *
+     * Examples both evaluations answered: the pairs each reviewer votes on.
+     */
+    total: number;
+    /**
+     * Votes
+     *
+     * Votes by every reviewer.
+     */
+    votes: number;
+    /**
+     * A Wins
+     */
+    a_wins: number;
+    /**
+     * B Wins
+     */
+    b_wins: number;
+    /**
+     * Ties
+     */
+    ties: number;
+    /**
+     * Both Bad
+     */
+    both_bad: number;
+    /**
+     * A's share of the decisive votes (A or B won; ties and both-bad left out), with a Wilson 95% interval; null without a decisive vote.
+     */
+    a_win_rate: ShareOut | null;
+    /**
+     * Preferred Length
+     *
+     * Mean words of the chosen answers over decisive votes: longer answers tend to win more often than they should, compare with rejected_length.
+     */
+    preferred_length: number | null;
+    /**
+     * Rejected Length
+     *
+     * Mean words of the rejected answers over decisive votes.
+     */
+    rejected_length: number | null;
+    /**
+     * Created At
+     */
+    created_at: string;
+};
+
+/**
+ * BlindPairOut
+ */
+export type BlindPairOut = {
+    /**
+     * Pair Id
+     */
+    pair_id: number;
+    /**
+     * Instruction
+     */
+    instruction: string;
+    /**
+     * Input
+     */
+    input: string;
+    /**
+     * Expected
+     */
+    expected: string;
+    /**
+     * Left
+     *
+     * One model's answer; which one is drawn at random per pair and not said.
+     */
+    left: string;
+    /**
+     * Right
+     */
+    right: string;
+    /**
+     * Voted
+     *
+     * Your votes in this comparison so far.
+     */
+    voted: number;
+    /**
+     * Total
+     *
+     * The pairs to vote on: the examples both evaluations answered.
+     */
+    total: number;
+};
+
+/**
  * Body_convertDataset
  */
 export type BodyConvertDataset = {
@@ -724,6 +842,24 @@ export type ComparedWorker = {
      * Fits
      */
     fits: boolean;
+};
+
+/**
+ * ComparisonCreate
+ */
+export type ComparisonCreate = {
+    /**
+     * Evaluation A
+     *
+     * A finished generation evaluation, e.g. the base model's.
+     */
+    evaluation_a: number;
+    /**
+     * Evaluation B
+     *
+     * Another one with at least one example in common, e.g. the fine-tuned model's.
+     */
+    evaluation_b: number;
 };
 
 /**
@@ -2912,6 +3048,62 @@ export type QuestionOut = {
 };
 
 /**
+ * RankedModelOut
+ */
+export type RankedModelOut = {
+    /**
+     * Evaluation Id
+     */
+    evaluation_id: number;
+    /**
+     * Name
+     */
+    name: string;
+    /**
+     * Strength
+     *
+     * Bradley-Terry strength, the strengths summing to 1: P(this beats another) = s / (s + s_other).
+     */
+    strength: number;
+    /**
+     * Ci Low
+     *
+     * 95% bootstrap interval (votes resampled, fixed seed), low end.
+     */
+    ci_low: number;
+    /**
+     * Ci High
+     */
+    ci_high: number;
+    /**
+     * Wins
+     */
+    wins: number;
+    /**
+     * Losses
+     */
+    losses: number;
+};
+
+/**
+ * RankingOut
+ */
+export type RankingOut = {
+    /**
+     * Votes
+     *
+     * Decisive votes between these evaluations (ties and both-bad left out).
+     */
+    votes: number;
+    /**
+     * Items
+     *
+     * Best first.
+     */
+    items: Array<RankedModelOut>;
+};
+
+/**
  * ReconnectEvent
  *
  * The stream ends here: reconnect with Last-Event-ID.
@@ -3829,6 +4021,48 @@ export type VerdictCountsOut = {
      * Wrong
      */
     wrong: number;
+};
+
+/**
+ * VoteChoice
+ *
+ * What a reviewer picked, by position: the reviewer never knows which side is which model.
+ */
+export type VoteChoice = 'left' | 'right' | 'tie' | 'both_bad';
+
+/**
+ * VoteIn
+ */
+export type VoteIn = {
+    /**
+     * Pair Id
+     */
+    pair_id: number;
+    /**
+     * left, right, tie or both_bad: by position, as shown.
+     */
+    choice: VoteChoice;
+};
+
+/**
+ * VoteOut
+ */
+export type VoteOut = {
+    /**
+     * Pair Id
+     */
+    pair_id: number;
+    choice: VoteChoice;
+    /**
+     * Left Model
+     *
+     * Which model answered on the left: show it only when the reviewer asks.
+     */
+    left_model: string;
+    /**
+     * Right Model
+     */
+    right_model: string;
 };
 
 /**
@@ -6176,6 +6410,301 @@ export type DeleteReviewResponses = {
 };
 
 export type DeleteReviewResponse = DeleteReviewResponses[keyof DeleteReviewResponses];
+
+export type ListComparisonsData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * Evaluation Id
+         *
+         * Only comparisons with this evaluation on either side.
+         */
+        evaluation_id?: number | null;
+    };
+    url: '/api/comparisons';
+};
+
+export type ListComparisonsErrors = {
+    /**
+     * Unauthorized
+     */
+    401: ErrorBody;
+    /**
+     * Forbidden
+     */
+    403: ErrorBody;
+    /**
+     * Unprocessable Entity
+     */
+    422: ErrorBody;
+};
+
+export type ListComparisonsError = ListComparisonsErrors[keyof ListComparisonsErrors];
+
+export type ListComparisonsResponses = {
+    /**
+     * Response Listcomparisons
+     *
+     * Successful Response
+     */
+    200: Array<BlindComparisonOut>;
+};
+
+export type ListComparisonsResponse = ListComparisonsResponses[keyof ListComparisonsResponses];
+
+export type CreateComparisonData = {
+    body: ComparisonCreate;
+    path?: never;
+    query?: never;
+    url: '/api/comparisons';
+};
+
+export type CreateComparisonErrors = {
+    /**
+     * Unauthorized
+     */
+    401: ErrorBody;
+    /**
+     * Forbidden
+     */
+    403: ErrorBody;
+    /**
+     * Not Found
+     */
+    404: ErrorBody;
+    /**
+     * Unprocessable Entity
+     */
+    422: ErrorBody;
+};
+
+export type CreateComparisonError = CreateComparisonErrors[keyof CreateComparisonErrors];
+
+export type CreateComparisonResponses = {
+    /**
+     * Successful Response
+     */
+    201: BlindComparisonOut;
+};
+
+export type CreateComparisonResponse = CreateComparisonResponses[keyof CreateComparisonResponses];
+
+export type RankEvaluationsData = {
+    body?: never;
+    path?: never;
+    query: {
+        /**
+         * Evaluation Ids
+         *
+         * Three or more evaluation ids, comma-separated: 1,2,3.
+         */
+        evaluation_ids: string;
+    };
+    url: '/api/comparisons/ranking';
+};
+
+export type RankEvaluationsErrors = {
+    /**
+     * Unauthorized
+     */
+    401: ErrorBody;
+    /**
+     * Forbidden
+     */
+    403: ErrorBody;
+    /**
+     * Not Found
+     */
+    404: ErrorBody;
+    /**
+     * Unprocessable Entity
+     */
+    422: ErrorBody;
+};
+
+export type RankEvaluationsError = RankEvaluationsErrors[keyof RankEvaluationsErrors];
+
+export type RankEvaluationsResponses = {
+    /**
+     * Successful Response
+     */
+    200: RankingOut;
+};
+
+export type RankEvaluationsResponse = RankEvaluationsResponses[keyof RankEvaluationsResponses];
+
+export type GetComparisonData = {
+    body?: never;
+    path: {
+        /**
+         * Comparison Id
+         */
+        comparison_id: number;
+    };
+    query?: never;
+    url: '/api/comparisons/{comparison_id}';
+};
+
+export type GetComparisonErrors = {
+    /**
+     * Unauthorized
+     */
+    401: ErrorBody;
+    /**
+     * Forbidden
+     */
+    403: ErrorBody;
+    /**
+     * Not Found
+     */
+    404: ErrorBody;
+    /**
+     * Unprocessable Entity
+     */
+    422: ErrorBody;
+};
+
+export type GetComparisonError = GetComparisonErrors[keyof GetComparisonErrors];
+
+export type GetComparisonResponses = {
+    /**
+     * Successful Response
+     */
+    200: BlindComparisonOut;
+};
+
+export type GetComparisonResponse = GetComparisonResponses[keyof GetComparisonResponses];
+
+export type GetNextPairData = {
+    body?: never;
+    path: {
+        /**
+         * Comparison Id
+         */
+        comparison_id: number;
+    };
+    query?: never;
+    url: '/api/comparisons/{comparison_id}/next';
+};
+
+export type GetNextPairErrors = {
+    /**
+     * Unauthorized
+     */
+    401: ErrorBody;
+    /**
+     * Forbidden
+     */
+    403: ErrorBody;
+    /**
+     * Not Found
+     */
+    404: ErrorBody;
+    /**
+     * Unprocessable Entity
+     */
+    422: ErrorBody;
+};
+
+export type GetNextPairError = GetNextPairErrors[keyof GetNextPairErrors];
+
+export type GetNextPairResponses = {
+    /**
+     * Response Getnextpair
+     *
+     * Successful Response
+     */
+    200: BlindPairOut | null;
+};
+
+export type GetNextPairResponse = GetNextPairResponses[keyof GetNextPairResponses];
+
+export type VoteOnPairData = {
+    body: VoteIn;
+    path: {
+        /**
+         * Comparison Id
+         */
+        comparison_id: number;
+    };
+    query?: never;
+    url: '/api/comparisons/{comparison_id}/votes';
+};
+
+export type VoteOnPairErrors = {
+    /**
+     * Unauthorized
+     */
+    401: ErrorBody;
+    /**
+     * Forbidden
+     */
+    403: ErrorBody;
+    /**
+     * Not Found
+     */
+    404: ErrorBody;
+    /**
+     * Conflict
+     */
+    409: ErrorBody;
+    /**
+     * Unprocessable Entity
+     */
+    422: ErrorBody;
+};
+
+export type VoteOnPairError = VoteOnPairErrors[keyof VoteOnPairErrors];
+
+export type VoteOnPairResponses = {
+    /**
+     * Successful Response
+     */
+    200: VoteOut;
+};
+
+export type VoteOnPairResponse = VoteOnPairResponses[keyof VoteOnPairResponses];
+
+export type ExportPreferencePairsData = {
+    body?: never;
+    path: {
+        /**
+         * Comparison Id
+         */
+        comparison_id: number;
+    };
+    query?: never;
+    url: '/api/comparisons/{comparison_id}/export';
+};
+
+export type ExportPreferencePairsErrors = {
+    /**
+     * Unauthorized
+     */
+    401: ErrorBody;
+    /**
+     * Forbidden
+     */
+    403: ErrorBody;
+    /**
+     * Not Found
+     */
+    404: ErrorBody;
+    /**
+     * Unprocessable Entity
+     */
+    422: ErrorBody;
+};
+
+export type ExportPreferencePairsError = ExportPreferencePairsErrors[keyof ExportPreferencePairsErrors];
+
+export type ExportPreferencePairsResponses = {
+    /**
+     * Successful Response
+     */
+    200: unknown;
+};
 
 export type ListJudgesData = {
     body?: never;
