@@ -15,7 +15,7 @@ import {
   voteOnPair,
 } from "../../../client/sdk.gen";
 import type {
-  ExportComparisonData,
+  ExportPreferencePairsData,
   ExportReviewsData,
   ReviewDatasetRequest,
   ReviewIn,
@@ -176,7 +176,7 @@ export function reviewsExportUrl(evaluationId: number, format: "jsonl" | "csv"):
 }
 
 export function pairsExportUrl(comparisonId: number): string {
-  return client.buildUrl<ExportComparisonData>({
+  return client.buildUrl<ExportPreferencePairsData>({
     url: "/api/comparisons/{comparison_id}/export",
     path: { comparison_id: comparisonId },
   });
