@@ -263,8 +263,10 @@ def _blind_ab_with_the_keyboard(
     assert result["ties"] == 1
     card = page.get_by_test_id("ab-result")
     expect(card.get_by_test_id("ab-votes")).to_have_text(f"{total} of {total}")
-    expect(card.get_by_test_id("ab-win-rate")).to_contain_text("95% CI")
-    expect(card.get_by_test_id("ab-ties")).to_have_text("1 · 0")
+    rate = result["a_win_rate"]
+    percent = [round(rate[key] * 100) for key in ("value", "ci_low", "ci_high")]
+    expect(card.get_by_test_id("ab-win-rate")).to_have_text(f"{percent[0]}% (95% CI {percent[1]}%–{percent[2]}%)")
+    expect(card.get_by_test_id("ab-record")).to_have_text(f"{result['a_wins']} · 1 · {result['b_wins']}")
     page.screenshot(path=str(SHOTS / "ab-result-1280.png"), full_page=True)
     page.set_viewport_size({"width": 390, "height": 844})
     no_sideways_scroll(page)

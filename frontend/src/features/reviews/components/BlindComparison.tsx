@@ -69,12 +69,21 @@ function Pair({ pair }: { pair: BlindPairOut }) {
   );
 }
 
-/** The running result: A's wins, ties and losses, its win rate with a Wilson interval, the answers' lengths. */
+/**
+ * The running result, from A's side: its wins, ties and losses, its win rate with a Wilson interval, and the length of
+ * the answers preferred and rejected.
+ */
 function Result({ comparison }: { comparison: BlindComparisonOut }) {
   const { a_name: a, b_name: b } = comparison;
   const rate = comparison.a_win_rate;
   return (
     <div className="ab-result" data-testid="ab-result">
+      <p className="ab-models small">
+        <span className="muted">A: </span>
+        <strong dir="auto">{a}</strong>
+        <span className="muted"> · B: </span>
+        <strong dir="auto">{b}</strong>
+      </p>
       <dl className="review-summary-stats">
         <div>
           <dt>Votes</dt>
@@ -83,21 +92,17 @@ function Result({ comparison }: { comparison: BlindComparisonOut }) {
           </dd>
         </div>
         <div>
-          <dt dir="auto">{a} wins</dt>
-          <dd data-testid="ab-a-wins">{comparison.a_wins}</dd>
-        </div>
-        <div>
-          <dt dir="auto">{b} wins</dt>
-          <dd data-testid="ab-b-wins">{comparison.b_wins}</dd>
-        </div>
-        <div>
-          <dt>Ties · both bad</dt>
-          <dd data-testid="ab-ties">
-            {comparison.ties} · {comparison.both_bad}
+          <dt>A’s wins · ties · losses</dt>
+          <dd data-testid="ab-record">
+            {comparison.a_wins} · {comparison.ties} · {comparison.b_wins}
           </dd>
         </div>
         <div>
-          <dt dir="auto">{a} win rate</dt>
+          <dt>Both bad</dt>
+          <dd data-testid="ab-both-bad">{comparison.both_bad}</dd>
+        </div>
+        <div>
+          <dt>A’s win rate</dt>
           <dd data-testid="ab-win-rate">{rate ? formatShare(rate) : "needs a decisive vote"}</dd>
         </div>
         <div>
@@ -110,8 +115,9 @@ function Result({ comparison }: { comparison: BlindComparisonOut }) {
         </div>
       </dl>
       <p className="muted small">
-        Win rate over decisive votes (a tie counts half to each side; both bad is left out), with a Wilson 95%
-        interval. Longer answers tend to win more often than they should: compare the lengths.
+        A and B here are the two evaluations, not the sides of a pair (each pair’s order is random). The win rate counts
+        decisive votes only (ties and both bad left out), with a Wilson 95% interval. Longer answers tend to win more
+        often than they should: compare the lengths.
       </p>
     </div>
   );
