@@ -93,8 +93,14 @@ def test_reviews_and_blind_ab_with_the_keyboard(tmp_path_factory: pytest.TempPat
         api = api_client(studio.base_url)
         run_id = finished_run(studio, studio.dataset_id, tuned=lambda expected: expected, base=lambda _: WRONG)
         tuned, base = evaluations_of(api, run_id)
+        # An alert() run by injected markup would open a dialog: none may.
         dialogs: list[str] = []
-        page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+
+        def on_dialog(dialog: Any) -> None:
+            dialogs.append(dialog.message)
+            dialog.dismiss()
+
+        page.on("dialog", on_dialog)
 
         _review_with_the_keyboard(page, api, studio, run_id, tuned)
         _dataset_from_the_reviews(page, api, studio, tuned)
@@ -190,6 +196,20 @@ def _review_with_the_keyboard(page: Any, api: Any, studio: Studio, run_id: int, 
     expect(page.get_by_test_id("review-tags")).to_contain_text("hallucination")
     expect(page.get_by_test_id("review-note")).to_have_value("Made up a number.")
     expect(page.get_by_test_id("review-corrected")).to_have_value(CORRECTED)
+
+    # Changed elsewhere meanwhile (another tab, a script): the next edit here gets a 409, says so and reloads it.
+    response = api.post(
+        f"/api/evaluations/{tuned['id']}/reviews",
+        json={
+            **{key: graded[key] for key in ("example_id", "verdict", "score", "tags", "corrected_answer", "version")},
+            "note": "Changed elsewhere.",
+        },
+    )
+    assert response.status_code == 200, response.text
+    page.keyboard.press("2")
+    expect(page.get_by_test_id("review-save-status")).to_contain_text("Someone else changed this review")
+    expect(page.get_by_test_id("review-note")).to_have_value("Changed elsewhere.")
+    expect(page.locator("[data-testid=review-verdict] [data-verdict=wrong]")).to_have_attribute("aria-pressed", "true")
 
     # The filter: the unreviewed ones only.
     page.get_by_test_id("review-filter-show").select_option("unreviewed")
