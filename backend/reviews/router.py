@@ -142,7 +142,7 @@ def delete_review(
     user: CurrentUser,
     evaluation: EvaluationDep,
     example_id: Id,
-    version: Annotated[int, Query(ge=1, description="The version you are undoing; another one answers 409.")],
+    version: Annotated[Id, Query(description="The version you are undoing; another one answers 409.")],
 ) -> None:
     """Undo your review of one example (e.g. of a first verdict)."""
     service.delete_review(session, evaluation, user, example_id, version)

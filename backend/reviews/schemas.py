@@ -25,9 +25,8 @@ class ReviewIn(BaseModel):
     corrected_answer: str | None = Field(
         None, max_length=MAX_ANSWER_CHARS, description="What the answer should have been: a new dataset uses it."
     )
-    version: int | None = Field(
+    version: Id | None = Field(
         None,
-        ge=1,
         description="The version of your review this edit started from; null when you saw none. A different stored "
         "version (someone, or another tab, saved in between) answers 409 with the current review.",
     )

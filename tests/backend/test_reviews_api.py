@@ -9,9 +9,11 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import update
 
+from backend.core.db import get_sessionmaker
 from backend.main import create_app
-from backend.models import Role
+from backend.models import Evaluation, Role, RunStatus
 from tests.accounts import Account, create_account
 from tests.factories import create_dataset, create_evaluation, jsonl, upload_dataset
 
@@ -106,6 +108,14 @@ class TestSaveReview:
         assert response.status_code == 422
         assert response.json()["field"] == "example_id"
 
+    def test_an_unfinished_evaluation_is_refused(self, client: TestClient, evaluation: tuple[int, list[int]]) -> None:
+        evaluation_id, examples = evaluation
+        with get_sessionmaker().begin() as session:
+            session.execute(update(Evaluation).where(Evaluation.id == evaluation_id).values(status=RunStatus.RUNNING))
+        response = client.post(reviews_path(evaluation_id), json=review(examples[0]))
+        assert response.status_code == 422
+        assert "running" in response.json()["detail"]
+
     def test_another_members_evaluation_is_not_found(
         self, client: TestClient, evaluation: tuple[int, list[int]]
     ) -> None:
@@ -170,6 +180,31 @@ class TestConcurrentReviewers:
                 stored = by_reviewer[(account.email, example_id)]
                 assert stored["verdict"] == ("correct", "partly", "wrong")[(index + example_id) % 3]
                 assert stored["note"] == account.email
+
+    def test_edits_from_one_version_at_once_one_wins(
+        self, client: TestClient, admin: Account, evaluation: tuple[int, list[int]]
+    ) -> None:
+        evaluation_id, examples = evaluation
+        client.post(reviews_path(evaluation_id), json=review(examples[0]))
+        app = create_app()
+        start = threading.Barrier(10)
+        statuses: list[int] = []
+
+        def edit(index: int) -> None:
+            with TestClient(app, headers=admin.headers) as own:
+                start.wait()
+                body = review(examples[0], "wrong", note=f"tab {index}", version=1)
+                statuses.append(own.post(reviews_path(evaluation_id), json=body).status_code)
+
+        threads = [threading.Thread(target=edit, args=(index,)) for index in range(10)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert sorted(statuses) == [200] + [409] * 9
+        stored = client.get(reviews_path(evaluation_id)).json()
+        assert len(stored) == 1
+        assert stored[0]["version"] == 2
 
 
 class TestSummary:

@@ -1012,6 +1012,12 @@ export type DatasetOut = {
      */
     warnings: Array<DatasetWarning>;
     /**
+     * Derived From Id
+     *
+     * The dataset this one is a new version of (made from reviews); null for an upload.
+     */
+    derived_from_id?: number | null;
+    /**
      * Created At
      */
     created_at: string;
