@@ -242,6 +242,7 @@ def _dataset_from_the_reviews(page: Any, api: Any, studio: Studio, tuned: dict[s
     created_id = int(link.get_attribute("href").rsplit("/", 1)[1])
     created = api.get(f"/api/datasets/{created_id}").json()
     original = api.get(f"/api/datasets/{studio.dataset_id}").json()
+    assert created["derived_from_id"] == studio.dataset_id
     assert (created["num_train"], created["num_validation"], created["num_test"]) == (
         original["num_train"],
         original["num_validation"],
@@ -249,14 +250,16 @@ def _dataset_from_the_reviews(page: Any, api: Any, studio: Studio, tuned: dict[s
     )
     examples = api.get(f"/api/datasets/{created_id}/examples", params={"split": "test", "limit": 500}).json()
     assert any(CORRECTED in str(row) for row in examples["items"]), examples
-    page.keyboard.press("Escape")
-    expect(dialog).to_be_hidden()
+    # The new version's page says what it is a version of.
+    link.click()
+    expect(page.get_by_test_id("dataset-derived-from")).to_contain_text(f"a version of dataset #{studio.dataset_id}")
 
 
 def _blind_ab_with_the_keyboard(
     page: Any, api: Any, studio: Studio, run_id: int, tuned: dict[str, Any], base: dict[str, Any]
 ) -> None:
     page.goto(f"{studio.base_url}/runs/{run_id}")
+    expect(page.get_by_test_id("run-ab-open")).to_be_enabled()  # once the run's comparisons are known
     page.get_by_test_id("run-ab-open").focus()
     page.keyboard.press("Enter")
     page.wait_for_url(f"{studio.base_url}/comparisons/*")
