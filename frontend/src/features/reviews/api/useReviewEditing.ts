@@ -35,14 +35,13 @@ function fieldsOf(review: ReviewOut | null): Unsaved {
  * built when its turn comes from the latest saved review (its version and the fields not changed), so a quick
  * series of keys never conflicts with itself; a 409 (another tab or session changed the review) reloads the
  * reviews and reports the conflict. `undo` puts the example's previous review back (or deletes a first one).
- * `reloads` counts the reloads after a conflict: forms keyed by it start again from what the server has.
+ * `reloads` counts the reloads (after a conflict or an undo): forms keyed by it start again from what the server has.
  */
 export function useReviewEditing(evaluationId: number) {
   const queryClient = useQueryClient();
   const save = useSaveReview(evaluationId);
   const remove = useDeleteReview(evaluationId);
   const queue = useRef<Promise<void>>(Promise.resolve());
-  const pending = useRef(new Map<number, number>());
   const unsavedRef = useRef(new Map<number, Unsaved>());
   const [unsaved, setUnsaved] = useState<ReadonlyMap<number, Unsaved>>(new Map());
   const undoStack = useRef<UndoEntry[]>([]);
@@ -59,7 +58,6 @@ export function useReviewEditing(evaluationId: number) {
 
   const enqueue = useCallback(
     (exampleId: number, task: () => Promise<void>) => {
-      pending.current.set(exampleId, (pending.current.get(exampleId) ?? 0) + 1);
       setState({ kind: "saving" });
       queue.current = queue.current
         .then(task)
@@ -76,12 +74,7 @@ export function useReviewEditing(evaluationId: number) {
               setState({ kind: "error", error });
             }
           },
-        )
-        .finally(() => {
-          const left = (pending.current.get(exampleId) ?? 1) - 1;
-          if (left > 0) pending.current.set(exampleId, left);
-          else pending.current.delete(exampleId);
-        });
+        );
     },
     [queryClient, evaluationId, publish],
   );

@@ -30,12 +30,20 @@ const BINDINGS: KeyBinding[] = [
   { keys: ["?"], does: "This list" },
 ];
 
-function SaveStatus({ state, needsVerdict }: { state: SaveState; needsVerdict: boolean }) {
+function SaveStatus({
+  state,
+  exampleId,
+  needsVerdict,
+}: {
+  state: SaveState;
+  exampleId: number;
+  needsVerdict: boolean;
+}) {
   let text = "";
   if (needsVerdict) text = "Not saved yet: pick a verdict (1, 2 or 3).";
   else if (state.kind === "saving") text = "Saving…";
   else if (state.kind === "saved") text = "Saved";
-  else if (state.kind === "conflict") text = "Someone else changed this review: it was reloaded. Check it and try again.";
+  else if (state.kind === "conflict" && state.exampleId === exampleId) text = "Someone else changed this review: it was reloaded. Check it and try again.";
   return (
     <div className="review-save-status small" role="status" aria-live="polite" data-testid="review-save-status">
       {state.kind === "error" ? <ErrorNotice error={state.error} title="Could not save the review" /> : text}
@@ -285,6 +293,7 @@ export function ReviewWorkspace({
             />
             <SaveStatus
               state={editing.state}
+              exampleId={prediction.example_id}
               needsVerdict={!shown.verdict && unsaved !== undefined && Object.keys(unsaved).length > 0}
             />
           </Card>
