@@ -70,19 +70,19 @@ function Pair({ pair }: { pair: BlindPairOut }) {
 }
 
 /**
- * The running result, from A's side: its wins, ties and losses, its win rate with a Wilson interval, and the length of
- * the answers preferred and rejected.
+ * The running result, for the first evaluation against the second (not for a side of the pairs, whose order is
+ * random): its wins, ties and losses, its win rate with a Wilson interval, the length of the answers preferred and
+ * rejected.
  */
 function Result({ comparison }: { comparison: BlindComparisonOut }) {
-  const { a_name: a, b_name: b } = comparison;
   const rate = comparison.a_win_rate;
   return (
     <div className="ab-result" data-testid="ab-result">
       <p className="ab-models small">
-        <span className="muted">A: </span>
-        <strong dir="auto">{a}</strong>
-        <span className="muted"> · B: </span>
-        <strong dir="auto">{b}</strong>
+        <span className="muted">Counted for </span>
+        <strong dir="auto">{comparison.a_name}</strong>
+        <span className="muted"> against </span>
+        <strong dir="auto">{comparison.b_name}</strong>
       </p>
       <dl className="review-summary-stats">
         <div>
@@ -92,7 +92,7 @@ function Result({ comparison }: { comparison: BlindComparisonOut }) {
           </dd>
         </div>
         <div>
-          <dt>A’s wins · ties · losses</dt>
+          <dt>Won · tied · lost</dt>
           <dd data-testid="ab-record">
             {comparison.a_wins} · {comparison.ties} · {comparison.b_wins}
           </dd>
@@ -102,7 +102,7 @@ function Result({ comparison }: { comparison: BlindComparisonOut }) {
           <dd data-testid="ab-both-bad">{comparison.both_bad}</dd>
         </div>
         <div>
-          <dt>A’s win rate</dt>
+          <dt>Win rate</dt>
           <dd data-testid="ab-win-rate">{rate ? formatShare(rate) : "needs a decisive vote"}</dd>
         </div>
         <div>
@@ -115,8 +115,7 @@ function Result({ comparison }: { comparison: BlindComparisonOut }) {
         </div>
       </dl>
       <p className="muted small">
-        A and B here are the two evaluations, not the sides of a pair (each pair’s order is random). The win rate counts
-        decisive votes only (ties and both bad left out), with a Wilson 95% interval. Longer answers tend to win more
+        The win rate counts decisive votes only (ties and both bad left out), with a Wilson 95% interval. Longer answers tend to win more
         often than they should: compare the lengths.
       </p>
     </div>
