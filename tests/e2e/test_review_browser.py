@@ -211,7 +211,22 @@ def _review_with_the_keyboard(page: Any, api: Any, studio: Studio, run_id: int, 
     expect(page.get_by_test_id("review-note")).to_have_value("Changed elsewhere.")
     expect(page.locator("[data-testid=review-verdict] [data-verdict=wrong]")).to_have_attribute("aria-pressed", "true")
 
-    # The filter: the unreviewed ones only.
+    # The filters: by tag, by search (/ goes there), then the unreviewed ones only.
+    page.get_by_test_id("review-filter-tag").select_option("hallucination")
+    expect(page.get_by_test_id("review-position")).to_contain_text("Example 1 of 1")
+    page.get_by_test_id("review-filter-tag").select_option("")
+    page.get_by_test_id("review-filter-tag").blur()
+    page.keyboard.press("/")
+    expect(page.get_by_test_id("review-search")).to_be_focused()
+    page.keyboard.type(predictions[2]["instruction"][:12])
+    expect(example).to_have_attribute("data-example", str(predictions[1]["example_id"]))  # the one on screen stays
+    page.keyboard.press("Escape")
+    page.keyboard.press("j")
+    expect(page.get_by_test_id("review-instruction")).to_contain_text(predictions[2]["instruction"][:12])
+    page.get_by_test_id("review-search").fill("")
+    page.keyboard.press("Escape")
+    page.keyboard.press("k")
+    expect(example).to_have_attribute("data-example", str(predictions[1]["example_id"]))
     page.get_by_test_id("review-filter-show").select_option("unreviewed")
     expect(page.get_by_test_id("review-position")).to_contain_text(f"of {total - 1}")  # the one on screen stays
     summary = page.get_by_test_id("review-summary")
