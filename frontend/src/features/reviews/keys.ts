@@ -13,15 +13,14 @@ function isTextEntry(target: EventTarget | null): target is HTMLElement {
  * Page-wide single-key shortcuts. `handle` gets the key ("1", "j", "?", "ArrowRight") and returns whether it used it
  * (the browser's default is then prevented). Keys typed into a text field stay there, except Escape, which leaves
  * the field so that the next key is a shortcut again. Nothing fires with Ctrl, Alt or Cmd held (the browser's own
- * shortcuts), nor while a dialog is open or `enabled` is false.
+ * shortcuts), nor while a dialog is open.
  */
-export function useShortcuts(handle: (key: string) => boolean, enabled = true): void {
+export function useShortcuts(handle: (key: string) => boolean): void {
   const handler = useRef(handle);
   useEffect(() => {
     handler.current = handle;
   });
   useEffect(() => {
-    if (!enabled) return;
     const onKeyDown = (event: KeyboardEvent) => {
       if (event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey || event.isComposing) return;
       // A dialog has its own keys (Escape closes it).
@@ -37,5 +36,5 @@ export function useShortcuts(handle: (key: string) => boolean, enabled = true): 
     };
     document.addEventListener("keydown", onKeyDown);
     return () => document.removeEventListener("keydown", onKeyDown);
-  }, [enabled]);
+  }, []);
 }

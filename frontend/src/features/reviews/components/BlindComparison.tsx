@@ -154,9 +154,15 @@ export function BlindComparison({ comparisonId }: { comparisonId: number }) {
       help.current?.showModal();
       return true;
     }
-    if (key === "r" && last) return (setRevealed(true), true);
+    if (key === "r" && last) {
+      setRevealed(true);
+      return true;
+    }
     const choice = CHOICES.find((c) => c.key === key);
-    if (choice && pair) return (choose(choice.value), true);
+    if (choice && pair) {
+      choose(choice.value);
+      return true;
+    }
     return false;
   });
 

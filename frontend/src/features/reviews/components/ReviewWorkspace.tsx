@@ -178,8 +178,14 @@ export function ReviewWorkspace({
       focusElement("review-search");
       return true;
     }
-    if (key === "j" || key === "ArrowRight") return (move(1), true);
-    if (key === "k" || key === "ArrowLeft") return (move(-1), true);
+    if (key === "j" || key === "ArrowRight") {
+      move(1);
+      return true;
+    }
+    if (key === "k" || key === "ArrowLeft") {
+      move(-1);
+      return true;
+    }
     if (key === "u") {
       const undone = editing.undo();
       if (undone !== null) setCurrentId(undone);
@@ -208,7 +214,10 @@ export function ReviewWorkspace({
       document.querySelector<HTMLButtonElement>(`#${FIELD_IDS.score} button`)?.focus();
       return true;
     }
-    if (key === "d") return (setDiff(!diff), true);
+    if (key === "d") {
+      setDiff(!diff);
+      return true;
+    }
     return false;
   });
 
