@@ -17,6 +17,7 @@ from backend.auth.service import account_exists, bootstrap_admin
 from backend.base_models.router import router as base_models_router
 from backend.base_models.service import sync_catalog
 from backend.benchmarks.router import router as benchmarks_router
+from backend.comparisons.router import router as comparisons_router
 from backend.core.body_limit import BodySizeLimit
 from backend.core.config import get_settings
 from backend.core.db import SessionDep, get_sessionmaker
@@ -32,6 +33,7 @@ from backend.judges.router import router as judges_router
 from backend.judgings.router import router as judgings_router
 from backend.presets.router import router as presets_router
 from backend.presets.service import sync_builtins
+from backend.reviews.router import router as reviews_router
 from backend.runs.artifacts_router import router as artifacts_router
 from backend.runs.estimate_router import router as estimate_router
 from backend.runs.router import router as runs_router
@@ -99,6 +101,8 @@ def create_app() -> FastAPI:
         runs_router,
         artifacts_router,
         evaluations_router,
+        reviews_router,
+        comparisons_router,
         judges_router,
         judgings_router,
         benchmarks_router,

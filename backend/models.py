@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    UniqueConstraint,
     false,
     insert,
     true,
@@ -181,6 +182,8 @@ class Dataset(Base):
     warnings: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # {"items": [{code, message, count, rows}]}
     label_counts: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # {label: rows}, when there is a label column
     file_key: Mapped[str] = mapped_column(String(500))
+    # The dataset this one is a new version of (made from reviews); kept when the original is deleted.
+    derived_from_id: Mapped[int | None] = mapped_column(ForeignKey("datasets.id", ondelete="SET NULL"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     examples: Mapped[list["DatasetExample"]] = relationship(
@@ -617,3 +620,78 @@ class Worker(Base):
     versions: Mapped[dict[str, Any]]  # python, and torch and CUDA on a training worker
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class ReviewVerdict(StrEnum):
+    """A reviewer's word on one answer."""
+
+    CORRECT = "correct"
+    PARTLY = "partly"
+    WRONG = "wrong"
+
+
+class Review(Base):
+    """One reviewer's verdict on one answer of a generation evaluation. One per reviewer and example: two reviewers
+    never overwrite each other, and `version` (+1 per edit) lets an edit that started from an older one be refused."""
+
+    __tablename__ = "reviews"
+    __table_args__ = (UniqueConstraint("evaluation_id", "example_id", "reviewer_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    evaluation_id: Mapped[int] = mapped_column(ForeignKey("evaluations.id", ondelete="CASCADE"), index=True)
+    example_id: Mapped[int] = mapped_column(ForeignKey("dataset_examples.id"))
+    reviewer_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    verdict: Mapped[ReviewVerdict] = mapped_column(_string_enum(ReviewVerdict))
+    score: Mapped[int | None]  # 1-5, optional
+    tags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    note: Mapped[str] = mapped_column(Text, default="")
+    corrected_answer: Mapped[str | None] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Comparison(Base):
+    """A blind A/B between two generation evaluations of the same examples: reviewers vote on pairs of answers."""
+
+    __tablename__ = "comparisons"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    evaluation_a_id: Mapped[int] = mapped_column(ForeignKey("evaluations.id", ondelete="CASCADE"), index=True)
+    evaluation_b_id: Mapped[int] = mapped_column(ForeignKey("evaluations.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class VoteChoice(StrEnum):
+    """What a reviewer picked, by position: the reviewer never knows which side is which model."""
+
+    LEFT = "left"
+    RIGHT = "right"
+    TIE = "tie"
+    BOTH_BAD = "both_bad"
+
+
+class VoteWinner(StrEnum):
+    """A vote by model: the choice with the sides resolved."""
+
+    A = "a"
+    B = "b"
+    TIE = "tie"
+    BOTH_BAD = "both_bad"
+
+
+class ComparisonPair(Base):
+    """One example shown to one reviewer, with the sides drawn at random; pending until voted."""
+
+    __tablename__ = "comparison_pairs"
+    __table_args__ = (UniqueConstraint("comparison_id", "example_id", "reviewer_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    comparison_id: Mapped[int] = mapped_column(ForeignKey("comparisons.id", ondelete="CASCADE"), index=True)
+    example_id: Mapped[int] = mapped_column(ForeignKey("dataset_examples.id"))
+    reviewer_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    a_on_left: Mapped[bool] = mapped_column(Boolean)
+    choice: Mapped[VoteChoice | None] = mapped_column(_string_enum(VoteChoice))
+    winner: Mapped[VoteWinner | None] = mapped_column(_string_enum(VoteWinner))
+    voted_at: Mapped[datetime | None]

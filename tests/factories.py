@@ -8,9 +8,20 @@ from typing import Any
 
 import httpx
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from backend.core.db import get_sessionmaker
-from backend.models import Worker, utcnow
+from backend.models import (
+    AnswerSource,
+    DatasetExample,
+    Evaluation,
+    EvaluationPrediction,
+    RunStatus,
+    Split,
+    Worker,
+    utcnow,
+)
+from domain.records import RECORD, final_answer
 from tests.processes import poll
 
 TASKS = (
@@ -79,3 +90,52 @@ def create_worker(*, seen_seconds_ago: float = 0, **values: Any) -> Worker:
         worker = Worker(**row)
         session.add(worker)
     return worker
+
+
+def create_evaluation(
+    owner_id: int,
+    dataset_id: int,
+    answer: Any = None,
+    *,
+    judge_score: float | None = None,
+    split: Split | None = Split.TEST,
+    model: AnswerSource = AnswerSource.FINE_TUNED,
+) -> tuple[int, list[int]]:
+    """A finished generation evaluation of a dataset's split, written as a worker writes one, without a model.
+    `answer(example_id, expected)` gives each generated answer (default: the expected one); `judge_score` (0-1) is every
+    answer's judge score. Returns its id and its examples' ids in answering order."""
+    with get_sessionmaker().begin() as session:
+        query = select(DatasetExample).where(DatasetExample.dataset_id == dataset_id).order_by(DatasetExample.id)
+        if split is not None:
+            query = query.where(DatasetExample.split == split)
+        examples = list(session.scalars(query))
+        evaluation = Evaluation(
+            owner_id=owner_id,
+            model=model,
+            dataset_id=dataset_id,
+            split=split,
+            template="alpaca",
+            decoding={"strategy": "greedy", "max_new_tokens": 32},
+            status=RunStatus.SUCCEEDED,
+            done=len(examples),
+            total=len(examples),
+            finished_at=utcnow(),
+        )
+        session.add(evaluation)
+        session.flush()
+        for example in examples:
+            expected = final_answer(RECORD.validate_python(example.record))
+            scores: dict[str, float] = {"exact_match": 1.0}
+            if judge_score is not None:
+                scores["judge_score"] = judge_score
+            session.add(
+                EvaluationPrediction(
+                    evaluation_id=evaluation.id,
+                    example_id=example.id,
+                    prompt=f"### Prompt {example.id}",
+                    expected=expected,
+                    generated=answer(example.id, expected) if answer else expected,
+                    scores=scores,
+                )
+            )
+        return evaluation.id, [example.id for example in examples]

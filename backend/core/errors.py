@@ -81,7 +81,7 @@ class Unavailable(StudioError):
 def install_error_handler(app: FastAPI) -> None:
     @app.exception_handler(StudioError)
     async def _render(_request: Request, exc: StudioError) -> JSONResponse:
-        return JSONResponse(status_code=exc.status_code, content=exc.body.model_dump(), headers=exc.headers)
+        return JSONResponse(status_code=exc.status_code, content=exc.body.model_dump(mode="json"), headers=exc.headers)
 
     @app.exception_handler(InvalidConfig)
     async def _render_config(request: Request, exc: InvalidConfig) -> JSONResponse:

@@ -112,6 +112,9 @@ class DatasetOut(BaseModel):
         "first; null without one, or with more than 100 distinct labels."
     )
     warnings: list[DatasetWarning]
+    derived_from_id: int | None = Field(
+        None, description="The dataset this one is a new version of (made from reviews); null for an upload."
+    )
     created_at: datetime
 
     @field_validator("warnings", mode="before")

@@ -74,6 +74,9 @@ class UploadOptions:
     # ... or given groups, one per row of the main file (a conversion's source rows).
     groups: tuple[int, ...] | None = None
     leakage_fix: LeakageFix | None = None  # the leakage warning's advice, in the words of the page that uploads
+    # Each row's split given, one per row of the main file (a new version of a dataset keeps its examples' splits).
+    splits: tuple[Split, ...] | None = None
+    derived_from_id: int | None = None  # the dataset this upload is a new version of
 
 
 class _LimitedReader:
@@ -215,7 +218,11 @@ def _ingest(
     groups = options.groups
     if groups is None and options.group_similar:
         groups = tuple(collector.prompt_groups())
-    if groups is None:
+    if options.splits is not None:
+        if len(options.splits) != main.usable:
+            raise ValueError(f"{len(options.splits)} splits for {main.usable} rows")  # a caller's bug
+        drawn = list(options.splits)
+    elif groups is None:
         drawn = assign_splits(main.usable, options.seed, validation_ratio, test_ratio)
     elif len(groups) != main.usable:
         raise ValueError(f"{len(groups)} groups for {main.usable} rows")  # a caller's bug, not the user's
@@ -241,11 +248,14 @@ def _ingest(
         num_test=counts[Split.TEST],
         num_dropped=sum(source.bad for source in sources),
         split_seed=options.seed,
-        split_ratios=ratios.drawn(_has(sources, Split.VALIDATION), _has(sources, Split.TEST)),
+        split_ratios=None
+        if options.splits is not None
+        else ratios.drawn(_has(sources, Split.VALIDATION), _has(sources, Split.TEST)),
         split_hash="",
         warnings={"items": [w.model_dump() for w in collector.finish(drawn, fix=_leakage_fix(options))]},
         label_counts=collector.label_counts(),
         file_key=file_key,
+        derived_from_id=options.derived_from_id,
     )
     session.add(dataset)
     session.flush()

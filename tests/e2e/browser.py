@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.conftest import reset_caches
 from tests.factories import alpaca_rows, jsonl
 from tests.processes import REPO, api_server, celery_worker
 from tests.tiny_model import build_tiny_llama
@@ -110,3 +111,20 @@ def chromium_page(
             sign_in(page, signed_in_to)
         yield page
         browser.close()
+
+
+@contextmanager
+def studio_database(studio: Studio) -> Iterator[None]:
+    """This process's sessions on the studio's database, as its worker writes it."""
+    saved = {key: os.environ.get(key) for key in studio.env}
+    os.environ.update(studio.env)
+    reset_caches()
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        reset_caches()

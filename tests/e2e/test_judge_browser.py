@@ -3,9 +3,7 @@ run's two evaluations judged from the Evaluation section by a real light worker 
 reply unreadable: that answer is "not judged", with the reason, in the example table); the Evaluate… dialog's judge
 section; the key never reaches the browser. Screenshots under tests/e2e/screenshots/."""
 
-import os
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 
 import pytest
 from playwright.sync_api import expect
@@ -13,8 +11,7 @@ from sqlalchemy import select
 
 from backend.core.db import get_sessionmaker
 from backend.models import DatasetExample, Run, RunStatus, Split
-from tests.conftest import reset_caches
-from tests.e2e.browser import SCREENSHOTS, Studio, api_client, chromium_page, studio_with_a_dataset
+from tests.e2e.browser import SCREENSHOTS, Studio, api_client, chromium_page, studio_database, studio_with_a_dataset
 from tests.judge_server import API_KEY, Scripted, running_judge
 from worker.evaluation_store import Answers, record_automatic
 
@@ -22,23 +19,6 @@ pytestmark = pytest.mark.e2e
 
 TIMEOUT = 15_000
 WRONG = "I do not know"
-
-
-@contextmanager
-def studio_database(studio: Studio) -> Iterator[None]:
-    """This process's sessions on the studio's database, as its worker writes it."""
-    saved = {key: os.environ.get(key) for key in studio.env}
-    os.environ.update(studio.env)
-    reset_caches()
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-        reset_caches()
 
 
 def finished_run(studio: Studio) -> tuple[int, str]:

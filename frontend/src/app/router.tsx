@@ -4,6 +4,7 @@ import { Layout } from "./Layout";
 import { AccountPage } from "../pages/AccountPage";
 import { BenchmarkDetailPage } from "../pages/BenchmarkDetailPage";
 import { BenchmarksPage } from "../pages/BenchmarksPage";
+import { ComparisonPage } from "../pages/ComparisonPage";
 import { ConvertDatasetPage } from "../pages/ConvertDatasetPage";
 import { DatasetDetailPage } from "../pages/DatasetDetailPage";
 import { DatasetPreviewPage } from "../pages/DatasetPreviewPage";
@@ -13,6 +14,7 @@ import { NewRunPage } from "../pages/NewRunPage";
 import { NotFoundPage } from "../pages/NotFoundPage";
 import { PresetEditorPage } from "../pages/PresetEditorPage";
 import { PresetsPage } from "../pages/PresetsPage";
+import { ReviewPage } from "../pages/ReviewPage";
 import { RunDetailPage } from "../pages/RunDetailPage";
 import { RunsPage } from "../pages/RunsPage";
 import { SignInPage } from "../pages/SignInPage";
@@ -41,6 +43,8 @@ export const router = createBrowserRouter([
               { path: "runs", element: <RunsPage /> },
               { path: "runs/new", element: <NewRunPage /> },
               { path: "runs/:id", element: <RunDetailPage /> },
+              { path: "evaluations/:id/review", element: <ReviewPage /> },
+              { path: "comparisons/:id", element: <ComparisonPage /> },
               { path: "presets", element: <PresetsPage /> },
               { path: "presets/new", element: <PresetEditorPage /> },
               { path: "presets/:id/edit", element: <PresetEditorPage /> },

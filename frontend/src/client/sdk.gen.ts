@@ -2,7 +2,7 @@
 
 import { type Client, formDataBodySerializer, type Options as Options2, type TDataShape, urlSearchParamsBodySerializer } from './client';
 import { client } from './client.gen';
-import type { CancelEvaluationData, CancelEvaluationErrors, CancelEvaluationResponses, CancelJudgingData, CancelJudgingErrors, CancelJudgingResponses, CancelRunData, CancelRunErrors, CancelRunResponses, CheckJudgeData, CheckJudgeErrors, CheckJudgeResponses, CloneRunData, CloneRunErrors, CloneRunResponses, CompareEvaluationsData, CompareEvaluationsErrors, CompareEvaluationsResponses, ConvertDatasetData, ConvertDatasetErrors, ConvertDatasetResponses, CreateAccessTokenData, CreateAccessTokenErrors, CreateAccessTokenResponses, CreateApiTokenData, CreateApiTokenErrors, CreateApiTokenResponses, CreateEvaluationData, CreateEvaluationErrors, CreateEvaluationResponses, CreateFirstAdminData, CreateFirstAdminErrors, CreateFirstAdminResponses, CreateInvitationData, CreateInvitationErrors, CreateInvitationResponses, CreateJudgeData, CreateJudgeErrors, CreateJudgeResponses, CreatePresetData, CreatePresetErrors, CreatePresetResponses, CreateRunData, CreateRunErrors, CreateRunResponses, CreateUserData, CreateUserErrors, CreateUserResponses, DeleteBaseModelData, DeleteBaseModelErrors, DeleteBaseModelResponses, DeleteBenchmarkData, DeleteBenchmarkErrors, DeleteBenchmarkResponses, DeleteJudgeData, DeleteJudgeErrors, DeleteJudgeResponses, DeletePresetData, DeletePresetErrors, DeletePresetResponses, DownloadDatasetData, DownloadDatasetErrors, DownloadDatasetResponses, DownloadRunArtifactData, DownloadRunArtifactErrors, DownloadRunArtifactResponses, EstimateRunData, EstimateRunErrors, EstimateRunResponses, ExportEvaluationData, ExportEvaluationErrors, ExportEvaluationResponses, GetAccessPolicyData, GetAccessPolicyErrors, GetAccessPolicyResponses, GetAuthStateData, GetAuthStateErrors, GetAuthStateResponses, GetBenchmarkData, GetBenchmarkErrors, GetBenchmarkResponses, GetCurrentUserData, GetCurrentUserErrors, GetCurrentUserResponses, GetDatasetData, GetDatasetErrors, GetDatasetResponses, GetEvaluationData, GetEvaluationErrors, GetEvaluationResponses, GetHealthData, GetHealthErrors, GetHealthResponses, GetJudgeData, GetJudgeErrors, GetJudgeResponses, GetJudgeRubricsData, GetJudgeRubricsErrors, GetJudgeRubricsResponses, GetJudgingData, GetJudgingErrors, GetJudgingResponses, GetPresetData, GetPresetErrors, GetPresetResponses, GetRunData, GetRunErrors, GetRunResponses, GetTokenStatsData, GetTokenStatsErrors, GetTokenStatsResponses, JudgeEvaluationData, JudgeEvaluationErrors, JudgeEvaluationResponses, JudgePairData, JudgePairErrors, JudgePairResponses, ListApiTokensData, ListApiTokensErrors, ListApiTokensResponses, ListBaseModelsData, ListBaseModelsErrors, ListBaseModelsResponses, ListBenchmarkQuestionsData, ListBenchmarkQuestionsErrors, ListBenchmarkQuestionsResponses, ListBenchmarksData, ListBenchmarksErrors, ListBenchmarksResponses, ListDatasetExamplesData, ListDatasetExamplesErrors, ListDatasetExamplesResponses, ListDatasetsData, ListDatasetsErrors, ListDatasetsResponses, ListEvaluationAnswersData, ListEvaluationAnswersErrors, ListEvaluationAnswersResponses, ListEvaluationPredictionsData, ListEvaluationPredictionsErrors, ListEvaluationPredictionsResponses, ListEvaluationsData, ListEvaluationsErrors, ListEvaluationsResponses, ListHyperparametersData, ListHyperparametersErrors, ListHyperparametersResponses, ListInvitationsData, ListInvitationsErrors, ListInvitationsResponses, ListJudgesData, ListJudgesErrors, ListJudgesResponses, ListJudgingPairsData, ListJudgingPairsErrors, ListJudgingPairsResponses, ListJudgingsData, ListJudgingsErrors, ListJudgingsResponses, ListPinnedAnswersData, ListPinnedAnswersErrors, ListPinnedAnswersResponses, ListPresetsData, ListPresetsErrors, ListPresetsResponses, ListRunCheckpointsData, ListRunCheckpointsErrors, ListRunCheckpointsResponses, ListRunLogLinesData, ListRunLogLinesErrors, ListRunLogLinesResponses, ListRunMetricsData, ListRunMetricsErrors, ListRunMetricsResponses, ListRunsData, ListRunsErrors, ListRunsResponses, ListTemplatesData, ListTemplatesErrors, ListTemplatesResponses, ListUsersData, ListUsersErrors, ListUsersResponses, ListWorkersData, ListWorkersErrors, ListWorkersResponses, PreviewConversionData, PreviewConversionErrors, PreviewConversionResponses, PreviewTokensData, PreviewTokensErrors, PreviewTokensResponses, RegisterBaseModelData, RegisterBaseModelErrors, RegisterBaseModelResponses, RevokeApiTokenData, RevokeApiTokenErrors, RevokeApiTokenResponses, SetAccessPolicyData, SetAccessPolicyErrors, SetAccessPolicyResponses, SignInData, SignInErrors, SignInResponses, SignOutData, SignOutErrors, SignOutResponses, SignUpData, SignUpErrors, SignUpResponses, StreamEvaluationEventsData, StreamEvaluationEventsErrors, StreamEvaluationEventsResponses, StreamRunEventsData, StreamRunEventsErrors, StreamRunEventsResponses, UpdateDatasetData, UpdateDatasetErrors, UpdateDatasetResponses, UpdateJudgeData, UpdateJudgeErrors, UpdateJudgeResponses, UpdatePresetData, UpdatePresetErrors, UpdatePresetResponses, UpdateUserData, UpdateUserErrors, UpdateUserResponses, UploadBenchmarkData, UploadBenchmarkErrors, UploadBenchmarkResponses, UploadDatasetData, UploadDatasetErrors, UploadDatasetResponses, WithdrawInvitationData, WithdrawInvitationErrors, WithdrawInvitationResponses } from './types.gen';
+import type { CancelEvaluationData, CancelEvaluationErrors, CancelEvaluationResponses, CancelJudgingData, CancelJudgingErrors, CancelJudgingResponses, CancelRunData, CancelRunErrors, CancelRunResponses, CheckJudgeData, CheckJudgeErrors, CheckJudgeResponses, CloneRunData, CloneRunErrors, CloneRunResponses, CompareEvaluationsData, CompareEvaluationsErrors, CompareEvaluationsResponses, ConvertDatasetData, ConvertDatasetErrors, ConvertDatasetResponses, CreateAccessTokenData, CreateAccessTokenErrors, CreateAccessTokenResponses, CreateApiTokenData, CreateApiTokenErrors, CreateApiTokenResponses, CreateComparisonData, CreateComparisonErrors, CreateComparisonResponses, CreateDatasetFromReviewsData, CreateDatasetFromReviewsErrors, CreateDatasetFromReviewsResponses, CreateEvaluationData, CreateEvaluationErrors, CreateEvaluationResponses, CreateFirstAdminData, CreateFirstAdminErrors, CreateFirstAdminResponses, CreateInvitationData, CreateInvitationErrors, CreateInvitationResponses, CreateJudgeData, CreateJudgeErrors, CreateJudgeResponses, CreatePresetData, CreatePresetErrors, CreatePresetResponses, CreateRunData, CreateRunErrors, CreateRunResponses, CreateUserData, CreateUserErrors, CreateUserResponses, DeleteBaseModelData, DeleteBaseModelErrors, DeleteBaseModelResponses, DeleteBenchmarkData, DeleteBenchmarkErrors, DeleteBenchmarkResponses, DeleteJudgeData, DeleteJudgeErrors, DeleteJudgeResponses, DeletePresetData, DeletePresetErrors, DeletePresetResponses, DeleteReviewData, DeleteReviewErrors, DeleteReviewResponses, DownloadDatasetData, DownloadDatasetErrors, DownloadDatasetResponses, DownloadRunArtifactData, DownloadRunArtifactErrors, DownloadRunArtifactResponses, EstimateRunData, EstimateRunErrors, EstimateRunResponses, ExportEvaluationData, ExportEvaluationErrors, ExportEvaluationResponses, ExportPreferencePairsData, ExportPreferencePairsErrors, ExportPreferencePairsResponses, ExportReviewsData, ExportReviewsErrors, ExportReviewsResponses, GetAccessPolicyData, GetAccessPolicyErrors, GetAccessPolicyResponses, GetAuthStateData, GetAuthStateErrors, GetAuthStateResponses, GetBenchmarkData, GetBenchmarkErrors, GetBenchmarkResponses, GetComparisonData, GetComparisonErrors, GetComparisonResponses, GetCurrentUserData, GetCurrentUserErrors, GetCurrentUserResponses, GetDatasetData, GetDatasetErrors, GetDatasetResponses, GetEvaluationData, GetEvaluationErrors, GetEvaluationResponses, GetHealthData, GetHealthErrors, GetHealthResponses, GetJudgeData, GetJudgeErrors, GetJudgeResponses, GetJudgeRubricsData, GetJudgeRubricsErrors, GetJudgeRubricsResponses, GetJudgingData, GetJudgingErrors, GetJudgingResponses, GetNextPairData, GetNextPairErrors, GetNextPairResponses, GetPresetData, GetPresetErrors, GetPresetResponses, GetReviewSummaryData, GetReviewSummaryErrors, GetReviewSummaryResponses, GetRunData, GetRunErrors, GetRunResponses, GetTokenStatsData, GetTokenStatsErrors, GetTokenStatsResponses, JudgeEvaluationData, JudgeEvaluationErrors, JudgeEvaluationResponses, JudgePairData, JudgePairErrors, JudgePairResponses, ListApiTokensData, ListApiTokensErrors, ListApiTokensResponses, ListBaseModelsData, ListBaseModelsErrors, ListBaseModelsResponses, ListBenchmarkQuestionsData, ListBenchmarkQuestionsErrors, ListBenchmarkQuestionsResponses, ListBenchmarksData, ListBenchmarksErrors, ListBenchmarksResponses, ListComparisonsData, ListComparisonsErrors, ListComparisonsResponses, ListDatasetExamplesData, ListDatasetExamplesErrors, ListDatasetExamplesResponses, ListDatasetsData, ListDatasetsErrors, ListDatasetsResponses, ListEvaluationAnswersData, ListEvaluationAnswersErrors, ListEvaluationAnswersResponses, ListEvaluationPredictionsData, ListEvaluationPredictionsErrors, ListEvaluationPredictionsResponses, ListEvaluationsData, ListEvaluationsErrors, ListEvaluationsResponses, ListHyperparametersData, ListHyperparametersErrors, ListHyperparametersResponses, ListInvitationsData, ListInvitationsErrors, ListInvitationsResponses, ListJudgesData, ListJudgesErrors, ListJudgesResponses, ListJudgingPairsData, ListJudgingPairsErrors, ListJudgingPairsResponses, ListJudgingsData, ListJudgingsErrors, ListJudgingsResponses, ListPinnedAnswersData, ListPinnedAnswersErrors, ListPinnedAnswersResponses, ListPresetsData, ListPresetsErrors, ListPresetsResponses, ListReviewsData, ListReviewsErrors, ListReviewsResponses, ListRunCheckpointsData, ListRunCheckpointsErrors, ListRunCheckpointsResponses, ListRunLogLinesData, ListRunLogLinesErrors, ListRunLogLinesResponses, ListRunMetricsData, ListRunMetricsErrors, ListRunMetricsResponses, ListRunsData, ListRunsErrors, ListRunsResponses, ListTemplatesData, ListTemplatesErrors, ListTemplatesResponses, ListUsersData, ListUsersErrors, ListUsersResponses, ListWorkersData, ListWorkersErrors, ListWorkersResponses, PreviewConversionData, PreviewConversionErrors, PreviewConversionResponses, PreviewTokensData, PreviewTokensErrors, PreviewTokensResponses, RankEvaluationsData, RankEvaluationsErrors, RankEvaluationsResponses, RegisterBaseModelData, RegisterBaseModelErrors, RegisterBaseModelResponses, RevokeApiTokenData, RevokeApiTokenErrors, RevokeApiTokenResponses, SaveReviewData, SaveReviewErrors, SaveReviewResponses, SetAccessPolicyData, SetAccessPolicyErrors, SetAccessPolicyResponses, SignInData, SignInErrors, SignInResponses, SignOutData, SignOutErrors, SignOutResponses, SignUpData, SignUpErrors, SignUpResponses, StreamEvaluationEventsData, StreamEvaluationEventsErrors, StreamEvaluationEventsResponses, StreamRunEventsData, StreamRunEventsErrors, StreamRunEventsResponses, UpdateDatasetData, UpdateDatasetErrors, UpdateDatasetResponses, UpdateJudgeData, UpdateJudgeErrors, UpdateJudgeResponses, UpdatePresetData, UpdatePresetErrors, UpdatePresetResponses, UpdateUserData, UpdateUserErrors, UpdateUserResponses, UploadBenchmarkData, UploadBenchmarkErrors, UploadBenchmarkResponses, UploadDatasetData, UploadDatasetErrors, UploadDatasetResponses, VoteOnPairData, VoteOnPairErrors, VoteOnPairResponses, WithdrawInvitationData, WithdrawInvitationErrors, WithdrawInvitationResponses } from './types.gen';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -650,6 +650,224 @@ export const exportEvaluation = <ThrowOnError extends boolean = false>(options: 
             type: 'apiKey'
         }],
     url: '/api/evaluations/{evaluation_id}/export',
+    ...options
+});
+
+/**
+ * List Reviews
+ *
+ * Every reviewer's reviews of the evaluation's answers, by example.
+ */
+export const listReviews = <ThrowOnError extends boolean = false>(options: Options<ListReviewsData, ThrowOnError>) => (options.client ?? client).get<ListReviewsResponses, ListReviewsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, {
+            in: 'cookie',
+            name: 'studio_session',
+            type: 'apiKey'
+        }],
+    url: '/api/evaluations/{evaluation_id}/reviews',
+    ...options
+});
+
+/**
+ * Save Review
+ *
+ * Create or replace your review of one answer (autosave): 201 when created, 200 when replaced. Send the
+ * `version` your edit started from (null when you saw none); a different stored one answers 409 with it.
+ */
+export const saveReview = <ThrowOnError extends boolean = false>(options: Options<SaveReviewData, ThrowOnError>) => (options.client ?? client).post<SaveReviewResponses, SaveReviewErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, {
+            in: 'cookie',
+            name: 'studio_session',
+            type: 'apiKey'
+        }],
+    url: '/api/evaluations/{evaluation_id}/reviews',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Get Summary
+ *
+ * How many answers are reviewed, the share correct with its interval, verdicts by tag, the agreement between
+ * reviewers and the judge's agreement with them.
+ */
+export const getReviewSummary = <ThrowOnError extends boolean = false>(options: Options<GetReviewSummaryData, ThrowOnError>) => (options.client ?? client).get<GetReviewSummaryResponses, GetReviewSummaryErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, {
+            in: 'cookie',
+            name: 'studio_session',
+            type: 'apiKey'
+        }],
+    url: '/api/evaluations/{evaluation_id}/reviews/summary',
+    ...options
+});
+
+/**
+ * Export Reviews
+ *
+ * One row per review with its answer: example_id, instruction, input, expected, generated, verdict, score,
+ * tags, note, corrected_answer, reviewer, updated_at.
+ */
+export const exportReviews = <ThrowOnError extends boolean = false>(options: Options<ExportReviewsData, ThrowOnError>) => (options.client ?? client).get<ExportReviewsResponses, ExportReviewsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, {
+            in: 'cookie',
+            name: 'studio_session',
+            type: 'apiKey'
+        }],
+    url: '/api/evaluations/{evaluation_id}/reviews/export',
+    ...options
+});
+
+/**
+ * Create Dataset
+ *
+ * A new version of the evaluation's dataset, next to the original: every example in its split, a reviewed
+ * answer's corrected answer as its output (or, with use_approved_answers, the model's answer reviewed as correct;
+ * the latest review wins when several reviewers reviewed it). With preview, what would change, stored nothing.
+ */
+export const createDatasetFromReviews = <ThrowOnError extends boolean = false>(options: Options<CreateDatasetFromReviewsData, ThrowOnError>) => (options.client ?? client).post<CreateDatasetFromReviewsResponses, CreateDatasetFromReviewsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, {
+            in: 'cookie',
+            name: 'studio_session',
+            type: 'apiKey'
+        }],
+    url: '/api/evaluations/{evaluation_id}/reviews/dataset',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Delete Review
+ *
+ * Undo your review of one example (e.g. of a first verdict).
+ */
+export const deleteReview = <ThrowOnError extends boolean = false>(options: Options<DeleteReviewData, ThrowOnError>) => (options.client ?? client).delete<DeleteReviewResponses, DeleteReviewErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, {
+            in: 'cookie',
+            name: 'studio_session',
+            type: 'apiKey'
+        }],
+    url: '/api/evaluations/{evaluation_id}/reviews/{example_id}',
+    ...options
+});
+
+/**
+ * List Comparisons
+ */
+export const listComparisons = <ThrowOnError extends boolean = false>(options?: Options<ListComparisonsData, ThrowOnError>) => (options?.client ?? client).get<ListComparisonsResponses, ListComparisonsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, {
+            in: 'cookie',
+            name: 'studio_session',
+            type: 'apiKey'
+        }],
+    url: '/api/comparisons',
+    ...options
+});
+
+/**
+ * Create Comparison
+ *
+ * A blind A/B of two finished generation evaluations on the examples both answered.
+ */
+export const createComparison = <ThrowOnError extends boolean = false>(options: Options<CreateComparisonData, ThrowOnError>) => (options.client ?? client).post<CreateComparisonResponses, CreateComparisonErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, {
+            in: 'cookie',
+            name: 'studio_session',
+            type: 'apiKey'
+        }],
+    url: '/api/comparisons',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Rank Evaluations
+ *
+ * Bradley-Terry strengths from every decisive blind vote between any two of the evaluations, with 95% bootstrap
+ * intervals, best first.
+ */
+export const rankEvaluations = <ThrowOnError extends boolean = false>(options: Options<RankEvaluationsData, ThrowOnError>) => (options.client ?? client).get<RankEvaluationsResponses, RankEvaluationsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, {
+            in: 'cookie',
+            name: 'studio_session',
+            type: 'apiKey'
+        }],
+    url: '/api/comparisons/ranking',
+    ...options
+});
+
+/**
+ * Get Comparison
+ *
+ * Every reviewer's votes so far, by model: wins, ties, both bad, A's win rate with its interval, and the
+ * lengths of the preferred and rejected answers.
+ */
+export const getComparison = <ThrowOnError extends boolean = false>(options: Options<GetComparisonData, ThrowOnError>) => (options.client ?? client).get<GetComparisonResponses, GetComparisonErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, {
+            in: 'cookie',
+            name: 'studio_session',
+            type: 'apiKey'
+        }],
+    url: '/api/comparisons/{comparison_id}',
+    ...options
+});
+
+/**
+ * Next Pair
+ *
+ * Your next pair to vote on (the same one until you vote on it), without model names; null when you have voted
+ * on every example.
+ */
+export const getNextPair = <ThrowOnError extends boolean = false>(options: Options<GetNextPairData, ThrowOnError>) => (options.client ?? client).get<GetNextPairResponses, GetNextPairErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, {
+            in: 'cookie',
+            name: 'studio_session',
+            type: 'apiKey'
+        }],
+    url: '/api/comparisons/{comparison_id}/next',
+    ...options
+});
+
+/**
+ * Vote
+ *
+ * Your vote on one of your pairs, by position; answers which model was on which side (show it only if asked).
+ */
+export const voteOnPair = <ThrowOnError extends boolean = false>(options: Options<VoteOnPairData, ThrowOnError>) => (options.client ?? client).post<VoteOnPairResponses, VoteOnPairErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, {
+            in: 'cookie',
+            name: 'studio_session',
+            type: 'apiKey'
+        }],
+    url: '/api/comparisons/{comparison_id}/votes',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Export Pairs
+ *
+ * Decisive votes as preference pairs, one JSON object a line: {prompt, chosen, rejected} (the prompt as
+ * evaluation A rendered it), for preference training (DPO).
+ */
+export const exportPreferencePairs = <ThrowOnError extends boolean = false>(options: Options<ExportPreferencePairsData, ThrowOnError>) => (options.client ?? client).get<ExportPreferencePairsResponses, ExportPreferencePairsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }, {
+            in: 'cookie',
+            name: 'studio_session',
+            type: 'apiKey'
+        }],
+    url: '/api/comparisons/{comparison_id}/export',
     ...options
 });
 

@@ -33,6 +33,34 @@ export type AccessToken = {
 };
 
 /**
+ * AgreementOut
+ */
+export type AgreementOut = {
+    /**
+     * Method
+     *
+     * Cohen's kappa with two reviewers, Krippendorff's alpha with three or more.
+     */
+    method: 'cohen_kappa' | 'krippendorff_alpha';
+    /**
+     * Value
+     *
+     * 1: full agreement; 0: what chance gives; below 0: worse than chance.
+     */
+    value: number;
+    /**
+     * Shared Examples
+     *
+     * Examples reviewed by at least two reviewers: the agreement's basis.
+     */
+    shared_examples: number;
+    /**
+     * Reviewers
+     */
+    reviewers: number;
+};
+
+/**
  * AlpacaRecord
  */
 export type AlpacaRecord = {
@@ -346,6 +374,124 @@ export type BenchmarkOut = {
 };
 
 /**
+ * BlindComparisonOut
+ */
+export type BlindComparisonOut = {
+    /**
+     * Id
+     */
+    id: number;
+    /**
+     * Evaluation A
+     */
+    evaluation_a: number;
+    /**
+     * Evaluation B
+     */
+    evaluation_b: number;
+    /**
+     * A Name
+     */
+    a_name: string;
+    /**
+     * B Name
+     */
+    b_name: string;
+    /**
+     * Total
+     *
+     * Examples both evaluations answered: the pairs each reviewer votes on.
+     */
+    total: number;
+    /**
+     * Votes
+     *
+     * Votes by every reviewer.
+     */
+    votes: number;
+    /**
+     * A Wins
+     */
+    a_wins: number;
+    /**
+     * B Wins
+     */
+    b_wins: number;
+    /**
+     * Ties
+     */
+    ties: number;
+    /**
+     * Both Bad
+     */
+    both_bad: number;
+    /**
+     * A's share of the decisive votes (A or B won; ties and both-bad left out), with a Wilson 95% interval; null without a decisive vote.
+     */
+    a_win_rate: ShareOut | null;
+    /**
+     * Preferred Length
+     *
+     * Mean words of the chosen answers over decisive votes: longer answers tend to win more often than they should, compare with rejected_length.
+     */
+    preferred_length: number | null;
+    /**
+     * Rejected Length
+     *
+     * Mean words of the rejected answers over decisive votes.
+     */
+    rejected_length: number | null;
+    /**
+     * Created At
+     */
+    created_at: string;
+};
+
+/**
+ * BlindPairOut
+ */
+export type BlindPairOut = {
+    /**
+     * Pair Id
+     */
+    pair_id: number;
+    /**
+     * Instruction
+     */
+    instruction: string;
+    /**
+     * Input
+     */
+    input: string;
+    /**
+     * Expected
+     */
+    expected: string;
+    /**
+     * Left
+     *
+     * One model's answer; which one is drawn at random per pair and not said.
+     */
+    left: string;
+    /**
+     * Right
+     */
+    right: string;
+    /**
+     * Voted
+     *
+     * Your votes in this comparison so far.
+     */
+    voted: number;
+    /**
+     * Total
+     *
+     * The pairs to vote on: the examples both evaluations answered.
+     */
+    total: number;
+};
+
+/**
  * Body_convertDataset
  */
 export type BodyConvertDataset = {
@@ -564,6 +710,35 @@ export type BodyUploadDataset = {
 };
 
 /**
+ * ChangedExampleOut
+ */
+export type ChangedExampleOut = {
+    /**
+     * Example Id
+     */
+    example_id: number;
+    split: Split;
+    /**
+     * Instruction
+     */
+    instruction: string;
+    /**
+     * Before
+     */
+    before: string;
+    /**
+     * After
+     */
+    after: string;
+    /**
+     * Reason
+     *
+     * corrected: a reviewer's corrected answer; approved: the model's answer, reviewed as correct.
+     */
+    reason: 'corrected' | 'approved';
+};
+
+/**
  * ChatRecord
  *
  * OpenAI chat fine-tuning format: every assistant turn is trained on, the rest is context.
@@ -667,6 +842,24 @@ export type ComparedWorker = {
      * Fits
      */
     fits: boolean;
+};
+
+/**
+ * ComparisonCreate
+ */
+export type ComparisonCreate = {
+    /**
+     * Evaluation A
+     *
+     * A finished generation evaluation, e.g. the base model's.
+     */
+    evaluation_a: number;
+    /**
+     * Evaluation B
+     *
+     * Another one with at least one example in common, e.g. the fine-tuned model's.
+     */
+    evaluation_b: number;
 };
 
 /**
@@ -819,6 +1012,12 @@ export type DatasetOut = {
      */
     warnings: Array<DatasetWarning>;
     /**
+     * Derived From Id
+     *
+     * The dataset this one is a new version of (made from reviews); null for an upload.
+     */
+    derived_from_id?: number | null;
+    /**
      * Created At
      */
     created_at: string;
@@ -934,6 +1133,40 @@ export type Decoding = {
      * Up to 4 strings (50 characters each) that end an answer; not part of it.
      */
     stop?: Array<string>;
+};
+
+/**
+ * DerivedDatasetOut
+ */
+export type DerivedDatasetOut = {
+    /**
+     * Id
+     */
+    id: number;
+    /**
+     * Name
+     */
+    name: string;
+    /**
+     * Derived From Id
+     */
+    derived_from_id: number | null;
+    /**
+     * Num Rows
+     */
+    num_rows: number;
+    /**
+     * Num Train
+     */
+    num_train: number;
+    /**
+     * Num Validation
+     */
+    num_validation: number;
+    /**
+     * Num Test
+     */
+    num_test: number;
 };
 
 /**
@@ -1636,6 +1869,31 @@ export type InvitationOut = {
      * Accepted At
      */
     accepted_at: string | null;
+};
+
+/**
+ * JudgeAgreementOut
+ *
+ * The judge's score mapped to a verdict (at least 0.7: correct, at least 0.4: partly, else wrong) against the
+ * reviewers' verdict on each reviewed example the judge scored (their majority when several; ties skipped).
+ */
+export type JudgeAgreementOut = {
+    /**
+     * Agreement Rate
+     *
+     * The share of those examples where the two verdicts are the same.
+     */
+    agreement_rate: number;
+    /**
+     * Kappa
+     *
+     * Cohen's kappa between the judge's verdicts and the reviewers'.
+     */
+    kappa: number;
+    /**
+     * Examples
+     */
+    examples: number;
 };
 
 /**
@@ -2796,6 +3054,62 @@ export type QuestionOut = {
 };
 
 /**
+ * RankedModelOut
+ */
+export type RankedModelOut = {
+    /**
+     * Evaluation Id
+     */
+    evaluation_id: number;
+    /**
+     * Name
+     */
+    name: string;
+    /**
+     * Strength
+     *
+     * Bradley-Terry strength, the strengths summing to 1: P(this beats another) = s / (s + s_other).
+     */
+    strength: number;
+    /**
+     * Ci Low
+     *
+     * 95% bootstrap interval (votes resampled, fixed seed), low end.
+     */
+    ci_low: number;
+    /**
+     * Ci High
+     */
+    ci_high: number;
+    /**
+     * Wins
+     */
+    wins: number;
+    /**
+     * Losses
+     */
+    losses: number;
+};
+
+/**
+ * RankingOut
+ */
+export type RankingOut = {
+    /**
+     * Votes
+     *
+     * Decisive votes between these evaluations (ties and both-bad left out).
+     */
+    votes: number;
+    /**
+     * Items
+     *
+     * Best first.
+     */
+    items: Array<RankedModelOut>;
+};
+
+/**
  * ReconnectEvent
  *
  * The stream ends here: reconnect with Last-Event-ID.
@@ -2825,6 +3139,265 @@ export type ReconnectEvent = {
  */
 export type ReconnectPayload = {
     [key: string]: unknown;
+};
+
+/**
+ * ReviewConflictBody
+ */
+export type ReviewConflictBody = {
+    /**
+     * Detail
+     *
+     * What went wrong and what to do, in one sentence.
+     */
+    detail: string;
+    /**
+     * Field
+     *
+     * The request field at fault, e.g. 'file' or 'hyperparameters.lora_r'.
+     */
+    field?: string | null;
+    /**
+     * Errors
+     *
+     * Every problem found, each with its line/row and field.
+     */
+    errors?: Array<string>;
+    /**
+     * Bad Rows
+     *
+     * Upload: rows with a problem (all of them, not only those listed).
+     */
+    bad_rows?: number | null;
+    /**
+     * Usable Rows
+     *
+     * Upload: rows that are fine; resend with drop_invalid to keep them.
+     */
+    usable_rows?: number | null;
+    /**
+     * Columns
+     *
+     * Upload: the file's columns, when a column mapping is needed.
+     */
+    columns?: Array<string> | null;
+    /**
+     * Your review as stored now; null when it was deleted.
+     */
+    current: ReviewOut | null;
+};
+
+/**
+ * ReviewDatasetPreview
+ */
+export type ReviewDatasetPreview = {
+    /**
+     * Rows
+     *
+     * Examples the new dataset would have, every split.
+     */
+    rows: number;
+    /**
+     * Changed
+     */
+    changed: Array<ChangedExampleOut>;
+    /**
+     * Dropped
+     *
+     * Examples left out (drop_wrong).
+     */
+    dropped: number;
+};
+
+/**
+ * ReviewDatasetRequest
+ */
+export type ReviewDatasetRequest = {
+    /**
+     * Name
+     *
+     * The new dataset's name.
+     */
+    name: string;
+    /**
+     * Preview
+     *
+     * Only say what would change; store nothing.
+     */
+    preview?: boolean;
+    /**
+     * Use Approved Answers
+     *
+     * An answer reviewed as correct becomes the example's output (when it has no correction).
+     */
+    use_approved_answers?: boolean;
+    /**
+     * Drop Wrong
+     *
+     * Leave out examples reviewed as wrong that have no corrected answer.
+     */
+    drop_wrong?: boolean;
+};
+
+/**
+ * ReviewIn
+ */
+export type ReviewIn = {
+    /**
+     * Example Id
+     *
+     * The example whose answer is reviewed (one of the evaluation's).
+     */
+    example_id: number;
+    verdict: ReviewVerdict;
+    /**
+     * Score
+     *
+     * Optional: 1 (useless) to 5 (perfect).
+     */
+    score?: number | null;
+    /**
+     * Tags
+     *
+     * Free text, 1-40 characters each, at most 10.
+     */
+    tags?: Array<string>;
+    /**
+     * Note
+     */
+    note?: string;
+    /**
+     * Corrected Answer
+     *
+     * What the answer should have been: a new dataset uses it.
+     */
+    corrected_answer?: string | null;
+    /**
+     * Version
+     *
+     * The version of your review this edit started from; null when you saw none. A different stored version (someone, or another tab, saved in between) answers 409 with the current review.
+     */
+    version?: number | null;
+};
+
+/**
+ * ReviewOut
+ */
+export type ReviewOut = {
+    /**
+     * Id
+     */
+    id: number;
+    /**
+     * Evaluation Id
+     */
+    evaluation_id: number;
+    /**
+     * Example Id
+     */
+    example_id: number;
+    verdict: ReviewVerdict;
+    /**
+     * Score
+     */
+    score: number | null;
+    /**
+     * Tags
+     */
+    tags: Array<string>;
+    /**
+     * Note
+     */
+    note: string;
+    /**
+     * Corrected Answer
+     */
+    corrected_answer: string | null;
+    /**
+     * Reviewer
+     *
+     * The reviewer's display name.
+     */
+    reviewer: string;
+    /**
+     * Reviewer Id
+     */
+    reviewer_id: number;
+    /**
+     * Version
+     *
+     * 1 when created, +1 per edit: send it back with the next edit.
+     */
+    version: number;
+    /**
+     * Updated At
+     */
+    updated_at: string;
+};
+
+/**
+ * ReviewSummaryOut
+ */
+export type ReviewSummaryOut = {
+    /**
+     * Examples
+     *
+     * The evaluation's answers.
+     */
+    examples: number;
+    /**
+     * Reviewed
+     *
+     * Answers with at least one review.
+     */
+    reviewed: number;
+    /**
+     * Every reviewer's review counted.
+     */
+    by_verdict: VerdictCountsOut;
+    /**
+     * The share of reviews that say correct; null without reviews.
+     */
+    share_correct: ShareOut | null;
+    /**
+     * Tags
+     *
+     * Each tag's reviews by verdict, most used first.
+     */
+    tags: Array<TagCountsOut>;
+    /**
+     * Reviewers
+     */
+    reviewers: Array<ReviewerCountOut>;
+    /**
+     * Null unless two reviewers reviewed a same answer.
+     */
+    agreement: AgreementOut | null;
+    /**
+     * Null unless a judge scored a reviewed answer.
+     */
+    judge_agreement: JudgeAgreementOut | null;
+};
+
+/**
+ * ReviewVerdict
+ *
+ * A reviewer's word on one answer.
+ */
+export type ReviewVerdict = 'correct' | 'partly' | 'wrong';
+
+/**
+ * ReviewerCountOut
+ */
+export type ReviewerCountOut = {
+    /**
+     * Reviewer
+     */
+    reviewer: string;
+    /**
+     * Reviewed
+     */
+    reviewed: number;
 };
 
 /**
@@ -3087,6 +3660,26 @@ export type RunOut = {
 export type RunStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
 
 /**
+ * ShareOut
+ */
+export type ShareOut = {
+    /**
+     * Value
+     */
+    value: number;
+    /**
+     * Ci Low
+     *
+     * Wilson score 95% interval, low end.
+     */
+    ci_low: number;
+    /**
+     * Ci High
+     */
+    ci_high: number;
+};
+
+/**
  * SignIn
  */
 export type SignIn = {
@@ -3233,6 +3826,28 @@ export type SubjectMetricsOut = {
     metrics: {
         [key: string]: MetricValue;
     };
+};
+
+/**
+ * TagCountsOut
+ */
+export type TagCountsOut = {
+    /**
+     * Tag
+     */
+    tag: string;
+    /**
+     * Correct
+     */
+    correct: number;
+    /**
+     * Partly
+     */
+    partly: number;
+    /**
+     * Wrong
+     */
+    wrong: number;
 };
 
 /**
@@ -3395,6 +4010,66 @@ export type UserUpdate = {
  * Verdict
  */
 export type Verdict = 'better' | 'worse' | 'no_clear_change' | 'changed';
+
+/**
+ * VerdictCountsOut
+ */
+export type VerdictCountsOut = {
+    /**
+     * Correct
+     */
+    correct: number;
+    /**
+     * Partly
+     */
+    partly: number;
+    /**
+     * Wrong
+     */
+    wrong: number;
+};
+
+/**
+ * VoteChoice
+ *
+ * What a reviewer picked, by position: the reviewer never knows which side is which model.
+ */
+export type VoteChoice = 'left' | 'right' | 'tie' | 'both_bad';
+
+/**
+ * VoteIn
+ */
+export type VoteIn = {
+    /**
+     * Pair Id
+     */
+    pair_id: number;
+    /**
+     * left, right, tie or both_bad: by position, as shown.
+     */
+    choice: VoteChoice;
+};
+
+/**
+ * VoteOut
+ */
+export type VoteOut = {
+    /**
+     * Pair Id
+     */
+    pair_id: number;
+    choice: VoteChoice;
+    /**
+     * Left Model
+     *
+     * Which model answered on the left: show it only when the reviewer asks.
+     */
+    left_model: string;
+    /**
+     * Right Model
+     */
+    right_model: string;
+};
 
 /**
  * WorkerOut
@@ -5441,6 +6116,596 @@ export type ExportEvaluationErrors = {
 export type ExportEvaluationError = ExportEvaluationErrors[keyof ExportEvaluationErrors];
 
 export type ExportEvaluationResponses = {
+    /**
+     * Successful Response
+     */
+    200: unknown;
+};
+
+export type ListReviewsData = {
+    body?: never;
+    path: {
+        /**
+         * Evaluation Id
+         */
+        evaluation_id: number;
+    };
+    query?: {
+        /**
+         * Reviewer
+         *
+         * me: only your own reviews.
+         */
+        reviewer?: 'me' | null;
+    };
+    url: '/api/evaluations/{evaluation_id}/reviews';
+};
+
+export type ListReviewsErrors = {
+    /**
+     * Unauthorized
+     */
+    401: ErrorBody;
+    /**
+     * Forbidden
+     */
+    403: ErrorBody;
+    /**
+     * Not Found
+     */
+    404: ErrorBody;
+    /**
+     * Unprocessable Entity
+     */
+    422: ErrorBody;
+};
+
+export type ListReviewsError = ListReviewsErrors[keyof ListReviewsErrors];
+
+export type ListReviewsResponses = {
+    /**
+     * Response Listreviews
+     *
+     * Successful Response
+     */
+    200: Array<ReviewOut>;
+};
+
+export type ListReviewsResponse = ListReviewsResponses[keyof ListReviewsResponses];
+
+export type SaveReviewData = {
+    body: ReviewIn;
+    path: {
+        /**
+         * Evaluation Id
+         */
+        evaluation_id: number;
+    };
+    query?: never;
+    url: '/api/evaluations/{evaluation_id}/reviews';
+};
+
+export type SaveReviewErrors = {
+    /**
+     * Unauthorized
+     */
+    401: ErrorBody;
+    /**
+     * Forbidden
+     */
+    403: ErrorBody;
+    /**
+     * Not Found
+     */
+    404: ErrorBody;
+    /**
+     * Conflict
+     */
+    409: ReviewConflictBody;
+    /**
+     * Unprocessable Entity
+     */
+    422: ErrorBody;
+};
+
+export type SaveReviewError = SaveReviewErrors[keyof SaveReviewErrors];
+
+export type SaveReviewResponses = {
+    /**
+     * Successful Response
+     */
+    200: ReviewOut;
+    /**
+     * Your first review of this example.
+     */
+    201: ReviewOut;
+};
+
+export type SaveReviewResponse = SaveReviewResponses[keyof SaveReviewResponses];
+
+export type GetReviewSummaryData = {
+    body?: never;
+    path: {
+        /**
+         * Evaluation Id
+         */
+        evaluation_id: number;
+    };
+    query?: never;
+    url: '/api/evaluations/{evaluation_id}/reviews/summary';
+};
+
+export type GetReviewSummaryErrors = {
+    /**
+     * Unauthorized
+     */
+    401: ErrorBody;
+    /**
+     * Forbidden
+     */
+    403: ErrorBody;
+    /**
+     * Not Found
+     */
+    404: ErrorBody;
+    /**
+     * Unprocessable Entity
+     */
+    422: ErrorBody;
+};
+
+export type GetReviewSummaryError = GetReviewSummaryErrors[keyof GetReviewSummaryErrors];
+
+export type GetReviewSummaryResponses = {
+    /**
+     * Successful Response
+     */
+    200: ReviewSummaryOut;
+};
+
+export type GetReviewSummaryResponse = GetReviewSummaryResponses[keyof GetReviewSummaryResponses];
+
+export type ExportReviewsData = {
+    body?: never;
+    path: {
+        /**
+         * Evaluation Id
+         */
+        evaluation_id: number;
+    };
+    query?: {
+        /**
+         * Format
+         *
+         * jsonl, or csv with formulas neutralised (tags joined by '; ')
+         */
+        format?: 'jsonl' | 'csv';
+    };
+    url: '/api/evaluations/{evaluation_id}/reviews/export';
+};
+
+export type ExportReviewsErrors = {
+    /**
+     * Unauthorized
+     */
+    401: ErrorBody;
+    /**
+     * Forbidden
+     */
+    403: ErrorBody;
+    /**
+     * Not Found
+     */
+    404: ErrorBody;
+    /**
+     * Unprocessable Entity
+     */
+    422: ErrorBody;
+};
+
+export type ExportReviewsError = ExportReviewsErrors[keyof ExportReviewsErrors];
+
+export type ExportReviewsResponses = {
+    /**
+     * Successful Response
+     */
+    200: unknown;
+};
+
+export type CreateDatasetFromReviewsData = {
+    body: ReviewDatasetRequest;
+    path: {
+        /**
+         * Evaluation Id
+         */
+        evaluation_id: number;
+    };
+    query?: never;
+    url: '/api/evaluations/{evaluation_id}/reviews/dataset';
+};
+
+export type CreateDatasetFromReviewsErrors = {
+    /**
+     * Unauthorized
+     */
+    401: ErrorBody;
+    /**
+     * Forbidden
+     */
+    403: ErrorBody;
+    /**
+     * Not Found
+     */
+    404: ErrorBody;
+    /**
+     * Unprocessable Entity
+     */
+    422: ErrorBody;
+};
+
+export type CreateDatasetFromReviewsError = CreateDatasetFromReviewsErrors[keyof CreateDatasetFromReviewsErrors];
+
+export type CreateDatasetFromReviewsResponses = {
+    /**
+     * preview: what would change.
+     */
+    200: ReviewDatasetPreview;
+    /**
+     * Response Createdatasetfromreviews
+     *
+     * Successful Response
+     */
+    201: DerivedDatasetOut | ReviewDatasetPreview;
+};
+
+export type CreateDatasetFromReviewsResponse = CreateDatasetFromReviewsResponses[keyof CreateDatasetFromReviewsResponses];
+
+export type DeleteReviewData = {
+    body?: never;
+    path: {
+        /**
+         * Example Id
+         */
+        example_id: number;
+        /**
+         * Evaluation Id
+         */
+        evaluation_id: number;
+    };
+    query: {
+        /**
+         * Version
+         *
+         * The version you are undoing; another one answers 409.
+         */
+        version: number;
+    };
+    url: '/api/evaluations/{evaluation_id}/reviews/{example_id}';
+};
+
+export type DeleteReviewErrors = {
+    /**
+     * Unauthorized
+     */
+    401: ErrorBody;
+    /**
+     * Forbidden
+     */
+    403: ErrorBody;
+    /**
+     * Not Found
+     */
+    404: ErrorBody;
+    /**
+     * Conflict
+     */
+    409: ReviewConflictBody;
+    /**
+     * Unprocessable Entity
+     */
+    422: ErrorBody;
+};
+
+export type DeleteReviewError = DeleteReviewErrors[keyof DeleteReviewErrors];
+
+export type DeleteReviewResponses = {
+    /**
+     * Successful Response
+     */
+    204: void;
+};
+
+export type DeleteReviewResponse = DeleteReviewResponses[keyof DeleteReviewResponses];
+
+export type ListComparisonsData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * Evaluation Id
+         *
+         * Only comparisons with this evaluation on either side.
+         */
+        evaluation_id?: number | null;
+    };
+    url: '/api/comparisons';
+};
+
+export type ListComparisonsErrors = {
+    /**
+     * Unauthorized
+     */
+    401: ErrorBody;
+    /**
+     * Forbidden
+     */
+    403: ErrorBody;
+    /**
+     * Unprocessable Entity
+     */
+    422: ErrorBody;
+};
+
+export type ListComparisonsError = ListComparisonsErrors[keyof ListComparisonsErrors];
+
+export type ListComparisonsResponses = {
+    /**
+     * Response Listcomparisons
+     *
+     * Successful Response
+     */
+    200: Array<BlindComparisonOut>;
+};
+
+export type ListComparisonsResponse = ListComparisonsResponses[keyof ListComparisonsResponses];
+
+export type CreateComparisonData = {
+    body: ComparisonCreate;
+    path?: never;
+    query?: never;
+    url: '/api/comparisons';
+};
+
+export type CreateComparisonErrors = {
+    /**
+     * Unauthorized
+     */
+    401: ErrorBody;
+    /**
+     * Forbidden
+     */
+    403: ErrorBody;
+    /**
+     * Not Found
+     */
+    404: ErrorBody;
+    /**
+     * Unprocessable Entity
+     */
+    422: ErrorBody;
+};
+
+export type CreateComparisonError = CreateComparisonErrors[keyof CreateComparisonErrors];
+
+export type CreateComparisonResponses = {
+    /**
+     * Successful Response
+     */
+    201: BlindComparisonOut;
+};
+
+export type CreateComparisonResponse = CreateComparisonResponses[keyof CreateComparisonResponses];
+
+export type RankEvaluationsData = {
+    body?: never;
+    path?: never;
+    query: {
+        /**
+         * Evaluation Ids
+         *
+         * Three or more evaluation ids, comma-separated: 1,2,3.
+         */
+        evaluation_ids: string;
+    };
+    url: '/api/comparisons/ranking';
+};
+
+export type RankEvaluationsErrors = {
+    /**
+     * Unauthorized
+     */
+    401: ErrorBody;
+    /**
+     * Forbidden
+     */
+    403: ErrorBody;
+    /**
+     * Not Found
+     */
+    404: ErrorBody;
+    /**
+     * Unprocessable Entity
+     */
+    422: ErrorBody;
+};
+
+export type RankEvaluationsError = RankEvaluationsErrors[keyof RankEvaluationsErrors];
+
+export type RankEvaluationsResponses = {
+    /**
+     * Successful Response
+     */
+    200: RankingOut;
+};
+
+export type RankEvaluationsResponse = RankEvaluationsResponses[keyof RankEvaluationsResponses];
+
+export type GetComparisonData = {
+    body?: never;
+    path: {
+        /**
+         * Comparison Id
+         */
+        comparison_id: number;
+    };
+    query?: never;
+    url: '/api/comparisons/{comparison_id}';
+};
+
+export type GetComparisonErrors = {
+    /**
+     * Unauthorized
+     */
+    401: ErrorBody;
+    /**
+     * Forbidden
+     */
+    403: ErrorBody;
+    /**
+     * Not Found
+     */
+    404: ErrorBody;
+    /**
+     * Unprocessable Entity
+     */
+    422: ErrorBody;
+};
+
+export type GetComparisonError = GetComparisonErrors[keyof GetComparisonErrors];
+
+export type GetComparisonResponses = {
+    /**
+     * Successful Response
+     */
+    200: BlindComparisonOut;
+};
+
+export type GetComparisonResponse = GetComparisonResponses[keyof GetComparisonResponses];
+
+export type GetNextPairData = {
+    body?: never;
+    path: {
+        /**
+         * Comparison Id
+         */
+        comparison_id: number;
+    };
+    query?: never;
+    url: '/api/comparisons/{comparison_id}/next';
+};
+
+export type GetNextPairErrors = {
+    /**
+     * Unauthorized
+     */
+    401: ErrorBody;
+    /**
+     * Forbidden
+     */
+    403: ErrorBody;
+    /**
+     * Not Found
+     */
+    404: ErrorBody;
+    /**
+     * Unprocessable Entity
+     */
+    422: ErrorBody;
+};
+
+export type GetNextPairError = GetNextPairErrors[keyof GetNextPairErrors];
+
+export type GetNextPairResponses = {
+    /**
+     * Response Getnextpair
+     *
+     * Successful Response
+     */
+    200: BlindPairOut | null;
+};
+
+export type GetNextPairResponse = GetNextPairResponses[keyof GetNextPairResponses];
+
+export type VoteOnPairData = {
+    body: VoteIn;
+    path: {
+        /**
+         * Comparison Id
+         */
+        comparison_id: number;
+    };
+    query?: never;
+    url: '/api/comparisons/{comparison_id}/votes';
+};
+
+export type VoteOnPairErrors = {
+    /**
+     * Unauthorized
+     */
+    401: ErrorBody;
+    /**
+     * Forbidden
+     */
+    403: ErrorBody;
+    /**
+     * Not Found
+     */
+    404: ErrorBody;
+    /**
+     * Conflict
+     */
+    409: ErrorBody;
+    /**
+     * Unprocessable Entity
+     */
+    422: ErrorBody;
+};
+
+export type VoteOnPairError = VoteOnPairErrors[keyof VoteOnPairErrors];
+
+export type VoteOnPairResponses = {
+    /**
+     * Successful Response
+     */
+    200: VoteOut;
+};
+
+export type VoteOnPairResponse = VoteOnPairResponses[keyof VoteOnPairResponses];
+
+export type ExportPreferencePairsData = {
+    body?: never;
+    path: {
+        /**
+         * Comparison Id
+         */
+        comparison_id: number;
+    };
+    query?: never;
+    url: '/api/comparisons/{comparison_id}/export';
+};
+
+export type ExportPreferencePairsErrors = {
+    /**
+     * Unauthorized
+     */
+    401: ErrorBody;
+    /**
+     * Forbidden
+     */
+    403: ErrorBody;
+    /**
+     * Not Found
+     */
+    404: ErrorBody;
+    /**
+     * Unprocessable Entity
+     */
+    422: ErrorBody;
+};
+
+export type ExportPreferencePairsError = ExportPreferencePairsErrors[keyof ExportPreferencePairsErrors];
+
+export type ExportPreferencePairsResponses = {
     /**
      * Successful Response
      */

@@ -165,6 +165,12 @@ function DatasetDetail({ dataset }: { dataset: DatasetOut }) {
         subtitle={
           <>
             {dataset.format} · {dataset.shape.replace("_", "/")} · uploaded {formatDateTime(dataset.created_at)}
+            {dataset.derived_from_id ? (
+              <span data-testid="dataset-derived-from">
+                {" "}
+                · a version of <Link to={`/datasets/${dataset.derived_from_id}`}>dataset #{dataset.derived_from_id}</Link>
+              </span>
+            ) : null}
             {dataset.column_mapping ? (
               <span data-testid="dataset-mapping">
                 {" "}

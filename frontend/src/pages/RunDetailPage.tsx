@@ -9,7 +9,9 @@ import { EmptyState, Loading } from "../components/ui/States";
 import { BenchmarkCard } from "../features/benchmarks/components/BenchmarkCard";
 import { datasetQueries } from "../features/datasets/api/queries";
 import { EvaluationHeadline } from "../features/evaluations/components/EvaluationHeadline";
+import { useRunEvaluation } from "../features/evaluations/api/queries";
 import { EvaluationSection } from "../features/evaluations/components/EvaluationSection";
+import { RunReviewCard } from "../features/reviews/components/RunReviewCard";
 import { isActive, runQueries, useCancelRun, useCloneRun } from "../features/runs/api/queries";
 import { useRunEvents, useSettleOnFinish } from "../features/runs/api/useRunEvents";
 import { ArtifactLinks } from "../features/runs/components/ArtifactLinks";
@@ -73,6 +75,7 @@ function RunDetail({ run }: { run: RunOut }) {
   const canCreate = useCanCreate();
   const navigate = useNavigate();
   const now = useNow(active);
+  const evaluation = useRunEvaluation(run.id, run.status);
 
   // Live: stream events into the query cache once the fetched metrics and log are in place.
   useRunEvents(run.id, active && metrics.isSuccess && log.isSuccess);
@@ -281,6 +284,8 @@ function RunDetail({ run }: { run: RunOut }) {
           )}
         </Card>
       </div>
+
+      {evaluation.kind === "ready" ? <RunReviewCard tuned={evaluation.tuned} base={evaluation.base} /> : null}
 
       <EvaluationSection
         run={run}

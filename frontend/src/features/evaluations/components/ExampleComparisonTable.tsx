@@ -2,7 +2,7 @@ import { useMemo, useState } from "react";
 import type { EvaluationPredictionOut } from "../../../client/types.gen";
 import { useDebounced } from "../../../lib/useDebounced";
 import { compactPrompt, formatScore, formatSigned, HEADLINE_METRIC, metricLabel } from "../format";
-import { WordDiff } from "./WordDiff";
+import { WordDiff } from "../../../components/ui/WordDiff";
 
 type Scores = Record<string, number | null>;
 
