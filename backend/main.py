@@ -36,6 +36,7 @@ from backend.presets.service import sync_builtins
 from backend.reviews.router import router as reviews_router
 from backend.runs.artifacts_router import router as artifacts_router
 from backend.runs.estimate_router import router as estimate_router
+from backend.runs.queue_router import router as queue_router
 from backend.runs.router import router as runs_router
 from backend.users.router import router as users_router
 from backend.workers.router import router as workers_router
@@ -107,6 +108,7 @@ def create_app() -> FastAPI:
         judgings_router,
         benchmarks_router,
         workers_router,
+        queue_router,
     )
     # Every resource route needs a signed-in user; the routers' own checks narrow it (ownership, roles).
     signed_in = [Depends(current_user)]

@@ -12,3 +12,9 @@ def json_error(message: str, column: int) -> str:
     Some of Python's messages already end in "at" ("Unterminated string starting at"), which would read
     "at at column 29"."""
     return f"{message.removesuffix(' at')} at column {column}"
+
+
+def ordinal(number: int) -> str:
+    """'1st', '2nd', '3rd', '4th', '11th', '12th', '13th', '21st'."""
+    suffix = "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
+    return f"{number}{suffix}"

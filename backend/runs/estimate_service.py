@@ -22,7 +22,7 @@ from backend.core import machine
 from backend.core.config import get_settings
 from backend.core.errors import Invalid, StudioError
 from backend.datasets.token_stats_service import request_stats, stats_key
-from backend.models import Dataset, Metric, Run, RunStatus, User, Worker
+from backend.models import BaseModelEntry, Dataset, Metric, Run, RunStatus, User, Worker
 from backend.runs.estimate_schemas import (
     ComparedWorker,
     EstimateOut,
@@ -209,6 +209,17 @@ def _device(worker: Worker) -> Device:
 
 def estimate_run(session: Session, user: User, request: EstimateRequest) -> EstimateOut:
     return _estimate(session, user, resolve_run(session, user, request))
+
+
+def estimate_for_run(session: Session, user: User, run: Run) -> EstimateOut | None:
+    """A queued run's estimate against the workers live now, from what it was created with; None for a hub id (no
+    config.json here to estimate from)."""
+    base_model = session.scalars(select(BaseModelEntry).where(BaseModelEntry.name == run.base_model)).one()
+    if base_model.source == "hub":
+        return None
+    config = TrainingConfig.model_validate(run.config)
+    dataset = session.get_one(Dataset, run.dataset_id)
+    return _estimate(session, user, ResolvedRun(dataset, base_model, None, config, None))
 
 
 def refuse_if_it_fits_nowhere(session: Session, user: User, resolved: ResolvedRun) -> None:

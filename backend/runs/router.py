@@ -1,7 +1,8 @@
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Annotated
 
 from fastapi import APIRouter, Header, status
+from sqlalchemy.orm import Session
 from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.concurrency import run_in_threadpool
 
@@ -10,9 +11,9 @@ from backend.core.db import SessionDep
 from backend.core.errors import Conflict, Invalid, NotFound, error_responses
 from backend.core.params import Id, Position
 from backend.core.schemas import Page
-from backend.core.storage import StorageDep
-from backend.models import Run
-from backend.runs import artifacts, service
+from backend.core.storage import Storage, StorageDep
+from backend.models import Run, User
+from backend.runs import artifacts, queue, service
 from backend.runs.dependencies import RunDep
 from backend.runs.events import Cursor, ensure_run_exists, run_events
 from backend.runs.schemas import (
@@ -39,15 +40,26 @@ def create_run(session: SessionDep, user: CreatorUser, request: RunCreate) -> Ru
     return service.create_run(session, user, request)
 
 
+def _described(session: Session, storage: Storage, user: User, runs: Sequence[Run]) -> list[RunOut]:
+    """The runs with their artifacts and, when queued, where they stand."""
+    places = queue.queue_notes(session, user, runs)
+    return [
+        out.model_copy(update={"queue_position": places[out.id][0], "queue_note": places[out.id][1]})
+        if out.id in places
+        else out
+        for out in artifacts.describe_runs(session, storage, runs)
+    ]
+
+
 @router.get("", response_model=Page[RunOut], operation_id="listRuns")
 def list_runs(session: SessionDep, storage: StorageDep, user: CurrentUser) -> Page[RunOut]:
-    runs = artifacts.describe_runs(session, storage, service.list_runs(session, user))
+    runs = _described(session, storage, user, service.list_runs(session, user))
     return Page(items=runs, total=len(runs))
 
 
 @router.get("/{run_id}", response_model=RunOut, operation_id="getRun", responses=error_responses(NotFound))
-def get_run(session: SessionDep, storage: StorageDep, run: RunDep) -> RunOut:
-    return artifacts.describe_runs(session, storage, [run])[0]
+def get_run(session: SessionDep, storage: StorageDep, user: CurrentUser, run: RunDep) -> RunOut:
+    return _described(session, storage, user, [run])[0]
 
 
 @router.post(

@@ -89,6 +89,13 @@ class RunOut(BaseModel):
     started_at: datetime | None
     finished_at: datetime | None
     artifacts: list[ArtifactOut] = Field([], description="The run's downloadable weights, once training saved them.")
+    queue_position: int | None = Field(
+        None, description="A queued run's place in the training queue (runs and evaluations): 1 starts next."
+    )
+    queue_note: str | None = Field(
+        None,
+        description="Where a queued run stands: '2nd in the queue, behind run 14', or that no training worker runs.",
+    )
 
 
 class CheckpointOut(BaseModel):

@@ -10,6 +10,7 @@ import { DatasetDetailPage } from "../pages/DatasetDetailPage";
 import { DatasetPreviewPage } from "../pages/DatasetPreviewPage";
 import { DatasetsPage } from "../pages/DatasetsPage";
 import { JudgesPage } from "../pages/JudgesPage";
+import { WorkersPage } from "../pages/WorkersPage";
 import { NewRunPage } from "../pages/NewRunPage";
 import { NotFoundPage } from "../pages/NotFoundPage";
 import { PresetEditorPage } from "../pages/PresetEditorPage";
@@ -49,6 +50,7 @@ export const router = createBrowserRouter([
               { path: "presets/new", element: <PresetEditorPage /> },
               { path: "presets/:id/edit", element: <PresetEditorPage /> },
               { path: "judges", element: <JudgesPage /> },
+              { path: "workers", element: <WorkersPage /> },
               { path: "account", element: <AccountPage /> },
               { element: <RequireAdmin />, children: [{ path: "users", element: <UsersPage /> }] },
               { path: "*", element: <NotFoundPage /> },

@@ -2166,6 +2166,84 @@ export type JudgingOut = {
 };
 
 /**
+ * LiveWorkerOut
+ */
+export type LiveWorkerOut = {
+    /**
+     * Id
+     *
+     * The worker process's id, new at every start.
+     */
+    id: string;
+    /**
+     * Hostname
+     */
+    hostname: string;
+    /**
+     * Pid
+     */
+    pid: number;
+    /**
+     * Queues
+     *
+     * What it takes: training (fine-tuning runs), light (token counts).
+     */
+    queues: Array<string>;
+    /**
+     * Device
+     *
+     * Where it trains: cuda when it sees a GPU.
+     */
+    device: 'cuda' | 'cpu';
+    /**
+     * Device Name
+     *
+     * The GPU's name (the smallest one's when it sees several) or the CPU model.
+     */
+    device_name: string;
+    /**
+     * Device Count
+     *
+     * GPUs it sees; 0 on CPU.
+     */
+    device_count: number;
+    /**
+     * Memory Bytes
+     *
+     * What a run can use there: the smallest GPU's memory on CUDA, else the RAM or the container's limit.
+     */
+    memory_bytes: number;
+    /**
+     * Cpu Count
+     *
+     * CPUs it may use (its container's quota, when lower).
+     */
+    cpu_count: number;
+    /**
+     * Versions
+     *
+     * python, and torch and CUDA on a training worker.
+     */
+    versions: {
+        [key: string]: string;
+    };
+    /**
+     * Started At
+     */
+    started_at: string;
+    /**
+     * Last Seen At
+     *
+     * Workers say they are alive every reaper interval.
+     */
+    last_seen_at: string;
+    /**
+     * The run or evaluation it is on; null when idle.
+     */
+    task: WorkerTaskOut | null;
+};
+
+/**
  * LogKind
  *
  * What a run's log line is about. Progress lines are many and short-lived; the other kinds are what a user reads
@@ -3054,6 +3132,62 @@ export type QuestionOut = {
 };
 
 /**
+ * QueueItemOut
+ */
+export type QueueItemOut = {
+    /**
+     * Position
+     *
+     * 1: the next to start. Runs and evaluations share the training queue.
+     */
+    position: number;
+    /**
+     * Kind
+     */
+    kind: 'run' | 'evaluation';
+    /**
+     * Id
+     *
+     * Null when it is another user's: counted, not named.
+     */
+    id: number | null;
+    /**
+     * Name
+     */
+    name: string;
+    /**
+     * Verdict
+     *
+     * A run of the caller's: the memory estimate against the live training workers (see POST /api/runs/estimate); null otherwise.
+     */
+    verdict: 'fits' | 'tight' | 'some_too_small' | 'wont_fit' | null;
+    /**
+     * Verdict Note
+     *
+     * The estimate's warning, or what it was compared with.
+     */
+    verdict_note: string | null;
+};
+
+/**
+ * QueueOut
+ */
+export type QueueOut = {
+    /**
+     * Workers
+     *
+     * Live workers, the longest running first.
+     */
+    workers: Array<LiveWorkerOut>;
+    /**
+     * Waiting
+     *
+     * Queued training work in the order workers take it.
+     */
+    waiting: Array<QueueItemOut>;
+};
+
+/**
  * RankedModelOut
  */
 export type RankedModelOut = {
@@ -3652,6 +3786,18 @@ export type RunOut = {
      * The run's downloadable weights, once training saved them.
      */
     artifacts?: Array<ArtifactOut>;
+    /**
+     * Queue Position
+     *
+     * A queued run's place in the training queue (runs and evaluations): 1 starts next.
+     */
+    queue_position?: number | null;
+    /**
+     * Queue Note
+     *
+     * Where a queued run stands: '2nd in the queue, behind run 14', or that no training worker runs.
+     */
+    queue_note?: string | null;
 };
 
 /**
@@ -4145,6 +4291,22 @@ export type WorkerOut = {
      * Workers say they are alive every reaper interval.
      */
     last_seen_at: string;
+};
+
+/**
+ * WorkerTaskOut
+ */
+export type WorkerTaskOut = {
+    /**
+     * Kind
+     */
+    kind: 'run' | 'evaluation';
+    /**
+     * Id
+     *
+     * Null when it is another user's.
+     */
+    id: number | null;
 };
 
 /**
@@ -7504,6 +7666,39 @@ export type ListWorkersResponses = {
 };
 
 export type ListWorkersResponse = ListWorkersResponses[keyof ListWorkersResponses];
+
+export type GetQueueData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/queue';
+};
+
+export type GetQueueErrors = {
+    /**
+     * Unauthorized
+     */
+    401: ErrorBody;
+    /**
+     * Forbidden
+     */
+    403: ErrorBody;
+    /**
+     * Unprocessable Entity
+     */
+    422: ErrorBody;
+};
+
+export type GetQueueError = GetQueueErrors[keyof GetQueueErrors];
+
+export type GetQueueResponses = {
+    /**
+     * Successful Response
+     */
+    200: QueueOut;
+};
+
+export type GetQueueResponse = GetQueueResponses[keyof GetQueueResponses];
 
 export type GetAuthStateData = {
     body?: never;

@@ -154,9 +154,15 @@ function RunDetail({ run }: { run: RunOut }) {
         <div className="status-strip-main">
           {active ? <span className="pulse" aria-hidden="true" /> : null}
           <span className="status-message" data-testid="run-status-message">
-            {run.status_message ||
-              (run.status === "queued" ? "Waiting for a worker to pick this run up…" : "No progress reported.")}
+            {run.queue_note ??
+              (run.status_message ||
+                (run.status === "queued" ? "Waiting for a worker to pick this run up…" : "No progress reported."))}
           </span>
+          {run.status === "queued" ? (
+            <Link to="/workers" className="small" data-testid="run-queue-link">
+              the queue
+            </Link>
+          ) : null}
         </div>
         <div className="status-strip-meta">
           <span>

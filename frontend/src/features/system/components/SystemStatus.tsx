@@ -1,4 +1,5 @@
 import { useQuery } from "@tanstack/react-query";
+import { Link } from "react-router";
 import type { WorkerOut } from "../../../client/types.gen";
 import { formatMemory, formatRelative } from "../../../lib/format";
 import { systemQueries } from "../api/queries";
@@ -33,10 +34,10 @@ function WorkersStatus() {
   const items = workers.data.items;
   const training = items.some((worker) => worker.queues.includes("training"));
   return (
-    <div className="sidebar-status" data-testid="workers-summary" title={workersTitle(items)}>
+    <Link to="/workers" className="sidebar-status" data-testid="workers-summary" title={workersTitle(items)}>
       <span className={`health-dot ${training ? "health-ok" : "health-warn"}`} aria-hidden="true" />
       {workersSummary(items)}
-    </div>
+    </Link>
   );
 }
 
