@@ -69,6 +69,11 @@ def claim(run_id: int, owner: str) -> bool:
         return result.rowcount == 1  # type: ignore[attr-defined]
 
 
+def exists(run_id: int) -> bool:
+    with get_sessionmaker()() as session:
+        return session.scalar(select(Run.id).where(Run.id == run_id)) is not None
+
+
 def prepare_resume(run_id: int) -> Resume | None:
     """The latest checkpoint an earlier attempt left, with the metrics logged after it removed
     (the resumed trainer logs those steps again). None when there is no checkpoint: then no metric stays."""

@@ -90,8 +90,10 @@ class DatabaseSink:
             session.execute(insert(PinnedAnswer), rows)
 
     def cancel_requested(self) -> bool:
-        """The user asked to stop, or the lease went to another worker (then this one must stop too)."""
+        """The user asked to stop (or deleted the run), or the lease went to another worker (then this one must stop
+        too)."""
         if self.lease.lost.is_set():
             return True
         with self.sessions() as session:
-            return bool(session.scalar(select(Run.cancel_requested).where(Run.id == self.run_id)))
+            requested = session.scalar(select(Run.cancel_requested).where(Run.id == self.run_id))
+            return requested is None or requested

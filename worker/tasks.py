@@ -122,6 +122,8 @@ def _train_claimed(lease: Lease) -> None:
             run_store.finish(
                 run_id, lease.owner, RunStatus.CANCELLED, f"cancelled at step {result.global_step}", **facts
             )
+            if not run_store.exists(run_id):  # deleted while training: what it saved since goes too
+                storage.delete(run_storage_key(run_id))
             return
 
         prompts = [rendered.prompt for rendered in render_records(inputs.config.template, data.test, context)]

@@ -13,7 +13,7 @@ from backend.core.params import Id, Position
 from backend.core.schemas import Page
 from backend.core.storage import Storage, StorageDep
 from backend.models import Run, User
-from backend.runs import artifacts, queue, service
+from backend.runs import artifacts, lifecycle, queue, service
 from backend.runs.dependencies import RunDep
 from backend.runs.events import Cursor, ensure_run_exists, run_events
 from backend.runs.schemas import (
@@ -72,6 +72,31 @@ def get_run(session: SessionDep, storage: StorageDep, user: CurrentUser, run: Ru
 def clone_run(session: SessionDep, user: CreatorUser, run: RunDep, request: RunClone | None = None) -> Run:
     """Queue the run again with its exact resolved configuration, dataset split, base model and preset snapshot."""
     return service.clone_run(session, user, run, request or RunClone())
+
+
+@router.post(
+    "/{run_id}/resume",
+    response_model=RunOut,
+    operation_id="resumeRun",
+    responses=error_responses(NotFound, Conflict),
+)
+def resume_run(session: SessionDep, storage: StorageDep, user: CreatorUser, run: RunDep) -> RunOut:
+    """Queue a failed or cancelled run again, to continue from its latest checkpoint still on disk: the metrics up to
+    that step stay. 409 when it is not failed or cancelled, has no checkpoint left, or its dataset was split again."""
+    resumed = lifecycle.resume_run(session, storage, run)
+    return _described(session, storage, user, [resumed])[0]
+
+
+@router.delete(
+    "/{run_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    operation_id="deleteRun",
+    responses=error_responses(NotFound),
+)
+def delete_run(session: SessionDep, storage: StorageDep, user: CreatorUser, run: RunDep) -> None:
+    """Delete the run with everything recorded about it (metrics, log, checkpoints, evaluations, reviews) and its files
+    (weights, checkpoints). A queued or running run is cancelled first."""
+    lifecycle.delete_run(session, storage, run)
 
 
 @router.post(

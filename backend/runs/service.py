@@ -49,7 +49,7 @@ def create_run(session: Session, user: User, request: RunCreate) -> Run:
         status_message="waiting for a worker",
         preflight=request.preflight,
     )
-    return _enqueue(session, run)
+    return enqueue(session, run)
 
 
 def clone_run(session: Session, user: User, source: Run, request: RunClone) -> Run:
@@ -76,10 +76,10 @@ def clone_run(session: Session, user: User, source: Run, request: RunClone) -> R
         status_message="waiting for a worker",
         preflight=request.preflight,
     )
-    return _enqueue(session, run)
+    return enqueue(session, run)
 
 
-def _enqueue(session: Session, run: Run) -> Run:
+def enqueue(session: Session, run: Run) -> Run:
     run.last_sent_at = utcnow()
     session.add(run)
     # Commit before enqueueing: a worker that picks the task up at once must find the run.
