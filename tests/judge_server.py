@@ -40,8 +40,9 @@ class FakeJudge:
         self.max_in_flight = 0
         self.lock = threading.Lock()
 
-    def endpoint(self, api_key: str = API_KEY) -> JudgeEndpoint:
-        return JudgeEndpoint(base_url=self.url, model="judge-1", api_key=api_key)
+    def endpoint(self, api_key: str = API_KEY, may_call_internal: bool = True) -> JudgeEndpoint:
+        """An admin's judge by default: a member's may not call 127.0.0.1."""
+        return JudgeEndpoint(base_url=self.url, model="judge-1", api_key=api_key, may_call_internal=may_call_internal)
 
 
 @contextmanager

@@ -22,6 +22,7 @@ from typing import Any, Literal
 import httpx
 from pydantic import BaseModel, ConfigDict, SecretStr, field_validator
 
+from backend.core.addresses import AddressRefused, PublicOnlyTransport
 from domain.judging import (
     DEFAULT_RUBRIC,
     PAIRWISE_PLACEHOLDERS,
@@ -56,6 +57,9 @@ class JudgeEndpoint(BaseModel):
     model: str
     # SecretStr: shown as '**********' by repr, str and model_dump_json, so a logged endpoint does not leak it.
     api_key: SecretStr
+    # Whether it may call inside the studio's network (loopback, private, link-local): only an admin's judge may.
+    # Otherwise every call resolves the host, refuses an address that is not public and connects to the one checked.
+    may_call_internal: bool = False
 
     @field_validator("base_url")
     @classmethod
@@ -223,7 +227,10 @@ class _Caller:
         headers = {"Authorization": f"Bearer {key}"} if key else {}
         # The timeout bounds connecting and each read: a judge sends its reply once it is written, so in practice
         # it bounds the whole call.
-        return httpx.Client(headers=headers, timeout=self.timeout_s, limits=httpx.Limits(max_connections=concurrency))
+        limits = httpx.Limits(max_connections=concurrency)
+        if self.endpoint.may_call_internal:
+            return httpx.Client(headers=headers, timeout=self.timeout_s, limits=limits)
+        return httpx.Client(headers=headers, timeout=self.timeout_s, transport=PublicOnlyTransport(limits))
 
     def ask(self, client: httpx.Client, prompt: str) -> Reply:
         attempts = self.retries + 1
@@ -247,6 +254,12 @@ class _Caller:
         }
         try:
             response = client.post(f"{self.endpoint.base_url}/chat/completions", json=body)
+        except AddressRefused as exc:
+            return Reply(
+                None,
+                f"the judge's address now resolves to {exc.internal.address}, {exc.internal.kind}: only an admin's "
+                "judge may call it",
+            )
         except httpx.TimeoutException:
             return _Retryable(f"timed out after {self.timeout_s:g} s")
         # A dropped connection is worth another try; a malformed URL or request is not.

@@ -25,6 +25,7 @@ from backend.models import (
     PairJudgement,
     PairWinner,
     RunStatus,
+    User,
     utcnow,
 )
 from domain.judging import task_and_input
@@ -132,7 +133,10 @@ def _setup(session: Session, judge: Judge) -> JudgeSetup:
         key = decrypt(judge.api_key_encrypted) if judge.api_key_encrypted is not None else ""
     except ValueError as exc:
         raise CannotJudge(f"{exc}: enter the judge's API key again") from exc
-    return JudgeSetup(judge.kind, endpoint=JudgeEndpoint(base_url=judge.base_url, model=judge.model, api_key=key))
+    # The owner's role now, as when the judge was saved: an admin demoted since no longer calls inside the network.
+    owner = session.get_one(User, judge.owner_id)
+    endpoint = JudgeEndpoint(base_url=judge.base_url, model=judge.model, api_key=key, may_call_internal=owner.is_admin)
+    return JudgeSetup(judge.kind, endpoint=endpoint)
 
 
 def _answers(session: Session, evaluation_id: int) -> list[tuple[EvaluationPrediction, dict[str, Any]]]:

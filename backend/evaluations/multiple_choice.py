@@ -65,11 +65,11 @@ def benchmark_evaluation(session: Session, user: User, run: Run, request: Evalua
     )
 
 
-def _answers(evaluation: Evaluation) -> Select[BenchmarkAnswer, BenchmarkQuestion]:
+def answers_query(evaluation_id: int) -> Select[BenchmarkAnswer, BenchmarkQuestion]:
     return (
         select(BenchmarkAnswer, BenchmarkQuestion)
         .join(BenchmarkQuestion, BenchmarkQuestion.id == BenchmarkAnswer.question_id)
-        .where(BenchmarkAnswer.evaluation_id == evaluation.id)
+        .where(BenchmarkAnswer.evaluation_id == evaluation_id)
     )
 
 
@@ -77,29 +77,30 @@ def _as_choice(row: BenchmarkAnswer) -> ChoiceAnswer:
     return ChoiceAnswer(row.subject, row.correct, row.chosen, row.chosen_norm)
 
 
+def answer_out(row: BenchmarkAnswer, question: BenchmarkQuestion) -> BenchmarkAnswerOut:
+    return BenchmarkAnswerOut(
+        question_id=question.id,
+        number=question.number,
+        subject=row.subject,
+        question=question.question,
+        choices=question.choices,
+        correct=row.correct,
+        chosen=row.chosen,
+        chosen_norm=row.chosen_norm,
+        logliks=row.logliks,
+        scores=_as_choice(row).scores,
+    )
+
+
 def list_answers(
     session: Session, evaluation: Evaluation, *, subject: str | None, offset: int, limit: int
 ) -> tuple[list[BenchmarkAnswerOut], int]:
-    query = _answers(evaluation)
+    query = answers_query(evaluation.id)
     if subject is not None:
         query = query.where(BenchmarkAnswer.subject == subject)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = session.execute(query.order_by(BenchmarkQuestion.number).offset(offset).limit(limit)).tuples()
-    return [
-        BenchmarkAnswerOut(
-            question_id=question.id,
-            number=question.number,
-            subject=row.subject,
-            question=question.question,
-            choices=question.choices,
-            correct=row.correct,
-            chosen=row.chosen,
-            chosen_norm=row.chosen_norm,
-            logliks=row.logliks,
-            scores=_as_choice(row).scores,
-        )
-        for row, question in rows
-    ], total
+    return [answer_out(row, question) for row, question in rows], total
 
 
 def _metric_outs(comparison: Comparison) -> list[MetricComparisonOut]:
@@ -133,8 +134,8 @@ def compare_answers(session: Session, a: Evaluation, b: Evaluation, *, seed: int
             f"b: evaluations {a.id} and {b.id} answered different benchmarks; compare two evaluations of one benchmark",
             field="b",
         )
-    a_rows = {row.question_id: (row, question) for row, question in session.execute(_answers(a)).tuples()}
-    b_rows = {row.question_id: row for row, _ in session.execute(_answers(b)).tuples()}
+    a_rows = {row.question_id: (row, question) for row, question in session.execute(answers_query(a.id)).tuples()}
+    b_rows = {row.question_id: row for row, _ in session.execute(answers_query(b.id)).tuples()}
     if a_rows.keys() != b_rows.keys():
         raise Invalid(
             f"b: evaluations {a.id} and {b.id} answered different questions (is one unfinished?); compare two "

@@ -170,11 +170,16 @@ def export_evaluation(
     ] = "jsonl",
 ) -> StreamingResponse:
     """Every answer in answering order: the example's id, rendered prompt, instruction and input, the expected and
-    the generated answer, and each score (in CSV one column per metric)."""
+    the generated answer, and each score (in CSV one column per metric). A multiple_choice evaluation's in the
+    benchmark's order, as /answers lists them; its CSV has a column per choice (A, B...), the right choice and the
+    picked ones as letters, accuracy and accuracy_norm (1 when right), and each choice's log-likelihood (loglik_A...)."""
     step = "" if evaluation.checkpoint_step is None else f"-step{evaluation.checkpoint_step}"
-    split = evaluation.split.value if evaluation.split else "all"
-    filename = f"evaluation-{evaluation.id}-{evaluation.model.value}{step}-{split}.{format}"
-    lines = export.jsonl_lines(evaluation.id) if format == "jsonl" else export.csv_lines(evaluation.id)
+    if evaluation.benchmark_id is not None:
+        answered = f"benchmark{evaluation.benchmark_id}"
+    else:
+        answered = evaluation.split.value if evaluation.split else "all"
+    filename = f"evaluation-{evaluation.id}-{evaluation.model.value}{step}-{answered}.{format}"
+    lines = export.jsonl_lines(evaluation) if format == "jsonl" else export.csv_lines(evaluation)
     media_type = "application/x-ndjson" if format == "jsonl" else "text/csv"
     return StreamingResponse(
         lines, media_type=media_type, headers={"Content-Disposition": f'attachment; filename="{filename}"'}

@@ -7,6 +7,7 @@ import time
 
 import httpx
 
+from backend.core.addresses import AddressRefused, PublicOnlyTransport
 from backend.judges.schemas import JudgeCheckOut
 from domain.judging import UnreadableReply, parse_score, quote
 
@@ -16,7 +17,9 @@ TEST_PROMPT = (
 )
 
 
-def check_endpoint(base_url: str, model: str, api_key: str) -> JudgeCheckOut:
+def check_endpoint(base_url: str, model: str, api_key: str, *, may_call_internal: bool) -> JudgeCheckOut:
+    """`may_call_internal`: the judge's owner is an admin; else the call goes to public addresses only, as the
+    worker's do (backend.core.addresses)."""
     started = time.monotonic()
 
     def result(ok: bool, detail: str, reply: str | None = None) -> JudgeCheckOut:
@@ -26,8 +29,15 @@ def check_endpoint(base_url: str, model: str, api_key: str) -> JudgeCheckOut:
 
     headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
     body = {"model": model, "messages": [{"role": "user", "content": TEST_PROMPT}], "temperature": 0}
+    transport = None if may_call_internal else PublicOnlyTransport(httpx.Limits())
     try:
-        response = httpx.post(f"{base_url}/chat/completions", json=body, headers=headers, timeout=TIMEOUT_S)
+        with httpx.Client(transport=transport, timeout=TIMEOUT_S) as client:
+            response = client.post(f"{base_url}/chat/completions", json=body, headers=headers)
+    except AddressRefused as exc:
+        return result(
+            False,
+            f"{exc.host} now resolves to {exc.internal.address}, {exc.internal.kind}: only an admin's judge may call it",
+        )
     except httpx.TimeoutException:
         return result(False, f"the judge did not answer within {TIMEOUT_S:g} s")
     except httpx.HTTPError as exc:  # the exception is not kept: its request carries the Authorization header

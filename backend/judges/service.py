@@ -88,7 +88,8 @@ def check_judge(session: Session, judge: Judge) -> JudgeCheckOut:
         key = api_key(judge)
     except Undecryptable as exc:
         return JudgeCheckOut(ok=False, detail=f"{exc}: enter the API key again", seconds=0.0)
-    return check_endpoint(judge.base_url, judge.model, key)
+    owner = session.get_one(User, judge.owner_id)
+    return check_endpoint(judge.base_url, judge.model, key, may_call_internal=owner.is_admin)
 
 
 def api_key(judge: Judge) -> str:

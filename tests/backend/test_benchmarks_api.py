@@ -1,6 +1,7 @@
 """Multiple-choice benchmarks through the API: the upload formats, every bad line reported with nothing stored,
 reading, ownership, deletion, and evaluations of a benchmark created and compared."""
 
+import csv
 import io
 import json
 from typing import Any
@@ -256,3 +257,81 @@ class TestBenchmarkEvaluations:
         mixed = client.get("/api/evaluations/compare", params={"a": generation["id"], "b": ids[1]})
         assert mixed.status_code == 422
         assert "compare two of one kind" in mixed.json()["detail"]
+
+
+class TestExportBenchmarkEvaluation:
+    def test_jsonl_as_the_answers_and_csv_one_column_per_choice_formulas_neutralised(
+        self, client: TestClient, model: str
+    ) -> None:
+        run = succeeded_run(client, model)
+        rows = [
+            {"question": "=1+1?", "choices": ["2", "=2", "@two"], "answer": 1, "subject": "+maths"},
+            {"question": "Nορβηγία?", "choices": ["Όσλο", "Ρώμη"], "answer": 0},
+        ]
+        benchmark = _created(client, _jsonl(rows))
+        request = {"run_id": run["id"], "benchmark_id": benchmark["id"], "model": "base"}
+        evaluation_id = client.post("/api/evaluations", json=request).json()["id"]
+
+        empty = client.get(f"/api/evaluations/{evaluation_id}/export", params={"format": "csv"})
+        assert empty.text.splitlines()[0].startswith("question_id,number,subject,question,A,B,C,correct")
+
+        # Question 1: "2" wins on the sum (acc), "=2" per character (acc_norm); question 2 right both ways.
+        _finish(evaluation_id, [[-1.0, -1.5, -4.0], [-0.5, -3.0]])
+
+        response = client.get(f"/api/evaluations/{evaluation_id}/export", params={"format": "jsonl"})
+        assert response.status_code == 200, response.text
+        assert response.headers["content-type"] == "application/x-ndjson"
+        disposition = response.headers["content-disposition"]
+        assert f'filename="evaluation-{evaluation_id}-base-benchmark{benchmark["id"]}.jsonl"' in disposition
+        exported = [json.loads(line) for line in response.text.splitlines()]
+        assert exported == client.get(f"/api/evaluations/{evaluation_id}/answers").json()["items"]
+        first = exported[0]
+        assert (first["question"], first["choices"], first["subject"]) == ("=1+1?", ["2", "=2", "@two"], "+maths")
+        assert (first["correct"], first["chosen"], first["chosen_norm"]) == (1, 0, 1)
+        assert first["scores"] == {"accuracy": 0.0, "accuracy_norm": 1.0}
+        assert first["logliks"] == [-1.0, -1.5, -4.0]
+
+        response = client.get(f"/api/evaluations/{evaluation_id}/export", params={"format": "csv"})
+        assert response.status_code == 200, response.text
+        assert response.headers["content-type"].startswith("text/csv")
+        assert response.headers["content-disposition"].endswith('.csv"')
+        cells = list(csv.DictReader(io.StringIO(response.text)))
+        assert list(cells[0]) == [
+            "question_id",
+            "number",
+            "subject",
+            "question",
+            "A",
+            "B",
+            "C",
+            "correct",
+            "chosen",
+            "chosen_norm",
+            "accuracy",
+            "accuracy_norm",
+            "loglik_A",
+            "loglik_B",
+            "loglik_C",
+        ]
+        assert {key: cells[0][key] for key in ("subject", "question", "A", "B", "C")} == {
+            "subject": "'+maths",
+            "question": "'=1+1?",
+            "A": "2",
+            "B": "'=2",
+            "C": "'@two",
+        }
+        assert [(c["correct"], c["chosen"], c["chosen_norm"]) for c in cells] == [("B", "A", "B"), ("A", "A", "A")]
+        assert [(float(c["accuracy"]), float(c["accuracy_norm"])) for c in cells] == [(0.0, 1.0), (1.0, 1.0)]
+        assert [float(cells[0][f"loglik_{letter}"]) for letter in "ABC"] == [-1.0, -1.5, -4.0]
+        second = cells[1]
+        assert (second["question"], second["subject"], second["A"], second["C"], second["loglik_C"]) == (
+            "Nορβηγία?",
+            "",
+            "Όσλο",
+            "",
+            "",
+        )
+        assert int(second["question_id"]) == exported[1]["question_id"]
+
+        other = create_account("other@studio.test")
+        assert client.get(f"/api/evaluations/{evaluation_id}/export", headers=other.headers).status_code == 404

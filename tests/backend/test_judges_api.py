@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from backend.core.db import get_sessionmaker
 from backend.core.secret_key import decrypt
-from backend.models import Judge, Role
+from backend.models import Judge, JudgeKind, Role
 from domain.catalog import BUNDLED_MODEL_NAME
 from tests.accounts import create_account
 from tests.judge_server import API_KEY, FakeJudge, Scripted, running_judge
@@ -163,6 +163,30 @@ class TestJudgeAddresses:
 
 
 class TestCheckJudge:
+    def test_a_members_judge_now_resolving_inside_the_network_is_not_called(
+        self, client: TestClient, fake_judge: FakeJudge
+    ) -> None:
+        member = create_account("member@studio.test")
+        port = fake_judge.url.split(":")[2].split("/")[0]
+        with get_sessionmaker().begin() as session:  # saved while its name was public
+            judge = Judge(
+                owner_id=member.id,
+                name="rebound",
+                kind=JudgeKind.OPENAI,
+                base_url=f"http://localhost:{port}/v1",
+                model="m",
+            )
+            session.add(judge)
+            session.flush()
+            judge_id = judge.id
+        response = client.post(f"/api/judges/{judge_id}/check", headers=member.headers)
+        assert response.status_code == 200, response.text
+        assert response.json()["ok"] is False
+        assert response.json()["detail"] == (
+            "localhost now resolves to 127.0.0.1, a loopback address: only an admin's judge may call it"
+        )
+        assert fake_judge.requests == []
+
     def test_an_endpoint_that_answers_with_a_score(self, client: TestClient, fake_judge: FakeJudge) -> None:
         fake_judge.script = lambda prompt, attempt: Scripted('{"score": 100, "explanation": "ok"}')
         judge = create_judge(client, base_url=fake_judge.url)

@@ -14,8 +14,9 @@ from fastapi.testclient import TestClient
 
 from backend.core.config import get_settings
 from backend.core.db import get_sessionmaker
+from backend.core.secret_key import encrypt
 from backend.judgings.service import add_judging
-from backend.models import Evaluation, Judge, Role, User
+from backend.models import Evaluation, Judge, JudgeKind, Role, User
 from domain.judging import DEFAULT_RUBRIC
 from tests.accounts import create_account
 from tests.backend.test_evaluations_api import finished_run
@@ -203,6 +204,40 @@ class TestJudgeEvaluation:
         assert response.status_code == 422
         assert response.json()["field"] == "judge.rubric"
         assert client.get("/api/evaluations", params={"run_id": run["id"]}).json()["total"] == before
+
+    def test_a_members_judge_now_resolving_inside_the_network_is_not_called(
+        self, client: TestClient, model: str, fake_judge: FakeJudge
+    ) -> None:
+        run = finished_run(client, model)
+        tuned, _ = evaluations(client, run)
+        fake_judge.script = grading_judge(unreadable_for="")
+        member = create_account("member@studio.test")
+        port = fake_judge.url.split(":")[2].split("/")[0]
+        # Saved when the rule allowed it (the name was public then); it resolves to 127.0.0.1 now.
+        with get_sessionmaker().begin() as session:
+            inside = Judge(
+                owner_id=member.id,
+                name="rebound",
+                kind=JudgeKind.OPENAI,
+                base_url=f"http://localhost:{port}/v1",
+                model="judge-1",
+                api_key_encrypted=encrypt(API_KEY),
+            )
+            session.add(inside)
+            session.flush()
+            inside_id = inside.id
+
+        judging = judge_now(client, tuned["id"], inside_id)
+        reason = "the judge's address now resolves to 127.0.0.1, a loopback address: only an admin's judge may call it"
+        assert (judging["status"], judging["judged"], judging["not_judged"]) == ("failed", 0, 4)
+        assert judging["error"] == f"nothing was judged; 4 answers of 4 for this reason: {reason}"
+        assert fake_judge.requests == []
+        assert [answer["not_judged_reason"] for answer in predictions(client, tuned["id"])] == [reason] * 4
+        assert "judge_score" not in client.get(f"/api/evaluations/{tuned['id']}").json()["metrics"]  # never a 0
+
+        # The admin's judge on 127.0.0.1 is called as before.
+        judging = judge_now(client, tuned["id"], create_judge(client, base_url=fake_judge.url)["id"])
+        assert (judging["status"], judging["judged"], judging["not_judged"]) == ("succeeded", 4, 0)
 
 
 class TestCancelJudging:

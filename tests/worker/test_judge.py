@@ -3,8 +3,10 @@
 import json
 import logging
 import re
+import socket
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from pydantic import ValidationError
@@ -225,3 +227,41 @@ def test_a_custom_rubric_is_used_and_must_have_every_placeholder(judge: FakeJudg
     with pytest.raises(ValueError, match=r"lacks the placeholder\(s\) \{expected\}, \{response\}"):
         judge_many(judge.endpoint(), [item()], rubric="Grade the answer to {instruction} {input}.")
     assert len(judge.requests) == 1  # refused before any call
+
+
+def test_a_members_judge_whose_name_resolves_inside_the_network_is_not_called(judge: FakeJudge) -> None:
+    # Saved while the name was public (the save-time check passed); "localhost" is 127.0.0.1 by the time it is called.
+    port = judge.url.split(":")[2].split("/")[0]
+    member_judge = JudgeEndpoint(base_url=f"http://localhost:{port}/v1", model="judge-1", api_key=API_KEY)
+    results = judge_many(member_judge, [item(1), item(2)], **FAST)
+    reason = "the judge's address now resolves to 127.0.0.1, a loopback address: only an admin's judge may call it"
+    assert [(r.score, r.not_judged_reason) for r in results] == [(None, reason)] * 2
+    assert judge.requests == []
+
+    admin_judge = member_judge.model_copy(update={"may_call_internal": True})
+    assert [r.score for r in judge_many(admin_judge, [item(1)])] == [50]
+
+
+def test_the_call_connects_to_the_address_that_was_checked(judge: FakeJudge, monkeypatch: pytest.MonkeyPatch) -> None:
+    """DNS rebinding: the name answers a public address for the check and the judge's own address right after. The
+    call goes to the public address (unreachable here), never to what a second lookup would answer."""
+    port = int(judge.url.split(":")[2].split("/")[0])
+    lookups = 0
+    real_getaddrinfo = socket.getaddrinfo
+
+    def rebinding(host: str, *args: object, **kwargs: object) -> list[tuple[Any, ...]]:
+        nonlocal lookups
+        if host != "rebind.test":
+            return real_getaddrinfo(host, *args, **kwargs)  # type: ignore[arg-type]
+        lookups += 1
+        address = "8.8.8.8" if lookups == 1 else "127.0.0.1"
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+    endpoint = JudgeEndpoint(base_url=f"http://rebind.test:{port}/v1", model="judge-1", api_key=API_KEY)
+    [result] = judge_many(endpoint, [item()], timeout_s=0.5, retries=0)
+    assert result.score is None
+    assert result.not_judged_reason is not None
+    assert "could not reach the judge" in result.not_judged_reason or "timed out" in result.not_judged_reason
+    assert lookups == 1
+    assert judge.requests == []

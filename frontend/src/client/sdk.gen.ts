@@ -673,7 +673,9 @@ export const listEvaluationAnswers = <ThrowOnError extends boolean = false>(opti
  * Export Evaluation
  *
  * Every answer in answering order: the example's id, rendered prompt, instruction and input, the expected and
- * the generated answer, and each score (in CSV one column per metric).
+ * the generated answer, and each score (in CSV one column per metric). A multiple_choice evaluation's in the
+ * benchmark's order, as /answers lists them; its CSV has a column per choice (A, B...), the right choice and the
+ * picked ones as letters, accuracy and accuracy_norm (1 when right), and each choice's log-likelihood (loglik_A...).
  */
 export const exportEvaluation = <ThrowOnError extends boolean = false>(options: Options<ExportEvaluationData, ThrowOnError>) => (options.client ?? client).get<ExportEvaluationResponses, ExportEvaluationErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }, {

@@ -3,8 +3,10 @@ import { useState } from "react";
 import { Link } from "react-router";
 import type { EvaluationOut, RunOut } from "../../../client/types.gen";
 import { Card } from "../../../components/ui/Card";
+import { DownloadButton } from "../../../components/ui/DownloadButton";
 import { ErrorNotice } from "../../../components/ui/ErrorNotice";
 import { EmptyState, Loading } from "../../../components/ui/States";
+import { EXPORT_FORMATS, evaluationExportUrl } from "../../../lib/evaluations";
 import { useCanCreate } from "../../../lib/session";
 import { benchmarkQueries, isUnfinished, useCancelBenchmarkEvaluations, useRunBenchmark } from "../api/queries";
 import { BenchmarkComparison } from "./BenchmarkComparison";
@@ -52,6 +54,36 @@ function Status({ base, tuned, runId }: { base: EvaluationOut; tuned: Evaluation
     );
   }
   return <BenchmarkComparison baseId={base.id} tunedId={tuned.id} />;
+}
+
+const DOWNLOAD_TITLE =
+  "Every question with its choices, the right one, the model's picks (acc and acc_norm) and each choice's log-likelihood";
+
+/** Each model's answers so far as a file: every question with its choices, the right one, the picks and the
+ * log-likelihoods. */
+function Downloads({ base, tuned }: { base: EvaluationOut; tuned: EvaluationOut }) {
+  const answered = [base, tuned].filter((e) => e.done > 0);
+  if (answered.length === 0) return null;
+  return (
+    <div className="mc-downloads" data-testid="benchmark-downloads">
+      <span className="muted small">Answers:</span>
+      {answered.map((evaluation) => (
+        <span key={evaluation.id} className="mc-download-group">
+          <span className="small">{evaluation.model === "base" ? "base model" : "fine-tuned"}</span>
+          {EXPORT_FORMATS.map((format) => (
+            <DownloadButton
+              key={format}
+              href={evaluationExportUrl(evaluation.id, format)}
+              testId={`benchmark-export-${evaluation.model}-${format}`}
+              title={`${DOWNLOAD_TITLE}, as ${format.toUpperCase()}`}
+            >
+              {format.toUpperCase()}
+            </DownloadButton>
+          ))}
+        </span>
+      ))}
+    </div>
+  );
 }
 
 function Body({ runId }: { runId: number }) {
@@ -109,7 +141,10 @@ function Body({ runId }: { runId: number }) {
       </div>
       {start.isError ? <ErrorNotice error={start.error} title="Could not start the scoring" /> : null}
       {base && tuned ? (
-        <Status base={base} tuned={tuned} runId={runId} />
+        <>
+          <Status base={base} tuned={tuned} runId={runId} />
+          <Downloads base={base} tuned={tuned} />
+        </>
       ) : (
         <p className="muted small" data-testid="benchmark-not-run">
           Not scored on this benchmark yet. Each question's choices are ranked by the model's log-likelihood of each

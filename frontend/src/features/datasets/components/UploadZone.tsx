@@ -3,8 +3,8 @@ import { useRef, useState } from "react";
 import { Link, useSearchParams } from "react-router";
 import type { DatasetOut } from "../../../client/types.gen";
 import { ErrorNotice } from "../../../components/ui/ErrorNotice";
-import { FileDropzone } from "../../../components/ui/FileDropzone";
 import { ProgressBar } from "../../../components/ui/ProgressBar";
+import { UploadDropzone } from "../../../components/ui/UploadDropzone";
 import { ApiError } from "../../../lib/api";
 import { formatBytes, formatNumber } from "../../../lib/format";
 import { templateQueries, useUploadDataset, type Shape, type TemplateName, type UploadOptions } from "../api/queries";
@@ -120,51 +120,24 @@ export function UploadZone() {
 
   return (
     <div className="upload">
-      <FileDropzone
+      <UploadDropzone
         accept={ACCEPT}
         onFile={start}
-        disabled={upload.isPending}
-        className={upload.isPending ? "dropzone-busy" : ""}
-        buttonClassName="btn btn-primary"
+        busy={upload.isPending}
+        title="Drop a dataset file here"
+        help={
+          <>
+            JSONL, JSON array, CSV, TSV or Parquet: Alpaca rows (instruction, input, output), prompt/completion pairs
+            or chats ({"{"}"messages": [...]{"}"})
+          </>
+        }
+        name={name}
+        onName={setName}
+        nameLabel="Dataset name"
         testId="dataset-dropzone"
         inputTestId="dataset-file-input"
-      >
-        {(chooseButton) => (
-          <>
-            <svg className="dropzone-icon" viewBox="0 0 24 24" aria-hidden="true">
-              <path
-                d="M12 16V4m0 0-4 4m4-4 4 4M4 16v2a2 2 0 0 0 2 2h12a2 2 0 0 0 2-2v-2"
-                fill="none"
-                stroke="currentColor"
-                strokeWidth="1.6"
-                strokeLinecap="round"
-                strokeLinejoin="round"
-              />
-            </svg>
-            <div className="dropzone-text">
-              <strong>Drop a dataset file here</strong>
-              <span className="muted">
-                JSONL, JSON array, CSV, TSV or Parquet: Alpaca rows (instruction, input, output), prompt/completion
-                pairs or chats ({"{"}"messages": [...]{"}"})
-              </span>
-            </div>
-            <div className="dropzone-controls">
-              <input
-                className="input"
-                type="text"
-                placeholder="Name (optional, defaults to the file name)"
-                value={name}
-                maxLength={200}
-                onChange={(event) => setName(event.target.value)}
-                disabled={upload.isPending}
-                aria-label="Dataset name"
-                data-testid="dataset-name-input"
-              />
-              {chooseButton}
-            </div>
-          </>
-        )}
-      </FileDropzone>
+        nameTestId="dataset-name-input"
+      />
 
       <details
         className="upload-options"

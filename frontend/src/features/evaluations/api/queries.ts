@@ -1,5 +1,4 @@
 import { queryOptions, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { client } from "../../../client/client.gen";
 import {
   cancelEvaluation,
   compareEvaluations,
@@ -11,7 +10,6 @@ import type {
   ComparisonOut,
   EvaluationCreate,
   EvaluationOut,
-  ExportEvaluationData,
   RunStatus,
 } from "../../../client/types.gen";
 
@@ -76,15 +74,6 @@ export function useCancelEvaluation(runId: number) {
     mutationFn: async (id: number) =>
       (await cancelEvaluation({ path: { evaluation_id: id }, throwOnError: true })).data,
     onSuccess: () => queryClient.invalidateQueries({ queryKey: evaluationQueries.forRun(runId).queryKey }),
-  });
-}
-
-/** A link to an evaluation's answers as a file (a browser download, not a fetch), built from the generated route. */
-export function exportUrl(id: number, format: "jsonl" | "csv"): string {
-  return client.buildUrl<ExportEvaluationData>({
-    url: "/api/evaluations/{evaluation_id}/export",
-    path: { evaluation_id: id },
-    query: { format },
   });
 }
 

@@ -3,8 +3,9 @@ import type { DatasetOut, EvaluationOut } from "../../../client/types.gen";
 import { DownloadButton } from "../../../components/ui/DownloadButton";
 import { ErrorNotice } from "../../../components/ui/ErrorNotice";
 import { ProgressBar } from "../../../components/ui/ProgressBar";
+import { EXPORT_FORMATS, evaluationExportUrl } from "../../../lib/evaluations";
 import { formatDuration } from "../../../lib/format";
-import { exportUrl, useCancelEvaluation } from "../api/queries";
+import { useCancelEvaluation } from "../api/queries";
 import { decodingSummary, sourceLabel, splitLabel } from "../format";
 
 const STATUS_TEXT: Record<EvaluationOut["status"], string> = {
@@ -166,10 +167,10 @@ export function EvaluationList({
                         </button>
                       ) : null}
                       {evaluation.done > 0
-                        ? (["jsonl", "csv"] as const).map((format) => (
+                        ? EXPORT_FORMATS.map((format) => (
                             <DownloadButton
                               key={format}
-                              href={exportUrl(evaluation.id, format)}
+                              href={evaluationExportUrl(evaluation.id, format)}
                               testId={`evaluation-export-${format}`}
                               title={`Every answer with its expected answer and scores, as ${format.toUpperCase()}`}
                             >
