@@ -5,7 +5,8 @@ import { ErrorNotice } from "../../../components/ui/ErrorNotice";
 import { ProgressBar } from "../../../components/ui/ProgressBar";
 import { formatDuration } from "../../../lib/format";
 import { exportUrl, useCancelEvaluation } from "../api/queries";
-import { decodingSummary, sourceLabel, splitLabel } from "../format";
+import { decodingSummary, splitLabel } from "../../../lib/evaluationText";
+import { sourceLabel } from "../format";
 
 const STATUS_TEXT: Record<EvaluationOut["status"], string> = {
   queued: "Queued",
