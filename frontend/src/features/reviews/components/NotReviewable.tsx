@@ -52,9 +52,11 @@ export function NotReviewable({ evaluation }: { evaluation: EvaluationOut }) {
           ? `This evaluation was cancelled after ${done} of ${total} answers`
           : `This evaluation failed after ${done} of ${total} answers`}
       </div>
+      <div className="notice-message review-text" dir="auto" data-testid="review-not-reviewable-error">
+        {evaluation.error ?? "No reason was recorded."}
+      </div>
       <div className="notice-message">
-        {evaluation.error ?? "No reason was recorded."} Only a finished evaluation’s answers can be reviewed: evaluate
-        again from the run’s page.
+        Only a finished evaluation’s answers can be reviewed: evaluate again from the run’s page.
       </div>
     </div>
   );

@@ -102,7 +102,7 @@ export function RankingCard({ comparison }: { comparison: BlindComparisonOut }) 
         <ErrorNotice error={ranking.error} title="Could not rank the models" />
       ) : (
         <>
-          <p className="small" data-testid="ab-ranking-basis">
+          <p className="small ab-ranking-basis" data-testid="ab-ranking-basis">
             {ranking.data.votes === 0
               ? `No decisive vote yet between these ${ids.length} models.`
               : `${plural(ranking.data.votes, "decisive vote")} in ${plural(among, "blind A/B")} between ${ids.length} models, best first.`}
