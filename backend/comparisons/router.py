@@ -55,7 +55,9 @@ def list_comparisons(
 
 
 # Before /{comparison_id}: "ranking" is not an id.
-@router.get("/ranking", response_model=RankingOut, operation_id="rankEvaluations", responses=error_responses(NotFound))
+@router.get(
+    "/ranking", response_model=RankingOut, operation_id="rankEvaluations", responses=error_responses(NotFound, Invalid)
+)
 def rank_evaluations(
     session: SessionDep,
     user: CurrentUser,

@@ -53,8 +53,11 @@ def list_evaluations(
     session: SessionDep,
     user: CurrentUser,
     run_id: Annotated[Id | None, Query(description="Only this run's evaluations.")] = None,
+    dataset_id: Annotated[
+        Id | None, Query(description="Only evaluations of this dataset's examples: those a blind A/B can pair.")
+    ] = None,
 ) -> Page[EvaluationOut]:
-    evaluations = service.list_evaluations(session, user, run_id)
+    evaluations = service.list_evaluations(session, user, run_id=run_id, dataset_id=dataset_id)
     return Page(items=[EvaluationOut.model_validate(e) for e in evaluations], total=len(evaluations))
 
 

@@ -167,10 +167,14 @@ def cancel_evaluation(session: Session, evaluation: Evaluation) -> Evaluation:
     return evaluation
 
 
-def list_evaluations(session: Session, user: User, run_id: int | None) -> list[Evaluation]:
+def list_evaluations(
+    session: Session, user: User, *, run_id: int | None = None, dataset_id: int | None = None
+) -> list[Evaluation]:
     query = select(Evaluation).where(owned_by(user, Evaluation.owner_id))
     if run_id is not None:
         query = query.where(Evaluation.run_id == run_id)
+    if dataset_id is not None:
+        query = query.where(Evaluation.dataset_id == dataset_id)
     return list(session.scalars(query.order_by(Evaluation.id)))
 
 

@@ -12,9 +12,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
 from backend.core.db import get_sessionmaker
-from backend.models import DatasetExample, Evaluation, Run, RunStatus, Split, utcnow
-from tests.accounts import create_account
-from tests.factories import TASKS, create_dataset
+from backend.models import AnswerSource, DatasetExample, Evaluation, Run, RunStatus, Split, utcnow
+from tests.accounts import Account, create_account
+from tests.factories import TASKS, create_dataset, create_evaluation
 from worker.evaluation_store import Answers, record_automatic
 
 
@@ -61,6 +61,24 @@ class TestListEvaluations:
         evaluation_id = client.get("/api/evaluations", params={"run_id": run["id"]}).json()["items"][0]["id"]
         for path in (f"/api/evaluations/{evaluation_id}", f"/api/evaluations/{evaluation_id}/predictions"):
             assert client.get(path, headers=other.headers).status_code == 404
+
+    def test_of_one_dataset(self, client: TestClient, admin: Account) -> None:
+        """The evaluations a blind A/B can pair with one: those of the same dataset, whatever run made them."""
+        first, second = create_dataset(client), create_dataset(client)
+        one, _ = create_evaluation(admin.id, first["id"])
+        other, _ = create_evaluation(admin.id, first["id"], model=AnswerSource.BASE, split=None)
+        create_evaluation(admin.id, second["id"])
+        listed = client.get("/api/evaluations", params={"dataset_id": first["id"]}).json()
+        assert (listed["total"], [e["id"] for e in listed["items"]]) == (2, [one, other])
+        assert client.get("/api/evaluations").json()["total"] == 3  # without a filter: all the caller can see
+        member = create_account("member@studio.test")
+        assert client.get("/api/evaluations", params={"dataset_id": first["id"]}, headers=member.headers).json() == {
+            "items": [],
+            "total": 0,
+        }
+        response = client.get("/api/evaluations", params={"dataset_id": 0})
+        assert response.status_code == 422
+        assert "dataset_id" in response.text
 
 
 class TestEvaluationPredictions:

@@ -5962,6 +5962,12 @@ export type ListEvaluationsData = {
          * Only this run's evaluations.
          */
         run_id?: number | null;
+        /**
+         * Dataset Id
+         *
+         * Only evaluations of this dataset's examples: those a blind A/B can pair.
+         */
+        dataset_id?: number | null;
     };
     url: '/api/evaluations';
 };

@@ -4,6 +4,7 @@ import { ErrorNotice } from "../components/ui/ErrorNotice";
 import { PageHeader } from "../components/ui/PageHeader";
 import { comparisonQueries } from "../features/reviews/api/queries";
 import { BlindComparison } from "../features/reviews/components/BlindComparison";
+import { RankingCard } from "../features/reviews/components/RankingCard";
 
 /** /comparisons/:id: blind A/B votes between two evaluations' answers. */
 export function ComparisonPage() {
@@ -27,6 +28,7 @@ export function ComparisonPage() {
         }
       />
       <BlindComparison comparisonId={id} />
+      {comparison.data ? <RankingCard comparison={comparison.data} /> : null}
     </>
   );
 }

@@ -3,12 +3,15 @@ import { Link, useParams } from "react-router";
 import type { EvaluationOut } from "../client/types.gen";
 import { ErrorNotice } from "../components/ui/ErrorNotice";
 import { PageHeader } from "../components/ui/PageHeader";
-import { EmptyState, Loading } from "../components/ui/States";
+import { Loading } from "../components/ui/States";
 import { datasetQueries } from "../features/datasets/api/queries";
 import { reviewQueries } from "../features/reviews/api/queries";
+import { BlindABDialog } from "../features/reviews/components/BlindABDialog";
+import { NotReviewable } from "../features/reviews/components/NotReviewable";
 import { ReviewSummaryCard } from "../features/reviews/components/ReviewSummaryCard";
 import { ReviewSession } from "../features/reviews/components/ReviewWorkspace";
-import { answeredBy } from "../features/reviews/format";
+import { answeredBy, isReviewable } from "../features/reviews/format";
+import { runQueries } from "../features/runs/api/queries";
 
 /** /evaluations/:id/review: a person grades an evaluation's answers, one at a time, with the keyboard. */
 export function ReviewPage() {
@@ -27,7 +30,9 @@ function Review({ evaluation }: { evaluation: EvaluationOut }) {
     enabled: evaluation.dataset_id !== null,
   });
   const datasetName = dataset.data?.name ?? `dataset #${evaluation.dataset_id ?? "?"}`;
-  const reviewable = evaluation.status === "succeeded" && evaluation.kind === "generation";
+  const reviewable = isReviewable(evaluation);
+  // Names for the evaluations a blind A/B can pair with this one.
+  const runs = useQuery({ ...runQueries.list(), enabled: reviewable });
   return (
     <>
       <PageHeader
@@ -47,6 +52,7 @@ function Review({ evaluation }: { evaluation: EvaluationOut }) {
             · {evaluation.total} answers
           </>
         }
+        actions={reviewable ? <BlindABDialog evaluation={evaluation} runs={runs.data?.items ?? []} /> : undefined}
       />
       {reviewable ? (
         <>
@@ -54,9 +60,7 @@ function Review({ evaluation }: { evaluation: EvaluationOut }) {
           <ReviewSummaryCard evaluationId={evaluation.id} datasetName={datasetName} />
         </>
       ) : (
-        <EmptyState title="Nothing to review yet">
-          Only a finished evaluation’s generated answers can be reviewed.
-        </EmptyState>
+        <NotReviewable evaluation={evaluation} />
       )}
     </>
   );

@@ -76,6 +76,8 @@ function RunDetail({ run }: { run: RunOut }) {
   const navigate = useNavigate();
   const now = useNow(active);
   const evaluation = useRunEvaluation(run.id, run.status);
+  // Names for the evaluations a blind A/B can pair with this run's.
+  const runs = useQuery({ ...runQueries.list(), enabled: evaluation.kind === "ready" });
 
   // Live: stream events into the query cache once the fetched metrics and log are in place.
   useRunEvents(run.id, active && metrics.isSuccess && log.isSuccess);
@@ -291,7 +293,9 @@ function RunDetail({ run }: { run: RunOut }) {
         </Card>
       </div>
 
-      {evaluation.kind === "ready" ? <RunReviewCard tuned={evaluation.tuned} base={evaluation.base} /> : null}
+      {evaluation.kind === "ready" ? (
+        <RunReviewCard tuned={evaluation.tuned} base={evaluation.base} runs={runs.data?.items ?? []} />
+      ) : null}
 
       <EvaluationSection
         run={run}

@@ -1,4 +1,4 @@
-import type { EvaluationOut, ReviewOut, ReviewSummaryOut } from "../../client/types.gen";
+import type { EvaluationOut, ReviewOut, ReviewSummaryOut, RunOut } from "../../client/types.gen";
 
 export type Verdict = ReviewOut["verdict"];
 
@@ -77,4 +77,28 @@ export const FIELD_IDS = {
 export function summaryLine(summary: ReviewSummaryOut): string {
   const reviewed = `${summary.reviewed} of ${summary.examples} reviewed`;
   return summary.share_correct ? `${reviewed} · ${formatShare(summary.share_correct)} correct` : reviewed;
+}
+
+/** What the pages pass for naming a run's evaluations. */
+export type RunLabel = Pick<RunOut, "id" | "name" | "base_model">;
+
+/**
+ * Which model answered, told apart from other evaluations of the same examples: "run #3 “lr 2e-4”, fine-tuned (step
+ * 40)", "base model SmolLM2-135M (run #3 “lr 2e-4”)", "evaluation #7, no run".
+ */
+export function answerSource(
+  evaluation: Pick<EvaluationOut, "id" | "run_id" | "model" | "checkpoint_step">,
+  runs: readonly RunLabel[],
+): string {
+  if (evaluation.run_id === null) return `evaluation #${evaluation.id}, no run`;
+  const run = runs.find((r) => r.id === evaluation.run_id);
+  const named = run ? `run #${run.id} “${run.name}”` : `run #${evaluation.run_id}`;
+  if (evaluation.model === "base") return run ? `base model ${run.base_model} (${named})` : `base model (${named})`;
+  const step = evaluation.checkpoint_step === null ? "" : ` (step ${evaluation.checkpoint_step})`;
+  return `${named}, fine-tuned${step}`;
+}
+
+/** Whether a person can grade the evaluation's answers: generated ones, all of them in. */
+export function isReviewable(evaluation: Pick<EvaluationOut, "kind" | "status">): boolean {
+  return evaluation.kind === "generation" && evaluation.status === "succeeded";
 }

@@ -6,7 +6,8 @@ import { ProgressBar } from "../../../components/ui/ProgressBar";
 import { EXPORT_FORMATS, evaluationExportUrl } from "../../../lib/evaluations";
 import { formatDuration } from "../../../lib/format";
 import { useCancelEvaluation } from "../api/queries";
-import { decodingSummary, sourceLabel, splitLabel } from "../format";
+import { decodingSummary, splitLabel } from "../../../lib/evaluationText";
+import { sourceLabel } from "../format";
 
 const STATUS_TEXT: Record<EvaluationOut["status"], string> = {
   queued: "Queued",

@@ -1,4 +1,5 @@
 import { queryOptions, useMutation, useQueryClient } from "@tanstack/react-query";
+import { useNavigate } from "react-router";
 import { client } from "../../../client/client.gen";
 import {
   createComparison,
@@ -10,11 +11,14 @@ import {
   getReviewSummary,
   listComparisons,
   listEvaluationPredictions,
+  listEvaluations,
   listReviews,
+  rankEvaluations,
   saveReview,
   voteOnPair,
 } from "../../../client/sdk.gen";
 import type {
+  BlindComparisonOut,
   ExportPreferencePairsData,
   ExportReviewsData,
   ReviewDatasetRequest,
@@ -33,7 +37,17 @@ export const reviewQueries = {
       queryKey: [...reviewQueries.all(), "evaluation", id] as const,
       queryFn: async ({ signal }) =>
         (await getEvaluation({ path: { evaluation_id: id }, signal, throwOnError: true })).data,
+      // A finished evaluation never changes; one still answering is asked again until it is finished.
       staleTime: Infinity,
+      refetchInterval: (query) =>
+        query.state.data && ["queued", "running"].includes(query.state.data.status) ? 3000 : false,
+    }),
+  /** Every evaluation of a dataset the caller can see: those a blind A/B can pair with one of them. */
+  ofDataset: (datasetId: number) =>
+    queryOptions({
+      queryKey: [...reviewQueries.all(), "dataset", datasetId, "evaluations"] as const,
+      queryFn: async ({ signal }) =>
+        (await listEvaluations({ query: { dataset_id: datasetId }, signal, throwOnError: true })).data,
     }),
   /** What is reviewed: a finished evaluation's answers never change. */
   predictions: (id: number) =>
@@ -69,6 +83,12 @@ export const reviewQueries = {
 /** Every blind A/B query key and fetcher, defined once. Invalidate through `comparisonQueries.all()`. */
 export const comparisonQueries = {
   all: () => ["comparisons"] as const,
+  /** Every comparison the caller can see: which evaluations have been voted on against which. */
+  list: () =>
+    queryOptions({
+      queryKey: [...comparisonQueries.all(), "list"] as const,
+      queryFn: async ({ signal }) => (await listComparisons({ signal, throwOnError: true })).data,
+    }),
   forEvaluation: (evaluationId: number) =>
     queryOptions({
       queryKey: [...comparisonQueries.all(), "evaluation", evaluationId] as const,
@@ -88,6 +108,14 @@ export const comparisonQueries = {
       queryFn: async ({ signal }) =>
         (await getNextPair({ path: { comparison_id: id }, signal, throwOnError: true })).data ?? null,
       staleTime: Infinity,
+    }),
+  /** The Bradley–Terry ranking of three or more evaluations from every vote between them. */
+  ranking: (evaluationIds: readonly number[]) =>
+    queryOptions({
+      queryKey: [...comparisonQueries.all(), "ranking", evaluationIds.join(",")] as const,
+      queryFn: async ({ signal }) =>
+        (await rankEvaluations({ query: { evaluation_ids: evaluationIds.join(",") }, signal, throwOnError: true }))
+          .data,
     }),
 };
 
@@ -155,14 +183,42 @@ export function useCreateComparison() {
   });
 }
 
-/** One vote; the answer names the models behind left and right (shown only when asked). */
+/**
+ * Opens the blind A/B of `a` against `b`: the one already made for the pair (either way round, from `existing`), else
+ * a new one.
+ */
+export function useOpenComparison() {
+  const create = useCreateComparison();
+  const navigate = useNavigate();
+  const open = (a: number, b: number, existing: readonly BlindComparisonOut[]) => {
+    const made = findComparison(existing, a, b);
+    if (made) return void navigate(`/comparisons/${made.id}`);
+    create.mutate({ a, b }, { onSuccess: (created) => void navigate(`/comparisons/${created.id}`) });
+  };
+  return { open, isPending: create.isPending, error: create.error, reset: create.reset };
+}
+
+export function findComparison(
+  comparisons: readonly BlindComparisonOut[],
+  a: number,
+  b: number,
+): BlindComparisonOut | undefined {
+  return comparisons.find(
+    (c) => (c.evaluation_a === a && c.evaluation_b === b) || (c.evaluation_a === b && c.evaluation_b === a),
+  );
+}
+
+/** One vote; the answer names the models behind left and right (shown only when asked). Results and rankings move. */
 export function useVote(comparisonId: number) {
   const queryClient = useQueryClient();
   return useMutation({
     mutationFn: async (body: { pair_id: number; choice: "left" | "right" | "tie" | "both_bad" }) =>
       (await voteOnPair({ path: { comparison_id: comparisonId }, body, throwOnError: true })).data,
     onSettled: () =>
-      queryClient.invalidateQueries({ queryKey: comparisonQueries.detail(comparisonId).queryKey }),
+      Promise.all([
+        queryClient.invalidateQueries({ queryKey: comparisonQueries.detail(comparisonId).queryKey }),
+        queryClient.invalidateQueries({ queryKey: [...comparisonQueries.all(), "ranking"] }),
+      ]),
   });
 }
 

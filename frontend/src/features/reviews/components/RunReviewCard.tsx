@@ -1,32 +1,30 @@
 import { useQuery } from "@tanstack/react-query";
-import { Link, useNavigate } from "react-router";
+import { Link } from "react-router";
 import type { EvaluationOut } from "../../../client/types.gen";
 import { Card } from "../../../components/ui/Card";
 import { ErrorNotice } from "../../../components/ui/ErrorNotice";
-import { comparisonQueries, reviewQueries, useCreateComparison } from "../api/queries";
-import { summaryLine } from "../format";
+import { comparisonQueries, findComparison, reviewQueries, useOpenComparison } from "../api/queries";
+import { summaryLine, type RunLabel } from "../format";
+import { BlindABDialog } from "./BlindABDialog";
 
 /**
- * On a run's page: "Review answers" (the fine-tuned model's, with how far the review is) and "Blind A/B vs base",
- * which opens the run's comparison of the two, made on first use.
+ * On a run's page: "Review answers" (the fine-tuned model's, with how far the review is), "Blind A/B vs base",
+ * which opens the run's comparison of the two, made on first use, and "Blind A/B…" against any other evaluation of
+ * the same examples.
  */
-export function RunReviewCard({ tuned, base }: { tuned: EvaluationOut; base: EvaluationOut }) {
+export function RunReviewCard({
+  tuned,
+  base,
+  runs,
+}: {
+  tuned: EvaluationOut;
+  base: EvaluationOut;
+  runs: readonly RunLabel[];
+}) {
   const summary = useQuery(reviewQueries.summary(tuned.id));
   const comparisons = useQuery(comparisonQueries.forEvaluation(tuned.id));
-  const create = useCreateComparison();
-  const navigate = useNavigate();
-  const existing = comparisons.data?.find(
-    (c) =>
-      (c.evaluation_a === tuned.id && c.evaluation_b === base.id) ||
-      (c.evaluation_a === base.id && c.evaluation_b === tuned.id),
-  );
-  const openComparison = () => {
-    if (existing) return void navigate(`/comparisons/${existing.id}`);
-    create.mutate(
-      { a: tuned.id, b: base.id },
-      { onSuccess: (created) => void navigate(`/comparisons/${created.id}`) },
-    );
-  };
+  const comparison = useOpenComparison();
+  const existing = findComparison(comparisons.data ?? [], tuned.id, base.id);
   return (
     <Card title="Review by hand" testId="run-review">
       <div className="run-review">
@@ -42,8 +40,8 @@ export function RunReviewCard({ tuned, base }: { tuned: EvaluationOut; base: Eva
           <button
             type="button"
             className="btn"
-            onClick={openComparison}
-            disabled={create.isPending || comparisons.isPending}
+            onClick={() => comparison.open(tuned.id, base.id, comparisons.data ?? [])}
+            disabled={comparison.isPending || comparisons.isPending}
             data-testid="run-ab-open"
           >
             Blind A/B vs base
@@ -52,8 +50,12 @@ export function RunReviewCard({ tuned, base }: { tuned: EvaluationOut; base: Eva
             {existing ? "continue voting" : "the fine-tuned and the base model’s answers, unnamed, side by side"}
           </span>
         </div>
+        <div className="run-review-item">
+          <BlindABDialog evaluation={tuned} runs={runs} />
+          <span className="muted small">against another run, a checkpoint or other decoding on the same examples</span>
+        </div>
       </div>
-      {create.error ? <ErrorNotice error={create.error} title="Could not start the comparison" /> : null}
+      {comparison.error ? <ErrorNotice error={comparison.error} title="Could not start the comparison" /> : null}
     </Card>
   );
 }
