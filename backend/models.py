@@ -185,6 +185,8 @@ class Dataset(Base):
     # The dataset this one is a new version of (made from reviews); kept when the original is deleted.
     derived_from_id: Mapped[int | None] = mapped_column(ForeignKey("datasets.id", ondelete="SET NULL"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Set: hidden from the list and from new runs (a dataset runs used is archived, never deleted).
+    archived_at: Mapped[datetime | None]
 
     examples: Mapped[list["DatasetExample"]] = relationship(
         back_populates="dataset", lazy="raise", cascade="all, delete-orphan", passive_deletes=True

@@ -100,6 +100,7 @@ def create_evaluation(
     judge_score: float | None = None,
     split: Split | None = Split.TEST,
     model: AnswerSource = AnswerSource.FINE_TUNED,
+    run_id: int | None = None,
 ) -> tuple[int, list[int]]:
     """A finished generation evaluation of a dataset's split, written as a worker writes one, without a model.
     `answer(example_id, expected)` gives each generated answer (default: the expected one); `judge_score` (0-1) is every
@@ -111,6 +112,7 @@ def create_evaluation(
         examples = list(session.scalars(query))
         evaluation = Evaluation(
             owner_id=owner_id,
+            run_id=run_id,
             model=model,
             dataset_id=dataset_id,
             split=split,

@@ -6,13 +6,20 @@ from fastapi.responses import StreamingResponse
 
 from backend.auth.dependencies import CreatorUser, CurrentUser
 from backend.core.db import SessionDep
-from backend.core.errors import Invalid, NotFound, TooLarge, Unavailable, error_responses
+from backend.core.errors import Conflict, Invalid, NotFound, TooLarge, Unavailable, error_responses
 from backend.core.params import MAX_ID, Position
 from backend.core.schemas import Page
 from backend.core.storage import StorageDep
 from backend.datasets import export, service
 from backend.datasets.dependencies import DatasetDep
-from backend.datasets.schemas import ColumnMapping, DatasetOut, DatasetUpdate, ExampleOut, ShapeChoice
+from backend.datasets.schemas import (
+    ColumnMapping,
+    DatasetInUseBody,
+    DatasetOut,
+    DatasetUpdate,
+    ExampleOut,
+    ShapeChoice,
+)
 from backend.datasets.splitting import DEFAULT_SEED, SplitRatios
 from backend.models import Dataset, Split
 from domain.templates import TemplateName
@@ -109,8 +116,12 @@ def upload_dataset(
 
 
 @router.get("", response_model=Page[DatasetOut], operation_id="listDatasets")
-def list_datasets(session: SessionDep, user: CurrentUser) -> Page[DatasetOut]:
-    datasets = service.list_datasets(session, user)
+def list_datasets(
+    session: SessionDep,
+    user: CurrentUser,
+    include_archived: Annotated[bool, Query(description="Archived datasets too (hidden by default).")] = False,
+) -> Page[DatasetOut]:
+    datasets = service.list_datasets(session, user, include_archived=include_archived)
     return Page(items=[DatasetOut.model_validate(d) for d in datasets], total=len(datasets))
 
 
@@ -158,6 +169,18 @@ def list_examples(
 )
 def update_dataset(session: SessionDep, dataset: DatasetDep, update: DatasetUpdate) -> Dataset:
     return service.update_dataset(session, dataset, update)
+
+
+@router.delete(
+    "/{dataset_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    operation_id="deleteDataset",
+    responses={**error_responses(NotFound), Conflict.status_code: {"model": DatasetInUseBody}},
+)
+def delete_dataset(session: SessionDep, storage: StorageDep, user: CreatorUser, dataset: DatasetDep) -> None:
+    """Delete the dataset, its examples and files. 409 with `run_ids` when runs trained or evaluated on it: archive
+    it instead (PATCH archived: true)."""
+    service.delete_dataset(session, storage, dataset)
 
 
 @router.get(

@@ -3,7 +3,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from backend.core.errors import Invalid
+from backend.core.errors import ErrorBody, Invalid
 from backend.models import Split
 from domain.records import Record
 from domain.templates import TemplateName
@@ -116,6 +116,9 @@ class DatasetOut(BaseModel):
         None, description="The dataset this one is a new version of (made from reviews); null for an upload."
     )
     created_at: datetime
+    archived_at: datetime | None = Field(
+        None, description="When it was archived: hidden from the list (include_archived shows it) and from new runs."
+    )
 
     @field_validator("warnings", mode="before")
     @classmethod
@@ -166,7 +169,15 @@ class TokenStatsPending(BaseModel):
 
 class DatasetUpdate(BaseModel):
     name: str | None = Field(None, min_length=1, max_length=200)
+    archived: bool | None = Field(
+        None,
+        description="true: archive (hidden from the list and from new runs; runs that used it keep it); false: unarchive.",
+    )
     template: TemplateName | None = Field(None, description="The default prompt template for runs.")
     custom_template: str | None = Field(
         None, max_length=50_000, description="The Jinja template used when template is 'custom'."
     )
+
+
+class DatasetInUseBody(ErrorBody):
+    run_ids: list[int] = Field(description="The runs that trained on the dataset or evaluated on it.")

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from backend.auth.ownership import can_see, owned_by
 from backend.core.config import get_settings
-from backend.core.errors import Invalid, NotFound, StudioError, TooLarge
+from backend.core.errors import Conflict, Invalid, NotFound, StudioError, TooLarge
 from backend.core.storage import Storage
 from backend.datasets import token_stats_service
 from backend.datasets.parsing import (
@@ -33,7 +33,7 @@ from backend.datasets.parsing import (
     resolve_fields,
 )
 from backend.datasets.rendering import render_all
-from backend.datasets.schemas import ColumnMapping, DatasetUpdate, ShapeChoice
+from backend.datasets.schemas import ColumnMapping, DatasetInUseBody, DatasetUpdate, ShapeChoice
 from backend.datasets.splitting import (
     DEFAULT_SEED,
     MAX_SEED,
@@ -43,7 +43,7 @@ from backend.datasets.splitting import (
     assign_splits,
 )
 from backend.datasets.warnings import LEAKAGE_FIX_FILES, LEAKAGE_FIX_UPLOAD, LeakageFix, WarningCollector
-from backend.models import Dataset, DatasetExample, Split, User
+from backend.models import Dataset, DatasetExample, Evaluation, Run, Split, User, utcnow
 from domain.records import AlpacaRecord, AnyRecord, ChatRecord
 from domain.templates import DEFAULT_TEMPLATES, TemplateContext, TemplateName, TemplateRenderError, render
 from domain.text import plural
@@ -389,9 +389,47 @@ def insert_examples(
 # --- reading and editing --------------------------------------------------------------------------------------
 
 
-def list_datasets(session: Session, user: User) -> list[Dataset]:
+def list_datasets(session: Session, user: User, *, include_archived: bool = False) -> list[Dataset]:
     query = select(Dataset).where(owned_by(user, Dataset.owner_id)).order_by(Dataset.id.desc())
+    if not include_archived:
+        query = query.where(Dataset.archived_at.is_(None))
     return list(session.scalars(query))
+
+
+def refuse_if_archived(dataset: Dataset) -> None:
+    """New runs train on datasets in use only: an archived one is unarchived first."""
+    if dataset.archived_at is not None:
+        raise Invalid(
+            f"dataset {dataset.id} is archived: unarchive it (PATCH /api/datasets/{dataset.id} archived: false) to "
+            "train on it",
+            field="dataset_id",
+        )
+
+
+class DatasetInUse(Conflict):
+    """Runs trained or evaluated on the dataset: the body names them."""
+
+    def __init__(self, dataset: Dataset, run_ids: list[int]) -> None:
+        runs = ", ".join(str(run_id) for run_id in run_ids)
+        super().__init__(
+            f"dataset {dataset.id} was used by run{'s' if len(run_ids) > 1 else ''} {runs}: archive it instead "
+            "(PATCH archived: true), or delete those runs first"
+        )
+        self.body = DatasetInUseBody(**self.body.model_dump(), run_ids=run_ids)
+
+
+def delete_dataset(session: Session, storage: Storage, dataset: Dataset) -> None:
+    """The dataset, its examples and token statistics (the database cascades) and its uploaded files; DatasetInUse
+    when a run trained on it or an evaluation answered its examples (their records point at them)."""
+    used = session.scalars(select(Run.id).where(Run.dataset_id == dataset.id)).all()
+    evaluated = session.scalars(select(Evaluation.run_id).where(Evaluation.dataset_id == dataset.id)).all()
+    run_ids = sorted({*used, *(run_id for run_id in evaluated if run_id is not None)})
+    if run_ids:
+        raise DatasetInUse(dataset, run_ids)
+    folder = dataset.file_key.rsplit("/", 1)[0]  # the upload and any validation/test files beside it
+    session.delete(dataset)
+    session.commit()
+    storage.delete(folder)
 
 
 def get_dataset(session: Session, dataset_id: int, user: User) -> Dataset:
@@ -462,6 +500,8 @@ def update_dataset(session: Session, dataset: Dataset, update: DatasetUpdate) ->
         render_all(session, dataset, template, TemplateContext(custom_template=custom_template))
     if update.name is not None:
         dataset.name = update.name
+    if update.archived is not None:
+        dataset.archived_at = (dataset.archived_at or utcnow()) if update.archived else None
     dataset.template = template
     dataset.custom_template = custom_template
     session.flush()

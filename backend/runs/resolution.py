@@ -6,7 +6,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from backend.base_models.service import model_config, resolve_base_model
-from backend.datasets.service import get_dataset
+from backend.datasets.service import get_dataset, refuse_if_archived
 from backend.models import BaseModelEntry, Dataset, Preset, User
 from backend.presets.service import get_preset
 from backend.runs.schemas import RunSpec
@@ -27,6 +27,7 @@ def resolve_run(session: Session, user: User, spec: RunSpec) -> ResolvedRun:
     """The dataset, base model, preset and config a run created from `spec` trains with, the config checked against
     the model (its module names and layer count) when the model is on this machine."""
     dataset = get_dataset(session, spec.dataset_id, user)
+    refuse_if_archived(dataset)
     base_model = resolve_base_model(session, user, spec.base_model)
     preset = get_preset(session, spec.preset_id, user) if spec.preset_id is not None else None
     config = resolve_run_config(

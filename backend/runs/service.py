@@ -7,7 +7,7 @@ from backend.auth.ownership import can_see, owned_by
 from backend.base_models.service import resolve_base_model
 from backend.core.errors import Conflict, NotFound
 from backend.core.queue import BrokerUnreachable, enqueue_training
-from backend.datasets.service import get_dataset
+from backend.datasets.service import get_dataset, refuse_if_archived
 from backend.models import (
     Metric,
     PinnedAnswer,
@@ -55,6 +55,7 @@ def create_run(session: Session, user: User, request: RunCreate) -> Run:
 def clone_run(session: Session, user: User, source: Run, request: RunClone) -> Run:
     """Run again exactly: the source's resolved configuration (not its preset's current version), on the same split."""
     dataset = get_dataset(session, source.dataset_id, user)
+    refuse_if_archived(dataset)
     if dataset.split_hash != source.split_hash:
         raise Conflict(
             f"dataset {dataset.id} was split again since run {source.id}: a clone would train and validate on other "

@@ -924,6 +924,54 @@ export type ConversionPreview = {
 };
 
 /**
+ * DatasetInUseBody
+ */
+export type DatasetInUseBody = {
+    /**
+     * Detail
+     *
+     * What went wrong and what to do, in one sentence.
+     */
+    detail: string;
+    /**
+     * Field
+     *
+     * The request field at fault, e.g. 'file' or 'hyperparameters.lora_r'.
+     */
+    field?: string | null;
+    /**
+     * Errors
+     *
+     * Every problem found, each with its line/row and field.
+     */
+    errors?: Array<string>;
+    /**
+     * Bad Rows
+     *
+     * Upload: rows with a problem (all of them, not only those listed).
+     */
+    bad_rows?: number | null;
+    /**
+     * Usable Rows
+     *
+     * Upload: rows that are fine; resend with drop_invalid to keep them.
+     */
+    usable_rows?: number | null;
+    /**
+     * Columns
+     *
+     * Upload: the file's columns, when a column mapping is needed.
+     */
+    columns?: Array<string> | null;
+    /**
+     * Run Ids
+     *
+     * The runs that trained on the dataset or evaluated on it.
+     */
+    run_ids: Array<number>;
+};
+
+/**
  * DatasetOut
  */
 export type DatasetOut = {
@@ -1021,6 +1069,12 @@ export type DatasetOut = {
      * Created At
      */
     created_at: string;
+    /**
+     * Archived At
+     *
+     * When it was archived: hidden from the list (include_archived shows it) and from new runs.
+     */
+    archived_at?: string | null;
 };
 
 /**
@@ -1031,6 +1085,12 @@ export type DatasetUpdate = {
      * Name
      */
     name?: string | null;
+    /**
+     * Archived
+     *
+     * true: archive (hidden from the list and from new runs; runs that used it keep it); false: unarchive.
+     */
+    archived?: boolean | null;
     /**
      * Template
      *
@@ -4576,7 +4636,14 @@ export type ConvertDatasetResponse = ConvertDatasetResponses[keyof ConvertDatase
 export type ListDatasetsData = {
     body?: never;
     path?: never;
-    query?: never;
+    query?: {
+        /**
+         * Include Archived
+         *
+         * Archived datasets too (hidden by default).
+         */
+        include_archived?: boolean;
+    };
     url: '/api/datasets';
 };
 
@@ -4642,6 +4709,52 @@ export type UploadDatasetResponses = {
 };
 
 export type UploadDatasetResponse = UploadDatasetResponses[keyof UploadDatasetResponses];
+
+export type DeleteDatasetData = {
+    body?: never;
+    path: {
+        /**
+         * Dataset Id
+         */
+        dataset_id: number;
+    };
+    query?: never;
+    url: '/api/datasets/{dataset_id}';
+};
+
+export type DeleteDatasetErrors = {
+    /**
+     * Unauthorized
+     */
+    401: ErrorBody;
+    /**
+     * Forbidden
+     */
+    403: ErrorBody;
+    /**
+     * Not Found
+     */
+    404: ErrorBody;
+    /**
+     * Conflict
+     */
+    409: DatasetInUseBody;
+    /**
+     * Unprocessable Entity
+     */
+    422: ErrorBody;
+};
+
+export type DeleteDatasetError = DeleteDatasetErrors[keyof DeleteDatasetErrors];
+
+export type DeleteDatasetResponses = {
+    /**
+     * Successful Response
+     */
+    204: void;
+};
+
+export type DeleteDatasetResponse = DeleteDatasetResponses[keyof DeleteDatasetResponses];
 
 export type GetDatasetData = {
     body?: never;
