@@ -75,8 +75,10 @@ export function stepPositions(items: MetricOut[], mode: XMode): Map<number, numb
   if (mode === "step") {
     for (const item of items) positions.set(item.step, item.step);
   } else if (mode === "epoch") {
-    positions.set(0, 0);
-    for (const item of items) if (item.epoch !== null) positions.set(item.step, item.epoch);
+    for (const item of items) {
+      const epoch = item.epoch ?? (item.step === 0 ? 0 : null);
+      if (epoch !== null) positions.set(item.step, epoch);
+    }
   } else {
     const times = items.map((item) => parseApiDate(item.time).getTime());
     const start = Math.min(...times);
