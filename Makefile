@@ -59,6 +59,7 @@ lint: install frontend/node_modules/.package-lock.json
 	cd frontend && npm run typecheck && npm run lint
 
 test: install frontend browser lint
+	cd frontend && npm test
 	# Two processes, a test module each at a time (its fixtures stay shared): much of the suite waits on workers,
 	# browsers and the broker, so two keep both cores busy. Each has its own database (tests/conftest.py).
 	HF_HUB_OFFLINE=1 $(VENV)/bin/pytest -q -p no:cacheprovider -n 2 --dist loadfile

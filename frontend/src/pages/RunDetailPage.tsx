@@ -19,7 +19,7 @@ import { BaseComparison } from "../features/runs/components/BaseComparison";
 import { CheckpointsTable } from "../features/runs/components/CheckpointsTable";
 import { Collapsible, KeyValueGrid } from "../features/runs/components/ConfigPanel";
 import { MemoryComparison } from "../features/runs/components/MemoryComparison";
-import { LearningRateChart, LossChart } from "../features/runs/components/MetricCharts";
+import { RunCharts } from "../features/runs/components/MetricCharts";
 import { PinnedAnswers } from "../features/runs/components/PinnedAnswers";
 import { PreflightSummary } from "../features/runs/components/PreflightSummary";
 import { RunLog } from "../features/runs/components/RunLog";
@@ -225,41 +225,30 @@ function RunDetail({ run }: { run: RunOut }) {
         </div>
       </div>
 
-      <Card
-        title="Loss"
-        actions={
-          <span className="muted small">
-            {active ? "live" : `${items.length.toLocaleString()} points`} · drag to zoom, double-click to reset
-          </span>
-        }
-      >
-        {metrics.isError ? (
+      {metrics.isError ? (
+        <Card title="Loss">
           <ErrorNotice error={metrics.error} title="Could not load metrics" />
-        ) : (
-          <LossChart
-            series={series}
-            baseLoss={base}
-            syncKey={syncKey}
-            emptyText={
-              metrics.isPending
-                ? "Loading metrics…"
-                : active
-                  ? "Waiting for the first metrics…"
-                  : "No metrics were recorded for this run."
-            }
-          />
-        )}
-      </Card>
+        </Card>
+      ) : (
+        <RunCharts
+          items={items}
+          series={series}
+          baseLoss={base}
+          syncKey={syncKey}
+          status={active ? "live" : `${items.length.toLocaleString()} points`}
+          emptyText={
+            metrics.isPending
+              ? "Loading metrics…"
+              : active
+                ? "Waiting for the first metrics…"
+                : "No metrics were recorded for this run."
+          }
+        />
+      )}
 
       {pinned.data && pinned.data.items.length > 0 ? (
         <Card title="Answers during training">
           <PinnedAnswers examples={pinned.data.items} />
-        </Card>
-      ) : null}
-
-      {series.has("learning_rate") ? (
-        <Card title="Learning rate">
-          <LearningRateChart series={series} syncKey={syncKey} />
         </Card>
       ) : null}
 

@@ -1,8 +1,13 @@
 import type { MetricOut } from "../../client/types.gen";
+import type { XMode } from "../../components/charts/useChartSettings";
+import { parseApiDate } from "../../lib/format";
 
 export type MetricSeries = Map<string, { steps: number[]; values: number[] }>;
 
-/** Group metric rows by name, each in step order (the last value wins for a repeated step). */
+/**
+ * Group metric rows by name, each in step order (the last value wins for a repeated step).
+ * A non-finite value arrives as null (JSON has no NaN): it becomes NaN, which the charts mark.
+ */
 export function groupMetrics(items: MetricOut[]): MetricSeries {
   const byName = new Map<string, Map<number, number>>();
   for (const item of items) {
@@ -11,7 +16,7 @@ export function groupMetrics(items: MetricOut[]): MetricSeries {
       points = new Map();
       byName.set(item.name, points);
     }
-    points.set(item.step, item.value);
+    points.set(item.step, Number.isFinite(item.value) ? item.value : Number.NaN);
   }
   const series: MetricSeries = new Map();
   for (const [name, points] of byName) {
@@ -19,20 +24,6 @@ export function groupMetrics(items: MetricOut[]): MetricSeries {
     series.set(name, { steps, values: steps.map((step) => points.get(step) ?? Number.NaN) });
   }
   return series;
-}
-
-/** Several named series on one shared, sorted x axis (null where a series has no point). */
-export function alignSeries(series: MetricSeries, names: string[]): { x: number[]; ys: (number | null)[][] } {
-  const lookups = names.map((name) => {
-    const s = series.get(name);
-    const map = new Map<number, number>();
-    if (s) s.steps.forEach((step, i) => map.set(step, s.values[i] ?? Number.NaN));
-    return map;
-  });
-  const xs = new Set<number>();
-  for (const lookup of lookups) for (const step of lookup.keys()) xs.add(step);
-  const x = [...xs].sort((a, b) => a - b);
-  return { x, ys: lookups.map((lookup) => x.map((step) => lookup.get(step) ?? null)) };
 }
 
 export function lastValue(series: MetricSeries, name: string): { step: number; value: number } | null {
@@ -76,18 +67,43 @@ export function lastEpoch(items: MetricOut[]): number | null {
 }
 
 /**
- * Exponential moving average with bias correction (as TensorBoard's smoothing), skipping gaps.
- * The weight grows with the number of points: a dozen points stay raw, thousands get smoothed hard.
+ * Where each step lies on the chosen x axis: the step itself, its epoch (as the Trainer reported it; step 0,
+ * before training, is epoch 0), or seconds since the run's first metric. Steps without an epoch are left out.
  */
-export function smooth(values: (number | null)[]): (number | null)[] {
-  const count = values.reduce<number>((n, v) => (v === null ? n : n + 1), 0);
-  const weight = Math.min(0.95, Math.max(0, 1 - 20 / Math.max(count, 1)));
-  let average = 0;
-  let seen = 0;
-  return values.map((value) => {
-    if (value === null || !Number.isFinite(value)) return null;
-    average = average * weight + (1 - weight) * value;
-    seen += 1;
-    return weight === 0 ? value : average / (1 - weight ** seen);
+export function stepPositions(items: MetricOut[], mode: XMode): Map<number, number> {
+  const positions = new Map<number, number>();
+  if (mode === "step") {
+    for (const item of items) positions.set(item.step, item.step);
+  } else if (mode === "epoch") {
+    for (const item of items) {
+      const epoch = item.epoch ?? (item.step === 0 ? 0 : null);
+      if (epoch !== null) positions.set(item.step, epoch);
+    }
+  } else {
+    const times = items.map((item) => parseApiDate(item.time).getTime());
+    const start = Math.min(...times);
+    items.forEach((item, i) => {
+      const seconds = ((times[i] ?? start) - start) / 1000;
+      positions.set(item.step, Math.min(positions.get(item.step) ?? Infinity, seconds));
+    });
+  }
+  return positions;
+}
+
+/** A named series placed on the x axis of `positions` (its points at steps without a position left out). */
+export function placeSeries(
+  series: MetricSeries,
+  name: string,
+  positions: Map<number, number>,
+): { x: number[]; y: number[] } {
+  const x: number[] = [];
+  const y: number[] = [];
+  const s = series.get(name);
+  s?.steps.forEach((step, i) => {
+    const at = positions.get(step);
+    if (at === undefined) return;
+    x.push(at);
+    y.push(s.values[i] ?? Number.NaN);
   });
+  return { x, y };
 }

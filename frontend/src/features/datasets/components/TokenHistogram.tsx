@@ -1,7 +1,7 @@
 import { useMemo } from "react";
 import uPlot from "uplot";
-import { UPlotChart, type ChartOptions } from "../../../components/ui/UPlotChart";
-import { chartAxis, chartFont, cssVar } from "../../../lib/chart";
+import { UPlotChart, type ChartOptions } from "../../../components/charts/UPlotChart";
+import { chartAxis, chartFont, cssVar } from "../../../components/charts/style";
 
 const bars = uPlot.paths.bars?.({ size: [1, Infinity], gap: 1, align: 1 });
 

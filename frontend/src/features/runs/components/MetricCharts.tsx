@@ -1,159 +1,124 @@
 import { useMemo } from "react";
-import type uPlot from "uplot";
-import { UPlotChart, type ChartOptions } from "../../../components/ui/UPlotChart";
-import { chartAxis, cssVar } from "../../../lib/chart";
-import { formatLoss, formatMetric } from "../../../lib/format";
-import { alignSeries, smooth, type MetricSeries } from "../metrics";
+import type { MetricOut } from "../../../client/types.gen";
+import { ChartControls } from "../../../components/charts/ChartControls";
+import { MetricChart, type ChartLine, type XAxis } from "../../../components/charts/MetricChart";
+import { finiteExtent } from "../../../components/charts/series";
+import { useChartSettings, type XMode } from "../../../components/charts/useChartSettings";
+import { Card } from "../../../components/ui/Card";
+import { formatDuration, formatLoss, formatMetric } from "../../../lib/format";
+import { placeSeries, stepPositions, type MetricSeries } from "../metrics";
 
-/** Axes are built with the chart's options (not at import): the stylesheet the colours come from is loaded by then. */
-const stepAxis = () => chartAxis("step", (v) => (Number.isInteger(v) ? String(v) : ""), 36);
-const metricAxis = (label: string, format: (value: number) => string = formatMetric, size = 52) =>
-  chartAxis(label, format, size);
+const X_AXES: Record<XMode, XAxis> = {
+  step: { label: "step", format: (v) => (Number.isInteger(v) ? String(v) : ""), halfWidth: 1 },
+  epoch: { label: "epoch", format: (v) => String(Number(v.toFixed(2))), halfWidth: 0.05 },
+  time: { label: "time", format: (v) => formatDuration(v * 1000), halfWidth: 1 },
+};
 
-/**
- * Legend values: the hovered point, or the newest point while the cursor is elsewhere
- * (uPlot types the value as a number but hands over null where a series has no point).
- */
-function legendFormatter(format: (value: number) => string) {
-  return (u: uPlot, value: number | null, seriesIdx: number, idx: number | null): string => {
-    if (idx !== null) return value === null ? "—" : format(value);
-    const column = u.data[seriesIdx] ?? [];
-    for (let i = column.length - 1; i >= 0; i -= 1) {
-      const latest = column[i];
-      if (latest !== null && latest !== undefined) return format(latest);
-    }
-    return "—";
-  };
-}
+const formatRate = (v: number) => (v === 0 ? "0" : v.toExponential(1));
+const formatThroughput = (v: number) => (Math.abs(v) >= 1000 ? `${(v / 1000).toFixed(1)}k` : v.toFixed(0));
 
-const lossValue = legendFormatter(formatLoss);
-const stepValue = legendFormatter(String);
-const lrValue = legendFormatter((v) => (v === 0 ? "0" : v.toExponential(2)));
-
-function Overlay({ text }: { text: string }) {
-  return <div className="chart-overlay">{text}</div>;
-}
-
-/** Rings on the validation curve, no line: where the worker flagged overfitting. */
-function overfittingSeries(): uPlot.Series {
-  const stroke = cssVar("--chart-alert");
-  return {
-    label: "Overfitting flagged",
-    stroke,
-    width: 2,
-    paths: () => null,
-    points: { show: true, size: 14, width: 2, stroke, fill: cssVar("--chart-alert-soft") },
-    value: stepValue,
-  };
-}
+/** The charts under the loss: each only once its metric was recorded, all on the loss chart's x range. */
+const DYNAMICS = [
+  { name: "learning_rate", title: "Learning rate", color: "--chart-learning-rate", axis: "lr", format: formatRate, smooth: false, testId: "lr-chart" },
+  { name: "grad_norm", title: "Gradient norm", color: "--chart-grad-norm", axis: "norm", format: formatMetric, smooth: true, testId: "grad-norm-chart" },
+  { name: "tokens_per_second", title: "Tokens / s", color: "--chart-throughput", axis: "tokens/s", format: formatThroughput, smooth: true, testId: "throughput-chart" },
+] as const;
 
 /**
- * Training and validation loss against step, with the base model's validation loss as a dashed
- * reference line: the fine-tuned curve only means something relative to it. Where the worker flagged
- * overfitting (validation loss rising while training loss falls), a red ring marks the validation point.
+ * The run's metric charts: loss (training, smoothed over raw; validation; the base model's validation loss as a
+ * dashed reference; red rings where overfitting was flagged), then learning rate, gradient norm and throughput,
+ * all on one x range with a synced cursor. Smoothing, x axis and log scale are remembered by the browser.
  */
-export function LossChart({
+export function RunCharts({
+  items,
   series,
   baseLoss,
   syncKey,
   emptyText,
+  status,
 }: {
+  items: MetricOut[];
   series: MetricSeries;
   baseLoss: number | null;
   syncKey: string;
   emptyText: string;
+  /** Shown beside the title, e.g. "live" or the number of points. */
+  status: string;
 }) {
-  const overfitting = series.has("overfitting");
-  const options = useMemo<ChartOptions>(
-    () => ({
-      scales: { x: { time: false } },
-      cursor: { sync: { key: syncKey }, drag: { x: true, y: false } },
-      legend: { live: true },
-      axes: [stepAxis(), metricAxis("loss")],
-      series: [
-        { label: "step", value: stepValue },
-        {
-          label: "Training loss",
-          stroke: cssVar("--chart-train-raw"),
-          width: 1,
-          spanGaps: true,
-          points: { show: false },
-          value: lossValue,
-        },
-        {
-          label: "Training loss (smoothed)",
-          stroke: cssVar("--chart-train"),
-          width: 2,
-          spanGaps: true,
-          points: { show: false },
-          value: lossValue,
-        },
-        {
-          label: "Validation loss",
-          stroke: cssVar("--chart-validation"),
-          width: 2,
-          spanGaps: true,
-          points: { show: true, size: 6, fill: cssVar("--chart-validation") },
-          value: lossValue,
-        },
-        {
-          label: "Base model validation loss",
-          stroke: cssVar("--chart-base"),
-          width: 1.5,
-          dash: [6, 4],
-          points: { show: false },
-          value: lossValue,
-        },
-        ...(overfitting ? [overfittingSeries()] : []),
-      ],
-    }),
-    [syncKey, overfitting],
+  const [settings, setSettings] = useChartSettings();
+  const xAxis = X_AXES[settings.xMode];
+  const positions = useMemo(() => stepPositions(items, settings.xMode), [items, settings.xMode]);
+  const xExtent = useMemo(() => finiteExtent([...positions.values()]), [positions]);
+
+  const lossLines = useMemo<ChartLine[]>(() => {
+    const lines: ChartLine[] = [
+      { label: "Training loss", color: "--chart-train", ...placeSeries(series, "train_loss", positions), smooth: true },
+      { label: "Validation loss", color: "--chart-validation", ...placeSeries(series, "eval_loss", positions), kind: "points" },
+    ];
+    if (baseLoss !== null && xExtent) {
+      lines.push({ label: "Base model validation loss", color: "--chart-base", x: xExtent, y: [baseLoss, baseLoss], kind: "reference" });
+    }
+    const flags = placeSeries(series, "overfitting", positions);
+    if (flags.x.length > 0) {
+      const validation = series.get("eval_loss");
+      const lossAt = new Map(validation?.steps.map((step, i) => [positions.get(step), validation.values[i] ?? null]));
+      lines.push({ label: "Overfitting flagged", color: "--chart-alert", x: flags.x, y: flags.x.map((x) => lossAt.get(x) ?? null), kind: "flags" });
+    }
+    return lines;
+  }, [series, positions, baseLoss, xExtent]);
+
+  const dynamics = useMemo(
+    () =>
+      DYNAMICS.filter((chart) => series.has(chart.name)).map((chart) => ({
+        ...chart,
+        lines: [{ label: chart.title, color: chart.color, ...placeSeries(series, chart.name, positions), smooth: chart.smooth }],
+      })),
+    [series, positions],
   );
 
-  const data = useMemo<uPlot.AlignedData>(() => {
-    const { x, ys } = alignSeries(series, ["train_loss", "eval_loss", "overfitting"]);
-    const [train = [], validation = [], flagged = []] = ys;
-    const lines = [train, smooth(train), validation, x.map(() => baseLoss)];
-    if (overfitting) lines.push(flagged.map((flag, i) => (flag ? (validation[i] ?? null) : null)));
-    return [x, ...lines];
-  }, [series, baseLoss, overfitting]);
-
-  const empty = data[0].length === 0;
   return (
-    <UPlotChart options={options} data={data} height={300} testId="loss-chart">
-      {empty ? <Overlay text={emptyText} /> : null}
-    </UPlotChart>
-  );
-}
-
-export function LearningRateChart({ series, syncKey }: { series: MetricSeries; syncKey: string }) {
-  const options = useMemo<ChartOptions>(
-    () => ({
-      scales: { x: { time: false } },
-      cursor: { sync: { key: syncKey }, drag: { x: true, y: false } },
-      legend: { live: true },
-      axes: [stepAxis(), metricAxis("lr", (v) => (v === 0 ? "0" : v.toExponential(1)), 58)],
-      series: [
-        { label: "step", value: stepValue },
-        {
-          label: "Learning rate",
-          stroke: cssVar("--chart-learning-rate"),
-          width: 1.5,
-          spanGaps: true,
-          points: { show: false },
-          value: lrValue,
-        },
-      ],
-    }),
-    [syncKey],
-  );
-  const data = useMemo<uPlot.AlignedData>(() => {
-    const { x, ys } = alignSeries(series, ["learning_rate"]);
-    return [x, ys[0] ?? []];
-  }, [series]);
-  return (
-    <UPlotChart options={options} data={data} height={160} testId="lr-chart">
-      {data[0].length === 0 ? <Overlay text="No learning-rate points yet" /> : null}
-    </UPlotChart>
+    <>
+      <Card
+        title="Loss"
+        actions={<span className="muted small">{status} · drag to zoom, double-click to reset</span>}
+      >
+        <ChartControls settings={settings} onChange={setSettings} />
+        <MetricChart
+          lines={lossLines}
+          xAxis={xAxis}
+          xExtent={xExtent}
+          yLabel="loss"
+          yFormat={formatLoss}
+          log={settings.logScale}
+          smoothing={settings.smoothing}
+          syncKey={syncKey}
+          height={300}
+          testId="loss-chart"
+          emptyText={emptyText}
+        />
+      </Card>
+      {dynamics.length > 0 ? (
+        <Card title="Training dynamics">
+          <div className="chart-stack">
+            {dynamics.map((chart) => (
+              <div key={chart.name}>
+                <div className="chart-title">{chart.title}</div>
+                <MetricChart
+                  lines={chart.lines}
+                  xAxis={xAxis}
+                  xExtent={xExtent}
+                  yLabel={chart.axis}
+                  yFormat={chart.format}
+                  smoothing={settings.smoothing}
+                  syncKey={syncKey}
+                  height={150}
+                  testId={chart.testId}
+                />
+              </div>
+            ))}
+          </div>
+        </Card>
+      ) : null}
+    </>
   );
 }
