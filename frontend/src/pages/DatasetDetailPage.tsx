@@ -1,13 +1,13 @@
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
-import { Link, useParams, useSearchParams } from "react-router";
+import { Link, useNavigate, useParams, useSearchParams } from "react-router";
 import type { DatasetOut, Split } from "../client/types.gen";
 import { Card } from "../components/ui/Card";
 import { ErrorNotice } from "../components/ui/ErrorNotice";
 import { PageHeader } from "../components/ui/PageHeader";
 import { Pagination } from "../components/ui/Pagination";
 import { EmptyState, Loading } from "../components/ui/States";
-import { datasetQueries } from "../features/datasets/api/queries";
+import { datasetQueries, useDeleteDataset, useUpdateDataset } from "../features/datasets/api/queries";
 import { DownloadLinks } from "../features/datasets/components/DownloadLinks";
 import { ExamplesTable } from "../features/datasets/components/ExamplesTable";
 import { LabelChart } from "../features/datasets/components/LabelChart";
@@ -17,6 +17,7 @@ import { tokenSettingsQuery, useTokenSettings } from "../features/datasets/useTo
 import { TokenStatsPanel } from "../features/datasets/components/TokenStatsPanel";
 import { WarningsPanel } from "../features/datasets/components/WarningsPanel";
 import { plural } from "../features/datasets/tokens";
+import { ApiError } from "../lib/api";
 import { formatDateTime, formatNumber } from "../lib/format";
 import { useCanCreate } from "../lib/session";
 import { useDebounced } from "../lib/useDebounced";
@@ -75,6 +76,52 @@ function pct(part: number, total: number): string {
 }
 
 type Update = { split?: Split | null; offset?: number; q?: string; row?: number | null };
+
+/** Archive or unarchive, and delete: a dataset that runs used answers 409 naming them, and is archived instead. */
+function DatasetActions({ dataset }: { dataset: DatasetOut }) {
+  const navigate = useNavigate();
+  const update = useUpdateDataset(dataset.id);
+  const remove = useDeleteDataset(dataset.id);
+  const archived = dataset.archived_at !== null;
+  const archive = (value: boolean) => update.mutate({ archived: value }, { onSuccess: () => remove.reset() });
+  return (
+    <>
+      <button
+        type="button"
+        className="btn"
+        data-testid={archived ? "dataset-unarchive" : "dataset-archive"}
+        title={archived ? "Show it in the list and allow new runs on it again" : "Hide it from the list and from new runs; its runs keep it"}
+        disabled={update.isPending}
+        onClick={() => archive(!archived)}
+      >
+        {archived ? "Unarchive" : "Archive"}
+      </button>
+      <button
+        type="button"
+        className="btn btn-danger"
+        data-testid="dataset-delete"
+        disabled={remove.isPending}
+        onClick={() => {
+          if (window.confirm(`Delete dataset “${dataset.name}” with its examples and files?`))
+            remove.mutate(undefined, { onSuccess: () => void navigate("/datasets") });
+        }}
+      >
+        {remove.isPending ? "Deleting…" : "Delete"}
+      </button>
+      {remove.error ? (
+        <div className="dataset-delete-error" data-testid="dataset-delete-error">
+          <ErrorNotice error={remove.error} title="Not deleted" />
+          {remove.error instanceof ApiError && remove.error.status === 409 && !archived ? (
+            <button type="button" className="btn btn-sm" data-testid="dataset-archive-instead" onClick={() => archive(true)}>
+              Archive it instead
+            </button>
+          ) : null}
+        </div>
+      ) : null}
+      {update.error ? <ErrorNotice error={update.error} title="Could not change it" /> : null}
+    </>
+  );
+}
 
 function DatasetDetail({ dataset }: { dataset: DatasetOut }) {
   const canCreate = useCanCreate();
@@ -161,7 +208,16 @@ function DatasetDetail({ dataset }: { dataset: DatasetOut }) {
             <Link to="/datasets">Datasets</Link> <span className="muted">/</span> #{dataset.id}
           </>
         }
-        title={dataset.name}
+        title={
+          <span className="title-with-badge">
+            {dataset.name}
+            {dataset.archived_at ? (
+              <span className="badge" data-testid="dataset-archived" title={`Archived ${formatDateTime(dataset.archived_at)}`}>
+                archived
+              </span>
+            ) : null}
+          </span>
+        }
         subtitle={
           <>
             {dataset.format} · {dataset.shape.replace("_", "/")} · uploaded {formatDateTime(dataset.created_at)}
@@ -187,11 +243,12 @@ function DatasetDetail({ dataset }: { dataset: DatasetOut }) {
             <Link to={previewHref()} className="btn" data-testid="dataset-preview-link">
               Token preview
             </Link>
-            {canCreate ? (
+            {canCreate && !dataset.archived_at ? (
               <Link to={`/runs/new?dataset=${dataset.id}`} className="btn btn-primary" data-testid="dataset-new-run">
                 Fine-tune on this dataset
               </Link>
             ) : null}
+            {canCreate ? <DatasetActions dataset={dataset} /> : null}
           </>
         }
       />

@@ -1,5 +1,5 @@
 import { useQuery } from "@tanstack/react-query";
-import { Link } from "react-router";
+import { Link, useSearchParams } from "react-router";
 import { Card } from "../components/ui/Card";
 import { ErrorNotice } from "../components/ui/ErrorNotice";
 import { PageHeader } from "../components/ui/PageHeader";
@@ -11,7 +11,9 @@ import { ReviewerNotice } from "../components/ui/ReviewerNotice";
 import { useCanCreate } from "../lib/session";
 
 export function DatasetsPage() {
-  const datasets = useQuery(datasetQueries.list());
+  const [params, setParams] = useSearchParams();
+  const withArchived = params.get("archived") === "1";
+  const datasets = useQuery(datasetQueries.list(withArchived));
   const canCreate = useCanCreate();
   return (
     <>
@@ -35,7 +37,20 @@ export function DatasetsPage() {
       )}
       <Card
         title="All datasets"
-        actions={datasets.data ? <span className="muted small">{datasets.data.total} total</span> : null}
+        actions={
+          <span className="datasets-list-actions">
+            <label className="muted small">
+              <input
+                type="checkbox"
+                checked={withArchived}
+                data-testid="show-archived"
+                onChange={(event) => setParams(event.target.checked ? { archived: "1" } : {}, { replace: true })}
+              />{" "}
+              Show archived
+            </label>
+            {datasets.data ? <span className="muted small">{datasets.data.total} total</span> : null}
+          </span>
+        }
         flush
       >
         {datasets.isPending ? (

@@ -12,7 +12,7 @@ import { EvaluationHeadline } from "../features/evaluations/components/Evaluatio
 import { useRunEvaluation } from "../features/evaluations/api/queries";
 import { EvaluationSection } from "../features/evaluations/components/EvaluationSection";
 import { RunReviewCard } from "../features/reviews/components/RunReviewCard";
-import { isActive, runQueries, useCancelRun, useCloneRun } from "../features/runs/api/queries";
+import { isActive, runQueries, useCancelRun, useCloneRun, useDeleteRun, useResumeRun } from "../features/runs/api/queries";
 import { useRunEvents, useSettleOnFinish } from "../features/runs/api/useRunEvents";
 import { ArtifactLinks } from "../features/runs/components/ArtifactLinks";
 import { BaseComparison } from "../features/runs/components/BaseComparison";
@@ -72,7 +72,14 @@ function RunDetail({ run }: { run: RunOut }) {
   const datasets = useQuery({ ...datasetQueries.list(), enabled: run.status === "succeeded" });
   const cancel = useCancelRun(run.id);
   const clone = useCloneRun(run.id);
+  const resume = useResumeRun(run.id);
+  const remove = useDeleteRun(run.id);
   const canCreate = useCanCreate();
+  // A failed or cancelled run continues from its latest checkpoint still on disk, when there is one.
+  const resumableFrom =
+    run.status === "failed" || run.status === "cancelled"
+      ? Math.max(-1, ...(checkpoints.data?.items ?? []).filter((c) => c.on_disk && !c.is_final).map((c) => c.step))
+      : -1;
   const navigate = useNavigate();
   const now = useNow(active);
   const evaluation = useRunEvaluation(run.id, run.status);
@@ -124,33 +131,68 @@ function RunDetail({ run }: { run: RunOut }) {
           </>
         }
         actions={
-          active ? (
-            <button
-              type="button"
-              className="btn btn-danger"
-              data-testid="cancel-run"
-              disabled={cancel.isPending || run.cancel_requested}
-              onClick={() => {
-                if (window.confirm(`Cancel run “${run.name}”?`)) cancel.mutate();
-              }}
-            >
-              {run.cancel_requested ? "Cancelling…" : cancel.isPending ? "Cancelling…" : "Cancel run"}
-            </button>
-          ) : canCreate ? (
-            <button
-              type="button"
-              className="btn"
-              data-testid="clone-run"
-              title="Queue a new run with exactly this run's configuration, dataset split, base model and preset snapshot"
-              disabled={clone.isPending}
-              onClick={() => clone.mutate(undefined, { onSuccess: (created) => void navigate(`/runs/${created.id}`) })}
-            >
-              {clone.isPending ? "Queueing…" : "Run again"}
-            </button>
-          ) : null
+          <>
+            {active ? (
+              <button
+                type="button"
+                className="btn btn-danger"
+                data-testid="cancel-run"
+                disabled={cancel.isPending || run.cancel_requested}
+                onClick={() => {
+                  if (window.confirm(`Cancel run “${run.name}”?`)) cancel.mutate();
+                }}
+              >
+                {run.cancel_requested ? "Cancelling…" : cancel.isPending ? "Cancelling…" : "Cancel run"}
+              </button>
+            ) : canCreate ? (
+              <>
+                {resumableFrom > 0 ? (
+                  <button
+                    type="button"
+                    className="btn btn-primary"
+                    data-testid="resume-run"
+                    title={`Queue this run again to continue from its checkpoint at step ${resumableFrom}`}
+                    disabled={resume.isPending}
+                    onClick={() => resume.mutate()}
+                  >
+                    {resume.isPending ? "Queueing…" : `Resume from step ${resumableFrom}`}
+                  </button>
+                ) : null}
+                <button
+                  type="button"
+                  className="btn"
+                  data-testid="clone-run"
+                  title="Queue a new run with exactly this run's configuration, dataset split, base model and preset snapshot"
+                  disabled={clone.isPending}
+                  onClick={() =>
+                    clone.mutate(undefined, { onSuccess: (created) => void navigate(`/runs/${created.id}`) })
+                  }
+                >
+                  {clone.isPending ? "Queueing…" : "Run again"}
+                </button>
+              </>
+            ) : null}
+            {canCreate ? (
+              <button
+                type="button"
+                className="btn btn-danger"
+                data-testid="delete-run"
+                disabled={remove.isPending}
+                onClick={() => {
+                  const what = active ? "Cancel and delete" : "Delete";
+                  if (window.confirm(`${what} run “${run.name}” with its metrics, evaluations, reviews and files?`))
+                    remove.mutate(undefined, { onSuccess: () => void navigate("/runs") });
+                }}
+              >
+                {remove.isPending ? "Deleting…" : "Delete"}
+              </button>
+            ) : null}
+          </>
         }
       />
       {clone.error ? <ErrorNotice error={clone.error} title="Could not run it again" testId="clone-error" /> : null}
+      {resume.error ? <ErrorNotice error={resume.error} title="Could not resume the run" testId="resume-error" /> : null}
+      {remove.error ? <ErrorNotice error={remove.error} title="Could not delete the run" testId="delete-error" /> : null}
 
       <div className={`status-strip status-strip-${run.status}`} data-testid="run-progress">
         <div className="status-strip-main">

@@ -12,6 +12,7 @@ import {
   previewTokens,
   updateDataset,
   uploadDataset,
+  deleteDataset,
 } from "../../../client/sdk.gen";
 import type {
   DatasetOut,
@@ -35,10 +36,12 @@ export type TokenStatsParams = { baseModel: string; template: TemplateName; maxS
 /** Every dataset query key and fetcher, defined once. Invalidate through `datasetQueries.all()`. */
 export const datasetQueries = {
   all: () => ["datasets"] as const,
-  list: () =>
+  /** Archived datasets are left out unless asked for. */
+  list: (includeArchived = false) =>
     queryOptions({
-      queryKey: [...datasetQueries.all(), "list"] as const,
-      queryFn: async ({ signal }) => (await listDatasets({ signal, throwOnError: true })).data,
+      queryKey: [...datasetQueries.all(), "list", ...(includeArchived ? ["with-archived"] : [])] as const,
+      queryFn: async ({ signal }) =>
+        (await listDatasets({ query: { include_archived: includeArchived }, signal, throwOnError: true })).data,
     }),
   detailKey: (id: number) => [...datasetQueries.all(), "detail", id] as const,
   detail: (id: number) =>
@@ -217,8 +220,10 @@ export function useUpdateDataset(id: number) {
       (await updateDataset({ path: { dataset_id: id }, body, throwOnError: true })).data,
     onSuccess: async (dataset) => {
       await remember(dataset);
-      // Token statistics and previews that used "the dataset's template" may have changed.
+      // Token statistics and previews that used "the dataset's template" may have changed; archiving moves it
+      // in or out of the lists.
       await queryClient.invalidateQueries({ queryKey: datasetQueries.detailKey(id) });
+      await queryClient.invalidateQueries({ queryKey: [...datasetQueries.all(), "list"] });
     },
   });
 }
@@ -239,5 +244,19 @@ export function useConvertDataset() {
     mutationFn: async (body: ConvertBody) =>
       (await convertDataset({ body, throwOnError: true })).data,
     onSuccess: remember,
+  });
+}
+
+/** Delete a dataset nothing used; a 409 names the runs that used it (archive it instead). */
+export function useDeleteDataset(id: number) {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: async () => {
+      await deleteDataset({ path: { dataset_id: id }, throwOnError: true });
+    },
+    onSuccess: async () => {
+      queryClient.removeQueries({ queryKey: datasetQueries.detailKey(id) });
+      await queryClient.invalidateQueries({ queryKey: datasetQueries.all() });
+    },
   });
 }

@@ -2,6 +2,8 @@ import { keepPreviousData, queryOptions, useMutation, useQueryClient } from "@ta
 import {
   cancelRun,
   cloneRun,
+  deleteRun,
+  resumeRun,
   createRun,
   estimateRun,
   getRun,
@@ -110,5 +112,29 @@ export function useCloneRun(id: number) {
     mutationFn: async () => (await cloneRun({ path: { run_id: id }, body: {}, throwOnError: true })).data,
     onSuccess: (run: RunOut) =>
       rememberItem(queryClient, run, { detail: runQueries.detail(run.id).queryKey, list: runQueries.list().queryKey }),
+  });
+}
+
+/** Queue a failed or cancelled run again, to continue from its latest checkpoint still on disk. */
+export function useResumeRun(id: number) {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: async () => (await resumeRun({ path: { run_id: id }, throwOnError: true })).data,
+    onSuccess: (run: RunOut) =>
+      rememberItem(queryClient, run, { detail: runQueries.detail(id).queryKey, list: runQueries.list().queryKey }),
+  });
+}
+
+/** Delete the run with its files (a running one is cancelled first). */
+export function useDeleteRun(id: number) {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: async () => {
+      await deleteRun({ path: { run_id: id }, throwOnError: true });
+    },
+    onSuccess: async () => {
+      queryClient.removeQueries({ queryKey: runQueries.detailKey(id) });
+      await queryClient.invalidateQueries({ queryKey: runQueries.all() });
+    },
   });
 }
