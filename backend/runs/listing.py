@@ -38,6 +38,8 @@ SORT_KEYS: dict[str, ColumnElement[Any]] = {
     "duration": Run.duration_seconds.expression,
 }
 
+NULLABLE_SORT_FIELDS = {"preset", "best_val_loss", "rouge_l", "rouge_l_change", "duration"}
+
 
 @dataclass(frozen=True)
 class RunFilters:
@@ -72,9 +74,12 @@ def _sort_order(sort: str) -> list[ColumnElement[Any]]:
             f"sort: no field '{field}'; sort by one of {fields}, with '-' before it for descending", field="query.sort"
         )
     descending = sort.startswith("-")
-    # Runs without the figure (not evaluated yet) go last either way; the id breaks ties so pages never overlap.
+    ordered = key.desc() if descending else key.asc()
+    # Runs without the figure (not evaluated yet) go last either way. Only where there can be one: NULLS LAST on a
+    # descending sort keeps PostgreSQL from walking the column's index backwards. The id breaks ties so that pages
+    # never overlap.
     return [
-        (key.desc() if descending else key.asc()).nulls_last(),
+        ordered.nulls_last() if field in NULLABLE_SORT_FIELDS else ordered,
         Run.id.desc() if descending else Run.id.asc(),
     ]
 
@@ -105,6 +110,11 @@ def list_runs(
     order = _sort_order(sort)
     conditions = _conditions(user, filters)
     total = session.scalar(select(func.count(Run.id)).where(*conditions)) or 0
+    # The page's ids first, sorting narrow rows; then only those 50 runs' columns (a sparkline, the JSON snapshot).
+    page = select(Run.id).where(*conditions).order_by(*order).limit(limit).offset(offset)
+    if sort.removeprefix("-") == "dataset":
+        page = page.join(Dataset, Dataset.id == Run.dataset_id)
+    ids = list(session.scalars(page))
     rows = session.execute(
         select(
             Run.id,
@@ -130,13 +140,11 @@ def list_runs(
             Run.note,
         )
         .join(Dataset, Dataset.id == Run.dataset_id)
-        .where(*conditions)
-        .order_by(*order)
-        .limit(limit)
-        .offset(offset)
+        .where(Run.id.in_(ids))
     ).all()
-    tags = tags_of(session, [row.id for row in rows])
-    return [_item(row, tags[row.id]) for row in rows], total
+    by_id = {row.id: row for row in rows}
+    tags = tags_of(session, ids)
+    return [_item(by_id[run_id], tags[run_id]) for run_id in ids], total
 
 
 def tags_of(session: Session, run_ids: Sequence[int]) -> dict[int, list[str]]:
