@@ -7,34 +7,14 @@ import pytest
 from fastapi.testclient import TestClient
 
 from backend.core.config import get_settings
-from backend.core.db import get_sessionmaker
 from backend.core.storage import LocalStorage
-from backend.models import Run, RunStatus, RunTag, utcnow
+from backend.models import RunStatus, utcnow
 from domain import sparkline
 from tests.accounts import Account, create_account
-from tests.factories import create_dataset
+from tests.factories import create_dataset, create_run
 from worker import run_store
 from worker.leases import Lease
 from worker.sinks import DatabaseSink
-
-
-def create_run(owner: int, dataset_id: int, name: str, *, tags: tuple[str, ...] = (), **values: Any) -> int:
-    """A run row written straight into the database, as the worker leaves one, with the list's figures given."""
-    with get_sessionmaker().begin() as session:
-        run = Run(
-            owner_id=owner,
-            name=name,
-            dataset_id=dataset_id,
-            base_model=values.pop("base_model", "smollm2-135m-instruct"),
-            config={},
-            split_hash="h",
-            status=values.pop("status", RunStatus.SUCCEEDED),
-            **values,
-        )
-        session.add(run)
-        session.flush()
-        session.add_all(RunTag(run_id=run.id, tag=tag) for tag in tags)
-        return run.id
 
 
 def names(response: Any) -> list[str]:

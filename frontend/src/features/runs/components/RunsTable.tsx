@@ -2,43 +2,48 @@ import { useState } from "react";
 import { Link, useNavigate } from "react-router";
 import type { RunListItem } from "../../../client/types.gen";
 import { ProgressBar } from "../../../components/ui/ProgressBar";
-import { formatDateTime, formatDuration, formatLoss, formatRelative } from "../../../lib/format";
-import { LossDelta } from "./LossDelta";
+import {
+  formatDateTime,
+  formatDuration,
+  formatLoss,
+  formatPercent,
+  formatRelative,
+  relativeChange,
+} from "../../../lib/format";
+import { verdictOf } from "../verdict";
 import { RunStatusBadge } from "./RunStatusBadge";
 import { RunTagsEditor } from "./RunTagsEditor";
 import { Sparkline } from "./Sparkline";
 import { type SortField, nextSort, parseSort } from "../sort";
 
-function SortHeader({
-  field,
-  sort,
-  onSort,
-  className,
-  title,
-  children,
-}: {
-  field: SortField;
-  sort: string;
-  onSort: (sort: string) => void;
-  className?: string;
-  title?: string;
-  children: React.ReactNode;
-}) {
+type SortProps = { field: SortField; sort: string; onSort: (sort: string) => void; children: React.ReactNode };
+
+function SortButton({ field, sort, onSort, children }: SortProps) {
   const { field: sorted, descending } = parseSort(sort);
   const active = sorted === field;
   return (
+    <button
+      type="button"
+      className={active ? "th-sort th-sort-active" : "th-sort"}
+      onClick={() => onSort(nextSort(sort, field))}
+      data-testid={`sort-${field}`}
+      data-sorted={active ? (descending ? "descending" : "ascending") : undefined}
+    >
+      {children}
+      <span className="th-sort-arrow" aria-hidden="true">
+        {active ? (descending ? "▼" : "▲") : "↕"}
+      </span>
+    </button>
+  );
+}
+
+/** A column sorted by one field: aria-sort says how. */
+function SortHeader({ className, title, ...props }: SortProps & { className?: string; title?: string }) {
+  const { field: sorted, descending } = parseSort(props.sort);
+  const active = sorted === props.field;
+  return (
     <th className={className} aria-sort={active ? (descending ? "descending" : "ascending") : "none"} title={title}>
-      <button
-        type="button"
-        className={active ? "th-sort th-sort-active" : "th-sort"}
-        onClick={() => onSort(nextSort(sort, field))}
-        data-testid={`sort-${field}`}
-      >
-        {children}
-        <span className="th-sort-arrow" aria-hidden="true">
-          {active ? (descending ? "▼" : "▲") : "↕"}
-        </span>
-      </button>
+      <SortButton {...props} />
     </th>
   );
 }
@@ -53,6 +58,24 @@ function Progress({ run }: { run: RunListItem }) {
       label={`${run.step} of ${run.total_steps}${eta}`}
       testId="run-progress"
     />
+  );
+}
+
+function BestLoss({ run }: { run: RunListItem }) {
+  if (run.best_eval_loss === null) return <span className="muted">—</span>;
+  const base = run.base_eval_loss;
+  return (
+    <span title={base === null ? undefined : `base model: ${formatLoss(base)}`}>
+      <span className="mono">{formatLoss(run.best_eval_loss)}</span>
+      {base !== null && base > 0 ? (
+        <>
+          {" "}
+          <span className={`delta delta-${verdictOf(base, run.best_eval_loss)}`}>
+            {formatPercent(relativeChange(base, run.best_eval_loss))}
+          </span>
+        </>
+      ) : null}
+    </span>
   );
 }
 
@@ -98,33 +121,43 @@ export function RunsTable({
               Run / dataset
             </SortHeader>
             <SortHeader field="status" {...header}>
-              Status
+              Status / progress
             </SortHeader>
-            <th>Progress</th>
-            <SortHeader field="base_model" {...header}>
-              Base model
-            </SortHeader>
-            <SortHeader field="preset" {...header}>
-              Preset
-            </SortHeader>
+            <th>
+              <SortButton field="base_model" {...header}>
+                Base model
+              </SortButton>{" "}
+              /{" "}
+              <SortButton field="preset" {...header}>
+                preset
+              </SortButton>
+            </th>
             <SortHeader
               field="best_val_loss"
               className="num"
-              title="Validation loss of the base model → the best of the fine-tuned model"
+              title="The best validation loss of the fine-tuned model, and its change from the base model's"
               {...header}
             >
-              Val loss: base → best
+              Best val loss
             </SortHeader>
-            <SortHeader field="rouge_l_change" title="ROUGE-L on the test split, and its change against the base model" {...header}>
-              ROUGE-L (vs base)
-            </SortHeader>
+            <th title="ROUGE-L on the test split, and its change against the base model">
+              <SortButton field="rouge_l" {...header}>
+                ROUGE-L
+              </SortButton>{" "}
+              <SortButton field="rouge_l_change" {...header}>
+                vs base
+              </SortButton>
+            </th>
             <th>Training loss</th>
-            <SortHeader field="created_at" {...header}>
-              Created
-            </SortHeader>
-            <SortHeader field="duration" className="num" {...header}>
-              Duration
-            </SortHeader>
+            <th>
+              <SortButton field="created_at" {...header}>
+                Created
+              </SortButton>{" "}
+              /{" "}
+              <SortButton field="duration" {...header}>
+                took
+              </SortButton>
+            </th>
           </tr>
         </thead>
         <tbody>
@@ -145,62 +178,60 @@ export function RunsTable({
                   </Link>
                   <span className="muted id-suffix">#{run.id}</span>
                 </div>
-                <div className="truncate small" title={run.dataset_name}>
-                  <Link to={`/datasets/${run.dataset_id}`} className="muted-link" data-testid="run-row-dataset">
+                <div className="run-tags small" data-testid="run-tags">
+                  <Link
+                    to={`/datasets/${run.dataset_id}`}
+                    className="muted-link truncate"
+                    title={run.dataset_name}
+                    data-testid="run-row-dataset"
+                  >
                     {run.dataset_name}
                   </Link>
+                  {run.tags.map((tag) => (
+                    <button
+                      key={tag}
+                      type="button"
+                      className="tag"
+                      title={`Only runs tagged “${tag}”`}
+                      onClick={() => onTag(tag)}
+                      data-testid="run-tag"
+                    >
+                      {tag}
+                    </button>
+                  ))}
+                  {canEdit && editing !== run.id ? (
+                    <button
+                      type="button"
+                      className="btn-link run-tags-edit"
+                      onClick={() => setEditing(run.id)}
+                      data-testid="run-tags-edit"
+                      title="Tags and note"
+                      aria-label={`Edit the tags and note of ${run.name}`}
+                    >
+                      ✎
+                    </button>
+                  ) : null}
                 </div>
                 {editing === run.id ? (
                   <RunTagsEditor run={run} onDone={() => setEditing(null)} />
-                ) : (
-                  <div className="run-tags" data-testid="run-tags">
-                    {run.tags.map((tag) => (
-                      <button
-                        key={tag}
-                        type="button"
-                        className="tag"
-                        title={`Only runs tagged “${tag}”`}
-                        onClick={() => onTag(tag)}
-                        data-testid="run-tag"
-                      >
-                        {tag}
-                      </button>
-                    ))}
-                    {run.note ? (
-                      <span className="run-note small muted truncate" title={run.note} data-testid="run-note">
-                        {run.note}
-                      </span>
-                    ) : null}
-                    {canEdit ? (
-                      <button
-                        type="button"
-                        className="btn-link small"
-                        onClick={() => setEditing(run.id)}
-                        data-testid="run-tags-edit"
-                        aria-label={`Edit the tags and note of ${run.name}`}
-                      >
-                        {run.tags.length || run.note ? "edit" : "+ tag or note"}
-                      </button>
-                    ) : null}
+                ) : run.note ? (
+                  <div className="run-note small muted truncate" title={run.note} data-testid="run-note">
+                    {run.note}
                   </div>
-                )}
-              </td>
-              <td className="nowrap">
-                <RunStatusBadge status={run.status} testId="run-row-status" />
+                ) : null}
               </td>
               <td className="cell-progress">
+                <RunStatusBadge status={run.status} testId="run-row-status" />
                 <Progress run={run} />
               </td>
-              <td className="nowrap">
-                <span className="mono small">{run.base_model}</span>
+              <td className="cell-model">
+                <div className="mono small truncate" title={run.base_model}>
+                  {run.base_model}
+                </div>
+                <div className="small muted truncate">{run.preset_name ?? "no preset"}</div>
               </td>
-              <td className="nowrap small">{run.preset_name ?? <span className="muted">—</span>}</td>
               <td className="num nowrap" data-testid="run-best-loss" data-value={run.best_eval_loss ?? ""}>
-                {run.base_eval_loss !== null ? (
-                  <LossDelta base={run.base_eval_loss} value={run.best_eval_loss} />
-                ) : (
-                  <span className="mono">{formatLoss(run.best_eval_loss)}</span>
-                )}
+                <BestLoss run={run} />
               </td>
               <td className="nowrap">
                 <Headline run={run} />
@@ -208,11 +239,11 @@ export function RunsTable({
               <td className="cell-sparkline">
                 <Sparkline values={run.loss_sparkline} />
               </td>
-              <td className="nowrap" title={formatDateTime(run.created_at)}>
-                {formatRelative(run.created_at)}
-              </td>
-              <td className="num nowrap">
-                {run.duration_seconds === null ? "—" : formatDuration(run.duration_seconds * 1000)}
+              <td className="nowrap">
+                <div title={formatDateTime(run.created_at)}>{formatRelative(run.created_at)}</div>
+                <div className="small muted">
+                  {run.duration_seconds === null ? "—" : formatDuration(run.duration_seconds * 1000)}
+                </div>
               </td>
             </tr>
           ))}
