@@ -250,3 +250,24 @@ class TestFiguresFromTheWorker:
         assert listed["loss_sparkline"] == sorted(listed["loss_sparkline"], reverse=True)
         assert listed["loss_sparkline"][0] == pytest.approx(2.95)
         assert listed["duration_seconds"] is not None and listed["duration_seconds"] >= 0
+
+    def test_a_resumed_run_keeps_only_the_figures_of_its_checkpoint(self, client: TestClient) -> None:
+        dataset = create_dataset(client, count=12)
+        run = client.post("/api/runs", json={"dataset_id": dataset["id"]}).json()
+        assert run_store.claim(run["id"], "worker-a")
+        storage = LocalStorage(get_settings().storage_dir)
+        sink = DatabaseSink(Lease(run["id"], owner="worker-a"), storage)
+        for step in range(1, 21):
+            sink.metrics(step, None, {"train_loss": 2.0 - step / 100})
+        sink.metrics(10, None, {"eval_loss": 1.5})
+        checkpoint = storage.root / "runs" / str(run["id"]) / "checkpoint-10"
+        checkpoint.mkdir(parents=True)
+        sink.checkpoint(10, checkpoint, 1.5)
+        sink.metrics(20, None, {"eval_loss": 1.2})
+
+        # The worker died after step 20; the next one resumes from checkpoint-10 and trains steps 11-20 again.
+        assert run_store.prepare_resume(run["id"]) is not None
+
+        listed = client.get("/api/runs").json()["items"][0]
+        assert (listed["step"], listed["best_eval_loss"]) == (10, 1.5)
+        assert listed["loss_sparkline"] == pytest.approx([2.0 - step / 100 for step in range(1, 11)])
