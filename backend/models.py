@@ -30,10 +30,17 @@ from domain.log import LogKind
 
 # A base model's name (a catalog name, a local path or a hub id) is stored in columns this wide.
 BASE_MODEL_NAME_CHARS = 300
+MAX_TAG_CHARS = 40
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def duration_seconds(started_at: datetime | None, finished_at: datetime) -> float | None:
+    """A run's duration, from its first start to its end; None when it never started."""
+    started = _as_utc(started_at)
+    return (finished_at - started).total_seconds() if started is not None else None
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -297,8 +304,8 @@ class Run(Base):
     owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     name: Mapped[str] = mapped_column(String(200))
     dataset_id: Mapped[int] = mapped_column(ForeignKey("datasets.id"), index=True)
-    base_model: Mapped[str] = mapped_column(String(BASE_MODEL_NAME_CHARS))
-    preset_id: Mapped[int | None] = mapped_column(ForeignKey("presets.id"))
+    base_model: Mapped[str] = mapped_column(String(BASE_MODEL_NAME_CHARS), index=True)
+    preset_id: Mapped[int | None] = mapped_column(ForeignKey("presets.id"), index=True)
     preset_snapshot: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     config: Mapped[dict[str, Any]]  # the full resolved TrainingConfig
     split_hash: Mapped[str] = mapped_column(String(64))
@@ -322,10 +329,32 @@ class Run(Base):
     # A quantised method's (qlora, lora_8bit) base model unquantised; base_eval_loss is then the quantised one's.
     unquantised_base_eval_loss: Mapped[float | None] = mapped_column(Float)
     final_eval_loss: Mapped[float | None] = mapped_column(Float)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # What the runs list shows, written where it happens (the worker's sink, its finish) so that a page of the list
+    # is one query over this table, never a read of metrics or evaluations.
+    note: Mapped[str] = mapped_column(Text, default="", server_default="")
+    step: Mapped[int | None]  # the last optimiser step reported
+    total_steps: Mapped[int | None]  # the optimiser steps training will take, once it has started
+    best_eval_loss: Mapped[float | None] = mapped_column(Float, index=True)  # the lowest after step 0 (the base's)
+    loss_sparkline: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # a domain.sparkline.SparklineState
+    duration_seconds: Mapped[float | None] = mapped_column(Float, index=True)  # from start to end, once finished
+    # The headline metric: ROUGE-L of the automatic test evaluations, fine-tuned and its change against the base model.
+    rouge_l: Mapped[float | None] = mapped_column(Float, index=True)
+    rouge_l_change: Mapped[float | None] = mapped_column(Float, index=True)
+
+
+class RunTag(Base):
+    """A user's label on a run; a row each, so filtering by tag is an index lookup on both databases."""
+
+    __tablename__ = "run_tags"
+    __table_args__ = (UniqueConstraint("run_id", "tag"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"))
+    tag: Mapped[str] = mapped_column(String(MAX_TAG_CHARS), index=True)
 
 
 class Metric(Base):

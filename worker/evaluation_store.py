@@ -43,6 +43,7 @@ class Answers:
 def record_automatic(session: Session, run: Run, answers: Answers, fingerprint: str | None) -> None:
     # Greedy, as the run generated its test answers (worker.training.generate).
     decoding = {"strategy": "greedy", "max_new_tokens": run.config.get("max_new_tokens")}
+    headline: dict[AnswerSource, float | None] = {}
     for source, generated in ((AnswerSource.FINE_TUNED, answers.tuned), (AnswerSource.BASE, answers.base)):
         scored = score_answers(generated, answers.expected, seed=run.id)
         evaluation = Evaluation(
@@ -63,6 +64,7 @@ def record_automatic(session: Session, run: Run, answers: Answers, fingerprint: 
         )
         session.add(evaluation)
         session.flush()
+        headline[source] = scored.metrics.get("rouge_l", {}).get("value")
         rows: list[dict[str, Any]] = [
             {
                 "evaluation_id": evaluation.id,
@@ -78,6 +80,10 @@ def record_automatic(session: Session, run: Run, answers: Answers, fingerprint: 
         ]
         if rows:
             session.execute(insert(EvaluationPrediction), rows)
+    # The runs list's headline: ROUGE-L of the fine-tuned model and its change against the base model's.
+    tuned, base = headline.get(AnswerSource.FINE_TUNED), headline.get(AnswerSource.BASE)
+    run.rouge_l = tuned
+    run.rouge_l_change = tuned - base if tuned is not None and base is not None else None
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from sqlalchemy import ColumnElement, select, update
 from backend.core.config import get_settings
 from backend.core.db import get_sessionmaker
 from backend.core.queue import BrokerUnreachable
-from backend.models import Evaluation, Run, RunStatus, insert_log_line, utcnow
+from backend.models import Evaluation, Run, RunStatus, duration_seconds, insert_log_line, utcnow
 from domain.log import LogKind
 from worker import judging_store
 
@@ -98,6 +98,7 @@ def reap_expired(enqueue: Callable[[int], object]) -> list[int]:
                     f"(no heartbeat for {settings.lease_seconds:.0f} s); giving up after {settings.max_attempts} attempts.",
                     "status_message": "failed: worker lost",
                     "finished_at": now,
+                    "duration_seconds": duration_seconds(run.started_at, now),
                     "lease_owner": None,
                 }
                 if gave_up

@@ -21,9 +21,11 @@ from backend.models import (
     Run,
     RunStatus,
     Split,
+    duration_seconds,
     insert_log_line,
     utcnow,
 )
+from domain import sparkline
 from domain.config import TrainingConfig
 from domain.log import LogKind
 from domain.records import RECORD, AnyRecord
@@ -89,6 +91,7 @@ def prepare_resume(run_id: int) -> Resume | None:
         # model is not evaluated again. Starting over evaluates it again, so nothing of the earlier attempt stays.
         after = usable.step if usable else -1
         session.execute(delete(Metric).where(Metric.run_id == run_id, Metric.step > after))
+        _recompute_list_figures(session, run_id)
         session.execute(delete(PinnedAnswer).where(PinnedAnswer.run_id == run_id, PinnedAnswer.step > after))
         # Final weights an earlier attempt recorded before it died are trained and saved again.
         session.execute(delete(Checkpoint).where(Checkpoint.run_id == run_id, Checkpoint.is_final.is_(True)))
@@ -110,6 +113,22 @@ def prepare_resume(run_id: int) -> Resume | None:
             step_zero.get("eval_loss"),
             step_zero.get(UNQUANTISED_EVAL_LOSS),
         )
+
+
+def _recompute_list_figures(session: Session, run_id: int) -> None:
+    """The runs list's figures from the run's metrics as they now stand (those of a lost attempt are gone)."""
+    points = session.execute(
+        select(Metric.step, Metric.name, Metric.value).where(Metric.run_id == run_id).order_by(Metric.step, Metric.id)
+    ).all()
+    session.execute(
+        update(Run)
+        .where(Run.id == run_id)
+        .values(
+            step=max((p.step for p in points), default=None),
+            best_eval_loss=min((p.value for p in points if p.name == "eval_loss" and p.step > 0), default=None),
+            loss_sparkline=sparkline.build((p.step, p.value) for p in points if p.name == "train_loss"),
+        )
+    )
 
 
 @contextmanager
@@ -195,10 +214,19 @@ def finish(
             # What was recorded while the run trained (the pre-flight's figures) stays next to the final facts.
             earlier = session.scalar(select(Run.environment).where(Run.id == run_id))
             values["environment"] = {**(earlier or {}), **values["environment"]}
+        now = utcnow()
+        started_at = session.scalar(select(Run.started_at).where(Run.id == run_id))
         result = session.execute(
             update(Run)
             .where(Run.id == run_id, Run.lease_owner == owner)
-            .values(status=status, status_message=message, finished_at=utcnow(), lease_owner=None, **values)
+            .values(
+                status=status,
+                status_message=message,
+                finished_at=now,
+                duration_seconds=duration_seconds(started_at, now),
+                lease_owner=None,
+                **values,
+            )
         )
         if not result.rowcount:  # type: ignore[attr-defined]
             session.rollback()

@@ -2,15 +2,29 @@
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import Row, delete, insert, select, update
 
 from backend.core.db import get_sessionmaker
 from backend.core.storage import LocalStorage
 from backend.models import MAX_LOG_LINE_CHARS, Checkpoint, Metric, PinnedAnswer, Run, insert_log_line
+from domain import sparkline
 from domain.log import LogKind
 from worker.leases import Lease
 from worker.training.types import PinnedAnswer as Answer
+
+
+def list_figures(run: Row[tuple[float | None, Any]], step: int, values: Mapping[str, float]) -> dict[str, Any]:
+    """The runs list's best validation loss and loss sparkline with the points of `step` added."""
+    figures: dict[str, Any] = {}
+    eval_loss = values.get("eval_loss")
+    # Step 0's validation loss is the base model's, not something fine-tuning reached.
+    if eval_loss is not None and step > 0 and (run.best_eval_loss is None or eval_loss < run.best_eval_loss):
+        figures["best_eval_loss"] = eval_loss
+    if "train_loss" in values:
+        figures["loss_sparkline"] = sparkline.add(run.loss_sparkline, step, values["train_loss"])
+    return figures
 
 
 class DatabaseSink:
@@ -33,6 +47,24 @@ class DatabaseSink:
         self.step = step
         with self.sessions.begin() as session:
             session.execute(insert(Metric), rows)
+            run = session.execute(
+                select(Run.best_eval_loss, Run.loss_sparkline)
+                .where(Run.id == self.run_id, Run.lease_owner == self.lease.owner)
+                .with_for_update()
+            ).one_or_none()
+            if run is None:
+                return
+            session.execute(
+                update(Run).where(Run.id == self.run_id).values(step=step, **list_figures(run, step, values))
+            )
+
+    def total_steps(self, steps: int) -> None:
+        if self.lease.lost.is_set():
+            return
+        with self.sessions.begin() as session:
+            session.execute(
+                update(Run).where(Run.id == self.run_id, Run.lease_owner == self.lease.owner).values(total_steps=steps)
+            )
 
     def log(self, message: str, kind: LogKind = LogKind.INFO) -> None:
         """A line in the run's log, and the run's status_message until the next one."""

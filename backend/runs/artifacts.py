@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from backend.core.errors import Conflict, NotFound
 from backend.core.storage import Storage
 from backend.models import Checkpoint, Run, RunStatus
+from backend.runs.listing import tags_of
 from backend.runs.schemas import ArtifactName, ArtifactOut, CheckpointOut, RunOut
 from domain.artifacts import MERGED_DIR
 
@@ -61,6 +62,7 @@ def describe_runs(session: Session, storage: Storage, runs: Sequence[Run]) -> li
         select(Checkpoint).where(Checkpoint.run_id.in_([run.id for run in runs]), Checkpoint.is_final.is_(True))
     ).all()
     final_by_run = {final.run_id: final for final in finals}
+    tags = tags_of(session, [run.id for run in runs])
     described = []
     for run in runs:
         final = final_by_run.get(run.id)
@@ -71,7 +73,7 @@ def describe_runs(session: Session, storage: Storage, runs: Sequence[Run]) -> li
                 if directory.is_dir():
                     url = f"/api/runs/{run.id}/artifacts/{name}.zip"
                     artifacts.append(ArtifactOut(name=name, size_bytes=directory_size(directory), url=url))
-        described.append(RunOut.model_validate(run).model_copy(update={"artifacts": artifacts}))
+        described.append(RunOut.model_validate(run).model_copy(update={"artifacts": artifacts, "tags": tags[run.id]}))
     return described
 
 

@@ -2,7 +2,6 @@
 worker takes one task at a time: --pool=solo), so a queued run's place is the count of queued work created before it.
 What another user queued is counted but not named."""
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -49,10 +48,8 @@ def _named(item: _Waiting, user: User) -> str:
     return f"another user's {item.kind}"
 
 
-def queue_notes(session: Session, user: User, runs: Sequence[Run]) -> dict[int, tuple[int, str]]:
-    """Each queued run's place (1: next to start) and a sentence saying where it stands."""
-    if not any(run.status == RunStatus.QUEUED for run in runs):
-        return {}
+def queue_notes(session: Session, user: User) -> dict[int, tuple[int, str]]:
+    """Each queued run's place (1: next to start) and a sentence saying where it stands, by run id."""
     waiting = _waiting(session)
     workers = list_live_workers(session, training_only=True)
     notes: dict[int, tuple[int, str]] = {}

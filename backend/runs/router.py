@@ -1,7 +1,7 @@
 from collections.abc import AsyncIterator, Sequence
 from typing import Annotated
 
-from fastapi import APIRouter, Header, status
+from fastapi import APIRouter, Header, Query, status
 from sqlalchemy.orm import Session
 from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.concurrency import run_in_threadpool
@@ -12,18 +12,21 @@ from backend.core.errors import Conflict, Invalid, NotFound, error_responses
 from backend.core.params import Id, Position
 from backend.core.schemas import Page
 from backend.core.storage import Storage, StorageDep
-from backend.models import Run, User
-from backend.runs import artifacts, lifecycle, queue, service
+from backend.models import BASE_MODEL_NAME_CHARS, MAX_TAG_CHARS, Run, User
+from backend.runs import artifacts, lifecycle, listing, queue, service
 from backend.runs.dependencies import RunDep
 from backend.runs.events import Cursor, ensure_run_exists, run_events
+from backend.runs.listing import RunFilters
 from backend.runs.schemas import (
     MetricOut,
     PinnedExampleOut,
     RunClone,
     RunCreate,
     RunEvent,
+    RunListItem,
     RunLogLineOut,
     RunOut,
+    RunUpdate,
 )
 
 router = APIRouter(prefix="/api/runs", tags=["runs"])
@@ -42,7 +45,7 @@ def create_run(session: SessionDep, user: CreatorUser, request: RunCreate) -> Ru
 
 def _described(session: Session, storage: Storage, user: User, runs: Sequence[Run]) -> list[RunOut]:
     """The runs with their artifacts and, when queued, where they stand."""
-    places = queue.queue_notes(session, user, runs)
+    places = queue.queue_notes(session, user)
     return [
         out.model_copy(update={"queue_position": places[out.id][0], "queue_note": places[out.id][1]})
         if out.id in places
@@ -51,15 +54,63 @@ def _described(session: Session, storage: Storage, user: User, runs: Sequence[Ru
     ]
 
 
-@router.get("", response_model=Page[RunOut], operation_id="listRuns")
-def list_runs(session: SessionDep, storage: StorageDep, user: CurrentUser) -> Page[RunOut]:
-    runs = _described(session, storage, user, service.list_runs(session, user))
-    return Page(items=runs, total=len(runs))
+@router.get("", response_model=Page[RunListItem], operation_id="listRuns", responses=error_responses(Invalid))
+def list_runs(
+    session: SessionDep,
+    user: CurrentUser,
+    status: Annotated[
+        list[str],
+        Query(
+            description="Only runs in these states (queued, running, succeeded, failed, cancelled): repeat the "
+            "parameter or separate them with commas."
+        ),
+    ] = [],  # noqa: B006 - FastAPI copies a query default, it is never shared
+    dataset_id: Annotated[Id | None, Query(description="Only runs on this dataset.")] = None,
+    base_model: Annotated[
+        str | None, Query(max_length=BASE_MODEL_NAME_CHARS, description="Only runs of this base model.")
+    ] = None,
+    preset_id: Annotated[Id | None, Query(description="Only runs launched from this preset.")] = None,
+    q: Annotated[
+        str | None, Query(max_length=200, description="Only runs whose name contains this, in any case.")
+    ] = None,
+    tag: Annotated[str | None, Query(max_length=MAX_TAG_CHARS, description="Only runs with this tag.")] = None,
+    sort: Annotated[
+        str,
+        Query(
+            max_length=40,
+            description="A field, with '-' before it for descending: created_at, name, status, dataset, base_model, "
+            "preset, best_val_loss, rouge_l, rouge_l_change, duration. Runs without the figure come last.",
+        ),
+    ] = "-created_at",
+    limit: Annotated[int, Query(ge=1, le=200, description="Runs per page.")] = 50,
+    offset: Annotated[Position, Query(description="Runs to skip: the page times the limit.")] = 0,
+) -> Page[RunListItem]:
+    """The runs list: each run with its progress, best validation loss, headline metric and a loss sparkline."""
+    filters = RunFilters(status, dataset_id, base_model, preset_id, q, tag)
+    items, total = listing.list_runs(session, user, filters, sort, limit, offset)
+    places = queue.queue_notes(session, user)
+    return Page(
+        items=[
+            item.model_copy(update={"queue_position": places[item.id][0], "queue_note": places[item.id][1]})
+            if item.id in places
+            else item
+            for item in items
+        ],
+        total=total,
+    )
 
 
 @router.get("/{run_id}", response_model=RunOut, operation_id="getRun", responses=error_responses(NotFound))
 def get_run(session: SessionDep, storage: StorageDep, user: CurrentUser, run: RunDep) -> RunOut:
     return _described(session, storage, user, [run])[0]
+
+
+@router.patch(
+    "/{run_id}", response_model=RunOut, operation_id="updateRun", responses=error_responses(NotFound, Invalid)
+)
+def update_run(session: SessionDep, storage: StorageDep, user: CurrentUser, run: RunDep, request: RunUpdate) -> RunOut:
+    """Rename a run, or replace its tags or note."""
+    return _described(session, storage, user, [listing.update_run(session, run, request)])[0]
 
 
 @router.post(

@@ -4,7 +4,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, RootModel
 
 from backend.core.params import Id
-from backend.models import BASE_MODEL_NAME_CHARS, RunStatus
+from backend.models import BASE_MODEL_NAME_CHARS, MAX_TAG_CHARS, RunStatus
 from domain.catalog import BUNDLED_MODEL_NAME
 from domain.log import LogKind
 
@@ -96,6 +96,71 @@ class RunOut(BaseModel):
         None,
         description="Where a queued run stands: '2nd in the queue, behind run 14', or that no training worker runs.",
     )
+    tags: list[str] = Field([], description="The run's tags, in alphabetical order.")
+    note: str = ""
+
+
+MAX_TAGS = 20
+MAX_NOTE_CHARS = 2000
+Tag = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=MAX_TAG_CHARS,
+        pattern=r"^[^,\s]([^,]*[^,\s])?$",
+        description="A label of up to 40 characters, without commas (the tag filter splits on them) or edge spaces.",
+    ),
+]
+
+
+class RunUpdate(BaseModel):
+    """What a run's owner may change after launch: its name, tags and note. Fields left out stay as they are."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(None, min_length=1, max_length=200)
+    tags: list[Tag] | None = Field(
+        None, max_length=MAX_TAGS, description="The run's tags, replacing the ones it had; duplicates count once."
+    )
+    note: str | None = Field(None, max_length=MAX_NOTE_CHARS, description="Free text shown in the runs list.")
+
+
+class RunListItem(BaseModel):
+    """A run as the runs list shows it: every figure is kept on the run, so a page is one query."""
+
+    id: int
+    name: str
+    status: RunStatus
+    status_message: str
+    dataset_id: int
+    dataset_name: str
+    base_model: str
+    preset_id: int | None
+    preset_name: str | None = Field(description="The preset's name as the run snapshotted it; None: no preset.")
+    step: int | None = Field(description="The last optimiser step reported.")
+    total_steps: int | None = Field(description="The optimiser steps training takes; None until it has started.")
+    eta_seconds: float | None = Field(
+        description="Running: the time left at the pace since the run started (model loading included); else None."
+    )
+    base_eval_loss: float | None = Field(description="The base model's validation loss, as RunOut's verdict uses it.")
+    best_eval_loss: float | None = Field(description="The lowest validation loss after step 0 (the base model's).")
+    rouge_l: float | None = Field(
+        description="ROUGE-L of the fine-tuned model on the test split (automatic evaluation)."
+    )
+    rouge_l_change: float | None = Field(description="rouge_l minus the base model's ROUGE-L on the same examples.")
+    loss_sparkline: list[float] = Field(
+        description="The training loss in step order, downsampled to at most 32 bucket means (16 once it is long)."
+    )
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    duration_seconds: float | None = Field(description="From start to end; while running, so far.")
+    tags: list[str]
+    note: str
+    queue_position: int | None = Field(
+        None, description="A queued run's place in the training queue (runs and evaluations): 1 starts next."
+    )
+    queue_note: str | None = Field(None, description="Where a queued run stands (see RunOut.queue_note).")
 
 
 class CheckpointOut(BaseModel):

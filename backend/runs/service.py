@@ -3,7 +3,7 @@ import logging
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from backend.auth.ownership import can_see, owned_by
+from backend.auth.ownership import can_see
 from backend.base_models.service import resolve_base_model
 from backend.core.errors import Conflict, NotFound
 from backend.core.queue import BrokerUnreachable, enqueue_training
@@ -103,10 +103,6 @@ def enqueue(session: Session, run: Run) -> Run:
 
 def _first_line(exc: BaseException) -> str:
     return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-
-
-def list_runs(session: Session, user: User) -> list[Run]:
-    return list(session.scalars(select(Run).where(owned_by(user, Run.owner_id)).order_by(Run.id.desc())))
 
 
 def get_run(session: Session, run_id: int, user: User) -> Run:

@@ -272,3 +272,50 @@ def test_0016_adds_benchmarks_and_keeps_existing_evaluations_as_generation(empty
         assert connection.execute(text("SELECT id, dataset_id FROM evaluations")).all() == [(1, 1)]
         assert "benchmarks" not in inspect(connection).get_table_names()
     reset_caches()
+
+
+def test_0020_gives_existing_runs_the_lists_figures_from_their_metrics_and_evaluations(empty_stack: Stack) -> None:
+    config = Config(str(REPO / "alembic.ini"))
+    command.upgrade(config, "0019_reviews")
+    with get_engine().begin() as connection:
+        seed_dataset(connection)
+        seed_run(connection, "finished", "succeeded", "done")
+        connection.execute(
+            text("UPDATE runs SET started_at = '2026-01-01 10:00:00+00', finished_at = '2026-01-01 10:05:00+00'")
+        )
+        points = [(0, "eval_loss", 2.0), (1, "train_loss", 3.0), (2, "train_loss", 2.5), (2, "eval_loss", 1.5)]
+        for step, name, value in points:
+            connection.execute(
+                text(
+                    "INSERT INTO metrics (run_id, step, name, value, time) "
+                    "VALUES (1, :step, :name, :value, CURRENT_TIMESTAMP)"
+                ),
+                {"step": step, "name": name, "value": value},
+            )
+        for model, rouge in (("fine_tuned", 0.5), ("base", 0.375)):
+            connection.execute(
+                text(
+                    "INSERT INTO evaluations (owner_id, run_id, kind, model, dataset_id, split, template, decoding, "
+                    "status, done, total, metrics, cancel_requested, attempts, created_at) VALUES (1, 1, 'generation', "
+                    ":model, 1, 'test', 'alpaca', '{}', 'succeeded', 1, 1, :metrics, false, 0, CURRENT_TIMESTAMP)"
+                ),
+                {"model": model, "metrics": json.dumps({"rouge_l": {"value": rouge}})},
+            )
+
+    command.upgrade(config, "0020_run_list")
+    with get_engine().connect() as connection:
+        run = connection.execute(
+            text(
+                "SELECT step, best_eval_loss, loss_sparkline, duration_seconds, rouge_l, rouge_l_change, note FROM runs"
+            )
+        ).one()
+        sparkline = run.loss_sparkline if isinstance(run.loss_sparkline, dict) else json.loads(run.loss_sparkline)
+        assert (run.step, run.best_eval_loss, run.duration_seconds, run.note) == (2, 1.5, 300.0, "")
+        assert sparkline == {"width": 1, "sums": [0.0, 3.0, 2.5], "counts": [0, 1, 1]}
+        assert (run.rouge_l, run.rouge_l_change) == (0.5, 0.125)
+
+    command.downgrade(config, "0019_reviews")
+    with get_engine().connect() as connection:
+        assert "run_tags" not in inspect(connection).get_table_names()
+        assert "note" not in {column["name"] for column in inspect(connection).get_columns("runs")}
+    reset_caches()

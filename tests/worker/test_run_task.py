@@ -118,6 +118,17 @@ def test_run_streams_live_metrics_and_ends_with_side_by_side_answers(
     assert rouge_change["a"] == pytest.approx(base["metrics"]["rouge_l"]["value"])
     assert rouge_change["better"] + rouge_change["same"] + rouge_change["worse"] == dataset["num_test"]
 
+    # The runs list's figures, kept on the run by the worker as it went.
+    listed = client.get("/api/runs").json()["items"][0]
+    assert (listed["id"], listed["step"], listed["total_steps"]) == (run["id"], 6, 6)
+    assert listed["best_eval_loss"] == pytest.approx(
+        min(m["value"] for m in metrics if m["name"] == "eval_loss" and m["step"] > 0)
+    )
+    assert listed["loss_sparkline"] == pytest.approx([m["value"] for m in metrics if m["name"] == "train_loss"])
+    assert listed["rouge_l"] == pytest.approx(rouge["value"])
+    assert listed["rouge_l_change"] == pytest.approx(rouge["value"] - base["metrics"]["rouge_l"]["value"])
+    assert listed["duration_seconds"] > 0
+
 
 def test_running_run_is_cancelled_within_seconds(client: TestClient, tiny_model: Path, worker: Path) -> None:
     run = _launch(client, tiny_model, max_steps=100_000, eval_steps=100_000)

@@ -17,7 +17,7 @@ from transformers import TrainerCallback, TrainerControl, TrainerState, Training
 
 from domain.log import LogKind
 from domain.text import plural
-from worker.training.types import CheckpointSink, TrainingSink
+from worker.training.types import CheckpointSink, ProgressSink, TrainingSink
 
 # Trainer/TRL log keys → the metric names the studio stores and plots. Anything else is dropped.
 METRIC_NAMES = {
@@ -66,6 +66,8 @@ class SinkCallback(TrainerCallback):
         self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kwargs: Any
     ) -> None:
         if state.is_world_process_zero:
+            if isinstance(self.sink, ProgressSink):
+                self.sink.total_steps(state.max_steps)
             if self.resumed_step:
                 self.sink.log(
                     f"resuming from checkpoint-{self.resumed_step}: step {self.resumed_step + 1} of {state.max_steps}",

@@ -37,6 +37,14 @@ class CheckpointSink(TrainingSink, Protocol):
         """
 
 
+@runtime_checkable
+class ProgressSink(TrainingSink, Protocol):
+    """A sink that also records how many optimiser steps training will take, for a progress bar and an ETA."""
+
+    def total_steps(self, steps: int) -> None:
+        """Training starts (or resumes) and will end at optimiser step `steps`."""
+
+
 @dataclass(frozen=True)
 class PinnedAnswer:
     """A pinned validation example's greedy answer at one evaluation step."""

@@ -2809,13 +2809,13 @@ export type PageQuestionOut = {
 };
 
 /**
- * Page[RunLogLineOut]
+ * Page[RunListItem]
  */
-export type PageRunLogLineOut = {
+export type PageRunListItem = {
     /**
      * Items
      */
-    items: Array<RunLogLineOut>;
+    items: Array<RunListItem>;
     /**
      * Total
      */
@@ -2823,13 +2823,13 @@ export type PageRunLogLineOut = {
 };
 
 /**
- * Page[RunOut]
+ * Page[RunLogLineOut]
  */
-export type PageRunOut = {
+export type PageRunLogLineOut = {
     /**
      * Items
      */
-    items: Array<RunOut>;
+    items: Array<RunLogLineOut>;
     /**
      * Total
      */
@@ -3712,6 +3712,135 @@ export type RunEvent = ({
 } & ReconnectEvent);
 
 /**
+ * RunListItem
+ *
+ * A run as the runs list shows it: every figure is kept on the run, so a page is one query.
+ */
+export type RunListItem = {
+    /**
+     * Id
+     */
+    id: number;
+    /**
+     * Name
+     */
+    name: string;
+    status: RunStatus;
+    /**
+     * Status Message
+     */
+    status_message: string;
+    /**
+     * Dataset Id
+     */
+    dataset_id: number;
+    /**
+     * Dataset Name
+     */
+    dataset_name: string;
+    /**
+     * Base Model
+     */
+    base_model: string;
+    /**
+     * Preset Id
+     */
+    preset_id: number | null;
+    /**
+     * Preset Name
+     *
+     * The preset's name as the run snapshotted it; None: no preset.
+     */
+    preset_name: string | null;
+    /**
+     * Step
+     *
+     * The last optimiser step reported.
+     */
+    step: number | null;
+    /**
+     * Total Steps
+     *
+     * The optimiser steps training takes; None until it has started.
+     */
+    total_steps: number | null;
+    /**
+     * Eta Seconds
+     *
+     * Running: the time left at the pace since the run started (model loading included); else None.
+     */
+    eta_seconds: number | null;
+    /**
+     * Base Eval Loss
+     *
+     * The base model's validation loss, as RunOut's verdict uses it.
+     */
+    base_eval_loss: number | null;
+    /**
+     * Best Eval Loss
+     *
+     * The lowest validation loss after step 0 (the base model's).
+     */
+    best_eval_loss: number | null;
+    /**
+     * Rouge L
+     *
+     * ROUGE-L of the fine-tuned model on the test split (automatic evaluation).
+     */
+    rouge_l: number | null;
+    /**
+     * Rouge L Change
+     *
+     * rouge_l minus the base model's ROUGE-L on the same examples.
+     */
+    rouge_l_change: number | null;
+    /**
+     * Loss Sparkline
+     *
+     * The training loss in step order, downsampled to at most 32 bucket means (16 once it is long).
+     */
+    loss_sparkline: Array<number>;
+    /**
+     * Created At
+     */
+    created_at: string;
+    /**
+     * Started At
+     */
+    started_at: string | null;
+    /**
+     * Finished At
+     */
+    finished_at: string | null;
+    /**
+     * Duration Seconds
+     *
+     * From start to end; while running, so far.
+     */
+    duration_seconds: number | null;
+    /**
+     * Tags
+     */
+    tags: Array<string>;
+    /**
+     * Note
+     */
+    note: string;
+    /**
+     * Queue Position
+     *
+     * A queued run's place in the training queue (runs and evaluations): 1 starts next.
+     */
+    queue_position?: number | null;
+    /**
+     * Queue Note
+     *
+     * Where a queued run stands (see RunOut.queue_note).
+     */
+    queue_note?: string | null;
+};
+
+/**
  * RunLogLineOut
  *
  * One line of a run's log.
@@ -3858,12 +3987,46 @@ export type RunOut = {
      * Where a queued run stands: '2nd in the queue, behind run 14', or that no training worker runs.
      */
     queue_note?: string | null;
+    /**
+     * Tags
+     *
+     * The run's tags, in alphabetical order.
+     */
+    tags?: Array<string>;
+    /**
+     * Note
+     */
+    note?: string;
 };
 
 /**
  * RunStatus
  */
 export type RunStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+
+/**
+ * RunUpdate
+ *
+ * What a run's owner may change after launch: its name, tags and note. Fields left out stay as they are.
+ */
+export type RunUpdate = {
+    /**
+     * Name
+     */
+    name?: string | null;
+    /**
+     * Tags
+     *
+     * The run's tags, replacing the ones it had; duplicates count once.
+     */
+    tags?: Array<string> | null;
+    /**
+     * Note
+     *
+     * Free text shown in the runs list.
+     */
+    note?: string | null;
+};
 
 /**
  * ShareOut
@@ -5497,7 +5660,62 @@ export type EstimateRunResponse = EstimateRunResponses[keyof EstimateRunResponse
 export type ListRunsData = {
     body?: never;
     path?: never;
-    query?: never;
+    query?: {
+        /**
+         * Status
+         *
+         * Only runs in these states (queued, running, succeeded, failed, cancelled): repeat the parameter or separate them with commas.
+         */
+        status?: Array<string>;
+        /**
+         * Dataset Id
+         *
+         * Only runs on this dataset.
+         */
+        dataset_id?: number | null;
+        /**
+         * Base Model
+         *
+         * Only runs of this base model.
+         */
+        base_model?: string | null;
+        /**
+         * Preset Id
+         *
+         * Only runs launched from this preset.
+         */
+        preset_id?: number | null;
+        /**
+         * Q
+         *
+         * Only runs whose name contains this, in any case.
+         */
+        q?: string | null;
+        /**
+         * Tag
+         *
+         * Only runs with this tag.
+         */
+        tag?: string | null;
+        /**
+         * Sort
+         *
+         * A field, with '-' before it for descending: created_at, name, status, dataset, base_model, preset, best_val_loss, rouge_l, rouge_l_change, duration. Runs without the figure come last.
+         */
+        sort?: string;
+        /**
+         * Limit
+         *
+         * Runs per page.
+         */
+        limit?: number;
+        /**
+         * Offset
+         *
+         * Runs to skip: the page times the limit.
+         */
+        offset?: number;
+    };
     url: '/api/runs';
 };
 
@@ -5522,7 +5740,7 @@ export type ListRunsResponses = {
     /**
      * Successful Response
      */
-    200: PageRunOut;
+    200: PageRunListItem;
 };
 
 export type ListRunsResponse = ListRunsResponses[keyof ListRunsResponses];
@@ -5647,6 +5865,48 @@ export type GetRunResponses = {
 };
 
 export type GetRunResponse = GetRunResponses[keyof GetRunResponses];
+
+export type UpdateRunData = {
+    body: RunUpdate;
+    path: {
+        /**
+         * Run Id
+         */
+        run_id: number;
+    };
+    query?: never;
+    url: '/api/runs/{run_id}';
+};
+
+export type UpdateRunErrors = {
+    /**
+     * Unauthorized
+     */
+    401: ErrorBody;
+    /**
+     * Forbidden
+     */
+    403: ErrorBody;
+    /**
+     * Not Found
+     */
+    404: ErrorBody;
+    /**
+     * Unprocessable Entity
+     */
+    422: ErrorBody;
+};
+
+export type UpdateRunError = UpdateRunErrors[keyof UpdateRunErrors];
+
+export type UpdateRunResponses = {
+    /**
+     * Successful Response
+     */
+    200: RunOut;
+};
+
+export type UpdateRunResponse = UpdateRunResponses[keyof UpdateRunResponses];
 
 export type CloneRunData = {
     /**

@@ -1,5 +1,4 @@
-import { useQuery, useQueryClient } from "@tanstack/react-query";
-import { useMemo } from "react";
+import { useQueries, useQuery, useQueryClient } from "@tanstack/react-query";
 import { Link } from "react-router";
 import type { PresetOut } from "../client/types.gen";
 import { ErrorNotice } from "../components/ui/ErrorNotice";
@@ -21,18 +20,17 @@ function confirmDelete(preset: PresetOut, runCount: number): boolean {
 export function PresetsPage() {
   const presets = useQuery(presetQueries.list());
   const specs = useQuery(catalogQueries.hyperparameters());
-  const runs = useQuery(runQueries.list());
+  // One page of one run per preset: its total is how many runs used it.
+  const runTotals = useQueries({
+    queries: (presets.data?.items ?? []).map((preset) => runQueries.list({ preset_id: preset.id, limit: 1 })),
+  });
   const canCreate = useCanCreate();
   const queryClient = useQueryClient();
   // Runs that used the preset keep their snapshot and lose only the link: refresh them too.
   const remove = useDeletePreset({ onDeleted: () => queryClient.invalidateQueries({ queryKey: runQueries.all() }) });
-  const runCounts = useMemo(() => {
-    const counts = new Map<number, number>();
-    for (const run of runs.data?.items ?? []) {
-      if (run.preset_id !== null) counts.set(run.preset_id, (counts.get(run.preset_id) ?? 0) + 1);
-    }
-    return counts;
-  }, [runs.data]);
+  const runCounts = new Map<number, number>(
+    (presets.data?.items ?? []).map((preset, index) => [preset.id, runTotals[index]?.data?.total ?? 0]),
+  );
   const failed = presets.error ?? specs.error;
 
   return (

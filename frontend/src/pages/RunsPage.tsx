@@ -1,29 +1,84 @@
 import { useQuery } from "@tanstack/react-query";
-import { useMemo } from "react";
-import { Link } from "react-router";
-import type { DatasetOut } from "../client/types.gen";
+import { Link, useSearchParams } from "react-router";
+import type { RunStatus } from "../client/types.gen";
 import { Card } from "../components/ui/Card";
 import { ErrorNotice } from "../components/ui/ErrorNotice";
 import { PageHeader } from "../components/ui/PageHeader";
+import { Pagination } from "../components/ui/Pagination";
 import { EmptyState, Loading } from "../components/ui/States";
 import { datasetQueries } from "../features/datasets/api/queries";
-import { runQueries } from "../features/runs/api/queries";
+import { presetQueries } from "../features/presets/api/queries";
+import { type RunListParams, runQueries } from "../features/runs/api/queries";
+import { RunFilters, type RunFilterValues } from "../features/runs/components/RunFilters";
 import { RunsTable } from "../features/runs/components/RunsTable";
+import { parseSort } from "../features/runs/sort";
 import { useCanCreate } from "../lib/session";
 
+const PAGE_SIZE = 50;
+const STATUSES = new Set<string>(["queued", "running", "succeeded", "failed", "cancelled"]);
+
+function positive(value: string | null): number | null {
+  const number = Number(value);
+  return Number.isInteger(number) && number > 0 ? number : null;
+}
+
+/** The filters, sort and page live in the URL: a list can be shared, and Back returns to it as it was. */
+function readParams(params: URLSearchParams): RunFilterValues & { sort: string; offset: number } {
+  const { field, descending } = parseSort(params.get("sort") ?? "-created_at");
+  return {
+    status: (params.get("status") ?? "").split(",").filter((s): s is RunStatus => STATUSES.has(s)),
+    dataset_id: positive(params.get("dataset_id")),
+    base_model: params.get("base_model") || null,
+    preset_id: positive(params.get("preset_id")),
+    tag: params.get("tag") || null,
+    q: params.get("q") ?? "",
+    sort: descending ? `-${field}` : field,
+    offset: Math.max(0, Number(params.get("offset")) || 0),
+  };
+}
+
 export function RunsPage() {
-  const runs = useQuery(runQueries.list());
+  const [params, setParams] = useSearchParams();
+  const state = readParams(params);
+  const query: RunListParams = {
+    ...(state.status.length ? { status: [state.status.join(",")] } : {}),
+    ...(state.dataset_id ? { dataset_id: state.dataset_id } : {}),
+    ...(state.base_model ? { base_model: state.base_model } : {}),
+    ...(state.preset_id ? { preset_id: state.preset_id } : {}),
+    ...(state.tag ? { tag: state.tag } : {}),
+    ...(state.q ? { q: state.q } : {}),
+    sort: state.sort,
+    limit: PAGE_SIZE,
+    offset: state.offset,
+  };
+  const runs = useQuery(runQueries.list(query));
   const datasets = useQuery(datasetQueries.list());
+  const presets = useQuery(presetQueries.list());
   const canCreate = useCanCreate();
-  const byId = useMemo(
-    () => new Map<number, DatasetOut>((datasets.data?.items ?? []).map((d) => [d.id, d])),
-    [datasets.data],
-  );
+
+  /** Any change but the page's own goes back to the first page. */
+  const update = (next: Partial<RunFilterValues & { sort: string; offset: number }>) => {
+    const merged = { ...state, offset: 0, ...next };
+    const search = new URLSearchParams();
+    if (merged.status.length) search.set("status", merged.status.join(","));
+    if (merged.dataset_id) search.set("dataset_id", String(merged.dataset_id));
+    if (merged.base_model) search.set("base_model", merged.base_model);
+    if (merged.preset_id) search.set("preset_id", String(merged.preset_id));
+    if (merged.tag) search.set("tag", merged.tag);
+    if (merged.q) search.set("q", merged.q);
+    if (merged.sort !== "-created_at") search.set("sort", merged.sort);
+    if (merged.offset > 0) search.set("offset", String(merged.offset));
+    setParams(search, { replace: true });
+  };
+
+  const filtered = [state.dataset_id, state.base_model, state.preset_id, state.tag].some(Boolean) ||
+    state.status.length > 0 ||
+    state.q !== "";
   return (
     <>
       <PageHeader
         title="Runs"
-        subtitle="Every fine-tuning run, judged by its validation loss against the base model's on the same split."
+        subtitle="Every fine-tuning run, judged by its validation loss and ROUGE-L against the base model's."
         actions={
           canCreate ? (
             <Link to="/runs/new" className="btn btn-primary" data-testid="new-run-link">
@@ -33,20 +88,44 @@ export function RunsPage() {
         }
       />
       <Card flush>
+        <RunFilters
+          values={state}
+          onChange={update}
+          datasets={datasets.data?.items ?? []}
+          presets={presets.data?.items ?? []}
+        />
         {runs.isPending ? (
           <Loading />
         ) : runs.isError ? (
           <ErrorNotice error={runs.error} title="Could not load runs" />
         ) : runs.data.items.length === 0 ? (
-          <EmptyState title="No runs yet">
-            {canCreate ? (
-              <>
-                <Link to="/runs/new">Start a run</Link> on one of your <Link to="/datasets">datasets</Link>.
-              </>
-            ) : null}
-          </EmptyState>
+          filtered ? (
+            <EmptyState title="No run matches these filters">Clear a filter or search for something else.</EmptyState>
+          ) : (
+            <EmptyState title="No runs yet">
+              {canCreate ? (
+                <>
+                  <Link to="/runs/new">Start a run</Link> on one of your <Link to="/datasets">datasets</Link>.
+                </>
+              ) : null}
+            </EmptyState>
+          )
         ) : (
-          <RunsTable runs={runs.data.items} datasets={byId} />
+          <>
+            <RunsTable
+              runs={runs.data.items}
+              sort={state.sort}
+              onSort={(sort) => update({ sort })}
+              onTag={(tag) => update({ tag })}
+              canEdit={canCreate}
+            />
+            <Pagination
+              offset={state.offset}
+              limit={PAGE_SIZE}
+              total={runs.data.total}
+              onChange={(offset) => update({ offset })}
+            />
+          </>
         )}
       </Card>
     </>

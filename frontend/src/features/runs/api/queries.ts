@@ -1,4 +1,10 @@
-import { keepPreviousData, queryOptions, useMutation, useQueryClient } from "@tanstack/react-query";
+import {
+  type QueryClient,
+  keepPreviousData,
+  queryOptions,
+  useMutation,
+  useQueryClient,
+} from "@tanstack/react-query";
 import {
   cancelRun,
   cloneRun,
@@ -12,9 +18,18 @@ import {
   listRunMetrics,
   listRuns,
   listPinnedAnswers,
+  updateRun,
 } from "../../../client/sdk.gen";
-import type { EstimateRequest, RunCreate, RunOut, RunStatus } from "../../../client/types.gen";
-import { rememberItem } from "../../../lib/cache";
+import type {
+  EstimateRequest,
+  ListRunsData,
+  RunCreate,
+  RunOut,
+  RunStatus,
+  RunUpdate,
+} from "../../../client/types.gen";
+
+export type RunListParams = NonNullable<ListRunsData["query"]>;
 
 export const ACTIVE_STATUSES: readonly RunStatus[] = ["queued", "running"];
 
@@ -25,11 +40,15 @@ export function isActive(status: RunStatus): boolean {
 /** Every run query key and fetcher, defined once. Invalidate through `runQueries.all()` or a detail key. */
 export const runQueries = {
   all: () => ["runs"] as const,
-  list: () =>
+  lists: () => [...runQueries.all(), "list"] as const,
+  /** A page of the runs list: filters, sort and page as GET /api/runs takes them. */
+  list: (params: RunListParams = {}) =>
     queryOptions({
-      queryKey: [...runQueries.all(), "list"] as const,
-      queryFn: async ({ signal }) => (await listRuns({ signal, throwOnError: true })).data,
-      // Keep statuses fresh while something is queued or training.
+      queryKey: [...runQueries.lists(), params] as const,
+      queryFn: async ({ signal }) => (await listRuns({ query: params, signal, throwOnError: true })).data,
+      // The next page or filter keeps the current rows on screen until it arrives.
+      placeholderData: keepPreviousData,
+      // Keep statuses and progress fresh while something is queued or training.
       refetchInterval: (query) => (query.state.data?.items.some((run) => isActive(run.status)) ? 4000 : false),
     }),
   detailKey: (id: number) => [...runQueries.all(), "detail", id] as const,
@@ -86,12 +105,17 @@ export const runQueries = {
     }),
 };
 
+/** After a change to a run: the response is its detail, and every cached page of the list is refetched. */
+async function remember(queryClient: QueryClient, run: RunOut): Promise<void> {
+  queryClient.setQueryData(runQueries.detail(run.id).queryKey, run);
+  await queryClient.invalidateQueries({ queryKey: runQueries.lists() });
+}
+
 export function useCreateRun() {
   const queryClient = useQueryClient();
   return useMutation({
     mutationFn: async (body: RunCreate) => (await createRun({ body, throwOnError: true })).data,
-    onSuccess: (run: RunOut) =>
-      rememberItem(queryClient, run, { detail: runQueries.detail(run.id).queryKey, list: runQueries.list().queryKey }),
+    onSuccess: (run: RunOut) => remember(queryClient, run),
   });
 }
 
@@ -100,8 +124,7 @@ export function useCancelRun(id: number) {
   return useMutation({
     mutationFn: async () => (await cancelRun({ path: { run_id: id }, throwOnError: true })).data,
     // The response is the run after cancelling; the event stream reports what follows.
-    onSuccess: (run: RunOut) =>
-      rememberItem(queryClient, run, { detail: runQueries.detail(id).queryKey, list: runQueries.list().queryKey }),
+    onSuccess: (run: RunOut) => remember(queryClient, run),
   });
 }
 
@@ -110,8 +133,17 @@ export function useCloneRun(id: number) {
   const queryClient = useQueryClient();
   return useMutation({
     mutationFn: async () => (await cloneRun({ path: { run_id: id }, body: {}, throwOnError: true })).data,
-    onSuccess: (run: RunOut) =>
-      rememberItem(queryClient, run, { detail: runQueries.detail(run.id).queryKey, list: runQueries.list().queryKey }),
+    onSuccess: (run: RunOut) => remember(queryClient, run),
+  });
+}
+
+/** Rename a run, or replace its tags or note. */
+export function useUpdateRun(id: number) {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: async (body: RunUpdate) =>
+      (await updateRun({ path: { run_id: id }, body, throwOnError: true })).data,
+    onSuccess: (run: RunOut) => remember(queryClient, run),
   });
 }
 
@@ -120,8 +152,7 @@ export function useResumeRun(id: number) {
   const queryClient = useQueryClient();
   return useMutation({
     mutationFn: async () => (await resumeRun({ path: { run_id: id }, throwOnError: true })).data,
-    onSuccess: (run: RunOut) =>
-      rememberItem(queryClient, run, { detail: runQueries.detail(id).queryKey, list: runQueries.list().queryKey }),
+    onSuccess: (run: RunOut) => remember(queryClient, run),
   });
 }
 

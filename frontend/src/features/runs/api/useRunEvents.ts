@@ -85,7 +85,7 @@ export function useRunEvents(runId: number, enabled: boolean): void {
       const previous = queryClient.getQueryData(detailKey);
       if (previous) queryClient.setQueryData(detailKey, { ...previous, ...envelope.payload });
       if (previous?.status !== status) {
-        void queryClient.invalidateQueries({ queryKey: runQueries.list().queryKey });
+        void queryClient.invalidateQueries({ queryKey: runQueries.lists() });
         // started_at and the like come with the full run; a finished run is refetched by useSettleOnFinish.
         if (isActive(status)) {
           void queryClient.invalidateQueries({ queryKey: detailKey, exact: true });
@@ -136,7 +136,7 @@ export function useSettleOnFinish(runId: number, status: RunStatus): void {
   useEffect(() => {
     if (isActive(previous.current) && !isActive(status)) {
       void queryClient.invalidateQueries({ queryKey: runQueries.detailKey(runId) });
-      void queryClient.invalidateQueries({ queryKey: runQueries.list().queryKey });
+      void queryClient.invalidateQueries({ queryKey: runQueries.lists() });
     }
     previous.current = status;
   }, [runId, status, queryClient]);
