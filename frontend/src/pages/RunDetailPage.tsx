@@ -17,6 +17,7 @@ import { useRunEvents, useSettleOnFinish } from "../features/runs/api/useRunEven
 import { ArtifactLinks } from "../features/runs/components/ArtifactLinks";
 import { BaseComparison } from "../features/runs/components/BaseComparison";
 import { CheckpointsTable } from "../features/runs/components/CheckpointsTable";
+import { CompareWithDialog } from "../features/runs/components/CompareWithDialog";
 import { Collapsible, KeyValueGrid } from "../features/runs/components/ConfigPanel";
 import { MemoryComparison } from "../features/runs/components/MemoryComparison";
 import { RunCharts } from "../features/runs/components/MetricCharts";
@@ -132,6 +133,7 @@ function RunDetail({ run }: { run: RunOut }) {
         }
         actions={
           <>
+            <CompareWithDialog run={run} />
             {active ? (
               <button
                 type="button"

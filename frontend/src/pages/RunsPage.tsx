@@ -1,5 +1,6 @@
 import { useQuery } from "@tanstack/react-query";
-import { Link, useSearchParams } from "react-router";
+import { useState } from "react";
+import { Link, useNavigate, useSearchParams } from "react-router";
 import type { RunStatus } from "../client/types.gen";
 import { Card } from "../components/ui/Card";
 import { ErrorNotice } from "../components/ui/ErrorNotice";
@@ -11,6 +12,7 @@ import { presetQueries } from "../features/presets/api/queries";
 import { type RunListParams, runQueries } from "../features/runs/api/queries";
 import { RunFilters, type RunFilterValues } from "../features/runs/components/RunFilters";
 import { RunsTable } from "../features/runs/components/RunsTable";
+import { MAX_COMPARED, MIN_COMPARED, compareUrl } from "../features/runs/compare";
 import { parseSort } from "../features/runs/sort";
 import { useCanCreate } from "../lib/session";
 
@@ -55,6 +57,12 @@ export function RunsPage() {
   const datasets = useQuery(datasetQueries.list());
   const presets = useQuery(presetQueries.list());
   const canCreate = useCanCreate();
+  const navigate = useNavigate();
+  // Ticked runs, in the order ticked (the compare page's column order), kept while the list is paged or filtered.
+  const [selected, setSelected] = useState<number[]>([]);
+  const select = (id: number, ticked: boolean) =>
+    setSelected((current) => (ticked ? [...current.filter((other) => other !== id), id] : current.filter((other) => other !== id)));
+  const comparable = selected.length >= MIN_COMPARED && selected.length <= MAX_COMPARED;
 
   /** Any change but the page's own goes back to the first page. */
   const update = (next: Partial<RunFilterValues & { sort: string; offset: number }>) => {
@@ -80,11 +88,27 @@ export function RunsPage() {
         title="Runs"
         subtitle="Every fine-tuning run, judged by its validation loss and ROUGE-L against the base model's."
         actions={
-          canCreate ? (
-            <Link to="/runs/new" className="btn btn-primary" data-testid="new-run-link">
-              New run
-            </Link>
-          ) : null
+          <>
+            <button
+              type="button"
+              className="btn"
+              disabled={!comparable}
+              title={
+                comparable
+                  ? "Their curves, settings and metrics side by side"
+                  : `Tick ${MIN_COMPARED} to ${MAX_COMPARED} runs to compare them`
+              }
+              onClick={() => void navigate(compareUrl(selected))}
+              data-testid="compare-runs"
+            >
+              Compare ({selected.length})
+            </button>
+            {canCreate ? (
+              <Link to="/runs/new" className="btn btn-primary" data-testid="new-run-link">
+                New run
+              </Link>
+            ) : null}
+          </>
         }
       />
       <Card flush>
@@ -118,6 +142,8 @@ export function RunsPage() {
               onSort={(sort) => update({ sort })}
               onTag={(tag) => update({ tag })}
               canEdit={canCreate}
+              selected={new Set(selected)}
+              onSelect={select}
             />
             <Pagination
               offset={state.offset}

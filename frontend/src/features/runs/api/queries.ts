@@ -8,6 +8,7 @@ import {
 import {
   cancelRun,
   cloneRun,
+  compareRuns,
   deleteRun,
   resumeRun,
   createRun,
@@ -50,6 +51,13 @@ export const runQueries = {
       placeholderData: keepPreviousData,
       // Keep statuses and progress fresh while something is queued or training.
       refetchInterval: (query) => (query.state.data?.items.some((run) => isActive(run.status)) ? 4000 : false),
+    }),
+  /** Runs side by side (GET /api/runs/compare); their curves come from each run's `metrics`. */
+  compare: (ids: readonly number[]) =>
+    queryOptions({
+      queryKey: [...runQueries.all(), "compare", ids.join(",")] as const,
+      queryFn: async ({ signal }) =>
+        (await compareRuns({ query: { ids: ids.join(",") }, signal, throwOnError: true })).data,
     }),
   detailKey: (id: number) => [...runQueries.all(), "detail", id] as const,
   detail: (id: number) =>

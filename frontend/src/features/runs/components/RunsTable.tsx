@@ -102,12 +102,17 @@ export function RunsTable({
   onSort,
   onTag,
   canEdit,
+  selected,
+  onSelect,
 }: {
   runs: RunListItem[];
   sort: string;
   onSort: (sort: string) => void;
   onTag: (tag: string) => void;
   canEdit: boolean;
+  /** The runs ticked to compare (kept across pages). */
+  selected: ReadonlySet<number>;
+  onSelect: (id: number, selected: boolean) => void;
 }) {
   const navigate = useNavigate();
   const [editing, setEditing] = useState<number | null>(null);
@@ -117,6 +122,9 @@ export function RunsTable({
       <table className="table table-clickable runs-table" data-testid="runs-table">
         <thead>
           <tr>
+            <th className="cell-select">
+              <span className="visually-hidden">Select</span>
+            </th>
             <SortHeader field="name" {...header}>
               Run / dataset
             </SortHeader>
@@ -171,6 +179,15 @@ export function RunsTable({
                 void navigate(`/runs/${run.id}`);
               }}
             >
+              <td className="cell-select">
+                <input
+                  type="checkbox"
+                  checked={selected.has(run.id)}
+                  onChange={(event) => onSelect(run.id, event.target.checked)}
+                  aria-label={`Select ${run.name}`}
+                  data-testid="run-select"
+                />
+              </td>
               <td className="cell-run">
                 <div className="truncate" title={run.name}>
                   <Link to={`/runs/${run.id}`} className="strong-link" data-testid="run-row-name">
