@@ -1,4 +1,5 @@
 import { useQuery } from "@tanstack/react-query";
+import { useState } from "react";
 import { Link, useSearchParams } from "react-router";
 import type { RunStatus } from "../client/types.gen";
 import { Card } from "../components/ui/Card";
@@ -9,6 +10,7 @@ import { EmptyState, Loading } from "../components/ui/States";
 import { datasetQueries } from "../features/datasets/api/queries";
 import { presetQueries } from "../features/presets/api/queries";
 import { type RunListParams, runQueries } from "../features/runs/api/queries";
+import { BulkDeleteRuns } from "../features/runs/components/BulkDeleteRuns";
 import { RunFilters, type RunFilterValues } from "../features/runs/components/RunFilters";
 import { RunsTable } from "../features/runs/components/RunsTable";
 import { parseSort } from "../features/runs/sort";
@@ -55,6 +57,9 @@ export function RunsPage() {
   const datasets = useQuery(datasetQueries.list());
   const presets = useQuery(presetQueries.list());
   const canCreate = useCanCreate();
+  const [selected, setSelected] = useState<ReadonlySet<number>>(new Set());
+  // Only what is on screen counts as selected: a run on another page or filtered out is not acted on unseen.
+  const selectedShown = (runs.data?.items ?? []).map((run) => run.id).filter((id) => selected.has(id));
 
   /** Any change but the page's own goes back to the first page. */
   const update = (next: Partial<RunFilterValues & { sort: string; offset: number }>) => {
@@ -112,12 +117,19 @@ export function RunsPage() {
           )
         ) : (
           <>
+            {canCreate ? (
+              <BulkDeleteRuns
+                selected={selectedShown}
+                onDeleted={(ids) => setSelected((old) => new Set([...old].filter((id) => !ids.includes(id))))}
+              />
+            ) : null}
             <RunsTable
               runs={runs.data.items}
               sort={state.sort}
               onSort={(sort) => update({ sort })}
               onTag={(tag) => update({ tag })}
               canEdit={canCreate}
+              {...(canCreate ? { selected, onSelect: setSelected } : {})}
             />
             <Pagination
               offset={state.offset}
