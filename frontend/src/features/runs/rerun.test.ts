@@ -16,7 +16,7 @@ function spec(name: string, type: HyperparameterSpec["type"], value: Hyperparame
     choices: [],
     group: "Training",
     help: "",
-  } as HyperparameterSpec;
+  };
 }
 
 const specs = [
