@@ -99,6 +99,13 @@ export function RunsPage() {
           datasets={datasets.data?.items ?? []}
           presets={presets.data?.items ?? []}
         />
+        {/* Outside the list: its report stays when the deletion emptied the page. */}
+        {canCreate ? (
+          <BulkDeleteRuns
+            selected={selectedShown}
+            onDeleted={(ids) => setSelected((old) => new Set([...old].filter((id) => !ids.includes(id))))}
+          />
+        ) : null}
         {runs.isPending ? (
           <Loading />
         ) : runs.isError ? (
@@ -117,12 +124,6 @@ export function RunsPage() {
           )
         ) : (
           <>
-            {canCreate ? (
-              <BulkDeleteRuns
-                selected={selectedShown}
-                onDeleted={(ids) => setSelected((old) => new Set([...old].filter((id) => !ids.includes(id))))}
-              />
-            ) : null}
             <RunsTable
               runs={runs.data.items}
               sort={state.sort}
