@@ -166,7 +166,9 @@ export function NewRunForm({ datasets, models, presets, specs: allSpecs, templat
       {source ? (
         <div className="notice" data-testid="run-based-on">
           <div className="notice-title">
-            Based on run <Link to={`/runs/${source.id}`}>#{source.id}</Link> “{source.name}”
+            <span className="run-based-on-title">
+              Based on run <Link to={`/runs/${source.id}`}>#{source.id}</Link> “{source.name}”
+            </span>
           </div>
           <div className="notice-message">
             Its dataset, base model, preset and every hyperparameter as the run resolved them
