@@ -103,7 +103,7 @@ def test_compare_three_runs(tmp_path_factory) -> None:  # type: ignore[no-untype
             compare = page.get_by_test_id("compare-runs")
             expect(compare).to_be_disabled()
             for run_id in ids:
-                page.locator(f'[data-testid="run-row"][data-run-id="{run_id}"]').get_by_test_id("run-select").check()
+                page.locator(f'[data-testid="run-row"][data-run-id="{run_id}"]').get_by_test_id("select-run").check()
             expect(compare).to_have_text("Compare (3)")
             expect(compare).to_be_enabled()
             compare.click()

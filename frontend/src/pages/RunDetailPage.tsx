@@ -160,6 +160,14 @@ function RunDetail({ run }: { run: RunOut }) {
                     {resume.isPending ? "Queueing…" : `Resume from step ${resumableFrom}`}
                   </button>
                 ) : null}
+                <Link
+                  to={`/runs/new?from=${run.id}`}
+                  className="btn"
+                  data-testid="run-again"
+                  title="Open the launch form with this run's configuration, to edit before queueing"
+                >
+                  Run again…
+                </Link>
                 <button
                   type="button"
                   className="btn"
@@ -170,7 +178,7 @@ function RunDetail({ run }: { run: RunOut }) {
                     clone.mutate(undefined, { onSuccess: (created) => void navigate(`/runs/${created.id}`) })
                   }
                 >
-                  {clone.isPending ? "Queueing…" : "Run again"}
+                  {clone.isPending ? "Queueing…" : "Run again unchanged"}
                 </button>
               </>
             ) : null}

@@ -10,6 +10,7 @@ import { EmptyState, Loading } from "../components/ui/States";
 import { datasetQueries } from "../features/datasets/api/queries";
 import { presetQueries } from "../features/presets/api/queries";
 import { type RunListParams, runQueries } from "../features/runs/api/queries";
+import { BulkDeleteRuns } from "../features/runs/components/BulkDeleteRuns";
 import { RunFilters, type RunFilterValues } from "../features/runs/components/RunFilters";
 import { RunsTable } from "../features/runs/components/RunsTable";
 import { MAX_COMPARED, MIN_COMPARED, compareUrl } from "../features/runs/compare";
@@ -60,9 +61,12 @@ export function RunsPage() {
   const navigate = useNavigate();
   // Ticked runs, in the order ticked (the compare page's column order), kept while the list is paged or filtered.
   const [selected, setSelected] = useState<number[]>([]);
-  const select = (id: number, ticked: boolean) =>
-    setSelected((current) => (ticked ? [...current.filter((other) => other !== id), id] : current.filter((other) => other !== id)));
+  const select = (ticked: ReadonlySet<number>) =>
+    setSelected((current) => [...current.filter((id) => ticked.has(id)), ...[...ticked].filter((id) => !current.includes(id))]);
   const comparable = selected.length >= MIN_COMPARED && selected.length <= MAX_COMPARED;
+  // Deleting acts only on what is on screen: a run on another page or filtered out is not deleted unseen.
+  const shown = new Set((runs.data?.items ?? []).map((run) => run.id));
+  const selectedShown = selected.filter((id) => shown.has(id));
 
   /** Any change but the page's own goes back to the first page. */
   const update = (next: Partial<RunFilterValues & { sort: string; offset: number }>) => {
@@ -118,6 +122,13 @@ export function RunsPage() {
           datasets={datasets.data?.items ?? []}
           presets={presets.data?.items ?? []}
         />
+        {/* Outside the list: its report stays when the deletion emptied the page. */}
+        {canCreate ? (
+          <BulkDeleteRuns
+            selected={selectedShown}
+            onDeleted={(ids) => setSelected((old) => old.filter((id) => !ids.includes(id)))}
+          />
+        ) : null}
         {runs.isPending ? (
           <Loading />
         ) : runs.isError ? (
@@ -143,7 +154,11 @@ export function RunsPage() {
               onTag={(tag) => update({ tag })}
               canEdit={canCreate}
               selected={new Set(selected)}
-              onSelect={select}
+              onSelect={(ticked) => {
+                // The table ticks within its page: runs ticked on other pages stay ticked.
+                const offPage = selected.filter((id) => !shown.has(id));
+                select(new Set([...offPage, ...ticked]));
+              }}
             />
             <Pagination
               offset={state.offset}

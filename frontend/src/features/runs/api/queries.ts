@@ -177,3 +177,29 @@ export function useDeleteRun(id: number) {
     },
   });
 }
+
+/** What deleting several runs came to: the ids deleted, and each refusal with the API's reason. */
+export type BulkDeleteResult = { deleted: number[]; failed: { id: number; reason: string }[] };
+
+/** Delete runs one by one (DELETE /api/runs/{id} each): one refusal does not stop the others. */
+export function useDeleteRuns() {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: async (ids: number[]): Promise<BulkDeleteResult> => {
+      const result: BulkDeleteResult = { deleted: [], failed: [] };
+      for (const id of ids) {
+        try {
+          await deleteRun({ path: { run_id: id }, throwOnError: true });
+          result.deleted.push(id);
+        } catch (error) {
+          result.failed.push({ id, reason: error instanceof Error ? error.message : String(error) });
+        }
+      }
+      return result;
+    },
+    onSuccess: async ({ deleted }) => {
+      for (const id of deleted) queryClient.removeQueries({ queryKey: runQueries.detailKey(id) });
+      await queryClient.invalidateQueries({ queryKey: runQueries.all() });
+    },
+  });
+}
