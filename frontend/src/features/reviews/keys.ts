@@ -1,4 +1,4 @@
-import { useEffect, useRef } from "react";
+import { useEffect, useLayoutEffect, useRef } from "react";
 
 /** A control the user types into: its keys are text, not shortcuts. */
 function isTextEntry(target: EventTarget | null): target is HTMLElement {
@@ -17,7 +17,9 @@ function isTextEntry(target: EventTarget | null): target is HTMLElement {
  */
 export function useShortcuts(handle: (key: string) => boolean): void {
   const handler = useRef(handle);
-  useEffect(() => {
+  // Before the browser paints, not after: a key pressed as soon as the next pair shows must reach the handler
+  // that sees it, not the one from before (which still thought its vote was pending).
+  useLayoutEffect(() => {
     handler.current = handle;
   });
   useEffect(() => {
