@@ -19,11 +19,13 @@ import { BaseComparison } from "../features/runs/components/BaseComparison";
 import { CheckpointsTable } from "../features/runs/components/CheckpointsTable";
 import { Collapsible, KeyValueGrid } from "../features/runs/components/ConfigPanel";
 import { MemoryComparison } from "../features/runs/components/MemoryComparison";
+import { NotifyWhenFinished } from "../features/runs/components/NotifyWhenFinished";
 import { RunCharts } from "../features/runs/components/MetricCharts";
 import { PinnedAnswers } from "../features/runs/components/PinnedAnswers";
 import { PreflightSummary } from "../features/runs/components/PreflightSummary";
 import { RunLog } from "../features/runs/components/RunLog";
 import { RunStatusBadge } from "../features/runs/components/RunStatusBadge";
+import { WebhookCard } from "../features/runs/components/WebhookCard";
 import {
   baseEvalLoss,
   groupMetrics,
@@ -207,6 +209,7 @@ function RunDetail({ run }: { run: RunOut }) {
               the queue
             </Link>
           ) : null}
+          <NotifyWhenFinished run={run} />
         </div>
         <div className="status-strip-meta">
           <span>
@@ -337,6 +340,8 @@ function RunDetail({ run }: { run: RunOut }) {
       <BenchmarkCard run={run} />
 
       <MemoryComparison run={run} />
+
+      <WebhookCard run={run} />
 
       <Collapsible
         title="Resolved configuration"
