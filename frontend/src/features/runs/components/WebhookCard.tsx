@@ -89,26 +89,26 @@ export function WebhookCard({ run }: { run: RunOut }) {
       ) : items.length === 0 ? (
         <EmptyState title="No deliveries yet">Each attempt is listed here once the run ends.</EmptyState>
       ) : (
-        <div className="table-wrap">
+        <div className="table-wrap webhook-deliveries">
           <table className="table" data-testid="webhook-deliveries">
             <thead>
               <tr>
-                <th>Time</th>
                 <th>Event</th>
-                <th className="num">Attempt</th>
                 <th>Outcome</th>
+                <th className="num">Attempt</th>
+                <th>Time</th>
                 <th className="num">Seconds</th>
               </tr>
             </thead>
             <tbody>
               {items.map((delivery) => (
                 <tr key={delivery.id} data-testid="webhook-delivery" title={delivery.url}>
-                  <td className="nowrap">{formatDateTime(delivery.time)}</td>
                   <td className="mono">{delivery.event}</td>
-                  <td className="num mono">{delivery.attempt}</td>
                   <td>
                     <Outcome delivery={delivery} />
                   </td>
+                  <td className="num mono">{delivery.attempt}</td>
+                  <td className="nowrap">{formatDateTime(delivery.time)}</td>
                   <td className="num mono">{delivery.duration_seconds.toFixed(2)}</td>
                 </tr>
               ))}
