@@ -45,6 +45,11 @@ def test_a_webhook_hears_the_cancel_and_the_browser_notifies(tmp_path: Path) -> 
                 "A secret is stored: blank keeps it"
             )
             page.screenshot(path=str(SCREENSHOTS / "run-webhook-queued-1280.png"), full_page=True)
+            page.set_viewport_size({"width": 390, "height": 844})
+            page.evaluate("window.scrollTo(0, 0)")
+            page.screenshot(path=str(SCREENSHOTS / "run-webhook-queued-390.png"))
+            assert page.evaluate("document.documentElement.scrollWidth") <= 390
+            page.set_viewport_size({"width": 1280, "height": 1000})
 
             assert api.post(f"/api/runs/{run_id}/cancel").json()["status"] == "cancelled"
             page.get_by_test_id("run-status").get_by_text("cancelled", exact=False).wait_for()

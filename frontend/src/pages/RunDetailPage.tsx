@@ -134,6 +134,7 @@ function RunDetail({ run }: { run: RunOut }) {
         }
         actions={
           <>
+            <NotifyWhenFinished run={run} />
             {active ? (
               <button
                 type="button"
@@ -209,7 +210,6 @@ function RunDetail({ run }: { run: RunOut }) {
               the queue
             </Link>
           ) : null}
-          <NotifyWhenFinished run={run} />
         </div>
         <div className="status-strip-meta">
           <span>
