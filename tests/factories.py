@@ -103,10 +103,12 @@ def create_evaluation(
     split: Split | None = Split.TEST,
     model: AnswerSource = AnswerSource.FINE_TUNED,
     run_id: int | None = None,
+    metrics: dict[str, dict[str, float | None]] | None = None,
 ) -> tuple[int, list[int]]:
     """A finished generation evaluation of a dataset's split, written as a worker writes one, without a model.
     `answer(example_id, expected)` gives each generated answer (default: the expected one); `judge_score` (0-1) is every
-    answer's judge score. Returns its id and its examples' ids in answering order."""
+    answer's judge score; `metrics` the evaluation's ({name: {value, ci_low, ci_high}}). Returns its id and its
+    examples' ids in answering order."""
     with get_sessionmaker().begin() as session:
         query = select(DatasetExample).where(DatasetExample.dataset_id == dataset_id).order_by(DatasetExample.id)
         if split is not None:
@@ -123,6 +125,7 @@ def create_evaluation(
             status=RunStatus.SUCCEEDED,
             done=len(examples),
             total=len(examples),
+            metrics=metrics or {},
             finished_at=utcnow(),
         )
         session.add(evaluation)
@@ -154,7 +157,7 @@ def create_run(owner: int, dataset_id: int, name: str, *, tags: tuple[str, ...] 
             name=name,
             dataset_id=dataset_id,
             base_model=values.pop("base_model", "smollm2-135m-instruct"),
-            config={},
+            config=values.pop("config", {}),
             split_hash="h",
             status=values.pop("status", RunStatus.SUCCEEDED),
             **values,

@@ -14,7 +14,8 @@ from backend.core.schemas import Page
 from backend.core.storage import Storage, StorageDep
 from backend.core.webhooks import announce
 from backend.models import BASE_MODEL_NAME_CHARS, MAX_TAG_CHARS, Run, User
-from backend.runs import artifacts, lifecycle, listing, queue, service
+from backend.runs import artifacts, compare, lifecycle, listing, queue, service
+from backend.runs.compare_schemas import RunComparisonOut
 from backend.runs.dependencies import RunDep
 from backend.runs.events import Cursor, ensure_run_exists, run_events
 from backend.runs.listing import RunFilters
@@ -99,6 +100,23 @@ def list_runs(
         ],
         total=total,
     )
+
+
+@router.get(
+    "/compare",
+    response_model=RunComparisonOut,
+    operation_id="compareRuns",
+    responses=error_responses(NotFound, Invalid),
+)
+def compare_runs(
+    session: SessionDep,
+    user: CurrentUser,
+    ids: Annotated[str, Query(max_length=100, description="2 to 6 different run ids, comma-separated: 1,2,3.")],
+) -> RunComparisonOut:
+    """Runs side by side: the settings that differ between them (dataset, base model, preset, hyperparameters),
+    their final and best validation loss against their base model's, and their automatic test evaluations' metrics
+    (fine-tuned and base) with intervals. Their curves come from GET /api/runs/{id}/metrics."""
+    return compare.compare_runs(session, user, compare.parse_ids(ids))
 
 
 @router.get("/{run_id}", response_model=RunOut, operation_id="getRun", responses=error_responses(NotFound))

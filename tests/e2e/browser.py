@@ -4,6 +4,7 @@ as that admin, and Chromium from the system (its page signed in, for tests that 
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -128,3 +129,14 @@ def studio_database(studio: Studio) -> Iterator[None]:
             else:
                 os.environ[key] = value
         reset_caches()
+
+
+def wait_until(page: Any, expression: str, timeout: float = 10.0) -> None:
+    """Until the JavaScript `expression` (or arrow function) is true in the page. Not page.wait_for_function: its
+    polling compiles the predicate inside the page, which the studio's Content-Security-Policy (no unsafe-eval)
+    refuses; page.evaluate runs it through the debugger protocol instead."""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still false after {timeout:g} s: {expression}")
+        time.sleep(0.1)

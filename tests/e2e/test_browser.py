@@ -98,7 +98,7 @@ def test_upload_launch_watch_and_compare(studio: tuple[str, Path], page, tmp_pat
     metrics = api.get(f"{base_url}/api/runs/{run_id}/metrics").json()["items"]
     assert any(m["name"] == "train_loss" for m in metrics), json.dumps(metrics)[:500]
 
-    # Run again: an exact clone is queued and opened; cancelled here, it has proved its point.
+    # Run again unchanged: an exact clone is queued and opened; cancelled here, it has proved its point.
     page.get_by_test_id("clone-run").click()
     page.wait_for_url(lambda url: url.rstrip("/").endswith(f"/runs/{run_id + 1}"), timeout=15_000)
     source, clone = (api.get(f"{base_url}/api/runs/{i}").json() for i in (run_id, run_id + 1))

@@ -12,7 +12,14 @@ from sqlalchemy import insert
 
 from backend.core.db import get_sessionmaker
 from backend.models import Metric, Run, RunStatus
-from tests.e2e.browser import Studio, api_client, chromium_page, studio_database, studio_with_a_dataset
+from tests.e2e.browser import (
+    Studio,
+    api_client,
+    chromium_page,
+    studio_database,
+    studio_with_a_dataset,
+    wait_until,
+)
 
 SHOTS = Path("/tmp/charts-shots")
 SPIKE_STEP = 12_345
@@ -50,11 +57,13 @@ def _shown(page: Any, test_id: str) -> dict[str, Any]:
 def _open(page: Any, studio: Studio, run_id: int) -> None:
     page.goto(f"{studio.base_url}/runs/{run_id}")
     # Until the metrics have loaded the chart draws its series empty.
-    page.wait_for_function(
+    wait_until(
+        page,
         """() => {
           const series = document.querySelector('[data-testid="loss-chart"]')?.dataset.series;
           return series !== undefined && JSON.parse(series).some((s) => s.label === "Training loss" && s.points > 0);
-        }"""
+        }""",
+        timeout=30,
     )
 
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.browser import SCREENSHOTS, Studio, api_client, chromium_page, studio_with_a_dataset
+from tests.e2e.browser import SCREENSHOTS, Studio, api_client, chromium_page, studio_with_a_dataset, wait_until
 from tests.processes import celery_worker
 
 pytestmark = pytest.mark.e2e
@@ -140,7 +140,7 @@ def _the_automatic_comparison(page: Any, api: Any, studio: Studio, run_id: int) 
     page.set_viewport_size({"width": 390, "height": 844})
     expect(cards.first).to_be_visible()
     # Charts re-measure their canvas after a resize: give the layout a moment to settle before measuring it.
-    page.wait_for_function("document.documentElement.scrollWidth <= 390", timeout=10_000)
+    wait_until(page, "document.documentElement.scrollWidth <= 390")
     page.screenshot(path=str(SCREENSHOTS / "evaluation-390.png"), full_page=True)
 
 
@@ -202,7 +202,7 @@ def _an_evaluation_through_the_dialog(page: Any, api: Any, studio: Studio, run_i
 
     page.set_viewport_size({"width": 390, "height": 844})
     # Charts re-measure their canvas after a resize: give the layout a moment to settle before measuring it.
-    page.wait_for_function("document.documentElement.scrollWidth <= 390", timeout=10_000)
+    wait_until(page, "document.documentElement.scrollWidth <= 390")
     page.get_by_test_id("evaluations").screenshot(path=str(SCREENSHOTS / "evaluations-390.png"))
     page.get_by_test_id("evaluate-open").click()
     page.screenshot(path=str(SCREENSHOTS / "evaluate-dialog-390.png"))

@@ -15,7 +15,14 @@ from sqlalchemy import select
 
 from backend.core.db import get_sessionmaker
 from backend.models import DatasetExample, Run, RunStatus, Split
-from tests.e2e.browser import Studio, api_client, chromium_page, studio_database, studio_with_a_dataset
+from tests.e2e.browser import (
+    Studio,
+    api_client,
+    chromium_page,
+    studio_database,
+    studio_with_a_dataset,
+    wait_until,
+)
 from tests.factories import jsonl
 from worker.evaluation_store import Answers, record_automatic
 
@@ -81,7 +88,7 @@ def evaluations_of(api: Any, run_id: int) -> tuple[dict[str, Any], dict[str, Any
 
 
 def no_sideways_scroll(page: Any) -> None:
-    page.wait_for_function("document.documentElement.scrollWidth <= window.innerWidth", timeout=10_000)
+    wait_until(page, "document.documentElement.scrollWidth <= window.innerWidth")
 
 
 def test_reviews_and_blind_ab_with_the_keyboard(tmp_path_factory: pytest.TempPathFactory) -> None:

@@ -17,8 +17,8 @@ from tests.factories import create_dataset
 from tests.processes import celery_worker
 
 QUICK = {
-    "max_steps": 40,
-    "eval_steps": 20,
+    "max_steps": 12,
+    "eval_steps": 6,
     "save_steps": 3,
     "save_total_limit": 2,
     "per_device_train_batch_size": 4,

@@ -4,6 +4,7 @@ import { Layout } from "./Layout";
 import { AccountPage } from "../pages/AccountPage";
 import { BenchmarkDetailPage } from "../pages/BenchmarkDetailPage";
 import { BenchmarksPage } from "../pages/BenchmarksPage";
+import { ComparePage } from "../pages/ComparePage";
 import { ComparisonPage } from "../pages/ComparisonPage";
 import { ConvertDatasetPage } from "../pages/ConvertDatasetPage";
 import { DatasetDetailPage } from "../pages/DatasetDetailPage";
@@ -43,6 +44,7 @@ export const router = createBrowserRouter([
               { path: "benchmarks/:id", element: <BenchmarkDetailPage /> },
               { path: "runs", element: <RunsPage /> },
               { path: "runs/new", element: <NewRunPage /> },
+              { path: "runs/compare", element: <ComparePage /> },
               { path: "runs/:id", element: <RunDetailPage /> },
               { path: "evaluations/:id/review", element: <ReviewPage /> },
               { path: "comparisons/:id", element: <ComparisonPage /> },

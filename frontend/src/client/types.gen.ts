@@ -803,6 +803,86 @@ export type CheckpointOut = {
 };
 
 /**
+ * ComparedMetricOut
+ */
+export type ComparedMetricOut = {
+    /**
+     * Name
+     */
+    name: string;
+    /**
+     * Description
+     */
+    description: string;
+    /**
+     * Higher Is Better
+     *
+     * None: neither way is better (answer_length).
+     */
+    higher_is_better: boolean | null;
+};
+
+/**
+ * ComparedRunOut
+ */
+export type ComparedRunOut = {
+    /**
+     * Id
+     */
+    id: number;
+    /**
+     * Name
+     */
+    name: string;
+    status: RunStatus;
+    dataset: DatasetRef;
+    /**
+     * Base Model
+     */
+    base_model: string;
+    /**
+     * Preset Name
+     *
+     * The preset's name as the run snapshotted it; None: no preset.
+     */
+    preset_name: string | null;
+    /**
+     * Config
+     *
+     * The resolved training configuration.
+     */
+    config: {
+        [key: string]: unknown;
+    };
+    /**
+     * Final Eval Loss
+     *
+     * Validation loss of the final weights.
+     */
+    final_eval_loss: number | null;
+    /**
+     * Best Eval Loss
+     *
+     * The lowest validation loss after step 0.
+     */
+    best_eval_loss: number | null;
+    /**
+     * Base Eval Loss
+     *
+     * The base model's validation loss as the user has it: unquantised for qlora and lora_8bit.
+     */
+    base_eval_loss: number | null;
+    /**
+     * The fine-tuned model's automatic test evaluation; None until the run has succeeded.
+     */
+    fine_tuned: TestEvaluationOut | null;
+    /**
+     * The base model's automatic test evaluation, same examples.
+     */
+    base: TestEvaluationOut | null;
+};
+
+/**
  * ComparedWorker
  *
  * A live training worker and whether the run fits in its memory.
@@ -1078,6 +1158,20 @@ export type DatasetOut = {
 };
 
 /**
+ * DatasetRef
+ */
+export type DatasetRef = {
+    /**
+     * Id
+     */
+    id: number;
+    /**
+     * Name
+     */
+    name: string;
+};
+
+/**
  * DatasetUpdate
  */
 export type DatasetUpdate = {
@@ -1227,6 +1321,24 @@ export type DerivedDatasetOut = {
      * Num Test
      */
     num_test: number;
+};
+
+/**
+ * DifferingParameterOut
+ */
+export type DifferingParameterOut = {
+    /**
+     * Name
+     *
+     * dataset, base_model, preset, or a hyperparameter of the resolved config.
+     */
+    name: string;
+    /**
+     * Values
+     *
+     * Per run, in the order of `runs`; null where a run does not have it.
+     */
+    values: Array<unknown>;
 };
 
 /**
@@ -3664,6 +3776,30 @@ export type RunClone = {
 };
 
 /**
+ * RunComparisonOut
+ */
+export type RunComparisonOut = {
+    /**
+     * Runs
+     *
+     * In the order of `ids`.
+     */
+    runs: Array<ComparedRunOut>;
+    /**
+     * Differing
+     *
+     * Only the settings whose values are not all equal: dataset, base model and preset first, then the hyperparameters in the config's order.
+     */
+    differing: Array<DifferingParameterOut>;
+    /**
+     * Metrics
+     *
+     * The evaluation metrics any of the runs' test evaluations has, in the scorers' order.
+     */
+    metrics: Array<ComparedMetricOut>;
+};
+
+/**
  * RunCreate
  */
 export type RunCreate = {
@@ -4282,6 +4418,34 @@ export type TemplateOut = {
      * Description
      */
     description: string;
+};
+
+/**
+ * TestEvaluationOut
+ *
+ * One model's answers to the run's test split, scored: the automatic evaluation a finished run writes.
+ */
+export type TestEvaluationOut = {
+    /**
+     * Id
+     *
+     * The evaluation: its answers, reviews and blind A/B go by this id.
+     */
+    id: number;
+    /**
+     * Total
+     *
+     * Test examples answered.
+     */
+    total: number;
+    /**
+     * Metrics
+     *
+     * Each metric's mean with its 95% bootstrap interval.
+     */
+    metrics: {
+        [key: string]: MetricValue;
+    };
 };
 
 /**
@@ -5971,6 +6135,50 @@ export type CreateRunResponses = {
 };
 
 export type CreateRunResponse = CreateRunResponses[keyof CreateRunResponses];
+
+export type CompareRunsData = {
+    body?: never;
+    path?: never;
+    query: {
+        /**
+         * Ids
+         *
+         * 2 to 6 different run ids, comma-separated: 1,2,3.
+         */
+        ids: string;
+    };
+    url: '/api/runs/compare';
+};
+
+export type CompareRunsErrors = {
+    /**
+     * Unauthorized
+     */
+    401: ErrorBody;
+    /**
+     * Forbidden
+     */
+    403: ErrorBody;
+    /**
+     * Not Found
+     */
+    404: ErrorBody;
+    /**
+     * Unprocessable Entity
+     */
+    422: ErrorBody;
+};
+
+export type CompareRunsError = CompareRunsErrors[keyof CompareRunsErrors];
+
+export type CompareRunsResponses = {
+    /**
+     * Successful Response
+     */
+    200: RunComparisonOut;
+};
+
+export type CompareRunsResponse = CompareRunsResponses[keyof CompareRunsResponses];
 
 export type DeleteRunData = {
     body?: never;

@@ -17,6 +17,7 @@ import { useRunEvents, useSettleOnFinish } from "../features/runs/api/useRunEven
 import { ArtifactLinks } from "../features/runs/components/ArtifactLinks";
 import { BaseComparison } from "../features/runs/components/BaseComparison";
 import { CheckpointsTable } from "../features/runs/components/CheckpointsTable";
+import { CompareWithDialog } from "../features/runs/components/CompareWithDialog";
 import { Collapsible, KeyValueGrid } from "../features/runs/components/ConfigPanel";
 import { MemoryComparison } from "../features/runs/components/MemoryComparison";
 import { NotifyWhenFinished } from "../features/runs/components/NotifyWhenFinished";
@@ -135,6 +136,7 @@ function RunDetail({ run }: { run: RunOut }) {
         actions={
           <>
             <NotifyWhenFinished run={run} />
+            <CompareWithDialog run={run} />
             {active ? (
               <button
                 type="button"
@@ -161,6 +163,14 @@ function RunDetail({ run }: { run: RunOut }) {
                     {resume.isPending ? "Queueing…" : `Resume from step ${resumableFrom}`}
                   </button>
                 ) : null}
+                <Link
+                  to={`/runs/new?from=${run.id}`}
+                  className="btn"
+                  data-testid="run-again"
+                  title="Open the launch form with this run's configuration, to edit before queueing"
+                >
+                  Run again…
+                </Link>
                 <button
                   type="button"
                   className="btn"
@@ -171,7 +181,7 @@ function RunDetail({ run }: { run: RunOut }) {
                     clone.mutate(undefined, { onSuccess: (created) => void navigate(`/runs/${created.id}`) })
                   }
                 >
-                  {clone.isPending ? "Queueing…" : "Run again"}
+                  {clone.isPending ? "Queueing…" : "Run again unchanged"}
                 </button>
               </>
             ) : null}

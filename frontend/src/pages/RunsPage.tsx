@@ -1,5 +1,6 @@
 import { useQuery } from "@tanstack/react-query";
-import { Link, useSearchParams } from "react-router";
+import { useState } from "react";
+import { Link, useNavigate, useSearchParams } from "react-router";
 import type { RunStatus } from "../client/types.gen";
 import { Card } from "../components/ui/Card";
 import { ErrorNotice } from "../components/ui/ErrorNotice";
@@ -9,8 +10,10 @@ import { EmptyState, Loading } from "../components/ui/States";
 import { datasetQueries } from "../features/datasets/api/queries";
 import { presetQueries } from "../features/presets/api/queries";
 import { type RunListParams, runQueries } from "../features/runs/api/queries";
+import { BulkDeleteRuns } from "../features/runs/components/BulkDeleteRuns";
 import { RunFilters, type RunFilterValues } from "../features/runs/components/RunFilters";
 import { RunsTable } from "../features/runs/components/RunsTable";
+import { MAX_COMPARED, MIN_COMPARED, compareUrl } from "../features/runs/compare";
 import { parseSort } from "../features/runs/sort";
 import { useCanCreate } from "../lib/session";
 
@@ -55,6 +58,15 @@ export function RunsPage() {
   const datasets = useQuery(datasetQueries.list());
   const presets = useQuery(presetQueries.list());
   const canCreate = useCanCreate();
+  const navigate = useNavigate();
+  // Ticked runs, in the order ticked (the compare page's column order), kept while the list is paged or filtered.
+  const [selected, setSelected] = useState<number[]>([]);
+  const select = (ticked: ReadonlySet<number>) =>
+    setSelected((current) => [...current.filter((id) => ticked.has(id)), ...[...ticked].filter((id) => !current.includes(id))]);
+  const comparable = selected.length >= MIN_COMPARED && selected.length <= MAX_COMPARED;
+  // Deleting acts only on what is on screen: a run on another page or filtered out is not deleted unseen.
+  const shown = new Set((runs.data?.items ?? []).map((run) => run.id));
+  const selectedShown = selected.filter((id) => shown.has(id));
 
   /** Any change but the page's own goes back to the first page. */
   const update = (next: Partial<RunFilterValues & { sort: string; offset: number }>) => {
@@ -80,11 +92,27 @@ export function RunsPage() {
         title="Runs"
         subtitle="Every fine-tuning run, judged by its validation loss and ROUGE-L against the base model's."
         actions={
-          canCreate ? (
-            <Link to="/runs/new" className="btn btn-primary" data-testid="new-run-link">
-              New run
-            </Link>
-          ) : null
+          <>
+            <button
+              type="button"
+              className="btn"
+              disabled={!comparable}
+              title={
+                comparable
+                  ? "Their curves, settings and metrics side by side"
+                  : `Tick ${MIN_COMPARED} to ${MAX_COMPARED} runs to compare them`
+              }
+              onClick={() => void navigate(compareUrl(selected))}
+              data-testid="compare-runs"
+            >
+              Compare ({selected.length})
+            </button>
+            {canCreate ? (
+              <Link to="/runs/new" className="btn btn-primary" data-testid="new-run-link">
+                New run
+              </Link>
+            ) : null}
+          </>
         }
       />
       <Card flush>
@@ -94,6 +122,13 @@ export function RunsPage() {
           datasets={datasets.data?.items ?? []}
           presets={presets.data?.items ?? []}
         />
+        {/* Outside the list: its report stays when the deletion emptied the page. */}
+        {canCreate ? (
+          <BulkDeleteRuns
+            selected={selectedShown}
+            onDeleted={(ids) => setSelected((old) => old.filter((id) => !ids.includes(id)))}
+          />
+        ) : null}
         {runs.isPending ? (
           <Loading />
         ) : runs.isError ? (
@@ -118,6 +153,12 @@ export function RunsPage() {
               onSort={(sort) => update({ sort })}
               onTag={(tag) => update({ tag })}
               canEdit={canCreate}
+              selected={new Set(selected)}
+              onSelect={(ticked) => {
+                // The table ticks within its page: runs ticked on other pages stay ticked.
+                const offPage = selected.filter((id) => !shown.has(id));
+                select(new Set([...offPage, ...ticked]));
+              }}
             />
             <Pagination
               offset={state.offset}

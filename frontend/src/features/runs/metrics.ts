@@ -1,6 +1,14 @@
 import type { MetricOut } from "../../client/types.gen";
+import type { XAxis } from "../../components/charts/MetricChart";
 import type { XMode } from "../../components/charts/useChartSettings";
-import { parseApiDate } from "../../lib/format";
+import { formatDuration, parseApiDate } from "../../lib/format";
+
+/** The x axes the charts can use, shared by the run page and the compare page. */
+export const X_AXES: Record<XMode, XAxis> = {
+  step: { label: "step", format: (v) => (Number.isInteger(v) ? String(v) : ""), halfWidth: 1 },
+  epoch: { label: "epoch", format: (v) => String(Number(v.toFixed(2))), halfWidth: 0.05 },
+  time: { label: "time", format: (v) => formatDuration(v * 1000), halfWidth: 1 },
+};
 
 export type MetricSeries = Map<string, { steps: number[]; values: number[] }>;
 

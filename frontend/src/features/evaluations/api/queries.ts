@@ -3,7 +3,6 @@ import {
   cancelEvaluation,
   compareEvaluations,
   createEvaluation,
-  listEvaluationPredictions,
   listEvaluations,
 } from "../../../client/sdk.gen";
 import type {
@@ -12,9 +11,6 @@ import type {
   EvaluationOut,
   RunStatus,
 } from "../../../client/types.gen";
-
-/** The most predictions one request returns (the API's limit); the table shows this many per evaluation. */
-export const PREDICTIONS_LIMIT = 500;
 
 const UNFINISHED: readonly EvaluationOut["status"][] = ["queued", "running"];
 
@@ -39,21 +35,6 @@ export const evaluationQueries = {
     queryOptions({
       queryKey: [...evaluationQueries.all(), "compare", a, b] as const,
       queryFn: async ({ signal }) => (await compareEvaluations({ query: { a, b }, signal, throwOnError: true })).data,
-      staleTime: Infinity,
-    }),
-  /** The first PREDICTIONS_LIMIT scored answers of an evaluation. */
-  predictions: (id: number) =>
-    queryOptions({
-      queryKey: [...evaluationQueries.all(), "detail", id, "predictions"] as const,
-      queryFn: async ({ signal }) =>
-        (
-          await listEvaluationPredictions({
-            path: { evaluation_id: id },
-            query: { limit: PREDICTIONS_LIMIT },
-            signal,
-            throwOnError: true,
-          })
-        ).data,
       staleTime: Infinity,
     }),
 };

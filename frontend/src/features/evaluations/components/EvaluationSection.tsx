@@ -4,6 +4,7 @@ import type { CheckpointOut, DatasetOut, EvaluationOut, RunOut } from "../../../
 import { Card } from "../../../components/ui/Card";
 import { ErrorNotice } from "../../../components/ui/ErrorNotice";
 import { EmptyState, Loading } from "../../../components/ui/States";
+import { predictionsQuery } from "../../../lib/evaluations";
 import { useCanCreate } from "../../../lib/session";
 import { automaticPair, evaluationQueries } from "../api/queries";
 import { decodingSummary, splitLabel } from "../../../lib/evaluationText";
@@ -38,8 +39,8 @@ function Examples({
   labels: { answer: string; other: string };
   metrics: string[];
 }) {
-  const answers = useQuery(evaluationQueries.predictions(view.id));
-  const other = useQuery({ ...evaluationQueries.predictions(against?.id ?? 0), enabled: against !== null });
+  const answers = useQuery(predictionsQuery(view.id));
+  const other = useQuery({ ...predictionsQuery(against?.id ?? 0), enabled: against !== null });
   if (answers.isPending || (against && other.isPending)) return <Loading />;
   if (answers.isError) return <ErrorNotice error={answers.error} title="Could not load the answers" />;
   if (against && other.isError) return <ErrorNotice error={other.error} title="Could not load the answers" />;

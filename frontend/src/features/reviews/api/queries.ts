@@ -10,7 +10,6 @@ import {
   getNextPair,
   getReviewSummary,
   listComparisons,
-  listEvaluationPredictions,
   listEvaluations,
   listReviews,
   rankEvaluations,
@@ -25,9 +24,6 @@ import type {
   ReviewIn,
   ReviewOut,
 } from "../../../client/types.gen";
-
-/** The most predictions one request returns (the API's limit): a review covers this many examples at most. */
-export const PREDICTIONS_LIMIT = 500;
 
 /** Every review query key and fetcher, defined once. Invalidate through `reviewQueries.all()`. */
 export const reviewQueries = {
@@ -48,21 +44,6 @@ export const reviewQueries = {
       queryKey: [...reviewQueries.all(), "dataset", datasetId, "evaluations"] as const,
       queryFn: async ({ signal }) =>
         (await listEvaluations({ query: { dataset_id: datasetId }, signal, throwOnError: true })).data,
-    }),
-  /** What is reviewed: a finished evaluation's answers never change. */
-  predictions: (id: number) =>
-    queryOptions({
-      queryKey: [...reviewQueries.all(), "evaluation", id, "predictions"] as const,
-      queryFn: async ({ signal }) =>
-        (
-          await listEvaluationPredictions({
-            path: { evaluation_id: id },
-            query: { limit: PREDICTIONS_LIMIT },
-            signal,
-            throwOnError: true,
-          })
-        ).data,
-      staleTime: Infinity,
     }),
   /** The signed-in reviewer's own reviews; saves write their answer here (useSaveReview). */
   mine: (id: number) =>

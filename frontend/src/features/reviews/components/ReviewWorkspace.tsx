@@ -4,6 +4,7 @@ import type { EvaluationPredictionOut, ReviewOut } from "../../../client/types.g
 import { Card } from "../../../components/ui/Card";
 import { ErrorNotice } from "../../../components/ui/ErrorNotice";
 import { EmptyState, Loading } from "../../../components/ui/States";
+import { predictionsQuery } from "../../../lib/evaluations";
 import { focusElement } from "../../../lib/focusField";
 import { reviewQueries } from "../api/queries";
 import { useReviewEditing, type SaveState, type Unsaved } from "../api/useReviewEditing";
@@ -315,7 +316,7 @@ export function ReviewWorkspace({
 
 /** The data the workspace needs, loaded: the evaluation's answers and the caller's reviews of them. */
 export function ReviewSession({ evaluationId }: { evaluationId: number }) {
-  const predictions = useQuery(reviewQueries.predictions(evaluationId));
+  const predictions = useQuery(predictionsQuery(evaluationId));
   const mine = useQuery(reviewQueries.mine(evaluationId));
   if (predictions.isPending || mine.isPending) return <Loading />;
   if (predictions.isError) return <ErrorNotice error={predictions.error} title="Could not load the answers" />;

@@ -8,6 +8,7 @@ import {
 import {
   cancelRun,
   cloneRun,
+  compareRuns,
   deleteRun,
   resumeRun,
   createRun,
@@ -50,6 +51,13 @@ export const runQueries = {
       placeholderData: keepPreviousData,
       // Keep statuses and progress fresh while something is queued or training.
       refetchInterval: (query) => (query.state.data?.items.some((run) => isActive(run.status)) ? 4000 : false),
+    }),
+  /** Runs side by side (GET /api/runs/compare); their curves come from each run's `metrics`. */
+  compare: (ids: readonly number[]) =>
+    queryOptions({
+      queryKey: [...runQueries.all(), "compare", ids.join(",")] as const,
+      queryFn: async ({ signal }) =>
+        (await compareRuns({ query: { ids: ids.join(",") }, signal, throwOnError: true })).data,
     }),
   detailKey: (id: number) => [...runQueries.all(), "detail", id] as const,
   detail: (id: number) =>
@@ -165,6 +173,32 @@ export function useDeleteRun(id: number) {
     },
     onSuccess: async () => {
       queryClient.removeQueries({ queryKey: runQueries.detailKey(id) });
+      await queryClient.invalidateQueries({ queryKey: runQueries.all() });
+    },
+  });
+}
+
+/** What deleting several runs came to: the ids deleted, and each refusal with the API's reason. */
+export type BulkDeleteResult = { deleted: number[]; failed: { id: number; reason: string }[] };
+
+/** Delete runs one by one (DELETE /api/runs/{id} each): one refusal does not stop the others. */
+export function useDeleteRuns() {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: async (ids: number[]): Promise<BulkDeleteResult> => {
+      const result: BulkDeleteResult = { deleted: [], failed: [] };
+      for (const id of ids) {
+        try {
+          await deleteRun({ path: { run_id: id }, throwOnError: true });
+          result.deleted.push(id);
+        } catch (error) {
+          result.failed.push({ id, reason: error instanceof Error ? error.message : String(error) });
+        }
+      }
+      return result;
+    },
+    onSuccess: async ({ deleted }) => {
+      for (const id of deleted) queryClient.removeQueries({ queryKey: runQueries.detailKey(id) });
       await queryClient.invalidateQueries({ queryKey: runQueries.all() });
     },
   });

@@ -1,18 +1,12 @@
 import { useMemo } from "react";
 import type { MetricOut } from "../../../client/types.gen";
 import { ChartControls } from "../../../components/charts/ChartControls";
-import { MetricChart, type ChartLine, type XAxis } from "../../../components/charts/MetricChart";
+import { MetricChart, type ChartLine } from "../../../components/charts/MetricChart";
 import { finiteExtent } from "../../../components/charts/series";
-import { useChartSettings, type XMode } from "../../../components/charts/useChartSettings";
+import { useChartSettings } from "../../../components/charts/useChartSettings";
 import { Card } from "../../../components/ui/Card";
-import { formatDuration, formatLoss, formatMetric } from "../../../lib/format";
-import { placeSeries, stepPositions, type MetricSeries } from "../metrics";
-
-const X_AXES: Record<XMode, XAxis> = {
-  step: { label: "step", format: (v) => (Number.isInteger(v) ? String(v) : ""), halfWidth: 1 },
-  epoch: { label: "epoch", format: (v) => String(Number(v.toFixed(2))), halfWidth: 0.05 },
-  time: { label: "time", format: (v) => formatDuration(v * 1000), halfWidth: 1 },
-};
+import { formatLoss, formatMetric } from "../../../lib/format";
+import { X_AXES, placeSeries, stepPositions, type MetricSeries } from "../metrics";
 
 const formatRate = (v: number) => (v === 0 ? "0" : v.toExponential(1));
 const formatThroughput = (v: number) => (Math.abs(v) >= 1000 ? `${(v / 1000).toFixed(1)}k` : v.toFixed(0));

@@ -1,6 +1,13 @@
 import { useMemo, useState, type ChangeEvent, type SubmitEvent } from "react";
 import { Link, useNavigate } from "react-router";
-import type { BaseModelOut, DatasetOut, HyperparameterSpec, PresetOut, TemplateOut } from "../../../client/types.gen";
+import type {
+  BaseModelOut,
+  DatasetOut,
+  HyperparameterSpec,
+  PresetOut,
+  RunOut,
+  TemplateOut,
+} from "../../../client/types.gen";
 import { ErrorNotice } from "../../../components/ui/ErrorNotice";
 import { FieldError, FormRow } from "../../../components/ui/FormRow";
 import { Toggle } from "../../../components/ui/Toggle";
@@ -10,7 +17,9 @@ import { formatDefault, hyperparameterError } from "../../../lib/hyperparameters
 import { useFocusField } from "../../../lib/focusField";
 import { useCreateRun } from "../api/queries";
 import { useHyperparameterTexts } from "../../../lib/useHyperparameterTexts";
+import { formFromRun } from "../rerun";
 import { EstimatePanel } from "./EstimatePanel";
+import { RegisterModel } from "./RegisterModel";
 import { HyperparameterErrors } from "../../../components/hyperparameters/HyperparameterErrors";
 import { HyperparameterFields } from "../../../components/hyperparameters/HyperparameterFields";
 
@@ -21,6 +30,8 @@ type Props = {
   specs: HyperparameterSpec[];
   templates: TemplateOut[];
   initialDatasetId: number | null;
+  /** "Run again" with edits: the run whose resolved configuration the form starts from. */
+  source: RunOut | null;
 };
 
 /** Hyperparameters with their own control at the top of the form, not in the advanced grid. */
@@ -50,29 +61,35 @@ function studioDefaults(presets: PresetOut[]): PresetOut | undefined {
   return presets.find((p) => p.builtin && Object.keys(p.hyperparameters).length === 0);
 }
 
-export function NewRunForm({ datasets, models, presets, specs: allSpecs, templates, initialDatasetId }: Props) {
+export function NewRunForm({ datasets, models, presets, specs: allSpecs, templates, initialDatasetId, source }: Props) {
   const navigate = useNavigate();
   const createRun = useCreateRun();
   const focus = useFocusField();
+  const specs = useMemo(() => allSpecs.filter((spec) => !TEMPLATE_FIELDS.includes(spec.name)), [allSpecs]);
+  const defaults = studioDefaults(presets);
+  const fallbackPresetId = String((defaults ?? presets[0])?.id ?? "");
+  // The form is keyed by its source run: this is read once, when it mounts.
+  const [start] = useState(() =>
+    source ? formFromRun(source, { datasets, presets, specs, fallbackPresetId }) : null,
+  );
 
   // undefined = "not chosen yet": fall back to a sensible default derived from the loaded lists.
   const [name, setName] = useState("");
-  const [datasetChoice, setDatasetChoice] = useState<string | undefined>(undefined);
-  const [modelChoice, setModelChoice] = useState<string | undefined>(undefined);
-  const [presetChoice, setPresetChoice] = useState<string | undefined>(undefined);
-  const [advancedOpen, setAdvancedOpen] = useState(false);
+  const [datasetChoice, setDatasetChoice] = useState<string | undefined>(start?.datasetId);
+  const [modelChoice, setModelChoice] = useState<string | undefined>(start?.baseModel);
+  const [presetChoice, setPresetChoice] = useState<string | undefined>(start?.presetId);
+  // A run's differences from its preset are shown open: they are what made it that run.
+  const [advancedOpen, setAdvancedOpen] = useState(start ? Object.keys(start.overrides).length > 0 : false);
   // "" = the dataset's own template (the run snapshot then names it).
-  const [templateChoice, setTemplateChoice] = useState("");
-  const [customTemplate, setCustomTemplate] = useState("");
-  const [preflight, setPreflight] = useState(false);
-  const specs = useMemo(() => allSpecs.filter((spec) => !TEMPLATE_FIELDS.includes(spec.name)), [allSpecs]);
-  const overrides = useHyperparameterTexts(specs, {}, createRun.error);
+  const [templateChoice, setTemplateChoice] = useState(start?.template ?? "");
+  const [customTemplate, setCustomTemplate] = useState(start?.customTemplate ?? "");
+  const [preflight, setPreflight] = useState(start?.preflight ?? false);
+  const overrides = useHyperparameterTexts(specs, start?.overrides ?? {}, createRun.error);
 
   const initialDataset = datasets.find((d) => d.id === initialDatasetId) ?? datasets[0];
   const datasetId = datasetChoice ?? (initialDataset ? String(initialDataset.id) : "");
   const baseModel = modelChoice ?? models[0]?.name ?? "";
-  const defaults = studioDefaults(presets);
-  const presetId = presetChoice ?? String((defaults ?? presets[0])?.id ?? "");
+  const presetId = presetChoice ?? fallbackPresetId;
 
   const dataset = datasets.find((d) => String(d.id) === datasetId);
   const model = models.find((m) => m.name === baseModel);
@@ -146,6 +163,22 @@ export function NewRunForm({ datasets, models, presets, specs: allSpecs, templat
 
   return (
     <form className="form" onSubmit={onSubmit} noValidate data-testid="new-run-form">
+      {source ? (
+        <div className="notice" data-testid="run-based-on">
+          <div className="notice-title">
+            <span className="run-based-on-title">
+              Based on run <Link to={`/runs/${source.id}`}>#{source.id}</Link> “{source.name}”
+            </span>
+          </div>
+          <div className="notice-message">
+            Its dataset, base model, preset and every hyperparameter as the run resolved them
+            {start?.datasetMissing ? "" : ", on the dataset's current split"}: edit what should differ, then launch.
+            {start?.datasetMissing ? (
+              <strong> Its dataset #{source.dataset_id} is archived or deleted: choose another.</strong>
+            ) : null}
+          </div>
+        </div>
+      ) : null}
       <section className="card">
         <div className="card-body form-grid">
           <FormRow label="Dataset" htmlFor="run-dataset">
@@ -194,6 +227,12 @@ export function NewRunForm({ datasets, models, presets, specs: allSpecs, templat
                 {model.description} <span className="tag">{model.source}</span>
               </div>
             ) : null}
+            <RegisterModel
+              onRegistered={(registered) => {
+                setModelChoice(registered.name);
+                edit();
+              }}
+            />
           </FormRow>
 
           <FormRow label="Prompt template" htmlFor="run-template">

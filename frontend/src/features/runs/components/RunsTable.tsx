@@ -102,21 +102,45 @@ export function RunsTable({
   onSort,
   onTag,
   canEdit,
+  selected,
+  onSelect,
 }: {
   runs: RunListItem[];
   sort: string;
   onSort: (sort: string) => void;
   onTag: (tag: string) => void;
   canEdit: boolean;
+  /** With onSelect: a checkbox per row, for actions on several runs at once. */
+  selected?: ReadonlySet<number>;
+  onSelect?: (ids: ReadonlySet<number>) => void;
 }) {
   const navigate = useNavigate();
   const [editing, setEditing] = useState<number | null>(null);
   const header = { sort, onSort };
+  const selectable = selected !== undefined && onSelect !== undefined;
+  const allSelected = selectable && runs.length > 0 && runs.every((run) => selected.has(run.id));
+  const toggle = (id: number) => {
+    if (!selectable) return;
+    const next = new Set(selected);
+    if (!next.delete(id)) next.add(id);
+    onSelect(next);
+  };
   return (
     <div className="table-wrap runs-table-wrap">
       <table className="table table-clickable runs-table" data-testid="runs-table">
         <thead>
           <tr>
+            {selectable ? (
+              <th className="cell-select">
+                <input
+                  type="checkbox"
+                  checked={allSelected}
+                  onChange={() => onSelect(new Set(allSelected ? [] : runs.map((run) => run.id)))}
+                  aria-label="Select every run on this page"
+                  data-testid="select-all-runs"
+                />
+              </th>
+            ) : null}
             <SortHeader field="name" {...header}>
               Run / dataset
             </SortHeader>
@@ -171,6 +195,17 @@ export function RunsTable({
                 void navigate(`/runs/${run.id}`);
               }}
             >
+              {selectable ? (
+                <td className="cell-select">
+                  <input
+                    type="checkbox"
+                    checked={selected.has(run.id)}
+                    onChange={() => toggle(run.id)}
+                    aria-label={`Select ${run.name}`}
+                    data-testid="select-run"
+                  />
+                </td>
+              ) : null}
               <td className="cell-run">
                 <div className="truncate" title={run.name}>
                   <Link to={`/runs/${run.id}`} className="strong-link" data-testid="run-row-name">
