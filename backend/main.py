@@ -39,6 +39,7 @@ from backend.runs.estimate_router import router as estimate_router
 from backend.runs.queue_router import router as queue_router
 from backend.runs.router import router as runs_router
 from backend.users.router import router as users_router
+from backend.webhooks.router import router as webhooks_router
 from backend.workers.router import router as workers_router
 
 
@@ -101,6 +102,7 @@ def create_app() -> FastAPI:
         estimate_router,
         runs_router,
         artifacts_router,
+        webhooks_router,
         evaluations_router,
         reviews_router,
         comparisons_router,

@@ -344,6 +344,30 @@ class Run(Base):
     # The headline metric: ROUGE-L of the automatic test evaluations, fine-tuned and its change against the base model.
     rouge_l: Mapped[float | None] = mapped_column(Float, index=True)
     rouge_l_change: Mapped[float | None] = mapped_column(Float, index=True)
+    # Where the run's end is posted (besides the studio's global webhook, if set), and the secret that signs it:
+    # Fernet-encrypted like a judge's key and never returned. None: the global secret signs.
+    webhook_url: Mapped[str | None] = mapped_column(String(1000))
+    webhook_secret_encrypted: Mapped[str | None] = mapped_column(Text)
+
+    @property
+    def has_webhook_secret(self) -> bool:
+        return self.webhook_secret_encrypted is not None
+
+
+class WebhookDelivery(Base):
+    """One attempt at posting a run's end to a webhook: what it answered, or why it could not."""
+
+    __tablename__ = "webhook_deliveries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
+    url: Mapped[str] = mapped_column(String(1000))
+    event: Mapped[str] = mapped_column(String(40))
+    attempt: Mapped[int]
+    status_code: Mapped[int | None]  # None: no answer (error says why)
+    error: Mapped[str | None] = mapped_column(Text)
+    duration_seconds: Mapped[float] = mapped_column(Float)
+    time: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class RunTag(Base):

@@ -3,7 +3,8 @@
 A worker that claims a run holds a lease (owner id + expiry) and renews it by heartbeat. Every write it
 makes about the run is fenced by the owner id, so a worker that lost its lease (frozen, cut off) cannot
 overwrite the run after another worker took it over. Each worker also runs a reaper that re-queues runs
-whose lease expired: with a checkpoint they resume, without one they restart, and after max_attempts they fail;
+whose lease expired: with a checkpoint they resume, without one they restart, and after max_attempts they fail (and
+their webhooks are told);
 and sends again the queued runs no worker claimed in time (their task was lost, or never reached the broker).
 """
 
@@ -19,6 +20,7 @@ from sqlalchemy import ColumnElement, select, update
 from backend.core.config import get_settings
 from backend.core.db import get_sessionmaker
 from backend.core.queue import BrokerUnreachable
+from backend.core.webhooks import announce
 from backend.models import Evaluation, Run, RunStatus, duration_seconds, insert_log_line, utcnow
 from domain.log import LogKind
 from worker import judging_store
@@ -123,6 +125,8 @@ def reap_expired(enqueue: Callable[[int], object]) -> list[int]:
                 kind = LogKind.ERROR if gave_up else LogKind.WARNING
                 note = values["error"] if gave_up else values["status_message"]
                 session.execute(insert_log_line(run_id, kind, str(note)))
+        if taken and gave_up:
+            announce(run_id, RunStatus.FAILED, run.webhook_url)
         if taken and not gave_up:
             if not _send(run_id, enqueue):
                 break  # the broker is down: resend_unclaimed sends the run once it is back

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from backend.core.config import get_settings
 from backend.core.db import get_sessionmaker
 from backend.core.storage import LocalStorage
+from backend.core.webhooks import announce
 from backend.models import (
     BaseModelEntry,
     Checkpoint,
@@ -208,7 +209,7 @@ def finish(
     a worker that lost the run to another writes nothing. False when fenced off.
 
     The verdict also ends the run's log: a success's summary, a failure's reason. (A cancel is there already:
-    training logged the step it stopped at.)"""
+    training logged the step it stopped at.) Once committed, the run's end goes to its webhooks."""
     with get_sessionmaker().begin() as session:
         if "environment" in values:
             # What was recorded while the run trained (the pre-flight's figures) stays next to the final facts.
@@ -239,4 +240,6 @@ def finish(
             run = session.get_one(Run, run_id)
             fingerprint = (values.get("environment") or {}).get("base_model", {}).get("fingerprint")
             record_automatic(session, run, answers, fingerprint)
-        return True
+        webhook_url = session.scalar(select(Run.webhook_url).where(Run.id == run_id))
+    announce(run_id, status, webhook_url)
+    return True

@@ -1,12 +1,13 @@
 """Where the studio's machine may call on a member's behalf (a judge's endpoint): public addresses only. An address
 inside the machine's network (loopback, private, link-local: a database, a cloud metadata service) would let a member
-reach what only the machine should; those are for admins. The rule is checked when a judge is saved
-(backend.judges.addresses) and again on every call (PublicOnlyTransport, in the worker), since a name can resolve
+reach what only the machine should; those are for admins. The rule is checked when a judge or a run's webhook is
+saved (backend.judges.addresses, backend.webhooks.service) and again on every call (PublicOnlyTransport, in the worker), since a name can resolve
 elsewhere by then (DNS rebinding)."""
 
 import ipaddress
 import socket
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -44,6 +45,18 @@ def first_internal(addresses: list[str]) -> InternalAddress | None:
         if kind is not None:
             return InternalAddress(address, kind)
     return None
+
+
+def internal_host(url: str) -> tuple[str, InternalAddress] | None:
+    """The URL's host and the first of its addresses that is not public; None when all are public, or when the name
+    does not resolve (it reaches nothing; the call checks again)."""
+    host = urlsplit(url).hostname or ""
+    try:
+        addresses = resolve(host)
+    except (socket.gaierror, UnicodeError):
+        return None
+    internal = first_internal(addresses)
+    return None if internal is None else (host, internal)
 
 
 class AddressRefused(Exception):

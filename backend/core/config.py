@@ -103,12 +103,34 @@ class Settings(BaseSettings):
         description="Retries of a judge call that timed out or got a 429 or 5xx, waiting 1 s, 2 s, 4 s...; after the "
         "last one the answer is 'not judged' with the reason.",
     )
+    webhook_url: str = Field(
+        "",
+        description="Where every run's end (succeeded, failed, cancelled) is posted, signed with webhook_secret "
+        "(README: Webhooks). Set by whoever runs the studio, so it may point inside the network. Empty: none; a run "
+        "can still have its own webhook_url.",
+    )
+    webhook_secret: SecretStr = Field(
+        SecretStr(""),
+        description="Signs the global webhook's deliveries, and those of a run whose webhook has no secret of its own.",
+    )
+    webhook_attempts: int = Field(
+        5, ge=1, le=20, description="Attempts at one delivery (a timeout, a connection error, a 429 or a 5xx retries)."
+    )
+    webhook_backoff_seconds: float = Field(
+        10, gt=0, description="The wait before a delivery's second attempt; it doubles before each next one."
+    )
+    webhook_timeout_seconds: float = Field(10, gt=0, description="How long one delivery attempt may take.")
     simulate_oom_above_batch: int | None = Field(
         None,
         ge=1,
         description="Test and diagnostic knob, never for production: the worker raises a (simulated) CUDA out-of-memory "
         "error at every training step whose micro-batch is above this, to exercise the out-of-memory retries on a "
         "machine without a GPU. Empty: off.",
+    )
+    public_url: str = Field(
+        "",
+        description="The address users open the studio at (https://studio.example.com), for links in webhooks. "
+        "Empty: http://host:port.",
     )
     frontend_dist: Path = Path(__file__).resolve().parents[2] / "frontend" / "dist"
 
@@ -122,6 +144,8 @@ class Settings(BaseSettings):
             self.database_url = f"sqlite:///{self.data_dir / 'studio.sqlite'}"
         if not self.broker_url:
             self.broker_url = f"sqla+sqlite:///{self.data_dir / 'broker.sqlite'}"
+        if self.webhook_url and not self.webhook_secret.get_secret_value():
+            raise ValueError("STUDIO_WEBHOOK_URL needs STUDIO_WEBHOOK_SECRET: every delivery is signed with it")
         return self
 
     @property
@@ -143,6 +167,10 @@ class Settings(BaseSettings):
     def model_root_list(self) -> list[Path]:
         roots = [Path(root.strip()).resolve() for root in self.model_roots.split(",") if root.strip()]
         return roots or [self.models_dir.resolve()]
+
+    @property
+    def studio_url(self) -> str:
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
 
     @property
     def loopback(self) -> bool:

@@ -1,7 +1,8 @@
 """Sending tasks to the workers by name, so the API never imports the worker's ML code.
 
 Two queues: `training` for runs and evaluations (a GPU worker takes one at a time, for minutes to hours) and `light`
-for work that needs no GPU and no torch (token counts; judgings by an endpoint, which wait on HTTP calls). A worker
+for work that needs no GPU and no torch (token counts; judgings by an endpoint and webhooks, which wait on HTTP
+calls). A worker
 consumes only the queues it is started with, so a training job never waits behind a token count, and a token count
 never behind a run.
 """
@@ -21,12 +22,14 @@ TOKEN_STATS_TASK = "datasets.token_stats"
 EVALUATE_TASK = "evaluations.run"  # on the training queue: it loads the model and generates
 JUDGE_TASK = "judgings.judge"  # a judge behind an HTTP endpoint: light
 JUDGE_WITH_MODEL_TASK = "judgings.judge_with_model"  # a base model as the judge: it generates, so training
+WEBHOOK_TASK = "webhooks.deliver"  # an HTTP call: light
 TASK_ROUTES = {
     TRAIN_TASK: {"queue": TRAINING_QUEUE},
     EVALUATE_TASK: {"queue": TRAINING_QUEUE},
     TOKEN_STATS_TASK: {"queue": LIGHT_QUEUE},
     JUDGE_TASK: {"queue": LIGHT_QUEUE},
     JUDGE_WITH_MODEL_TASK: {"queue": TRAINING_QUEUE},
+    WEBHOOK_TASK: {"queue": LIGHT_QUEUE},
 }
 
 # What a send raises when the broker is out of reach (refused, timed out, its SQLite file unusable): kombu wraps each
@@ -95,4 +98,9 @@ def enqueue_judging(judging_id: int, *, with_model: bool) -> str:
     """`with_model`: the judge is a base model of the studio's, answered by a training worker."""
     task = JUDGE_WITH_MODEL_TASK if with_model else JUDGE_TASK
     result = get_celery().send_task(task, args=[judging_id], queue=TASK_ROUTES[task]["queue"])
+    return str(result.id)
+
+
+def enqueue_webhook(run_id: int, event: str, target: str) -> str:
+    result = get_celery().send_task(WEBHOOK_TASK, args=[run_id, event, target], queue=LIGHT_QUEUE)
     return str(result.id)

@@ -16,6 +16,7 @@ from backend.auth.ownership import owned_by
 from backend.core.errors import Invalid
 from backend.models import Dataset, Run, RunStatus, RunTag, User, utcnow
 from backend.runs.schemas import RunListItem, RunUpdate
+from backend.webhooks.service import set_webhook
 from domain import sparkline
 
 # Running first, then waiting, then finished: the order a person scans a list in.
@@ -190,8 +191,11 @@ def _item(row: Row[Any], tags: list[str]) -> RunListItem:
     )
 
 
-def update_run(session: Session, run: Run, request: RunUpdate) -> Run:
-    """The run's name, tags and note as asked; what the request leaves out stays."""
+def update_run(session: Session, user: User, run: Run, request: RunUpdate) -> Run:
+    """The run's name, tags, note and webhook as asked; what the request leaves out stays."""
+    set_webhook(
+        user, run, request.webhook_url, request.webhook_secret.get_secret_value() if request.webhook_secret else None
+    )
     if request.name is not None:
         run.name = request.name
     if request.note is not None:

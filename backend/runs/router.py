@@ -12,6 +12,7 @@ from backend.core.errors import Conflict, Invalid, NotFound, error_responses
 from backend.core.params import Id, Position
 from backend.core.schemas import Page
 from backend.core.storage import Storage, StorageDep
+from backend.core.webhooks import announce
 from backend.models import BASE_MODEL_NAME_CHARS, MAX_TAG_CHARS, Run, User
 from backend.runs import artifacts, compare, lifecycle, listing, queue, service
 from backend.runs.compare_schemas import RunComparisonOut
@@ -127,8 +128,8 @@ def get_run(session: SessionDep, storage: StorageDep, user: CurrentUser, run: Ru
     "/{run_id}", response_model=RunOut, operation_id="updateRun", responses=error_responses(NotFound, Invalid)
 )
 def update_run(session: SessionDep, storage: StorageDep, user: CurrentUser, run: RunDep, request: RunUpdate) -> RunOut:
-    """Rename a run, or replace its tags or note."""
-    return _described(session, storage, user, [listing.update_run(session, run, request)])[0]
+    """Rename a run, replace its tags or note, or set its webhook (a member's only to a public address)."""
+    return _described(session, storage, user, [listing.update_run(session, user, run, request)])[0]
 
 
 @router.post(
@@ -175,7 +176,12 @@ def delete_run(session: SessionDep, storage: StorageDep, user: CreatorUser, run:
     responses=error_responses(NotFound, Conflict),
 )
 def cancel_run(session: SessionDep, run: RunDep) -> Run:
-    return service.cancel_run(session, run)
+    """A queued run is cancelled at once (its webhooks are told); a running one stops at its next step."""
+    cancelled = service.cancel_run(session, run)
+    if cancelled.status.finished:
+        session.commit()  # before the webhooks' task is sent: its worker must find the run cancelled
+        announce(cancelled.id, cancelled.status, cancelled.webhook_url)
+    return cancelled
 
 
 @router.get(

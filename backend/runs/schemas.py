@@ -5,6 +5,13 @@ from pydantic import BaseModel, ConfigDict, Field, RootModel
 
 from backend.core.params import Id
 from backend.models import BASE_MODEL_NAME_CHARS, MAX_TAG_CHARS, RunStatus
+from backend.webhooks.schemas import (
+    WEBHOOK_SECRET_DESCRIPTION,
+    WEBHOOK_URL_DESCRIPTION,
+    WebhookSecret,
+    WebhookUrl,
+    WebhookUrlOrEmpty,
+)
 from domain.catalog import BUNDLED_MODEL_NAME
 from domain.log import LogKind
 
@@ -38,6 +45,8 @@ class RunCreate(RunSpec):
         description="Queue the run even when the estimate (POST /api/runs/estimate) says it fits on none of the live "
         "training workers (verdict wont_fit), which is otherwise refused with 422: the estimate can be 25% off.",
     )
+    webhook_url: WebhookUrl | None = Field(None, description=WEBHOOK_URL_DESCRIPTION)
+    webhook_secret: WebhookSecret | None = Field(None, description=WEBHOOK_SECRET_DESCRIPTION)
 
 
 class RunClone(BaseModel):
@@ -98,6 +107,10 @@ class RunOut(BaseModel):
     )
     tags: list[str] = Field([], description="The run's tags, in alphabetical order.")
     note: str = ""
+    webhook_url: str | None = Field(None, description="The run's own webhook (see RunCreate).")
+    has_webhook_secret: bool = Field(
+        False, description="The run's webhook has its own secret (never returned); else the global one signs."
+    )
 
 
 MAX_TAGS = 20
@@ -114,7 +127,8 @@ Tag = Annotated[
 
 
 class RunUpdate(BaseModel):
-    """What a run's owner may change after launch: its name, tags and note. Fields left out stay as they are."""
+    """What a run's owner may change after launch: its name, tags, note and webhook. Fields left out stay as they
+    are."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -123,6 +137,10 @@ class RunUpdate(BaseModel):
         None, max_length=MAX_TAGS, description="The run's tags, replacing the ones it had; duplicates count once."
     )
     note: str | None = Field(None, max_length=MAX_NOTE_CHARS, description="Free text shown in the runs list.")
+    webhook_url: WebhookUrlOrEmpty | None = Field(None, description=WEBHOOK_URL_DESCRIPTION + ' "" removes it.')
+    webhook_secret: WebhookSecret | None = Field(
+        None, description=WEBHOOK_SECRET_DESCRIPTION + ' "" removes the run\'s own, to sign with the global one.'
+    )
 
 
 class RunListItem(BaseModel):

@@ -21,6 +21,7 @@ from backend.models import (
 from backend.runs.estimate_service import refuse_if_it_fits_nowhere
 from backend.runs.resolution import resolve_run
 from backend.runs.schemas import PinnedExampleOut, RunClone, RunCreate, StepAnswerOut
+from backend.webhooks.service import set_webhook
 from domain.config import validate_config
 from domain.log import LogKind
 
@@ -48,6 +49,10 @@ def create_run(session: Session, user: User, request: RunCreate) -> Run:
         status=RunStatus.QUEUED,
         status_message="waiting for a worker",
         preflight=request.preflight,
+    )
+    # Before the run is committed and sent: a refused webhook leaves no run behind.
+    set_webhook(
+        user, run, request.webhook_url, request.webhook_secret.get_secret_value() if request.webhook_secret else None
     )
     return enqueue(session, run)
 

@@ -2977,6 +2977,20 @@ export type PageUserOut = {
 };
 
 /**
+ * Page[WebhookDeliveryOut]
+ */
+export type PageWebhookDeliveryOut = {
+    /**
+     * Items
+     */
+    items: Array<WebhookDeliveryOut>;
+    /**
+     * Total
+     */
+    total: number;
+};
+
+/**
  * Page[WorkerOut]
  */
 export type PageWorkerOut = {
@@ -3827,6 +3841,18 @@ export type RunCreate = {
      * Queue the run even when the estimate (POST /api/runs/estimate) says it fits on none of the live training workers (verdict wont_fit), which is otherwise refused with 422: the estimate can be 25% off.
      */
     force?: boolean;
+    /**
+     * Webhook Url
+     *
+     * Where the run's end (succeeded, failed, cancelled) is posted as signed JSON (README: Webhooks), besides the studio's global webhook. A member's may not point inside the studio's network (loopback, private, link-local).
+     */
+    webhook_url?: string | null;
+    /**
+     * Webhook Secret
+     *
+     * Signs the run's webhook deliveries; stored encrypted and never returned (responses say only `has_webhook_secret`). Not given: the studio's STUDIO_WEBHOOK_SECRET signs.
+     */
+    webhook_secret?: null;
 };
 
 /**
@@ -4133,6 +4159,18 @@ export type RunOut = {
      * Note
      */
     note?: string;
+    /**
+     * Webhook Url
+     *
+     * The run's own webhook (see RunCreate).
+     */
+    webhook_url?: string | null;
+    /**
+     * Has Webhook Secret
+     *
+     * The run's webhook has its own secret (never returned); else the global one signs.
+     */
+    has_webhook_secret?: boolean;
 };
 
 /**
@@ -4143,7 +4181,8 @@ export type RunStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancell
 /**
  * RunUpdate
  *
- * What a run's owner may change after launch: its name, tags and note. Fields left out stay as they are.
+ * What a run's owner may change after launch: its name, tags, note and webhook. Fields left out stay as they
+ * are.
  */
 export type RunUpdate = {
     /**
@@ -4162,6 +4201,18 @@ export type RunUpdate = {
      * Free text shown in the runs list.
      */
     note?: string | null;
+    /**
+     * Webhook Url
+     *
+     * Where the run's end (succeeded, failed, cancelled) is posted as signed JSON (README: Webhooks), besides the studio's global webhook. A member's may not point inside the studio's network (loopback, private, link-local). "" removes it.
+     */
+    webhook_url?: string | null;
+    /**
+     * Webhook Secret
+     *
+     * Signs the run's webhook deliveries; stored encrypted and never returned (responses say only `has_webhook_secret`). Not given: the studio's STUDIO_WEBHOOK_SECRET signs. "" removes the run's own, to sign with the global one.
+     */
+    webhook_secret?: null;
 };
 
 /**
@@ -4605,6 +4656,52 @@ export type VoteOut = {
 };
 
 /**
+ * WebhookDeliveryOut
+ */
+export type WebhookDeliveryOut = {
+    /**
+     * Id
+     */
+    id: number;
+    /**
+     * Url
+     */
+    url: string;
+    /**
+     * Event
+     *
+     * run.succeeded, run.failed or run.cancelled.
+     */
+    event: string;
+    /**
+     * Attempt
+     *
+     * 1 for the first try; retries count up.
+     */
+    attempt: number;
+    /**
+     * Status Code
+     *
+     * The webhook's HTTP status; null when it gave none (see error).
+     */
+    status_code: number | null;
+    /**
+     * Error
+     *
+     * Why the attempt failed; null when the webhook answered 2xx.
+     */
+    error: string | null;
+    /**
+     * Duration Seconds
+     */
+    duration_seconds: number;
+    /**
+     * Time
+     */
+    time: string;
+};
+
+/**
  * WorkerOut
  *
  * A live worker: seen within the last three reaper intervals.
@@ -4884,6 +4981,99 @@ export type PageEvaluationOutWritable = {
  */
 export type ReconnectPayloadWritable = {
     [key: string]: unknown;
+};
+
+/**
+ * RunCreate
+ */
+export type RunCreateWritable = {
+    /**
+     * Dataset Id
+     */
+    dataset_id: number;
+    /**
+     * Base Model
+     *
+     * A name from GET /api/models, an absolute path to a local model directory, or a hub id.
+     */
+    base_model?: string;
+    /**
+     * Preset Id
+     */
+    preset_id?: number | null;
+    /**
+     * Hyperparameters
+     *
+     * Overrides on top of the preset; see GET /api/hyperparameters.
+     */
+    hyperparameters?: {
+        [key: string]: unknown;
+    };
+    /**
+     * Name
+     */
+    name?: string | null;
+    /**
+     * Preflight
+     *
+     * Before the run, train 3 steps of its exact config and throw them away, to measure memory and seconds per step (an out-of-memory error there is retried with a smaller micro-batch). The figures go to environment.preflight and the run's log: a real ETA. Costs those 3 steps and a model load.
+     */
+    preflight?: boolean;
+    /**
+     * Force
+     *
+     * Queue the run even when the estimate (POST /api/runs/estimate) says it fits on none of the live training workers (verdict wont_fit), which is otherwise refused with 422: the estimate can be 25% off.
+     */
+    force?: boolean;
+    /**
+     * Webhook Url
+     *
+     * Where the run's end (succeeded, failed, cancelled) is posted as signed JSON (README: Webhooks), besides the studio's global webhook. A member's may not point inside the studio's network (loopback, private, link-local).
+     */
+    webhook_url?: string | null;
+    /**
+     * Webhook Secret
+     *
+     * Signs the run's webhook deliveries; stored encrypted and never returned (responses say only `has_webhook_secret`). Not given: the studio's STUDIO_WEBHOOK_SECRET signs.
+     */
+    webhook_secret?: string | null;
+};
+
+/**
+ * RunUpdate
+ *
+ * What a run's owner may change after launch: its name, tags, note and webhook. Fields left out stay as they
+ * are.
+ */
+export type RunUpdateWritable = {
+    /**
+     * Name
+     */
+    name?: string | null;
+    /**
+     * Tags
+     *
+     * The run's tags, replacing the ones it had; duplicates count once.
+     */
+    tags?: Array<string> | null;
+    /**
+     * Note
+     *
+     * Free text shown in the runs list.
+     */
+    note?: string | null;
+    /**
+     * Webhook Url
+     *
+     * Where the run's end (succeeded, failed, cancelled) is posted as signed JSON (README: Webhooks), besides the studio's global webhook. A member's may not point inside the studio's network (loopback, private, link-local). "" removes it.
+     */
+    webhook_url?: string | null;
+    /**
+     * Webhook Secret
+     *
+     * Signs the run's webhook deliveries; stored encrypted and never returned (responses say only `has_webhook_secret`). Not given: the studio's STUDIO_WEBHOOK_SECRET signs. "" removes the run's own, to sign with the global one.
+     */
+    webhook_secret?: string | null;
 };
 
 export type PreviewConversionData = {
@@ -5910,7 +6100,7 @@ export type ListRunsResponses = {
 export type ListRunsResponse = ListRunsResponses[keyof ListRunsResponses];
 
 export type CreateRunData = {
-    body: RunCreate;
+    body: RunCreateWritable;
     path?: never;
     query?: never;
     url: '/api/runs';
@@ -6075,7 +6265,7 @@ export type GetRunResponses = {
 export type GetRunResponse = GetRunResponses[keyof GetRunResponses];
 
 export type UpdateRunData = {
-    body: RunUpdate;
+    body: RunUpdateWritable;
     path: {
         /**
          * Run Id
@@ -6532,6 +6722,48 @@ export type DownloadRunArtifactResponses = {
 };
 
 export type DownloadRunArtifactResponse = DownloadRunArtifactResponses[keyof DownloadRunArtifactResponses];
+
+export type ListWebhookDeliveriesData = {
+    body?: never;
+    path: {
+        /**
+         * Run Id
+         */
+        run_id: number;
+    };
+    query?: never;
+    url: '/api/runs/{run_id}/webhook-deliveries';
+};
+
+export type ListWebhookDeliveriesErrors = {
+    /**
+     * Unauthorized
+     */
+    401: ErrorBody;
+    /**
+     * Forbidden
+     */
+    403: ErrorBody;
+    /**
+     * Not Found
+     */
+    404: ErrorBody;
+    /**
+     * Unprocessable Entity
+     */
+    422: ErrorBody;
+};
+
+export type ListWebhookDeliveriesError = ListWebhookDeliveriesErrors[keyof ListWebhookDeliveriesErrors];
+
+export type ListWebhookDeliveriesResponses = {
+    /**
+     * Successful Response
+     */
+    200: PageWebhookDeliveryOut;
+};
+
+export type ListWebhookDeliveriesResponse = ListWebhookDeliveriesResponses[keyof ListWebhookDeliveriesResponses];
 
 export type ListEvaluationsData = {
     body?: never;

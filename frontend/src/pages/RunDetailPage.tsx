@@ -20,11 +20,13 @@ import { CheckpointsTable } from "../features/runs/components/CheckpointsTable";
 import { CompareWithDialog } from "../features/runs/components/CompareWithDialog";
 import { Collapsible, KeyValueGrid } from "../features/runs/components/ConfigPanel";
 import { MemoryComparison } from "../features/runs/components/MemoryComparison";
+import { NotifyWhenFinished } from "../features/runs/components/NotifyWhenFinished";
 import { RunCharts } from "../features/runs/components/MetricCharts";
 import { PinnedAnswers } from "../features/runs/components/PinnedAnswers";
 import { PreflightSummary } from "../features/runs/components/PreflightSummary";
 import { RunLog } from "../features/runs/components/RunLog";
 import { RunStatusBadge } from "../features/runs/components/RunStatusBadge";
+import { WebhookCard } from "../features/runs/components/WebhookCard";
 import {
   baseEvalLoss,
   groupMetrics,
@@ -133,6 +135,7 @@ function RunDetail({ run }: { run: RunOut }) {
         }
         actions={
           <>
+            <NotifyWhenFinished run={run} />
             <CompareWithDialog run={run} />
             {active ? (
               <button
@@ -347,6 +350,8 @@ function RunDetail({ run }: { run: RunOut }) {
       <BenchmarkCard run={run} />
 
       <MemoryComparison run={run} />
+
+      <WebhookCard run={run} />
 
       <Collapsible
         title="Resolved configuration"
