@@ -214,9 +214,9 @@ def resend_unclaimed(enqueue: Callable[[int], object]) -> list[int]:
     now = utcnow()
     with get_sessionmaker()() as session:
         queued = session.execute(
-            select(Run.id, Run.created_at, Run.last_sent_at, Run.attempts).where(
-                Run.status == RunStatus.QUEUED, Run.cancel_requested.is_(False)
-            )
+            select(Run.id, Run.created_at, Run.last_sent_at, Run.attempts)
+            .where(Run.status == RunStatus.QUEUED, Run.cancel_requested.is_(False))
+            .order_by(Run.id)  # sent again in the order they were queued: the queue stays first come first served
         ).all()
     resent: list[int] = []
     for run_id, created_at, last_sent_at, attempts in queued:

@@ -254,9 +254,8 @@ export function useDeleteDataset(id: number) {
     mutationFn: async () => {
       await deleteDataset({ path: { dataset_id: id }, throwOnError: true });
     },
-    onSuccess: async () => {
-      queryClient.removeQueries({ queryKey: datasetQueries.detailKey(id) });
-      await queryClient.invalidateQueries({ queryKey: datasetQueries.all() });
-    },
+    // Only the lists: refetching the open dataset page's queries would answer 404 and unmount the page before the
+    // caller's onSuccess (which leaves it) runs.
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: [...datasetQueries.all(), "list"] }),
   });
 }

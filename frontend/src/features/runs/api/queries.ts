@@ -171,10 +171,9 @@ export function useDeleteRun(id: number) {
     mutationFn: async () => {
       await deleteRun({ path: { run_id: id }, throwOnError: true });
     },
-    onSuccess: async () => {
-      queryClient.removeQueries({ queryKey: runQueries.detailKey(id) });
-      await queryClient.invalidateQueries({ queryKey: runQueries.all() });
-    },
+    // Only the lists: refetching the open run page's queries would answer 404 and unmount the page before the
+    // caller's onSuccess (which leaves it) runs.
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: runQueries.lists() }),
   });
 }
 
