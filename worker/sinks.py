@@ -1,5 +1,6 @@
 """Where a training run reports to in the studio: the database, which the API streams from."""
 
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,10 @@ def list_figures(run: Row[tuple[float | None, Any]], step: int, values: Mapping[
     return figures
 
 
+# A cancel (or a deleted run) is noticed within this many seconds; a step faster than that does not query for it.
+CANCEL_CHECK_SECONDS = 1.0
+
+
 class DatabaseSink:
     """Every write is skipped once the lease is lost: the run belongs to another worker then."""
 
@@ -36,6 +41,7 @@ class DatabaseSink:
         self.storage = storage
         self.sessions = get_sessionmaker()
         self.step: int | None = None  # the last step reported: the run's log places each event after it
+        self._cancel_checked_at = -CANCEL_CHECK_SECONDS  # monotonic time of the last look in the database
 
     def metrics(self, step: int, epoch: float | None, values: Mapping[str, float]) -> None:
         rows = [
@@ -126,6 +132,11 @@ class DatabaseSink:
         too)."""
         if self.lease.lost.is_set():
             return True
+        # Asked at every optimiser step, several a second on a GPU: the database is asked at most once a second.
+        now = time.monotonic()
+        if now - self._cancel_checked_at < CANCEL_CHECK_SECONDS:
+            return False
+        self._cancel_checked_at = now
         with self.sessions() as session:
             requested = session.scalar(select(Run.cancel_requested).where(Run.id == self.run_id))
             return requested is None or requested
