@@ -113,8 +113,11 @@ export function useReviewEditing(evaluationId: number) {
     [enqueue, publish, save, stored],
   );
 
-  /** Undo the last saved change; returns the example it was on (to show it), or null when there is nothing. */
-  const undo = useCallback((): number | null => {
+  /** Undo the last change; resolves to the example it was on (to show it), or null when there is nothing. */
+  const undo = useCallback(async (): Promise<number | null> => {
+    // After the saves already on their way: a change is on the stack once saved, and "u" pressed while its save is
+    // in flight must undo that change, not the one before it. (The queue never rejects: enqueue handles errors.)
+    await queue.current;
     const entry = undoStack.current.pop();
     if (!entry) return null;
     const { exampleId, before } = entry;

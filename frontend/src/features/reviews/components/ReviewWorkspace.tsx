@@ -188,8 +188,9 @@ export function ReviewWorkspace({
       return true;
     }
     if (key === "u") {
-      const undone = editing.undo();
-      if (undone !== null) setCurrentId(undone);
+      void editing.undo().then((undone) => {
+        if (undone !== null) setCurrentId(undone);
+      });
       return true;
     }
     if (exampleId === null) return false;
