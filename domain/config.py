@@ -49,7 +49,8 @@ class TrainingConfig(BaseModel):
     method: Method = Field(
         "auto",
         description=(
-            "auto: QLoRA on a CUDA GPU, plain LoRA on CPU (where 4-bit was measured to hurt small models). "
+            "auto: on a GPU, LoRA on bf16 weights when the memory estimate fits with 20% to spare, else QLoRA; "
+            "plain LoRA on CPU (where 4-bit was measured to hurt small models). The run's log says which and why. "
             "qlora: LoRA over 4-bit weights (least memory). lora_8bit: LoRA over LLM.int8 weights. "
             "lora: LoRA over full-precision weights. full: train every weight, for models up to 1.5B parameters "
             "(~16 bytes of memory per parameter with AdamW)."

@@ -6,8 +6,10 @@ config.json, the run's TrainingConfig and the hardware resolution the worker app
 Peak = weights + adapters + gradients + optimiser states + activations + LM-head (logits) memory + overhead.
 On CPU every figure is resident memory (what worker.training.memory.PeakMemory measures), and the constants below
 were calibrated against it with the bundled SmolLM2 and the tiny test Llama (`python -m bench.estimate_vs_measured`
-prints the comparison). The CUDA figures follow the same arithmetic with half-precision activations; they are not
-calibrated on a GPU yet.
+prints the comparison). On CUDA the peak is the caching allocator's (what torch.cuda.max_memory_allocated measures);
+the CUDA context lies outside it and is added only where the run is compared with a GPU's memory (device_bytes).
+
+With method auto the figures also pick the method on a GPU: choose_hardware, for the worker and the API alike.
 """
 
 import math
@@ -23,8 +25,12 @@ GB = 1e9
 # Resident memory of a process that imported torch, transformers, TRL, PEFT and datasets (measured: 0.52 GB) plus
 # the tokenizer, the tokenised dataset and the model's Python objects (~0.13 GB), before any weight is touched.
 CPU_PROCESS_BYTES = 650_000_000
-# A CUDA context with cuBLAS workspaces. Not part of torch.cuda.max_memory_allocated, but it takes device memory.
+# A CUDA context with cuBLAS workspaces. Not part of torch.cuda.max_memory_allocated, but it takes device memory:
+# left out of the peak (on an H200 the peak with it read +50% for the bundled 135M model, +16% for a 1.1B one), added
+# for the fits/does-not-fit verdict.
 CUDA_CONTEXT_BYTES = 500_000_000
+# Above this share of a device's memory a run may not fit: measured peaks have been within ~25% of the estimate.
+HEADROOM_SHARE = 0.8
 # glibc keeps freed heap memory: the forward pass's per-layer temporaries leave holes that stay resident. Measured on
 # CPU at 0.4-0.95 (0.55 typical) of the activations a forward without checkpointing creates, with or without
 # checkpointing (it recomputes each layer, creating them again). The PyTorch CUDA caching allocator: ~10%.
@@ -316,7 +322,7 @@ def layer_activation_elements(arch: Architecture, config: TrainingConfig, method
 
 @dataclass(frozen=True)
 class MemoryBreakdown:
-    """Bytes by cause. `overhead`: the process (CPU) or CUDA context, and memory the allocator holds but no tensor uses."""
+    """Bytes by cause. `overhead`: the process (CPU), and memory the allocator holds but no tensor uses."""
 
     weights: int
     lora: int
@@ -343,7 +349,18 @@ class MemoryEstimate:
 
     @property
     def total_bytes(self) -> int:
+        """The peak: resident memory on CPU, the allocator's peak on CUDA (torch.cuda.max_memory_allocated)."""
         return self.breakdown.total
+
+    @property
+    def context_bytes(self) -> int:
+        """Device memory the run takes outside the peak: the CUDA context (0 on CPU, where the peak is resident)."""
+        return CUDA_CONTEXT_BYTES if self.device == "cuda" else 0
+
+    @property
+    def device_bytes(self) -> int:
+        """What the run needs of its device's memory: the peak plus the context. Compared with a worker's memory."""
+        return self.total_bytes + self.context_bytes
 
 
 def _weight_bytes(arch: Architecture, config: TrainingConfig, method: ResolvedMethod, half: bool) -> int:
@@ -425,7 +442,7 @@ def estimate_memory(
     if device == "cpu":
         overhead = CPU_PROCESS_BYTES + math.ceil(CPU_ALLOCATOR_SLACK * full_forward)
     else:
-        overhead = CUDA_CONTEXT_BYTES + math.ceil(CUDA_ALLOCATOR_SLACK * (activations + logits))
+        overhead = math.ceil(CUDA_ALLOCATOR_SLACK * (activations + logits))
 
     # Evaluation: no gradients, one layer's temporaries at a time, but its own (maybe bigger) batch.
     eval_tokens = eval_batch * seq_len
@@ -451,6 +468,83 @@ def estimate_memory(
         batch_size=batch,
         total_parameters=arch.total_parameters,
         trainable_parameters=trainable,
+    )
+
+
+def peak_seq_len(lengths: Sequence[int] | None, config: TrainingConfig) -> int:
+    """The padded length of the longest batch: max_seq_length when packed rows fill it (or when the lengths are not
+    known yet: the worst case), else the longest example cut to max_seq_length, as every batch is padded to its
+    longest row."""
+    if config.packing or not lengths:
+        return config.max_seq_length
+    return min(max(lengths), config.max_seq_length)
+
+
+@dataclass(frozen=True)
+class HardwareChoice:
+    """How a run trains on a device of some memory, its estimate with that method, and why (None: as asked)."""
+
+    hardware: Hardware
+    estimate: MemoryEstimate
+    reason: str | None
+
+
+def choose_hardware(
+    model_config: Mapping[str, Any],
+    config: TrainingConfig,
+    *,
+    device: Device,
+    memory_bytes: int,
+    seq_len: int,
+    validation_examples: int | None = None,
+    bf16_supported: bool = True,
+) -> HardwareChoice:
+    """The method `config` trains with on `device` with `memory_bytes` of memory, by the estimate.
+
+    The one resolution of method auto, which the worker applies and the API's estimate predicts. On a GPU: LoRA on
+    half-precision weights when it fits with headroom (HEADROOM_SHARE of the memory; the estimate can be 25% off),
+    else QLoRA, the least memory; QLoRA also when nothing fits, and the API's verdict says so before launch. On CPU
+    always LoRA: 4-bit NF4 weights made SmolLM2 worse there (val loss 1.33 → 2.47).
+    """
+
+    def resolved(method: ResolvedMethod | None) -> tuple[Hardware, MemoryEstimate]:
+        """`method` instead of auto; None: as the config says."""
+        fixed = config if method is None else config.model_copy(update={"method": method})
+        hardware = resolve_hardware(fixed, device, bf16_supported=bf16_supported)
+        estimate = estimate_memory(
+            model_config, fixed, device=device, seq_len=seq_len, validation_examples=validation_examples
+        )
+        return hardware, estimate
+
+    if config.method != "auto":
+        return HardwareChoice(*resolved(None), reason=None)
+    if device == "cpu":
+        why = "method auto: LoRA, as always on CPU (4-bit weights were measured to make small models worse there)"
+        return HardwareChoice(*resolved("lora"), reason=why)
+    lora_hardware, lora = resolved("lora")
+    lora_name = f"LoRA on {lora_hardware.precision} weights"
+    lora_needs = _needs(lora)
+    room = f"{HEADROOM_SHARE:.0%} of the GPU's {format_bytes(memory_bytes)}"
+    if lora.device_bytes <= HEADROOM_SHARE * memory_bytes:
+        return HardwareChoice(
+            lora_hardware, lora, reason=f"method auto: {lora_name}: it needs {lora_needs}, within {room}"
+        )
+    qlora_hardware, qlora = resolved("qlora")
+    if qlora.device_bytes <= memory_bytes:
+        why = f"method auto: QLoRA (4-bit weights): {lora_name} would need {lora_needs}, over {room}; QLoRA needs {_needs(qlora)}"
+    else:
+        why = (
+            f"method auto: QLoRA, the least memory, though it needs {_needs(qlora)}, more than the GPU's "
+            f"{format_bytes(memory_bytes)} ({lora_name} would need {lora_needs}): it may run out of memory"
+        )
+    return HardwareChoice(qlora_hardware, qlora, reason=why)
+
+
+def _needs(estimate: MemoryEstimate) -> str:
+    """ "5.3 GB (peak 4.8 GB + 0.5 GB CUDA context)"."""
+    return (
+        f"{format_bytes(estimate.device_bytes)} (peak {format_bytes(estimate.total_bytes)} + "
+        f"{format_bytes(estimate.context_bytes)} CUDA context)"
     )
 
 

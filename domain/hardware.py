@@ -29,9 +29,10 @@ class Hardware:
 def resolve_hardware(config: TrainingConfig, device: Device, *, bf16_supported: bool = True) -> Hardware:
     """The method and mixed precision `config` trains with on `device`.
 
-    auto is QLoRA on a GPU and plain LoRA on CPU: on CPU, 4-bit NF4 weights with bf16 compute made SmolLM2 worse
-    (val loss 1.33 → 2.47), fp32 LoRA better. Half precision only on CUDA: CPU matmuls in it are slow and lossy;
-    a GPU without bf16 gets fp16.
+    auto is plain LoRA on CPU: there 4-bit NF4 weights with bf16 compute made SmolLM2 worse (val loss 1.33 → 2.47),
+    fp32 LoRA better. On a GPU auto depends on the memory, which domain.estimate.choose_hardware weighs (LoRA when it
+    fits with headroom); without it, auto is QLoRA there, the least memory. Half precision only on CUDA: CPU matmuls
+    in it are slow and lossy; a GPU without bf16 gets fp16.
     """
     auto: ResolvedMethod = "qlora" if device == "cuda" else "lora"
     method = auto if config.method == "auto" else config.method

@@ -30,8 +30,13 @@ class ComparedWorker(BaseModel):
     device: Device
     device_name: str
     memory_bytes: int = Field(description="Its memory: the smallest GPU's on CUDA, else its RAM or container limit.")
+    method: str = Field(
+        description="How the run trains on this worker: with method auto, LoRA on a GPU where it fits with headroom, "
+        "else QLoRA; LoRA on CPU."
+    )
     needs_bytes: int = Field(
-        description="The run's estimated peak on this worker's device (with method auto: QLoRA on CUDA, LoRA on CPU)."
+        description="What the run needs of this worker's memory with that method: the estimated peak plus, on CUDA, "
+        "the CUDA context."
     )
     fits: bool
 
@@ -48,14 +53,27 @@ class EstimateOut(BaseModel):
         description="Every live training worker, each with the run's peak on its own device: a run goes to whichever "
         "is free. Empty: none is running, and the estimate is compared with this machine's memory."
     )
-    method: str = Field(description="How the run trains on `device`: lora, qlora, lora_8bit or full.")
+    method: str = Field(
+        description="How the run trains on `device` (on its smallest worker there): lora, qlora, lora_8bit or full."
+    )
+    method_reason: str | None = Field(
+        description="Why method auto gives `method` there, with the figures: the line the worker's log will show. "
+        "Null when the run names its method."
+    )
     seq_len_used: int = Field(description="Padded tokens per example in the longest batch.")
     seq_len_source: str = Field(description="Where seq_len_used comes from.")
     token_lengths_pending: bool = Field(
         description="A worker is still counting the dataset's tokens: ask again shortly for an estimate from them."
     )
     breakdown: MemoryBreakdownOut
-    total_bytes: int = Field(description="Estimated peak memory of the training process on `device`.")
+    total_bytes: int = Field(
+        description="Estimated peak memory of the training process on `device`: resident memory on CPU; on CUDA the "
+        "allocator's peak, comparable with torch.cuda.max_memory_allocated and the run's measured peak."
+    )
+    context_bytes: int = Field(
+        description="Device memory outside that peak, added when comparing with a worker's memory: the CUDA context "
+        "and cuBLAS workspace (0 on CPU)."
+    )
     available_bytes: int = Field(
         description="The smallest memory among the training workers on `device` (what fits there fits on each of "
         "them), or this machine's total memory (or its container's limit) when no training worker is running."

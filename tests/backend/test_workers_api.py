@@ -1,21 +1,31 @@
 """The worker registry on both stacks: real workers list themselves with their device and memory and leave when they
 stop, stale rows are hidden, and the run estimate compares with the live training workers."""
 
+import math
 import re
 from pathlib import Path
 from typing import Any
 
+import pytest
+import torch
 from fastapi.testclient import TestClient
 from sqlalchemy import select
+from transformers import AutoTokenizer
 
 from backend.core import machine
 from backend.core.config import get_settings
 from backend.core.db import get_sessionmaker
-from backend.models import Worker
+from backend.models import DatasetExample, Split, Worker
+from domain.config import TrainingConfig
+from domain.estimate import CUDA_CONTEXT_BYTES, HEADROOM_SHARE, HardwareChoice
+from domain.records import RECORD
+from domain.templates import TemplateContext
 from tests.conftest import Stack
-from tests.factories import create_dataset, create_worker
+from tests.factories import create_dataset, create_worker, token_stats
 from tests.processes import celery_worker, wait_until_ready
 from worker.registry import Presence, describe
+from worker.training.hardware import choose_hardware_here
+from worker.training.sft_data import load_training_tokenizer, tokenized_dataset
 
 
 def _workers(client: TestClient) -> list[dict[str, Any]]:
@@ -62,7 +72,8 @@ class TestListWorkers:
                     "device": "cpu",
                     "device_name": worker["device_name"],
                     "memory_bytes": worker["memory_bytes"],
-                    "needs_bytes": estimate["total_bytes"],
+                    "method": "lora",
+                    "needs_bytes": estimate["total_bytes"],  # resident memory: no context to add on CPU
                     "fits": True,
                 }
             ]
@@ -75,19 +86,24 @@ class TestListWorkers:
             # one: this machine has no GPU, so the test writes what such a worker writes when it registers.
             gpu = create_worker(hostname="gpu-small.example", device_name="NVIDIA Tiny GPU", memory_bytes=256 * 2**20)
             estimate = _estimate(client, dataset)
-            assert estimate["device"] == "cuda"  # with method auto, the GPU worker trains with QLoRA
+            assert estimate["device"] == "cuda"  # with method auto, a GPU too small for LoRA trains with QLoRA
             assert estimate["method"] == "qlora"
+            assert estimate["method_reason"].startswith("method auto: QLoRA, the least memory, though it needs")
             by_host = {w["hostname"]: w for w in estimate["compared_with"]}
             assert by_host["gpu-small.example"]["fits"] is False
-            assert by_host["gpu-small.example"]["needs_bytes"] == estimate["total_bytes"] > 256 * 2**20
+            assert by_host["gpu-small.example"]["method"] == "qlora"
+            # Compared with the GPU's memory: the allocator's peak plus the CUDA context.
+            assert estimate["context_bytes"] == CUDA_CONTEXT_BYTES
+            needs = estimate["total_bytes"] + CUDA_CONTEXT_BYTES
+            assert by_host["gpu-small.example"]["needs_bytes"] == needs > 256 * 2**20
             assert by_host[worker["hostname"]]["fits"] is True
             assert by_host[worker["hostname"]]["needs_bytes"] == on_cpu  # each worker is compared on its device
             assert estimate["fits"] is False
             assert estimate["verdict"] == "some_too_small"
             assert estimate["available_bytes"] == 256 * 2**20  # the smallest GPU among the GPU workers
-            needs = f"{estimate['total_bytes'] / 1e9:.1f} GB"
             assert estimate["warning"].startswith(
-                f"fits on 1 of 2 training workers; too small: gpu-small.example has 0.3 GB (cuda), needs {needs}. "
+                f"fits on 1 of 2 training workers; too small: gpu-small.example has 0.3 GB (cuda), needs "
+                f"{needs / 1e9:.1f} GB. "
                 "A run goes to whichever worker is free: on a too-small GPU it runs out of memory, then retries "
                 "with smaller micro-batches"
             )
@@ -139,7 +155,7 @@ class TestEstimateAgainstWorkers:
         assert (estimate["fits"], estimate["verdict"]) == (False, "wont_fit")
         assert [w["fits"] for w in estimate["compared_with"]] == [False, False]
         assert estimate["available_bytes"] == 1_000_000_000
-        needs = f"{estimate['total_bytes'] / 1e9:.1f} GB"
+        needs = f"{(estimate['total_bytes'] + estimate['context_bytes']) / 1e9:.1f} GB"
         warning = estimate["warning"]
         assert warning.startswith(
             f"will not fit on any of the 2 training workers: gpu-b.example has 2.0 GB (cuda), needs {needs}; try batch "
@@ -149,17 +165,59 @@ class TestEstimateAgainstWorkers:
         assert [w["fits"] for w in smaller["compared_with"]] == [False, True]
         assert smaller["verdict"] == "some_too_small"
         assert "too small: gpu-a.example has 1.0 GB (cuda)" in smaller["warning"]
-        assert "not yet calibrated on a GPU" in smaller["note"]
+        assert "plus 0.5 GB of CUDA context when compared with a GPU's memory" in smaller["note"]
 
     def test_close_to_a_workers_memory_may_not_fit(self, client: TestClient) -> None:
         create_worker(hostname="gpu-a.example", memory_bytes=3_500_000_000)
         estimate = _estimate(client, create_dataset(client, count=12))
-        assert 0.8 * 3_500_000_000 < estimate["total_bytes"] <= 3_500_000_000
+        needs_bytes = estimate["total_bytes"] + estimate["context_bytes"]
+        assert 0.8 * 3_500_000_000 < needs_bytes <= 3_500_000_000
         assert (estimate["fits"], estimate["verdict"]) == (True, "tight")
-        needs = f"{estimate['total_bytes'] / 1e9:.1f} GB"
+        needs = f"{needs_bytes / 1e9:.1f} GB"
         assert estimate["warning"] == (
             f"may not fit: needs about {needs} of gpu-a.example's 3.5 GB, and the estimate can be 25% off"
         )
+
+    @pytest.mark.usefixtures("light_worker")
+    def test_method_auto_is_what_the_worker_chooses_on_that_gpu(
+        self, client: TestClient, model: str, tiny_model: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: True)  # a GPU of this decade
+        dataset = create_dataset(client, count=24)
+        assert token_stats(client, dataset["id"], base_model=model).status_code == 200
+        # What a worker with this GPU decides once it has tokenised the run's splits, as train() does.
+        with get_sessionmaker()() as session:
+            records = session.scalars(
+                select(DatasetExample.record).where(
+                    DatasetExample.dataset_id == dataset["id"], DatasetExample.split != Split.TEST
+                )
+            )
+            examples = [RECORD.validate_python(record) for record in records]
+        config = TrainingConfig()
+        tokenizer = load_training_tokenizer(str(tiny_model), AutoTokenizer.from_pretrained(tiny_model))
+        tokenized, _, _ = tokenized_dataset(config, examples, TemplateContext(), tokenizer)
+        lengths = [len(ids) for ids in tokenized["input_ids"]]
+
+        def on_worker(memory: int) -> HardwareChoice:
+            return choose_hardware_here(
+                config, str(tiny_model), lengths, dataset["num_validation"], device="cuda", memory_bytes=memory
+            )
+
+        lora = on_worker(10**12).estimate
+        roomy, snug = 10**12, math.ceil(lora.device_bytes / HEADROOM_SHARE) - 1  # snug: LoRA would leave < 20%
+        create_worker(hostname="gpu-roomy.example", memory_bytes=roomy)
+        create_worker(hostname="gpu-snug.example", memory_bytes=snug)
+        estimate = _estimate(client, dataset, base_model=model)
+
+        by_host = {w["hostname"]: w for w in estimate["compared_with"]}
+        for host, memory, method in (("gpu-roomy.example", roomy, "lora"), ("gpu-snug.example", snug, "qlora")):
+            worker = on_worker(memory)
+            assert worker.hardware.method == by_host[host]["method"] == method
+            assert by_host[host]["needs_bytes"] == worker.estimate.device_bytes
+            assert by_host[host]["fits"] is True
+        # The breakdown is the smallest GPU's, with the worker's log line for it.
+        assert (estimate["method"], estimate["method_reason"]) == ("qlora", on_worker(snug).reason)
+        assert estimate["verdict"] == "fits"
 
     def test_workers_sharing_a_host_are_named_with_their_ids(self, client: TestClient) -> None:
         first = create_worker(hostname="gpu-host.example", memory_bytes=1_000_000_000)

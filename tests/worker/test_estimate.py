@@ -1,6 +1,7 @@
 """The memory estimate: its arithmetic against PEFT and transformers, and its total against a measured peak."""
 
 import json
+import math
 import subprocess
 import sys
 from pathlib import Path
@@ -11,12 +12,18 @@ import pytest
 from domain.config import TrainingConfig
 from domain.estimate import (
     CPU_PROCESS_BYTES,
+    CUDA_CONTEXT_BYTES,
+    HEADROOM_SHARE,
+    HardwareChoice,
     architecture,
+    choose_hardware,
     estimate_memory,
     estimate_seconds,
+    format_bytes,
     lora_parameters,
     training_tokens,
 )
+from domain.hardware import Device
 from domain.records import AlpacaRecord
 from domain.templates import render
 from domain.tokenize import load_tokenizer, token_lengths
@@ -230,3 +237,66 @@ def test_estimate_within_25_percent_of_measured_peak(tiny_model: Path, tmp_path:
 
     error = (estimate.total_bytes - measured) / measured
     assert abs(error) <= 0.25, f"estimate {estimate.total_bytes / 1e9:.2f} GB, measured {measured / 1e9:.2f} GB"
+
+
+# The bundled SmolLM2-135M's config: big enough for the choice to depend on a small GPU's memory.
+SMOLLM2 = {
+    "model_type": "llama",
+    "hidden_size": 576,
+    "intermediate_size": 1536,
+    "num_hidden_layers": 30,
+    "num_attention_heads": 9,
+    "num_key_value_heads": 3,
+    "vocab_size": 49152,
+    "tie_word_embeddings": True,
+}
+
+
+class TestMethodAuto:
+    """Method auto by memory on a GPU: the figures are the estimate's, so the thresholds come from it too."""
+
+    def _choose(self, memory: int, device: Device = "cuda", **values: Any) -> HardwareChoice:
+        return choose_hardware(SMOLLM2, _config(**values), device=device, memory_bytes=memory, seq_len=256)
+
+    def test_the_cuda_peak_leaves_out_the_context_which_only_the_verdict_adds(self) -> None:
+        on_gpu = estimate_memory(SMOLLM2, _config(method="qlora"), device="cuda", seq_len=256)
+        assert on_gpu.breakdown.overhead < on_gpu.breakdown.activations  # allocator slack only
+        assert on_gpu.device_bytes == on_gpu.total_bytes + CUDA_CONTEXT_BYTES
+        on_cpu = estimate_memory(SMOLLM2, _config(), device="cpu", seq_len=256)
+        assert on_cpu.device_bytes == on_cpu.total_bytes  # resident memory already holds the process
+
+    def test_lora_on_bf16_weights_when_it_fits_with_headroom(self) -> None:
+        lora = estimate_memory(SMOLLM2, _config(method="lora"), device="cuda", seq_len=256)
+        memory = math.ceil(lora.device_bytes / HEADROOM_SHARE)
+        choice = self._choose(memory)
+        assert (choice.hardware.method, choice.hardware.precision) == ("lora", "bf16")
+        assert choice.estimate == lora
+        assert choice.reason == (
+            f"method auto: LoRA on bf16 weights: it needs {format_bytes(lora.device_bytes)} (peak "
+            f"{format_bytes(lora.total_bytes)} + 0.5 GB CUDA context), within 80% of the GPU's {format_bytes(memory)}"
+        )
+
+    def test_qlora_when_only_4_bit_fits(self) -> None:
+        lora = estimate_memory(SMOLLM2, _config(method="lora"), device="cuda", seq_len=256)
+        qlora = estimate_memory(SMOLLM2, _config(method="qlora"), device="cuda", seq_len=256)
+        assert qlora.device_bytes < lora.device_bytes
+        memory = math.ceil(lora.device_bytes / HEADROOM_SHARE) - 1  # LoRA would leave less than 20% to spare
+        choice = self._choose(memory)
+        assert choice.hardware.method == "qlora" and choice.estimate == qlora
+        assert choice.reason is not None
+        assert choice.reason.startswith(
+            f"method auto: QLoRA (4-bit weights): LoRA on bf16 weights would need {format_bytes(lora.device_bytes)}"
+        )
+        assert f"QLoRA needs {format_bytes(qlora.device_bytes)}" in choice.reason
+
+    def test_qlora_when_nothing_fits_and_it_says_so(self) -> None:
+        qlora = estimate_memory(SMOLLM2, _config(method="qlora"), device="cuda", seq_len=256)
+        choice = self._choose(qlora.device_bytes - 1)
+        assert choice.hardware.method == "qlora"
+        assert choice.reason is not None and choice.reason.endswith("it may run out of memory")
+
+    def test_lora_on_cpu_whatever_the_memory_and_the_asked_method_as_asked(self) -> None:
+        cpu = self._choose(10**6, device="cpu")
+        assert cpu.hardware.method == "lora" and cpu.reason is not None and "CPU" in cpu.reason
+        asked = self._choose(10**15, method="qlora")
+        assert (asked.hardware.method, asked.reason) == ("qlora", None)

@@ -1,11 +1,15 @@
 """The device this worker trains on, and the torch dtypes of the hardware resolution in domain.hardware."""
 
+import os
+from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 
 import torch
+from transformers import PretrainedConfig
 
 from domain.config import TrainingConfig
+from domain.estimate import HardwareChoice, choose_hardware, peak_seq_len
 from domain.hardware import Device, Hardware, resolve_hardware
 
 
@@ -16,7 +20,42 @@ def detect_device() -> Device:
 def hardware_for(config: TrainingConfig, device: Device | None = None) -> Hardware:
     """How `config` trains on `device` (default: this machine's)."""
     device = device or detect_device()
-    return resolve_hardware(config, device, bf16_supported=device != "cuda" or torch.cuda.is_bf16_supported())
+    return resolve_hardware(config, device, bf16_supported=_bf16_supported(device))
+
+
+def _bf16_supported(device: Device) -> bool:
+    return device != "cuda" or torch.cuda.is_bf16_supported()
+
+
+def device_memory_bytes(device: Device) -> int:
+    """The memory method auto is weighed against, as the worker registry reports it: the smallest GPU's, else RAM."""
+    if device == "cuda":
+        return min(torch.cuda.get_device_properties(i).total_memory for i in range(torch.cuda.device_count()))
+    return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+
+
+def choose_hardware_here(
+    config: TrainingConfig,
+    base_model_location: str,
+    lengths: Sequence[int],
+    validation_examples: int | None,
+    *,
+    device: Device | None = None,
+    memory_bytes: int | None = None,
+) -> HardwareChoice:
+    """domain.estimate.choose_hardware on this worker's device (or `device` with `memory_bytes`, in tests), from the
+    base model's config.json and the tokenised examples' `lengths`: what the API's estimate predicted."""
+    device = device or detect_device()
+    model_config, _ = PretrainedConfig.get_config_dict(base_model_location)
+    return choose_hardware(
+        model_config,
+        config,
+        device=device,
+        memory_bytes=memory_bytes if memory_bytes is not None else device_memory_bytes(device),
+        seq_len=peak_seq_len(lengths, config),
+        validation_examples=validation_examples,
+        bf16_supported=_bf16_supported(device),
+    )
 
 
 @cache

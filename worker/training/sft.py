@@ -32,7 +32,7 @@ from domain.hardware import Device, Hardware, ResolvedMethod, resolution_notes
 from domain.log import LogKind
 from domain.text import plural
 from worker.training.callbacks import LossWatchdog, SinkCallback, TrainingFlow, ValidationMonitor
-from worker.training.hardware import hardware_for, weights_dtype
+from worker.training.hardware import choose_hardware_here, hardware_for, weights_dtype
 from worker.training.memory import release_memory
 from worker.training.oom import is_out_of_memory
 from worker.training.pinned import pinned_examples
@@ -65,17 +65,27 @@ def train(
     checkpoint. See worker.training.callbacks for checkpoints, early stopping and the best model.
     `extra_callbacks` act after the run's own; `save=False` keeps the trained weights in memory only (a pre-flight).
     """
-    hardware = hardware_for(config)
-    bnb_config = quantization_config(config, hardware)
-    for note in resolution_notes(config, hardware):
-        sink.log(note, LogKind.WARNING)
-
     tokenizer = AutoTokenizer.from_pretrained(paths.base_model_location)
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     # Tokenised before the model loads, so a template or length problem fails in seconds.
     splits = _tokenize_splits(config, data, paths.base_model_location, tokenizer, sink)
     config = splits.config
+    # Method auto is resolved once, by the estimate against this device's memory: from here on the config names the
+    # method chosen, so the quantisation and the trainer's arguments follow it.
+    lengths = [
+        len(ids) for split in (splits.train, splits.validation) if split is not None for ids in split["input_ids"]
+    ]
+    choice = choose_hardware_here(
+        config, paths.base_model_location, lengths, len(splits.validation) if splits.validation is not None else None
+    )
+    if choice.reason is not None:
+        sink.log(choice.reason)
+    config = config.model_copy(update={"method": choice.hardware.method})
+    hardware = hardware_for(config)
+    bnb_config = quantization_config(config, hardware)
+    for note in resolution_notes(config, hardware):
+        sink.log(note, LogKind.WARNING)
     unquantised_eval_loss = paths.unquantised_base_eval_loss if paths.resume_from is not None else None
     if bnb_config is not None and splits.validation is not None and unquantised_eval_loss is None:
         # Before the quantised model loads, so memory holds one model at a time.
