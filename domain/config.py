@@ -9,6 +9,7 @@ Rules between fields are checked by field validators placed on the later field, 
 error: the worker resolves it and says so in the run's events.
 """
 
+import math
 from collections.abc import Mapping
 from typing import Any, Literal
 
@@ -35,6 +36,11 @@ EvalStrategy = Literal["steps", "epoch", "steps_and_epoch", "no"]
 # Full fine-tuning keeps fp32 weights, gradients and optimiser states for every parameter (~16 bytes each with AdamW):
 # beyond this size LoRA/QLoRA is the sensible method. The worker checks it once the model is loaded.
 FULL_FINE_TUNING_MAX_PARAMETERS = 1_500_000_000
+
+
+# Validation loss is measured about this many times per run when eval_steps is left empty (paced_eval_steps): a curve
+# and early stopping at any run length, without evaluating a long run every few steps.
+EVALUATIONS_PER_RUN = 20
 
 
 # numpy's seed (transformers.set_seed seeds Python, numpy and torch) must lie in 0..2^32-1.
@@ -244,13 +250,21 @@ class TrainingConfig(BaseModel):
 
     # --- Evaluation, logging, seed ---
     eval_strategy: EvalStrategy = Field(
-        "steps",
+        "steps_and_epoch",
         description=(
             "When to measure validation loss: every eval_steps, at each epoch end, both, or never "
             "(then no early stopping). It is also measured before training and after the last step."
         ),
     )
-    eval_steps: int = Field(5, ge=1, description="Validation loss every N steps. More often: finer curve, slower run.")
+    eval_steps: int | None = Field(
+        None,
+        ge=1,
+        json_schema_extra={"default_label": f"auto (~{EVALUATIONS_PER_RUN} per run)"},
+        description=(
+            f"Validation loss every N steps. Empty: paced by the run's length, about {EVALUATIONS_PER_RUN} times "
+            "per run. More often: finer curve and early stopping sooner, but each evaluation costs time."
+        ),
+    )
     pinned_examples: int = Field(
         8,
         ge=0,
@@ -422,6 +436,22 @@ class TrainingConfig(BaseModel):
         if value is not None and info.data.get("eval_strategy") == "no":
             raise ValueError("early stopping watches validation loss: set eval_strategy to steps, epoch or both")
         return value
+
+
+def paced_eval_steps(total_steps: int) -> int:
+    """Every how many optimiser steps a run of `total_steps` evaluates when eval_steps is empty: at most
+    EVALUATIONS_PER_RUN times (1000 steps: every 50; 30 steps: every 2, 15 times; 5 steps: every step)."""
+    return max(1, math.ceil(total_steps / EVALUATIONS_PER_RUN))
+
+
+def evaluation_steps(total_steps: int, eval_every: int | None, steps_per_epoch: int | None) -> list[int]:
+    """The steps where a run measures validation loss after training starts: every `eval_every` steps (None: not by
+    steps), each epoch's end (`steps_per_epoch`; None: not by epochs), and the last step, measured in any case."""
+    steps = {total_steps}
+    for every in (eval_every, steps_per_epoch):
+        if every is not None:
+            steps.update(range(every, total_steps + 1, every))
+    return sorted(steps)
 
 
 class InvalidConfig(ValueError):

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from transformers import TrainerControl, TrainerState, TrainingArguments
 
+from domain.config import TrainingConfig
 from domain.log import LogKind
 from tests.worker.conftest import RecordingSink
 from worker.training.callbacks import LossWatchdog, SinkCallback, TrainingFlow, ValidationMonitor
@@ -215,14 +216,14 @@ class TestSinkCallback:
 
 class TestTrainingFlow:
     def test_checkpoints_only_every_save_steps(self, args: TrainingArguments) -> None:
-        flow = TrainingFlow(evaluate_each_epoch=False)
+        flow = TrainingFlow(RecordingSink(), TrainingConfig(eval_strategy="steps"))
         for step, expected in ((95, True), (100, True), (97, False)):
             control = TrainerControl(should_save=True)
             flow.on_step_end(args, state_at(step, max_steps=step if step != 95 else 100), control)
             assert control.should_save is expected, step
 
     def test_evaluates_at_each_epoch_end_once(self, args: TrainingArguments) -> None:
-        flow = TrainingFlow(evaluate_each_epoch=True)
+        flow = TrainingFlow(RecordingSink(), TrainingConfig(eval_strategy="steps_and_epoch"))
         control = TrainerControl()
         flow.on_epoch_end(args, state_at(7), control)
         assert control.should_evaluate
@@ -231,5 +232,38 @@ class TestTrainingFlow:
         flow.on_epoch_end(args, state_at(14), control)
         assert not control.should_evaluate
         control = TrainerControl()
-        TrainingFlow(evaluate_each_epoch=False).on_epoch_end(args, state_at(7), control)
+        TrainingFlow(RecordingSink(), TrainingConfig(eval_strategy="steps")).on_epoch_end(args, state_at(7), control)
         assert not control.should_evaluate
+
+    @pytest.mark.parametrize(
+        ("config", "batches", "max_steps", "eval_steps", "evaluations"),
+        [
+            (TrainingConfig(eval_strategy="steps"), 10, 1000, 50, 20),
+            (TrainingConfig(eval_strategy="steps"), 10, 30, 2, 15),
+            (TrainingConfig(eval_strategy="steps"), 10, 3, 1, 3),
+            # The default adds each epoch's end. 2 epochs of 25 steps: every 3 steps (16), step 25, step 50.
+            (TrainingConfig(), 25, 50, 3, 16 + 2),
+            # Asked for: kept. Every 7 steps (5), the epoch ends 10-40 (4: 40 is the last step too).
+            (TrainingConfig(eval_steps=7), 10, 40, 7, 5 + 4),
+        ],
+    )
+    def test_eval_steps_paced_once_the_steps_are_known(
+        self,
+        args: TrainingArguments,
+        config: TrainingConfig,
+        batches: int,
+        max_steps: int,
+        eval_steps: int,
+        evaluations: int,
+    ) -> None:
+        sink = RecordingSink()
+        state = state_at(0, max_steps=max_steps)
+        state.eval_steps = args.eval_steps or 1  # what the Trainer computed from the arguments
+        if config.eval_steps is not None:
+            state.eval_steps = config.eval_steps
+        TrainingFlow(sink, config).on_train_begin(args, state, TrainerControl(), train_dataloader=range(batches))
+        assert state.eval_steps == eval_steps
+        assert sink.lines[-1].endswith(
+            f": {evaluations} evaluations after the base model's"
+            + (" (eval_steps paced to about 20 per run)" if config.eval_steps is None else "")
+        )

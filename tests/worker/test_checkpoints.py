@@ -18,7 +18,13 @@ from worker.training.types import RunPaths, SplitData, TrainingResult
 ROWS = [AlpacaRecord(instruction=f"Repeat the word twice: w{i}", output=f"w{i} w{i}") for i in range(24)]
 DATA = SplitData(train=ROWS[:18], validation=ROWS[18:22], test=[])
 CONFIG = TrainingConfig(
-    max_steps=7, per_device_train_batch_size=4, eval_steps=2, learning_rate=1e-2, save_steps=2, save_total_limit=2
+    max_steps=7,
+    per_device_train_batch_size=4,
+    eval_strategy="steps",
+    eval_steps=2,
+    learning_rate=1e-2,
+    save_steps=2,
+    save_total_limit=2,
 )
 
 

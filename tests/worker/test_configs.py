@@ -110,7 +110,7 @@ def test_every_option_reaches_sft_config(tmp_path: Path) -> None:
 def test_callback_options_reach_the_callbacks() -> None:
     callbacks = build_callbacks(NON_DEFAULTS, RecordingSink(), resumed_step=12)
     assert callbacks.sink.resumed_step == 12
-    assert callbacks.flow.evaluate_each_epoch is True
+    assert (callbacks.flow.evaluate_each_epoch, callbacks.flow.paced) == (True, False)
     assert callbacks.monitor.patience == 4
     assert callbacks.monitor.threshold == 0.01
     assert callbacks.monitor.keep_best is True
@@ -118,7 +118,8 @@ def test_callback_options_reach_the_callbacks() -> None:
 
     defaults = build_callbacks(TrainingConfig(), RecordingSink())
     assert defaults.sink.resumed_step == 0
-    assert defaults.flow.evaluate_each_epoch is False
+    # About 20 evaluations per run, and each epoch's end.
+    assert (defaults.flow.evaluate_each_epoch, defaults.flow.paced) == (True, True)
     assert defaults.monitor.patience is None
     assert defaults.monitor.keep_best is False
     assert defaults.watchdog.spike_factor == 5.0

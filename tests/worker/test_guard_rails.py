@@ -42,12 +42,15 @@ EARLY_STOPPING = TrainingConfig(
     method="full",
     max_steps=20,
     per_device_train_batch_size=8,
+    eval_strategy="steps",  # one batch is an epoch here: not at each epoch's end
     eval_steps=2,
     learning_rate=5e-2,
     lr_scheduler_type="constant",
     warmup_ratio=0.0,
     early_stopping_patience=2,
 )
+# The same steps with eval_steps paced: 40 steps at about 20 evaluations is every 2 steps.
+PACED_EARLY_STOPPING = EARLY_STOPPING.model_copy(update={"max_steps": 40, "eval_steps": None})
 
 
 @dataclass
@@ -65,12 +68,14 @@ class StoppedRun:
     output_dir: Path
 
 
-@pytest.fixture(scope="module")
-def early_stopped(tiny_model: Path, tmp_path_factory: pytest.TempPathFactory) -> StoppedRun:
+@pytest.fixture(scope="module", params=[EARLY_STOPPING, PACED_EARLY_STOPPING], ids=["eval_steps 2", "paced"])
+def early_stopped(
+    tiny_model: Path, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> StoppedRun:
     sink = CheckpointRecordingSink()
     output_dir = tmp_path_factory.mktemp("early-stopping")
     result = train(
-        EARLY_STOPPING, OVERFITTING, RunPaths(base_model_location=str(tiny_model), output_dir=output_dir), sink
+        request.param, OVERFITTING, RunPaths(base_model_location=str(tiny_model), output_dir=output_dir), sink
     )
     return StoppedRun(result, sink, output_dir)
 
@@ -78,7 +83,7 @@ def early_stopped(tiny_model: Path, tmp_path_factory: pytest.TempPathFactory) ->
 def test_early_stopping_fires_on_the_overfitting_set(early_stopped: StoppedRun) -> None:
     result, sink = early_stopped.result, early_stopped.sink
     evals = dict(sink.series("eval_loss"))
-    assert sorted(evals) == [0, 2, 4, 6, 8]  # stopped at step 8 of 20: validation loss rose at 6 and at 8
+    assert sorted(evals) == [0, 2, 4, 6, 8]  # stopped at step 8: validation loss rose at 6 and at 8
     assert evals[6] > evals[4] and evals[8] > evals[6]
     assert result.global_step == 8
     assert result.stop_reason == (

@@ -53,6 +53,14 @@ def test_eval_curve_starts_with_base_model_and_ends_at_last_step(trained: Traine
     assert "training 5 steps" in trained.sink.lines_of(LogKind.PROGRESS)
 
 
+def test_the_log_says_which_method_and_why(trained: TrainedRun) -> None:
+    assert (
+        "method auto: LoRA, as always on CPU (4-bit weights were measured to make small models worse there)"
+        in trained.sink.lines
+    )
+    assert "validation loss every 2 steps: 3 evaluations after the base model's" in trained.sink.lines
+
+
 def test_result_and_adapter(trained: TrainedRun) -> None:
     result = trained.result
     assert not result.cancelled

@@ -8,6 +8,7 @@ tracking or the overfitting check. On resume, the callbacks rebuild their histor
 import math
 import time
 from collections import deque
+from collections.abc import Sized
 from dataclasses import dataclass
 from pathlib import Path
 from statistics import fmean
@@ -15,6 +16,7 @@ from typing import Any
 
 from transformers import TrainerCallback, TrainerControl, TrainerState, TrainingArguments
 
+from domain.config import EVALUATIONS_PER_RUN, TrainingConfig, evaluation_steps, paced_eval_steps
 from domain.log import LogKind
 from domain.text import plural
 from worker.training.types import CheckpointSink, ProgressSink, TrainingSink
@@ -139,14 +141,48 @@ class SinkCallback(TrainerCallback):
 class TrainingFlow(TrainerCallback):
     """Evaluation and checkpoint cadence beyond the Trainer's own.
 
+    - eval_steps None with evaluation by steps: paced once the Trainer knows how many optimiser steps the run takes
+      (after tokenising, packing, epochs, batch, accumulation and max_steps): domain.config.paced_eval_steps.
     - eval_strategy "steps_and_epoch": the Trainer evaluates every eval_steps; this adds each epoch's end.
     - Checkpoints exactly every save_steps: the Trainer also saves one after the last step, a copy of the final
       adapter that train() saves anyway (with optimiser state: gigabytes for a 7B model).
     """
 
-    def __init__(self, evaluate_each_epoch: bool) -> None:
-        self.evaluate_each_epoch = evaluate_each_epoch
+    def __init__(self, sink: TrainingSink, config: TrainingConfig) -> None:
+        self.sink = sink
+        self.evaluate_each_epoch = config.eval_strategy == "steps_and_epoch"
+        self.by_steps = config.eval_strategy in ("steps", "steps_and_epoch")
+        self.paced = self.by_steps and config.eval_steps is None
         self._last_evaluated = -1
+
+    def on_train_begin(
+        self,
+        args: TrainingArguments,
+        state: TrainerState,
+        control: TrainerControl,
+        train_dataloader: Sized | None = None,
+        **kwargs: Any,
+    ) -> None:
+        if self.paced:
+            # The Trainer reads state.eval_steps (also after a resume, which restores the state saved with it).
+            state.eval_steps = paced_eval_steps(state.max_steps)
+        if not state.is_world_process_zero or (not self.by_steps and not self.evaluate_each_epoch):
+            return
+        steps_per_epoch = (
+            math.ceil(len(train_dataloader) / args.gradient_accumulation_steps)
+            if self.evaluate_each_epoch and train_dataloader is not None
+            else None
+        )
+        count = len(evaluation_steps(state.max_steps, state.eval_steps if self.by_steps else None, steps_per_epoch))
+        cadence = [
+            *([f"every {plural(state.eval_steps, 'step')}"] if self.by_steps else []),
+            *(["at each epoch's end"] if steps_per_epoch is not None and steps_per_epoch < state.max_steps else []),
+        ]
+        paced = f" (eval_steps paced to about {EVALUATIONS_PER_RUN} per run)" if self.paced else ""
+        self.sink.log(
+            f"validation loss {' and '.join(cadence) or 'at the end'}: {plural(count, 'evaluation')} after the base "
+            f"model's{paced}"
+        )
 
     def on_step_end(self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kwargs: Any) -> None:
         if state.global_step >= state.max_steps and state.save_steps and state.global_step % state.save_steps:

@@ -394,7 +394,7 @@ def build_callbacks(config: TrainingConfig, sink: TrainingSink, resumed_step: in
     """The run's callbacks, in the order they act: metrics out first, then the cadence, then the guard rails."""
     return Callbacks(
         sink=SinkCallback(sink, resumed_step=resumed_step),
-        flow=TrainingFlow(evaluate_each_epoch=config.eval_strategy == "steps_and_epoch"),
+        flow=TrainingFlow(sink, config),
         monitor=ValidationMonitor(
             sink, config.early_stopping_patience, config.early_stopping_threshold, keep_best=config.keeps_best
         ),

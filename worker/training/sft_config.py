@@ -128,6 +128,7 @@ def build_trainer_configs(
         # Otherwise a NaN/inf loss is logged as the running average, hiding it from the loss watchdog.
         "logging_nan_inf_filter": False,
         "eval_strategy": eval_strategy,
+        # None (paced): the Trainer starts from logging_steps; TrainingFlow sets it once the step count is known.
         "eval_steps": config.eval_steps,
         "save_strategy": "steps",
         "save_steps": config.save_steps,
