@@ -4,13 +4,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import torch
 from safetensors.torch import load_file
+from transformers import AutoModelForCausalLM, PreTrainedModel
 
 from domain.config import TrainingConfig
 from domain.log import LogKind
 from domain.records import AlpacaRecord
 from domain.templates import render
 from tests.worker.conftest import RecordingSink
+from worker.training import generate
 from worker.training.generate import generate_answers
 from worker.training.sft import train
 from worker.training.types import RunPaths, SplitData, TrainingResult
@@ -98,3 +101,28 @@ def test_generate_answers_one_per_prompt(trained: TrainedRun, tiny_model: Path) 
     assert all(isinstance(answer, str) for answer in tuned + base)
     assert tuned != base  # the adapter changes the model
     assert sink.lines
+
+
+def test_base_answers_reuse_the_loaded_base_model(
+    trained: TrainedRun, tiny_model: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The base model's answers come from the model loaded for the adapter's, adapter off: one load, and the same
+    answers as a base model loaded on its own (float32, greedy)."""
+    assert trained.result.weights_dir is not None
+    monkeypatch.setattr(generate, "model_dtype", lambda device: torch.float32)
+    loads: list[str] = []
+    from_pretrained = AutoModelForCausalLM.from_pretrained
+
+    def counted(location: str | Path, *args: object, **kwargs: object) -> PreTrainedModel:
+        loads.append(str(location))
+        return from_pretrained(location, *args, **kwargs)
+
+    monkeypatch.setattr(AutoModelForCausalLM, "from_pretrained", counted)
+    prompts = [render(CONFIG.template, example).prompt for example in DATA.test]
+    tuned, base = generate_answers(str(tiny_model), trained.result.weights_dir, prompts, 6)
+    assert loads == [str(tiny_model)]
+
+    fresh = generate.load_model(tiny_model, "cpu", torch.float32)
+    assert fresh.dtype == torch.float32
+    assert base == generate.answer(fresh, generate.load_tokenizer(str(tiny_model), None), prompts, 6)
+    assert tuned != base
