@@ -23,3 +23,7 @@ class HyperparameterSpec(BaseModel):
     choices: list[str] = Field(description="The allowed values of a choice, in the config's order; [] otherwise.")
     group: str = Field(description="The form section the field belongs to.")
     help: str = Field(description="What the field does, then its trade-off.")
+    default_label: str | None = Field(
+        description="How a form shows the default when it is not a value but a rule (eval_steps: paced by the run's "
+        "length); null: show `default`."
+    )

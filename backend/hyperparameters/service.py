@@ -128,6 +128,8 @@ def _spec(name: str, field: FieldInfo, group: str) -> HyperparameterSpec:
         elif isinstance(bound, annotated_types.Lt):
             maximum, maximum_exclusive = _number(bound.lt), True
 
+    extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
+    label = extra.get("default_label")  # a rule rather than a value, for the form (domain.config's eval_steps)
     return HyperparameterSpec(
         name=name,
         type=kind,
@@ -141,6 +143,7 @@ def _spec(name: str, field: FieldInfo, group: str) -> HyperparameterSpec:
         choices=choices,
         group=group,
         help=field.description or "",
+        default_label=label if isinstance(label, str) else None,
     )
 
 

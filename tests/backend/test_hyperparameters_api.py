@@ -60,6 +60,10 @@ class TestListHyperparameters:
         assert specs["prompt_template"]["nullable"] is True
         assert specs["completion_only_loss"]["default"] is True
         assert specs["lora_r"]["help"] == "LoRA rank. Higher: more capacity, more memory and time."
+        # A default that is a rule: the form shows it instead of "none".
+        assert (specs["eval_steps"]["default"], specs["eval_steps"]["nullable"]) == (None, True)
+        assert specs["eval_steps"]["default_label"] == "auto (~20 per run)"
+        assert specs["lora_r"]["default_label"] is None
 
     def test_lists_name_their_entries(self, client: TestClient) -> None:
         specs = _specs(client)

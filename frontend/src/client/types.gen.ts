@@ -913,9 +913,15 @@ export type ComparedWorker = {
      */
     memory_bytes: number;
     /**
+     * Method
+     *
+     * How the run trains on this worker: with method auto, LoRA on a GPU where it fits with headroom, else QLoRA; LoRA on CPU.
+     */
+    method: string;
+    /**
      * Needs Bytes
      *
-     * The run's estimated peak on this worker's device (with method auto: QLoRA on CUDA, LoRA on CPU).
+     * What the run needs of this worker's memory with that method: the estimated peak plus, on CUDA, the CUDA context.
      */
     needs_bytes: number;
     /**
@@ -1402,9 +1408,15 @@ export type EstimateOut = {
     /**
      * Method
      *
-     * How the run trains on `device`: lora, qlora, lora_8bit or full.
+     * How the run trains on `device` (on its smallest worker there): lora, qlora, lora_8bit or full.
      */
     method: string;
+    /**
+     * Method Reason
+     *
+     * Why method auto gives `method` there, with the figures: the line the worker's log will show. Null when the run names its method.
+     */
+    method_reason: string | null;
     /**
      * Seq Len Used
      *
@@ -1427,9 +1439,15 @@ export type EstimateOut = {
     /**
      * Total Bytes
      *
-     * Estimated peak memory of the training process on `device`.
+     * Estimated peak memory of the training process on `device`: resident memory on CPU; on CUDA the allocator's peak, comparable with torch.cuda.max_memory_allocated and the run's measured peak.
      */
     total_bytes: number;
+    /**
+     * Context Bytes
+     *
+     * Device memory outside that peak, added when comparing with a worker's memory: the CUDA context and cuBLAS workspace (0 on CPU).
+     */
+    context_bytes: number;
     /**
      * Available Bytes
      *
@@ -1964,6 +1982,12 @@ export type HyperparameterSpec = {
      * What the field does, then its trade-off.
      */
     help: string;
+    /**
+     * Default Label
+     *
+     * How a form shows the default when it is not a value but a rule (eval_steps: paced by the run's length); null: show `default`.
+     */
+    default_label: string | null;
 };
 
 /**

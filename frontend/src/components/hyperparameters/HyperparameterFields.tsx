@@ -26,7 +26,9 @@ function Field({
   onChange: (value: string) => void;
 }) {
   const fromPreset = presetValue !== undefined;
-  const effective = formatOverride(spec, fromPreset ? presetValue : spec.default);
+  // A default that is a rule (eval_steps: paced by the run's length) reads as the rule, not as "none".
+  const defaultText = spec.default_label ?? formatOverride(spec, spec.default);
+  const effective = fromPreset ? formatOverride(spec, presetValue) : defaultText;
   const id = `hp-${spec.name}`;
   const changed = value !== "";
   const common = {
@@ -86,7 +88,7 @@ function Field({
         {spec.help}
         <span className="hp-meta">
           {" "}
-          Default <span className="mono">{formatOverride(spec, spec.default)}</span>
+          Default <span className="mono">{defaultText}</span>
           {fromPreset ? (
             <>
               {" "}
@@ -95,7 +97,7 @@ function Field({
           ) : null}
           {range ? ` · ${range}` : ""}
           {spec.type === "list" ? ` · ${listEntryNoun(spec)}s, separated by commas` : ""}
-          {spec.nullable ? " · 'none' to disable" : ""}
+          {spec.nullable ? (spec.default_label ? " · 'none' for the default" : " · 'none' to disable") : ""}
         </span>
       </div>
     </div>

@@ -16,6 +16,7 @@ function spec(name: string, type: HyperparameterSpec["type"], value: Hyperparame
     choices: [],
     group: "Training",
     help: "",
+    default_label: null,
   };
 }
 

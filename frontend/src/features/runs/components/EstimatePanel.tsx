@@ -82,6 +82,9 @@ function EstimateBody({ estimate }: { estimate: EstimateOut }) {
     <div className="estimate">
       <div className="estimate-headline" data-testid="estimate-peak">
         Peak memory ≈ <strong className="mono">{formatMemory(estimate.total_bytes)}</strong>
+        {estimate.context_bytes > 0 ? (
+          <span className="muted"> + {formatMemory(estimate.context_bytes)} CUDA context</span>
+        ) : null}
         <span className="muted">
           {workers === 0
             ? ` of ${formatMemory(estimate.available_bytes)} on this machine`
@@ -99,6 +102,11 @@ function EstimateBody({ estimate }: { estimate: EstimateOut }) {
         >
           <div className="notice-title">{VERDICTS[estimate.verdict].title}</div>
           <div className="notice-message">{warningText(estimate.warning)}</div>
+        </div>
+      ) : null}
+      {estimate.method_reason ? (
+        <div className="muted small" data-testid="estimate-method">
+          {estimate.method_reason.charAt(0).toUpperCase() + estimate.method_reason.slice(1)}.
         </div>
       ) : null}
       <TimeEstimate estimate={estimate} />
