@@ -34,6 +34,7 @@ class TestListHyperparameters:
             "choices": [],
             "group": "LoRA / quantisation",
             "help": "",
+            "default_label": None,
         }
         lr = specs["learning_rate"]
         assert (lr["type"], lr["minimum"], lr["minimum_exclusive"], lr["maximum"], lr["maximum_exclusive"]) == (
