@@ -34,8 +34,9 @@ BUILTIN_PRESETS = (
         name="Studio default (LoRA on CPU, QLoRA on GPU)",
         description=(
             "The defaults: r=16, alpha=32, dropout 0.05 on all linear layers, AdamW lr 2e-4, cosine with 3% warmup, "
-            "2 epochs, batch 8. 4-bit NF4 base weights on a GPU; full precision on CPU, where 4-bit was measured "
-            "to hurt small models."
+            "2 epochs, batch 8, validation about 20 times per run and at each epoch's end. On a GPU, bf16 base "
+            "weights when the memory estimate fits with 20% to spare, else 4-bit NF4; full precision on CPU, where "
+            "4-bit was measured to hurt small models."
         ),
         hyperparameters={},
     ),
