@@ -2617,6 +2617,12 @@ export type MetricEvent = {
  */
 export type MetricOut = {
     /**
+     * Value
+     *
+     * The value; null when it is not a finite number (see non_finite).
+     */
+    value: number | null;
+    /**
      * Id
      */
     id: number;
@@ -2633,13 +2639,15 @@ export type MetricOut = {
      */
     name: string;
     /**
-     * Value
-     */
-    value: number;
-    /**
      * Time
      */
     time: string;
+    /**
+     * Non Finite
+     *
+     * "NaN", "Infinity" or "-Infinity" when the value is not a finite number (value is null then); null when it is.
+     */
+    readonly non_finite: 'NaN' | 'Infinity' | '-Infinity' | null;
 };
 
 /**
@@ -2647,17 +2655,25 @@ export type MetricOut = {
  */
 export type MetricPayload = {
     /**
+     * Value
+     *
+     * The value; null when it is not a finite number (see non_finite).
+     */
+    value: number | null;
+    /**
      * Name
      */
     name: string;
     /**
-     * Value
-     */
-    value: number;
-    /**
      * Epoch
      */
     epoch: number | null;
+    /**
+     * Non Finite
+     *
+     * "NaN", "Infinity" or "-Infinity" when the value is not a finite number (value is null then); null when it is.
+     */
+    readonly non_finite: 'NaN' | 'Infinity' | '-Infinity' | null;
 };
 
 /**
@@ -4963,6 +4979,83 @@ export type JudgeUpdateWritable = {
 };
 
 /**
+ * MetricEvent
+ *
+ * A metric point; id is a MetricOut id.
+ */
+export type MetricEventWritable = {
+    /**
+     * Id
+     */
+    id: number;
+    /**
+     * Type
+     */
+    type: 'metric';
+    /**
+     * Run Id
+     */
+    run_id: number;
+    /**
+     * Step
+     */
+    step: number | null;
+    payload: MetricPayloadWritable;
+};
+
+/**
+ * MetricOut
+ */
+export type MetricOutWritable = {
+    /**
+     * Value
+     *
+     * The value; null when it is not a finite number (see non_finite).
+     */
+    value: number | null;
+    /**
+     * Id
+     */
+    id: number;
+    /**
+     * Step
+     */
+    step: number;
+    /**
+     * Epoch
+     */
+    epoch: number | null;
+    /**
+     * Name
+     */
+    name: string;
+    /**
+     * Time
+     */
+    time: string;
+};
+
+/**
+ * MetricPayload
+ */
+export type MetricPayloadWritable = {
+    /**
+     * Value
+     *
+     * The value; null when it is not a finite number (see non_finite).
+     */
+    value: number | null;
+    /**
+     * Name
+     */
+    name: string;
+    /**
+     * Epoch
+     */
+    epoch: number | null;
+};
+
+/**
  * Page[EvaluationOut]
  */
 export type PageEvaluationOutWritable = {
@@ -4970,6 +5063,20 @@ export type PageEvaluationOutWritable = {
      * Items
      */
     items: Array<EvaluationOutWritable>;
+    /**
+     * Total
+     */
+    total: number;
+};
+
+/**
+ * Page[MetricOut]
+ */
+export type PageMetricOutWritable = {
+    /**
+     * Items
+     */
+    items: Array<MetricOutWritable>;
     /**
      * Total
      */
@@ -5038,6 +5145,24 @@ export type RunCreateWritable = {
      */
     webhook_secret?: string | null;
 };
+
+/**
+ * RunEvent
+ *
+ * The one envelope {id, type, run_id, step, payload} for everything a run reports, whatever the transport.
+ *
+ * `type` says which payload it carries and is also the SSE event name. A named root model, so the union is one
+ * schema in OpenAPI (the generated client's type of an SSE message).
+ */
+export type RunEventWritable = ({
+    type: 'metric';
+} & MetricEventWritable) | ({
+    type: 'log_line';
+} & LogLineEvent) | ({
+    type: 'status';
+} & StatusEvent) | ({
+    type: 'reconnect';
+} & ReconnectEvent);
 
 /**
  * RunUpdate
