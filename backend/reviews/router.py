@@ -3,7 +3,7 @@ version made from them."""
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi import APIRouter, Query, Response, status
 from fastapi.responses import StreamingResponse
 
 from backend.auth.dependencies import CreatorUser, CurrentUser
@@ -11,8 +11,7 @@ from backend.core.db import SessionDep
 from backend.core.errors import Conflict, Invalid, NotFound, error_responses
 from backend.core.params import Id
 from backend.core.storage import StorageDep
-from backend.evaluations.service import get_evaluation
-from backend.models import Evaluation
+from backend.evaluations.dependencies import EvaluationDep
 from backend.reviews import dataset, export, service
 from backend.reviews.schemas import (
     DerivedDatasetOut,
@@ -28,13 +27,6 @@ router = APIRouter(prefix="/api/evaluations/{evaluation_id}/reviews", tags=["rev
 
 # A stale edit answers 409 with the review as stored now.
 CONFLICT: dict[int | str, dict[str, object]] = {Conflict.status_code: {"model": ReviewConflictBody}}
-
-
-def load_evaluation(session: SessionDep, user: CurrentUser, evaluation_id: Id) -> Evaluation:
-    return get_evaluation(session, evaluation_id, user)
-
-
-EvaluationDep = Annotated[Evaluation, Depends(load_evaluation)]
 
 
 @router.get("", response_model=list[ReviewOut], operation_id="listReviews", responses=error_responses(NotFound))

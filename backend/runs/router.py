@@ -9,7 +9,7 @@ from starlette.concurrency import run_in_threadpool
 from backend.auth.dependencies import CreatorUser, CurrentUser
 from backend.core.db import SessionDep
 from backend.core.errors import Conflict, Invalid, NotFound, error_responses
-from backend.core.params import Id, Position
+from backend.core.params import Id, Position, id_list_query
 from backend.core.schemas import Page
 from backend.core.storage import Storage, StorageDep
 from backend.core.webhooks import announce
@@ -111,7 +111,7 @@ def list_runs(
 def compare_runs(
     session: SessionDep,
     user: CurrentUser,
-    ids: Annotated[str, Query(max_length=100, description="2 to 6 different run ids, comma-separated: 1,2,3.")],
+    ids: Annotated[str, id_list_query("run", compare.MIN_COMPARED, compare.MAX_COMPARED)],
 ) -> RunComparisonOut:
     """Runs side by side: the settings that differ between them (dataset, base model, preset, hyperparameters),
     their final and best validation loss against their base model's, and their automatic test evaluations' metrics

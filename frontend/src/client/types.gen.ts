@@ -7697,7 +7697,7 @@ export type RankEvaluationsData = {
         /**
          * Evaluation Ids
          *
-         * Three or more evaluation ids, comma-separated: 1,2,3.
+         * 3 to 20 different evaluation ids, comma-separated: 1,2,3.
          */
         evaluation_ids: string;
     };
