@@ -6181,7 +6181,7 @@ export type ListRunsData = {
          *
          * A field, with '-' before it for descending: created_at, name, status, dataset, base_model, preset, best_val_loss, rouge_l, rouge_l_change, duration. Runs without the figure come last.
          */
-        sort?: string;
+        sort?: 'created_at' | '-created_at' | 'name' | '-name' | 'status' | '-status' | 'dataset' | '-dataset' | 'base_model' | '-base_model' | 'preset' | '-preset' | 'best_val_loss' | '-best_val_loss' | 'rouge_l' | '-rouge_l' | 'rouge_l_change' | '-rouge_l_change' | 'duration' | '-duration';
         /**
          * Limit
          *
