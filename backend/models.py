@@ -1,5 +1,6 @@
 """Database tables. Relationships refuse lazy loading: a query says what it needs."""
 
+import math
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -59,6 +60,24 @@ class UTCDateTime(TypeDecorator[datetime]):
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         return _as_utc(value)
+
+
+class MetricFloat(TypeDecorator[float]):
+    """A float that keeps NaN and ±Infinity: a diverging run's loss is recorded, not dropped.
+
+    Both databases store ±Infinity as it is. NaN is stored as NULL on both (SQLite turns a NaN into NULL anyway;
+    PostgreSQL would keep it, but then its MIN and MAX would rank NaN above every number), so the column is nullable
+    only for NaN, and a NULL reads back as NaN.
+    """
+
+    impl = Float
+    cache_ok = True
+
+    def process_bind_param(self, value: float | None, dialect: Dialect) -> float | None:
+        return None if value is None or math.isnan(value) else value
+
+    def process_result_value(self, value: float | None, dialect: Dialect) -> float:
+        return math.nan if value is None else value
 
 
 def _as_utc(value: datetime | None) -> datetime | None:
@@ -389,7 +408,7 @@ class Metric(Base):
     step: Mapped[int]
     epoch: Mapped[float | None]
     name: Mapped[str] = mapped_column(String(100))
-    value: Mapped[float]
+    value: Mapped[float] = mapped_column(MetricFloat, nullable=True)  # NaN and ±Infinity too: see MetricFloat
     time: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -5,6 +5,7 @@ pairs and the width doubles. So the list never reads a run's metrics: it shows b
 MAX_BUCKETS bucket means (fewer while the run has fewer points), however long the run trains.
 """
 
+import math
 from collections.abc import Iterable
 from typing import TypedDict
 
@@ -21,8 +22,11 @@ def empty() -> SparklineState:
     return {"width": 1, "sums": [], "counts": []}
 
 
-def add(state: SparklineState | None, step: int, value: float) -> SparklineState:
-    """The state with one more point; `state` is not changed."""
+def add(state: SparklineState | None, step: int, value: float) -> SparklineState | None:
+    """The state with one more point; `state` is not changed. A NaN/inf point is left out: it would make its bucket's
+    mean non-finite, which JSON cannot store (the run's chart marks it instead)."""
+    if not math.isfinite(value):
+        return state
     current = state or empty()
     width, sums, counts = current["width"], list(current["sums"]), list(current["counts"])
     while step // width >= MAX_BUCKETS:

@@ -1,5 +1,6 @@
 """The worker's reads and writes of run state. State lives in the database, never in Celery results."""
 
+import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -111,9 +112,13 @@ def prepare_resume(run_id: int) -> Resume | None:
         return Resume(
             storage.local_path(usable.storage_key),
             usable.step,
-            step_zero.get("eval_loss"),
-            step_zero.get(UNQUANTISED_EVAL_LOSS),
+            _finite(step_zero.get("eval_loss")),
+            _finite(step_zero.get(UNQUANTISED_EVAL_LOSS)),
         )
+
+
+def _finite(value: float | None) -> float | None:
+    return value if value is not None and math.isfinite(value) else None
 
 
 def _recompute_list_figures(session: Session, run_id: int) -> None:
@@ -126,7 +131,10 @@ def _recompute_list_figures(session: Session, run_id: int) -> None:
         .where(Run.id == run_id)
         .values(
             step=max((p.step for p in points), default=None),
-            best_eval_loss=min((p.value for p in points if p.name == "eval_loss" and p.step > 0), default=None),
+            best_eval_loss=min(
+                (p.value for p in points if p.name == "eval_loss" and p.step > 0 and math.isfinite(p.value)),
+                default=None,
+            ),
             loss_sparkline=sparkline.build((p.step, p.value) for p in points if p.name == "train_loss"),
         )
     )

@@ -1,5 +1,6 @@
 """Where a training run reports to in the studio: the database, which the API streams from."""
 
+import math
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -21,7 +22,12 @@ def list_figures(run: Row[tuple[float | None, Any]], step: int, values: Mapping[
     figures: dict[str, Any] = {}
     eval_loss = values.get("eval_loss")
     # Step 0's validation loss is the base model's, not something fine-tuning reached.
-    if eval_loss is not None and step > 0 and (run.best_eval_loss is None or eval_loss < run.best_eval_loss):
+    if (
+        eval_loss is not None
+        and step > 0
+        and math.isfinite(eval_loss)
+        and (run.best_eval_loss is None or eval_loss < run.best_eval_loss)
+    ):
         figures["best_eval_loss"] = eval_loss
     if "train_loss" in values:
         figures["loss_sparkline"] = sparkline.add(run.loss_sparkline, step, values["train_loss"])

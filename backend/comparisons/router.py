@@ -18,7 +18,7 @@ from backend.comparisons.schemas import (
 )
 from backend.core.db import SessionDep
 from backend.core.errors import Conflict, Invalid, NotFound, error_responses
-from backend.core.params import Id
+from backend.core.params import Id, id_list_query
 from backend.models import Comparison
 
 router = APIRouter(prefix="/api/comparisons", tags=["comparisons"])
@@ -61,9 +61,7 @@ def list_comparisons(
 def rank_evaluations(
     session: SessionDep,
     user: CurrentUser,
-    evaluation_ids: Annotated[
-        str, Query(max_length=500, description="Three or more evaluation ids, comma-separated: 1,2,3.")
-    ],
+    evaluation_ids: Annotated[str, id_list_query("evaluation", service.MIN_RANKED, service.MAX_RANKED)],
 ) -> RankingOut:
     """Bradley-Terry strengths from every decisive blind vote between any two of the evaluations, with 95% bootstrap
     intervals, best first."""

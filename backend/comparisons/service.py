@@ -22,6 +22,7 @@ from backend.comparisons.schemas import (
     VoteOut,
 )
 from backend.core.errors import Conflict, Invalid, NotFound
+from backend.core.params import parse_id_list
 from backend.evaluations.service import get_evaluation
 from backend.models import (
     AnswerSource,
@@ -293,20 +294,16 @@ def vote(session: Session, comparison: Comparison, user: User, request: VoteIn) 
 
 
 def parse_ids(raw: str) -> list[int]:
-    try:
-        ids = list(dict.fromkeys(int(part) for part in raw.split(",") if part.strip()))
-    except ValueError:
-        raise Invalid(
-            f"evaluation_ids: '{raw}' is not a comma-separated list of evaluation ids, e.g. 1,2,3",
-            field="evaluation_ids",
-        ) from None
-    if not MIN_RANKED <= len(ids) <= MAX_RANKED:
-        raise Invalid(
-            f"evaluation_ids: rank {MIN_RANKED} to {MAX_RANKED} different evaluations (got {len(ids)}); two are "
-            "compared by GET /api/comparisons/{id}",
-            field="evaluation_ids",
-        )
-    return ids
+    """`1,2,3` as evaluation ids: 3 to 20 different ones."""
+    return parse_id_list(
+        raw,
+        name="evaluation_ids",
+        noun="evaluation",
+        minimum=MIN_RANKED,
+        maximum=MAX_RANKED,
+        verb="rank",
+        advice="two are compared by GET /api/comparisons/{id}",
+    )
 
 
 def rank(session: Session, user: User, evaluation_ids: list[int]) -> RankingOut:

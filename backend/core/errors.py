@@ -26,6 +26,9 @@ class ErrorBody(BaseModel):
 class StudioError(Exception):
     status_code = 400
     headers: dict[str, str] = {}
+    # What `body` is: a subclass whose body carries more (the runs using a dataset, say) names its model here, so
+    # error_responses documents it.
+    body_model: type[ErrorBody] = ErrorBody
 
     def __init__(
         self,
@@ -122,5 +125,5 @@ def invalid_request(errors: Sequence[Any]) -> Invalid:
 
 
 def error_responses(*errors: type[StudioError]) -> dict[int | str, dict[str, object]]:
-    """For `responses=` on routes, so the OpenAPI schema lists what a route can answer."""
-    return {error.status_code: {"model": ErrorBody} for error in errors}
+    """For `responses=` on routes, so the OpenAPI schema lists what a route can answer, with each error's body."""
+    return {error.status_code: {"model": error.body_model} for error in errors}

@@ -6,7 +6,7 @@ from fastapi.responses import StreamingResponse
 
 from backend.auth.dependencies import CreatorUser, CurrentUser
 from backend.core.db import SessionDep
-from backend.core.errors import Conflict, Invalid, NotFound, TooLarge, Unavailable, error_responses
+from backend.core.errors import Invalid, NotFound, TooLarge, Unavailable, error_responses
 from backend.core.params import MAX_ID, Position
 from backend.core.schemas import Page
 from backend.core.storage import StorageDep
@@ -14,7 +14,6 @@ from backend.datasets import export, service
 from backend.datasets.dependencies import DatasetDep
 from backend.datasets.schemas import (
     ColumnMapping,
-    DatasetInUseBody,
     DatasetOut,
     DatasetUpdate,
     ExampleOut,
@@ -175,7 +174,7 @@ def update_dataset(session: SessionDep, dataset: DatasetDep, update: DatasetUpda
     "/{dataset_id}",
     status_code=status.HTTP_204_NO_CONTENT,
     operation_id="deleteDataset",
-    responses={**error_responses(NotFound), Conflict.status_code: {"model": DatasetInUseBody}},
+    responses=error_responses(NotFound, service.DatasetInUse),
 )
 def delete_dataset(session: SessionDep, storage: StorageDep, user: CreatorUser, dataset: DatasetDep) -> None:
     """Delete the dataset, its examples and files. 409 with `run_ids` when runs trained or evaluated on it: archive

@@ -409,6 +409,8 @@ def refuse_if_archived(dataset: Dataset) -> None:
 class DatasetInUse(Conflict):
     """Runs trained or evaluated on the dataset: the body names them."""
 
+    body_model = DatasetInUseBody
+
     def __init__(self, dataset: Dataset, run_ids: list[int]) -> None:
         runs = ", ".join(str(run_id) for run_id in run_ids)
         super().__init__(

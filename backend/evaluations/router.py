@@ -1,7 +1,7 @@
 from collections.abc import AsyncIterator
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, status
+from fastapi import APIRouter, Query, status
 from fastapi.responses import StreamingResponse
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
@@ -12,6 +12,7 @@ from backend.core.params import Id, Position
 from backend.core.schemas import Page
 from backend.core.storage import StorageDep
 from backend.evaluations import export, multiple_choice, service
+from backend.evaluations.dependencies import EvaluationDep
 from backend.evaluations.events import evaluation_events
 from backend.evaluations.schemas import (
     BenchmarkAnswerOut,
@@ -23,13 +24,6 @@ from backend.evaluations.schemas import (
 from backend.models import Evaluation
 
 router = APIRouter(prefix="/api/evaluations", tags=["evaluations"])
-
-
-def load_evaluation(session: SessionDep, user: CurrentUser, evaluation_id: Id) -> Evaluation:
-    return service.get_evaluation(session, evaluation_id, user)
-
-
-EvaluationDep = Annotated[Evaluation, Depends(load_evaluation)]
 
 
 @router.post(

@@ -3,38 +3,27 @@ version made from them."""
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi import APIRouter, Query, Response, status
 from fastapi.responses import StreamingResponse
 
 from backend.auth.dependencies import CreatorUser, CurrentUser
 from backend.core.db import SessionDep
-from backend.core.errors import Conflict, Invalid, NotFound, error_responses
+from backend.core.errors import Invalid, NotFound, error_responses
 from backend.core.params import Id
 from backend.core.storage import StorageDep
-from backend.evaluations.service import get_evaluation
-from backend.models import Evaluation
+from backend.evaluations.dependencies import EvaluationDep
 from backend.reviews import dataset, export, service
 from backend.reviews.schemas import (
     DerivedDatasetOut,
-    ReviewConflictBody,
     ReviewDatasetPreview,
     ReviewDatasetRequest,
     ReviewIn,
     ReviewOut,
     ReviewSummaryOut,
 )
+from backend.reviews.service import ReviewConflict
 
 router = APIRouter(prefix="/api/evaluations/{evaluation_id}/reviews", tags=["reviews"])
-
-# A stale edit answers 409 with the review as stored now.
-CONFLICT: dict[int | str, dict[str, object]] = {Conflict.status_code: {"model": ReviewConflictBody}}
-
-
-def load_evaluation(session: SessionDep, user: CurrentUser, evaluation_id: Id) -> Evaluation:
-    return get_evaluation(session, evaluation_id, user)
-
-
-EvaluationDep = Annotated[Evaluation, Depends(load_evaluation)]
 
 
 @router.get("", response_model=list[ReviewOut], operation_id="listReviews", responses=error_responses(NotFound))
@@ -55,8 +44,7 @@ def list_reviews(
     operation_id="saveReview",
     responses={
         status.HTTP_201_CREATED: {"model": ReviewOut, "description": "Your first review of this example."},
-        **error_responses(NotFound, Invalid),
-        **CONFLICT,
+        **error_responses(NotFound, Invalid, ReviewConflict),
     },
 )
 def save_review(
@@ -135,7 +123,7 @@ def create_dataset(
     "/{example_id}",
     status_code=status.HTTP_204_NO_CONTENT,
     operation_id="deleteReview",
-    responses={**error_responses(NotFound), **CONFLICT},
+    responses=error_responses(NotFound, ReviewConflict),
 )
 def delete_review(
     session: SessionDep,

@@ -36,6 +36,8 @@ from domain.scoring.metrics import JUDGE_SCORE
 class ReviewConflict(Conflict):
     """A stale edit: the body carries the review as stored now, for the page to reload."""
 
+    body_model = ReviewConflictBody
+
     def __init__(self, detail: str, current: ReviewOut | None) -> None:
         super().__init__(detail, field="version")
         self.body = ReviewConflictBody(**self.body.model_dump(), current=current)

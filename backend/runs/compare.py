@@ -7,8 +7,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backend.auth.ownership import can_see
-from backend.core.errors import Invalid, NotFound
-from backend.core.params import MAX_ID
+from backend.core.errors import NotFound
+from backend.core.params import parse_id_list
 from backend.evaluations.schemas import MetricValue
 from backend.models import AnswerSource, Dataset, Evaluation, EvaluationKind, Run, RunStatus, Split, User
 from backend.runs.compare_schemas import (
@@ -28,23 +28,7 @@ MAX_COMPARED = 6
 
 def parse_ids(raw: str) -> list[int]:
     """`1,2,3` as run ids: 2 to 6 different ones."""
-    field = "query.ids"
-    try:
-        ids = [int(part) for part in raw.split(",") if part.strip()]
-    except ValueError:
-        raise Invalid(f"ids: '{raw}' is not a comma-separated list of run ids, e.g. 1,2,3", field=field) from None
-    if not MIN_COMPARED <= len(ids) <= MAX_COMPARED:
-        raise Invalid(
-            f"ids: compare {MIN_COMPARED} to {MAX_COMPARED} runs (got {len(ids)}); select fewer or more", field=field
-        )
-    repeated = sorted({run_id for run_id in ids if ids.count(run_id) > 1})
-    if repeated:
-        listed = ", ".join(str(run_id) for run_id in repeated)
-        raise Invalid(f"ids: run {listed} is listed more than once; name each run once", field=field)
-    out_of_range = [run_id for run_id in ids if not 1 <= run_id <= MAX_ID]
-    if out_of_range:
-        raise Invalid(f"ids: {out_of_range[0]} is not a run id (1 to {MAX_ID})", field=field)
-    return ids
+    return parse_id_list(raw, name="ids", noun="run", minimum=MIN_COMPARED, maximum=MAX_COMPARED, verb="compare")
 
 
 def compare_runs(session: Session, user: User, run_ids: Sequence[int]) -> RunComparisonOut:

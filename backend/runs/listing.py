@@ -39,6 +39,8 @@ SORT_KEYS: dict[str, ColumnElement[Any]] = {
     "duration": Run.duration_seconds.expression,
 }
 
+# What GET /api/runs?sort= takes: a field, or "-" and a field for descending.
+SORT_VALUES = [value for field in SORT_KEYS for value in (field, f"-{field}")]
 NULLABLE_SORT_FIELDS = {"preset", "best_val_loss", "rouge_l", "rouge_l_change", "duration"}
 
 

@@ -2,6 +2,7 @@ from collections.abc import AsyncIterator, Sequence
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, status
+from pydantic import StringConstraints
 from sqlalchemy.orm import Session
 from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.concurrency import run_in_threadpool
@@ -9,11 +10,11 @@ from starlette.concurrency import run_in_threadpool
 from backend.auth.dependencies import CreatorUser, CurrentUser
 from backend.core.db import SessionDep
 from backend.core.errors import Conflict, Invalid, NotFound, error_responses
-from backend.core.params import Id, Position
+from backend.core.params import Id, Position, id_list_query
 from backend.core.schemas import Page
 from backend.core.storage import Storage, StorageDep
 from backend.core.webhooks import announce
-from backend.models import BASE_MODEL_NAME_CHARS, MAX_TAG_CHARS, Run, User
+from backend.models import BASE_MODEL_NAME_CHARS, MAX_TAG_CHARS, Run, RunStatus, User
 from backend.runs import artifacts, compare, lifecycle, listing, queue, service
 from backend.runs.compare_schemas import RunComparisonOut
 from backend.runs.dependencies import RunDep
@@ -32,6 +33,9 @@ from backend.runs.schemas import (
 )
 
 router = APIRouter(prefix="/api/runs", tags=["runs"])
+
+# One status parameter may name every status, comma-separated.
+STATUS_LIST_CHARS = len(",".join(RunStatus))
 
 
 @router.post(
@@ -61,10 +65,11 @@ def list_runs(
     session: SessionDep,
     user: CurrentUser,
     status: Annotated[
-        list[str],
+        list[Annotated[str, StringConstraints(max_length=STATUS_LIST_CHARS)]],
         Query(
+            max_length=len(RunStatus),
             description="Only runs in these states (queued, running, succeeded, failed, cancelled): repeat the "
-            "parameter or separate them with commas."
+            "parameter or separate them with commas.",
         ),
     ] = [],  # noqa: B006 - FastAPI copies a query default, it is never shared
     dataset_id: Annotated[Id | None, Query(description="Only runs on this dataset.")] = None,
@@ -80,6 +85,8 @@ def list_runs(
         str,
         Query(
             max_length=40,
+            # Stated for clients; listing refuses anything else with a message naming the fields.
+            json_schema_extra={"enum": listing.SORT_VALUES},
             description="A field, with '-' before it for descending: created_at, name, status, dataset, base_model, "
             "preset, best_val_loss, rouge_l, rouge_l_change, duration. Runs without the figure come last.",
         ),
@@ -111,7 +118,7 @@ def list_runs(
 def compare_runs(
     session: SessionDep,
     user: CurrentUser,
-    ids: Annotated[str, Query(max_length=100, description="2 to 6 different run ids, comma-separated: 1,2,3.")],
+    ids: Annotated[str, id_list_query("run", compare.MIN_COMPARED, compare.MAX_COMPARED)],
 ) -> RunComparisonOut:
     """Runs side by side: the settings that differ between them (dataset, base model, preset, hyperparameters),
     their final and best validation loss against their base model's, and their automatic test evaluations' metrics

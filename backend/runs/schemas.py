@@ -1,7 +1,8 @@
+import math
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, RootModel
+from pydantic import BaseModel, ConfigDict, Field, RootModel, computed_field, field_serializer
 
 from backend.core.params import Id
 from backend.models import BASE_MODEL_NAME_CHARS, MAX_TAG_CHARS, RunStatus
@@ -194,14 +195,39 @@ class CheckpointOut(BaseModel):
     created_at: datetime
 
 
-class MetricOut(BaseModel):
+NonFinite = Literal["NaN", "Infinity", "-Infinity"]
+
+
+class LoggedValue(BaseModel):
+    """A metric's value as JSON carries it. JSON has no NaN or Infinity, and a diverging run logs them: such a value
+    is sent as `value` null with `non_finite` naming it, so a client tells a NaN loss from a missing one."""
+
+    value: float = Field(description="The value; null when it is not a finite number (see non_finite).")
+
+    @field_serializer("value")
+    def _finite_or_null(self, value: float) -> float | None:
+        return value if math.isfinite(value) else None
+
+    @computed_field(  # type: ignore[prop-decorator]
+        description='"NaN", "Infinity" or "-Infinity" when the value is not a finite number (value is null then); '
+        "null when it is."
+    )
+    @property
+    def non_finite(self) -> NonFinite | None:
+        if math.isnan(self.value):
+            return "NaN"
+        if math.isinf(self.value):
+            return "Infinity" if self.value > 0 else "-Infinity"
+        return None
+
+
+class MetricOut(LoggedValue):
     model_config = ConfigDict(from_attributes=True)
 
     id: int
     step: int
     epoch: float | None
     name: str
-    value: float
     time: datetime
 
 
@@ -234,9 +260,8 @@ class RunLogLineOut(BaseModel):
     message: str
 
 
-class MetricPayload(BaseModel):
+class MetricPayload(LoggedValue):
     name: str
-    value: float
     epoch: float | None
 
 

@@ -183,11 +183,28 @@ class TestRanking:
         self, client: TestClient, pair_of_models: tuple[int, int, list[int]]
     ) -> None:
         a, b, _ = pair_of_models
-        two = client.get("/api/comparisons/ranking", params={"evaluation_ids": f"{a},{b},{a}"})
-        assert (two.status_code, two.json()["field"]) == (422, "evaluation_ids")
+        two = client.get("/api/comparisons/ranking", params={"evaluation_ids": f"{a},{b}"})
+        assert (two.status_code, two.json()["field"]) == (422, "query.evaluation_ids")
+        assert two.json()["detail"] == (
+            "evaluation_ids: rank 3 to 20 evaluations (got 2); two are compared by GET /api/comparisons/{id}"
+        )
         assert client.get("/api/comparisons/ranking", params={"evaluation_ids": "1,x"}).status_code == 422
         other = create_account("member@studio.test")
         hidden = client.get(
             "/api/comparisons/ranking", params={"evaluation_ids": f"{a},{b},{a + b}"}, headers=other.headers
         )
         assert hidden.status_code == 404
+
+    @pytest.mark.parametrize(
+        ("ids", "message"),
+        [
+            (",".join(str(i) for i in range(1, 22)), "evaluation_ids: rank 3 to 20 evaluations (got 21); two are "),
+            ("4,5,4", "evaluation_ids: evaluation 4 is listed more than once; name each evaluation once"),
+            ("1,2,2147483648", "evaluation_ids: 2147483648 is not an evaluation id (1 to 2147483647)"),
+        ],
+    )
+    def test_refused_selections(self, client: TestClient, ids: str, message: str) -> None:
+        response = client.get("/api/comparisons/ranking", params={"evaluation_ids": ids})
+        assert response.status_code == 422, response.text
+        assert response.json()["detail"].startswith(message)
+        assert response.json()["field"] == "query.evaluation_ids"

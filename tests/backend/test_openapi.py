@@ -1,4 +1,5 @@
 import json
+from typing import Any
 
 from backend.main import create_app
 from tests.conftest import REPO
@@ -31,7 +32,7 @@ def test_run_events_are_a_typed_union_in_the_schema() -> None:
         for name in ("MetricEvent", "LogLineEvent", "StatusEvent")
     }
     assert payloads == {
-        "MetricEvent": ["epoch", "name", "value"],
+        "MetricEvent": ["epoch", "name", "non_finite", "value"],
         "LogLineEvent": ["kind", "message", "time"],
         "StatusEvent": [
             "base_eval_loss",
@@ -55,3 +56,21 @@ def test_every_operation_documents_422_as_the_one_error_body() -> None:
         assert content["schema"] == {"$ref": "#/components/schemas/ErrorBody"}, operation["operationId"]
     assert "HTTPValidationError" not in schema["components"]["schemas"]
     assert schema["components"]["schemas"]["ErrorBody"]["properties"]["detail"]["type"] == "string"
+
+
+def test_query_bounds_are_declared() -> None:
+    """What the runs list, run comparison and ranking refuse is stated in the schema, so a client never sends it."""
+    paths = create_app().openapi()["paths"]
+
+    def schema_of(path: str, name: str) -> dict[str, Any]:
+        parameters = paths[path]["get"]["parameters"]
+        found: dict[str, Any] = next(p["schema"] for p in parameters if p["name"] == name)
+        return found
+
+    assert schema_of("/api/runs/compare", "ids")["pattern"] == r"^\d+(,\d+){1,5}$"
+    assert schema_of("/api/comparisons/ranking", "evaluation_ids")["pattern"] == r"^\d+(,\d+){2,19}$"
+    sort = schema_of("/api/runs", "sort")
+    assert {"created_at", "-created_at", "best_val_loss", "-duration"} <= set(sort["enum"])
+    status = schema_of("/api/runs", "status")
+    assert (status["maxItems"], status["items"]["maxLength"]) == (5, 41)
+    assert (schema_of("/api/runs", "limit")["minimum"], schema_of("/api/runs", "limit")["maximum"]) == (1, 200)

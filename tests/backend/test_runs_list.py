@@ -160,6 +160,8 @@ class TestListRuns:
             ({"limit": 0}, "query.limit", "query.limit"),
             ({"limit": 201}, "query.limit", "query.limit"),
             ({"offset": -1}, "query.offset", "query.offset"),
+            ({"status": ["queued"] * 6}, "query.status", "query.status: List should have at most 5 items"),
+            ({"status": "queued," * 10}, "query.status.0", "query.status.0: String should have at most 41"),
         ],
     )
     def test_bad_parameters_are_422_naming_them(
@@ -205,6 +207,9 @@ class TestUpdateRun:
             ({"tags": ["ok", " padded"]}, "tags.1"),
             ({"tags": ["x" * 41]}, "tags.0"),
             ({"note": "n" * 2001}, "note"),
+            ({"tags": [f"t{i}" for i in range(21)]}, "tags"),
+            ({"name": ""}, "name"),
+            ({"name": "n" * 201}, "name"),
             ({"status": "succeeded"}, "status"),
         ],
     )

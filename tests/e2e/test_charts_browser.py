@@ -2,6 +2,7 @@
 no training): every point drawn, axes that fit, smoothing, log scale, the x axis switch, a spike and a NaN kept."""
 
 import json
+import math
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -10,7 +11,9 @@ from typing import Any
 from playwright.sync_api import expect
 from sqlalchemy import insert
 
+from backend.core.config import get_settings
 from backend.core.db import get_sessionmaker
+from backend.core.storage import LocalStorage
 from backend.models import Metric, Run, RunStatus
 from tests.e2e.browser import (
     Studio,
@@ -20,6 +23,9 @@ from tests.e2e.browser import (
     studio_with_a_dataset,
     wait_until,
 )
+from worker import run_store
+from worker.leases import Lease
+from worker.sinks import DatabaseSink
 
 SHOTS = Path("/tmp/charts-shots")
 SPIKE_STEP = 12_345
@@ -89,7 +95,7 @@ def test_charts_with_one_two_and_twenty_thousand_points(tmp_path_factory) -> Non
         )
         many_rows = []
         for step in range(1, 20_001):
-            loss = 50.0 if step == SPIKE_STEP else 2.0 / step**0.3
+            loss = 50.0 if step == SPIKE_STEP else math.nan if step == NAN_STEP else 2.0 / step**0.3
             many_rows += [_point(step, "train_loss", loss), _point(step, "grad_norm", 1.0 + (step % 7) / 10)]
             if step % 10 == 0:
                 many_rows.append(_point(step, "learning_rate", 2e-4 * (1 - step / 20_000)))
@@ -98,17 +104,6 @@ def test_charts_with_one_two_and_twenty_thousand_points(tmp_path_factory) -> Non
         many = _run_with_metrics(studio, many_rows)
 
         with chromium_page(60_000, viewport=(1280, 900), signed_in_to=studio.base_url) as page:
-            # A NaN loss reaches the browser as null (JSON has no NaN; SQLite cannot store one): sent as the API
-            # would from PostgreSQL.
-            def with_a_nan(route: Any) -> None:
-                body = route.fetch().json()
-                for item in body["items"]:
-                    if item["name"] == "train_loss" and item["step"] == NAN_STEP:
-                        item["value"] = None
-                route.fulfill(json=body)
-
-            page.route(f"**/api/runs/{many}/metrics*", with_a_nan)
-
             # One point: drawn as a marker, on an axis around it; a constant 0 learning rate gets -1..1, not 0..100.
             _open(page, studio, lone)
             shown = _shown(page, "loss-chart")
@@ -180,3 +175,55 @@ def test_charts_with_one_two_and_twenty_thousand_points(tmp_path_factory) -> Non
                 page.wait_for_timeout(300)  # charts size themselves to their container after the first frame
                 assert page.evaluate("document.documentElement.scrollWidth") <= 390
                 _shots(page, name)
+
+
+def test_a_nan_loss_arrives_live_and_is_marked(tmp_path_factory) -> None:  # type: ignore[no-untyped-def]
+    """A worker records a NaN training loss and an infinite grad norm while the run page is open: the event stream
+    brings them, each chart marks its point, and the page loaded afresh from the metrics endpoint still does."""
+    root: Path = tmp_path_factory.mktemp("charts-nan")
+    with studio_with_a_dataset(root) as studio:
+        api = api_client(studio.base_url)
+        response = api.post("/api/runs", json={"dataset_id": studio.dataset_id, "base_model": str(studio.model)})
+        assert response.status_code == 201, response.text
+        run_id: int = response.json()["id"]
+        with studio_database(studio):
+            # As the training worker would: the run claimed, its metrics written through the worker's sink.
+            assert run_store.claim(run_id, "e2e-worker")
+            sink = DatabaseSink(Lease(run_id, owner="e2e-worker"), LocalStorage(get_settings().storage_dir))
+            sink.total_steps(10)
+            for step in range(1, 5):
+                sink.metrics(step, step / 10, {"train_loss": 2.0 - step / 10, "grad_norm": 1.0})
+
+        with chromium_page(60_000, viewport=(1280, 900), signed_in_to=studio.base_url) as page:
+            _open(page, studio, run_id)
+            assert _shown(page, "loss-chart")["nonfinite"] == []
+            with studio_database(studio):
+                sink.metrics(5, 0.5, {"train_loss": math.nan, "grad_norm": math.inf})
+            marked = (
+                """(id) => JSON.parse(document.querySelector(`[data-testid="${id}"]`)?.dataset.nonfinite ?? "[]")"""
+            )
+            wait_until(page, f"() => ({marked})('loss-chart').includes(5) && ({marked})('grad-norm-chart').includes(5)")
+            assert _shown(page, "loss-chart")["nonfinite"] == [5]
+            assert _shown(page, "grad-norm-chart")["nonfinite"] == [5]
+            expect(page.get_by_test_id("latest-train-loss")).to_contain_text("NaN")
+            _shots(page, "nan-live-1280")
+
+            with studio_database(studio):
+                assert run_store.finish(
+                    run_id, "e2e-worker", RunStatus.FAILED, "loss watchdog: training loss became nan"
+                )
+            page.reload()
+            _open(page, studio, run_id)
+            assert _shown(page, "loss-chart")["nonfinite"] == [5]
+            assert _shown(page, "grad-norm-chart")["nonfinite"] == [5]
+            # Hovering the marked step says what it is.
+            low, high = _shown(page, "loss-chart")["x"]
+            plot = page.get_by_test_id("loss-chart").locator(".u-over")
+            plot.scroll_into_view_if_needed()
+            box = plot.bounding_box()
+            # Step 5 is the last: just inside the plot's right edge, where the cursor snaps to it.
+            page.mouse.move(box["x"] + box["width"] * (5 - low) / (high - low) - 3, box["y"] + box["height"] * 0.5)
+            tooltip = page.get_by_test_id("loss-chart-tooltip")
+            expect(tooltip).to_contain_text("step 5")
+            expect(tooltip).to_contain_text("a non-finite value (NaN/inf) was recorded here")
+            _shots(page, "nan-failed-1280")

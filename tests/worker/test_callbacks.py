@@ -186,7 +186,7 @@ class TestValidationMonitor:
 
 
 class TestSinkCallback:
-    def test_resumed_steps_and_non_finite_values_are_not_sent(self, args: TrainingArguments) -> None:
+    def test_resumed_steps_are_not_sent(self, args: TrainingArguments) -> None:
         sink = RecordingSink()
         callback = SinkCallback(sink, resumed_step=5)
         control = TrainerControl()
@@ -196,9 +196,23 @@ class TestSinkCallback:
         assert callback.eval_losses == {4: 1.5}
         callback.on_log(args, state_at(0), control, logs={"eval_loss": 2.0})  # the base model, already sent
         callback.on_log(args, state_at(5), control, logs={"loss": 1.0})
-        callback.on_log(args, state_at(6), control, logs={"loss": 0.9, "grad_norm": math.nan})
+        callback.on_log(args, state_at(6), control, logs={"loss": 0.9})
         callback.on_log(args, state_at(6), control, logs={"loss": 0.9})
         assert sink.metrics_calls == [(6, 0, {"train_loss": 0.9})]
+
+    def test_non_finite_values_are_sent_but_no_checkpoint_takes_them(self, args: TrainingArguments) -> None:
+        sink = CheckpointRecordingSink()
+        callback = SinkCallback(sink)
+        control = TrainerControl()
+        callback.on_log(args, state_at(6), control, logs={"loss": math.nan, "grad_norm": math.inf})
+        callback.on_log(args, state_at(8), control, logs={"eval_loss": math.nan})
+        [(step, _, values)] = sink.metrics_calls[:1]
+        assert step == 6 and math.isnan(values["train_loss"]) and values["grad_norm"] == math.inf
+        assert sink.metrics_calls[1][0] == 8 and math.isnan(sink.metrics_calls[1][2]["eval_loss"])
+        assert callback.eval_losses == {}  # a NaN validation loss is no checkpoint's or final weights' figure
+        (Path(args.output_dir or ".") / "checkpoint-8").mkdir()
+        callback.on_save(args, state_at(8), control)
+        assert [loss for _, _, loss in sink.checkpoints] == [None]
 
     def test_checkpoints_reach_a_sink_that_records_them(self, args: TrainingArguments) -> None:
         sink = CheckpointRecordingSink()

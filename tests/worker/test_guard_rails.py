@@ -1,5 +1,6 @@
 """Early stopping, overfitting and the loss watchdog in real (tiny) training runs."""
 
+import math
 import random
 import re
 from dataclasses import dataclass, field
@@ -149,7 +150,10 @@ def test_watchdog_stops_on_nan_without_an_adapter(
     assert stopped.value.reason.startswith("loss watchdog: training loss became nan at step 3; training stopped.")
     assert str(stopped.value) == stopped.value.reason
     assert stopped.value.reason in sink.lines
-    assert [step for step, _ in sink.series("train_loss")] == [1, 2]  # the NaN is an event, not a metric
+    # The NaN is recorded (the chart marks it) as well as stopping the run.
+    [*finite, (nan_step, nan)] = sink.series("train_loss")
+    assert [step for step, _ in finite] == [1, 2] and all(math.isfinite(loss) for _, loss in finite)
+    assert nan_step == 3 and math.isnan(nan)
     assert [step for step, _, _ in sink.checkpoints] == [2]  # no checkpoint of the damaged step
     assert not (tmp_path / "adapter").exists()
 

@@ -78,7 +78,7 @@ class SinkCallback(TrainerCallback):
             else:
                 self.sink.log(f"training {plural(state.max_steps, 'step')}", LogKind.PROGRESS)
         for entry in _trained_history(state):
-            if "eval_loss" in entry:
+            if "eval_loss" in entry and math.isfinite(entry["eval_loss"]):
                 self.eval_losses[int(entry["step"])] = float(entry["eval_loss"])
         self._time_at_last_log = time.monotonic()
 
@@ -125,14 +125,13 @@ class SinkCallback(TrainerCallback):
                 values["tokens_per_second"] = (float(logs["num_tokens"]) - self._tokens_at_last_log) / elapsed
             self._tokens_at_last_log = float(logs["num_tokens"])
             self._time_at_last_log = now
-        if "eval_loss" in values:
+        # A NaN/inf validation loss is no checkpoint's or final weights' figure (the watchdog stops the run on it).
+        if "eval_loss" in values and math.isfinite(values["eval_loss"]):
             self.eval_losses[step] = values["eval_loss"]
         if self.resumed_step and step <= self.resumed_step:
             return
-        # NaN/inf cannot be stored as JSON; the watchdog reports them as an event instead.
-        fresh = {
-            name: value for name, value in values.items() if (step, name) not in self._sent and math.isfinite(value)
-        }
+        # NaN/inf values are sent too: the chart marks them where the loss diverged.
+        fresh = {name: value for name, value in values.items() if (step, name) not in self._sent}
         if fresh:
             self._sent.update((step, name) for name in fresh)
             self.sink.metrics(step, logs.get("epoch", state.epoch), fresh)

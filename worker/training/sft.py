@@ -347,7 +347,7 @@ def _final_weights(
         return step, None
     if step not in evaluated:
         trainer.evaluate()
-    return step, evaluated[step]
+    return step, evaluated.get(step)  # None when that evaluation was NaN/inf
 
 
 def _save_weights(

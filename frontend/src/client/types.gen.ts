@@ -2641,6 +2641,12 @@ export type MetricEvent = {
  */
 export type MetricOut = {
     /**
+     * Value
+     *
+     * The value; null when it is not a finite number (see non_finite).
+     */
+    value: number | null;
+    /**
      * Id
      */
     id: number;
@@ -2657,13 +2663,15 @@ export type MetricOut = {
      */
     name: string;
     /**
-     * Value
-     */
-    value: number;
-    /**
      * Time
      */
     time: string;
+    /**
+     * Non Finite
+     *
+     * "NaN", "Infinity" or "-Infinity" when the value is not a finite number (value is null then); null when it is.
+     */
+    readonly non_finite: 'NaN' | 'Infinity' | '-Infinity' | null;
 };
 
 /**
@@ -2671,17 +2679,25 @@ export type MetricOut = {
  */
 export type MetricPayload = {
     /**
+     * Value
+     *
+     * The value; null when it is not a finite number (see non_finite).
+     */
+    value: number | null;
+    /**
      * Name
      */
     name: string;
     /**
-     * Value
-     */
-    value: number;
-    /**
      * Epoch
      */
     epoch: number | null;
+    /**
+     * Non Finite
+     *
+     * "NaN", "Infinity" or "-Infinity" when the value is not a finite number (value is null then); null when it is.
+     */
+    readonly non_finite: 'NaN' | 'Infinity' | '-Infinity' | null;
 };
 
 /**
@@ -4987,6 +5003,83 @@ export type JudgeUpdateWritable = {
 };
 
 /**
+ * MetricEvent
+ *
+ * A metric point; id is a MetricOut id.
+ */
+export type MetricEventWritable = {
+    /**
+     * Id
+     */
+    id: number;
+    /**
+     * Type
+     */
+    type: 'metric';
+    /**
+     * Run Id
+     */
+    run_id: number;
+    /**
+     * Step
+     */
+    step: number | null;
+    payload: MetricPayloadWritable;
+};
+
+/**
+ * MetricOut
+ */
+export type MetricOutWritable = {
+    /**
+     * Value
+     *
+     * The value; null when it is not a finite number (see non_finite).
+     */
+    value: number | null;
+    /**
+     * Id
+     */
+    id: number;
+    /**
+     * Step
+     */
+    step: number;
+    /**
+     * Epoch
+     */
+    epoch: number | null;
+    /**
+     * Name
+     */
+    name: string;
+    /**
+     * Time
+     */
+    time: string;
+};
+
+/**
+ * MetricPayload
+ */
+export type MetricPayloadWritable = {
+    /**
+     * Value
+     *
+     * The value; null when it is not a finite number (see non_finite).
+     */
+    value: number | null;
+    /**
+     * Name
+     */
+    name: string;
+    /**
+     * Epoch
+     */
+    epoch: number | null;
+};
+
+/**
  * Page[EvaluationOut]
  */
 export type PageEvaluationOutWritable = {
@@ -4994,6 +5087,20 @@ export type PageEvaluationOutWritable = {
      * Items
      */
     items: Array<EvaluationOutWritable>;
+    /**
+     * Total
+     */
+    total: number;
+};
+
+/**
+ * Page[MetricOut]
+ */
+export type PageMetricOutWritable = {
+    /**
+     * Items
+     */
+    items: Array<MetricOutWritable>;
     /**
      * Total
      */
@@ -5062,6 +5169,24 @@ export type RunCreateWritable = {
      */
     webhook_secret?: string | null;
 };
+
+/**
+ * RunEvent
+ *
+ * The one envelope {id, type, run_id, step, payload} for everything a run reports, whatever the transport.
+ *
+ * `type` says which payload it carries and is also the SSE event name. A named root model, so the union is one
+ * schema in OpenAPI (the generated client's type of an SSE message).
+ */
+export type RunEventWritable = ({
+    type: 'metric';
+} & MetricEventWritable) | ({
+    type: 'log_line';
+} & LogLineEvent) | ({
+    type: 'status';
+} & StatusEvent) | ({
+    type: 'reconnect';
+} & ReconnectEvent);
 
 /**
  * RunUpdate
@@ -6080,7 +6205,7 @@ export type ListRunsData = {
          *
          * A field, with '-' before it for descending: created_at, name, status, dataset, base_model, preset, best_val_loss, rouge_l, rouge_l_change, duration. Runs without the figure come last.
          */
-        sort?: string;
+        sort?: 'created_at' | '-created_at' | 'name' | '-name' | 'status' | '-status' | 'dataset' | '-dataset' | 'base_model' | '-base_model' | 'preset' | '-preset' | 'best_val_loss' | '-best_val_loss' | 'rouge_l' | '-rouge_l' | 'rouge_l_change' | '-rouge_l_change' | 'duration' | '-duration';
         /**
          * Limit
          *
@@ -7596,7 +7721,7 @@ export type RankEvaluationsData = {
         /**
          * Evaluation Ids
          *
-         * Three or more evaluation ids, comma-separated: 1,2,3.
+         * 3 to 20 different evaluation ids, comma-separated: 1,2,3.
          */
         evaluation_ids: string;
     };

@@ -59,8 +59,11 @@ export function formatMetric(value: number | null | undefined): string {
 }
 
 /** Losses: three decimals, so "2.350 → 1.200" line up; tiny or huge values fall back to formatMetric. */
+/** A loss; a recorded NaN or infinity is shown as such (a diverged run must not look like one without a value). */
 export function formatLoss(value: number | null | undefined): string {
-  if (value === null || value === undefined || !Number.isFinite(value)) return "—";
+  if (value === null || value === undefined) return "—";
+  if (Number.isNaN(value)) return "NaN";
+  if (!Number.isFinite(value)) return value > 0 ? "∞" : "−∞";
   const abs = Math.abs(value);
   return abs >= 1e-3 && abs < 1e4 ? value.toFixed(3) : formatMetric(value);
 }

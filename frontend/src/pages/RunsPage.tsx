@@ -14,7 +14,7 @@ import { BulkDeleteRuns } from "../features/runs/components/BulkDeleteRuns";
 import { RunFilters, type RunFilterValues } from "../features/runs/components/RunFilters";
 import { RunsTable } from "../features/runs/components/RunsTable";
 import { MAX_COMPARED, MIN_COMPARED, compareUrl } from "../features/runs/compare";
-import { parseSort } from "../features/runs/sort";
+import { parseSort, type RunSort } from "../features/runs/sort";
 import { useCanCreate } from "../lib/session";
 
 const PAGE_SIZE = 50;
@@ -26,7 +26,7 @@ function positive(value: string | null): number | null {
 }
 
 /** The filters, sort and page live in the URL: a list can be shared, and Back returns to it as it was. */
-function readParams(params: URLSearchParams): RunFilterValues & { sort: string; offset: number } {
+function readParams(params: URLSearchParams): RunFilterValues & { sort: RunSort; offset: number } {
   const { field, descending } = parseSort(params.get("sort") ?? "-created_at");
   return {
     status: (params.get("status") ?? "").split(",").filter((s): s is RunStatus => STATUSES.has(s)),

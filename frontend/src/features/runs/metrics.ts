@@ -12,9 +12,17 @@ export const X_AXES: Record<XMode, XAxis> = {
 
 export type MetricSeries = Map<string, { steps: number[]; values: number[] }>;
 
+/** A metric's number. JSON has no NaN or Infinity: the API sends them as value null with non_finite naming them. */
+export function metricNumber(item: Pick<MetricOut, "value" | "non_finite">): number {
+  if (item.value !== null) return item.value;
+  if (item.non_finite === "Infinity") return Number.POSITIVE_INFINITY;
+  if (item.non_finite === "-Infinity") return Number.NEGATIVE_INFINITY;
+  return Number.NaN;
+}
+
 /**
  * Group metric rows by name, each in step order (the last value wins for a repeated step).
- * A non-finite value arrives as null (JSON has no NaN): it becomes NaN, which the charts mark.
+ * Non-finite values stay NaN or ±Infinity, which the charts mark.
  */
 export function groupMetrics(items: MetricOut[]): MetricSeries {
   const byName = new Map<string, Map<number, number>>();
@@ -24,7 +32,7 @@ export function groupMetrics(items: MetricOut[]): MetricSeries {
       points = new Map();
       byName.set(item.name, points);
     }
-    points.set(item.step, Number.isFinite(item.value) ? item.value : Number.NaN);
+    points.set(item.step, metricNumber(item));
   }
   const series: MetricSeries = new Map();
   for (const [name, points] of byName) {

@@ -11,6 +11,8 @@ export const SORT_FIELDS = {
   duration: "desc",
 } as const;
 export type SortField = keyof typeof SORT_FIELDS;
+/** A sort as GET /api/runs takes it: the field, with "-" before it for descending. */
+export type RunSort = SortField | `-${SortField}`;
 
 export function parseSort(sort: string): { field: SortField; descending: boolean } {
   const field = sort.replace(/^-/, "");

@@ -2,6 +2,7 @@ import { useQuery } from "@tanstack/react-query";
 import { useMemo, useRef, useState } from "react";
 import type { EvaluationPredictionOut, ReviewOut } from "../../../client/types.gen";
 import { Card } from "../../../components/ui/Card";
+import { FilterSelect } from "../../../components/ui/FilterSelect";
 import { ErrorNotice } from "../../../components/ui/ErrorNotice";
 import { EmptyState, Loading } from "../../../components/ui/States";
 import { predictionsQuery } from "../../../lib/evaluations";
@@ -65,53 +66,35 @@ function Filters({
 }) {
   return (
     <div className="review-filters" data-testid="review-filters">
-      <label className="review-filter">
-        <span className="muted small">Show</span>
-        <select
-          className="select"
-          value={filter.show}
-          onChange={(event) => onChange({ ...filter, show: event.target.value as Show })}
-          data-testid="review-filter-show"
-        >
-          {SHOW_OPTIONS.map(({ value, label }) => (
-            <option key={value} value={value}>
-              {label}
-            </option>
-          ))}
-        </select>
-      </label>
-      <label className="review-filter">
-        <span className="muted small">Tag</span>
-        <select
-          className="select"
-          value={filter.tag}
-          onChange={(event) => onChange({ ...filter, tag: event.target.value })}
-          data-testid="review-filter-tag"
-        >
-          <option value="">any</option>
-          {tags.map((tag) => (
-            <option key={tag} value={tag}>
-              {tag}
-            </option>
-          ))}
-        </select>
-      </label>
-      <label className="review-filter">
-        <span className="muted small">Order</span>
-        <select
-          className="select"
-          value={filter.lowestFirst}
-          onChange={(event) => onChange({ ...filter, lowestFirst: event.target.value })}
-          data-testid="review-filter-order"
-        >
-          <option value="">as evaluated</option>
-          {metrics.map((name) => (
-            <option key={name} value={name}>
-              lowest {metricLabel(name)} first
-            </option>
-          ))}
-        </select>
-      </label>
+      <FilterSelect
+        label="Show"
+        labelShown
+        className="review-filter"
+        value={filter.show}
+        onChange={(show) => onChange({ ...filter, show: show as Show })}
+        options={SHOW_OPTIONS}
+        testId="review-filter-show"
+      />
+      <FilterSelect
+        label="Tag"
+        labelShown
+        className="review-filter"
+        anyLabel="any"
+        value={filter.tag}
+        onChange={(tag) => onChange({ ...filter, tag })}
+        options={tags.map((tag) => ({ value: tag, label: tag }))}
+        testId="review-filter-tag"
+      />
+      <FilterSelect
+        label="Order"
+        labelShown
+        className="review-filter"
+        anyLabel="as evaluated"
+        value={filter.lowestFirst}
+        onChange={(lowestFirst) => onChange({ ...filter, lowestFirst })}
+        options={metrics.map((name) => ({ value: name, label: `lowest ${metricLabel(name)} first` }))}
+        testId="review-filter-order"
+      />
       <input
         id="review-search"
         type="search"

@@ -65,6 +65,7 @@ export function useRunEvents(runId: number, enabled: boolean): void {
         epoch: envelope.payload.epoch,
         name: envelope.payload.name,
         value: envelope.payload.value,
+        non_finite: envelope.payload.non_finite,
         time: new Date().toISOString(),
       });
       flushTimer ??= setTimeout(flush, FLUSH_MS);

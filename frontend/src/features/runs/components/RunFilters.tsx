@@ -1,6 +1,7 @@
 import { useQuery } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
 import type { RunStatus } from "../../../client/types.gen";
+import { FilterSelect } from "../../../components/ui/FilterSelect";
 import { catalogQueries } from "../../../lib/catalog";
 import { useDebounced } from "../../../lib/useDebounced";
 
@@ -88,48 +89,30 @@ export function RunFilters({
           </button>
         ))}
       </div>
-      <select
-        className="select"
-        aria-label="Dataset"
+      <FilterSelect
+        label="Dataset"
+        anyLabel="Any dataset"
         value={values.dataset_id ?? ""}
-        onChange={(event) => onChange({ dataset_id: event.target.value ? Number(event.target.value) : null })}
-        data-testid="dataset-filter"
-      >
-        <option value="">Any dataset</option>
-        {datasets.map((dataset) => (
-          <option key={dataset.id} value={dataset.id}>
-            {dataset.name}
-          </option>
-        ))}
-      </select>
-      <select
-        className="select"
-        aria-label="Base model"
+        onChange={(id) => onChange({ dataset_id: id ? Number(id) : null })}
+        options={datasets.map((dataset) => ({ value: dataset.id, label: dataset.name }))}
+        testId="dataset-filter"
+      />
+      <FilterSelect
+        label="Base model"
+        anyLabel="Any base model"
         value={values.base_model ?? ""}
-        onChange={(event) => onChange({ base_model: event.target.value || null })}
-        data-testid="base-model-filter"
-      >
-        <option value="">Any base model</option>
-        {(models.data?.items ?? []).map((model) => (
-          <option key={model.name} value={model.name}>
-            {model.name}
-          </option>
-        ))}
-      </select>
-      <select
-        className="select"
-        aria-label="Preset"
+        onChange={(name) => onChange({ base_model: name || null })}
+        options={(models.data?.items ?? []).map((model) => ({ value: model.name, label: model.name }))}
+        testId="base-model-filter"
+      />
+      <FilterSelect
+        label="Preset"
+        anyLabel="Any preset"
         value={values.preset_id ?? ""}
-        onChange={(event) => onChange({ preset_id: event.target.value ? Number(event.target.value) : null })}
-        data-testid="preset-filter"
-      >
-        <option value="">Any preset</option>
-        {presets.map((preset) => (
-          <option key={preset.id} value={preset.id}>
-            {preset.name}
-          </option>
-        ))}
-      </select>
+        onChange={(id) => onChange({ preset_id: id ? Number(id) : null })}
+        options={presets.map((preset) => ({ value: preset.id, label: preset.name }))}
+        testId="preset-filter"
+      />
       <DebouncedInput
         className="input run-filters-tag"
         placeholder="Tag"
