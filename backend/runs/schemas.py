@@ -238,6 +238,7 @@ class MetricPayload(BaseModel):
     name: str
     value: float
     epoch: float | None
+    time: datetime = Field(description="When the worker logged the point (the charts' wall-time axis).")
 
 
 class LogLinePayload(BaseModel):

@@ -2658,6 +2658,12 @@ export type MetricPayload = {
      * Epoch
      */
     epoch: number | null;
+    /**
+     * Time
+     *
+     * When the worker logged the point (the charts' wall-time axis).
+     */
+    time: string;
 };
 
 /**

@@ -65,7 +65,7 @@ export function useRunEvents(runId: number, enabled: boolean): void {
         epoch: envelope.payload.epoch,
         name: envelope.payload.name,
         value: envelope.payload.value,
-        time: new Date().toISOString(),
+        time: envelope.payload.time,
       });
       flushTimer ??= setTimeout(flush, FLUSH_MS);
     };
