@@ -117,7 +117,7 @@ class DatabaseSink:
                 session.execute(insert(Metric), rows)
                 figures = list_figures(run.best_eval_loss, run.loss_sparkline, rows)
                 session.execute(
-                    update(Run).where(Run.id == self.run_id).values(step=max(r["step"] for r in rows), **figures)
+                    update(Run).where(Run.id == self.run_id).values(step=rows[-1]["step"], **figures)
                 )
             notify_run_changed(self.run_id)
 
