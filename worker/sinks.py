@@ -116,9 +116,7 @@ class DatabaseSink:
                     return
                 session.execute(insert(Metric), rows)
                 figures = list_figures(run.best_eval_loss, run.loss_sparkline, rows)
-                session.execute(
-                    update(Run).where(Run.id == self.run_id).values(step=rows[-1]["step"], **figures)
-                )
+                session.execute(update(Run).where(Run.id == self.run_id).values(step=rows[-1]["step"], **figures))
             notify_run_changed(self.run_id)
 
     def total_steps(self, steps: int) -> None:
