@@ -25,7 +25,7 @@ from backend.core.db import get_sessionmaker
 from backend.core.errors import Invalid
 from backend.core.params import MAX_ID
 from backend.core.run_notices import run_channel
-from backend.models import Run, User
+from backend.models import Run
 from backend.runs.schemas import (
     AnyRunEvent,
     LogLineEvent,
@@ -36,7 +36,7 @@ from backend.runs.schemas import (
     StatusEvent,
     StatusPayload,
 )
-from backend.runs.service import get_run, list_log_lines, list_metrics
+from backend.runs.service import list_log_lines, list_metrics
 
 log = logging.getLogger(__name__)
 
@@ -98,11 +98,6 @@ def status_event(run: Run) -> StatusEvent:
             final_eval_loss=run.final_eval_loss,
         ),
     )
-
-
-def ensure_run_exists(run_id: int, user: User) -> None:
-    with get_sessionmaker()() as session:
-        get_run(session, run_id, user)
 
 
 # Orders the reads of this process: a reading started before one a client already applied is older than what that

@@ -4,7 +4,6 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, status
 from sqlalchemy.orm import Session
 from sse_starlette import EventSourceResponse, ServerSentEvent
-from starlette.concurrency import run_in_threadpool
 
 from backend.auth.dependencies import CreatorUser, CurrentUser
 from backend.core.db import SessionDep
@@ -18,7 +17,7 @@ from backend.models import BASE_MODEL_NAME_CHARS, MAX_TAG_CHARS, Run, User
 from backend.runs import artifacts, compare, lifecycle, listing, queue, service
 from backend.runs.compare_schemas import RunComparisonOut
 from backend.runs.dependencies import RunDep
-from backend.runs.events import Cursor, RunFeedsDep, ensure_run_exists, run_events
+from backend.runs.events import Cursor, RunFeedsDep, run_events
 from backend.runs.listing import RunFilters
 from backend.runs.schemas import (
     MetricOut,
@@ -234,15 +233,16 @@ def list_pinned_answers(session: SessionDep, run: RunDep) -> Page[PinnedExampleO
     },
 )
 async def stream_events(
-    run_id: Id,
-    user: CurrentUser,
+    run: RunDep,
     feeds: RunFeedsDep,
     last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
 ) -> EventSourceResponse:
     """Server-Sent Events: every metric and log line after Last-Event-ID, then status changes, until the run ends."""
     cursor = Cursor.parse(last_event_id)
-    # The session behind `user` closes before the stream starts (its scope is the function): none is held open.
-    await run_in_threadpool(ensure_run_exists, run_id, user)
+    # The session behind `run` closes before the stream starts (its scope is the function): none is held open while
+    # it streams. It is the one session of the request: a second one while it holds its connection would let a
+    # burst of clients take every pooled connection and wait for ever for another.
+    run_id = run.id
 
     async def _encoded() -> AsyncIterator[ServerSentEvent]:
         async for event, after in run_events(run_id, cursor, feeds):
