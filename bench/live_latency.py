@@ -92,8 +92,13 @@ async def measure(base_url: str, api_pid: int, token: str, clients: int, steps: 
 
     run_id = new_running_run()
     per_client: list[dict[int, tuple[float, float]]] = [{} for _ in range(clients)]
-    tasks = [asyncio.create_task(_client(base_url, token, run_id, arrivals)) for arrivals in per_client]
-    await asyncio.sleep(3 + clients / 50)  # every stream open and subscribed
+    tasks = []
+    for arrivals in per_client:
+        tasks.append(asyncio.create_task(_client(base_url, token, run_id, arrivals)))
+        # Browsers open their streams over seconds, not in one instant: a burst of hundreds of requests at once makes
+        # the API's threads wait for pooled connections whose sessions need a thread to close (request dependencies).
+        await asyncio.sleep(0.025)
+    await asyncio.sleep(3)  # every stream open and subscribed
     out = Path(tempfile.mkstemp(suffix=".json")[1])
     cpu_before, started = _cpu_seconds(api_pid), time.monotonic()
     writer = await asyncio.create_subprocess_exec(
@@ -168,10 +173,12 @@ def main() -> None:
         os.environ.update(env)
         from backend.core.config import get_settings
         from backend.core.db import get_engine, get_sessionmaker
+        from backend.core.secret_key import clear_key_cache
         from bench.live_run import prepare
 
         for cached in (get_settings, get_engine, get_sessionmaker):
             cached.cache_clear()
+        clear_key_cache()  # the secret key (tokens' hashes) is the new data dir's
         token = prepare(env["STUDIO_DATABASE_URL"])
         api, base_url = _serve(env, Path(env["STUDIO_DATA_DIR"]) / "api.log")
         try:
