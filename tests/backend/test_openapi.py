@@ -31,7 +31,7 @@ def test_run_events_are_a_typed_union_in_the_schema() -> None:
         for name in ("MetricEvent", "LogLineEvent", "StatusEvent")
     }
     assert payloads == {
-        "MetricEvent": ["epoch", "name", "value"],
+        "MetricEvent": ["epoch", "name", "time", "value"],
         "LogLineEvent": ["kind", "message", "time"],
         "StatusEvent": [
             "base_eval_loss",
