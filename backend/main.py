@@ -36,6 +36,7 @@ from backend.presets.service import sync_builtins
 from backend.reviews.router import router as reviews_router
 from backend.runs.artifacts_router import router as artifacts_router
 from backend.runs.estimate_router import router as estimate_router
+from backend.runs.events import RunFeeds
 from backend.runs.queue_router import router as queue_router
 from backend.runs.router import router as runs_router
 from backend.users.router import router as users_router
@@ -50,14 +51,17 @@ class Health(BaseModel):
 
 
 @asynccontextmanager
-async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     with get_sessionmaker()() as session:
         sync_catalog(session)
         sync_builtins(session)
         bootstrap_admin(session)
         session.commit()
         _refuse_open_network(account_exists(session))
+    # Made here, on the loop that serves the requests: its Redis connections belong to that loop.
+    app.state.run_feeds = RunFeeds(get_settings().redis_url)
     yield
+    await app.state.run_feeds.aclose()
 
 
 class UnsafeBinding(RuntimeError):

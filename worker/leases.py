@@ -20,6 +20,7 @@ from sqlalchemy import ColumnElement, select, update
 from backend.core.config import get_settings
 from backend.core.db import get_sessionmaker
 from backend.core.queue import BrokerUnreachable
+from backend.core.run_notices import notify_run_changed
 from backend.core.webhooks import announce
 from backend.models import Evaluation, Run, RunStatus, duration_seconds, insert_log_line, utcnow
 from domain.log import LogKind
@@ -125,6 +126,8 @@ def reap_expired(enqueue: Callable[[int], object]) -> list[int]:
                 kind = LogKind.ERROR if gave_up else LogKind.WARNING
                 note = values["error"] if gave_up else values["status_message"]
                 session.execute(insert_log_line(run_id, kind, str(note)))
+        if taken:
+            notify_run_changed(run_id)
         if taken and gave_up:
             announce(run_id, RunStatus.FAILED, run.webhook_url)
         if taken and not gave_up:

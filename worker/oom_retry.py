@@ -50,6 +50,7 @@ class OomRetry:
 
     def _shrink(self, before: BatchSettings, after: BatchSettings) -> None:
         self.retries += 1
+        self.sink.flush()  # the failed attempt's points are in before prepare_resume removes those after the checkpoint
         self.sink.log(retry_message(before, after, self.retries), LogKind.OOM_RETRY)
         changes = {
             "per_device_train_batch_size": after.batch_size,

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from backend.core.config import get_settings
 from backend.core.db import get_sessionmaker
+from backend.core.run_notices import notify_run_changed
 from backend.core.storage import LocalStorage
 from backend.core.webhooks import announce
 from backend.models import (
@@ -70,7 +71,10 @@ def claim(run_id: int, owner: str) -> bool:
                 lease_expires_at=now + lease_expiry(),
             )
         )
-        return result.rowcount == 1  # type: ignore[attr-defined]
+    claimed: bool = result.rowcount == 1  # type: ignore[attr-defined]
+    if claimed:
+        notify_run_changed(run_id)
+    return claimed
 
 
 def exists(run_id: int) -> bool:
@@ -249,5 +253,6 @@ def finish(
             fingerprint = (values.get("environment") or {}).get("base_model", {}).get("fingerprint")
             record_automatic(session, run, answers, fingerprint)
         webhook_url = session.scalar(select(Run.webhook_url).where(Run.id == run_id))
+    notify_run_changed(run_id)
     announce(run_id, status, webhook_url)
     return True

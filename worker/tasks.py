@@ -98,10 +98,12 @@ def _train_claimed(lease: Lease) -> None:
         callbacks = [SimulatedOutOfMemory(limit)] if limit is not None else []
         # A resumed run has trained already: its memory and speed are known.
         if inputs.preflight and resume is None and not _preflight(retry, data, callbacks):
+            sink.flush()
             run_store.finish(run_id, lease.owner, RunStatus.CANCELLED, "cancelled during the pre-flight")
             return
         with PeakMemory() as peak:
             result = retry.run(lambda config, paths: train(config, data, paths, sink, extra_callbacks=callbacks))
+        sink.flush()  # the charts are complete before the run's end (or its answers) is recorded
         facts: dict[str, Any] = {
             "environment": {
                 **result.environment,
@@ -136,6 +138,10 @@ def _train_claimed(lease: Lease) -> None:
         run_store.finish(run_id, lease.owner, RunStatus.SUCCEEDED, message, answers=answers, **facts)
     except Exception as exc:
         log.exception("run %s failed", run_id)
+        try:
+            sink.flush()
+        except Exception:
+            log.exception("run %s: its last metric points could not be written", run_id)
         batch_size = retry.config.per_device_train_batch_size if retry else 0
         run_store.finish(run_id, lease.owner, RunStatus.FAILED, "failed", error=describe_failure(exc, batch_size))
 

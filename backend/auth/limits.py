@@ -27,7 +27,7 @@ class SignInLimiter:
 def signin_limiter() -> SignInLimiter:
     settings = get_settings()
     # Redis, when it is the broker, shares the count between API processes; otherwise each process counts alone.
-    uri = settings.broker_url if settings.broker_url.startswith("redis://") else "memory://"
+    uri = settings.redis_url or "memory://"
     return SignInLimiter(
         MovingWindowRateLimiter(storage_from_string(uri)), RateLimitItemPerMinute(settings.signin_failures_per_minute)
     )

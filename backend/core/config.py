@@ -71,7 +71,12 @@ class Settings(BaseSettings):
         900,
         description="SSE streams end after this long with a 'reconnect' event, so proxies never hold them forever.",
     )
-    sse_poll_seconds: float = 1.0
+    sse_poll_seconds: float = Field(
+        1.0,
+        gt=0,
+        description="How often an API process reads the database for the live streams it serves: evaluations', and "
+        "runs' without Redis (with Redis, the worker's notices wake a run's stream instead).",
+    )
     lease_seconds: float = Field(
         60, description="A running run whose worker has not renewed its lease for this long is taken as lost."
     )
@@ -147,6 +152,11 @@ class Settings(BaseSettings):
         if self.webhook_url and not self.webhook_secret.get_secret_value():
             raise ValueError("STUDIO_WEBHOOK_URL needs STUDIO_WEBHOOK_SECRET: every delivery is signed with it")
         return self
+
+    @property
+    def redis_url(self) -> str | None:
+        """The broker's Redis, which also carries live-stream notices and sign-in counts; None without Redis."""
+        return self.broker_url if self.broker_url.startswith(("redis://", "rediss://")) else None
 
     @property
     def storage_dir(self) -> Path:

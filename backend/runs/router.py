@@ -5,12 +5,12 @@ from fastapi import APIRouter, Header, Query, status
 from pydantic import StringConstraints
 from sqlalchemy.orm import Session
 from sse_starlette import EventSourceResponse, ServerSentEvent
-from starlette.concurrency import run_in_threadpool
 
 from backend.auth.dependencies import CreatorUser, CurrentUser
 from backend.core.db import SessionDep
 from backend.core.errors import Conflict, Invalid, NotFound, error_responses
 from backend.core.params import Id, Position, id_list_query
+from backend.core.run_notices import notify_run_changed
 from backend.core.schemas import Page
 from backend.core.storage import Storage, StorageDep
 from backend.core.webhooks import announce
@@ -18,7 +18,7 @@ from backend.models import BASE_MODEL_NAME_CHARS, MAX_TAG_CHARS, Run, RunStatus,
 from backend.runs import artifacts, compare, lifecycle, listing, queue, service
 from backend.runs.compare_schemas import RunComparisonOut
 from backend.runs.dependencies import RunDep
-from backend.runs.events import Cursor, ensure_run_exists, run_events
+from backend.runs.events import Cursor, RunFeedsDep, run_events
 from backend.runs.listing import RunFilters
 from backend.runs.schemas import (
     MetricOut,
@@ -185,9 +185,10 @@ def delete_run(session: SessionDep, storage: StorageDep, user: CreatorUser, run:
 def cancel_run(session: SessionDep, run: RunDep) -> Run:
     """A queued run is cancelled at once (its webhooks are told); a running one stops at its next step."""
     cancelled = service.cancel_run(session, run)
+    session.commit()  # before the webhooks' task is sent and the streams told: they must find the run cancelled
     if cancelled.status.finished:
-        session.commit()  # before the webhooks' task is sent: its worker must find the run cancelled
         announce(cancelled.id, cancelled.status, cancelled.webhook_url)
+    notify_run_changed(cancelled.id)
     return cancelled
 
 
@@ -239,17 +240,19 @@ def list_pinned_answers(session: SessionDep, run: RunDep) -> Page[PinnedExampleO
     },
 )
 async def stream_events(
-    run_id: Id,
-    user: CurrentUser,
+    run: RunDep,
+    feeds: RunFeedsDep,
     last_event_id: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
 ) -> EventSourceResponse:
     """Server-Sent Events: every metric and log line after Last-Event-ID, then status changes, until the run ends."""
     cursor = Cursor.parse(last_event_id)
-    # The session behind `user` closes before the stream starts (its scope is the function): none is held open.
-    await run_in_threadpool(ensure_run_exists, run_id, user)
+    # The session behind `run` closes before the stream starts (its scope is the function): none is held open while
+    # it streams. It is the one session of the request: a second one while it holds its connection would let a
+    # burst of clients take every pooled connection and wait for ever for another.
+    run_id = run.id
 
     async def _encoded() -> AsyncIterator[ServerSentEvent]:
-        async for event, after in run_events(run_id, cursor):
+        async for event, after in run_events(run_id, cursor, feeds):
             yield ServerSentEvent(data=event.model_dump_json(), event=event.type, id=str(after))
 
     return EventSourceResponse(_encoded(), ping=15)

@@ -263,6 +263,7 @@ class RunLogLineOut(BaseModel):
 class MetricPayload(LoggedValue):
     name: str
     epoch: float | None
+    time: datetime = Field(description="When the worker logged the point (the charts' wall-time axis).")
 
 
 class LogLinePayload(BaseModel):

@@ -32,7 +32,7 @@ def test_run_events_are_a_typed_union_in_the_schema() -> None:
         for name in ("MetricEvent", "LogLineEvent", "StatusEvent")
     }
     assert payloads == {
-        "MetricEvent": ["epoch", "name", "non_finite", "value"],
+        "MetricEvent": ["epoch", "name", "non_finite", "time", "value"],
         "LogLineEvent": ["kind", "message", "time"],
         "StatusEvent": [
             "base_eval_loss",

@@ -92,6 +92,7 @@ class TestStreamRunEvents:
         sink.log("first", LogKind.WARNING)
         sink.metrics(2, 0.2, {"train_loss": 1.5})
         sink.log("second", LogKind.PROGRESS)
+        sink.flush()  # as the worker does before a run's end
         run_store.finish(run["id"], "worker-a", RunStatus.SUCCEEDED, "finished after 2 steps")
 
         messages = _stream(client, run["id"])
@@ -121,6 +122,7 @@ class TestStreamRunEvents:
         run, sink = _running_run(client)
         sink.metrics(1, 0.1, {"train_loss": 2.0, "learning_rate": 1e-4})
         sink.log("only line")
+        sink.flush()
         run_store.finish(run["id"], "worker-a", RunStatus.CANCELLED, "cancelled at step 1")
         first_metric = client.get(f"/api/runs/{run['id']}/metrics").json()["items"][0]["id"]
 

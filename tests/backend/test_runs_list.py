@@ -246,6 +246,7 @@ class TestFiguresFromTheWorker:
             sink.metrics(step, step / 40, {"train_loss": 3.0 - step / 20})
         sink.metrics(20, 0.5, {"eval_loss": 1.1})
         sink.metrics(40, 1.0, {"eval_loss": 1.3})
+        sink.flush()  # as the worker does before a run's end
         run_store.finish(run["id"], "worker-a", RunStatus.SUCCEEDED, "done")
 
         listed = client.get("/api/runs").json()["items"][0]
@@ -269,6 +270,7 @@ class TestFiguresFromTheWorker:
         checkpoint.mkdir(parents=True)
         sink.checkpoint(10, checkpoint, 1.5)
         sink.metrics(20, None, {"eval_loss": 1.2})
+        sink.flush()
 
         # The worker died after step 20; the next one resumes from checkpoint-10 and trains steps 11-20 again.
         assert run_store.prepare_resume(run["id"]) is not None

@@ -2693,6 +2693,12 @@ export type MetricPayload = {
      */
     epoch: number | null;
     /**
+     * Time
+     *
+     * When the worker logged the point (the charts' wall-time axis).
+     */
+    time: string;
+    /**
      * Non Finite
      *
      * "NaN", "Infinity" or "-Infinity" when the value is not a finite number (value is null then); null when it is.
@@ -5077,6 +5083,12 @@ export type MetricPayloadWritable = {
      * Epoch
      */
     epoch: number | null;
+    /**
+     * Time
+     *
+     * When the worker logged the point (the charts' wall-time axis).
+     */
+    time: string;
 };
 
 /**

@@ -66,7 +66,7 @@ export function useRunEvents(runId: number, enabled: boolean): void {
         name: envelope.payload.name,
         value: envelope.payload.value,
         non_finite: envelope.payload.non_finite,
-        time: new Date().toISOString(),
+        time: envelope.payload.time,
       });
       flushTimer ??= setTimeout(flush, FLUSH_MS);
     };
