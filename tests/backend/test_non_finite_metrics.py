@@ -33,6 +33,7 @@ def _diverged_run(client: TestClient) -> int:
     checkpoint = storage.root / "runs" / str(run_id) / "checkpoint-4"
     checkpoint.mkdir(parents=True)
     sink.checkpoint(4, checkpoint, None)
+    sink.flush()  # as the worker does before it finishes a run
     run_store.finish(run_id, "worker-a", RunStatus.FAILED, "loss watchdog: training loss became nan at step 3")
     return run_id
 
