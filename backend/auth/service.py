@@ -2,7 +2,7 @@
 
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from backend.auth.credentials import (
@@ -107,7 +107,10 @@ def user_for_api_token(session: Session, secret: str) -> User | None:
     if token is None or token.revoked_at is not None or (token.expires_at is not None and token.expires_at <= now):
         return None
     if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
-        session.execute(update(ApiToken).where(ApiToken.id == token.id).values(last_used_at=now))
+        # The condition is repeated in the statement: requests that read the same stale time queue on the row's lock,
+        # and each one after the first finds it fresh and leaves it (no write, no lock held to the end of its request).
+        stale = or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at < now - LAST_USED_RESOLUTION)
+        session.execute(update(ApiToken).where(ApiToken.id == token.id, stale).values(last_used_at=now))
     user = session.get(User, token.user_id)
     return user if user is not None and user.active else None
 

@@ -3,7 +3,7 @@ import { useEffect, useState } from "react";
 import type { RunStatus } from "../../../client/types.gen";
 import { FilterSelect } from "../../../components/ui/FilterSelect";
 import { catalogQueries } from "../../../lib/catalog";
-import { useDebounced } from "../../../lib/useDebounced";
+import { settledEdit, useDebounced } from "../../../lib/useDebounced";
 
 export type RunFilterValues = {
   status: RunStatus[];
@@ -31,7 +31,8 @@ function DebouncedInput({
     setDraft(value);
   }
   useEffect(() => {
-    if (settled.trim() !== value) onChange(settled.trim());
+    const edit = settledEdit(settled, draft, value);
+    if (edit !== null) onChange(edit);
     // Only a settled edit reports; onChange is rebuilt every render.
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [settled]);
