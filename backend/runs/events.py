@@ -287,8 +287,12 @@ def get_run_feeds(request: Request) -> RunFeeds:
 RunFeedsDep = Annotated[RunFeeds, Depends(get_run_feeds)]
 
 
-async def run_events(run_id: int, cursor: Cursor, feeds: RunFeeds) -> AsyncIterator[tuple[AnyRunEvent, Cursor]]:
-    """Metrics and log lines after the client's cursor, then status changes, until the run finishes. Each event
+EventBatch = list[tuple[AnyRunEvent, Cursor]]
+
+
+async def run_events(run_id: int, cursor: Cursor, feeds: RunFeeds) -> AsyncIterator[EventBatch]:
+    """Metrics and log lines after the client's cursor, then status changes, until the run finishes: a batch per
+    reading (sent in one write: 200 clients of a run cost 200 writes per reading, not 200 per event). Each event
     comes with the cursor to resume after it.
 
     The connection is capped: proxies and load balancers drop long-lived streams, so after
@@ -302,20 +306,23 @@ async def run_events(run_id: int, cursor: Cursor, feeds: RunFeeds) -> AsyncItera
         follower.feed.start(reading.end)
         applied = reading.number
         while True:
+            batch: EventBatch = []
             for event in reading.events:
                 if cursor.is_new(event):
                     cursor = cursor.after(event)
-                    yield event, cursor
+                    batch.append((event, cursor))
             if reading.status.payload != last_status:
                 last_status = reading.status.payload
-                yield reading.status, cursor
+                batch.append((reading.status, cursor))
+            if batch:
+                yield batch
             if reading.finished:
                 return
             while True:
                 try:
                     reading = await asyncio.wait_for(follower.readings.get(), deadline - time.monotonic())
                 except TimeoutError:
-                    yield ReconnectEvent(run_id=run_id), cursor
+                    yield [(ReconnectEvent(run_id=run_id), cursor)]
                     return
                 if reading.number > applied:
                     break  # else the client's own read came after it: it has all of it, and a newer status

@@ -4,7 +4,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, status
 from pydantic import StringConstraints
 from sqlalchemy.orm import Session
-from sse_starlette import EventSourceResponse, ServerSentEvent
+from sse_starlette import EventSourceResponse
 
 from backend.auth.dependencies import CreatorUser, CurrentUser
 from backend.core.db import SessionDep
@@ -251,8 +251,8 @@ async def stream_events(
     # burst of clients take every pooled connection and wait for ever for another.
     run_id = run.id
 
-    async def _encoded() -> AsyncIterator[ServerSentEvent]:
-        async for event, after in run_events(run_id, cursor, feeds):
-            yield ServerSentEvent(data=event.model_dump_json(), event=event.type, id=str(after))
+    async def _encoded() -> AsyncIterator[bytes]:
+        async for batch in run_events(run_id, cursor, feeds):
+            yield b"".join(event.sse_message(event.type, str(after)) for event, after in batch)
 
     return EventSourceResponse(_encoded(), ping=15)

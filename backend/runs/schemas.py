@@ -2,7 +2,7 @@ import math
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, RootModel, computed_field, field_serializer
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, RootModel, computed_field, field_serializer
 
 from backend.core.params import Id
 from backend.models import BASE_MODEL_NAME_CHARS, MAX_TAG_CHARS, RunStatus
@@ -288,6 +288,15 @@ class ReconnectPayload(BaseModel):
 class _Envelope(BaseModel):
     # Every field of a sent event is present, defaults included: the generated client's types say so.
     model_config = ConfigDict(json_schema_serialization_defaults_required=True)
+    _sse_messages: dict[str, bytes] = PrivateAttr(default_factory=dict)
+
+    def sse_message(self, name: str, sse_id: str) -> bytes:
+        """This event as one Server-Sent Events message named `name` (compact JSON: one data line). Kept by id: a
+        reading's events go to every client of the run, each encoded once for all of them."""
+        if sse_id not in self._sse_messages:
+            data = self.model_dump_json()
+            self._sse_messages[sse_id] = f"id: {sse_id}\nevent: {name}\ndata: {data}\n\n".encode()
+        return self._sse_messages[sse_id]
 
 
 class MetricEvent(_Envelope):
