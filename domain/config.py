@@ -91,7 +91,13 @@ class TrainingConfig(BaseModel):
         32, ge=1, le=1024, description="LoRA scaling numerator (update scaled by alpha/r). Often 2×r; higher: bolder."
     )
     lora_dropout: float = Field(
-        0.05, ge=0.0, lt=1.0, description="Dropout on the LoRA input. 0.05–0.1 regularises small datasets."
+        0.0,
+        ge=0.0,
+        lt=1.0,
+        description=(
+            "Dropout on the LoRA input. 0 by default: on CPU it took a quarter of each step and did not lower the "
+            "validation loss over 2 epochs; 0.05–0.1 can regularise a small dataset trained for many epochs."
+        ),
     )
     lora_target_modules: str = Field(
         "all-linear",
@@ -191,7 +197,8 @@ class TrainingConfig(BaseModel):
         "auto",
         description=(
             "Mixed precision. auto: bf16 on GPUs that support it, else fp16; fp32 on CPU. bf16/fp16 halve activation "
-            "memory and speed up GPUs; on CPU they resolve to fp32 (half precision there is slow and lossy)."
+            "and frozen-weight memory and speed up GPUs; adapters stay fp32. On CPU bf16 is honoured where the CPU "
+            "multiplies it natively (AVX-512 BF16 or AMX): a little faster, slightly higher loss; fp16 resolves to fp32."
         ),
     )
     max_seq_length: int = Field(
@@ -219,10 +226,10 @@ class TrainingConfig(BaseModel):
         ),
     )
     padding_free: bool = Field(
-        False,
+        True,
         description=(
-            "Concatenate each batch into one row instead of padding it: no compute on padding, same loss. "
-            "Always on with packing."
+            "Concatenate each batch into one row instead of padding it: no compute on padding, same loss (attention "
+            "stays within each example). Always on with packing."
         ),
     )
 

@@ -394,16 +394,17 @@ def estimate_memory(
     device: Device,
     seq_len: int,
     validation_examples: int | None = None,
+    bf16_supported: bool = True,
 ) -> MemoryEstimate:
     """Peak memory of training `config` on a model with `model_config` (its config.json) on `device`.
 
     `seq_len`: the padded length of the longest batch. Batches are padded to their longest row, so pass the longest
     example (capped at max_seq_length), or max_seq_length when sequences are packed.
     `validation_examples`: the validation split's size, which caps the evaluation batch (None: a full batch).
+    `bf16_supported`: a GPU's only picks between two 16-bit formats (the same bytes); a CPU's between bf16 and fp32.
     """
     arch = architecture(model_config)
-    # The GPU's bf16 support only picks between two 16-bit formats: the same bytes either way.
-    hardware: Hardware = resolve_hardware(config, device)
+    hardware: Hardware = resolve_hardware(config, device, bf16_supported=bf16_supported)
     method, half = hardware.method, hardware.half_precision
     act_bytes = 2 if half else 4
     # CUDA dropout keeps a 1-byte mask; the CPU kernel a float mask the size of its input.
@@ -472,12 +473,17 @@ def estimate_memory(
 
 
 def peak_seq_len(lengths: Sequence[int] | None, config: TrainingConfig) -> int:
-    """The padded length of the longest batch: max_seq_length when packed rows fill it (or when the lengths are not
-    known yet: the worst case), else the longest example cut to max_seq_length, as every batch is padded to its
-    longest row."""
+    """The per-example length of the batch with the most tokens (the estimate's tokens are batch x this): max_seq_length
+    when packed rows fill it (or when the lengths are not known yet: the worst case). A padded batch is padded to its
+    longest row: the longest example, cut to max_seq_length. A padding-free batch holds its examples' tokens and
+    nothing else: at most the batch's worth of longest examples, so their mean length."""
     if config.packing or not lengths:
         return config.max_seq_length
-    return min(max(lengths), config.max_seq_length)
+    cut = sorted((min(length, config.max_seq_length) for length in lengths), reverse=True)
+    if config.padding_free:
+        longest = cut[: config.per_device_train_batch_size]
+        return math.ceil(sum(longest) / len(longest))
+    return cut[0]
 
 
 @dataclass(frozen=True)
@@ -512,7 +518,12 @@ def choose_hardware(
         fixed = config if method is None else config.model_copy(update={"method": method})
         hardware = resolve_hardware(fixed, device, bf16_supported=bf16_supported)
         estimate = estimate_memory(
-            model_config, fixed, device=device, seq_len=seq_len, validation_examples=validation_examples
+            model_config,
+            fixed,
+            device=device,
+            seq_len=seq_len,
+            validation_examples=validation_examples,
+            bf16_supported=bf16_supported,
         )
         return hardware, estimate
 

@@ -8,6 +8,7 @@ from typing import Any
 import datasets
 import transformers
 from celery.exceptions import Ignore
+from celery.signals import worker_init
 from transformers import TrainerCallback
 
 from backend.core.config import get_settings
@@ -32,6 +33,7 @@ from worker.sinks import DatabaseSink
 from worker.training.base_models import materialize_bundled_model
 from worker.training.choices import score_questions
 from worker.training.generate import answer_prompts, generate_answers
+from worker.training.hardware import use_cpu_threads
 from worker.training.local_judge import MAX_NEW_TOKENS as MAX_JUDGE_TOKENS
 from worker.training.local_judge import chat_answers
 from worker.training.memory import PeakMemory
@@ -45,6 +47,11 @@ log = logging.getLogger(__name__)
 # Progress bars are noise in worker logs; the run's own events say how far it got.
 datasets.disable_progress_bars()
 transformers.utils.logging.disable_progress_bar()
+
+
+@worker_init.connect
+def _use_cpu_threads(**_kwargs: Any) -> None:
+    use_cpu_threads()
 
 
 def describe_failure(exc: BaseException, batch_size: int) -> str:

@@ -33,10 +33,10 @@ BUILTIN_PRESETS = (
     BuiltinPreset(
         name="Studio default (LoRA on CPU, QLoRA on GPU)",
         description=(
-            "The defaults: r=16, alpha=32, dropout 0.05 on all linear layers, AdamW lr 2e-4, cosine with 3% warmup, "
+            "The defaults: r=16, alpha=32, no dropout, on all linear layers, AdamW lr 2e-4, cosine with 3% warmup, "
             "2 epochs, batch 8, validation about 20 times per run and at each epoch's end. On a GPU, bf16 base "
-            "weights when the memory estimate fits with 20% to spare, else 4-bit NF4; full precision on CPU, where "
-            "4-bit was measured to hurt small models."
+            "weights when the memory estimate fits with 20% to spare, else 4-bit NF4; fp32 LoRA on CPU, where 4-bit "
+            "was measured to hurt small models. Batches are padding-free."
         ),
         hyperparameters={},
     ),
@@ -48,7 +48,7 @@ BUILTIN_PRESETS = (
             "LoRA r=64, alpha=8, dropout 0.1; paged AdamW 32-bit, lr 3e-4, weight decay 0.01, cosine with 3% "
             "warmup, max grad norm 2; batch 8 (train and validation) with 4 accumulation steps, bf16, gradient "
             "checkpointing, group by length, packing to 128 tokens; label smoothing 0.1, NEFTune alpha 5; 3 epochs, "
-            "a checkpoint every 50 steps, logging every 10. Meant for a GPU (on CPU it runs in fp32)."
+            "a checkpoint every 50 steps, logging every 10. Meant for a GPU (on a CPU without native bf16 it runs in fp32)."
         ),
         hyperparameters={
             "method": "qlora",

@@ -257,6 +257,10 @@ def _estimate(session: Session, user: User, resolved: ResolvedRun) -> EstimateOu
     seq_len = peak_seq_len(lengths, config)
     if config.packing:
         source = f"max_seq_length ({max_len}): packed sequences fill it"
+    elif lengths and config.padding_free:
+        batch = min(config.per_device_train_batch_size, len(lengths))
+        # A padding-free batch holds only its examples' tokens: the peak is the batch of the longest examples.
+        source = f"the {plural(batch, 'longest example')} (a padding-free batch: {seq_len} tokens each on average)"
     elif lengths:
         longest = max(lengths)
         # The peak comes from the batch holding the longest example: every batch is padded to its longest row.

@@ -38,10 +38,17 @@ class TestEstimate:
         assert set(estimate["breakdown"]) == BREAKDOWN
         assert sum(estimate["breakdown"].values()) == estimate["total_bytes"]
         assert estimate["breakdown"]["lora"] == 4 * estimate["trainable_parameters"]
-        # Batches are padded to their longest row: the longest example sets the peak.
+        # A padding-free batch holds its examples' tokens only: the 8 longest examples set the peak.
         assert estimate["token_lengths_pending"] is False
-        assert estimate["seq_len_used"] == stats["max"]
-        assert estimate["seq_len_source"] == f"the longest example ({stats['max']} tokens)"
+        assert 0 < estimate["seq_len_used"] <= stats["max"]
+        assert estimate["seq_len_source"] == (
+            f"the 8 longest examples (a padding-free batch: {estimate['seq_len_used']} tokens each on average)"
+        )
+        # A padded batch is padded to its longest row: the longest example sets the peak, and more memory.
+        padded = _estimate(client, dataset, base_model=model, hyperparameters={"padding_free": False})
+        assert padded["seq_len_used"] == stats["max"]
+        assert padded["seq_len_source"] == f"the longest example ({stats['max']} tokens)"
+        assert padded["breakdown"]["activations"] >= estimate["breakdown"]["activations"]
         assert estimate["available_bytes"] == machine.memory_bytes() > 0
         assert estimate["fits"] is True
         assert estimate["verdict"] == "fits"
@@ -58,7 +65,9 @@ class TestEstimate:
     def test_long_examples_are_cut_to_max_seq_length(self, client: TestClient, model: str) -> None:
         dataset = create_dataset(client, count=12)
         assert token_stats(client, dataset["id"], base_model=model).status_code == 200
-        estimate = _estimate(client, dataset, base_model=model, hyperparameters={"max_seq_length": 16})
+        estimate = _estimate(
+            client, dataset, base_model=model, hyperparameters={"max_seq_length": 16, "padding_free": False}
+        )
         assert estimate["seq_len_used"] == 16
         assert estimate["seq_len_source"].endswith("cut to max_seq_length 16")
 
@@ -95,7 +104,7 @@ class TestEstimate:
         log = tmp_path / "light-worker.log"
         with celery_worker(stack.env(), log, queue="light"):
             counted = poll(from_counts, timeout=60, what="an estimate from counted token lengths", log_path=log)
-        assert counted["seq_len_source"].startswith("the longest example (")
+        assert counted["seq_len_source"].startswith("the 8 longest examples (")
         assert counted["seq_len_used"] < 256
         assert counted["train_tokens"] > 0
 

@@ -14,6 +14,8 @@ from trl import SFTConfig
 from domain.config import TrainingConfig
 from domain.hardware import resolution_notes
 from tests.worker.conftest import RecordingSink
+from worker.training import hardware
+from worker.training import sft_config as sft_config_module
 from worker.training.hardware import hardware_for, weights_dtype
 from worker.training.sft import build_callbacks
 from worker.training.sft_config import build_trainer_configs
@@ -136,7 +138,7 @@ def test_defaults_build_on_cpu(tmp_path: Path) -> None:
     assert args.get_warmup_steps(26) == 1
     assert args.optim == "adamw_torch"
     assert args.lr_scheduler_kwargs == {}
-    assert args.packing is False and args.padding_free is False
+    assert args.packing is False and args.padding_free is True and args.max_length is None
     assert args.train_sampling_strategy == "random"
     assert args.eval_strategy == "steps"
     assert args.save_steps == 50 and args.save_total_limit == 2
@@ -256,16 +258,45 @@ def test_cuda_mixed_precision(
     )
 
 
-@pytest.mark.parametrize("precision", ["bf16", "fp16"])
-def test_half_precision_on_cpu_resolves_to_fp32_with_a_note(precision: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize(("tf32", "liger"), [(True, True), (False, False)])
+def test_tf32_and_liger_on_cuda_when_there(monkeypatch: pytest.MonkeyPatch, tf32: bool, liger: bool) -> None:
+    monkeypatch.setattr(sft_config_module, "cuda_has_tf32", lambda: tf32)
+    monkeypatch.setattr(sft_config_module, "liger_installed", lambda: liger)
+    kwargs, _, _ = build_trainer_configs(TrainingConfig(method="lora"), "cuda")
+    assert kwargs["tf32"] is (True if tf32 else None)  # None: left to torch (no TF32 before Ampere)
+    assert kwargs["use_liger_kernel"] is liger
+    on_cpu, _, _ = build_trainer_configs(TrainingConfig(), "cpu")
+    assert on_cpu["tf32"] is None and on_cpu["use_liger_kernel"] is False  # Liger's kernels are Triton: CUDA only
+
+
+@pytest.mark.parametrize(
+    ("precision", "native_bf16", "expected", "note"),
+    [
+        ("auto", True, "fp32", None),  # a little faster in bf16, but a higher validation loss
+        ("auto", False, "fp32", None),
+        ("bf16", True, "bf16", None),
+        (
+            "bf16",
+            False,
+            "fp32",
+            "this CPU has no native bf16 (AVX-512 BF16 or AMX), and emulated bf16 is slower than fp32",
+        ),
+        ("fp16", True, "fp32", "CPUs have no fast fp16 matmuls"),
+        ("fp32", True, "fp32", None),
+    ],
+)
+def test_cpu_precision_follows_native_bf16(
+    monkeypatch: pytest.MonkeyPatch, precision: str, native_bf16: bool, expected: str, note: str | None
+) -> None:
+    """bf16 when asked for on a CPU that multiplies it natively (frozen weights in bf16, autocast), else fp32."""
+    monkeypatch.setattr(hardware, "cpu_computes_bf16", lambda: native_bf16)
     config = TrainingConfig(precision=precision)  # type: ignore[arg-type]
-    args = sft_config(config, tmp_path)
-    assert args.bf16 is False and args.fp16 is False
-    assert weights_dtype(hardware_for(config, "cpu")) == torch.float32
-    assert resolution_notes(config, hardware_for(config, "cpu")) == [
-        f"precision {precision} requested, training in fp32: on CPU half precision is slow and lossy"
-    ]
-    assert resolution_notes(TrainingConfig(), hardware_for(TrainingConfig(), "cpu")) == []
+    kwargs, _, _ = build_trainer_configs(config, "cpu")
+    assert (kwargs["bf16"], kwargs["fp16"]) == (expected == "bf16", False)
+    resolved = hardware_for(config, "cpu")
+    assert weights_dtype(resolved) == {"bf16": torch.bfloat16, "fp32": torch.float32}[expected]
+    expected_notes = [f"precision {precision} requested, training in {expected}: {note}"] if note else []
+    assert resolution_notes(config, resolved) == expected_notes
 
 
 def test_packing_is_explained() -> None:

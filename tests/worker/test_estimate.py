@@ -21,6 +21,7 @@ from domain.estimate import (
     estimate_seconds,
     format_bytes,
     lora_parameters,
+    peak_seq_len,
     training_tokens,
 )
 from domain.hardware import Device
@@ -121,11 +122,16 @@ class TestArchitecture:
 class TestBreakdown:
     def test_lora_on_cpu(self) -> None:
         config = _config(lora_r=8)
-        estimate = estimate_memory(LLAMA, config, device="cpu", seq_len=128)
+        estimate = estimate_memory(LLAMA, config, device="cpu", seq_len=128, bf16_supported=False)
         trainable = lora_parameters(architecture(LLAMA), config)
         parts = estimate.breakdown
         assert estimate.method == "lora"
-        assert parts.weights == 4 * architecture(LLAMA).total_parameters  # fp32 on CPU
+        assert parts.weights == 4 * architecture(LLAMA).total_parameters  # fp32 on a CPU without native bf16
+        bf16 = estimate_memory(
+            LLAMA, config.model_copy(update={"precision": "bf16"}), device="cpu", seq_len=128, bf16_supported=True
+        )
+        assert bf16.breakdown.weights == 2 * architecture(LLAMA).total_parameters
+        assert bf16.breakdown.activations < parts.activations
         assert parts.lora == parts.gradients == 4 * trainable
         assert parts.optimizer == 8 * trainable  # AdamW: two fp32 moments
         assert parts.overhead > CPU_PROCESS_BYTES
@@ -227,12 +233,12 @@ def test_estimate_within_25_percent_of_measured_peak(tiny_model: Path, tmp_path:
     assert done.returncode == 0, done.stderr[-3000:]
     measured = json.loads(done.stdout.strip().splitlines()[-1])["peak"]
 
-    # The sequence length the API uses: the longest example as the trainer tokenises it (batches pad to it).
+    # The sequence length the API uses, from the lengths as the trainer tokenises them.
     tokenizer, eos = load_tokenizer(tiny_model)
     rendered = [render("alpaca", AlpacaRecord(**row)) for row in ROWS]
-    seq_len = max(token_lengths(tokenizer, rendered, eos_token=eos))
     model_config = json.loads((tiny_model / "config.json").read_text())
     config = TrainingConfig.model_validate(overrides)
+    seq_len = peak_seq_len(token_lengths(tokenizer, rendered, eos_token=eos), config)
     estimate = estimate_memory(model_config, config, device="cpu", seq_len=seq_len, validation_examples=4)
 
     error = (estimate.total_bytes - measured) / measured

@@ -36,7 +36,8 @@ CHATS: list[AnyRecord] = [
 def _batch(
     model_dir: Path, output_dir: Path, template: TemplateName, examples: list[AnyRecord], **overrides: object
 ) -> tuple[SFTTrainer, dict]:
-    config = TrainingConfig(prompt_template=template, **overrides)  # type: ignore[arg-type]
+    """The collated batch of `examples`: padded, one row each, unless `padding_free` is overridden."""
+    config = TrainingConfig(prompt_template=template, **{"padding_free": False, **overrides})  # type: ignore[arg-type]
     kwargs, lora, _ = build_trainer_configs(config, "cpu", output_dir)
     kwargs["eval_strategy"] = "no"
     hf_tokenizer = AutoTokenizer.from_pretrained(model_dir)
@@ -97,6 +98,26 @@ def test_collated_batch_is_the_preview(
         assert input_ids[:length] == [t.id for t in preview.tokens if t.reason != "truncated"]
         assert labels[:length] == [t.id if t.trained else -100 for t in preview.tokens[:length]]
         assert labels[length:] == [-100] * (len(labels) - length)  # padding (pad = eos here) is never a target
+
+
+@pytest.mark.parametrize(("template", "examples"), [("alpaca", ALPACA), ("chatml", CHATS)])
+def test_padding_free_row_is_the_padded_rows_end_to_end(
+    tiny_model: Path, tmp_path: Path, template: TemplateName, examples: list[AnyRecord]
+) -> None:
+    """The default batch: the examples' tokens and labels one after the other, no padding, position ids restarting
+    at each example (what keeps attention within it)."""
+    _, padded = _batch(tiny_model, tmp_path / "padded", template, examples)
+    _, flat = _batch(tiny_model, tmp_path / "flat", template, examples, padding_free=True)
+    lengths = padded["attention_mask"].sum(dim=1).tolist()
+    assert flat["input_ids"].shape == (1, sum(lengths)) and "attention_mask" not in flat
+    ids, labels, positions = [], [], []
+    for row, length in enumerate(lengths):
+        ids += padded["input_ids"][row, :length].tolist()
+        labels += padded["labels"][row, :length].tolist()
+        positions += list(range(length))
+    assert flat["input_ids"][0].tolist() == ids
+    assert flat["labels"][0].tolist() == labels
+    assert flat["position_ids"][0].tolist() == positions
 
 
 def test_alpaca_labels_by_hand(tiny_model: Path, tmp_path: Path) -> None:

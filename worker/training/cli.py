@@ -14,6 +14,7 @@ from domain.log import LogKind
 from domain.records import AlpacaRecord
 from domain.templates import TemplateContext
 from worker.training.base_models import materialize_bundled_model
+from worker.training.hardware import use_cpu_threads
 from worker.training.sft import train
 from worker.training.types import RunPaths, SplitData
 
@@ -67,6 +68,7 @@ def main(argv: list[str] | None = None) -> None:
         train=examples[n_validation:], validation=examples[:n_validation], test=[], template_context=context
     )
     paths = RunPaths(base_model_location=base_model, output_dir=args.output, resume_from=args.resume_from)
+    use_cpu_threads()
     result = train(config, split, paths, PrintSink())
     print(json.dumps({k: str(v) if isinstance(v, Path) else v for k, v in vars(result).items()}, indent=2))
 

@@ -1,10 +1,13 @@
 """The device this worker trains on, and the torch dtypes of the hardware resolution in domain.hardware."""
 
+import importlib.util
+import math
 import os
 from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 
+import psutil
 import torch
 from transformers import PretrainedConfig
 
@@ -24,7 +27,17 @@ def hardware_for(config: TrainingConfig, device: Device | None = None) -> Hardwa
 
 
 def _bf16_supported(device: Device) -> bool:
-    return device != "cuda" or torch.cuda.is_bf16_supported()
+    return torch.cuda.is_bf16_supported() if device == "cuda" else cpu_computes_bf16()
+
+
+def cuda_has_tf32() -> bool:
+    """TF32 matmuls (Ampere and later): fp32 work, an optimiser's included, at tensor-core speed."""
+    return torch.cuda.is_available() and torch.cuda.get_device_capability()[0] >= 8
+
+
+def liger_installed() -> bool:
+    """Liger's Triton kernels (fused linear cross-entropy, RMSNorm, SwiGLU, RoPE): optional, CUDA only."""
+    return importlib.util.find_spec("liger_kernel") is not None
 
 
 def device_memory_bytes(device: Device) -> int:
@@ -56,6 +69,26 @@ def choose_hardware_here(
         validation_examples=validation_examples,
         bf16_supported=_bf16_supported(device),
     )
+
+
+def cpu_threads(cgroup_cpu_max: Path = Path("/sys/fs/cgroup/cpu.max")) -> int:
+    """The threads CPU math should use: one per physical core this process may run on. A hyper-thread shares its
+    core's vector units, so a second thread per core only adds contention; a container's CPU quota (cgroup v2
+    cpu.max) caps it too, where torch's default counts the host's cores and oversubscribes the quota."""
+    allowed = len(os.sched_getaffinity(0))
+    threads = min(allowed, psutil.cpu_count(logical=False) or allowed)
+    try:
+        quota, period = cgroup_cpu_max.read_text().split()
+    except (OSError, ValueError):  # no cgroup v2 here
+        return threads
+    if quota != "max":
+        threads = min(threads, math.ceil(int(quota) / int(period)))
+    return max(1, threads)
+
+
+def use_cpu_threads() -> None:
+    """Set torch's intra-op threads to cpu_threads(): call once where a worker process starts training or answering."""
+    torch.set_num_threads(cpu_threads())
 
 
 @cache

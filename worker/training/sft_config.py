@@ -10,7 +10,7 @@ from transformers import BitsAndBytesConfig, PreTrainedModel
 
 from domain.config import TrainingConfig
 from domain.hardware import Device, Hardware
-from worker.training.hardware import hardware_for
+from worker.training.hardware import cuda_has_tf32, hardware_for, liger_installed
 
 
 def quantization_config(config: TrainingConfig, hardware: Hardware) -> BitsAndBytesConfig | None:
@@ -107,6 +107,10 @@ def build_trainer_configs(
         # TRL turns bf16 on by default, CPU included: explicit on both.
         "bf16": precision == "bf16",
         "fp16": precision == "fp16",
+        "tf32": True if device == "cuda" and cuda_has_tf32() else None,
+        # Liger's fused RMSNorm, SwiGLU and RoPE (Triton: CUDA only). TRL applies its own chunked LM head in place of
+        # Liger's fused linear cross-entropy, so the logits are never built whole either way.
+        "use_liger_kernel": device == "cuda" and liger_installed(),
         # The dataset is already truncated to max_seq_length (domain.tokenize). TRL refuses a max_length with
         # padding-free batches that are not packed, since it would not enforce it there; nothing is left to enforce.
         "max_length": None if config.padding_free and not config.packing else config.max_seq_length,
