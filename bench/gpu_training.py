@@ -128,6 +128,7 @@ def run_studio(model: str, rows: list[dict[str, str]], epochs: float) -> dict[st
 
 def run_trl(model: str, rows: list[dict[str, str]], epochs: float) -> dict[str, float]:
     """The plain script: prompt/completion rows, a LoraConfig, TRL's defaults for everything else."""
+    import torch
     from datasets import Dataset
     from peft import LoraConfig
     from trl import SFTConfig, SFTTrainer
@@ -149,6 +150,7 @@ def run_trl(model: str, rows: list[dict[str, str]], epochs: float) -> dict[str, 
             save_strategy="no",
             report_to="none",
             disable_tqdm=True,
+            use_cpu=not torch.cuda.is_available(),  # --model tiny on a machine without a GPU
         ),
         train_dataset=dataset(train_rows),
         eval_dataset=dataset(validation),
