@@ -52,6 +52,8 @@ def queue_notes(session: Session, user: User) -> dict[int, tuple[int, str]]:
     """Each queued run's place (1: next to start) and a sentence saying where it stands, by run id."""
     waiting = _waiting(session)
     workers = list_live_workers(session, training_only=True)
+    tasks = _tasks(session, user, workers)
+    idle = len(workers) - len(tasks)
     notes: dict[int, tuple[int, str]] = {}
     for index, item in enumerate(waiting):
         if item.kind != "run":
@@ -64,12 +66,19 @@ def queue_notes(session: Session, user: User) -> dict[int, tuple[int, str]]:
                 place += f" and {plural(index - 1, 'more')}"
         if not workers:
             note = f"{place}; no training worker is running: start one with `{START_A_WORKER}`"
-        elif position <= len(workers):
+        elif position <= idle:
             note = f"{place}: a worker should take it in a moment"
+        elif len(workers) == 1:
+            on = f" is on {_task_name(next(iter(tasks.values())))}" if tasks else " takes what is ahead first"
+            note = f"{place}: the training worker{on}"
         else:
-            note = f"{place}: {plural(len(workers), 'training worker')} busy"
+            note = f"{place}: waits for one of the {len(workers)} training workers ({len(tasks)} busy)"
         notes[item.id] = (position, note)
     return notes
+
+
+def _task_name(task: WorkerTaskOut) -> str:
+    return f"{task.kind} {task.id}" if task.id is not None else f"another user's {task.kind}"
 
 
 def _tasks(session: Session, user: User, workers: list[Worker]) -> dict[str, WorkerTaskOut]:

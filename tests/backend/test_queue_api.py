@@ -47,7 +47,10 @@ def test_queued_runs_say_where_they_stand(client: TestClient) -> None:
 
         worker = create_worker(device="cpu", device_count=0, device_name="AMD EPYC", memory_bytes=64 * 1024**3)
         assert _place(client, first) == (1, "1st in the queue: a worker should take it in a moment")
-        assert _place(client, second) == (2, f"2nd in the queue, behind run {first}: 1 training worker busy")
+        assert _place(client, second) == (
+            2,
+            (f"2nd in the queue, behind run {first}: the training worker takes what is ahead first"),
+        )
         listed = {run["id"]: run["queue_position"] for run in client.get("/api/runs").json()["items"]}
         assert listed == {first: 1, second: 2, theirs: 3}
 
@@ -56,6 +59,12 @@ def test_queued_runs_say_where_they_stand(client: TestClient) -> None:
             session.execute(update(Run).where(Run.id == first).values(status=RunStatus.RUNNING, lease_owner=worker.id))
         assert _place(client, first) == (None, None)
         assert _place(member_client, theirs)[0] == 2
+        # The worker is busy: the next run waits for it, and says for what.
+        assert _place(client, second) == (1, f"1st in the queue: the training worker is on run {first}")
+        assert _place(member_client, theirs) == (
+            2,
+            "2nd in the queue, behind another user's run: the training worker is on another user's run",
+        )
 
         queue = member_client.get("/api/queue").json()
         [listed_worker] = queue["workers"]
