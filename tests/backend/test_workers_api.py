@@ -168,14 +168,14 @@ class TestEstimateAgainstWorkers:
         assert "plus 0.5 GB of CUDA context when compared with a GPU's memory" in smaller["note"]
 
     def test_close_to_a_workers_memory_may_not_fit(self, client: TestClient) -> None:
-        create_worker(hostname="gpu-a.example", memory_bytes=3_500_000_000)
+        create_worker(hostname="gpu-a.example", memory_bytes=3_200_000_000)
         estimate = _estimate(client, create_dataset(client, count=12))
         needs_bytes = estimate["total_bytes"] + estimate["context_bytes"]
-        assert 0.8 * 3_500_000_000 < needs_bytes <= 3_500_000_000
+        assert 0.8 * 3_200_000_000 < needs_bytes <= 3_200_000_000
         assert (estimate["fits"], estimate["verdict"]) == (True, "tight")
         needs = f"{needs_bytes / 1e9:.1f} GB"
         assert estimate["warning"] == (
-            f"may not fit: needs about {needs} of gpu-a.example's 3.5 GB, and the estimate can be 25% off"
+            f"may not fit: needs about {needs} of gpu-a.example's 3.2 GB, and the estimate can be 25% off"
         )
 
     @pytest.mark.usefixtures("light_worker")
