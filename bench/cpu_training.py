@@ -28,9 +28,6 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 SIDES = ("trl", "studio-before", "studio")
 # What the studio's defaults were before bf16 on CPU and padding-free batches.
 BEFORE = {"precision": "fp32", "padding_free": False}
-# --set: hyperparameters changed on the studio side, to try a default before changing it.
-OVERRIDES: dict[str, Any] = {}
-SEED = [42]  # --seed, every side's
 LORA = {"r": 16, "lora_alpha": 32, "lora_dropout": 0.05, "target_modules": "all-linear"}
 
 
@@ -53,8 +50,11 @@ class QuietSink:
         return False
 
 
-def run_studio(side: str, base_model: str, epochs: float, output: Path) -> tuple[float, float, Path]:
-    """(wall seconds, final validation loss, weights directory) of train() with the studio's defaults."""
+def run_studio(
+    side: str, base_model: str, epochs: float, output: Path, seed: int, overrides: dict[str, Any]
+) -> tuple[float, float, Path]:
+    """(wall seconds, final validation loss, weights directory) of train() with the studio's defaults, `overrides`
+    changed (studio-before: the previous defaults)."""
     from domain.config import TrainingConfig
     from worker.training.hardware import use_cpu_threads
     from worker.training.sft import train
@@ -62,8 +62,8 @@ def run_studio(side: str, base_model: str, epochs: float, output: Path) -> tuple
 
     use_cpu_threads()
     train_rows, validation, test = split_rows()
-    overrides = BEFORE if side == "studio-before" else OVERRIDES
-    config = TrainingConfig.model_validate({"num_train_epochs": epochs, "seed": SEED[0], **overrides})
+    changed = BEFORE if side == "studio-before" else overrides
+    config = TrainingConfig.model_validate({"num_train_epochs": epochs, "seed": seed, **changed})
     start = time.monotonic()
     result = train(config, SplitData(train_rows, validation, test), RunPaths(base_model, output), QuietSink())
     wall = time.monotonic() - start
@@ -71,16 +71,18 @@ def run_studio(side: str, base_model: str, epochs: float, output: Path) -> tuple
     return wall, result.final_eval_loss, result.weights_dir
 
 
-def run_trl(base_model: str, epochs: float, output: Path) -> tuple[float, float, Path]:
+def plain_trl(
+    base_model: str, train_rows: list[Any], validation: list[Any], epochs: float, output: Path, seed: int = 42
+) -> tuple[float, float, Any]:
     """The plain script a TRL user writes: prompt/completion rows, a LoraConfig, everything else TRL's defaults
-    (bf16 autocast, activation checkpointing, padded batches), and one evaluation at the end."""
+    (bf16 autocast, activation checkpointing, padded batches), and one evaluation at the end. (wall seconds, final
+    validation loss, the trainer)."""
+    import torch
     from datasets import Dataset
     from peft import LoraConfig
     from trl import SFTConfig, SFTTrainer
 
     from domain.templates import render
-
-    train_rows, validation, _ = split_rows()
 
     def dataset(rows: list[Any]) -> Dataset:
         rendered = [render("alpaca", row) for row in rows]
@@ -92,11 +94,11 @@ def run_trl(base_model: str, epochs: float, output: Path) -> tuple[float, float,
         args=SFTConfig(
             output_dir=str(output / "trainer"),
             num_train_epochs=epochs,
-            seed=SEED[0],
+            seed=seed,
             save_strategy="no",
             report_to="none",
             disable_tqdm=True,
-            use_cpu=True,
+            use_cpu=not torch.cuda.is_available(),
         ),
         train_dataset=dataset(train_rows),
         eval_dataset=dataset(validation),
@@ -104,9 +106,7 @@ def run_trl(base_model: str, epochs: float, output: Path) -> tuple[float, float,
     )
     trainer.train()
     eval_loss = float(trainer.evaluate()["eval_loss"])
-    wall = time.monotonic() - start
-    trainer.save_model(str(output / "adapter"))
-    return wall, eval_loss, output / "adapter"
+    return time.monotonic() - start, eval_loss, trainer
 
 
 def test_rouge_l(base_model: str, weights_dir: Path) -> float:
@@ -122,13 +122,19 @@ def test_rouge_l(base_model: str, weights_dir: Path) -> float:
     return statistics.mean(rouge_l(a, final_answer(row)) for a, row in zip(tuned, test, strict=True))
 
 
-def one(side: str, base_model: str, epochs: float, answers: bool) -> dict[str, float]:
+def one(
+    side: str, base_model: str, epochs: float, answers: bool, seed: int, overrides: dict[str, Any]
+) -> dict[str, float]:
     import torch
 
     output = Path(tempfile.mkdtemp(prefix=f"bench-cpu-{side}-"))
-    wall, eval_loss, weights = (
-        run_trl(base_model, epochs, output) if side == "trl" else run_studio(side, base_model, epochs, output)
-    )
+    if side == "trl":
+        train_rows, validation, _ = split_rows()
+        wall, eval_loss, trainer = plain_trl(base_model, train_rows, validation, epochs, output, seed)
+        weights = output / "adapter"
+        trainer.save_model(str(weights))
+    else:
+        wall, eval_loss, weights = run_studio(side, base_model, epochs, output, seed, overrides)
     figures = {"wall_s": wall, "eval_loss": eval_loss, "threads": float(torch.get_num_threads())}
     if answers:
         figures["rouge_l"] = test_rouge_l(base_model, weights)
@@ -147,11 +153,10 @@ def main() -> None:
     parser.add_argument("--set", action="append", default=[], metavar="NAME=JSON", help="a studio hyperparameter")
     parser.add_argument("--one", choices=SIDES, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    SEED[0] = args.seed
-    OVERRIDES.update({name: json.loads(value) for name, value in (item.split("=", 1) for item in args.set)})
+    overrides = {name: json.loads(value) for name, value in (item.split("=", 1) for item in args.set)}
 
     if args.one:
-        print(json.dumps(one(args.one, args.base_model, args.epochs, args.answers)))
+        print(json.dumps(one(args.one, args.base_model, args.epochs, args.answers, args.seed, overrides)))
         return
 
     from worker.training.base_models import materialize_bundled_model

@@ -26,7 +26,6 @@ from typing import Any
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 SIDES = ("trl", "studio")
-LORA = {"r": 16, "lora_alpha": 32, "lora_dropout": 0.05, "target_modules": "all-linear"}
 # Llama-shaped configs (TinyLlama-1.1B's shape; the bundled SmolLM2-135M's); the vocabulary is the tokenizer's.
 SHAPES: dict[str, dict[str, Any]] = {
     "1.1b": {
@@ -127,38 +126,11 @@ def run_studio(model: str, rows: list[dict[str, str]], epochs: float) -> dict[st
 
 
 def run_trl(model: str, rows: list[dict[str, str]], epochs: float) -> dict[str, float]:
-    """The plain script: prompt/completion rows, a LoraConfig, TRL's defaults for everything else."""
-    import torch
-    from datasets import Dataset
-    from peft import LoraConfig
-    from trl import SFTConfig, SFTTrainer
-
-    from domain.templates import render
+    from bench.cpu_training import plain_trl
 
     train_rows, validation = split(rows)
-
-    def dataset(records: list[Any]) -> Dataset:
-        rendered = [render("alpaca", record) for record in records]
-        return Dataset.from_list([{"prompt": r.prompt, "completion": r.text[len(r.prompt) :]} for r in rendered])
-
-    start = time.monotonic()
-    trainer = SFTTrainer(
-        model=model,
-        args=SFTConfig(
-            output_dir=tempfile.mkdtemp(prefix="bench-gpu-trl-"),
-            num_train_epochs=epochs,
-            save_strategy="no",
-            report_to="none",
-            disable_tqdm=True,
-            use_cpu=not torch.cuda.is_available(),  # --model tiny on a machine without a GPU
-        ),
-        train_dataset=dataset(train_rows),
-        eval_dataset=dataset(validation),
-        peft_config=LoraConfig(task_type="CAUSAL_LM", **LORA),  # type: ignore[arg-type]
-    )
-    trainer.train()
-    eval_loss = float(trainer.evaluate()["eval_loss"])
-    return {"wall_s": time.monotonic() - start, "eval_loss": eval_loss}
+    wall, eval_loss, _ = plain_trl(model, train_rows, validation, epochs, Path(tempfile.mkdtemp(prefix="bench-gpu-")))
+    return {"wall_s": wall, "eval_loss": eval_loss}
 
 
 def trained_tokens(model: str, rows: list[dict[str, str]], epochs: float) -> int:
