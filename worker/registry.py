@@ -17,10 +17,10 @@ from typing import Any, Literal
 
 from sqlalchemy import delete, update
 
-from backend.core import machine
 from backend.core.db import get_sessionmaker
 from backend.core.queue import TRAINING_QUEUE
 from backend.models import Worker, utcnow
+from domain import machine
 from worker.leases import WORKER_ID
 
 log = logging.getLogger(__name__)

@@ -18,7 +18,6 @@ from sqlalchemy.orm import Session
 
 from backend.auth.ownership import owned_by
 from backend.base_models.service import model_config
-from backend.core import machine
 from backend.core.config import get_settings
 from backend.core.errors import Invalid, StudioError
 from backend.datasets.token_stats_service import request_stats, stats_key
@@ -32,6 +31,7 @@ from backend.runs.estimate_schemas import (
 )
 from backend.runs.resolution import ResolvedRun, resolve_run
 from backend.workers.service import list_live_workers
+from domain import machine
 from domain.config import TrainingConfig
 from domain.estimate import (
     HEADROOM_SHARE,

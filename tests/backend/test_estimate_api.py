@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from backend.core import machine
 from backend.core.db import get_sessionmaker
 from backend.models import Metric, Run, RunStatus
+from domain import machine
 from tests.conftest import Stack
 from tests.factories import create_dataset, token_stats
 from tests.processes import celery_worker, poll

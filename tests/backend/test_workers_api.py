@@ -12,10 +12,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from transformers import AutoTokenizer
 
-from backend.core import machine
 from backend.core.config import get_settings
 from backend.core.db import get_sessionmaker
 from backend.models import DatasetExample, Split, Worker
+from domain import machine
 from domain.config import TrainingConfig
 from domain.estimate import CUDA_CONTEXT_BYTES, HEADROOM_SHARE, HardwareChoice
 from domain.records import RECORD

@@ -1,7 +1,6 @@
 """The device this worker trains on, and the torch dtypes of the hardware resolution in domain.hardware."""
 
 import importlib.util
-import math
 import os
 from collections.abc import Sequence
 from functools import cache
@@ -11,6 +10,7 @@ import psutil
 import torch
 from transformers import PretrainedConfig
 
+from domain import machine
 from domain.config import TrainingConfig
 from domain.estimate import HardwareChoice, choose_hardware, peak_seq_len
 from domain.hardware import Device, Hardware, resolve_hardware
@@ -71,19 +71,11 @@ def choose_hardware_here(
     )
 
 
-def cpu_threads(cgroup_cpu_max: Path = Path("/sys/fs/cgroup/cpu.max")) -> int:
-    """The threads CPU math should use: one per physical core this process may run on. A hyper-thread shares its
-    core's vector units, so a second thread per core only adds contention; a container's CPU quota (cgroup v2
-    cpu.max) caps it too, where torch's default counts the host's cores and oversubscribes the quota."""
-    allowed = len(os.sched_getaffinity(0))
-    threads = min(allowed, psutil.cpu_count(logical=False) or allowed)
-    try:
-        quota, period = cgroup_cpu_max.read_text().split()
-    except (OSError, ValueError):  # no cgroup v2 here
-        return threads
-    if quota != "max":
-        threads = min(threads, math.ceil(int(quota) / int(period)))
-    return max(1, threads)
+def cpu_threads() -> int:
+    """The threads CPU math should use: one per physical core this process may run on, within a container's CPU
+    quota (machine.cpu_count). A hyper-thread shares its core's vector units, so a second thread per core only adds
+    contention; torch's default counts the host's cores and oversubscribes a quota."""
+    return max(1, min(machine.cpu_count(), psutil.cpu_count(logical=False) or machine.cpu_count()))
 
 
 def use_cpu_threads() -> None:
