@@ -81,7 +81,7 @@ type Update = { split?: Split | null; offset?: number; q?: string; row?: number 
 function DatasetActions({ dataset }: { dataset: DatasetOut }) {
   const navigate = useNavigate();
   const update = useUpdateDataset(dataset.id);
-  const remove = useDeleteDataset(dataset.id);
+  const remove = useDeleteDataset(dataset.id, { onDeleted: () => void navigate("/datasets") });
   const archived = dataset.archived_at !== null;
   const archive = (value: boolean) => update.mutate({ archived: value }, { onSuccess: () => remove.reset() });
   return (
@@ -103,7 +103,7 @@ function DatasetActions({ dataset }: { dataset: DatasetOut }) {
         disabled={remove.isPending}
         onClick={() => {
           if (window.confirm(`Delete dataset “${dataset.name}” with its examples and files?`))
-            remove.mutate(undefined, { onSuccess: () => void navigate("/datasets") });
+            remove.mutate();
         }}
       >
         {remove.isPending ? "Deleting…" : "Delete"}

@@ -76,14 +76,14 @@ function RunDetail({ run }: { run: RunOut }) {
   const cancel = useCancelRun(run.id);
   const clone = useCloneRun(run.id);
   const resume = useResumeRun(run.id);
-  const remove = useDeleteRun(run.id);
+  const navigate = useNavigate();
+  const remove = useDeleteRun(run.id, { onDeleted: () => void navigate("/runs") });
   const canCreate = useCanCreate();
   // A failed or cancelled run continues from its latest checkpoint still on disk, when there is one.
   const resumableFrom =
     run.status === "failed" || run.status === "cancelled"
       ? Math.max(-1, ...(checkpoints.data?.items ?? []).filter((c) => c.on_disk && !c.is_final).map((c) => c.step))
       : -1;
-  const navigate = useNavigate();
   const now = useNow(active);
   const evaluation = useRunEvaluation(run.id, run.status);
   // Names for the evaluations a blind A/B can pair with this run's.
@@ -194,7 +194,7 @@ function RunDetail({ run }: { run: RunOut }) {
                 onClick={() => {
                   const what = active ? "Cancel and delete" : "Delete";
                   if (window.confirm(`${what} run “${run.name}” with its metrics, evaluations, reviews and files?`))
-                    remove.mutate(undefined, { onSuccess: () => void navigate("/runs") });
+                    remove.mutate();
                 }}
               >
                 {remove.isPending ? "Deleting…" : "Delete"}

@@ -248,14 +248,19 @@ export function useConvertDataset() {
 }
 
 /** Delete a dataset nothing used; a 409 names the runs that used it (archive it instead). */
-export function useDeleteDataset(id: number) {
+export function useDeleteDataset(id: number, { onDeleted }: { onDeleted: () => void }) {
   const queryClient = useQueryClient();
   return useMutation({
     mutationFn: async () => {
+      // A refetch of the open page landing after the delete would answer 404 and unmount it.
+      await queryClient.cancelQueries({ queryKey: datasetQueries.detailKey(id) });
       await deleteDataset({ path: { dataset_id: id }, throwOnError: true });
     },
-    // Only the lists: refetching the open dataset page's queries would answer 404 and unmount the page before the
-    // caller's onSuccess (which leaves it) runs.
-    onSuccess: () => queryClient.invalidateQueries({ queryKey: [...datasetQueries.all(), "list"] }),
+    // Here rather than in mutate's callbacks: those are skipped when the page unmounted meanwhile (a poll's 404).
+    onSuccess: async () => {
+      onDeleted();
+      queryClient.removeQueries({ queryKey: datasetQueries.detailKey(id) });
+      await queryClient.invalidateQueries({ queryKey: [...datasetQueries.all(), "list"] });
+    },
   });
 }

@@ -164,16 +164,21 @@ export function useResumeRun(id: number) {
   });
 }
 
-/** Delete the run with its files (a running one is cancelled first). */
-export function useDeleteRun(id: number) {
+/** Delete the run with its files (a running one is cancelled first); `onDeleted` leaves its page. */
+export function useDeleteRun(id: number, { onDeleted }: { onDeleted: () => void }) {
   const queryClient = useQueryClient();
   return useMutation({
     mutationFn: async () => {
+      // The run page polls: a refetch landing after the delete would answer 404 and unmount it.
+      await queryClient.cancelQueries({ queryKey: runQueries.detailKey(id) });
       await deleteRun({ path: { run_id: id }, throwOnError: true });
     },
-    // Only the lists: refetching the open run page's queries would answer 404 and unmount the page before the
-    // caller's onSuccess (which leaves it) runs.
-    onSuccess: () => queryClient.invalidateQueries({ queryKey: runQueries.lists() }),
+    // Here rather than in mutate's callbacks: those are skipped when the page unmounted meanwhile (a poll's 404).
+    onSuccess: async () => {
+      onDeleted();
+      queryClient.removeQueries({ queryKey: runQueries.detailKey(id) });
+      await queryClient.invalidateQueries({ queryKey: runQueries.lists() });
+    },
   });
 }
 
