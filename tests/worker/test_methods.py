@@ -1,11 +1,13 @@
 """Methods and options that change how the model is trained, each in a short run of the tiny model."""
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 import torch
 from safetensors.torch import load_file
 from transformers import AutoModelForCausalLM, AutoTokenizer, Trainer, TrainingArguments
+from transformers.integrations.sdpa_attention import sdpa_attention_forward
 from trl import SFTConfig, SFTTrainer
 from trl.trainer.sft_trainer import DataCollatorForLanguageModeling
 
@@ -14,6 +16,8 @@ from domain.records import AlpacaRecord
 from domain.templates import TemplateContext
 from tests.tiny_model import build_tiny_llama
 from tests.worker.conftest import RecordingSink
+from worker.training import packed_attention
+from worker.training.packed_attention import PER_EXAMPLE_SDPA, example_bounds
 from worker.training.sft import train
 from worker.training.sft_config import build_trainer_configs
 from worker.training.sft_data import load_training_tokenizer, tokenized_dataset
@@ -111,11 +115,12 @@ def test_padding_free_batches_give_the_padded_loss(tiny_model: Path) -> None:
         assert model(**flat).loss.item() == pytest.approx(model(**padded).loss.item(), rel=1e-5)
 
 
-@pytest.mark.parametrize("attention", ["sdpa", "eager"])
+@pytest.mark.parametrize("attention", ["sdpa", "eager", PER_EXAMPLE_SDPA])
 def test_packed_examples_never_attend_to_each_other(tiny_model: Path, attention: str) -> None:
     """A packed row's logits, example by example, are each example's logits alone: the position ids (what TRL's
     padding-free collator sends, with no attention mask) restart at each example, and transformers builds a
-    block-diagonal mask from them. Leaking attention would change every example after the first."""
+    block-diagonal mask from them (the CPU's per-example attention splits the row at them instead). Leaking attention
+    would change every example after the first."""
     model = AutoModelForCausalLM.from_pretrained(tiny_model, attn_implementation=attention)
     model.config.use_cache = False  # as the Trainer sets it: a cache disables packed-sequence detection
     generator = torch.Generator().manual_seed(1)
@@ -130,6 +135,39 @@ def test_packed_examples_never_attend_to_each_other(tiny_model: Path, attention:
             end = start + len(example["input_ids"])
             torch.testing.assert_close(packed_logits[start:end], alone, rtol=1e-4, atol=1e-4)
             start = end
+
+
+def test_per_example_attention_keeps_padding_masked(tiny_model: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Padded batches (generation, a padded validation batch) under the per-example attention get SDPA's masks: left
+    padding changes nothing in the real tokens' logits, and the gradients of a packed row equal SDPA's."""
+    sdpa = AutoModelForCausalLM.from_pretrained(tiny_model, attn_implementation="sdpa")
+    per_example = AutoModelForCausalLM.from_pretrained(tiny_model, attn_implementation=PER_EXAMPLE_SDPA)
+    input_ids = torch.tensor([[0, 0, 0, 11, 12, 13], [21, 22, 23, 24, 25, 26]])
+    attention_mask = torch.tensor([[0, 0, 0, 1, 1, 1], [1, 1, 1, 1, 1, 1]])
+    with torch.no_grad():
+        expected = sdpa(input_ids=input_ids, attention_mask=attention_mask).logits
+        got = per_example(input_ids=input_ids, attention_mask=attention_mask).logits
+    torch.testing.assert_close(got[0, 3:], expected[0, 3:], rtol=1e-4, atol=1e-4)
+    torch.testing.assert_close(got[1], expected[1], rtol=1e-4, atol=1e-4)
+
+    examples = [{"input_ids": list(range(5, 5 + n)), "labels": list(range(5, 5 + n))} for n in (6, 10, 3)]
+    packed = DataCollatorForLanguageModeling(pad_token_id=0, padding_free=True)(examples)
+    lengths: list[int] = []
+
+    def recording(module: torch.nn.Module, query: torch.Tensor, *args: Any, **kwargs: Any) -> Any:
+        lengths.append(query.shape[2])
+        return sdpa_attention_forward(module, query, *args, **kwargs)
+
+    monkeypatch.setattr(packed_attention, "sdpa_attention_forward", recording)
+    for model in (sdpa, per_example):
+        model.config.use_cache = False
+        model(**packed).loss.backward()
+    assert set(lengths) == {6, 10, 3}  # one attention per example in each layer, never the 19-token row
+    for (name, expected_parameter), got_parameter in zip(
+        sdpa.named_parameters(), per_example.parameters(), strict=True
+    ):
+        assert got_parameter.grad is not None and expected_parameter.grad is not None, name
+        torch.testing.assert_close(got_parameter.grad, expected_parameter.grad, rtol=1e-4, atol=1e-5, msg=name)
 
 
 def test_packed_run_trains_and_validates_like_an_unpacked_one(tiny_model: Path, tmp_path: Path) -> None:
@@ -191,3 +229,11 @@ def test_every_optimiser_steps_on_cpu(optim: str, expected: str, tiny_model: Pat
     model(input_ids=input_ids, labels=input_ids).loss.backward()
     optimizer.step()
     assert not torch.equal(before, model.model.layers[0].mlp.up_proj.weight)
+
+
+def test_packed_rows_are_told_from_padded_ones() -> None:
+    assert example_bounds(torch.tensor([[0, 1, 2, 0, 1, 0, 1, 2, 3]])) == [0, 3, 5, 9]
+    assert example_bounds(torch.tensor([[0, 1, 2, 3]])) == [0, 4]
+    # How transformers numbers a left-padded prompt (padding at 1), and a right-padded one: not packed examples.
+    assert example_bounds(torch.tensor([[1, 1, 1, 0, 1, 2]])) == []
+    assert example_bounds(torch.tensor([[0, 1, 2, 1, 1]])) == []

@@ -33,8 +33,10 @@ from domain.log import LogKind
 from domain.text import plural
 from worker.training.callbacks import LossWatchdog, SinkCallback, TrainingFlow, ValidationMonitor
 from worker.training.hardware import choose_hardware_here, hardware_for, weights_dtype
+from worker.training.lm_head import score_kept_positions_only
 from worker.training.memory import release_memory
 from worker.training.oom import is_out_of_memory
+from worker.training.packed_attention import PER_EXAMPLE_SDPA
 from worker.training.pinned import pinned_examples
 from worker.training.sft_config import build_trainer_configs, linear_module_names, quantization_config
 from worker.training.sft_data import load_training_tokenizer, tokenized_dataset
@@ -218,6 +220,8 @@ def _load_base_model(
         quantization_config=bnb_config,
         # Quantised weights are placed at load time; otherwise the Trainer moves the model.
         device_map={"": 0 if hardware.device == "cuda" else "cpu"} if bnb_config is not None else None,
+        # On CPU, packed rows attend example by example (worker.training.packed_attention); CUDA keeps SDPA.
+        attn_implementation=PER_EXAMPLE_SDPA if hardware.device == "cpu" else None,
     )
     if hardware.method == "full" and model.num_parameters() > FULL_FINE_TUNING_MAX_PARAMETERS:
         raise ValueError(
@@ -236,6 +240,7 @@ def _build_trainer(
     output_dir: Path,
     callbacks: Sequence[TrainerCallback],
 ) -> SFTTrainer:
+    score_kept_positions_only()
     linear_modules = linear_module_names(model) if config.layers_to_transform is not None else None
     sft_kwargs, lora_config, _ = build_trainer_configs(config, hardware.device, output_dir, linear_modules)
     trainer = SFTTrainer(
