@@ -1,5 +1,6 @@
 """A whole default run on CPU: the studio's defaults against a plain TRL script with TRL's defaults, and against the
-studio's previous defaults (fp32, padded batches): wall time and final validation loss on the same rows and epochs.
+studio's previous defaults and code paths (fp32, padded batches, LoRA dropout 0.05, the LM head scoring every
+position): wall time and final validation loss on the same rows and epochs.
 
 Each run is a fresh process; the sides alternate, repeated, so neither inherits the other's memory or warm caches,
 and a slow spell on a shared machine hits them alike. The wall time covers what each side does to produce its
@@ -26,8 +27,8 @@ from typing import Any
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 SIDES = ("trl", "studio-before", "studio")
-# What the studio's defaults were before bf16 on CPU and padding-free batches.
-BEFORE = {"precision": "fp32", "padding_free": False}
+# What the studio's defaults were before bf16 on CPU, padding-free batches and no LoRA dropout.
+BEFORE = {"precision": "fp32", "padding_free": False, "lora_dropout": 0.05}
 LORA = {"r": 16, "lora_alpha": 32, "lora_dropout": 0.05, "target_modules": "all-linear"}
 
 
@@ -50,17 +51,28 @@ class QuietSink:
         return False
 
 
+def use_previous_code_paths() -> None:
+    """In this process, the studio's CPU steps as they were: TRL's fused head scoring every position, and SDPA's one
+    masked square over a packed row."""
+    from worker.training import sft
+
+    sft.score_kept_positions_only = lambda: None  # type: ignore[assignment]
+    sft.PER_EXAMPLE_SDPA = "sdpa"  # type: ignore[misc]
+
+
 def run_studio(
     side: str, base_model: str, epochs: float, output: Path, seed: int, overrides: dict[str, Any]
 ) -> tuple[float, float, Path]:
     """(wall seconds, final validation loss, weights directory) of train() with the studio's defaults, `overrides`
-    changed (studio-before: the previous defaults)."""
+    changed (studio-before: the previous defaults and code paths)."""
     from domain.config import TrainingConfig
     from worker.training.hardware import use_cpu_threads
     from worker.training.sft import train
     from worker.training.types import RunPaths, SplitData
 
     use_cpu_threads()
+    if side == "studio-before":
+        use_previous_code_paths()
     train_rows, validation, test = split_rows()
     changed = BEFORE if side == "studio-before" else overrides
     config = TrainingConfig.model_validate({"num_train_epochs": epochs, "seed": seed, **changed})
