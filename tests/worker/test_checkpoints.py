@@ -17,6 +17,11 @@ from worker.training.types import RunPaths, SplitData, TrainingResult
 
 ROWS = [AlpacaRecord(instruction=f"Repeat the word twice: w{i}", output=f"w{i} w{i}") for i in range(24)]
 DATA = SplitData(train=ROWS[:18], validation=ROWS[18:22], test=[])
+OPPOSITE_ANSWERS = SplitData(
+    train=[AlpacaRecord(instruction=f"Answer question {i}", output="yes yes yes") for i in range(16)],
+    validation=[AlpacaRecord(instruction=f"Answer question {i}", output="no no no") for i in range(16, 20)],
+    test=[],
+)
 CONFIG = TrainingConfig(
     max_steps=7,
     per_device_train_batch_size=4,
@@ -106,21 +111,22 @@ def test_resume_continues_at_the_next_step_without_repeating_metrics(first: Run,
 
 
 def test_load_best_model_at_end_restores_the_best_adapter(tiny_model: Path, tmp_path: Path) -> None:
-    # A learning rate this high makes the validation loss of the tiny model jump around: its best is not the last
-    # (measured on the CI machine: the best of 6 at step 4; at 1e-1 the float rounding of some CPUs made it the last).
+    # Validation answers the opposite of every training answer: the more the model learns "yes", the worse it
+    # scores "no", so the validation loss rises while training goes on and the best is not the last step, whatever
+    # the CPU's float rounding (measured: 10.662 at step 1, rising to 10.768 at step 6). A trajectory that merely
+    # jumps around, as a high learning rate makes it, had its best at the end on some CPUs.
     config = TrainingConfig(
         max_steps=6,
         per_device_train_batch_size=8,
         eval_steps=1,
-        learning_rate=1.0,
+        learning_rate=1e-2,
         lr_scheduler_type="constant",
         warmup_ratio=0.0,
         load_best_model_at_end=True,
         save_total_limit=1,
-        lora_dropout=0.05,  # the trajectory measured; without dropout the last step can be the best
     )
     sink = CheckpointRecordingSink()
-    result = train(config, DATA, RunPaths(base_model_location=str(tiny_model), output_dir=tmp_path), sink)
+    result = train(config, OPPOSITE_ANSWERS, RunPaths(base_model_location=str(tiny_model), output_dir=tmp_path), sink)
     evals = {step: loss for step, loss in sink.series("eval_loss") if step > 0}
     best_step = min(evals, key=lambda step: evals[step])
     assert best_step < result.global_step == 6
