@@ -266,6 +266,9 @@ class TokenStats(Base):
     custom_template: Mapped[str | None] = mapped_column(Text)  # only when template is "custom"
     status: Mapped[TokenStatsStatus] = mapped_column(_string_enum(TokenStatsStatus), default=TokenStatsStatus.PENDING)
     lengths: Mapped[list[int] | None] = mapped_column(JSON)  # tokens per example before truncation, sorted
+    # Answer tokens per example before truncation (domain.tokenize.answer_token_lengths), sorted: None when counted
+    # before they were.
+    answer_lengths: Mapped[list[int] | None] = mapped_column(JSON)
     error: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # the ErrorBody the API answers with
     error_status: Mapped[int | None]  # its HTTP status: 422 for the data or template, 503 for anything else
     attempts: Mapped[int] = mapped_column(Integer, default=0)

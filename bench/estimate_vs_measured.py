@@ -5,7 +5,8 @@ a run's peak_memory_bytes); the estimate is domain.estimate.estimate_memory, as 
 launch. Two kinds of data:
 - "cut": rows longer than max_seq_length, so every batch is exactly batch x max_seq_length tokens;
 - "alpaca": bench/train_defaults.py's 120 rows (45-95 tokens), trained for one whole epoch, so the batch holding the
-  longest row (which sets the peak: batches are padded to their longest row) is met; seq_len is that row's length.
+  longest rows (which set the peak) are met; seq_len is peak_seq_len's, as the API's.
+The LM head's share of scored tokens is domain.estimate.scored_share's, from the answers' token counts.
 
 Usage: python -m bench.estimate_vs_measured [--models-dir .studio/models] [--base-model DIR] [--quick]
 """
@@ -78,21 +79,25 @@ def measure(base_model: str, data: str, overrides: dict[str, Any]) -> int:
 
 
 def estimate(base_model: str, data: str, overrides: dict[str, Any]) -> tuple[int, int]:
-    """(estimated bytes, seq_len) as the API computes them: seq_len is the longest example, cut to max_seq_length."""
+    """(estimated bytes, seq_len) as the API computes them."""
     from bench.train_defaults import alpaca_like_rows
     from domain.config import TrainingConfig
-    from domain.estimate import estimate_memory
+    from domain.estimate import estimate_memory, peak_seq_len, scored_share
     from domain.templates import render
-    from domain.tokenize import load_tokenizer, token_lengths
+    from domain.tokenize import answer_token_lengths, load_tokenizer, token_lengths
 
     config = TrainingConfig.model_validate(overrides)
     rows = cut_rows() if data == "cut" else alpaca_like_rows()
     tokenizer, eos = load_tokenizer(base_model)
-    longest = max(token_lengths(tokenizer, [render("alpaca", row) for row in rows], eos_token=eos))
-    seq_len = min(longest, config.max_seq_length)
+    rendered = [render("alpaca", row) for row in rows]
+    lengths = token_lengths(tokenizer, rendered, eos_token=eos)
+    seq_len = peak_seq_len(lengths, config)
+    share = scored_share(lengths, answer_token_lengths(tokenizer, rendered, eos_token=eos), config)
     validation = 0 if data == "cut" else ALPACA_VALIDATION
     model_config = json.loads((Path(base_model) / "config.json").read_text(encoding="utf-8"))
-    result = estimate_memory(model_config, config, device="cpu", seq_len=seq_len, validation_examples=validation)
+    result = estimate_memory(
+        model_config, config, device="cpu", seq_len=seq_len, validation_examples=validation, scored_share=share
+    )
     return result.total_bytes, seq_len
 
 

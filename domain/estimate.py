@@ -38,7 +38,7 @@ CPU_ALLOCATOR_SLACK = 0.55
 CUDA_ALLOCATOR_SLACK = 0.10
 
 # TRL's fused LM head never builds the (tokens x vocab) logits: it scores up to 4096 tokens against 32768
-# vocabulary entries at a time. On CPU (no Triton) the tile's softmax gradient is written in torch ops, which hold
+# vocabulary entries at a time, and only the tokens the loss counts (worker.training.lm_head: on CPU too). On CPU (no Triton) the tile's softmax gradient is written in torch ops, which hold
 # ~8 tile-sized float32 temporaries at once (measured: 1.08 MB per token with a 49152-token vocabulary).
 LM_HEAD_TOKEN_TILE = 4096
 LM_HEAD_VOCAB_TILE = 32768
@@ -378,10 +378,11 @@ def _weight_bytes(arch: Architecture, config: TrainingConfig, method: ResolvedMe
     return arch.total_parameters * dense_bytes
 
 
-def _lm_head_bytes(arch: Architecture, tokens: int, device: Device, label_smoothing: bool) -> int:
+def _lm_head_bytes(arch: Architecture, tokens: int, scored_share: float, device: Device, label_smoothing: bool) -> int:
     if label_smoothing:
         return FULL_LOGITS_COPIES * tokens * arch.vocab_size * 4
-    tile = min(tokens, LM_HEAD_TOKEN_TILE) * min(arch.vocab_size, LM_HEAD_VOCAB_TILE)
+    scored = math.ceil(tokens * scored_share)
+    tile = min(scored, LM_HEAD_TOKEN_TILE) * min(arch.vocab_size, LM_HEAD_VOCAB_TILE)
     if device == "cpu":
         return math.ceil(CPU_LM_HEAD_TILE_COPIES * tile * 4)
     return math.ceil(CUDA_LM_HEAD_TILE_COPIES * tile * 2)
@@ -395,6 +396,7 @@ def estimate_memory(
     seq_len: int,
     validation_examples: int | None = None,
     bf16_supported: bool = True,
+    scored_share: float = 1.0,
 ) -> MemoryEstimate:
     """Peak memory of training `config` on a model with `model_config` (its config.json) on `device`.
 
@@ -402,6 +404,7 @@ def estimate_memory(
     example (capped at max_seq_length), or max_seq_length when sequences are packed.
     `validation_examples`: the validation split's size, which caps the evaluation batch (None: a full batch).
     `bf16_supported`: a GPU's only picks between two 16-bit formats (the same bytes); a CPU's between bf16 and fp32.
+    `scored_share`: the share of those tokens the loss counts (scored_share()), which the LM head scores.
     """
     arch = architecture(model_config)
     hardware: Hardware = resolve_hardware(config, device, bf16_supported=bf16_supported)
@@ -438,7 +441,7 @@ def estimate_memory(
     else:
         activations = full_forward
     label_smoothing = config.label_smoothing_factor > 0
-    logits = _lm_head_bytes(arch, tokens, device, label_smoothing)
+    logits = _lm_head_bytes(arch, tokens, scored_share, device, label_smoothing)
 
     if device == "cpu":
         overhead = CPU_PROCESS_BYTES + math.ceil(CPU_ALLOCATOR_SLACK * full_forward)
@@ -448,7 +451,7 @@ def estimate_memory(
     # Evaluation: no gradients, one layer's temporaries at a time, but its own (maybe bigger) batch.
     eval_tokens = eval_batch * seq_len
     eval_activations = eval_tokens * per_token_layer
-    eval_logits = _lm_head_bytes(arch, eval_tokens, device, label_smoothing=False)
+    eval_logits = _lm_head_bytes(arch, eval_tokens, scored_share, device, label_smoothing=False)
     if eval_activations + eval_logits > activations + logits:
         activations, logits = eval_activations, eval_logits
 
@@ -486,6 +489,21 @@ def peak_seq_len(lengths: Sequence[int] | None, config: TrainingConfig) -> int:
     return cut[0]
 
 
+def scored_share(lengths: Sequence[int] | None, answer_lengths: Sequence[int] | None, config: TrainingConfig) -> float:
+    """The share of the peak batch's tokens (batch x peak_seq_len) the loss counts: 1 when every token is trained or
+    the answers were not counted. Packed rows hold a sample of all examples: the answers' share of every token. A
+    padded or padding-free batch holds at most the batch's worth of longest answers."""
+    if not config.completion_only_loss or not lengths or not answer_lengths:
+        return 1.0
+    cap = config.max_seq_length
+    if config.packing:
+        share = sum(min(a, cap) for a in answer_lengths) / sum(min(n, cap) for n in lengths)
+    else:
+        longest = sorted((min(a, cap) for a in answer_lengths), reverse=True)[: config.per_device_train_batch_size]
+        share = sum(longest) / (len(longest) * peak_seq_len(lengths, config))
+    return min(1.0, share)
+
+
 @dataclass(frozen=True)
 class HardwareChoice:
     """How a run trains on a device of some memory, its estimate with that method, and why (None: as asked)."""
@@ -504,6 +522,7 @@ def choose_hardware(
     seq_len: int,
     validation_examples: int | None = None,
     bf16_supported: bool = True,
+    scored_share: float = 1.0,
 ) -> HardwareChoice:
     """The method `config` trains with on `device` with `memory_bytes` of memory, by the estimate.
 
@@ -524,6 +543,7 @@ def choose_hardware(
             seq_len=seq_len,
             validation_examples=validation_examples,
             bf16_supported=bf16_supported,
+            scored_share=scored_share,
         )
         return hardware, estimate
 

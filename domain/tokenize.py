@@ -248,3 +248,20 @@ def token_lengths(tokenizer: Tokenizer, rendered: Sequence[RenderedExample], *, 
             length += 1
         lengths.append(length)
     return lengths
+
+
+def answer_token_lengths(tokenizer: Tokenizer, rendered: Sequence[RenderedExample], *, eos_token: str) -> list[int]:
+    """Answer tokens of each example before truncation (the eos included): what completion-only loss scores.
+
+    Each answer is encoded on its own, in one batch, instead of flagging every token of the whole text as
+    tokenize_many does: that per-token pass would make counting a large dataset several times slower, and this
+    count only sizes the memory estimate's LM head. It can differ from tokenize_many's by a token where an answer
+    starts (a word-start marker, a token merged across the boundary)."""
+    answers = [[s.text for s in example.segments if s.trained] for example in rendered]
+    encodings = iter(tokenizer.encode_batch([text for texts in answers for text in texts], add_special_tokens=False))
+    lengths = []
+    for example, texts in zip(rendered, answers, strict=True):
+        tokens = sum(len(next(encodings).ids) for _ in texts)
+        # The eos is added after the last answer unless it ends with it already (then it was encoded with it).
+        lengths.append(tokens + (0 if example.text.endswith(eos_token) else 1))
+    return lengths

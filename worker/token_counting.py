@@ -2,7 +2,7 @@
 
 The API asks (backend.datasets.token_stats_service stores a pending row and sends the task); a light worker claims the
 row, renders and tokenises every example exactly as the trainer does (domain.templates, domain.tokenize: no torch),
-and stores the lengths sorted, or the error the API answers with.
+and stores the lengths and answer lengths sorted, or the error the API answers with.
 """
 
 import logging
@@ -18,7 +18,7 @@ from backend.models import TOKEN_COUNT_LOST_AFTER, BaseModelEntry, DatasetExampl
 from domain.catalog import model_location, read_chat_template
 from domain.records import RECORD
 from domain.templates import DatasetRenderError, TemplateContext, TemplateName, render_rows, template_field
-from domain.tokenize import load_tokenizer, token_lengths
+from domain.tokenize import answer_token_lengths, load_tokenizer, token_lengths
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +40,8 @@ def count_tokens(stats_id: int) -> None:
             return
         values: dict[str, Any]
         try:
-            values = {"status": TokenStatsStatus.READY, "lengths": _count(session, stats_id)}
+            lengths, answer_lengths = _count(session, stats_id)
+            values = {"status": TokenStatsStatus.READY, "lengths": lengths, "answer_lengths": answer_lengths}
         except StudioError as exc:
             session.rollback()
             values = _failure(exc)
@@ -72,7 +73,8 @@ def _claim(session: Session, stats_id: int) -> bool:
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-def _count(session: Session, stats_id: int) -> list[int]:
+def _count(session: Session, stats_id: int) -> tuple[list[int], list[int]]:
+    """Every example's tokens and answer tokens, each sorted."""
     stats = session.get_one(TokenStats, stats_id)
     entry = session.scalars(select(BaseModelEntry).where(BaseModelEntry.name == stats.base_model)).one()
     # The API checked this tokenizer.json when it asked (the key holds its version).
@@ -90,7 +92,10 @@ def _count(session: Session, stats_id: int) -> list[int]:
         rendered = render_rows(template, records, context, seconds=RENDER_SECONDS)
     except DatasetRenderError as exc:
         raise Invalid(exc.errors[0], field=template_field(template), errors=exc.errors) from exc
-    return sorted(token_lengths(tokenizer, rendered, eos_token=eos_token))
+    return (
+        sorted(token_lengths(tokenizer, rendered, eos_token=eos_token)),
+        sorted(answer_token_lengths(tokenizer, rendered, eos_token=eos_token)),
+    )
 
 
 def _failure(error: StudioError) -> dict[str, Any]:

@@ -42,6 +42,7 @@ from domain.estimate import (
     estimate_seconds,
     format_bytes,
     peak_seq_len,
+    scored_share,
     training_tokens,
 )
 from domain.text import plural
@@ -68,6 +69,7 @@ DEVICE_NOTES = {
 
 class TokenLengths(NamedTuple):
     lengths: list[int] | None
+    answer_lengths: list[int] | None  # None also for counts made before answers were counted
     missing_because: str  # why there are none; "" when there are
 
 
@@ -82,11 +84,11 @@ def token_lengths_of(session: Session, dataset: Dataset, base_model: str, config
             session, dataset, base_model=base_model, template=config.template, custom_template=config.custom_template
         )
     except StudioError:
-        return TokenLengths(None, "the base model's tokenizer is not available here")
+        return TokenLengths(None, None, "the base model's tokenizer is not available here")
     stats = request_stats(session, key)
     if stats.lengths is None:
-        return TokenLengths(None, PENDING)
-    return TokenLengths(stats.lengths, "")
+        return TokenLengths(None, None, PENDING)
+    return TokenLengths(stats.lengths, stats.answer_lengths, "")
 
 
 def measured_tokens_per_second(session: Session, user: User, base_model: str) -> float | None:
@@ -105,7 +107,13 @@ def measured_tokens_per_second(session: Session, user: User, base_model: str) ->
 
 
 def _suggestions(
-    model: dict[str, Any], config: TrainingConfig, seq_len: int, validation: int, available: int, device: Device
+    model: dict[str, Any],
+    config: TrainingConfig,
+    seq_len: int,
+    share: float,
+    validation: int,
+    available: int,
+    device: Device,
 ) -> list[str]:
     """Changes that bring the estimate on `device` under `available`: the largest smaller batch, checkpointing, or
     both."""
@@ -113,7 +121,13 @@ def _suggestions(
     def fits(**update: Any) -> bool:
         changed = config.model_copy(update=update)
         choice = choose_hardware(
-            model, changed, device=device, memory_bytes=available, seq_len=seq_len, validation_examples=validation
+            model,
+            changed,
+            device=device,
+            memory_bytes=available,
+            seq_len=seq_len,
+            validation_examples=validation,
+            scored_share=share,
         )
         return choice.estimate.device_bytes <= available
 
@@ -252,9 +266,10 @@ def _estimate(session: Session, user: User, resolved: ResolvedRun) -> EstimateOu
     dataset, base_model, config = resolved.dataset, resolved.base_model, resolved.config
     # A hub id has no config.json here: refused, there is nothing to estimate from.
     model = resolved.model_config if resolved.model_config is not None else model_config(base_model, "estimating")
-    lengths, missing_because = token_lengths_of(session, dataset, base_model.name, config)
+    lengths, answer_lengths, missing_because = token_lengths_of(session, dataset, base_model.name, config)
     max_len = config.max_seq_length
     seq_len = peak_seq_len(lengths, config)
+    share = scored_share(lengths, answer_lengths, config)
     if config.packing:
         source = f"max_seq_length ({max_len}): packed sequences fill it"
     elif lengths and config.padding_free:
@@ -269,6 +284,8 @@ def _estimate(session: Session, user: User, resolved: ResolvedRun) -> EstimateOu
         )
     else:
         source = f"max_seq_length ({max_len}): {missing_because}"
+    if share < 1:
+        source += f"; the LM head scores only the answer tokens, {share:.0%} of them"
 
     choices: dict[tuple[Device, int], HardwareChoice] = {}
 
@@ -282,6 +299,7 @@ def _estimate(session: Session, user: User, resolved: ResolvedRun) -> EstimateOu
                 memory_bytes=memory,
                 seq_len=seq_len,
                 validation_examples=dataset.num_validation,
+                scored_share=share,
             )
         return choices[device, memory]
 
@@ -309,7 +327,7 @@ def _estimate(session: Session, user: User, resolved: ResolvedRun) -> EstimateOu
     estimate = shown.estimate
 
     def suggest(available: int, on: Device) -> list[str]:
-        return _suggestions(model, config, seq_len, dataset.num_validation, available, on)
+        return _suggestions(model, config, seq_len, share, dataset.num_validation, available, on)
 
     comparison = (
         _compare_with_workers(compared, device, suggest) if compared else _compare_with_this_machine(estimate, suggest)

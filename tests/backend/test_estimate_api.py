@@ -41,13 +41,20 @@ class TestEstimate:
         # A padding-free batch holds its examples' tokens only: the 8 longest examples set the peak.
         assert estimate["token_lengths_pending"] is False
         assert 0 < estimate["seq_len_used"] <= stats["max"]
-        assert estimate["seq_len_source"] == (
-            f"the 8 longest examples (a padding-free batch: {estimate['seq_len_used']} tokens each on average)"
+        # The LM head scores only what the loss counts: the answers, a share of the batch's tokens.
+        source = re.fullmatch(
+            rf"the 8 longest examples \(a padding-free batch: {estimate['seq_len_used']} tokens each on average\); "
+            r"the LM head scores only the answer tokens, (\d+)% of them",
+            estimate["seq_len_source"],
         )
+        assert source is not None and 0 < int(source[1]) < 100, estimate["seq_len_source"]
+        whole_text = _estimate(client, dataset, base_model=model, hyperparameters={"completion_only_loss": False})
+        assert whole_text["breakdown"]["logits"] > estimate["breakdown"]["logits"]
+        assert whole_text["seq_len_source"].endswith("tokens each on average)")
         # A padded batch is padded to its longest row: the longest example sets the peak, and more memory.
         padded = _estimate(client, dataset, base_model=model, hyperparameters={"padding_free": False})
         assert padded["seq_len_used"] == stats["max"]
-        assert padded["seq_len_source"] == f"the longest example ({stats['max']} tokens)"
+        assert padded["seq_len_source"].startswith(f"the longest example ({stats['max']} tokens); the LM head")
         assert padded["breakdown"]["activations"] >= estimate["breakdown"]["activations"]
         assert estimate["available_bytes"] == machine.memory_bytes() > 0
         assert estimate["fits"] is True
@@ -69,7 +76,7 @@ class TestEstimate:
             client, dataset, base_model=model, hyperparameters={"max_seq_length": 16, "padding_free": False}
         )
         assert estimate["seq_len_used"] == 16
-        assert estimate["seq_len_source"].endswith("cut to max_seq_length 16")
+        assert "cut to max_seq_length 16;" in estimate["seq_len_source"]
 
     @pytest.mark.usefixtures("light_worker")
     def test_preset_and_overrides_resolve_as_for_a_run(self, client: TestClient, model: str) -> None:

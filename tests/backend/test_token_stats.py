@@ -65,6 +65,9 @@ class TestCounting:
         assert row.status == TokenStatsStatus.READY
         assert row.attempts == 1
         assert row.lengths is not None and len(row.lengths) == 30 and row.lengths == sorted(row.lengths)
+        assert row.answer_lengths is not None and row.answer_lengths == sorted(row.answer_lengths)
+        # Each answer is part of its example: the nth shortest answer is shorter than the nth shortest example.
+        assert all(0 < a < n for a, n in zip(row.answer_lengths, row.lengths, strict=True))
         assert row.base_model == model and row.template == "alpaca"
         assert row.requested_at is not None and row.started_at is not None and row.finished_at is not None
         # Truncation is counted from the stored lengths for each max_seq_length: no new count.

@@ -197,10 +197,17 @@ class TestEstimateAgainstWorkers:
         tokenizer = load_training_tokenizer(str(tiny_model), AutoTokenizer.from_pretrained(tiny_model))
         tokenized, _, _ = tokenized_dataset(config, examples, TemplateContext(), tokenizer)
         lengths = [len(ids) for ids in tokenized["input_ids"]]
+        answer_lengths = [sum(mask) for mask in tokenized["completion_mask"]]
 
         def on_worker(memory: int) -> HardwareChoice:
             return choose_hardware_here(
-                config, str(tiny_model), lengths, dataset["num_validation"], device="cuda", memory_bytes=memory
+                config,
+                str(tiny_model),
+                lengths,
+                answer_lengths,
+                dataset["num_validation"],
+                device="cuda",
+                memory_bytes=memory,
             )
 
         lora = on_worker(10**12).estimate

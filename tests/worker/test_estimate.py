@@ -22,12 +22,13 @@ from domain.estimate import (
     format_bytes,
     lora_parameters,
     peak_seq_len,
+    scored_share,
     training_tokens,
 )
 from domain.hardware import Device
 from domain.records import AlpacaRecord
 from domain.templates import render
-from domain.tokenize import load_tokenizer, token_lengths
+from domain.tokenize import answer_token_lengths, load_tokenizer, token_lengths
 
 LLAMA = {
     "model_type": "llama",
@@ -185,6 +186,41 @@ class TestBreakdown:
         )
         assert smoothed.breakdown.logits == 4 * (8 * 128 * 1000) * 4
 
+    def test_the_lm_head_scores_only_the_tokens_the_loss_counts(self) -> None:
+        def logits(share: float, **values: Any) -> int:
+            config = _config(per_device_eval_batch_size=1, **values)
+            return estimate_memory(LLAMA, config, device="cpu", seq_len=128, scored_share=share).breakdown.logits
+
+        # A tile of (scored tokens x vocabulary) float32 values, held ~8 times on CPU.
+        assert logits(1.0) == math.ceil(8.25 * (8 * 128) * 1000 * 4)
+        assert logits(0.25) == math.ceil(8.25 * (8 * 32) * 1000 * 4)
+        # Label smoothing builds the logits of every token whatever the loss counts.
+        assert logits(0.25, label_smoothing_factor=0.1) == logits(1.0, label_smoothing_factor=0.1)
+
+
+class TestScoredShare:
+    LENGTHS = [40, 60, 100, 400]
+    ANSWERS = [5, 10, 20, 100]
+
+    def test_a_batch_holds_at_most_the_longest_answers(self) -> None:
+        # Padding-free batch of 2: the two longest examples (400, cut to 256, and 100) hold at most the two longest
+        # answers (100 and 20).
+        config = _config(per_device_train_batch_size=2, max_seq_length=256)
+        assert scored_share(self.LENGTHS, self.ANSWERS, config) == pytest.approx(120 / (256 + 100), abs=1e-2)
+        # Padded: both rows as long as the longest.
+        padded = config.model_copy(update={"padding_free": False})
+        assert scored_share(self.LENGTHS, self.ANSWERS, padded) == pytest.approx(120 / (2 * 256))
+
+    def test_packed_rows_hold_the_answers_share_of_all_tokens(self) -> None:
+        config = _config(packing=True, max_seq_length=256)
+        assert scored_share(self.LENGTHS, self.ANSWERS, config) == pytest.approx(135 / (40 + 60 + 100 + 256))
+
+    def test_every_token_when_the_whole_text_is_trained_or_answers_are_not_counted(self) -> None:
+        assert scored_share(self.LENGTHS, self.ANSWERS, _config(completion_only_loss=False)) == 1.0
+        assert scored_share(self.LENGTHS, None, _config()) == 1.0
+        assert scored_share(None, None, _config()) == 1.0
+        assert scored_share([10], [30], _config()) == 1.0  # never above every token
+
 
 class TestTime:
     def test_tokens_over_epochs_and_seconds(self) -> None:
@@ -238,8 +274,13 @@ def test_estimate_within_25_percent_of_measured_peak(tiny_model: Path, tmp_path:
     rendered = [render("alpaca", AlpacaRecord(**row)) for row in ROWS]
     model_config = json.loads((tiny_model / "config.json").read_text())
     config = TrainingConfig.model_validate(overrides)
-    seq_len = peak_seq_len(token_lengths(tokenizer, rendered, eos_token=eos), config)
-    estimate = estimate_memory(model_config, config, device="cpu", seq_len=seq_len, validation_examples=4)
+    lengths = token_lengths(tokenizer, rendered, eos_token=eos)
+    share = scored_share(lengths, answer_token_lengths(tokenizer, rendered, eos_token=eos), config)
+    assert 0 < share < 1
+    seq_len = peak_seq_len(lengths, config)
+    estimate = estimate_memory(
+        model_config, config, device="cpu", seq_len=seq_len, validation_examples=4, scored_share=share
+    )
 
     error = (estimate.total_bytes - measured) / measured
     assert abs(error) <= 0.25, f"estimate {estimate.total_bytes / 1e9:.2f} GB, measured {measured / 1e9:.2f} GB"

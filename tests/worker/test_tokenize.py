@@ -8,7 +8,15 @@ import pytest
 
 from domain.records import AlpacaRecord, ChatRecord, Message
 from domain.templates import RenderedExample, Segment, render
-from domain.tokenize import LoadedTokenizer, bos_ids, load_tokenizer, token_lengths, tokenize_many, tokenize_rendered
+from domain.tokenize import (
+    LoadedTokenizer,
+    answer_token_lengths,
+    bos_ids,
+    load_tokenizer,
+    token_lengths,
+    tokenize_many,
+    tokenize_rendered,
+)
 
 HELLO = AlpacaRecord(instruction="Say hello.", output="Hello there.")
 TWO_TURNS = ChatRecord(
@@ -166,6 +174,10 @@ def test_lengths_match_the_tokenized_examples(smol: LoadedTokenizer) -> None:
     )
     lengths = token_lengths(smol.tokenizer, rendered, eos_token=smol.eos_token)
     assert lengths == [t.num_tokens_before_truncation for t in tokenized]
+    # The built-in templates end each prompt where a token ends: the answers encoded alone are as many tokens.
+    answers = answer_token_lengths(smol.tokenizer, rendered, eos_token=smol.eos_token)
+    assert answers == [sum(t.answer) for t in tokenized]
+    assert all(0 < a < n for a, n in zip(answers, lengths, strict=True))
     assert [t.truncated for t in tokenized] == [True, True, False]
 
 

@@ -12,7 +12,7 @@ from transformers import PretrainedConfig
 
 from domain import machine
 from domain.config import TrainingConfig
-from domain.estimate import HardwareChoice, choose_hardware, peak_seq_len
+from domain.estimate import HardwareChoice, choose_hardware, peak_seq_len, scored_share
 from domain.hardware import Device, Hardware, resolve_hardware
 
 
@@ -51,13 +51,15 @@ def choose_hardware_here(
     config: TrainingConfig,
     base_model_location: str,
     lengths: Sequence[int],
+    answer_lengths: Sequence[int],
     validation_examples: int | None,
     *,
     device: Device | None = None,
     memory_bytes: int | None = None,
 ) -> HardwareChoice:
     """domain.estimate.choose_hardware on this worker's device (or `device` with `memory_bytes`, in tests), from the
-    base model's config.json and the tokenised examples' `lengths`: what the API's estimate predicted."""
+    base model's config.json and the tokenised examples' `lengths` and `answer_lengths` (the tokens the loss counts):
+    what the API's estimate predicted."""
     device = device or detect_device()
     model_config, _ = PretrainedConfig.get_config_dict(base_model_location)
     return choose_hardware(
@@ -68,6 +70,7 @@ def choose_hardware_here(
         seq_len=peak_seq_len(lengths, config),
         validation_examples=validation_examples,
         bf16_supported=_bf16_supported(device),
+        scored_share=scored_share(lengths, answer_lengths, config),
     )
 
 

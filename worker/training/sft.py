@@ -75,11 +75,13 @@ def train(
     config = splits.config
     # Method auto is resolved once, by the estimate against this device's memory: from here on the config names the
     # method chosen, so the quantisation and the trainer's arguments follow it.
-    lengths = [
-        len(ids) for split in (splits.train, splits.validation) if split is not None for ids in split["input_ids"]
-    ]
+    present = [split for split in (splits.train, splits.validation) if split is not None]
     choice = choose_hardware_here(
-        config, paths.base_model_location, lengths, len(splits.validation) if splits.validation is not None else None
+        config,
+        paths.base_model_location,
+        [len(ids) for split in present for ids in split["input_ids"]],
+        [sum(mask) for split in present for mask in split["completion_mask"]],
+        len(splits.validation) if splits.validation is not None else None,
     )
     if choice.reason is not None:
         sink.log(choice.reason)
