@@ -11,6 +11,7 @@ import logging
 from functools import lru_cache
 
 import redis
+from redis.connection import parse_url
 
 from backend.core.config import get_settings
 
@@ -22,7 +23,12 @@ PUBLISH_TIMEOUT_SECONDS = 0.5
 
 
 def run_channel(run_id: int) -> str:
-    return f"studio:runs:{run_id}:changed"
+    """The run's channel, named with the Redis database the studio uses: Pub/Sub channels are shared by all of a
+    server's databases, so two studios on one Redis would otherwise wake each other's streams for runs that happen
+    to share an id (harmless but wasted reads; and a test reading notices would take the other's for its own)."""
+    url = get_settings().redis_url
+    database = parse_url(url).get("db", 0) if url is not None else 0
+    return f"studio:{database}:runs:{run_id}:changed"
 
 
 @lru_cache

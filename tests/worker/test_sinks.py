@@ -1,6 +1,7 @@
 """The database sink's metric batching and its notices to the live streams, against the real databases and Redis."""
 
 import time
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -8,6 +9,7 @@ import redis
 from fastapi.testclient import TestClient
 from sqlalchemy import event, func, select
 
+from backend.core import run_notices
 from backend.core.config import get_settings
 from backend.core.db import get_engine, get_sessionmaker
 from backend.core.run_notices import run_channel
@@ -86,3 +88,14 @@ def test_every_write_sends_a_notice_once_it_is_committed(client: TestClient) -> 
     notice()
     assert _metric_count(run_id) == 1
     pubsub.close()
+
+
+def test_studios_sharing_a_redis_server_in_different_databases_hear_only_their_own_runs(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Pub/Sub channels are shared by all of a server's databases: run 7 of one studio must not wake another's run 7.
+    channels = set()
+    for url in ("redis://cache:6379/1", "redis://cache:6379/2", "redis://cache:6379"):
+        monkeypatch.setattr(run_notices, "get_settings", lambda url=url: SimpleNamespace(redis_url=url))
+        channels.add(run_channel(7))
+    assert len(channels) == 3
