@@ -5,7 +5,8 @@ a run's peak_memory_bytes); the estimate is domain.estimate.estimate_memory, as 
 launch. Two kinds of data:
 - "cut": rows longer than max_seq_length, so every batch is exactly batch x max_seq_length tokens;
 - "alpaca": bench/train_defaults.py's 120 rows (45-95 tokens), trained for one whole epoch, so the batch holding the
-  longest rows (which set the peak) are met; seq_len is peak_seq_len's, as the API's.
+  longest rows (which set the peak) are met, length-grouped so the batch of the longest rows comes first;
+  seq_len is peak_seq_len's, as the API's.
 The LM head's share of scored tokens is domain.estimate.scored_share's, from the answers' token counts.
 
 Usage: python -m bench.estimate_vs_measured [--models-dir .studio/models] [--base-model DIR] [--quick]
@@ -71,7 +72,12 @@ def measure(base_model: str, data: str, overrides: dict[str, Any]) -> int:
             train=rows[:ALPACA_TRAIN], validation=rows[ALPACA_TRAIN : ALPACA_TRAIN + ALPACA_VALIDATION], test=[]
         )
         steps = -(-ALPACA_TRAIN // overrides["per_device_train_batch_size"])  # one epoch
-    config = TrainingConfig.model_validate({"max_steps": steps, "eval_steps": 1000, "logging_steps": 100, **overrides})
+    # The estimate is for the batch of the longest rows; length grouping meets it at once (the sampler puts the
+    # longest batch first), where a shuffled epoch seldom does.
+    grouped = {"group_by_length": data == "alpaca"}
+    config = TrainingConfig.model_validate(
+        {"max_steps": steps, "eval_steps": 1000, "logging_steps": 100, **grouped, **overrides}
+    )
     paths = RunPaths(base_model_location=base_model, output_dir=Path(tempfile.mkdtemp(prefix="estimate-bench-")))
     with PeakMemory() as peak:
         train(config, split, paths, PrintSink())
