@@ -9,7 +9,10 @@ trained model and its final validation loss: model load, tokenizing, training, a
 only when asked, once at the end). With --answers each trained model then answers the test rows greedily
 (not timed) and the answers are scored with ROUGE-L: the quality guard beside the validation loss.
 
-Usage: python -m bench.cpu_training [--repeats 2] [--epochs 2] [--answers] [--sides studio,studio-before,trl]
+With --rows 1100 the rows are the seed chapter's size and spread of lengths (ch07-like, 935 of them trained on).
+
+Usage: python -m bench.cpu_training [--repeats 2] [--epochs 2] [--rows N] [--answers]
+[--sides studio,studio-before,trl]
 """
 
 import argparse
@@ -32,12 +35,19 @@ BEFORE = {"precision": "fp32", "padding_free": False, "lora_dropout": 0.05}
 LORA = {"r": 16, "lora_alpha": 32, "lora_dropout": 0.05, "target_modules": "all-linear"}
 
 
-def split_rows() -> tuple[list[Any], list[Any], list[Any]]:
-    """The 120 Alpaca-like rows: 96 train, 12 validation, 12 test (the studio's 80/10/10)."""
+def split_rows(count: int | None) -> tuple[list[Any], list[Any], list[Any]]:
+    """None: the 120 Alpaca-like rows, 96 train, 12 validation, 12 test (the studio's 80/10/10). A count: that many
+    ch07-like rows of 40-256 tokens split as the seed chapter's (85/10/5: 935, 110 and 55 of 1,100)."""
+    from bench.gpu_training import ch07_like_rows
     from bench.train_defaults import alpaca_like_rows
+    from domain.records import AlpacaRecord
 
-    rows = alpaca_like_rows()
-    return rows[:96], rows[96:108], rows[108:]
+    if count is None:
+        rows = alpaca_like_rows()
+        return rows[:96], rows[96:108], rows[108:]
+    records = [AlpacaRecord.model_validate(row) for row in ch07_like_rows(count)]
+    train, validation = count * 85 // 100, count // 10
+    return records[:train], records[train : train + validation], records[train + validation :]
 
 
 class QuietSink:
@@ -61,7 +71,7 @@ def use_previous_code_paths() -> None:
 
 
 def run_studio(
-    side: str, base_model: str, epochs: float, output: Path, seed: int, overrides: dict[str, Any]
+    side: str, base_model: str, rows: int | None, epochs: float, output: Path, seed: int, overrides: dict[str, Any]
 ) -> tuple[float, float, Path]:
     """(wall seconds, final validation loss, weights directory) of train() with the studio's defaults, `overrides`
     changed (studio-before: the previous defaults and code paths)."""
@@ -73,7 +83,7 @@ def run_studio(
     use_cpu_threads()
     if side == "studio-before":
         use_previous_code_paths()
-    train_rows, validation, test = split_rows()
+    train_rows, validation, test = split_rows(rows)
     changed = BEFORE if side == "studio-before" else overrides
     config = TrainingConfig.model_validate({"num_train_epochs": epochs, "seed": seed, **changed})
     start = time.monotonic()
@@ -121,35 +131,35 @@ def plain_trl(
     return time.monotonic() - start, eval_loss, trainer
 
 
-def test_rouge_l(base_model: str, weights_dir: Path) -> float:
+def test_rouge_l(base_model: str, rows: int | None, weights_dir: Path) -> float:
     """Mean ROUGE-L of the trained model's greedy answers to the test rows."""
     from domain.records import final_answer
     from domain.scoring.metrics import rouge_l
     from domain.templates import render
     from worker.training.generate import generate_answers
 
-    _, _, test = split_rows()
+    _, _, test = split_rows(rows)
     prompts = [render("alpaca", row).prompt for row in test]
     tuned, _ = generate_answers(base_model, weights_dir, prompts, 64)
     return statistics.mean(rouge_l(a, final_answer(row)) for a, row in zip(tuned, test, strict=True))
 
 
 def one(
-    side: str, base_model: str, epochs: float, answers: bool, seed: int, overrides: dict[str, Any]
+    side: str, base_model: str, rows: int | None, epochs: float, answers: bool, seed: int, overrides: dict[str, Any]
 ) -> dict[str, float]:
     import torch
 
     output = Path(tempfile.mkdtemp(prefix=f"bench-cpu-{side}-"))
     if side == "trl":
-        train_rows, validation, _ = split_rows()
+        train_rows, validation, _ = split_rows(rows)
         wall, eval_loss, trainer = plain_trl(base_model, train_rows, validation, epochs, output, seed)
         weights = output / "adapter"
         trainer.save_model(str(weights))
     else:
-        wall, eval_loss, weights = run_studio(side, base_model, epochs, output, seed, overrides)
+        wall, eval_loss, weights = run_studio(side, base_model, rows, epochs, output, seed, overrides)
     figures = {"wall_s": wall, "eval_loss": eval_loss, "threads": float(torch.get_num_threads())}
     if answers:
-        figures["rouge_l"] = test_rouge_l(base_model, weights)
+        figures["rouge_l"] = test_rouge_l(base_model, rows, weights)
     return figures
 
 
@@ -158,6 +168,7 @@ def main() -> None:
     parser.add_argument("--models-dir", type=Path, default=Path(".studio/models"))
     parser.add_argument("--base-model", default=None, help="a model directory (default: the bundled model)")
     parser.add_argument("--epochs", type=float, default=2.0)
+    parser.add_argument("--rows", type=int, default=None, help="ch07-like rows instead of the 120 Alpaca-like ones")
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--answers", action="store_true", help="score the test rows' answers (ROUGE-L)")
     parser.add_argument("--sides", default=",".join(SIDES))
@@ -168,7 +179,8 @@ def main() -> None:
     overrides = {name: json.loads(value) for name, value in (item.split("=", 1) for item in args.set)}
 
     if args.one:
-        print(json.dumps(one(args.one, args.base_model, args.epochs, args.answers, args.seed, overrides)))
+        figures = one(args.one, args.base_model, args.rows, args.epochs, args.answers, args.seed, overrides)
+        print(json.dumps(figures))
         return
 
     from worker.training.base_models import materialize_bundled_model
@@ -181,6 +193,7 @@ def main() -> None:
         for side in sides:
             command = [sys.executable, "-m", "bench.cpu_training", "--one", side, "--base-model", base_model]
             command += ["--epochs", str(args.epochs)] + (["--answers"] if args.answers else [])
+            command += ["--rows", str(args.rows)] if args.rows is not None else []
             command += [f"--set={item}" for item in args.set] + ["--seed", str(args.seed)]
             done = subprocess.run(
                 command, capture_output=True, text=True, check=True, cwd=Path(__file__).resolve().parents[1]
@@ -194,7 +207,8 @@ def main() -> None:
                 flush=True,
             )
 
-    print(f"\n== whole run, {args.epochs:g} epochs of 96 rows, best of {args.repeats} (median) ==")
+    train_rows = len(split_rows(args.rows)[0])
+    print(f"\n== whole run, {args.epochs:g} epochs of {train_rows} rows, best of {args.repeats} (median) ==")
     print(f"CPU multiplies bf16 natively: {cpu_computes_bf16()}")
     best = {side: min(f["wall_s"] for f in results[side]) for side in sides}
     for side in sides:

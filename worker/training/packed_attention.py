@@ -4,7 +4,8 @@ example at a time.
 SDPA given a packed row builds one block-diagonal mask over the whole row and computes every block of it, masked or
 not: a row of 8 examples does about 16 times the attention work of the examples alone, and the mask also turns off
 SDPA's grouped-query path (keys and values are copied per head). Measured on the bundled model, attention was a sixth
-of a CPU training step. The result is the same as SDPA's (tests/worker/test_masking.py compares logits).
+of a CPU training step. The result is the same as SDPA's (tests/worker/test_methods.py compares logits and
+gradients).
 """
 
 from itertools import pairwise
