@@ -38,8 +38,9 @@ CPU_ALLOCATOR_SLACK = 0.55
 CUDA_ALLOCATOR_SLACK = 0.10
 
 # TRL's fused LM head never builds the (tokens x vocab) logits: it scores up to 4096 tokens against 32768
-# vocabulary entries at a time, and only the tokens the loss counts (worker.training.lm_head: on CPU too). On CPU (no Triton) the tile's softmax gradient is written in torch ops, which hold
-# ~8 tile-sized float32 temporaries at once (measured: 1.08 MB per token with a 49152-token vocabulary).
+# vocabulary entries at a time, and only the tokens the loss counts (worker.training.lm_head: on CPU too). On CPU
+# (no Triton) the tile's softmax gradient is written in torch ops, which hold ~8 tile-sized float32 temporaries at
+# once (measured: 1.08 MB per token with a 49152-token vocabulary).
 LM_HEAD_TOKEN_TILE = 4096
 LM_HEAD_VOCAB_TILE = 32768
 CPU_LM_HEAD_TILE_COPIES = 8.25
